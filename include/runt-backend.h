@@ -1,0 +1,164 @@
+/*
+ * runt-backend.h — the interface between runt's core and a backend.
+ *
+ * The core turns a model into a plan (shapes resolved for one batch size,
+ * fusion applied, every intermediate placed in one arena) and hands the whole
+ * plan to the backend: once to prepare, then once per run to execute. The
+ * backend never sees the builder or the ONNX file; it reads the plan.
+ *
+ * Members marked (optional) may be NULL; runtime/backend.c, the one file that
+ * calls through this table, checks arguments and supplies the fallback.
+ */
+#ifndef RUNT_BACKEND_H
+#define RUNT_BACKEND_H
+
+#include "runt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RUNT_MAX_NODE_INPUTS 8
+#define RUNT_MAX_NODE_OUTPUTS 4
+/* Arena offsets are multiples of this (covers AVX-512 and cache lines). */
+#define RUNT_ARENA_ALIGN 64
+
+/* Where a value's bytes live during a run. */
+typedef enum runt_storage {
+    RUNT_STORE_NONE = 0,   /* unused (an optional output nobody reads)            */
+    RUNT_STORE_CONSTANT,   /* model weights: plan value .data (host memory)        */
+    RUNT_STORE_ARENA,      /* .offset bytes into the session arena                 */
+    RUNT_STORE_INPUT,      /* the caller's input buffer .io_index (host backends)  */
+    RUNT_STORE_OUTPUT      /* the caller's output buffer .io_index (host backends) */
+} runt_storage;
+
+typedef struct runt_plan_value {
+    const char *name;
+    runt_tensor desc;        /* dtype, resolved shape; data NULL                      */
+    size_t nbytes;
+    runt_storage storage;
+    size_t offset;           /* RUNT_STORE_ARENA                                      */
+    const void *data;        /* RUNT_STORE_CONSTANT                                   */
+    int input_index;         /* graph input number, or -1 (also set for arena copies) */
+    int output_index;        /* graph output number, or -1                            */
+    int producer;            /* plan node index, -1 for inputs and constants          */
+    int first_use, last_use; /* plan node indices where it is born and last read      */
+} runt_plan_value;
+
+typedef struct runt_plan_node {
+    const char *name;
+    runt_op op;
+    runt_attrs attrs;        /* after fusion: epilogues filled in */
+    int n_inputs;
+    int inputs[RUNT_MAX_NODE_INPUTS];    /* plan value ids; -1: absent optional input */
+    int n_outputs;
+    int outputs[RUNT_MAX_NODE_OUTPUTS];  /* -1: output not needed                     */
+    runt_cost cost;
+    int model_node;          /* index of the node in the model it came from           */
+} runt_plan_node;
+
+typedef struct runt_plan {
+    int64_t batch;
+    runt_dtype compute_dtype;
+    runt_math_mode math;
+    int threads;
+    int n_values;
+    runt_plan_value *values;
+    int n_nodes;
+    runt_plan_node *nodes;
+    int n_inputs;
+    const int *inputs;       /* value ids of the graph inputs, in order  */
+    int n_outputs;
+    const int *outputs;      /* value ids of the graph outputs, in order */
+    size_t arena_size;
+    size_t arena_naive_size; /* every arena value in its own slot: for reports */
+    runt_log_fn log;
+    void *log_user;
+} runt_plan;
+
+/* What one run binds: the arena and the caller's buffers. For a backend whose
+ * memory is not host memory, inputs and outputs are host pointers the backend
+ * copies from and to; the plan has given them arena slots. */
+typedef struct runt_bindings {
+    void *arena;
+    const void *const *inputs;
+    void *const *outputs;
+    double *node_us;         /* non-NULL when profiling: one entry per plan node */
+} runt_bindings;
+
+/* Host address of a value for host-memory backends. */
+static inline void *runt_plan_value_ptr(const runt_plan *plan, const runt_bindings *b, int v)
+{
+    const runt_plan_value *pv = &plan->values[v];
+    switch (pv->storage) {
+    case RUNT_STORE_CONSTANT: return (void *)pv->data;
+    case RUNT_STORE_ARENA: return (char *)b->arena + pv->offset;
+    case RUNT_STORE_INPUT: return (void *)b->inputs[pv->input_index];
+    case RUNT_STORE_OUTPUT: return b->outputs[pv->output_index];
+    default: return NULL;
+    }
+}
+
+typedef struct runt_backend_i {
+    const char *name;        /* "ref", "cpu", "cuda": what options.backend names */
+
+    /* (optional) Fills info; says whether the device can be used and, if not,
+     * why. NULL: always available host backend. */
+    runt_status (*probe)(void *context, runt_device_info *info);
+
+    /* (optional) Device memory. NULL: host memory from the session allocator. */
+    runt_status (*buffer_alloc)(void *context, size_t size, void **out);
+    void (*buffer_free)(void *context, void *buffer);
+
+    /* (optional) NULL: the node runs. Otherwise RUNT_OK, or RUNT_E_UNSUPPORTED
+     * with a message naming what is missing (refused at session creation). */
+    runt_status (*supports_node)(void *context, const runt_plan *plan, int node);
+
+    /* Everything that can be done once: convert or upload weights, choose
+     * kernels, size scratch memory, capture graphs. *state is the backend's. */
+    runt_status (*prepare)(void *context, const runt_plan *plan,
+                           const runt_session_options *options, void **state);
+
+    /* Runs every node of the plan. Must not allocate. */
+    runt_status (*execute)(void *state, const runt_plan *plan, const runt_bindings *b);
+
+    /* (optional) Waits for queued device work. NULL: execute is synchronous. */
+    runt_status (*synchronize)(void *state);
+
+    /* (optional) Kernels or dispatches one execute issues. NULL: one per node. */
+    int (*launch_count)(void *state, const runt_plan *plan);
+
+    /* Frees what prepare made. */
+    void (*release)(void *state, const runt_plan *plan);
+} runt_backend_i;
+
+/* Adds a backend to the registry (after the built-in ones). The table and the
+ * context must outlive every session that uses them. Not thread-safe: register
+ * backends before creating sessions. */
+runt_status runt_backend_register(const runt_backend_i *iface, void *context);
+
+/* Sets the calling thread's error message (what runt_last_error returns) and
+ * returns s: backends report failures with `return runt_error_set(...)`. */
+runt_status runt_error_set(runt_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Sends a message to the session's log callback, if one was given. */
+void runt_plan_log(const runt_plan *plan, runt_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* A monotonic clock in microseconds for timing nodes (0 where none exists). */
+double runt_clock_us(void);
+
+/* The built-in backends, for tests and tools that want them directly. */
+extern const runt_backend_i runt_backend_ref;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RUNT_BACKEND_H */

@@ -1,0 +1,423 @@
+/*
+ * runt — a small C11 runtime for neural-network inference.
+ *
+ * The public API for programs that embed runt. Every function that can fail
+ * returns a runt_status; on failure a one-line message saying what went wrong
+ * and where (node name, byte offset, argument) is kept for the calling thread
+ * and returned by runt_last_error(). The library never prints, aborts or exits.
+ *
+ * Objects:
+ *   runt_builder  builds a model in memory (layer by layer, or node by node)
+ *   runt_model    an immutable graph: values, nodes, weights. May be shared by
+ *                 sessions on several threads.
+ *   runt_session  a model prepared for one backend and one batch size: shapes
+ *                 resolved, memory planned, weights converted. One thread at a time.
+ *   runt_tensor   a plain view (dtype, shape, data pointer) the caller owns.
+ */
+#ifndef RUNT_H
+#define RUNT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RUNT_VERSION_MAJOR 0
+#define RUNT_VERSION_MINOR 1
+#define RUNT_VERSION_PATCH 0
+
+/* "x.y.z" */
+const char *runt_version(void);
+
+/* ------------------------------------------------------------------------- */
+/* Status and errors                                                         */
+/* ------------------------------------------------------------------------- */
+
+typedef enum runt_status {
+    RUNT_OK = 0,
+    RUNT_E_INVALID_ARG,  /* a caller passed NULL, a wrong size, a bad option   */
+    RUNT_E_BAD_MODEL,    /* the model is malformed: cycle, missing value, ...   */
+    RUNT_E_SHAPE,        /* shapes do not agree (names the node and the dims)   */
+    RUNT_E_UNSUPPORTED,  /* valid, but not implemented (op, dtype, attribute)   */
+    RUNT_E_OOM,          /* an allocation failed or a caller arena is too small */
+    RUNT_E_BACKEND,      /* the backend failed or is unavailable                */
+    RUNT_E_IO            /* reading or writing a file failed                    */
+} runt_status;
+
+/* "RUNT_E_SHAPE" etc.; never NULL. */
+const char *runt_status_name(runt_status status);
+
+/* The message left by the most recent failing call on this thread ("" if none). */
+const char *runt_last_error(void);
+
+typedef enum runt_log_level {
+    RUNT_LOG_DEBUG, RUNT_LOG_INFO, RUNT_LOG_WARN, RUNT_LOG_ERROR
+} runt_log_level;
+
+/* Receives the library's diagnostics (a CUDA graph capture that fell back, ...). */
+typedef void (*runt_log_fn)(void *user, runt_log_level level, const char *message);
+
+/* Memory hooks. Every allocation runt makes for an object goes through the
+ * allocator given when the object was created (NULL means malloc/free). */
+typedef struct runt_allocator {
+    void *(*alloc)(void *user, size_t size, size_t alignment);
+    void (*free)(void *user, void *ptr);
+    void *user;
+} runt_allocator;
+
+/* ------------------------------------------------------------------------- */
+/* Tensors                                                                   */
+/* ------------------------------------------------------------------------- */
+
+#define RUNT_MAX_DIMS 6
+/* A declared dimension that is bound when a session picks its batch size. */
+#define RUNT_DIM_BATCH (-1)
+
+typedef enum runt_dtype {
+    RUNT_F32 = 0,
+    RUNT_I8,    /* quantized: real = scale * (q - zero_point)              */
+    RUNT_U8,    /* quantized, as I8                                        */
+    RUNT_I32,   /* quantized biases, integer accumulators                  */
+    RUNT_I64,   /* shapes and indices in constant inputs                   */
+    RUNT_DTYPE_COUNT
+} runt_dtype;
+
+const char *runt_dtype_name(runt_dtype dtype);  /* "f32", "int8", ... */
+size_t runt_dtype_size(runt_dtype dtype);       /* bytes per element; 0 if unknown */
+
+/* A view of caller-owned memory, dense and in C order. */
+typedef struct runt_tensor {
+    runt_dtype dtype;
+    int ndim;                       /* 0 (scalar) .. RUNT_MAX_DIMS */
+    int64_t dims[RUNT_MAX_DIMS];
+    void *data;
+    float scale;                    /* I8/U8 only */
+    int32_t zero_point;             /* I8/U8 only */
+} runt_tensor;
+
+/* Product of dims (1 for a scalar). */
+int64_t runt_tensor_count(const runt_tensor *t);
+
+/* ------------------------------------------------------------------------- */
+/* Operators and their attributes                                            */
+/* ------------------------------------------------------------------------- */
+
+/* The operators of runt's graph, named and defined as in ONNX. Constant
+ * inputs that select behaviour (Reshape's shape, Pad's pads, Clip's bounds)
+ * live in the attributes: the ONNX reader folds them there at load. */
+typedef enum runt_op {
+    RUNT_OP_GEMM = 0,
+    RUNT_OP_MATMUL,
+    RUNT_OP_ADD,
+    RUNT_OP_SUB,
+    RUNT_OP_MUL,
+    RUNT_OP_DIV,
+    RUNT_OP_RELU,
+    RUNT_OP_LEAKY_RELU,
+    RUNT_OP_CLIP,
+    RUNT_OP_SIGMOID,
+    RUNT_OP_TANH,
+    RUNT_OP_ERF,
+    RUNT_OP_GELU,
+    RUNT_OP_SOFTMAX,
+    RUNT_OP_CONV,
+    RUNT_OP_MAX_POOL,
+    RUNT_OP_AVERAGE_POOL,
+    RUNT_OP_GLOBAL_AVERAGE_POOL,
+    RUNT_OP_PAD,
+    RUNT_OP_FLATTEN,
+    RUNT_OP_RESHAPE,
+    RUNT_OP_IDENTITY,
+    RUNT_OP_DROPOUT,
+    RUNT_OP_BATCH_NORM,
+    RUNT_OP_LAYER_NORM,
+    RUNT_OP_CONSTANT,
+    RUNT_OP_COUNT
+} runt_op;
+
+/* ONNX op_type ("Gemm", "BatchNormalization", ...); NULL if out of range. */
+const char *runt_op_name(runt_op op);
+
+/* An activation applied to an op's output in the same pass (fusion). */
+typedef enum runt_activation {
+    RUNT_ACT_NONE = 0,
+    RUNT_ACT_RELU,
+    RUNT_ACT_LEAKY_RELU,   /* alpha = slope           */
+    RUNT_ACT_CLIP,         /* alpha = min, beta = max */
+    RUNT_ACT_SIGMOID,
+    RUNT_ACT_TANH,
+    RUNT_ACT_GELU,         /* erf form                */
+    RUNT_ACT_GELU_TANH     /* tanh approximation      */
+} runt_activation;
+
+typedef struct runt_epilogue {
+    runt_activation act;
+    float alpha, beta;
+} runt_epilogue;
+
+/* Y = alpha * op(A) * op(B) + beta * C, then the epilogue. C (optional input 2)
+ * broadcasts to [M, N]. */
+typedef struct runt_gemm_attrs {
+    float alpha, beta;
+    int trans_a, trans_b;
+    runt_epilogue epilogue;
+} runt_gemm_attrs;
+
+typedef struct runt_leaky_relu_attrs { float alpha; } runt_leaky_relu_attrs;
+typedef struct runt_clip_attrs { float min, max; } runt_clip_attrs;       /* ±INFINITY when absent */
+typedef struct runt_gelu_attrs { int approximate_tanh; } runt_gelu_attrs;
+typedef struct runt_axis_attrs { int axis; } runt_axis_attrs;             /* Softmax, Flatten */
+
+typedef enum runt_auto_pad {
+    RUNT_PAD_EXPLICIT = 0, RUNT_PAD_VALID, RUNT_PAD_SAME_UPPER, RUNT_PAD_SAME_LOWER
+} runt_auto_pad;
+
+/* 2-D convolution, NCHW input, weight [M, C/group, kH, kW], optional bias [M]. */
+typedef struct runt_conv_attrs {
+    int kernel[2];        /* kH, kW (0: take from the weight's shape)      */
+    int strides[2];
+    int dilations[2];
+    int pads[4];          /* top, left, bottom, right                       */
+    runt_auto_pad auto_pad;
+    int group;
+    runt_epilogue epilogue;
+} runt_conv_attrs;
+
+/* MaxPool and AveragePool, NCHW. */
+typedef struct runt_pool_attrs {
+    int kernel[2];
+    int strides[2];
+    int dilations[2];
+    int pads[4];          /* top, left, bottom, right */
+    runt_auto_pad auto_pad;
+    int ceil_mode;
+    int count_include_pad; /* AveragePool only */
+} runt_pool_attrs;
+
+/* Constant-mode Pad. pads[i] = padding before axis i, pads[ndim + i] = after
+ * (negative values crop, as ONNX allows). */
+typedef struct runt_pad_attrs {
+    int ndim;
+    int64_t pads[2 * RUNT_MAX_DIMS];
+    float value;
+} runt_pad_attrs;
+
+/* ONNX Reshape semantics: 0 copies the input dim (unless allowzero), -1 is inferred. */
+typedef struct runt_reshape_attrs {
+    int ndim;
+    int64_t shape[RUNT_MAX_DIMS];
+    int allowzero;
+} runt_reshape_attrs;
+
+typedef struct runt_batch_norm_attrs { float epsilon; } runt_batch_norm_attrs;
+typedef struct runt_layer_norm_attrs { int axis; float epsilon; } runt_layer_norm_attrs;
+
+typedef union runt_attrs {
+    runt_gemm_attrs gemm;
+    runt_leaky_relu_attrs leaky_relu;
+    runt_clip_attrs clip;
+    runt_gelu_attrs gelu;
+    runt_axis_attrs axis;          /* Softmax, Flatten */
+    runt_conv_attrs conv;
+    runt_pool_attrs pool;
+    runt_pad_attrs pad;
+    runt_reshape_attrs reshape;
+    runt_batch_norm_attrs batch_norm;
+    runt_layer_norm_attrs layer_norm;
+} runt_attrs;
+
+/* The ONNX defaults for an op's attributes (alpha = 1 for Gemm, strides 1, ...). */
+runt_status runt_attrs_default(runt_op op, runt_attrs *out);
+
+/* ------------------------------------------------------------------------- */
+/* Building a model                                                          */
+/* ------------------------------------------------------------------------- */
+
+typedef struct runt_builder runt_builder;
+typedef struct runt_model runt_model;
+
+/* Values (inputs, constants, node outputs) are named by small integer ids. */
+typedef int runt_value_id;
+
+runt_status runt_builder_create(const runt_allocator *allocator, runt_builder **out);
+/* Frees a builder that was not finished. NULL is ignored. */
+void runt_builder_free(runt_builder *builder);
+
+/* A graph input; dims[0] may be RUNT_DIM_BATCH. */
+runt_status runt_builder_input(runt_builder *b, const char *name, runt_dtype dtype,
+                               int ndim, const int64_t *dims, runt_value_id *out);
+
+/* A constant (weights); the data are copied. */
+runt_status runt_builder_constant(runt_builder *b, const char *name, runt_dtype dtype,
+                                  int ndim, const int64_t *dims, const void *data,
+                                  runt_value_id *out);
+
+/* A node. inputs[i] may be -1 for an absent optional input. The outputs' shapes
+ * are inferred when the model is finished. name may be NULL (one is made up). */
+runt_status runt_builder_node(runt_builder *b, runt_op op, const char *name,
+                              const runt_attrs *attrs /* NULL: defaults */,
+                              int n_inputs, const runt_value_id *inputs,
+                              int n_outputs, runt_value_id *outputs);
+
+/* Marks a value as a graph output (in call order). */
+runt_status runt_builder_output(runt_builder *b, runt_value_id value, const char *name);
+
+/* Layer helpers, PyTorch conventions. weight is [out, in] like nn.Linear. */
+runt_status runt_builder_linear(runt_builder *b, runt_value_id x, int64_t in_features,
+                                int64_t out_features, const float *weight,
+                                const float *bias /* NULL: none */, runt_value_id *out);
+/* weight [out_ch, in_ch/groups, kh, kw]; p NULL: stride 1, no padding, 1 group. */
+runt_status runt_builder_conv2d(runt_builder *b, runt_value_id x, int64_t in_channels,
+                                int64_t out_channels, int kh, int kw,
+                                const runt_conv_attrs *p, const float *weight,
+                                const float *bias, runt_value_id *out);
+/* An op with one input, one output and the given attributes (NULL: defaults). */
+runt_status runt_builder_unary(runt_builder *b, runt_op op, runt_value_id x,
+                               const runt_attrs *attrs, runt_value_id *out);
+
+/* Validates the graph (order, missing values, shapes at batch 1) and turns the
+ * builder into an immutable model. The builder is consumed in every case. */
+runt_status runt_builder_finish(runt_builder *b, runt_model **out);
+
+void runt_model_free(runt_model *model);
+
+/* ------------------------------------------------------------------------- */
+/* Loading ONNX models                                                       */
+/* ------------------------------------------------------------------------- */
+
+typedef struct runt_load_options {
+    const runt_allocator *allocator;
+    /* Where external tensor data files are looked up. runt_model_load_file
+     * defaults to the model's directory; NULL with the buffer path means the
+     * model may not use external data (no file system needed). */
+    const char *external_data_dir;
+    /* Graph inputs to freeze as constants, by name (e.g. a Reshape's shape
+     * that a model takes as an input). The data are copied. */
+    int n_constant_inputs;
+    const char *const *constant_input_names;
+    const runt_tensor *constant_inputs;
+} runt_load_options;
+
+/* o may be NULL (defaults). */
+runt_status runt_model_load_file(const char *path, const runt_load_options *o,
+                                 runt_model **out);
+runt_status runt_model_load_buffer(const void *data, size_t size,
+                                   const runt_load_options *o, runt_model **out);
+
+/* ------------------------------------------------------------------------- */
+/* Inspecting a model                                                        */
+/* ------------------------------------------------------------------------- */
+
+/* Cost of one node, counted as documented in runtime/cost.h:
+ * FLOPs count a multiply and an add as 2; bytes = every input read once plus
+ * every output written once (weights included). */
+typedef struct runt_cost {
+    int64_t params;        /* elements of constant inputs (weights, biases) */
+    int64_t flops;
+    int64_t bytes_read;
+    int64_t bytes_written;
+} runt_cost;
+
+typedef struct runt_node_info {
+    const char *name;
+    runt_op op;
+    runt_epilogue epilogue;        /* after fusion, in a session's plan */
+    runt_tensor output;            /* dtype and shape; data is NULL     */
+    runt_cost cost;
+} runt_node_info;
+
+typedef struct runt_io_info {
+    const char *name;
+    runt_tensor desc;              /* dtype and declared shape; data NULL */
+} runt_io_info;
+
+runt_status runt_model_counts(const runt_model *m, int *n_inputs, int *n_outputs, int *n_nodes);
+runt_status runt_model_input(const runt_model *m, int index, runt_io_info *out);
+runt_status runt_model_output(const runt_model *m, int index, runt_io_info *out);
+/* Shapes and costs of every node for a batch size (no fusion). rows may be NULL
+ * to only count; total may be NULL. */
+runt_status runt_model_describe(const runt_model *m, int64_t batch, runt_node_info *rows,
+                                int capacity, int *n_rows, runt_cost *total);
+
+/* ------------------------------------------------------------------------- */
+/* Backends and sessions                                                     */
+/* ------------------------------------------------------------------------- */
+
+typedef struct runt_device_info {
+    char backend[16];              /* "ref", "cpu", "cuda"                          */
+    char name[128];                /* the device: CPU model, GPU name               */
+    int available;                 /* 0: reason says why                            */
+    char reason[256];
+    int host_memory;               /* buffers are plain host memory                 */
+    int compute_units;             /* cores or SMs                                  */
+    int64_t memory_bytes;          /* device memory; 0 for host backends            */
+} runt_device_info;
+
+/* Registered backends, built-in ones first. */
+runt_status runt_backend_count(int *count);
+runt_status runt_backend_info(int index, runt_device_info *out);
+
+typedef enum runt_math_mode {
+    RUNT_MATH_F32 = 0,     /* IEEE f32 arithmetic throughout              */
+    RUNT_MATH_TF32,        /* CUDA: tensor cores with TF32 inputs          */
+    RUNT_MATH_BF16         /* CUDA: tensor cores with BF16 inputs          */
+} runt_math_mode;
+
+typedef struct runt_session_options {
+    const char *backend;        /* "ref", "cpu", "cuda", "cuda:N"; NULL: best available */
+    int64_t batch;              /* binds RUNT_DIM_BATCH; default 1                      */
+    runt_dtype compute_dtype;   /* RUNT_F32, or RUNT_I8 for dynamic int8 quantization    */
+    runt_math_mode math;
+    int threads;                /* 0: all cores                                         */
+    int fuse;                   /* fold bias and activation into matmul/conv; default 1 */
+    int cuda_graphs;            /* capture and replay the forward pass; default 1       */
+    int profile;                /* time every node; see runt_session_profile            */
+    void *arena;                /* caller-owned arena (host backends), or NULL          */
+    size_t arena_size;
+    const runt_allocator *allocator;
+    runt_log_fn log;
+    void *log_user;
+} runt_session_options;
+
+/* The defaults named above. */
+runt_session_options runt_session_options_default(void);
+
+typedef struct runt_session runt_session;
+
+/* The arena a session would need (so a caller can provide it). */
+runt_status runt_session_arena_size(const runt_model *m, const runt_session_options *o,
+                                    size_t *bytes);
+
+runt_status runt_session_create(const runt_model *m, const runt_session_options *o,
+                                runt_session **out);
+void runt_session_free(runt_session *s);
+
+/* Shapes of the session's inputs and outputs at its batch size (data NULL). */
+runt_status runt_session_input_desc(const runt_session *s, int index, runt_tensor *out);
+runt_status runt_session_output_desc(const runt_session *s, int index, runt_tensor *out);
+
+/* Runs the model. inputs/outputs in the model's order, shapes as the descs say.
+ * Allocates nothing; returns when the outputs are written. */
+runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
+                             runt_tensor *outputs, int n_outputs);
+
+typedef struct runt_session_stats {
+    size_t arena_bytes;            /* planned activations                          */
+    size_t naive_arena_bytes;      /* every intermediate in its own buffer          */
+    size_t weight_bytes;
+    int n_nodes;                   /* nodes executed, after fusion                  */
+    int launches;                  /* kernels or dispatches per run (backend's count) */
+    runt_cost total;
+} runt_session_stats;
+
+runt_status runt_session_stats_get(const runt_session *s, runt_session_stats *out);
+/* Per planned node: shape, cost and (with options.profile) the last run's time. */
+runt_status runt_session_node(const runt_session *s, int index, runt_node_info *info,
+                              double *last_us);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RUNT_H */

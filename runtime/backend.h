@@ -1,0 +1,35 @@
+/*
+ * The one place that calls through a backend's vtable. It checks arguments,
+ * supplies the fallback for every optional member, and turns a backend's
+ * failure into a status with a message that names the backend.
+ */
+#ifndef RUNT_BACKEND_IMPL_H
+#define RUNT_BACKEND_IMPL_H
+
+#include "runt-backend.h"
+
+typedef struct runt_backend_handle {
+    const runt_backend_i *iface;
+    void *context;
+} runt_backend_handle;
+
+/* Registry (registry.c). name "cuda:1" finds "cuda"; NULL finds the default
+ * (cpu when available, else ref). */
+runt_status runt_registry_find(const char *name, runt_backend_handle *out);
+int runt_registry_count(void);
+runt_backend_handle runt_registry_get(int index);
+
+runt_status runt_backend_probe(runt_backend_handle b, runt_device_info *info);
+runt_status runt_backend_alloc(runt_backend_handle b, const runt_allocator *a, size_t size,
+                               void **out);
+void runt_backend_free(runt_backend_handle b, const runt_allocator *a, void *buffer);
+/* Every node supported, or RUNT_E_UNSUPPORTED naming the first that is not. */
+runt_status runt_backend_check_plan(runt_backend_handle b, const runt_plan *plan);
+runt_status runt_backend_prepare(runt_backend_handle b, const runt_plan *plan,
+                                 const runt_session_options *o, void **state);
+runt_status runt_backend_execute(runt_backend_handle b, void *state, const runt_plan *plan,
+                                 const runt_bindings *bindings);
+int runt_backend_launches(runt_backend_handle b, void *state, const runt_plan *plan);
+void runt_backend_release(runt_backend_handle b, void *state, const runt_plan *plan);
+
+#endif /* RUNT_BACKEND_IMPL_H */

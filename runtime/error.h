@@ -1,0 +1,30 @@
+/*
+ * The calling thread's error message. Each failing call leaves one line saying
+ * what went wrong and where; runt_last_error() returns it. Thread-local, so
+ * sessions on different threads do not overwrite each other's messages
+ * (single-threaded bare-metal builds use one static buffer).
+ */
+#ifndef RUNT_ERROR_H
+#define RUNT_ERROR_H
+
+#include "runt-backend.h"
+
+#define RUNT_ERROR_MAX 512
+
+#if defined(__GNUC__)
+#define RUNT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RUNT_PRINTF(f, a)
+#endif
+
+/* runt_error_set (declared in runt-backend.h) sets the thread's message and
+ * returns s, so errors read
+ * `return runt_error_set(RUNT_E_SHAPE, "node '%s': ...", name);` */
+
+/* Puts "prefix: " in front of the current message (adds context on the way
+ * up); with no current message the prefix becomes the message. */
+runt_status runt_error_prefix(runt_status s, const char *fmt, ...) RUNT_PRINTF(2, 3);
+
+void runt_error_clear(void);
+
+#endif /* RUNT_ERROR_H */

@@ -1,0 +1,491 @@
+/*
+ * Decodes an ONNX ModelProto (onnx/onnx.proto) into the views of
+ * onnx_impl.h. Only the fields runt uses are read; every other field, known
+ * or not, is skipped, as protobuf requires. A field runt reads with the wrong
+ * wire type is an error, not skipped: silently ignoring it would load a
+ * different model than the file describes.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "onnx_impl.h"
+
+/* Field names for messages; numbers from onnx.proto. */
+static const runt_pb_field_name runt_onnx_model_fields[] = {
+    {1, "ir_version"}, {2, "producer_name"}, {3, "producer_version"}, {4, "domain"},
+    {5, "model_version"}, {6, "doc_string"}, {7, "graph"}, {8, "opset_import"},
+    {14, "metadata_props"}, {20, "training_info"}, {25, "functions"}, {0, NULL}};
+static const runt_pb_field_name runt_onnx_opset_fields[] = {
+    {1, "domain"}, {2, "version"}, {0, NULL}};
+static const runt_pb_field_name runt_onnx_graph_fields[] = {
+    {1, "node"}, {2, "name"}, {5, "initializer"}, {10, "doc_string"}, {11, "input"},
+    {12, "output"}, {13, "value_info"}, {14, "quantization_annotation"},
+    {15, "sparse_initializer"}, {0, NULL}};
+static const runt_pb_field_name runt_onnx_node_fields[] = {
+    {1, "input"}, {2, "output"}, {3, "name"}, {4, "op_type"}, {5, "attribute"},
+    {6, "doc_string"}, {7, "domain"}, {0, NULL}};
+static const runt_pb_field_name runt_onnx_attr_fields[] = {
+    {1, "name"}, {2, "f"}, {3, "i"}, {4, "s"}, {5, "t"}, {6, "g"}, {7, "floats"}, {8, "ints"},
+    {9, "strings"}, {10, "tensors"}, {11, "graphs"}, {13, "doc_string"}, {20, "type"},
+    {21, "ref_attr_name"}, {22, "sparse_tensor"}, {23, "sparse_tensors"}, {0, NULL}};
+static const runt_pb_field_name runt_onnx_tensor_fields[] = {
+    {1, "dims"}, {2, "data_type"}, {3, "segment"}, {4, "float_data"}, {5, "int32_data"},
+    {6, "string_data"}, {7, "int64_data"}, {8, "name"}, {9, "raw_data"}, {10, "double_data"},
+    {11, "uint64_data"}, {12, "doc_string"}, {13, "external_data"}, {14, "data_location"},
+    {0, NULL}};
+static const runt_pb_field_name runt_onnx_value_info_fields[] = {
+    {1, "name"}, {2, "type"}, {3, "doc_string"}, {0, NULL}};
+static const runt_pb_field_name runt_onnx_type_fields[] = {
+    {1, "tensor_type"}, {4, "sequence_type"}, {5, "map_type"}, {6, "denotation"},
+    {8, "optional_type"}, {9, "sparse_tensor_type"}, {0, NULL}};
+static const runt_pb_field_name runt_onnx_tensor_type_fields[] = {
+    {1, "elem_type"}, {2, "shape"}, {0, NULL}};
+static const runt_pb_field_name runt_onnx_shape_fields[] = {{1, "dim"}, {0, NULL}};
+static const runt_pb_field_name runt_onnx_dim_fields[] = {
+    {1, "dim_value"}, {2, "dim_param"}, {3, "denotation"}, {0, NULL}};
+
+static const runt_pb_message runt_onnx_model_msg = {"ModelProto", runt_onnx_model_fields};
+static const runt_pb_message runt_onnx_opset_msg = {"OperatorSetIdProto", runt_onnx_opset_fields};
+static const runt_pb_message runt_onnx_graph_msg = {"GraphProto", runt_onnx_graph_fields};
+static const runt_pb_message runt_onnx_node_msg = {"NodeProto", runt_onnx_node_fields};
+static const runt_pb_message runt_onnx_attr_msg = {"AttributeProto", runt_onnx_attr_fields};
+const runt_pb_message runt_onnx_tensor_msg = {"TensorProto", runt_onnx_tensor_fields};
+static const runt_pb_message runt_onnx_value_info_msg = {"ValueInfoProto",
+                                                         runt_onnx_value_info_fields};
+static const runt_pb_message runt_onnx_type_msg = {"TypeProto", runt_onnx_type_fields};
+static const runt_pb_message runt_onnx_tensor_type_msg = {"TypeProto.Tensor",
+                                                          runt_onnx_tensor_type_fields};
+static const runt_pb_message runt_onnx_shape_msg = {"TensorShapeProto", runt_onnx_shape_fields};
+static const runt_pb_message runt_onnx_dim_msg = {"TensorShapeProto.Dimension",
+                                                  runt_onnx_dim_fields};
+
+/* Grows an array by one slot, returning it zeroed in *slot. */
+static runt_status runt_onnx_push(runt_onnx_ctx *c, void **items, int *n, int *cap, size_t elem,
+                                  void **slot)
+{
+    if (*n == *cap) {
+        if (*cap > INT_MAX / 2)
+            return runt_error_set(RUNT_E_UNSUPPORTED, "%s: more than %d items in one list",
+                                  c->source, INT_MAX / 2);
+        int new_cap = *cap ? *cap * 2 : 8;
+        void *p = runt_alloc_zeroed(c->alloc, (size_t)new_cap, elem);
+        if (!p)
+            return runt_error_set(RUNT_E_OOM, "%s: out of memory reading the graph", c->source);
+        if (*items)
+            memcpy(p, *items, (size_t)*cap * elem);
+        runt_free(c->alloc, *items);
+        *items = p;
+        *cap = new_cap;
+    }
+    *slot = (char *)*items + (size_t)*n * elem;
+    memset(*slot, 0, elem);
+    (*n)++;
+    return RUNT_OK;
+}
+
+#define RUNT_ONNX_PUSH(c, arr, slot)                                                         \
+    runt_onnx_push((c), (void **)&(c)->g.arr, &(c)->g.n_##arr, &(c)->g.cap_##arr,            \
+                   sizeof *(c)->g.arr, (void **)(slot))
+
+void runt_onnx_graph_free(runt_onnx_ctx *c)
+{
+    runt_onnx_graph *g = &c->g;
+    runt_free(c->alloc, g->nodes);
+    runt_free(c->alloc, g->node_inputs);
+    runt_free(c->alloc, g->node_outputs);
+    runt_free(c->alloc, g->attrs);
+    runt_free(c->alloc, g->initializers);
+    runt_free(c->alloc, g->inputs);
+    runt_free(c->alloc, g->outputs);
+    memset(g, 0, sizeof *g);
+}
+
+/* A string field. NUL bytes are refused: names become C strings later, and a
+ * name cut at a NUL would silently alias another. */
+static runt_status runt_onnx_get_str(const runt_pb_reader *r, const runt_pb_field *f,
+                                     runt_onnx_str *out)
+{
+    runt_status s = runt_pb_bytes(r, f, &out->p, &out->n);
+    if (s != RUNT_OK)
+        return s;
+    out->at = f->offset;
+    if (memchr(out->p, 0, out->n))
+        return runt_pb_error(r, f->at, f->number, RUNT_E_BAD_MODEL, "string holds a NUL byte");
+    return RUNT_OK;
+}
+
+static runt_status runt_onnx_sub(const runt_pb_reader *r, const runt_pb_field *f,
+                                 const runt_pb_message *msg, runt_pb_reader *sub)
+{
+    runt_status s = runt_pb_expect(r, f, RUNT_PB_LEN);
+    if (s == RUNT_OK)
+        *sub = runt_pb_reader_sub(r, f, msg);
+    return s;
+}
+
+/* Counts the elements of one occurrence of a repeated scalar field. */
+static runt_status runt_onnx_count(const runt_pb_reader *r, const runt_pb_field *f,
+                                   runt_pb_wire elem, size_t *total)
+{
+    runt_pb_values v;
+    size_t n;
+    runt_status s = runt_pb_values_begin(r, f, elem, &v);
+    if (s == RUNT_OK)
+        s = runt_pb_values_count(r, &v, &n);
+    if (s == RUNT_OK)
+        *total += n;
+    return s;
+}
+
+static runt_status runt_onnx_parse_dims(const runt_pb_reader *r, const runt_pb_field *f,
+                                        runt_onnx_tensor *t)
+{
+    runt_pb_values v;
+    uint64_t bits;
+    int has;
+    runt_status s = runt_pb_values_begin(r, f, RUNT_PB_VARINT, &v);
+    while (s == RUNT_OK && (s = runt_pb_values_next(r, &v, &bits, &has)) == RUNT_OK && has) {
+        int64_t d = (int64_t)bits;
+        if (d < 0)
+            return runt_pb_error(r, f->at, f->number, RUNT_E_BAD_MODEL,
+                                 "dim %d is %lld; dims may not be negative", t->ndim,
+                                 (long long)d);
+        if (t->ndim < RUNT_MAX_DIMS)
+            t->dims[t->ndim] = d;
+        if (t->ndim <= RUNT_MAX_DIMS)
+            t->ndim++;
+    }
+    return s;
+}
+
+static runt_status runt_onnx_parse_tensor(runt_pb_reader *r, runt_onnx_tensor *t)
+{
+    runt_pb_field f;
+    runt_status s;
+    t->at = r->pos;
+    t->end = r->end;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        switch (f.number) {
+        case 1: s = runt_onnx_parse_dims(r, &f, t); break;
+        case 2: s = runt_pb_int64(r, &f, &t->data_type); break;
+        case 3: t->has_segment = 1; break;
+        case 8: s = runt_onnx_get_str(r, &f, &t->name); break;
+        case 14: s = runt_pb_int64(r, &f, &t->data_location); break;
+        default: break; /* data fields are read when the tensor is used */
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    return s;
+}
+
+static runt_status runt_onnx_parse_attr(runt_pb_reader *r, runt_onnx_attr *a)
+{
+    runt_pb_field f;
+    runt_pb_reader sub;
+    runt_status s;
+    int has_f = 0, has_i = 0, has_s = 0;
+    a->at = r->pos;
+    a->end = r->end;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        switch (f.number) {
+        case 1: s = runt_onnx_get_str(r, &f, &a->name); break;
+        case 2: s = runt_pb_float(r, &f, &a->f); has_f = 1; break;
+        case 3: s = runt_pb_int64(r, &f, &a->i); has_i = 1; break;
+        case 4: s = runt_onnx_get_str(r, &f, &a->s); has_s = 1; break;
+        case 5:
+            if ((s = runt_onnx_sub(r, &f, &runt_onnx_tensor_msg, &sub)) == RUNT_OK)
+                s = runt_onnx_parse_tensor(&sub, &a->t);
+            a->has_t = 1;
+            break;
+        case 7: s = runt_onnx_count(r, &f, RUNT_PB_FIXED32, &a->n_floats); break;
+        case 8: s = runt_onnx_count(r, &f, RUNT_PB_VARINT, &a->n_ints); break;
+        case 20: s = runt_pb_int64(r, &f, &a->type); break;
+        default: break;
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    /* IR version 1 had no type field: the field in use says it. */
+    if (a->type == RUNT_ONNX_ATTR_UNDEFINED)
+        a->type = a->has_t ? RUNT_ONNX_ATTR_TENSOR : a->n_floats ? RUNT_ONNX_ATTR_FLOATS
+                  : a->n_ints ? RUNT_ONNX_ATTR_INTS : has_s ? RUNT_ONNX_ATTR_STRING
+                  : has_f ? RUNT_ONNX_ATTR_FLOAT : has_i ? RUNT_ONNX_ATTR_INT
+                  : RUNT_ONNX_ATTR_UNDEFINED;
+    return s;
+}
+
+runt_status runt_onnx_attr_values(const runt_onnx_ctx *c, const runt_onnx_attr *a, int is_float,
+                                  void *out, size_t cap, size_t *n)
+{
+    runt_pb_reader r = runt_pb_reader_make(c->buf, c->size, c->source, &runt_onnx_attr_msg);
+    runt_pb_field f;
+    runt_status s;
+    uint32_t want = is_float ? 7 : 8;
+    r.pos = a->at;
+    r.end = a->end;
+    *n = 0;
+    while ((s = runt_pb_next(&r, &f)) == RUNT_OK && f.number) {
+        if (f.number != want)
+            continue;
+        runt_pb_values v;
+        uint64_t bits;
+        int has;
+        s = runt_pb_values_begin(&r, &f, is_float ? RUNT_PB_FIXED32 : RUNT_PB_VARINT, &v);
+        while (s == RUNT_OK && (s = runt_pb_values_next(&r, &v, &bits, &has)) == RUNT_OK &&
+               has) {
+            if (*n < cap) {
+                if (is_float) {
+                    uint32_t b32 = (uint32_t)bits;
+                    memcpy((float *)out + *n, &b32, sizeof(float));
+                } else {
+                    ((int64_t *)out)[*n] = (int64_t)bits;
+                }
+            }
+            (*n)++;
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    return s;
+}
+
+static runt_status runt_onnx_parse_node(runt_onnx_ctx *c, runt_pb_reader *r)
+{
+    runt_onnx_node node;
+    runt_pb_field f;
+    runt_pb_reader sub;
+    runt_status s;
+    runt_onnx_str *str;
+    runt_onnx_attr *attr;
+    memset(&node, 0, sizeof node);
+    node.at = r->pos;
+    node.index = c->g.n_nodes;
+    node.first_input = c->g.n_node_inputs;
+    node.first_output = c->g.n_node_outputs;
+    node.first_attr = c->g.n_attrs;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        switch (f.number) {
+        case 1:
+            if ((s = RUNT_ONNX_PUSH(c, node_inputs, &str)) == RUNT_OK)
+                s = runt_onnx_get_str(r, &f, str);
+            break;
+        case 2:
+            if ((s = RUNT_ONNX_PUSH(c, node_outputs, &str)) == RUNT_OK)
+                s = runt_onnx_get_str(r, &f, str);
+            break;
+        case 3: s = runt_onnx_get_str(r, &f, &node.name); break;
+        case 4: s = runt_onnx_get_str(r, &f, &node.op_type); break;
+        case 5:
+            if ((s = runt_onnx_sub(r, &f, &runt_onnx_attr_msg, &sub)) == RUNT_OK &&
+                (s = RUNT_ONNX_PUSH(c, attrs, &attr)) == RUNT_OK)
+                s = runt_onnx_parse_attr(&sub, attr);
+            break;
+        case 7: s = runt_onnx_get_str(r, &f, &node.domain); break;
+        default: break;
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    node.n_inputs = c->g.n_node_inputs - node.first_input;
+    node.n_outputs = c->g.n_node_outputs - node.first_output;
+    node.n_attrs = c->g.n_attrs - node.first_attr;
+    runt_onnx_node *slot;
+    if ((s = RUNT_ONNX_PUSH(c, nodes, &slot)) == RUNT_OK)
+        *slot = node;
+    return s;
+}
+
+static runt_status runt_onnx_parse_dim(runt_pb_reader *r, runt_onnx_dim *d)
+{
+    runt_pb_field f;
+    runt_status s;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        if (f.number == 1) {
+            s = runt_pb_int64(r, &f, &d->value);
+            d->kind = RUNT_ONNX_DIM_VALUE;
+        } else if (f.number == 2) {
+            s = runt_onnx_get_str(r, &f, &d->param);
+            d->kind = RUNT_ONNX_DIM_PARAM;
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    return s;
+}
+
+static runt_status runt_onnx_parse_shape(runt_pb_reader *r, runt_onnx_value_info *vi)
+{
+    runt_pb_field f;
+    runt_pb_reader sub;
+    runt_status s;
+    runt_onnx_dim scratch;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        if (f.number != 1)
+            continue;
+        if ((s = runt_onnx_sub(r, &f, &runt_onnx_dim_msg, &sub)) != RUNT_OK)
+            return s;
+        /* Dims past RUNT_MAX_DIMS are still checked, then refused by the caller. */
+        runt_onnx_dim *d = vi->ndim < RUNT_MAX_DIMS ? &vi->dims[vi->ndim] : &scratch;
+        memset(d, 0, sizeof *d);
+        if ((s = runt_onnx_parse_dim(&sub, d)) != RUNT_OK)
+            return s;
+        if (vi->ndim <= RUNT_MAX_DIMS)
+            vi->ndim++;
+    }
+    return s;
+}
+
+static runt_status runt_onnx_parse_tensor_type(runt_pb_reader *r, runt_onnx_value_info *vi)
+{
+    runt_pb_field f;
+    runt_pb_reader sub;
+    runt_status s;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        if (f.number == 1) {
+            s = runt_pb_int64(r, &f, &vi->elem_type);
+        } else if (f.number == 2) {
+            vi->has_shape = 1;
+            vi->ndim = 0;
+            if ((s = runt_onnx_sub(r, &f, &runt_onnx_shape_msg, &sub)) == RUNT_OK)
+                s = runt_onnx_parse_shape(&sub, vi);
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    return s;
+}
+
+static runt_status runt_onnx_parse_type(runt_pb_reader *r, runt_onnx_value_info *vi)
+{
+    runt_pb_field f;
+    runt_pb_reader sub;
+    runt_status s;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        if (f.number == 1) {
+            vi->has_type = vi->is_tensor = 1;
+            if ((s = runt_onnx_sub(r, &f, &runt_onnx_tensor_type_msg, &sub)) == RUNT_OK)
+                s = runt_onnx_parse_tensor_type(&sub, vi);
+        } else if (f.number == 4 || f.number == 5 || f.number == 8 || f.number == 9) {
+            vi->has_type = 1; /* sequence, map, optional, sparse: not tensors */
+            vi->is_tensor = 0;
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    return s;
+}
+
+static runt_status runt_onnx_parse_value_info(runt_pb_reader *r, runt_onnx_value_info *vi)
+{
+    runt_pb_field f;
+    runt_pb_reader sub;
+    runt_status s;
+    vi->at = r->pos;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        if (f.number == 1) {
+            s = runt_onnx_get_str(r, &f, &vi->name);
+        } else if (f.number == 2) {
+            if ((s = runt_onnx_sub(r, &f, &runt_onnx_type_msg, &sub)) == RUNT_OK)
+                s = runt_onnx_parse_type(&sub, vi);
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    return s;
+}
+
+static runt_status runt_onnx_parse_graph(runt_onnx_ctx *c, runt_pb_reader *r)
+{
+    runt_pb_field f;
+    runt_pb_reader sub;
+    runt_status s;
+    void *slot;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        switch (f.number) {
+        case 1:
+            if ((s = runt_onnx_sub(r, &f, &runt_onnx_node_msg, &sub)) == RUNT_OK)
+                s = runt_onnx_parse_node(c, &sub);
+            break;
+        case 5:
+            if ((s = runt_onnx_sub(r, &f, &runt_onnx_tensor_msg, &sub)) == RUNT_OK &&
+                (s = RUNT_ONNX_PUSH(c, initializers, &slot)) == RUNT_OK)
+                s = runt_onnx_parse_tensor(&sub, slot);
+            break;
+        case 11:
+        case 12:
+            if ((s = runt_onnx_sub(r, &f, &runt_onnx_value_info_msg, &sub)) != RUNT_OK)
+                break;
+            s = f.number == 11 ? RUNT_ONNX_PUSH(c, inputs, &slot)
+                               : RUNT_ONNX_PUSH(c, outputs, &slot);
+            if (s == RUNT_OK)
+                s = runt_onnx_parse_value_info(&sub, slot);
+            break;
+        case 15:
+            if (!c->g.n_sparse++)
+                c->g.sparse_at = f.at;
+            break;
+        default: break;
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    return s;
+}
+
+static runt_status runt_onnx_parse_opset(runt_onnx_ctx *c, runt_pb_reader *r)
+{
+    runt_pb_field f;
+    runt_status s;
+    runt_onnx_str domain = {NULL, 0, 0};
+    int64_t version = 0;
+    size_t at = r->pos;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        if (f.number == 1)
+            s = runt_onnx_get_str(r, &f, &domain);
+        else if (f.number == 2)
+            s = runt_pb_int64(r, &f, &version);
+        if (s != RUNT_OK)
+            return s;
+    }
+    if (s != RUNT_OK)
+        return s;
+    if (domain.n == 0 || runt_onnx_str_eq(&domain, "ai.onnx")) {
+        if (version < 1)
+            return runt_pb_error(r, at, 2, RUNT_E_BAD_MODEL, "opset version %lld is invalid",
+                                 (long long)version);
+        /* Nodes bind to the highest version imported for their domain. */
+        if (version > c->opset)
+            c->opset = version;
+    }
+    return RUNT_OK;
+}
+
+runt_status runt_onnx_parse(runt_onnx_ctx *c)
+{
+    runt_pb_reader r = runt_pb_reader_make(c->buf, c->size, c->source, &runt_onnx_model_msg);
+    runt_pb_reader sub;
+    runt_pb_field f;
+    runt_status s;
+    while ((s = runt_pb_next(&r, &f)) == RUNT_OK && f.number) {
+        switch (f.number) {
+        case 1: s = runt_pb_int64(&r, &f, &c->ir_version); break;
+        case 7:
+            /* A repeated message field merges (protobuf rules): lists append. */
+            if ((s = runt_onnx_sub(&r, &f, &runt_onnx_graph_msg, &sub)) == RUNT_OK)
+                s = runt_onnx_parse_graph(c, &sub);
+            c->has_graph = 1;
+            break;
+        case 8:
+            if ((s = runt_onnx_sub(&r, &f, &runt_onnx_opset_msg, &sub)) == RUNT_OK)
+                s = runt_onnx_parse_opset(c, &sub);
+            break;
+        default: break;
+        }
+        if (s != RUNT_OK)
+            return s;
+    }
+    return s;
+}

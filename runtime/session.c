@@ -1,0 +1,318 @@
+/*
+ * A session owns everything one model needs to run on one backend at one
+ * batch size: the plan, the backend's prepared state, the arena and the
+ * small arrays a run binds. Creation does all allocation; a run does none.
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "backend.h"
+#include "cost.h"
+#include "error.h"
+#include "model.h"
+#include "plan.h"
+#include "shape.h"
+
+struct runt_session {
+    const runt_model *model;
+    runt_allocator allocator;
+    runt_backend_handle backend;
+    void *state;                 /* the backend's, from prepare */
+    runt_plan *plan;
+    void *arena;
+    int owns_arena;
+    const void **input_ptrs;
+    void **output_ptrs;
+    double *node_us;
+    int launches;
+    size_t weight_bytes;
+};
+
+runt_session_options runt_session_options_default(void)
+{
+    runt_session_options o;
+    memset(&o, 0, sizeof o);
+    o.batch = 1;
+    o.compute_dtype = RUNT_F32;
+    o.math = RUNT_MATH_F32;
+    o.fuse = 1;
+    o.cuda_graphs = 1;
+    return o;
+}
+
+static runt_status runt_check_options(const runt_session_options *o, const char *fn)
+{
+    if (o->batch < 1)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: batch %lld must be at least 1", fn,
+                              (long long)o->batch);
+    if (o->compute_dtype != RUNT_F32 && o->compute_dtype != RUNT_I8)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: compute_dtype %s: use f32 or int8", fn,
+                              runt_dtype_name(o->compute_dtype));
+    if (o->math < RUNT_MATH_F32 || o->math > RUNT_MATH_BF16)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: unknown math mode %d", fn, (int)o->math);
+    if (o->threads < 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: threads %d is negative", fn, o->threads);
+    if (o->arena && o->arena_size == 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: an arena needs arena_size", fn);
+    if (o->allocator && (!o->allocator->alloc || !o->allocator->free))
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: an allocator needs both alloc and free", fn);
+    return RUNT_OK;
+}
+
+/* Finds the backend and makes the plan the backend wants. */
+static runt_status runt_session_plan(const runt_model *m, const runt_session_options *o,
+                                     const runt_allocator *a, runt_backend_handle *backend,
+                                     runt_plan **plan)
+{
+    runt_status s = runt_registry_find(o->backend, backend);
+    if (s != RUNT_OK)
+        return s;
+    runt_device_info info;
+    if (runt_backend_probe(*backend, &info) != RUNT_OK || !info.available)
+        return runt_error_set(RUNT_E_BACKEND, "backend '%s' is not available: %s",
+                              backend->iface->name, info.reason);
+    runt_plan_config c;
+    memset(&c, 0, sizeof c);
+    c.batch = o->batch;
+    c.fuse = o->fuse;
+    c.io_in_arena = !info.host_memory;
+    c.compute_dtype = o->compute_dtype;
+    c.math = o->math;
+    c.threads = o->threads;
+    c.log = o->log;
+    c.log_user = o->log_user;
+    return runt_plan_create(m, &c, a, plan);
+}
+
+runt_status runt_session_arena_size(const runt_model *m, const runt_session_options *o,
+                                    size_t *bytes)
+{
+    const char *fn = "runt_session_arena_size";
+    if (!m || !o || !bytes)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn,
+                              !m ? "model" : !o ? "options" : "bytes");
+    runt_status s = runt_check_options(o, fn);
+    runt_backend_handle backend;
+    runt_plan *plan = NULL;
+    if (s == RUNT_OK)
+        s = runt_session_plan(m, o, o->allocator, &backend, &plan);
+    if (s != RUNT_OK)
+        return s;
+    *bytes = plan->arena_size;
+    runt_plan_destroy(plan, o->allocator);
+    return RUNT_OK;
+}
+
+void runt_session_free(runt_session *s)
+{
+    if (!s)
+        return;
+    runt_allocator a = s->allocator;
+    if (s->state)
+        runt_backend_release(s->backend, s->state, s->plan);
+    if (s->owns_arena)
+        runt_backend_free(s->backend, &a, s->arena);
+    runt_plan_destroy(s->plan, &a);
+    runt_free(&a, s->input_ptrs);
+    runt_free(&a, s->output_ptrs);
+    runt_free(&a, s->node_us);
+    runt_free(&a, s);
+}
+
+static runt_status runt_session_setup(runt_session *s, const runt_session_options *o)
+{
+    runt_plan *p = s->plan;
+    runt_device_info info;
+    runt_backend_probe(s->backend, &info);
+    if (o->arena) {
+        if (!info.host_memory)
+            return runt_error_set(RUNT_E_INVALID_ARG,
+                                  "runt_session_create: backend '%s' keeps its arena in device "
+                                  "memory; a caller arena is for host backends",
+                                  s->backend.iface->name);
+        if ((uintptr_t)o->arena % RUNT_ARENA_ALIGN)
+            return runt_error_set(RUNT_E_INVALID_ARG,
+                                  "runt_session_create: the arena must be %d-byte aligned",
+                                  RUNT_ARENA_ALIGN);
+        if (o->arena_size < p->arena_size)
+            return runt_error_set(RUNT_E_OOM,
+                                  "runt_session_create: the arena has %zu bytes, the plan needs %zu",
+                                  o->arena_size, p->arena_size);
+        s->arena = o->arena;
+    } else {
+        runt_status st = runt_backend_alloc(s->backend, &s->allocator, p->arena_size, &s->arena);
+        if (st != RUNT_OK)
+            return st;
+        s->owns_arena = 1;
+    }
+    const runt_allocator *a = &s->allocator;
+    s->input_ptrs = runt_alloc_zeroed(a, (size_t)p->n_inputs, sizeof *s->input_ptrs);
+    s->output_ptrs = runt_alloc_zeroed(a, (size_t)p->n_outputs, sizeof *s->output_ptrs);
+    s->node_us = runt_alloc_zeroed(a, (size_t)(p->n_nodes ? p->n_nodes : 1), sizeof(double));
+    if (!s->input_ptrs || !s->output_ptrs || !s->node_us)
+        return runt_error_set(RUNT_E_OOM, "runt_session_create: out of memory");
+    for (int v = 0; v < p->n_values; v++)
+        if (p->values[v].storage == RUNT_STORE_CONSTANT && p->values[v].first_use >= 0)
+            s->weight_bytes += p->values[v].nbytes;
+    return RUNT_OK;
+}
+
+runt_status runt_session_create(const runt_model *m, const runt_session_options *o,
+                                runt_session **out)
+{
+    const char *fn = "runt_session_create";
+    if (!m || !out)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn, !m ? "model" : "out");
+    *out = NULL;
+    runt_session_options defaults = runt_session_options_default();
+    if (!o)
+        o = &defaults;
+    runt_status st = runt_check_options(o, fn);
+    if (st != RUNT_OK)
+        return st;
+    runt_session *s = runt_alloc_zeroed(o->allocator, 1, sizeof *s);
+    if (!s)
+        return runt_error_set(RUNT_E_OOM, "%s: out of memory", fn);
+    s->model = m;
+    if (o->allocator)
+        s->allocator = *o->allocator;
+    st = runt_session_plan(m, o, &s->allocator, &s->backend, &s->plan);
+    if (st == RUNT_OK)
+        st = runt_backend_check_plan(s->backend, s->plan);
+    if (st == RUNT_OK)
+        st = runt_session_setup(s, o);
+    if (st == RUNT_OK)
+        st = runt_backend_prepare(s->backend, s->plan, o, &s->state);
+    if (st != RUNT_OK) {
+        runt_session_free(s);
+        return st;
+    }
+    s->launches = runt_backend_launches(s->backend, s->state, s->plan);
+    if (!o->profile) {
+        runt_free(&s->allocator, s->node_us);
+        s->node_us = NULL;
+    }
+    *out = s;
+    return RUNT_OK;
+}
+
+static runt_status runt_session_io_desc(const runt_session *s, int index, int is_input,
+                                        runt_tensor *out)
+{
+    const char *fn = is_input ? "runt_session_input_desc" : "runt_session_output_desc";
+    if (!s || !out)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn, s ? "out" : "session");
+    int count = is_input ? s->plan->n_inputs : s->plan->n_outputs;
+    if (index < 0 || index >= count)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: index %d out of range (%d)", fn, index,
+                              count);
+    *out = s->plan->values[is_input ? s->plan->inputs[index] : s->plan->outputs[index]].desc;
+    out->data = NULL;
+    return RUNT_OK;
+}
+
+runt_status runt_session_input_desc(const runt_session *s, int index, runt_tensor *out)
+{
+    return runt_session_io_desc(s, index, 1, out);
+}
+
+runt_status runt_session_output_desc(const runt_session *s, int index, runt_tensor *out)
+{
+    return runt_session_io_desc(s, index, 0, out);
+}
+
+/* A caller tensor must match the planned value exactly. */
+static runt_status runt_check_tensor(const runt_plan_value *want, const runt_tensor *got,
+                                     const char *kind, int index)
+{
+    char sw[96], sg[96];
+    if (!got->data)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_session_run: %s %d ('%s'): data is NULL",
+                              kind, index, want->name);
+    if (got->dtype != want->desc.dtype)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_session_run: %s %d ('%s') is %s, expected %s",
+                              kind, index, want->name, runt_dtype_name(got->dtype),
+                              runt_dtype_name(want->desc.dtype));
+    int same = got->ndim == want->desc.ndim;
+    for (int d = 0; same && d < got->ndim; d++)
+        same = got->dims[d] == want->desc.dims[d];
+    if (!same)
+        return runt_error_set(RUNT_E_SHAPE, "runt_session_run: %s %d ('%s') has shape %s, the "
+                              "session expects %s", kind, index, want->name,
+                              got->ndim >= 0 && got->ndim <= RUNT_MAX_DIMS
+                                  ? runt_shape_str(got, sg, sizeof sg) : "(bad ndim)",
+                              runt_shape_str(&want->desc, sw, sizeof sw));
+    return RUNT_OK;
+}
+
+runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
+                             runt_tensor *outputs, int n_outputs)
+{
+    const char *fn = "runt_session_run";
+    if (!s)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: session is NULL", fn);
+    const runt_plan *p = s->plan;
+    if (n_inputs != p->n_inputs || n_outputs != p->n_outputs)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: got %d inputs and %d outputs, the model "
+                              "has %d and %d", fn, n_inputs, n_outputs, p->n_inputs, p->n_outputs);
+    if ((n_inputs && !inputs) || (n_outputs && !outputs))
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn,
+                              !inputs ? "inputs" : "outputs");
+    for (int i = 0; i < n_inputs; i++) {
+        runt_status st = runt_check_tensor(&p->values[p->inputs[i]], &inputs[i], "input", i);
+        if (st != RUNT_OK)
+            return st;
+        s->input_ptrs[i] = inputs[i].data;
+    }
+    for (int i = 0; i < n_outputs; i++) {
+        runt_status st = runt_check_tensor(&p->values[p->outputs[i]], &outputs[i], "output", i);
+        if (st != RUNT_OK)
+            return st;
+        s->output_ptrs[i] = outputs[i].data;
+    }
+    runt_bindings b = {s->arena, s->input_ptrs, (void *const *)s->output_ptrs, s->node_us};
+    return runt_backend_execute(s->backend, s->state, p, &b);
+}
+
+runt_status runt_session_stats_get(const runt_session *s, runt_session_stats *out)
+{
+    if (!s || !out)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_session_stats_get: %s is NULL",
+                              s ? "out" : "session");
+    memset(out, 0, sizeof *out);
+    out->arena_bytes = s->plan->arena_size;
+    out->naive_arena_bytes = s->plan->arena_naive_size;
+    out->weight_bytes = s->weight_bytes;
+    out->n_nodes = s->plan->n_nodes;
+    out->launches = s->launches;
+    for (int i = 0; i < s->plan->n_nodes; i++) {
+        const runt_cost *c = &s->plan->nodes[i].cost;
+        runt_cost_add(&out->total, c);
+    }
+    return RUNT_OK;
+}
+
+runt_status runt_session_node(const runt_session *s, int index, runt_node_info *info,
+                              double *last_us)
+{
+    if (!s || !info)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_session_node: %s is NULL",
+                              s ? "info" : "session");
+    if (index < 0 || index >= s->plan->n_nodes)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_session_node: index %d out of range (%d)",
+                              index, s->plan->n_nodes);
+    const runt_plan_node *n = &s->plan->nodes[index];
+    memset(info, 0, sizeof *info);
+    info->name = n->name;
+    info->op = n->op;
+    info->epilogue = n->op == RUNT_OP_GEMM ? n->attrs.gemm.epilogue
+                     : n->op == RUNT_OP_CONV ? n->attrs.conv.epilogue
+                                              : info->epilogue;
+    int y = n->outputs[0];
+    if (y >= 0)
+        info->output = s->plan->values[y].desc;
+    info->cost = n->cost;
+    if (last_us)
+        *last_us = s->node_us ? s->node_us[index] : -1.0;
+    return RUNT_OK;
+}

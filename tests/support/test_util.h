@@ -1,0 +1,39 @@
+/*
+ * Helpers shared by the tests: deterministic random data (never all zeros),
+ * error measures against double-precision references, and buffers with
+ * sentinel bytes after the end to catch out-of-bounds writes.
+ */
+#ifndef RT_TEST_UTIL_H
+#define RT_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runt.h"
+
+/* A small deterministic generator (splitmix64), one per test. */
+typedef struct rt_rng { uint64_t state; } rt_rng;
+
+rt_rng rt_rng_make(uint64_t seed);
+uint64_t rt_rng_next(rt_rng *r);
+/* Uniform in [lo, hi). */
+double rt_rng_uniform(rt_rng *r, double lo, double hi);
+/* Uniform integer in [lo, hi]. */
+int64_t rt_rng_int(rt_rng *r, int64_t lo, int64_t hi);
+/* Fills with uniform values in [lo, hi); re-draws exact zeros. */
+void rt_fill_uniform(rt_rng *r, float *x, size_t n, float lo, float hi);
+
+/* max_i |got_i - want_i| / max(max_i |want_i|, floor): an error normalized by
+ * the scale of the expected result, so one bound serves all magnitudes. */
+double rt_norm_max_error(const float *got, const double *want, size_t n, double floor);
+
+/* A float buffer of n elements followed by sentinel bytes. */
+float *rt_guarded_alloc(size_t n);
+/* 1 if the sentinel bytes after element n are intact. */
+int rt_guard_intact(const float *buf, size_t n);
+void rt_guarded_free(float *buf);
+
+/* A runt_tensor view of a float buffer. */
+runt_tensor rt_tensor_f32(float *data, int ndim, const int64_t *dims);
+
+#endif /* RT_TEST_UTIL_H */

@@ -1,0 +1,267 @@
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "npy.h"
+#include "runt.h"
+#include "zoo.h"
+
+#define RUNT_CLI_MAX_IO 8
+
+static const char runt_cli_usage[] =
+    "usage:\n"
+    "  runt info  MODEL [--batch N]\n"
+    "  runt run   MODEL --input X.npy --output Y.npy [--backend ref|cpu|cuda] [--dtype f32|int8]\n"
+    "  runt devices\n"
+    "MODEL is an .onnx file or a built-in model: @name (runt info @list lists them)\n";
+
+static int runt_cli_fail(FILE *err, const char *what)
+{
+    fprintf(err, "runt: %s: %s\n", what, runt_last_error());
+    return 1;
+}
+
+static int runt_cli_usage_error(FILE *err, const char *msg, const char *arg)
+{
+    fprintf(err, "runt: %s%s%s\n%s", msg, arg ? " " : "", arg ? arg : "", runt_cli_usage);
+    return 2;
+}
+
+static runt_status runt_cli_load(const char *path, runt_model **m)
+{
+    if (path[0] == '@')
+        return runt_zoo_build(path + 1, m);
+    return runt_model_load_file(path, NULL, m);
+}
+
+static int runt_cli_parse_int(const char *s, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < 1 || v > (1 << 24))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static void runt_cli_shape(FILE *out, const runt_tensor *t, int width)
+{
+    char buf[96];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "[");
+    for (int i = 0; i < t->ndim && n < sizeof buf; i++) {
+        if (t->dims[i] == RUNT_DIM_BATCH)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, i ? ", N" : "N");
+        else
+            n += (size_t)snprintf(buf + n, sizeof buf - n, i ? ", %lld" : "%lld", (long long)t->dims[i]);
+    }
+    if (n < sizeof buf)
+        snprintf(buf + n, sizeof buf - n, "]");
+    fprintf(out, "%-*s", width, buf);
+}
+
+static int runt_cli_list_zoo(FILE *out)
+{
+    for (int i = 0; i < runt_zoo_count(); i++)
+        fprintf(out, "@%-14s %s (batch %lld)\n", runt_zoo_get(i)->name, runt_zoo_get(i)->description,
+                (long long)runt_zoo_get(i)->default_batch);
+    return 0;
+}
+
+static int runt_cli_info(int argc, char **argv, FILE *out, FILE *err)
+{
+    const char *path = NULL;
+    int64_t batch = 1;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
+            if (!runt_cli_parse_int(argv[++i], &batch))
+                return runt_cli_usage_error(err, "--batch needs a positive integer, got", argv[i]);
+        } else if (argv[i][0] == '-' || path) {
+            return runt_cli_usage_error(err, "info: unexpected argument", argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path)
+        return runt_cli_usage_error(err, "info: which model?", NULL);
+    if (strcmp(path, "@list") == 0)
+        return runt_cli_list_zoo(out);
+    runt_model *m;
+    if (runt_cli_load(path, &m) != RUNT_OK)
+        return runt_cli_fail(err, path);
+    int n_rows = 0, n_in = 0, n_out = 0;
+    runt_cost total;
+    runt_node_info *rows = NULL;
+    int rc = 1;
+    if (runt_model_counts(m, &n_in, &n_out, NULL) != RUNT_OK ||
+        runt_model_describe(m, batch, NULL, 0, &n_rows, NULL) != RUNT_OK)
+        goto done;
+    rows = calloc((size_t)n_rows + 1, sizeof *rows);
+    if (!rows || runt_model_describe(m, batch, rows, n_rows, &n_rows, &total) != RUNT_OK)
+        goto done;
+    fprintf(out, "model %s, batch %lld\n", path, (long long)batch);
+    for (int i = 0; i < n_in + n_out; i++) {
+        runt_io_info io;
+        if ((i < n_in ? runt_model_input(m, i, &io) : runt_model_output(m, i - n_in, &io)) != RUNT_OK)
+            goto done;
+        fprintf(out, "%-7s %-20s %-5s ", i < n_in ? "input" : "output", io.name,
+                runt_dtype_name(io.desc.dtype));
+        runt_cli_shape(out, &io.desc, 0);
+        fprintf(out, "\n");
+    }
+    fprintf(out, "\n%4s  %-24s %-20s %-22s %12s %14s %14s\n", "#", "node", "op", "output",
+            "params", "FLOPs", "bytes");
+    for (int i = 0; i < n_rows; i++) {
+        fprintf(out, "%4d  %-24s %-20s ", i, rows[i].name, runt_op_name(rows[i].op));
+        runt_cli_shape(out, &rows[i].output, 22);
+        fprintf(out, " %12lld %14lld %14lld\n", (long long)rows[i].cost.params,
+                (long long)rows[i].cost.flops,
+                (long long)(rows[i].cost.bytes_read + rows[i].cost.bytes_written));
+    }
+    fprintf(out, "%4s  %-24s %-20s %-22s %12lld %14lld %14lld\n", "", "total", "", "",
+            (long long)total.params, (long long)total.flops,
+            (long long)(total.bytes_read + total.bytes_written));
+    rc = 0;
+done:
+    if (rc)
+        runt_cli_fail(err, path);
+    free(rows);
+    runt_model_free(m);
+    return rc;
+}
+
+static int runt_cli_run(int argc, char **argv, FILE *out, FILE *err)
+{
+    const char *path = NULL, *inputs[RUNT_CLI_MAX_IO], *outputs[RUNT_CLI_MAX_IO];
+    int n_in = 0, n_out = 0;
+    runt_session_options o = runt_session_options_default();
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+        if (strcmp(a, "--input") == 0 && has_value && n_in < RUNT_CLI_MAX_IO) {
+            inputs[n_in++] = argv[++i];
+        } else if (strcmp(a, "--output") == 0 && has_value && n_out < RUNT_CLI_MAX_IO) {
+            outputs[n_out++] = argv[++i];
+        } else if (strcmp(a, "--backend") == 0 && has_value) {
+            o.backend = argv[++i];
+        } else if (strcmp(a, "--dtype") == 0 && has_value) {
+            const char *d = argv[++i];
+            if (strcmp(d, "f32") == 0)
+                o.compute_dtype = RUNT_F32;
+            else if (strcmp(d, "int8") == 0)
+                o.compute_dtype = RUNT_I8;
+            else
+                return runt_cli_usage_error(err, "--dtype must be f32 or int8, got", d);
+        } else if (a[0] == '-' || path) {
+            return runt_cli_usage_error(err, "run: unexpected argument", a);
+        } else {
+            path = a;
+        }
+    }
+    if (!path || !n_in || !n_out)
+        return runt_cli_usage_error(err, "run: needs MODEL, --input and --output", NULL);
+    runt_model *m = NULL;
+    runt_session *s = NULL;
+    runt_tensor in[RUNT_CLI_MAX_IO], res[RUNT_CLI_MAX_IO];
+    memset(in, 0, sizeof in);
+    memset(res, 0, sizeof res);
+    int rc = 1, model_in = 0, model_out = 0;
+    const char *what = path;
+    if (runt_cli_load(path, &m) != RUNT_OK || runt_model_counts(m, &model_in, &model_out, NULL))
+        goto done;
+    if (model_in != n_in || model_out != n_out) {
+        fprintf(err, "runt: %s takes %d inputs and gives %d outputs; got %d --input and %d --output\n",
+                path, model_in, model_out, n_in, n_out);
+        goto quiet;
+    }
+    for (int i = 0; i < n_in; i++) {
+        what = inputs[i];
+        if (runt_npy_read(inputs[i], &in[i]) != RUNT_OK)
+            goto done;
+    }
+    /* The batch is the first input's leading dim when the model leaves it open. */
+    runt_io_info first;
+    what = path;
+    if (runt_model_input(m, 0, &first) != RUNT_OK)
+        goto done;
+    if (first.desc.ndim > 0 && first.desc.dims[0] == RUNT_DIM_BATCH && in[0].ndim > 0)
+        o.batch = in[0].dims[0];
+    if (runt_session_create(m, &o, &s) != RUNT_OK)
+        goto done;
+    for (int i = 0; i < n_out; i++) {
+        if (runt_session_output_desc(s, i, &res[i]) != RUNT_OK)
+            goto done;
+        res[i].data = malloc((size_t)runt_tensor_count(&res[i]) * sizeof(float) + 1);
+        if (!res[i].data) {
+            fprintf(err, "runt: out of memory\n");
+            goto quiet;
+        }
+    }
+    if (runt_session_run(s, in, n_in, res, n_out) != RUNT_OK)
+        goto done;
+    for (int i = 0; i < n_out; i++) {
+        what = outputs[i];
+        if (runt_npy_write(outputs[i], &res[i]) != RUNT_OK)
+            goto done;
+    }
+    fprintf(out, "wrote");
+    for (int i = 0; i < n_out; i++) {
+        fprintf(out, " %s ", outputs[i]);
+        runt_cli_shape(out, &res[i], 0);
+    }
+    fprintf(out, "\n");
+    rc = 0;
+done:
+    if (rc)
+        runt_cli_fail(err, what);
+quiet:
+    for (int i = 0; i < RUNT_CLI_MAX_IO; i++) {
+        free(in[i].data);
+        free(res[i].data);
+    }
+    runt_session_free(s);
+    runt_model_free(m);
+    return rc;
+}
+
+static int runt_cli_devices(int argc, char **argv, FILE *out, FILE *err)
+{
+    if (argc > 0)
+        return runt_cli_usage_error(err, "devices: unexpected argument", argv[0]);
+    int n = 0;
+    if (runt_backend_count(&n) != RUNT_OK)
+        return runt_cli_fail(err, "devices");
+    for (int i = 0; i < n; i++) {
+        runt_device_info d;
+        if (runt_backend_info(i, &d) != RUNT_OK)
+            return runt_cli_fail(err, "devices");
+        if (d.available)
+            fprintf(out, "%-6s %-40s units %d%s\n", d.backend, d.name, d.compute_units,
+                    d.host_memory ? ", host memory" : "");
+        else
+            fprintf(out, "%-6s unavailable: %s\n", d.backend, d.reason);
+    }
+    return 0;
+}
+
+int runt_cli_main(int argc, char **argv, FILE *out, FILE *err)
+{
+    if (argc < 2)
+        return runt_cli_usage_error(err, "no command given", NULL);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "info") == 0)
+        return runt_cli_info(argc - 2, argv + 2, out, err);
+    if (strcmp(cmd, "run") == 0)
+        return runt_cli_run(argc - 2, argv + 2, out, err);
+    if (strcmp(cmd, "devices") == 0)
+        return runt_cli_devices(argc - 2, argv + 2, out, err);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        fprintf(out, "runt %s\n", runt_version());
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(runt_cli_usage, out);
+        return 0;
+    }
+    return runt_cli_usage_error(err, "unknown command", cmd);
+}

@@ -1,0 +1,168 @@
+#include "zoo.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runt-backend.h"
+
+/* splitmix64: the same weights on every machine. */
+static double runt_zoo_uniform(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0;
+}
+
+static float *runt_zoo_weights(uint64_t *rng, int64_t count, int64_t fan_in)
+{
+    float *w = malloc((size_t)count * sizeof(float));
+    if (!w)
+        return NULL;
+    double bound = 1.0 / sqrt((double)fan_in);
+    for (int64_t i = 0; i < count; i++)
+        w[i] = (float)(bound * runt_zoo_uniform(rng));
+    return w;
+}
+
+/* x -> Linear(widths[0], widths[1]) -> ... ; activation after every layer but
+ * the last when act != RUNT_OP_COUNT. */
+static runt_status runt_zoo_mlp(runt_builder *b, runt_value_id x, const int64_t *widths, int n,
+                                runt_op act, uint64_t *rng, runt_value_id *out)
+{
+    for (int i = 0; i + 1 < n; i++) {
+        float *w = runt_zoo_weights(rng, widths[i] * widths[i + 1], widths[i]);
+        float *c = runt_zoo_weights(rng, widths[i + 1], widths[i]);
+        runt_status s = w && c ? runt_builder_linear(b, x, widths[i], widths[i + 1], w, c, &x)
+                               : runt_error_set(RUNT_E_OOM, "zoo: out of memory");
+        free(w);
+        free(c);
+        if (s == RUNT_OK && act != RUNT_OP_COUNT && i + 2 < n)
+            s = runt_builder_unary(b, act, x, NULL, &x);
+        if (s != RUNT_OK)
+            return s;
+    }
+    *out = x;
+    return RUNT_OK;
+}
+
+static runt_status runt_zoo_conv(runt_builder *b, runt_value_id x, int64_t cin, int64_t cout,
+                                 int k, int pad, uint64_t *rng, runt_value_id *out)
+{
+    runt_attrs a;
+    runt_attrs_default(RUNT_OP_CONV, &a);
+    a.conv.pads[0] = a.conv.pads[1] = a.conv.pads[2] = a.conv.pads[3] = pad;
+    float *w = runt_zoo_weights(rng, cout * cin * k * k, cin * k * k);
+    float *c = runt_zoo_weights(rng, cout, cin * k * k);
+    runt_status s = w && c ? runt_builder_conv2d(b, x, cin, cout, k, k, &a.conv, w, c, out)
+                           : runt_error_set(RUNT_E_OOM, "zoo: out of memory");
+    free(w);
+    free(c);
+    return s;
+}
+
+static runt_status runt_zoo_lenet(runt_builder *b, runt_value_id x, uint64_t *rng, runt_value_id *y)
+{
+    runt_attrs pool;
+    runt_attrs_default(RUNT_OP_MAX_POOL, &pool);
+    pool.pool.kernel[0] = pool.pool.kernel[1] = 2;
+    pool.pool.strides[0] = pool.pool.strides[1] = 2;
+    const int64_t fc[] = {16 * 7 * 7, 120, 84, 10};
+    runt_status s = runt_zoo_conv(b, x, 1, 6, 5, 2, rng, &x);
+    if (!s) s = runt_builder_unary(b, RUNT_OP_RELU, x, NULL, &x);
+    if (!s) s = runt_builder_unary(b, RUNT_OP_MAX_POOL, x, &pool, &x);
+    if (!s) s = runt_zoo_conv(b, x, 6, 16, 5, 2, rng, &x);
+    if (!s) s = runt_builder_unary(b, RUNT_OP_RELU, x, NULL, &x);
+    if (!s) s = runt_builder_unary(b, RUNT_OP_MAX_POOL, x, &pool, &x);
+    if (!s) s = runt_builder_unary(b, RUNT_OP_FLATTEN, x, NULL, &x);
+    if (!s) s = runt_zoo_mlp(b, x, fc, 4, RUNT_OP_RELU, rng, &x);
+    if (!s) s = runt_builder_unary(b, RUNT_OP_SOFTMAX, x, NULL, &x);
+    *y = x;
+    return s;
+}
+
+static const runt_zoo_entry runt_zoo_entries[] = {
+    {"seed0_simple", "Linear(1024,1024) on a 1024x1024 input", 1024},
+    {"seed0_complex", "5x Linear(1024,1024) on a 1024x1024 input", 1024},
+    {"seed0_relu", "ReLU on a 1024x1024 input", 1024},
+    {"seed1_model1", "Linear 1000-10-1000-1 (a bottleneck), no activations", 1},
+    {"seed1_model2", "Linear 1000-1000-1, no activations", 1},
+    {"seed1_model3", "10x Linear(100,100), no activations", 1},
+    {"seed1_model4", "Linear 100-500-100, no activations", 1},
+    {"seed1_model5", "Linear(1000,10)", 1},
+    {"lenet", "LeNet-5 style CNN on 1x28x28: conv-relu-pool x2, MLP, softmax", 1},
+};
+
+#define RUNT_ZOO_N ((int)(sizeof runt_zoo_entries / sizeof runt_zoo_entries[0]))
+
+int runt_zoo_count(void) { return RUNT_ZOO_N; }
+
+const runt_zoo_entry *runt_zoo_get(int index)
+{
+    return index >= 0 && index < RUNT_ZOO_N ? &runt_zoo_entries[index] : NULL;
+}
+
+/* The widths of the seed MLPs, by name; NULL when name is not one. */
+static const int64_t *runt_zoo_seed_widths(const char *name, int *n)
+{
+    static const int64_t m1[] = {1000, 10, 1000, 1}, m2[] = {1000, 1000, 1},
+                         m3[] = {100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100},
+                         m4[] = {100, 500, 100}, m5[] = {1000, 10}, s0[] = {1024, 1024},
+                         c0[] = {1024, 1024, 1024, 1024, 1024, 1024};
+    static const struct { const char *name; const int64_t *w; int n; } table[] = {
+        {"seed1_model1", m1, 4}, {"seed1_model2", m2, 3}, {"seed1_model3", m3, 11},
+        {"seed1_model4", m4, 3}, {"seed1_model5", m5, 2}, {"seed0_simple", s0, 2},
+        {"seed0_complex", c0, 6},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i].name, name) == 0) {
+            *n = table[i].n;
+            return table[i].w;
+        }
+    return NULL;
+}
+
+runt_status runt_zoo_build(const char *name, runt_model **out)
+{
+    if (!name || !out)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build: %s is NULL", name ? "out" : "name");
+    int n_widths = 0;
+    const int64_t *widths = runt_zoo_seed_widths(name, &n_widths);
+    int is_relu = strcmp(name, "seed0_relu") == 0, is_lenet = strcmp(name, "lenet") == 0;
+    if (!widths && !is_relu && !is_lenet) {
+        char known[512] = "";
+        for (int i = 0; i < RUNT_ZOO_N; i++) {
+            strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+            strncat(known, runt_zoo_entries[i].name, sizeof known - strlen(known) - 1);
+        }
+        return runt_error_set(RUNT_E_INVALID_ARG, "no built-in model '@%s' (there are: %s)", name,
+                              known);
+    }
+    runt_builder *b;
+    runt_status s = runt_builder_create(NULL, &b);
+    if (s != RUNT_OK)
+        return s;
+    uint64_t rng = 0x5EED;
+    runt_value_id x, y;
+    if (is_lenet) {
+        int64_t dims[4] = {RUNT_DIM_BATCH, 1, 28, 28};
+        s = runt_builder_input(b, "x", RUNT_F32, 4, dims, &x);
+        if (!s) s = runt_zoo_lenet(b, x, &rng, &y);
+    } else {
+        int64_t dims[2] = {RUNT_DIM_BATCH, is_relu ? 1024 : widths[0]};
+        s = runt_builder_input(b, "x", RUNT_F32, 2, dims, &x);
+        if (!s && is_relu)
+            s = runt_builder_unary(b, RUNT_OP_RELU, x, NULL, &y);
+        else if (!s)
+            s = runt_zoo_mlp(b, x, widths, n_widths, RUNT_OP_COUNT, &rng, &y);
+    }
+    if (!s) s = runt_builder_output(b, y, "y");
+    if (s != RUNT_OK) {
+        runt_builder_free(b);
+        return s;
+    }
+    return runt_builder_finish(b, out);
+}
