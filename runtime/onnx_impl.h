@@ -30,7 +30,8 @@ enum {
     RUNT_ONNX_UINT8 = 2,
     RUNT_ONNX_INT8 = 3,
     RUNT_ONNX_INT32 = 6,
-    RUNT_ONNX_INT64 = 7
+    RUNT_ONNX_INT64 = 7,
+    RUNT_ONNX_BOOL = 9
 };
 
 /* AttributeProto.AttributeType values. */
@@ -181,7 +182,10 @@ runt_status runt_onnx_attr_values(const runt_onnx_ctx *c, const runt_onnx_attr *
 /* onnx_tensor.c */
 runt_status runt_onnx_dtype(int64_t onnx_type, runt_dtype *out);
 const char *runt_onnx_type_name(int64_t onnx_type);
-runt_status runt_onnx_tensor_decode(runt_onnx_ctx *c, const runt_onnx_tensor *t,
+/* Flags of runt_onnx_tensor_decode. BOOL tensors only select behaviour
+ * (Dropout's training_mode); they are read as U8 where asked for. */
+#define RUNT_ONNX_READ_BOOL 1u
+runt_status runt_onnx_tensor_decode(runt_onnx_ctx *c, const runt_onnx_tensor *t, unsigned flags,
                                     runt_onnx_const *out);
 /* The constant a Constant node's attribute holds (value, value_float, ...). */
 runt_status runt_onnx_attr_const(runt_onnx_ctx *c, const runt_onnx_attr *a, runt_onnx_const *out);
@@ -199,14 +203,14 @@ runt_status runt_onnx_value(runt_onnx_ctx *c, const runt_onnx_node *n, int i, ru
 /* The data of input i, which selects behaviour and so must be a constant:
  * RUNT_E_UNSUPPORTED naming node and input otherwise. what: "shape", "pads". */
 runt_status runt_onnx_const_input(runt_onnx_ctx *c, const runt_onnx_node *n, int i,
-                                  const char *what, runt_onnx_const *out);
+                                  const char *what, unsigned flags, runt_onnx_const *out);
 /* 1 if input i is a constant (initializer, Constant output, frozen input). */
 int runt_onnx_is_const_input(const runt_onnx_ctx *c, const runt_onnx_node *n, int i);
-/* Constant input i declared with other dims (same element count), once per
- * name: "<name>/<tag>". */
-runt_status runt_onnx_const_reshaped(runt_onnx_ctx *c, const runt_onnx_node *n, int i,
-                                     const char *tag, int ndim, const int64_t *dims,
-                                     runt_value_id *id);
+/* Constant input i, of shape [a, b, k], as the constant [a, b, 1, k] (a 1-D
+ * conv weight for a 2-D conv), declared once; *id is -1 if the input is not a
+ * constant. */
+runt_status runt_onnx_const_as_2d(runt_onnx_ctx *c, const runt_onnx_node *n, int i,
+                                  runt_value_id *id);
 /* Adds a builder node named after n (plus suffix, for helper nodes). */
 runt_status runt_onnx_add_node(runt_onnx_ctx *c, const runt_onnx_node *n, const char *suffix,
                                runt_op op, const runt_attrs *attrs, int n_in,
@@ -227,6 +231,9 @@ runt_status runt_onnx_node_error(const runt_onnx_ctx *c, const runt_onnx_node *n
 #endif
     ;
 int runt_onnx_str_eq(const runt_onnx_str *s, const char *z);
+/* The bytes of s for "%.*s" (never NULL) and a length cut for messages. */
+const char *runt_onnx_chars(const runt_onnx_str *s);
+int runt_onnx_shown(const runt_onnx_str *s);
 
 /* onnx_ops.c */
 runt_status runt_onnx_emit_node(runt_onnx_ctx *c, const runt_onnx_node *n);

@@ -16,9 +16,14 @@ static const char runt_cli_usage[] =
     "  runt devices\n"
     "MODEL is an .onnx file or a built-in model: @name (runt info @list lists them)\n";
 
+/* "runt: what: message", without repeating what when the message names it. */
 static int runt_cli_fail(FILE *err, const char *what)
 {
-    fprintf(err, "runt: %s: %s\n", what, runt_last_error());
+    const char *msg = runt_last_error();
+    if (strncmp(msg, what, strlen(what)) == 0)
+        fprintf(err, "runt: %s\n", msg);
+    else
+        fprintf(err, "runt: %s: %s\n", what, msg);
     return 1;
 }
 

@@ -13,7 +13,9 @@
  * written as version 1.0; versions 2.0 and 3.0 are read as well (they differ
  * only in the length field, and in 3.0's UTF-8 header, which matters only for
  * structured dtypes). Anything else is refused with a message that names the
- * file and what is wrong with it, including the dtype found.
+ * file and what is wrong with it, including the dtype found. Bytes after the
+ * data are refused too (np.load ignores them): they mean the header's shape
+ * does not describe the data.
  *
  * Status: RUNT_E_IO when the file cannot be opened, read or written;
  * RUNT_E_INVALID_ARG for malformed or unsupported contents and bad arguments;
@@ -35,8 +37,9 @@ runt_status runt_npy_read(const char *path, runt_tensor *out);
  * in messages (a path; NULL reads "<memory>"). The data are copied. */
 runt_status runt_npy_parse(const void *bytes, size_t size, const char *what, runt_tensor *out);
 
-/* Writes an f32 tensor as a version 1.0 .npy file, replacing the file. A file
- * left half written by a failure is removed. */
+/* Writes an f32 tensor as a version 1.0 .npy file, replacing the file. A
+ * failure may leave a partial file: it is not removed, since path may name a
+ * device or a pipe (/dev/stdout), which must not be unlinked. */
 runt_status runt_npy_write(const char *path, const runt_tensor *t);
 
 #endif /* RUNT_NPY_H */

@@ -113,11 +113,8 @@ void runt_ref_apply_epilogue(float *y, int64_t n, const runt_epilogue *e)
 
 /* y[i] = f(x[i]); y may be x itself (in-place), as each element is read
  * before the same element is written. */
-static runt_status map_unary(const runt_tensor *in, int n_in, runt_tensor *out, int n_out,
-                             const runt_epilogue *e)
+static runt_status map_unary(const runt_tensor *in, runt_tensor *out, const runt_epilogue *e)
 {
-    (void)n_in;
-    (void)n_out;
     if (in[0].dtype != RUNT_F32 || out[0].dtype != RUNT_F32)
         return RUNT_E_UNSUPPORTED;
     const float *x = in[0].data;
@@ -132,47 +129,50 @@ static runt_status map_unary(const runt_tensor *in, int n_in, runt_tensor *out, 
 runt_status runt_ref_relu(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                           runt_tensor *out, int n_out)
 {
-    (void)attrs;
+    (void)attrs, (void)n_in, (void)n_out;
     runt_epilogue e = {RUNT_ACT_RELU, 0.0f, 0.0f};
-    return map_unary(in, n_in, out, n_out, &e);
+    return map_unary(in, out, &e);
 }
 
 runt_status runt_ref_leaky_relu(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                                 runt_tensor *out, int n_out)
 {
+    (void)n_in, (void)n_out;
     runt_epilogue e = {RUNT_ACT_LEAKY_RELU, attrs->leaky_relu.alpha, 0.0f};
-    return map_unary(in, n_in, out, n_out, &e);
+    return map_unary(in, out, &e);
 }
 
 runt_status runt_ref_clip(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                           runt_tensor *out, int n_out)
 {
+    (void)n_in, (void)n_out;
     runt_epilogue e = {RUNT_ACT_CLIP, attrs->clip.min, attrs->clip.max};
-    return map_unary(in, n_in, out, n_out, &e);
+    return map_unary(in, out, &e);
 }
 
 runt_status runt_ref_sigmoid(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                              runt_tensor *out, int n_out)
 {
-    (void)attrs;
+    (void)attrs, (void)n_in, (void)n_out;
     runt_epilogue e = {RUNT_ACT_SIGMOID, 0.0f, 0.0f};
-    return map_unary(in, n_in, out, n_out, &e);
+    return map_unary(in, out, &e);
 }
 
 runt_status runt_ref_tanh(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                           runt_tensor *out, int n_out)
 {
-    (void)attrs;
+    (void)attrs, (void)n_in, (void)n_out;
     runt_epilogue e = {RUNT_ACT_TANH, 0.0f, 0.0f};
-    return map_unary(in, n_in, out, n_out, &e);
+    return map_unary(in, out, &e);
 }
 
 runt_status runt_ref_gelu(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                           runt_tensor *out, int n_out)
 {
+    (void)n_in, (void)n_out;
     runt_activation act = attrs->gelu.approximate_tanh ? RUNT_ACT_GELU_TANH : RUNT_ACT_GELU;
     runt_epilogue e = {act, 0.0f, 0.0f};
-    return map_unary(in, n_in, out, n_out, &e);
+    return map_unary(in, out, &e);
 }
 
 /* Erf is an op but not an epilogue activation, so it has its own loop; erff
@@ -180,9 +180,7 @@ runt_status runt_ref_gelu(const runt_attrs *attrs, const runt_tensor *in, int n_
 runt_status runt_ref_erf(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                          runt_tensor *out, int n_out)
 {
-    (void)attrs;
-    (void)n_in;
-    (void)n_out;
+    (void)attrs, (void)n_in, (void)n_out;
     if (in[0].dtype != RUNT_F32 || out[0].dtype != RUNT_F32)
         return RUNT_E_UNSUPPORTED;
     const float *x = in[0].data;

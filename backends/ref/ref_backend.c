@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "error.h"
 #include "ref_impl.h"
 #include "runt-backend.h"
 
@@ -57,7 +58,11 @@ runt_status runt_ref_run_node(const runt_plan *p, int i, const runt_bindings *b)
         in[j] = runt_ref_view(p, b, n->inputs[j]);
     for (int j = 0; j < n->n_outputs; j++)
         out[j] = runt_ref_view(p, b, n->outputs[j]);
-    return runt_ref_kernels[n->op](&n->attrs, in, n->n_inputs, out, n->n_outputs);
+    runt_status s = runt_ref_kernels[n->op](&n->attrs, in, n->n_inputs, out, n->n_outputs);
+    if (s != RUNT_OK)
+        return runt_error_prefix(s, "node '%s' (%s): reference kernel", n->name,
+                                 runt_op_name(n->op));
+    return RUNT_OK;
 }
 
 static runt_status runt_ref_supports_node(void *context, const runt_plan *plan, int node)

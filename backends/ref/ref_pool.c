@@ -16,6 +16,10 @@
  *     in + pad) - start) per axis). onnx/reference/ops/op_pool_common.py
  *     instead zero-pads up to the ceil_mode extent and divides by the whole
  *     kernel; we do not follow that.
+ * ONNX's node test averagepool_2d_ceil_last_window_starts_on_pad expects
+ * sum / 9 for a window with 4 input cells although it sets no
+ * count_include_pad (default 0): its data were made with PyTorch's default
+ * count_include_pad=True, so this kernel, following the attribute, differs.
  */
 #include "ref_impl.h"
 
@@ -160,9 +164,11 @@ runt_status runt_ref_global_average_pool(const runt_attrs *attrs, const runt_ten
                               "GlobalAveragePool: needs one input and one output");
     const runt_tensor *x = &in[0], *y = &out[0];
     if (x->dtype != RUNT_F32 || y->dtype != RUNT_F32)
-        return runt_error_set(RUNT_E_UNSUPPORTED, "GlobalAveragePool: reference kernel is f32 only");
+        return runt_error_set(RUNT_E_UNSUPPORTED,
+                              "GlobalAveragePool: reference kernel is f32 only");
     if (x->ndim < 3 || x->ndim > RUNT_MAX_DIMS)
-        return runt_error_set(RUNT_E_SHAPE, "GlobalAveragePool: input rank %d < 3", x->ndim);
+        return runt_error_set(RUNT_E_SHAPE, "GlobalAveragePool: input rank %d, needs 3 to %d",
+                              x->ndim, RUNT_MAX_DIMS);
     int64_t planes = x->dims[0] * x->dims[1];
     int64_t size = runt_tensor_count(x) / (planes ? planes : 1);
     if (runt_tensor_count(y) != planes || y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1])

@@ -1,0 +1,711 @@
+/*
+ * Loading ONNX models: runt_model_load_buffer and runt_model_load_file.
+ *
+ * The file is decoded into views (onnx_proto.c), then turned into a model
+ * through the public builder only, in the graph's order: graph inputs, nodes
+ * (onnx_ops.c maps each), graph outputs. ONNX names values by string; a hash
+ * table maps each name to its builder value. Constants (initializers,
+ * Constant nodes, frozen inputs) are given to the builder on first use as a
+ * data input, so those that only select behaviour (a Reshape's shape) are
+ * folded into attributes and never stored twice.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "onnx_impl.h"
+
+#if !defined(RUNT_BARE_METAL)
+#include <errno.h>
+#endif
+
+/* Names in messages are cut to this many bytes. */
+#define RUNT_ONNX_NAME_SHOWN 120
+
+int runt_onnx_str_eq(const runt_onnx_str *s, const char *z)
+{
+    size_t n = strlen(z);
+    return s->n == n && (n == 0 || memcmp(s->p, z, n) == 0);
+}
+
+int runt_onnx_shown(const runt_onnx_str *s)
+{
+    return (int)(s->n > RUNT_ONNX_NAME_SHOWN ? RUNT_ONNX_NAME_SHOWN : s->n);
+}
+
+const char *runt_onnx_chars(const runt_onnx_str *s)
+{
+    return s->p ? (const char *)s->p : "";
+}
+
+/* ------------------------------------------------------------------------- */
+/* Names → symbols                                                           */
+/* ------------------------------------------------------------------------- */
+
+static uint32_t runt_onnx_hash(const uint8_t *p, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static runt_onnx_sym *runt_onnx_sym_slot(const runt_onnx_ctx *c, const uint8_t *p, size_t n,
+                                         uint32_t h)
+{
+    size_t mask = c->cap_syms - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        runt_onnx_sym *s = &c->syms[i];
+        if (!s->name.p || (s->hash == h && s->name.n == n && memcmp(s->name.p, p, n) == 0))
+            return s;
+    }
+}
+
+static runt_onnx_sym *runt_onnx_sym_find(const runt_onnx_ctx *c, const uint8_t *p, size_t n)
+{
+    runt_onnx_sym *s = runt_onnx_sym_slot(c, p, n, runt_onnx_hash(p, n));
+    return s->name.p ? s : NULL;
+}
+
+/* The symbol of a non-empty name, created on first sight. The table was sized
+ * for every name the graph holds, so it never fills. */
+static runt_onnx_sym *runt_onnx_sym_add(runt_onnx_ctx *c, const runt_onnx_str *name)
+{
+    uint32_t h = runt_onnx_hash(name->p, name->n);
+    runt_onnx_sym *s = runt_onnx_sym_slot(c, name->p, name->n, h);
+    if (!s->name.p) {
+        s->name = *name;
+        s->hash = h;
+        s->id = s->id_2d = -1;
+        s->rank = -1;
+    }
+    return s;
+}
+
+/* A NUL-terminated copy of name + suffix in the scratch buffer (valid until
+ * the next call). */
+static runt_status runt_onnx_cname(runt_onnx_ctx *c, const runt_onnx_str *name,
+                                   const char *suffix, const char **out)
+{
+    size_t ns = suffix ? strlen(suffix) : 0, need = name->n + ns + 1;
+    if (need > c->cap_scratch) {
+        size_t cap = need < 256 ? 256 : need;
+        char *p = runt_alloc(c->alloc, cap);
+        if (!p)
+            return runt_error_set(RUNT_E_OOM, "%s: out of memory", c->source);
+        runt_free(c->alloc, c->scratch);
+        c->scratch = p;
+        c->cap_scratch = cap;
+    }
+    if (name->n)
+        memcpy(c->scratch, name->p, name->n);
+    if (ns)
+        memcpy(c->scratch + name->n, suffix, ns);
+    c->scratch[name->n + ns] = '\0';
+    *out = c->scratch;
+    return RUNT_OK;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Messages                                                                  */
+/* ------------------------------------------------------------------------- */
+
+runt_status runt_onnx_node_error(const runt_onnx_ctx *c, const runt_onnx_node *n, runt_status s,
+                                 const char *fmt, ...)
+{
+    char what[RUNT_ERROR_MAX], who[RUNT_ONNX_NAME_SHOWN + 32];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (n->name.n)
+        snprintf(who, sizeof who, "'%.*s'", runt_onnx_shown(&n->name), (const char *)n->name.p);
+    else
+        snprintf(who, sizeof who, "#%d (unnamed)", n->index);
+    return runt_error_set(s, "%s: node %s (%.*s, opset %lld): %s", c->source, who,
+                          runt_onnx_shown(&n->op_type), runt_onnx_chars(&n->op_type),
+                          (long long)c->opset, what);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Inputs and outputs of nodes, for onnx_ops.c                               */
+/* ------------------------------------------------------------------------- */
+
+const runt_onnx_str *runt_onnx_input_name(const runt_onnx_ctx *c, const runt_onnx_node *n, int i)
+{
+    return i >= 0 && i < n->n_inputs ? &c->g.node_inputs[n->first_input + i] : NULL;
+}
+
+const runt_onnx_str *runt_onnx_output_name(const runt_onnx_ctx *c, const runt_onnx_node *n, int i)
+{
+    return i >= 0 && i < n->n_outputs ? &c->g.node_outputs[n->first_output + i] : NULL;
+}
+
+int runt_onnx_has_input(const runt_onnx_ctx *c, const runt_onnx_node *n, int i)
+{
+    const runt_onnx_str *s = runt_onnx_input_name(c, n, i);
+    return s && s->n > 0; /* "" marks an optional input left out */
+}
+
+static int runt_onnx_sym_is_const(const runt_onnx_sym *s)
+{
+    return s->kind == RUNT_ONNX_SYM_INITIALIZER || s->kind == RUNT_ONNX_SYM_CONSTANT ||
+           s->kind == RUNT_ONNX_SYM_FROZEN;
+}
+
+/* The defined symbol behind input i, which must be present. */
+static runt_status runt_onnx_input_sym(const runt_onnx_ctx *c, const runt_onnx_node *n, int i,
+                                       runt_onnx_sym **out)
+{
+    const runt_onnx_str *name = runt_onnx_input_name(c, n, i);
+    runt_onnx_sym *s = name && name->n ? runt_onnx_sym_find(c, name->p, name->n) : NULL;
+    if (!name || !name->n)
+        return runt_onnx_node_error(c, n, RUNT_E_BAD_MODEL, "input %d is missing", i);
+    if (!s || s->kind == RUNT_ONNX_SYM_NONE)
+        return runt_onnx_node_error(c, n, RUNT_E_BAD_MODEL,
+                                    "input %d ('%.*s') is not a graph input, an initializer or "
+                                    "the output of an earlier node",
+                                    i, runt_onnx_shown(name), (const char *)name->p);
+    *out = s;
+    return RUNT_OK;
+}
+
+/* The data of a constant symbol. */
+static runt_status runt_onnx_sym_const(runt_onnx_ctx *c, const runt_onnx_sym *s, unsigned flags,
+                                       runt_onnx_const *k)
+{
+    if (s->kind == RUNT_ONNX_SYM_INITIALIZER)
+        return runt_onnx_tensor_decode(c, &c->g.initializers[s->index], flags, k);
+    if (s->kind == RUNT_ONNX_SYM_CONSTANT)
+        return runt_onnx_attr_const(c, &c->g.attrs[s->index], k);
+    const runt_tensor *t = &c->opt->constant_inputs[s->index];
+    memset(k, 0, sizeof *k);
+    k->dtype = t->dtype;
+    k->ndim = t->ndim;
+    memcpy(k->dims, t->dims, sizeof k->dims);
+    k->count = runt_tensor_count(t);
+    k->data = t->data;
+    return RUNT_OK;
+}
+
+/* Gives a constant to the builder under its own name (once). */
+static runt_status runt_onnx_declare(runt_onnx_ctx *c, runt_onnx_sym *s)
+{
+    runt_onnx_const k;
+    const char *name;
+    if (s->id >= 0)
+        return RUNT_OK;
+    runt_status st = runt_onnx_sym_const(c, s, 0, &k);
+    if (st != RUNT_OK)
+        return st;
+    if ((st = runt_onnx_cname(c, &s->name, NULL, &name)) == RUNT_OK &&
+        (st = runt_builder_constant(c->b, name, k.dtype, k.ndim, k.dims, k.data, &s->id)) != RUNT_OK)
+        st = runt_error_prefix(st, "%s", c->source);
+    runt_onnx_const_release(c, &k);
+    return st;
+}
+
+runt_status runt_onnx_value(runt_onnx_ctx *c, const runt_onnx_node *n, int i, runt_value_id *id,
+                            int *rank)
+{
+    runt_onnx_sym *s;
+    *id = -1;
+    *rank = -1;
+    if (!runt_onnx_has_input(c, n, i))
+        return RUNT_OK;
+    runt_status st = runt_onnx_input_sym(c, n, i, &s);
+    if (st == RUNT_OK && (st = runt_onnx_declare(c, s)) == RUNT_OK) {
+        *id = s->id;
+        *rank = s->rank;
+    }
+    return st;
+}
+
+int runt_onnx_is_const_input(const runt_onnx_ctx *c, const runt_onnx_node *n, int i)
+{
+    const runt_onnx_str *name = runt_onnx_input_name(c, n, i);
+    const runt_onnx_sym *s = name && name->n ? runt_onnx_sym_find(c, name->p, name->n) : NULL;
+    return s && runt_onnx_sym_is_const(s);
+}
+
+runt_status runt_onnx_const_input(runt_onnx_ctx *c, const runt_onnx_node *n, int i,
+                                  const char *what, unsigned flags, runt_onnx_const *out)
+{
+    runt_onnx_sym *s;
+    memset(out, 0, sizeof *out);
+    runt_status st = runt_onnx_input_sym(c, n, i, &s);
+    if (st != RUNT_OK)
+        return st;
+    if (!runt_onnx_sym_is_const(s))
+        return runt_onnx_node_error(c, n, RUNT_E_UNSUPPORTED,
+                                    "input %d ('%.*s', the %s) must be a constant: an "
+                                    "initializer, a Constant node's output, or a graph input "
+                                    "named in runt_load_options.constant_input_names",
+                                    i, runt_onnx_shown(&s->name), (const char *)s->name.p, what);
+    return runt_onnx_sym_const(c, s, flags, out);
+}
+
+runt_status runt_onnx_const_as_2d(runt_onnx_ctx *c, const runt_onnx_node *n, int i,
+                                  runt_value_id *id)
+{
+    runt_onnx_sym *s;
+    runt_onnx_const k;
+    const char *name;
+    *id = -1;
+    runt_status st = runt_onnx_input_sym(c, n, i, &s);
+    if (st != RUNT_OK || !runt_onnx_sym_is_const(s) || s->id_2d >= 0) {
+        *id = st == RUNT_OK ? s->id_2d : -1;
+        return st;
+    }
+    if ((st = runt_onnx_sym_const(c, s, 0, &k)) != RUNT_OK)
+        return st;
+    if (k.ndim != 3) {
+        runt_onnx_const_release(c, &k);
+        return runt_onnx_node_error(c, n, RUNT_E_SHAPE, "input %d ('%.*s') has %d dims; a 1-D "
+                                    "convolution's weight has 3", i, runt_onnx_shown(&s->name),
+                                    (const char *)s->name.p, k.ndim);
+    }
+    int64_t dims[4] = {k.dims[0], k.dims[1], 1, k.dims[2]};
+    if ((st = runt_onnx_cname(c, &s->name, "/2d", &name)) == RUNT_OK &&
+        (st = runt_builder_constant(c->b, name, k.dtype, 4, dims, k.data, &s->id_2d)) != RUNT_OK)
+        st = runt_error_prefix(st, "%s", c->source);
+    runt_onnx_const_release(c, &k);
+    *id = s->id_2d;
+    return st;
+}
+
+runt_status runt_onnx_add_node(runt_onnx_ctx *c, const runt_onnx_node *n, const char *suffix,
+                               runt_op op, const runt_attrs *attrs, int n_in,
+                               const runt_value_id *in, runt_value_id *out)
+{
+    char made_up[96], tail[64];
+    runt_onnx_str base = n->name;
+    const char *name;
+    runt_status s;
+    if (!base.n) {
+        snprintf(made_up, sizeof made_up, "%.*s_%d", (int)(n->op_type.n > 64 ? 64 : n->op_type.n),
+                 (const char *)n->op_type.p, n->index);
+        base.p = (const uint8_t *)made_up;
+        base.n = strlen(made_up);
+    }
+    /* The builder names the output "<node>:0". If a constant of the graph has
+     * that name and is declared later, the names would clash; declare it
+     * first and the builder picks another name for the output. */
+    snprintf(tail, sizeof tail, "%s:0", suffix ? suffix : "");
+    if ((s = runt_onnx_cname(c, &base, tail, &name)) != RUNT_OK)
+        return s;
+    runt_onnx_str probe = {(const uint8_t *)name, strlen(name), 0};
+    runt_onnx_sym *clash = runt_onnx_sym_find(c, probe.p, probe.n);
+    if (clash && runt_onnx_sym_is_const(clash) && (s = runt_onnx_declare(c, clash)) != RUNT_OK)
+        return s;
+    if ((s = runt_onnx_cname(c, &base, suffix, &name)) != RUNT_OK)
+        return s;
+    s = runt_builder_node(c->b, op, name, attrs, n_in, in, 1, out);
+    if (s != RUNT_OK)
+        return runt_error_prefix(s, "%s", c->source);
+    return RUNT_OK;
+}
+
+static runt_status runt_onnx_bind(runt_onnx_ctx *c, const runt_onnx_node *n, int i,
+                                  runt_onnx_sym_kind kind, int index, runt_value_id id, int rank)
+{
+    const runt_onnx_str *name = runt_onnx_output_name(c, n, i);
+    if (!name || !name->n)
+        return RUNT_OK; /* an optional output nobody asked for */
+    runt_onnx_sym *s = runt_onnx_sym_find(c, name->p, name->n);
+    if (s->kind != RUNT_ONNX_SYM_NONE)
+        return runt_onnx_node_error(c, n, RUNT_E_BAD_MODEL,
+                                    "output %d ('%.*s') is already defined; every ONNX value "
+                                    "has one producer", i, runt_onnx_shown(name),
+                                    (const char *)name->p);
+    s->kind = kind;
+    s->index = index;
+    s->id = id;
+    s->rank = rank;
+    return RUNT_OK;
+}
+
+runt_status runt_onnx_define(runt_onnx_ctx *c, const runt_onnx_node *n, int i, runt_value_id id,
+                             int rank)
+{
+    return runt_onnx_bind(c, n, i, RUNT_ONNX_SYM_NODE, -1, id, rank);
+}
+
+runt_status runt_onnx_define_const(runt_onnx_ctx *c, const runt_onnx_node *n, int i, int attr,
+                                   int rank)
+{
+    return runt_onnx_bind(c, n, i, RUNT_ONNX_SYM_CONSTANT, attr, -1, rank);
+}
+
+int runt_onnx_output_used(const runt_onnx_ctx *c, const runt_onnx_node *n, int i)
+{
+    const runt_onnx_str *name = runt_onnx_output_name(c, n, i);
+    const runt_onnx_sym *s = name && name->n ? runt_onnx_sym_find(c, name->p, name->n) : NULL;
+    return s && s->uses > 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The graph                                                                 */
+/* ------------------------------------------------------------------------- */
+
+static runt_status runt_onnx_check_options(const runt_onnx_ctx *c)
+{
+    const runt_load_options *o = c->opt;
+    if (o->n_constant_inputs < 0 ||
+        (o->n_constant_inputs > 0 && (!o->constant_input_names || !o->constant_inputs)))
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_load_options: n_constant_inputs is %d "
+                              "but constant_input_names or constant_inputs is NULL",
+                              o->n_constant_inputs);
+    for (int j = 0; j < o->n_constant_inputs; j++) {
+        const runt_tensor *t = &o->constant_inputs[j];
+        const char *name = o->constant_input_names[j];
+        if (!name)
+            return runt_error_set(RUNT_E_INVALID_ARG,
+                                  "runt_load_options: constant_input_names[%d] is NULL", j);
+        if (!runt_dtype_size(t->dtype) || t->ndim < 0 || t->ndim > RUNT_MAX_DIMS || !t->data)
+            return runt_error_set(RUNT_E_INVALID_ARG, "runt_load_options: constant input '%s' "
+                                  "needs a known dtype, 0 to %d dims and data", name,
+                                  RUNT_MAX_DIMS);
+        for (int d = 0; d < t->ndim; d++)
+            if (t->dims[d] < 0)
+                return runt_error_set(RUNT_E_INVALID_ARG, "runt_load_options: constant input "
+                                      "'%s': dim %d is %lld", name, d, (long long)t->dims[d]);
+    }
+    return RUNT_OK;
+}
+
+static runt_status runt_onnx_check_model(const runt_onnx_ctx *c)
+{
+    if (!c->has_graph)
+        return runt_error_set(RUNT_E_BAD_MODEL, "%s: the model has no graph", c->source);
+    if (c->opset == 0)
+        return runt_error_set(RUNT_E_BAD_MODEL, "%s: the model imports no opset of the default "
+                              "ONNX domain (ai.onnx)", c->source);
+    if (c->opset < RUNT_ONNX_OPSET_MIN || c->opset > RUNT_ONNX_OPSET_MAX)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "%s: opset %lld is not supported (runt reads "
+                              "opsets %d to %d)", c->source, (long long)c->opset,
+                              RUNT_ONNX_OPSET_MIN, RUNT_ONNX_OPSET_MAX);
+    if (c->g.n_sparse)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "%s: byte %zu: GraphProto.sparse_initializer: "
+                              "sparse initializers are not supported", c->source,
+                              c->g.sparse_at);
+    return RUNT_OK;
+}
+
+static runt_status runt_onnx_unnamed(const runt_onnx_ctx *c, const char *what, size_t at)
+{
+    return runt_error_set(RUNT_E_BAD_MODEL, "%s: byte %zu: %s has no name", c->source, at, what);
+}
+
+/* Graph inputs: declared, frozen (options.constant_input_names), or the
+ * initializers that IR < 4 also listed as inputs. */
+static runt_status runt_onnx_index_inputs(runt_onnx_ctx *c)
+{
+    const runt_load_options *o = c->opt;
+    for (int i = 0; i < c->g.n_inputs; i++) {
+        const runt_onnx_value_info *vi = &c->g.inputs[i];
+        if (!vi->name.n)
+            return runt_onnx_unnamed(c, "graph input", vi->at);
+        runt_onnx_sym *s = runt_onnx_sym_add(c, &vi->name);
+        if (s->kind == RUNT_ONNX_SYM_INITIALIZER)
+            continue;
+        if (s->kind != RUNT_ONNX_SYM_NONE)
+            return runt_error_set(RUNT_E_BAD_MODEL, "%s: graph input '%.*s' is listed twice",
+                                  c->source, runt_onnx_shown(&vi->name), (const char *)vi->name.p);
+        s->kind = RUNT_ONNX_SYM_INPUT;
+        s->index = i;
+        for (int j = 0; j < o->n_constant_inputs; j++)
+            if (runt_onnx_str_eq(&vi->name, o->constant_input_names[j])) {
+                s->kind = RUNT_ONNX_SYM_FROZEN;
+                s->index = j;
+                s->rank = o->constant_inputs[j].ndim;
+                break;
+            }
+    }
+    for (int j = 0; j < o->n_constant_inputs; j++) {
+        const char *name = o->constant_input_names[j];
+        const runt_onnx_sym *s = runt_onnx_sym_find(c, (const uint8_t *)name, strlen(name));
+        if (!s || s->kind != RUNT_ONNX_SYM_FROZEN || s->index != j)
+            return runt_error_set(RUNT_E_INVALID_ARG, "runt_load_options: constant input '%s' "
+                                  "is not a graph input of %s (or is named twice)", name,
+                                  c->source);
+    }
+    return RUNT_OK;
+}
+
+/* Every name of the graph gets a symbol up front, with its number of readers. */
+static runt_status runt_onnx_index(runt_onnx_ctx *c)
+{
+    const runt_onnx_graph *g = &c->g;
+    size_t names = (size_t)g->n_node_inputs + (size_t)g->n_node_outputs +
+                   (size_t)g->n_initializers + (size_t)g->n_inputs + (size_t)g->n_outputs;
+    size_t cap = 64;
+    while (cap < 2 * names)
+        cap *= 2;
+    if (!(c->syms = runt_alloc_zeroed(c->alloc, cap, sizeof *c->syms)))
+        return runt_error_set(RUNT_E_OOM, "%s: out of memory for %zu names", c->source, names);
+    c->cap_syms = cap;
+    for (int i = 0; i < g->n_initializers; i++) {
+        const runt_onnx_tensor *t = &g->initializers[i];
+        if (!t->name.n)
+            return runt_onnx_unnamed(c, "initializer", t->at);
+        runt_onnx_sym *s = runt_onnx_sym_add(c, &t->name);
+        if (s->kind != RUNT_ONNX_SYM_NONE)
+            return runt_error_set(RUNT_E_BAD_MODEL, "%s: two initializers are named '%.*s'",
+                                  c->source, runt_onnx_shown(&t->name), (const char *)t->name.p);
+        s->kind = RUNT_ONNX_SYM_INITIALIZER;
+        s->index = i;
+        s->rank = t->ndim <= RUNT_MAX_DIMS ? t->ndim : -1;
+    }
+    runt_status st = runt_onnx_index_inputs(c);
+    if (st != RUNT_OK)
+        return st;
+    for (int i = 0; i < g->n_node_inputs; i++)
+        if (g->node_inputs[i].n)
+            runt_onnx_sym_add(c, &g->node_inputs[i])->uses++;
+    for (int i = 0; i < g->n_node_outputs; i++)
+        if (g->node_outputs[i].n)
+            runt_onnx_sym_add(c, &g->node_outputs[i]);
+    for (int i = 0; i < g->n_outputs; i++) {
+        if (!g->outputs[i].name.n)
+            return runt_onnx_unnamed(c, "graph output", g->outputs[i].at);
+        runt_onnx_sym_add(c, &g->outputs[i].name)->uses++;
+    }
+    return RUNT_OK;
+}
+
+/* The declared dtype and shape of a graph input; a symbolic first dim is the
+ * batch, as exporters write it ("batch_size", "N", or no value). */
+static runt_status runt_onnx_input_desc(const runt_onnx_ctx *c, const runt_onnx_value_info *vi,
+                                        runt_tensor *t)
+{
+    int shown = runt_onnx_shown(&vi->name);
+    const char *name = (const char *)vi->name.p;
+    memset(t, 0, sizeof *t);
+    if (!vi->has_type)
+        return runt_error_set(RUNT_E_BAD_MODEL, "%s: graph input '%.*s' has no type", c->source,
+                              shown, name);
+    if (!vi->is_tensor)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "%s: graph input '%.*s' is not a tensor "
+                              "(sequence, map, optional or sparse)", c->source, shown, name);
+    if (runt_onnx_dtype(vi->elem_type, &t->dtype) != RUNT_OK)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "%s: graph input '%.*s' has element type %s "
+                              "(%lld); runt reads FLOAT, INT8, UINT8, INT32, INT64", c->source,
+                              shown, name, runt_onnx_type_name(vi->elem_type),
+                              (long long)vi->elem_type);
+    if (!vi->has_shape)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "%s: graph input '%.*s' has no shape; runt "
+                              "needs its rank and all dims but the first", c->source, shown, name);
+    if (vi->ndim > RUNT_MAX_DIMS)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "%s: graph input '%.*s' has more than %d dims",
+                              c->source, shown, name, RUNT_MAX_DIMS);
+    t->ndim = vi->ndim;
+    for (int d = 0; d < vi->ndim; d++) {
+        const runt_onnx_dim *dim = &vi->dims[d];
+        if (dim->kind == RUNT_ONNX_DIM_VALUE && dim->value < 0)
+            return runt_error_set(RUNT_E_BAD_MODEL, "%s: graph input '%.*s': dim %d is %lld",
+                                  c->source, shown, name, d, (long long)dim->value);
+        if (dim->kind == RUNT_ONNX_DIM_VALUE)
+            t->dims[d] = dim->value;
+        else if (d == 0)
+            t->dims[d] = RUNT_DIM_BATCH;
+        else
+            return runt_error_set(RUNT_E_UNSUPPORTED, "%s: graph input '%.*s': dim %d is "
+                                  "symbolic ('%.*s'); only the first dim (the batch) may be",
+                                  c->source, shown, name, d, runt_onnx_shown(&dim->param),
+                                  runt_onnx_chars(&dim->param));
+    }
+    return RUNT_OK;
+}
+
+/* A frozen input must match what the model declares for it. */
+static runt_status runt_onnx_check_frozen(const runt_onnx_ctx *c, const runt_onnx_value_info *vi,
+                                          const runt_tensor *given)
+{
+    runt_tensor want;
+    runt_status s = runt_onnx_input_desc(c, vi, &want);
+    if (s != RUNT_OK)
+        return s;
+    int ok = want.dtype == given->dtype && want.ndim == given->ndim;
+    for (int d = 0; ok && d < want.ndim; d++)
+        ok = want.dims[d] == RUNT_DIM_BATCH || want.dims[d] == given->dims[d];
+    if (!ok)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_load_options: constant input '%.*s' "
+                              "(%s, %d dims) does not match the graph input of %s (%s, %d dims)",
+                              runt_onnx_shown(&vi->name), (const char *)vi->name.p,
+                              runt_dtype_name(given->dtype), given->ndim, c->source,
+                              runt_dtype_name(want.dtype), want.ndim);
+    return RUNT_OK;
+}
+
+static runt_status runt_onnx_declare_inputs(runt_onnx_ctx *c)
+{
+    for (int i = 0; i < c->g.n_inputs; i++) {
+        const runt_onnx_value_info *vi = &c->g.inputs[i];
+        runt_onnx_sym *s = runt_onnx_sym_find(c, vi->name.p, vi->name.n);
+        runt_tensor t;
+        const char *name;
+        runt_status st;
+        if (s->kind == RUNT_ONNX_SYM_FROZEN &&
+            (st = runt_onnx_check_frozen(c, vi, &c->opt->constant_inputs[s->index])) != RUNT_OK)
+            return st;
+        if (s->kind != RUNT_ONNX_SYM_INPUT)
+            continue;
+        if ((st = runt_onnx_input_desc(c, vi, &t)) != RUNT_OK ||
+            (st = runt_onnx_cname(c, &vi->name, NULL, &name)) != RUNT_OK)
+            return st;
+        if ((st = runt_builder_input(c->b, name, t.dtype, t.ndim, t.dims, &s->id)) != RUNT_OK)
+            return runt_error_prefix(st, "%s", c->source);
+        s->rank = t.ndim;
+    }
+    return RUNT_OK;
+}
+
+static runt_status runt_onnx_declare_outputs(runt_onnx_ctx *c)
+{
+    for (int i = 0; i < c->g.n_outputs; i++) {
+        const runt_onnx_value_info *vi = &c->g.outputs[i];
+        runt_onnx_sym *s = runt_onnx_sym_find(c, vi->name.p, vi->name.n);
+        const char *name;
+        runt_status st;
+        if (s->kind == RUNT_ONNX_SYM_NONE)
+            return runt_error_set(RUNT_E_BAD_MODEL, "%s: graph output '%.*s' is not produced by "
+                                  "any node", c->source, runt_onnx_shown(&vi->name),
+                                  (const char *)vi->name.p);
+        if ((st = runt_onnx_declare(c, s)) != RUNT_OK ||
+            (st = runt_onnx_cname(c, &vi->name, NULL, &name)) != RUNT_OK)
+            return st;
+        if ((st = runt_builder_output(c->b, s->id, name)) != RUNT_OK)
+            return runt_error_prefix(st, "%s", c->source);
+    }
+    return RUNT_OK;
+}
+
+static runt_status runt_onnx_build(runt_onnx_ctx *c, runt_model **out)
+{
+    runt_status s;
+    if ((s = runt_onnx_check_options(c)) != RUNT_OK || (s = runt_onnx_parse(c)) != RUNT_OK ||
+        (s = runt_onnx_check_model(c)) != RUNT_OK || (s = runt_onnx_index(c)) != RUNT_OK)
+        return s;
+    if ((s = runt_builder_create(c->alloc, &c->b)) != RUNT_OK ||
+        (s = runt_onnx_declare_inputs(c)) != RUNT_OK)
+        return s;
+    for (int i = 0; i < c->g.n_nodes; i++)
+        if ((s = runt_onnx_emit_node(c, &c->g.nodes[i])) != RUNT_OK)
+            return s;
+    if ((s = runt_onnx_declare_outputs(c)) != RUNT_OK)
+        return s;
+    runt_builder *b = c->b;
+    c->b = NULL; /* finish consumes the builder, also when it fails */
+    if ((s = runt_builder_finish(b, out)) != RUNT_OK)
+        return runt_error_prefix(s, "%s", c->source);
+    return RUNT_OK;
+}
+
+static runt_status runt_onnx_load(const uint8_t *buf, size_t size, const char *source,
+                                  const char *ext_dir, const runt_load_options *o,
+                                  runt_model **out)
+{
+    static const runt_load_options defaults;
+    runt_onnx_ctx c;
+    memset(&c, 0, sizeof c);
+    c.opt = o ? o : &defaults;
+    c.alloc = c.opt->allocator;
+    c.buf = buf;
+    c.size = size;
+    c.source = source;
+    c.ext_dir = ext_dir;
+    runt_status s = runt_onnx_build(&c, out);
+    runt_builder_free(c.b);
+    runt_free(c.alloc, c.syms);
+    runt_free(c.alloc, c.scratch);
+    runt_onnx_graph_free(&c);
+    return s;
+}
+
+runt_status runt_model_load_buffer(const void *data, size_t size, const runt_load_options *o,
+                                   runt_model **out)
+{
+    static const uint8_t empty[1];
+    if (!out)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_model_load_buffer: out is NULL");
+    *out = NULL;
+    if (!data && size)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_model_load_buffer: data is NULL");
+    return runt_onnx_load(data ? data : empty, size, "onnx buffer",
+                          o ? o->external_data_dir : NULL, o, out);
+}
+
+#if defined(RUNT_BARE_METAL)
+
+runt_status runt_model_load_file(const char *path, const runt_load_options *o, runt_model **out)
+{
+    (void)path;
+    (void)o;
+    if (out)
+        *out = NULL;
+    return runt_error_set(RUNT_E_UNSUPPORTED, "runt_model_load_file: a bare-metal build has no "
+                          "files; use runt_model_load_buffer");
+}
+
+#else
+
+/* The whole file, in memory from the allocator. */
+static runt_status runt_onnx_read_whole(const char *path, const runt_allocator *a, uint8_t **data,
+                                        size_t *size)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return runt_error_set(RUNT_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    runt_status s = RUNT_OK;
+    long end = fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;
+    *data = NULL;
+    *size = end > 0 ? (size_t)end : 0;
+    if (end < 0 || fseek(fp, 0, SEEK_SET) != 0)
+        s = runt_error_set(RUNT_E_IO, "%s: cannot find the file's size", path);
+    else if (end > 0 && !(*data = runt_alloc(a, *size)))
+        s = runt_error_set(RUNT_E_OOM, "%s: out of memory for %zu bytes", path, *size);
+    else if (end > 0 && fread(*data, 1, *size, fp) != *size)
+        s = runt_error_set(RUNT_E_IO, "%s: reading %zu bytes failed", path, *size);
+    fclose(fp);
+    if (s != RUNT_OK) {
+        runt_free(a, *data);
+        *data = NULL;
+    }
+    return s;
+}
+
+runt_status runt_model_load_file(const char *path, const runt_load_options *o, runt_model **out)
+{
+    if (!out || !path)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_model_load_file: %s is NULL",
+                              out ? "path" : "out");
+    *out = NULL;
+    const runt_allocator *a = o ? o->allocator : NULL;
+    const char *dir = o ? o->external_data_dir : NULL;
+    char *own_dir = NULL;
+    if (!dir) {
+        /* External data lives next to the model file (onnx.proto). */
+        const char *slash = strrchr(path, '/');
+        size_t n = slash ? (size_t)(slash - path) : 1;
+        if (slash && n == 0)
+            n = 1; /* "/model.onnx": the root */
+        if (!(own_dir = runt_alloc(a, n + 1)))
+            return runt_error_set(RUNT_E_OOM, "%s: out of memory", path);
+        memcpy(own_dir, slash ? path : ".", n);
+        own_dir[n] = '\0';
+        dir = own_dir;
+    }
+    uint8_t *data = NULL;
+    size_t size = 0;
+    runt_status s = runt_onnx_read_whole(path, a, &data, &size);
+    if (s == RUNT_OK)
+        s = runt_onnx_load(data ? data : (const uint8_t *)"", size, path, dir, o, out);
+    runt_free(a, data);
+    runt_free(a, own_dir);
+    return s;
+}
+
+#endif /* RUNT_BARE_METAL */

@@ -1,0 +1,147 @@
+#define _POSIX_C_SOURCE 200809L
+/* The command-line program, driven in-process: exit statuses, one-line
+ * errors, and `run` against a session run directly on the same model. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "npy.h"
+#include "rt_test.h"
+#include "runt.h"
+#include "test_util.h"
+#include "zoo.h"
+
+typedef struct cli_result {
+    int status;
+    char out[8192], err[1024];
+} cli_result;
+
+static void slurp(FILE *f, char *buf, size_t size)
+{
+    rewind(f);
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+static cli_result *cli(int argc, const char **argv)
+{
+    static cli_result r;
+    FILE *out = tmpfile(), *err = tmpfile();
+    RT_ASSERT(out && err, "tmpfile");
+    r.status = runt_cli_main(argc, (char **)argv, out, err);
+    slurp(out, r.out, sizeof r.out);
+    slurp(err, r.err, sizeof r.err);
+    return &r;
+}
+
+#define CLI(...)                                                                      \
+    cli((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),          \
+        (const char *[]){__VA_ARGS__})
+
+RT_TEST(cli, info_prints_every_node_and_totals)
+{
+    cli_result *r = CLI("runt", "info", "@seed1_model1", "--batch", "3");
+    RT_ASSERT(r->status == 0, "status %d: %s", r->status, r->err);
+    RT_ASSERT(strstr(r->out, "Gemm") && strstr(r->out, "total"), "table: %s", r->out);
+    /* params of 1000-10-1000-1 with biases, counted independently */
+    long long params = 1000 * 10 + 10 + 10 * 1000 + 1000 + 1000 * 1 + 1;
+    char want[32];
+    snprintf(want, sizeof want, " %lld ", params);
+    RT_ASSERT(strstr(r->out, want), "total params %lld in: %s", params, r->out);
+    RT_ASSERT(strstr(r->out, "[3, 1000]"), "batch 3 shapes: %s", r->out);
+}
+
+RT_TEST(cli, every_zoo_model_builds)
+{
+    for (int i = 0; i < runt_zoo_count(); i++) {
+        runt_model *m;
+        RT_ASSERT(runt_zoo_build(runt_zoo_get(i)->name, &m) == RUNT_OK, "%s: %s",
+                  runt_zoo_get(i)->name, runt_last_error());
+        runt_model_free(m);
+    }
+    runt_model *m;
+    RT_ASSERT(runt_zoo_build("nonesuch", &m) == RUNT_E_INVALID_ARG, "unknown name");
+    RT_ASSERT(strstr(runt_last_error(), "seed1_model1"), "lists the known: %s", runt_last_error());
+}
+
+RT_TEST(cli, usage_errors_exit_2_with_one_line)
+{
+    const char *cases[][4] = {
+        {"runt", NULL}, {"runt", "frobnicate", NULL}, {"runt", "info", NULL},
+        {"runt", "info", "@lenet", "--batch"}, {"runt", "run", "@lenet", NULL},
+        {"runt", "run", "@lenet", "--dtype"}};
+    int argcs[] = {1, 2, 2, 4, 3, 4};
+    for (int i = 0; i < 6; i++) {
+        cli_result *r = cli(argcs[i], cases[i]);
+        RT_ASSERT(r->status == 2, "case %d: status %d", i, r->status);
+        RT_ASSERT(strncmp(r->err, "runt: ", 6) == 0, "case %d: message %s", i, r->err);
+    }
+    cli_result *r = CLI("runt", "info", "@lenet", "--batch", "0");
+    RT_ASSERT(r->status == 2 && strstr(r->err, "--batch"), "batch 0: %s", r->err);
+    r = CLI("runt", "run", "@lenet", "--input", "x.npy", "--output", "y.npy", "--dtype", "f16");
+    RT_ASSERT(r->status == 2 && strstr(r->err, "f16"), "dtype f16: %s", r->err);
+}
+
+RT_TEST(cli, failures_exit_1_naming_the_file)
+{
+    cli_result *r = CLI("runt", "info", "/nonexistent/model.onnx");
+    RT_ASSERT(r->status == 1, "status %d", r->status);
+    RT_ASSERT(strstr(r->err, "/nonexistent/model.onnx"), "names the file: %s", r->err);
+    r = CLI("runt", "info", "@nonesuch");
+    RT_ASSERT(r->status == 1 && strstr(r->err, "nonesuch"), "unknown built-in: %s", r->err);
+    r = CLI("runt", "run", "@lenet", "--input", "/nonexistent/x.npy", "--output", "/tmp/y.npy");
+    RT_ASSERT(r->status == 1 && strstr(r->err, "/nonexistent/x.npy"), "missing input: %s", r->err);
+}
+
+RT_TEST(cli, run_matches_a_direct_session)
+{
+    char dir[] = "/tmp/runt-cli-XXXXXX";
+    RT_ASSERT(mkdtemp(dir), "mkdtemp");
+    char xpath[64], ypath[64];
+    snprintf(xpath, sizeof xpath, "%s/x.npy", dir);
+    snprintf(ypath, sizeof ypath, "%s/y.npy", dir);
+    rt_rng rng = rt_rng_make(51);
+    float x[2 * 28 * 28];
+    rt_fill_uniform(&rng, x, 2 * 28 * 28, -1, 1);
+    int64_t xd[4] = {2, 1, 28, 28};
+    runt_tensor tx = rt_tensor_f32(x, 4, xd);
+    RT_ASSERT(runt_npy_write(xpath, &tx) == RUNT_OK, "%s", runt_last_error());
+
+    cli_result *r = CLI("runt", "run", "@lenet", "--input", xpath, "--output", ypath, "--backend", "ref");
+    RT_ASSERT(r->status == 0, "status %d: %s", r->status, r->err);
+    runt_tensor got;
+    RT_ASSERT(runt_npy_read(ypath, &got) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(got.ndim == 2 && got.dims[0] == 2 && got.dims[1] == 10, "shape [2, 10]");
+
+    runt_model *m;
+    RT_ASSERT(runt_zoo_build("lenet", &m) == RUNT_OK, "%s", runt_last_error());
+    runt_session_options o = runt_session_options_default();
+    o.backend = "ref";
+    o.batch = 2;
+    runt_session *s;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    float y[20];
+    int64_t yd[2] = {2, 10};
+    runt_tensor ty = rt_tensor_f32(y, 2, yd);
+    RT_ASSERT(runt_session_run(s, &tx, 1, &ty, 1) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(memcmp(y, got.data, sizeof y) == 0, "the file holds the session's output");
+    double sum = 0;
+    for (int i = 0; i < 10; i++)
+        sum += y[i];
+    RT_ASSERT(sum > 0.999 && sum < 1.001, "softmax rows sum to 1: %g", sum);
+    free(got.data);
+    runt_session_free(s);
+    runt_model_free(m);
+    unlink(xpath);
+    unlink(ypath);
+    rmdir(dir);
+}
+
+RT_TEST(cli, devices_lists_ref)
+{
+    cli_result *r = CLI("runt", "devices");
+    RT_ASSERT(r->status == 0 && strstr(r->out, "ref"), "devices: %s %s", r->out, r->err);
+}
