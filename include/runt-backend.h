@@ -110,6 +110,13 @@ typedef struct runt_backend_i {
     runt_status (*buffer_alloc)(void *context, size_t size, void **out);
     void (*buffer_free)(void *context, void *buffer);
 
+    /* (optional) Copies between host memory and device buffers. The session
+     * stages inputs into their arena slots and outputs back with these when
+     * the device's memory is not host memory (probe's host_memory = 0); such
+     * a backend must provide both. NULL: memcpy. */
+    runt_status (*copy_to_device)(void *context, void *dst, const void *src, size_t size);
+    runt_status (*copy_to_host)(void *context, void *dst, const void *src, size_t size);
+
     /* (optional) NULL: the node runs. Otherwise RUNT_OK, or RUNT_E_UNSUPPORTED
      * with a message naming what is missing (refused at session creation). */
     runt_status (*supports_node)(void *context, const runt_plan *plan, int node);
@@ -124,6 +131,10 @@ typedef struct runt_backend_i {
 
     /* (optional) Waits for queued device work. NULL: execute is synchronous. */
     runt_status (*synchronize)(void *state);
+
+    /* (optional) Device time of the last execute in µs, from device timing
+     * events. NULL: the session times execute + synchronize on the host clock. */
+    runt_status (*last_run_us)(void *state, double *us);
 
     /* (optional) Kernels or dispatches one execute issues. NULL: one per node. */
     int (*launch_count)(void *state, const runt_plan *plan);

@@ -413,6 +413,10 @@ typedef struct runt_session_stats {
 } runt_session_stats;
 
 runt_status runt_session_stats_get(const runt_session *s, runt_session_stats *out);
+/* Wall time of the last successful run in µs (device events where the backend
+ * has them, else the host clock around the run); -1 before the first run. */
+runt_status runt_session_last_run_us(const runt_session *s, double *us);
+
 /* Per planned node: shape, cost and (with options.profile) the last run's time. */
 runt_status runt_session_node(const runt_session *s, int index, runt_node_info *info,
                               double *last_us);

@@ -93,6 +93,33 @@ runt_status runt_backend_execute(runt_backend_handle b, void *state, const runt_
     return RUNT_OK;
 }
 
+runt_status runt_backend_stage_io(runt_backend_handle b, const runt_plan *plan,
+                                  const runt_bindings *bindings, int to_device)
+{
+    int n = to_device ? plan->n_inputs : plan->n_outputs;
+    for (int i = 0; i < n; i++) {
+        const runt_plan_value *v = &plan->values[to_device ? plan->inputs[i] : plan->outputs[i]];
+        char *slot = (char *)bindings->arena + v->offset;
+        runt_error_clear();
+        runt_status s = to_device
+                            ? b.iface->copy_to_device(b.context, slot, bindings->inputs[i], v->nbytes)
+                            : b.iface->copy_to_host(b.context, bindings->outputs[i], slot, v->nbytes);
+        if (s != RUNT_OK)
+            return runt_error_prefix(s, "backend '%s': copying %s '%s' %s the device", b.iface->name,
+                                     to_device ? "input" : "output", v->name,
+                                     to_device ? "to" : "from");
+    }
+    return RUNT_OK;
+}
+
+double runt_backend_last_run_us(runt_backend_handle b, void *state, double host_us)
+{
+    double us;
+    if (b.iface->last_run_us && b.iface->last_run_us(state, &us) == RUNT_OK)
+        return us;
+    return host_us;
+}
+
 int runt_backend_launches(runt_backend_handle b, void *state, const runt_plan *plan)
 {
     return b.iface->launch_count ? b.iface->launch_count(state, plan) : plan->n_nodes;

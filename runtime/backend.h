@@ -29,6 +29,13 @@ runt_status runt_backend_prepare(runt_backend_handle b, const runt_plan *plan,
                                  const runt_session_options *o, void **state);
 runt_status runt_backend_execute(runt_backend_handle b, void *state, const runt_plan *plan,
                                  const runt_bindings *bindings);
+/* Stages the caller's inputs into their arena slots (to_device) or the
+ * outputs back (!to_device) for a backend whose memory is not host memory. */
+runt_status runt_backend_stage_io(runt_backend_handle b, const runt_plan *plan,
+                                  const runt_bindings *bindings, int to_device);
+/* Device time of the last execute, or the host time given when the backend
+ * has no device timer. */
+double runt_backend_last_run_us(runt_backend_handle b, void *state, double host_us);
 int runt_backend_launches(runt_backend_handle b, void *state, const runt_plan *plan);
 void runt_backend_release(runt_backend_handle b, void *state, const runt_plan *plan);
 

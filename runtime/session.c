@@ -25,6 +25,8 @@ struct runt_session {
     void **output_ptrs;
     double *node_us;
     int launches;
+    int stage_io;                /* device memory: inputs/outputs copied through the vtable */
+    double last_run_us;
     size_t weight_bytes;
 };
 
@@ -124,6 +126,10 @@ static runt_status runt_session_setup(runt_session *s, const runt_session_option
     runt_plan *p = s->plan;
     runt_device_info info;
     runt_backend_probe(s->backend, &info);
+    s->stage_io = !info.host_memory;
+    if (s->stage_io && (!s->backend.iface->copy_to_device || !s->backend.iface->copy_to_host))
+        return runt_error_set(RUNT_E_BACKEND, "backend '%s' has device memory but no copy functions",
+                              s->backend.iface->name);
     if (o->arena) {
         if (!info.host_memory)
             return runt_error_set(RUNT_E_INVALID_ARG,
@@ -188,6 +194,7 @@ runt_status runt_session_create(const runt_model *m, const runt_session_options 
         return st;
     }
     s->launches = runt_backend_launches(s->backend, s->state, s->plan);
+    s->last_run_us = -1.0;
     if (!o->profile) {
         runt_free(&s->allocator, s->node_us);
         s->node_us = NULL;
@@ -271,7 +278,24 @@ runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_i
         s->output_ptrs[i] = outputs[i].data;
     }
     runt_bindings b = {s->arena, s->input_ptrs, (void *const *)s->output_ptrs, s->node_us};
-    return runt_backend_execute(s->backend, s->state, p, &b);
+    double t0 = runt_clock_us();
+    runt_status st = s->stage_io ? runt_backend_stage_io(s->backend, p, &b, 1) : RUNT_OK;
+    if (st == RUNT_OK)
+        st = runt_backend_execute(s->backend, s->state, p, &b);
+    if (st == RUNT_OK && s->stage_io)
+        st = runt_backend_stage_io(s->backend, p, &b, 0);
+    if (st == RUNT_OK)
+        s->last_run_us = runt_backend_last_run_us(s->backend, s->state, runt_clock_us() - t0);
+    return st;
+}
+
+runt_status runt_session_last_run_us(const runt_session *s, double *us)
+{
+    if (!s || !us)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_session_last_run_us: %s is NULL",
+                              s ? "us" : "session");
+    *us = s->last_run_us;
+    return RUNT_OK;
 }
 
 runt_status runt_session_stats_get(const runt_session *s, runt_session_stats *out)

@@ -108,10 +108,13 @@ const runt_backend_i runt_backend_ref = {
     /* .probe         = */ NULL,
     /* .buffer_alloc  = */ NULL,
     /* .buffer_free   = */ NULL,
+    /* .copy_to_device= */ NULL,
+    /* .copy_to_host  = */ NULL,
     /* .supports_node = */ runt_ref_supports_node,
     /* .prepare       = */ runt_ref_prepare,
     /* .execute       = */ runt_ref_execute,
     /* .synchronize   = */ NULL,
+    /* .last_run_us   = */ NULL,
     /* .launch_count  = */ NULL,
     /* .release       = */ NULL,
 };

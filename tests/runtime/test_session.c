@@ -388,3 +388,57 @@ RT_TEST(session, backends_are_listed)
     RT_ASSERT(runt_backend_info(n, &d) == RUNT_E_INVALID_ARG, "out of range");
     RT_ASSERT(runt_backend_count(NULL) == RUNT_E_INVALID_ARG, "NULL");
 }
+
+/* GELU in the Erf form PyTorch exports: x is read by two nodes (a DAG). */
+RT_TEST(session, gelu_erf_form_dag)
+{
+    runt_builder *b;
+    runt_value_id x, s2, half, one, d, e, a, m1, y;
+    int64_t dims[3] = {RUNT_DIM_BATCH, 3, 7};
+    float sqrt2 = 1.41421356f, c_half = 0.5f, c_one = 1.0f;
+    RT_ASSERT(runt_builder_create(NULL, &b) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_builder_input(b, "x", RUNT_F32, 3, dims, &x) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_builder_constant(b, "sqrt2", RUNT_F32, 0, NULL, &sqrt2, &s2) == RUNT_OK, "%s",
+              runt_last_error());
+    RT_ASSERT(runt_builder_constant(b, "half", RUNT_F32, 0, NULL, &c_half, &half) == RUNT_OK, "%s",
+              runt_last_error());
+    RT_ASSERT(runt_builder_constant(b, "one", RUNT_F32, 0, NULL, &c_one, &one) == RUNT_OK, "%s",
+              runt_last_error());
+    runt_value_id in_div[2] = {x, s2}, in_add[2] = {0, one}, in_mul1[2] = {x, 0}, in_mul2[2] = {0, half};
+    RT_ASSERT(runt_builder_node(b, RUNT_OP_DIV, "div", NULL, 2, in_div, 1, &d) == RUNT_OK, "%s",
+              runt_last_error());
+    RT_ASSERT(runt_builder_unary(b, RUNT_OP_ERF, d, NULL, &e) == RUNT_OK, "%s", runt_last_error());
+    in_add[0] = e;
+    RT_ASSERT(runt_builder_node(b, RUNT_OP_ADD, "add", NULL, 2, in_add, 1, &a) == RUNT_OK, "%s",
+              runt_last_error());
+    in_mul1[1] = a;
+    RT_ASSERT(runt_builder_node(b, RUNT_OP_MUL, "mul", NULL, 2, in_mul1, 1, &m1) == RUNT_OK, "%s",
+              runt_last_error());
+    in_mul2[0] = m1;
+    RT_ASSERT(runt_builder_node(b, RUNT_OP_MUL, "mul_half", NULL, 2, in_mul2, 1, &y) == RUNT_OK, "%s",
+              runt_last_error());
+    RT_ASSERT(runt_builder_output(b, y, "y") == RUNT_OK, "%s", runt_last_error());
+    runt_model *m;
+    RT_ASSERT(runt_builder_finish(b, &m) == RUNT_OK, "%s", runt_last_error());
+    runt_session_options o = runt_session_options_default();
+    o.backend = "ref";
+    o.batch = 2;
+    runt_session *s;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    rt_rng r = rt_rng_make(8);
+    float in[42], out[42];
+    double want[42];
+    rt_fill_uniform(&r, in, 42, -3, 3);
+    for (int i = 0; i < 42; i++)
+        want[i] = 0.5 * in[i] * (1.0 + erf(in[i] / sqrt(2.0)));
+    int64_t d3[3] = {2, 3, 7};
+    runt_tensor tx = rt_tensor_f32(in, 3, d3), ty = rt_tensor_f32(out, 3, d3);
+    RT_ASSERT(runt_session_run(s, &tx, 1, &ty, 1) == RUNT_OK, "%s", runt_last_error());
+    /* erff and the f32 constant sqrt(2) each round once: a few ulps. */
+    RT_ASSERT(rt_norm_max_error(out, want, 42, 1e-3) < 1e-6, "gelu dag error %g",
+              rt_norm_max_error(out, want, 42, 1e-3));
+    runt_session_stats st;
+    RT_ASSERT(runt_session_stats_get(s, &st) == RUNT_OK && st.n_nodes == 5, "5 nodes");
+    runt_session_free(s);
+    runt_model_free(m);
+}

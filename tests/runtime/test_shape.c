@@ -189,7 +189,7 @@ RT_TEST(shape, reshape_flatten_pad_rules)
     RT_ASSERT(runt_shape_infer(RUNT_OP_RESHAPE, &a, &in, 1, &out, 1) == RUNT_OK, "%s", runt_last_error());
     RT_ASSERT(out.dims[0] == 2 && out.dims[1] == 6 && out.dims[2] == 10, "0 copies, -1 infers");
     a.reshape.shape[2] = 7;
-    RT_ASSERT(runt_shape_infer(RUNT_OP_RESHAPE, &a, &in, 1, &out, 1) == RUNT_E_SHAPE, "120 % 14");
+    RT_ASSERT(runt_shape_infer(RUNT_OP_RESHAPE, &a, &in, 1, &out, 1) == RUNT_E_SHAPE, "120 is no multiple of 14");
     a.reshape.shape[0] = -1;
     RT_ASSERT(runt_shape_infer(RUNT_OP_RESHAPE, &a, &in, 1, &out, 1) == RUNT_E_BAD_MODEL, "two -1");
     a.reshape.allowzero = 1;

@@ -1,0 +1,147 @@
+/*
+ * The CPU backend's internals: the session state prepare builds, the GEMM
+ * driver every matrix product goes through (Gemm, MatMul, Conv's im2col
+ * product), and the host facts the probe and the kernel choice read.
+ *
+ * Two GEMM implementations sit behind one description (runt_cpu_gemm):
+ *   - PACKED: runt's own AVX-512 kernel (sgemm_avx512.c) on packed operands,
+ *     with weights packed once at prepare. Chosen wherever the CPU has
+ *     AVX-512F; see sgemm_avx512.c for the measurement that made it the
+ *     default over OpenBLAS on such machines.
+ *   - BLAS: cblas_sgemm / cblas_sgemv from OpenBLAS, everywhere else.
+ * Both start from the same init (zero, C, a bias row or a bias column) and
+ * end with the same epilogue, computed with runt_ref_activate's functions.
+ */
+#ifndef RUNT_CPU_IMPL_H
+#define RUNT_CPU_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runt-backend.h"
+
+/* Loops over independent work use `RUNT_CPU_PARALLEL_FOR for (...)` with an
+ * int `nt` (threads for this loop) in scope; without OpenMP they run serially
+ * and nothing warns about an unknown pragma. */
+#ifdef _OPENMP
+#define RUNT_CPU_PARALLEL_FOR _Pragma("omp parallel for num_threads(nt) schedule(static) if (nt > 1)")
+#else
+#define RUNT_CPU_PARALLEL_FOR
+#endif
+
+/* What C holds before alpha * A * B is added to it. */
+typedef enum runt_cpu_init {
+    RUNT_CPU_INIT_ZERO = 0,  /* C = alpha A B                                 */
+    RUNT_CPU_INIT_C,         /* C = alpha A B + C (the caller filled C)        */
+    RUNT_CPU_INIT_ROW,       /* C[i][j] = alpha (A B)[i][j] + bias[j]          */
+    RUNT_CPU_INIT_COL        /* C[i][j] = alpha (A B)[i][j] + bias[i]          */
+} runt_cpu_init;
+
+typedef enum runt_cpu_gemm_impl {
+    RUNT_CPU_GEMM_BLAS = 0,
+    RUNT_CPU_GEMM_PACKED
+} runt_cpu_gemm_impl;
+
+/* C[M, N] (row stride ldc) = epilogue(alpha * A[M, K] B[K, N] + init), with
+ * A[i][p] = a[i * a_rs + p * a_cs] and B[p][j] = b[p * b_rs + j * b_cs].
+ * The BLAS path needs a unit stride in each operand (a_cs or a_rs == 1, same
+ * for B); every caller in this backend has one. a_packed / b_packed, when
+ * set, are the operands already packed for the PACKED path (a / b unused). */
+typedef struct runt_cpu_gemm {
+    int64_t m, n, k;
+    const float *a;
+    int64_t a_rs, a_cs;
+    const float *a_packed;
+    const float *b;
+    int64_t b_rs, b_cs;
+    const float *b_packed;
+    float alpha;
+    float *c;
+    int64_t ldc;
+    runt_cpu_init init;
+    const float *bias;
+    runt_epilogue epilogue;
+} runt_cpu_gemm;
+
+/* ---- the packed AVX-512 path (sgemm_avx512.c; x86-64 with GCC/Clang) ---- */
+
+/* 1 if this build has the packed kernel and this CPU can run it. */
+int runt_cpu_packed_available(void);
+/* Floats of a packed B [K, N] and of a packed A [M, K]. */
+size_t runt_cpu_pack_b_floats(int64_t k, int64_t n);
+size_t runt_cpu_pack_a_floats(int64_t m, int64_t k);
+void runt_cpu_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, float *dst);
+void runt_cpu_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_t k, float *dst);
+/* Scratch floats runt_cpu_sgemm_packed needs for g with this many threads. */
+size_t runt_cpu_packed_scratch_floats(const runt_cpu_gemm *g, int threads);
+void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch);
+
+/* ---- the driver (cpu_gemm.c) ---- */
+
+/* Scratch floats runt_cpu_sgemm needs (0 for BLAS). */
+size_t runt_cpu_sgemm_scratch_floats(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads);
+/* Runs g. scratch: runt_cpu_sgemm_scratch_floats floats, 64-byte aligned.
+ * Never called from inside an OpenMP parallel region (BLAS threads itself). */
+void runt_cpu_sgemm(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads, float *scratch);
+/* The epilogue on rows of a C: the same function as runt_ref_activate, threaded. */
+void runt_cpu_epilogue_rows(float *c, int64_t m, int64_t n, int64_t ldc, const runt_epilogue *e,
+                            int threads);
+
+/* ---- threads and host facts (cpu_threads.c, cpu_info.c) ---- */
+
+/* Cores this process may use (>= 1). */
+int runt_cpu_core_count(void);
+/* Sets BLAS's thread count (it is process-wide in OpenBLAS). */
+void runt_cpu_blas_threads(int threads);
+/* Fills the device info: CPU model name, cores, host memory. */
+void runt_cpu_describe(runt_device_info *info);
+
+/* ---- per node state and kernels (cpu_backend.c, cpu_nodes.c, cpu_conv.c) ---- */
+
+typedef enum runt_cpu_kind {
+    RUNT_CPU_K_REF = 0,      /* the reference kernel, whole node           */
+    RUNT_CPU_K_SLICED,       /* the reference kernel on slices, in parallel */
+    RUNT_CPU_K_GEMM,
+    RUNT_CPU_K_MATMUL,
+    RUNT_CPU_K_CONV,         /* im2col (or none for 1x1) + GEMM per group   */
+    RUNT_CPU_K_NOOP          /* a view whose output is its input's memory   */
+} runt_cpu_kind;
+
+typedef struct runt_cpu_node {
+    runt_cpu_kind kind;
+    runt_cpu_gemm_impl impl;
+    float *packed;           /* packed constant weight (owned), or NULL      */
+    float *bias;             /* beta * C as a row (owned), or NULL           */
+    size_t scratch_floats;
+} runt_cpu_node;
+
+typedef struct runt_cpu_state {
+    runt_allocator allocator;
+    int threads;
+    int n_nodes;
+    runt_cpu_node *nodes;
+    float *scratch;          /* the largest node's scratch, shared          */
+    size_t scratch_floats;
+} runt_cpu_state;
+
+/* Chooses node i's kernel and packs its weights (cpu_nodes.c). */
+runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i, int packed_ok);
+runt_status runt_cpu_node_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                              const runt_bindings *b);
+
+/* Conv as GEMM (cpu_conv.c). */
+int runt_cpu_conv_as_gemm(const runt_plan *p, int i);
+runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i);
+runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                              const runt_bindings *b);
+
+/* Reference kernels on slices in parallel (cpu_sliced.c). */
+int runt_cpu_sliceable(const runt_plan *p, int i);
+runt_status runt_cpu_sliced_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                                const runt_bindings *b);
+
+/* Allocation through the session's allocator, 64-byte aligned. */
+void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes);
+void runt_cpu_free(runt_cpu_state *st, void *p);
+
+#endif /* RUNT_CPU_IMPL_H */

@@ -1,0 +1,544 @@
+/*
+ * The int8 path around the kernels: weight packing (prepare time), per-call
+ * activation quantization (ONNX DynamicQuantizeLinear), kernel choice by CPU
+ * feature detection, tiling and threads, and the dequantizing epilogue.
+ */
+#include "q8_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "runt-backend.h"
+#include "ref/ref_impl.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)   /* <asm/hwcap.h>; spelled out for older headers */
+#endif
+#endif
+
+/* The kernel writes a tile of int32 sums into a buffer on the stack (16 KiB:
+ * thread-private without scratch sized per thread, and it stays in L1 for the
+ * epilogue); at most Q8_TILE_M rows, as many blocks as fit. */
+#define Q8_ACC_TILE 4096
+#define Q8_TILE_M 16
+
+/* ------------------------------------------------------------------------- */
+/* Rounding                                                                  */
+/* ------------------------------------------------------------------------- */
+
+/* Round half to even for |v| <= 2^22, in the default rounding mode: adding
+ * 1.5 * 2^23 leaves no fraction bits, so the FPU rounds v to an integer the
+ * IEEE way (what ONNX's round and numpy's rint do). Unlike nearbyintf it is
+ * no libm call where the target lacks a rounding instruction (x86-64 before
+ * SSE4.1), and it vectorizes. Callers clamp v first. The float temporaries
+ * drop any excess precision (C11 5.2.4.2.2), so it holds on x87 too. */
+static inline float round_half_even(float v)
+{
+    const float magic = 12582912.0f;
+    float t = v + magic;
+    return t - magic;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Kernel choice                                                             */
+/* ------------------------------------------------------------------------- */
+
+static const runt_q8_kernel *const q8_kernels[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    &runt_q8_kernel_avx512vnni,
+    &runt_q8_kernel_avx2,
+#endif
+#if defined(__aarch64__)
+    &runt_q8_kernel_neon_dot,
+    &runt_q8_kernel_neon,
+#endif
+    &runt_q8_kernel_c,
+};
+
+const runt_q8_kernel *runt_q8_kernel_at(int i)
+{
+    int count = (int)(sizeof q8_kernels / sizeof q8_kernels[0]);
+    return i >= 0 && i < count ? q8_kernels[i] : NULL;
+}
+
+const runt_q8_kernel *runt_q8_kernel_find(const char *name)
+{
+    const runt_q8_kernel *k;
+    for (int i = 0; name && (k = runt_q8_kernel_at(i)) != NULL; i++)
+        if (strcmp(k->name, name) == 0)
+            return k;
+    return NULL;
+}
+
+/* Asked on every call rather than cached: the answer is a few loads from
+ * libgcc's (or the auxiliary vector's) feature words, and a cache would be
+ * process-wide mutable state (DESIGN.md allows only the backend registry). */
+static int q8_cpu_has(runt_q8_isa isa)
+{
+    switch (isa) {
+    case RUNT_Q8_ISA_BASE: return 1;
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+    /* __builtin_cpu_supports also checks that the OS saves the AVX/AVX-512
+     * registers (XCR0); init is a no-op once libgcc's constructor ran. */
+    case RUNT_Q8_ISA_AVX512VNNI:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vnni");
+    case RUNT_Q8_ISA_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
+#endif
+#if defined(__aarch64__)
+    case RUNT_Q8_ISA_NEON: return 1;   /* mandatory in AArch64 */
+    case RUNT_Q8_ISA_NEON_DOT:
+#if defined(__linux__)
+        return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#elif defined(__ARM_FEATURE_DOTPROD)
+        return 1;                      /* the whole build targets dotprod */
+#else
+        return 0;
+#endif
+#endif
+    default: return 0;
+    }
+}
+
+int runt_q8_kernel_usable(const runt_q8_kernel *k)
+{
+    return k != NULL && k->dot != NULL && q8_cpu_has(k->isa);
+}
+
+const runt_q8_kernel *runt_q8_kernel_best(void)
+{
+    const runt_q8_kernel *k;
+    for (int i = 0; (k = runt_q8_kernel_at(i)) != NULL; i++)
+        if (runt_q8_kernel_usable(k))
+            return k;
+    return &runt_q8_kernel_c;
+}
+
+const char *runt_q8_kernel_name(void) { return runt_q8_kernel_best()->name; }
+
+/* ------------------------------------------------------------------------- */
+/* Weights                                                                   */
+/* ------------------------------------------------------------------------- */
+
+typedef struct q8_sizes {
+    int64_t n_pad, k_pad;
+    size_t data, scales;      /* bytes of each part; row_sums as scales */
+} q8_sizes;
+
+static size_t align64(size_t v) { return (v + 63) & ~(size_t)63; }
+
+/* 0 when n or k is out of range or the size does not fit size_t. */
+static int q8_sizes_of(int64_t n, int64_t k, q8_sizes *s)
+{
+    if (n <= 0 || k <= 0 || n > INT64_MAX / 2 || k > INT64_MAX / 2)
+        return 0;
+    s->n_pad = runt_q8_round_up(n, RUNT_Q8_NB);
+    s->k_pad = runt_q8_round_up(k, RUNT_Q8_KB);
+    if ((uint64_t)s->n_pad > (SIZE_MAX / 4 - 64) / 3 ||
+        (uint64_t)s->k_pad > (SIZE_MAX - 64) / 3 / (uint64_t)s->n_pad)
+        return 0;
+    s->data = (size_t)s->n_pad * (size_t)s->k_pad;   /* a multiple of 256 */
+    s->scales = align64((size_t)s->n_pad * 4);
+    return 1;
+}
+
+size_t runt_q8_weights_size(int64_t n, int64_t k)
+{
+    q8_sizes s;
+    return q8_sizes_of(n, k, &s) ? s.data + 2 * s.scales : 0;
+}
+
+/* Checks what both pack functions take and lays out *out in storage (all
+ * zero: padding channels and padding k stay zero). */
+static runt_status q8_pack_begin(const void *w, int64_t n, int64_t k, void *storage,
+                                 size_t size, runt_q8_weights *out, const char *fn)
+{
+    q8_sizes s;
+    if (!w || !storage || !out)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn,
+                              !w ? "w" : !storage ? "storage" : "out");
+    if (!q8_sizes_of(n, k, &s))
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: bad shape n=%lld k=%lld", fn,
+                              (long long)n, (long long)k);
+    if (k > RUNT_Q8_MAX_K)
+        return runt_error_set(RUNT_E_UNSUPPORTED,
+                              "%s: k=%lld exceeds %d, where int32 sums could overflow", fn,
+                              (long long)k, RUNT_Q8_MAX_K);
+    if ((uintptr_t)storage % 64 != 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: storage %p is not 64-byte aligned",
+                              fn, storage);
+    if (size < s.data + 2 * s.scales)
+        return runt_error_set(RUNT_E_INVALID_ARG,
+                              "%s: storage of %zu bytes, %lld x %lld weights need %zu", fn,
+                              size, (long long)n, (long long)k, s.data + 2 * s.scales);
+    memset(storage, 0, s.data + 2 * s.scales);
+    out->n = n;
+    out->k = k;
+    out->k_pad = s.k_pad;
+    out->data = (int8_t *)storage;
+    out->scales = (float *)((char *)storage + s.data);
+    out->row_sums = (int32_t *)((char *)storage + s.data + s.scales);
+    return RUNT_OK;
+}
+
+/* The first non-finite weight, or -1. */
+static int64_t q8_find_non_finite(const float *w, int64_t count)
+{
+    for (int64_t i = 0; i < count; i++)
+        if (!isfinite(w[i]))
+            return i;
+    return -1;
+}
+
+runt_status runt_q8_weights_pack(const float *w, int64_t n, int64_t k, int trans,
+                                 void *storage, size_t size, runt_q8_weights *out)
+{
+    runt_status st = q8_pack_begin(w, n, k, storage, size, out, "runt_q8_weights_pack");
+    if (st != RUNT_OK)
+        return st;
+    int64_t bad = q8_find_non_finite(w, n * k);
+    if (bad >= 0)
+        return runt_error_set(RUNT_E_INVALID_ARG,
+                              "runt_q8_weights_pack: weight %lld is %g, not finite",
+                              (long long)bad, (double)w[bad]);
+    /* Element (j, kk) of w: [n][k] or, transposed, [k][n]. */
+    int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
+    for (int64_t j = 0; j < n; j++) {
+        float amax = 0.0f;
+        for (int64_t kk = 0; kk < k; kk++) {
+            float a = fabsf(w[j * sn + kk * sk]);
+            amax = a > amax ? a : amax;
+        }
+        /* A zero row, or one so tiny that amax / 127 underflows to 0, gets
+         * scale 1 and q = 0 (its weights are below 2e-43). */
+        float scale = amax / 127.0f;
+        if (!(scale > 0.0f))
+            scale = 1.0f, amax = 0.0f;
+        int32_t sum = 0;
+        for (int64_t kk = 0; amax > 0.0f && kk < k; kk++) {
+            float v = w[j * sn + kk * sk] / scale;
+            v = v > -127.0f ? v : -127.0f;
+            v = v < 127.0f ? v : 127.0f;
+            int8_t q = (int8_t)round_half_even(v);
+            out->data[runt_q8_index(out, j, kk)] = q;
+            sum += q;
+        }
+        out->scales[j] = scale;
+        out->row_sums[j] = sum;
+    }
+    return RUNT_OK;
+}
+
+runt_status runt_q8_weights_pack_s8(const int8_t *q, const float *scales, int64_t n,
+                                    int64_t k, int trans, void *storage, size_t size,
+                                    runt_q8_weights *out)
+{
+    runt_status st = q8_pack_begin(q, n, k, storage, size, out, "runt_q8_weights_pack_s8");
+    if (st != RUNT_OK)
+        return st;
+    if (!scales)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_q8_weights_pack_s8: scales is NULL");
+    int64_t bad = q8_find_non_finite(scales, n);
+    if (bad >= 0)
+        return runt_error_set(RUNT_E_INVALID_ARG,
+                              "runt_q8_weights_pack_s8: scale %lld is %g, not finite",
+                              (long long)bad, (double)scales[bad]);
+    int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
+    for (int64_t j = 0; j < n; j++) {
+        int32_t sum = 0;
+        for (int64_t kk = 0; kk < k; kk++) {
+            int8_t v = q[j * sn + kk * sk];
+            out->data[runt_q8_index(out, j, kk)] = v;
+            sum += v;
+        }
+        out->scales[j] = scales[j];
+        out->row_sums[j] = sum;
+    }
+    return RUNT_OK;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Activations: ONNX DynamicQuantizeLinear                                   */
+/* ------------------------------------------------------------------------- */
+
+/* min and max of x, NaN ignored. Sixteen running lanes: one chain per lane
+ * instead of one for all (the compiler turns a lane row into one minps). */
+static void q8_range(const float *restrict x, int64_t count, float *lo_out, float *hi_out)
+{
+    float lo[16], hi[16];
+    for (int l = 0; l < 16; l++)
+        lo[l] = hi[l] = 0.0f;   /* ONNX extends the range to include 0 anyway */
+    int64_t i = 0;
+    for (; i + 16 <= count; i += 16)
+        for (int l = 0; l < 16; l++) {
+            float v = x[i + l];
+            lo[l] = v < lo[l] ? v : lo[l];
+            hi[l] = v > hi[l] ? v : hi[l];
+        }
+    for (; i < count; i++) {
+        lo[0] = x[i] < lo[0] ? x[i] : lo[0];
+        hi[0] = x[i] > hi[0] ? x[i] : hi[0];
+    }
+    for (int l = 1; l < 16; l++) {
+        lo[0] = lo[l] < lo[0] ? lo[l] : lo[0];
+        hi[0] = hi[l] > hi[0] ? hi[l] : hi[0];
+    }
+    *lo_out = lo[0];
+    *hi_out = hi[0];
+}
+
+/* The float operations of onnxruntime's GetQuantizationParameter, in its order. */
+static void q8_params(float lo, float hi, float *scale, uint8_t *zero_point)
+{
+    float s = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+    float zp = 0.0f - lo / s;
+    zp = zp > 0.0f ? zp : 0.0f;
+    zp = zp < 255.0f ? zp : 255.0f;
+    *scale = s;
+    *zero_point = (uint8_t)round_half_even(zp);
+}
+
+/* q = saturate(round(x / scale) + zp), clamping before rounding (the bounds
+ * are integers, so it is the same) to keep round_half_even in range; a NaN
+ * fails the first comparison and becomes 0, as in onnxruntime's MLAS. */
+static void q8_quantize_row(const float *restrict x, int64_t count, float scale, int zp,
+                            uint8_t *restrict q)
+{
+    float lo = (float)-zp, hi = (float)(255 - zp);
+    for (int64_t i = 0; i < count; i++) {
+        float v = x[i] / scale;
+        v = v > lo ? v : lo;
+        v = v < hi ? v : hi;
+        q[i] = (uint8_t)((int32_t)round_half_even(v) + zp);
+    }
+}
+
+runt_status runt_q8_quantize_u8(const float *x, int64_t count, uint8_t *q, float *scale,
+                                uint8_t *zero_point)
+{
+    if (!x || !scale || !zero_point)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_q8_quantize_u8: %s is NULL",
+                              !x ? "x" : !scale ? "scale" : "zero_point");
+    if (count < 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_q8_quantize_u8: count %lld < 0",
+                              (long long)count);
+    float lo, hi;
+    q8_range(x, count, &lo, &hi);
+    q8_params(lo, hi, scale, zero_point);
+    if (q)
+        q8_quantize_row(x, count, *scale, *zero_point, q);
+    return RUNT_OK;
+}
+
+/* ------------------------------------------------------------------------- */
+/* GEMM                                                                      */
+/* ------------------------------------------------------------------------- */
+
+size_t runt_q8_linear_scratch(int64_t m, int64_t k)
+{
+    if (m < 0 || k <= 0 || k > RUNT_Q8_MAX_K)
+        return 0;
+    int64_t k_pad = runt_q8_round_up(k, RUNT_Q8_KB);
+    if ((uint64_t)m > (SIZE_MAX - 64) / (uint64_t)k_pad)
+        return 0;
+    return align64((size_t)m * (size_t)k_pad);
+}
+
+static runt_status q8_check_weights(const runt_q8_weights *w, const char *fn)
+{
+    if (!w || !w->data || !w->scales || !w->row_sums)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: weights %s NULL", fn,
+                              !w ? "are" : "have a part");
+    if (w->n <= 0 || w->k <= 0 || w->k > RUNT_Q8_MAX_K ||
+        w->k_pad != runt_q8_round_up(w->k, RUNT_Q8_KB))
+        return runt_error_set(RUNT_E_INVALID_ARG,
+                              "%s: weights n=%lld k=%lld k_pad=%lld do not match a packing",
+                              fn, (long long)w->n, (long long)w->k, (long long)w->k_pad);
+    return RUNT_OK;
+}
+
+typedef struct q8_call {
+    const runt_q8_kernel *kernel;
+    const uint8_t *xq;
+    size_t ldx;
+    int64_t m;
+    float x_scale;
+    int32_t zp;
+    const runt_q8_weights *w;
+    const float *bias;
+    runt_epilogue epilogue;
+    runt_q8_output out;
+    int64_t tile_m, tile_blocks;   /* rows and weight blocks per tile */
+    int64_t row_tiles, col_tiles;
+} q8_call;
+
+/* y = x_scale * w_scale[c] * (acc - zp * row_sums[c]) + bias[c], then the
+ * epilogue: the operations and order of onnxruntime's quantize_dynamic graph
+ * (MatMulInteger, Cast, Mul by the product of the scales, Add). ReLU, the
+ * seed models' activation, is inlined with runt_ref_activate's expression. */
+static void q8_dequantize(const q8_call *c, const int32_t *acc, size_t ldacc, int64_t i0,
+                          int64_t rows, int64_t j0, int64_t cols)
+{
+    const runt_q8_weights *w = c->w;
+    runt_activation act = c->epilogue.act;
+    for (int64_t i = 0; i < rows; i++) {
+        float *y = c->out.y + (i0 + i) * c->out.row_stride;
+        const int32_t *a = acc + (size_t)i * ldacc;
+        for (int64_t j = 0; j < cols; j++) {
+            int64_t n = j0 + j;
+            int64_t centred = (int64_t)a[j] - (int64_t)c->zp * w->row_sums[n];
+            float v = (float)centred * (c->x_scale * w->scales[n]);
+            if (c->bias)
+                v += c->bias[n];
+            if (act == RUNT_ACT_RELU)
+                v = v < 0.0f ? 0.0f : v;
+            else if (act != RUNT_ACT_NONE)
+                v = runt_ref_activate(v, &c->epilogue);
+            y[n * c->out.col_stride] = v;
+        }
+    }
+}
+
+static void q8_run_tile(const q8_call *c, int64_t t)
+{
+    int32_t acc[Q8_ACC_TILE];
+    int64_t i0 = (t / c->col_tiles) * c->tile_m;
+    int64_t b0 = (t % c->col_tiles) * c->tile_blocks;
+    int64_t rows = c->m - i0 < c->tile_m ? c->m - i0 : c->tile_m;
+    int64_t b1 = b0 + c->tile_blocks;
+    if (b1 > runt_q8_blocks(c->w))
+        b1 = runt_q8_blocks(c->w);
+    size_t ldacc = (size_t)(b1 - b0) * RUNT_Q8_NB;
+    c->kernel->dot(c->xq + (size_t)i0 * c->ldx, c->ldx, rows, c->w, b0, b1, acc, ldacc);
+    int64_t j0 = b0 * RUNT_Q8_NB;
+    int64_t cols = b1 * RUNT_Q8_NB > c->w->n ? c->w->n - j0 : (b1 - b0) * RUNT_Q8_NB;
+    q8_dequantize(c, acc, ldacc, i0, rows, j0, cols);
+}
+
+static int q8_thread_count(int requested)
+{
+#ifdef _OPENMP
+    return requested > 0 ? requested : omp_get_max_threads();
+#else
+    (void)requested;
+    return 1;
+#endif
+}
+
+/* Tiles: up to Q8_TILE_M rows by as many blocks as Q8_ACC_TILE holds, cut
+ * narrower when there are fewer tiles than threads. */
+static void q8_plan_tiles(q8_call *c, int threads)
+{
+    int64_t blocks = runt_q8_blocks(c->w);
+    c->tile_m = c->m < Q8_TILE_M ? c->m : Q8_TILE_M;
+    c->tile_blocks = Q8_ACC_TILE / (c->tile_m * RUNT_Q8_NB);
+    c->row_tiles = (c->m + c->tile_m - 1) / c->tile_m;
+    if (c->row_tiles < threads) {
+        int64_t per_thread = (blocks + threads - 1) / threads;
+        if (per_thread < c->tile_blocks)
+            c->tile_blocks = per_thread;
+    }
+    if (c->tile_blocks > blocks)
+        c->tile_blocks = blocks;
+    c->col_tiles = (blocks + c->tile_blocks - 1) / c->tile_blocks;
+}
+
+static runt_status q8_check_gemm(const runt_q8_kernel *kernel, const uint8_t *xq, int64_t ldx,
+                                 int64_t m, const runt_q8_weights *w, const runt_q8_output *out)
+{
+    static const char fn[] = "runt_q8_gemm_u8";
+    runt_status st = q8_check_weights(w, fn);
+    if (st != RUNT_OK)
+        return st;
+    if (!xq || !out || !out->y)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn,
+                              !xq ? "xq" : !out ? "out" : "out->y");
+    if (m < 0 || ldx < w->k_pad)
+        return runt_error_set(RUNT_E_INVALID_ARG,
+                              "%s: m=%lld, ldx=%lld (rows need ldx >= k_pad = %lld)", fn,
+                              (long long)m, (long long)ldx, (long long)w->k_pad);
+    if (out->threads < 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: threads %d < 0", fn, out->threads);
+    if (!runt_q8_kernel_usable(kernel))
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: kernel \"%s\" cannot run here", fn,
+                              kernel ? kernel->name : "(null)");
+    return RUNT_OK;
+}
+
+runt_status runt_q8_gemm_u8_with(const runt_q8_kernel *kernel, const uint8_t *xq,
+                                 int64_t ldx, int64_t m, float x_scale, uint8_t x_zero_point,
+                                 const runt_q8_weights *w, const float *bias,
+                                 const runt_epilogue *epilogue, const runt_q8_output *out)
+{
+    runt_status st = q8_check_gemm(kernel, xq, ldx, m, w, out);
+    if (st != RUNT_OK || m == 0)
+        return st;
+    q8_call c = {kernel, xq, (size_t)ldx, m, x_scale, x_zero_point, w, bias,
+                 {RUNT_ACT_NONE, 0.0f, 0.0f}, *out, 0, 0, 0, 0};
+    if (epilogue)
+        c.epilogue = *epilogue;
+    int threads = q8_thread_count(out->threads);
+    q8_plan_tiles(&c, threads);
+    int64_t tiles = c.row_tiles * c.col_tiles;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && tiles > 1)
+#endif
+    for (int64_t t = 0; t < tiles; t++)
+        q8_run_tile(&c, t);
+    return RUNT_OK;
+}
+
+runt_status runt_q8_gemm_u8(const uint8_t *xq, int64_t ldx, int64_t m, float x_scale,
+                            uint8_t x_zero_point, const runt_q8_weights *w,
+                            const float *bias, const runt_epilogue *epilogue,
+                            const runt_q8_output *out)
+{
+    return runt_q8_gemm_u8_with(runt_q8_kernel_best(), xq, ldx, m, x_scale, x_zero_point, w,
+                                bias, epilogue, out);
+}
+
+runt_status runt_q8_linear(const float *x, int64_t m, const runt_q8_weights *w,
+                           const float *bias, const runt_epilogue *epilogue, float *y,
+                           void *scratch, size_t scratch_size)
+{
+    static const char fn[] = "runt_q8_linear";
+    runt_status st = q8_check_weights(w, fn);
+    if (st != RUNT_OK)
+        return st;
+    if (!x || !y || !scratch)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn,
+                              !x ? "x" : !y ? "y" : "scratch");
+    if (m < 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: m=%lld < 0", fn, (long long)m);
+    size_t need = runt_q8_linear_scratch(m, w->k);
+    if (need == 0 && m > 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: m=%lld x k=%lld is too large", fn,
+                              (long long)m, (long long)w->k);
+    if (scratch_size < need)
+        return runt_error_set(RUNT_E_INVALID_ARG,
+                              "%s: scratch of %zu bytes, m=%lld k=%lld need %zu", fn,
+                              scratch_size, (long long)m, (long long)w->k, need);
+    if (m == 0)
+        return RUNT_OK;
+    float x_scale;
+    uint8_t zp;
+    float lo, hi;
+    q8_range(x, m * w->k, &lo, &hi);
+    q8_params(lo, hi, &x_scale, &zp);
+    uint8_t *xq = scratch;
+    for (int64_t i = 0; i < m; i++) {
+        uint8_t *row = xq + (size_t)i * (size_t)w->k_pad;
+        q8_quantize_row(x + i * w->k, w->k, x_scale, zp, row);
+        memset(row + w->k, 0, (size_t)(w->k_pad - w->k));
+    }
+    runt_q8_output out = {y, w->n, 1, 0};
+    return runt_q8_gemm_u8(xq, w->k_pad, m, x_scale, zp, w, bias, epilogue, &out);
+}

@@ -1,0 +1,85 @@
+/*
+ * Inside the int8 path: the packed weight layout and the kernels that compute
+ * its int32 dot products.
+ *
+ * Layout. Output channels are grouped in blocks of RUNT_Q8_NB = 16, k in groups
+ * of 4; block b holds, for each group g, 16 channels x 4 bytes:
+ *     data[((b * k_pad / 4 + g) * 16 + c) * 4 + t] = q[b*16 + c][g*4 + t]
+ * so one 64-byte load is what vpdpbusd multiplies by a broadcast 4-byte group
+ * of the input and gives 16 channels' partial sums with no horizontal add
+ * (the layout oneDNN and FBGEMM use); AVX2 and NEON take the same 64 bytes in
+ * 32- and 16-byte halves. Channels past n and k past the real k are zero, so a
+ * kernel runs whole blocks and whole groups and never needs a tail.
+ *
+ * A kernel (one per file, q8_<isa>.c) computes, for rows i < m and the blocks
+ * b0 <= b < b1,
+ *     acc[i * ldacc + (b - b0) * 16 + c] = sum_k x[i * ldx + k] * q[b*16 + c][k]
+ * over k < k_pad, exactly (no saturation, no wrap: k <= RUNT_Q8_MAX_K).
+ */
+#ifndef RUNT_Q8_IMPL_H
+#define RUNT_Q8_IMPL_H
+
+#include "q8.h"
+
+#define RUNT_Q8_NB 16   /* output channels per block                          */
+#define RUNT_Q8_KB 16   /* k_pad is a multiple of this (4 groups of 4 bytes)   */
+
+static inline int64_t runt_q8_round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
+
+/* Byte offset of q[n][k] in w->data. */
+static inline size_t runt_q8_index(const runt_q8_weights *w, int64_t n, int64_t k)
+{
+    int64_t b = n / RUNT_Q8_NB, c = n % RUNT_Q8_NB, g = k / 4, t = k % 4;
+    return (size_t)(((b * (w->k_pad / 4) + g) * RUNT_Q8_NB + c) * 4 + t);
+}
+
+/* The blocks of w (n rounded up to RUNT_Q8_NB, over RUNT_Q8_NB). */
+static inline int64_t runt_q8_blocks(const runt_q8_weights *w)
+{
+    return (w->n + RUNT_Q8_NB - 1) / RUNT_Q8_NB;
+}
+
+typedef void (*runt_q8_dot_fn)(const uint8_t *x, size_t ldx, int64_t m,
+                               const runt_q8_weights *w, int64_t b0, int64_t b1,
+                               int32_t *acc, size_t ldacc);
+
+/* The instruction set a kernel needs from the CPU. */
+typedef enum runt_q8_isa {
+    RUNT_Q8_ISA_BASE = 0,    /* portable C: every CPU                    */
+    RUNT_Q8_ISA_AVX512VNNI,  /* AVX-512 F + BW + VNNI                     */
+    RUNT_Q8_ISA_AVX2,
+    RUNT_Q8_ISA_NEON,        /* aarch64 Advanced SIMD (always present)    */
+    RUNT_Q8_ISA_NEON_DOT     /* aarch64 + dot product (ARMv8.2 dotprod)   */
+} runt_q8_isa;
+
+typedef struct runt_q8_kernel {
+    const char *name;        /* what runt_q8_kernel_name reports          */
+    runt_q8_isa isa;
+    runt_q8_dot_fn dot;      /* NULL: this build compiled the file without
+                                the ISA's flags, so the kernel is absent  */
+} runt_q8_kernel;
+
+/* Defined by q8_c.c, q8_avx512.c, q8_avx2.c, q8_neon.c, q8_neon_dot.c. */
+extern const runt_q8_kernel runt_q8_kernel_c;
+extern const runt_q8_kernel runt_q8_kernel_avx512vnni;
+extern const runt_q8_kernel runt_q8_kernel_avx2;
+extern const runt_q8_kernel runt_q8_kernel_neon;
+extern const runt_q8_kernel runt_q8_kernel_neon_dot;
+
+/* The kernels this build has for its architecture, best first, "c" last;
+ * i out of range: NULL. */
+const runt_q8_kernel *runt_q8_kernel_at(int i);
+/* The kernel called name, or NULL. */
+const runt_q8_kernel *runt_q8_kernel_find(const char *name);
+/* 1 if k is compiled in and this CPU (and OS) can run it. */
+int runt_q8_kernel_usable(const runt_q8_kernel *k);
+/* The first usable kernel of runt_q8_kernel_at's list. */
+const runt_q8_kernel *runt_q8_kernel_best(void);
+
+/* runt_q8_gemm_u8 on a given kernel (tests run every usable one through it). */
+runt_status runt_q8_gemm_u8_with(const runt_q8_kernel *kernel, const uint8_t *xq,
+                                 int64_t ldx, int64_t m, float x_scale, uint8_t x_zero_point,
+                                 const runt_q8_weights *w, const float *bias,
+                                 const runt_epilogue *epilogue, const runt_q8_output *out);
+
+#endif /* RUNT_Q8_IMPL_H */
