@@ -40,7 +40,7 @@ static const runt_op_traits runt_op_table[RUNT_OP_COUNT] = {
 
 const runt_op_traits *runt_op_traits_get(runt_op op)
 {
-    if ((int)op < 0 || op >= RUNT_OP_COUNT)
+    if ((unsigned)op >= (unsigned)RUNT_OP_COUNT)
         return NULL;
     return &runt_op_table[op];
 }

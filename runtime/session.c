@@ -50,7 +50,7 @@ static runt_status runt_check_options(const runt_session_options *o, const char 
     if (o->compute_dtype != RUNT_F32 && o->compute_dtype != RUNT_I8)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: compute_dtype %s: use f32 or int8", fn,
                               runt_dtype_name(o->compute_dtype));
-    if (o->math < RUNT_MATH_F32 || o->math > RUNT_MATH_BF16)
+    if ((unsigned)o->math > (unsigned)RUNT_MATH_BF16)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: unknown math mode %d", fn, (int)o->math);
     if (o->threads < 0)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: threads %d is negative", fn, o->threads);

@@ -11,14 +11,14 @@ static const struct {
 
 const char *runt_dtype_name(runt_dtype dtype)
 {
-    if ((int)dtype < 0 || dtype >= RUNT_DTYPE_COUNT)
+    if ((unsigned)dtype >= (unsigned)RUNT_DTYPE_COUNT)
         return "unknown";
     return runt_dtype_table[dtype].name;
 }
 
 size_t runt_dtype_size(runt_dtype dtype)
 {
-    if ((int)dtype < 0 || dtype >= RUNT_DTYPE_COUNT)
+    if ((unsigned)dtype >= (unsigned)RUNT_DTYPE_COUNT)
         return 0;
     return runt_dtype_table[dtype].size;
 }

@@ -103,13 +103,24 @@ typedef enum runt_cpu_kind {
     RUNT_CPU_K_SLICED,       /* the reference kernel on slices, in parallel */
     RUNT_CPU_K_GEMM,
     RUNT_CPU_K_MATMUL,
-    RUNT_CPU_K_CONV,         /* im2col (or none for 1x1) + GEMM per group   */
-    RUNT_CPU_K_NOOP          /* a view whose output is its input's memory   */
+    RUNT_CPU_K_CONV          /* im2col (or none for 1x1) + GEMM per group   */
 } runt_cpu_kind;
+
+/* How a node splits into independent slices for the reference kernel. */
+typedef enum runt_cpu_slicing {
+    RUNT_CPU_SLICE_FLAT = 0, /* elementwise: contiguous ranges of elements   */
+    RUNT_CPU_SLICE_ROWS,     /* broadcasting binary op: ranges along axis 0  */
+    RUNT_CPU_SLICE_OUTER,    /* Softmax, LayerNorm: the dims before the axis */
+    RUNT_CPU_SLICE_PLANES,   /* pooling: N*C planes                          */
+    RUNT_CPU_SLICE_CHANNELS, /* BatchNorm: channel ranges within an image    */
+    RUNT_CPU_SLICE_GROUPS    /* grouped Conv: group ranges within an image   */
+} runt_cpu_slicing;
 
 typedef struct runt_cpu_node {
     runt_cpu_kind kind;
     runt_cpu_gemm_impl impl;
+    runt_cpu_slicing slicing; /* RUNT_CPU_K_SLICED                        */
+    int64_t units;           /* slices of the finest grain                   */
     float *packed;           /* packed constant weight (owned), or NULL      */
     float *bias;             /* beta * C as a row (owned), or NULL           */
     size_t scratch_floats;
@@ -135,8 +146,10 @@ runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);
 
-/* Reference kernels on slices in parallel (cpu_sliced.c). */
-int runt_cpu_sliceable(const runt_plan *p, int i);
+/* Reference kernels on slices in parallel (cpu_sliced.c). Returns 1 and
+ * fills how and units when node i splits and is large enough to pay. */
+int runt_cpu_sliceable(const runt_plan *p, int i, int threads, runt_cpu_slicing *how,
+                       int64_t *units);
 runt_status runt_cpu_sliced_run(const runt_cpu_state *st, const runt_plan *p, int i,
                                 const runt_bindings *b);
 

@@ -69,7 +69,7 @@ static runt_status runt_ref_supports_node(void *context, const runt_plan *plan, 
 {
     (void)context;
     runt_op op = plan->nodes[node].op;
-    if (op < 0 || op >= RUNT_OP_COUNT || !runt_ref_kernels[op])
+    if ((unsigned)op >= (unsigned)RUNT_OP_COUNT || !runt_ref_kernels[op])
         return runt_error_set(RUNT_E_UNSUPPORTED, "no reference kernel for op %d", (int)op);
     return RUNT_OK;
 }

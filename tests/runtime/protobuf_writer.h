@@ -276,8 +276,9 @@ static inline pbw onnx_node(const char *op, const char *name, int n_in, const ch
     return nd;
 }
 
-/* A tensor ValueInfoProto. A dim of -1 is written as dim_param "N", -2 as a
- * dim with neither value nor param; ndim < 0 writes no shape at all. */
+/* A tensor ValueInfoProto. A dim of -1 is written as dim_param ("N" first,
+ * "H" after), -2 as a dim with neither value nor param, anything else as
+ * dim_value (negative ones too); ndim < 0 writes no shape at all. */
 static inline pbw onnx_value_info(const char *name, int elem_type, int ndim, const int64_t *dims)
 {
     pbw shape = {0}, tt = {0}, type = {0}, vi = {0};
@@ -285,7 +286,7 @@ static inline pbw onnx_value_info(const char *name, int elem_type, int ndim, con
         pbw d = {0};
         if (dims[i] == -1)
             pbw_str(&d, 2, i == 0 ? "N" : "H");
-        else if (dims[i] >= 0)
+        else if (dims[i] != -2)
             pbw_int(&d, 1, dims[i]);
         pbw_msg(&shape, 1, &d);
     }

@@ -1,0 +1,161 @@
+/*
+ * The CPU backend: f32 on OpenBLAS or runt's AVX-512 GEMM (cpu_impl.h says
+ * which runs where), OpenMP threads across independent work, the reference
+ * kernels for whatever has no kernel of its own here.
+ *
+ * prepare chooses each node's kernel, packs constant weights, and sizes one
+ * scratch buffer (the largest any node needs; nodes run one after another);
+ * execute only computes.
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "cpu_impl.h"
+#include "error.h"
+#include "ref/ref_impl.h"
+
+void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes)
+{
+    return runt_alloc(&st->allocator, bytes);
+}
+
+void runt_cpu_free(runt_cpu_state *st, void *p) { runt_free(&st->allocator, p); }
+
+static runt_status cpu_probe(void *context, runt_device_info *info)
+{
+    (void)context;
+    runt_cpu_describe(info);
+    return RUNT_OK;
+}
+
+static runt_status cpu_supports_node(void *context, const runt_plan *plan, int node)
+{
+    (void)context;
+    /* Every op has at least the reference kernel behind it. */
+    runt_op op = plan->nodes[node].op;
+    if ((int)op < 0 || op >= RUNT_OP_COUNT)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "the CPU backend has no kernel for op %d",
+                              (int)op);
+    return RUNT_OK;
+}
+
+static void cpu_release(void *state, const runt_plan *plan)
+{
+    (void)plan;
+    runt_cpu_state *st = state;
+    if (!st)
+        return;
+    for (int i = 0; st->nodes && i < st->n_nodes; i++) {
+        runt_cpu_free(st, st->nodes[i].packed);
+        runt_cpu_free(st, st->nodes[i].bias);
+    }
+    runt_cpu_free(st, st->nodes);
+    runt_cpu_free(st, st->scratch);
+    runt_allocator a = st->allocator;
+    runt_free(&a, st);
+}
+
+static runt_status cpu_check_modes(const runt_plan *plan)
+{
+    if (plan->compute_dtype == RUNT_I8)
+        return runt_error_set(RUNT_E_UNSUPPORTED,
+                              "the CPU backend's int8 kernels are not in this build yet "
+                              "(use compute_dtype f32)");
+    if (plan->compute_dtype != RUNT_F32)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "the CPU backend computes in f32 or int8, not %s",
+                              runt_dtype_name(plan->compute_dtype));
+    if (plan->math != RUNT_MATH_F32)
+        return runt_error_set(RUNT_E_UNSUPPORTED,
+                              "the CPU backend computes in IEEE f32; TF32 and BF16 math modes "
+                              "are CUDA's");
+    return RUNT_OK;
+}
+
+static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan)
+{
+    int packed_ok = runt_cpu_packed_available();
+    for (int i = 0; i < plan->n_nodes; i++) {
+        runt_status s = runt_cpu_node_prepare(st, plan, i, packed_ok);
+        if (s != RUNT_OK)
+            return runt_error_prefix(s, "node '%s' (%s)", plan->nodes[i].name,
+                                     runt_op_name(plan->nodes[i].op));
+        if (st->nodes[i].scratch_floats > st->scratch_floats)
+            st->scratch_floats = st->nodes[i].scratch_floats;
+    }
+    if (st->scratch_floats) {
+        st->scratch = runt_cpu_alloc(st, st->scratch_floats * sizeof(float));
+        if (!st->scratch)
+            return runt_error_set(RUNT_E_OOM, "out of memory for %zu bytes of scratch",
+                                  st->scratch_floats * sizeof(float));
+    }
+    runt_plan_log(plan, RUNT_LOG_DEBUG, "cpu: %d threads, f32 GEMM on %s, %zu bytes of scratch",
+                  st->threads, packed_ok ? "runt's AVX-512 kernel" : "OpenBLAS",
+                  st->scratch_floats * sizeof(float));
+    return RUNT_OK;
+}
+
+static runt_status cpu_prepare(void *context, const runt_plan *plan,
+                               const runt_session_options *options, void **state)
+{
+    (void)context;
+    *state = NULL;
+    runt_status s = cpu_check_modes(plan);
+    if (s != RUNT_OK)
+        return s;
+    const runt_allocator *a = options ? options->allocator : NULL;
+    runt_cpu_state *st = runt_alloc_zeroed(a, 1, sizeof *st);
+    if (!st)
+        return runt_error_set(RUNT_E_OOM, "out of memory for the CPU backend's state");
+    if (a)
+        st->allocator = *a;
+    int threads = options && options->threads > 0 ? options->threads : plan->threads;
+    st->threads = threads > 0 ? threads : runt_cpu_core_count();
+    st->n_nodes = plan->n_nodes;
+    if (plan->n_nodes) {
+        st->nodes = runt_alloc_zeroed(a, (size_t)plan->n_nodes, sizeof *st->nodes);
+        s = st->nodes ? cpu_prepare_nodes(st, plan)
+                      : runt_error_set(RUNT_E_OOM, "out of memory for %d nodes", plan->n_nodes);
+    }
+    if (s != RUNT_OK) {
+        cpu_release(st, plan);
+        return s;
+    }
+    *state = st;
+    return RUNT_OK;
+}
+
+static runt_status cpu_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+{
+    const runt_cpu_state *st = state;
+    for (int i = 0; i < plan->n_nodes; i++) {
+        double t0 = b->node_us ? runt_clock_us() : 0.0;
+        runt_status s = runt_cpu_node_run(st, plan, i, b);
+        if (s != RUNT_OK)
+            return runt_error_prefix(s, "node '%s' (%s)", plan->nodes[i].name,
+                                     runt_op_name(plan->nodes[i].op));
+        if (b->node_us)
+            b->node_us[i] = runt_clock_us() - t0;
+    }
+    return RUNT_OK;
+}
+
+/* One dispatch per node: a fused Gemm/Conv is one, as is a node run on
+ * slices in parallel. */
+static int cpu_launch_count(void *state, const runt_plan *plan)
+{
+    (void)state;
+    return plan->n_nodes;
+}
+
+const runt_backend_i runt_backend_cpu = {
+    /* .name          = */ "cpu",
+    /* .probe         = */ cpu_probe,
+    /* .buffer_alloc  = */ NULL,
+    /* .buffer_free   = */ NULL,
+    /* .supports_node = */ cpu_supports_node,
+    /* .prepare       = */ cpu_prepare,
+    /* .execute       = */ cpu_execute,
+    /* .synchronize   = */ NULL,
+    /* .launch_count  = */ cpu_launch_count,
+    /* .release       = */ cpu_release,
+};

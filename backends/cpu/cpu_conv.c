@@ -1,0 +1,163 @@
+/*
+ * Conv as GEMM: per image and group, Y_g[Mg, P] = W_g[Mg, Kc] col[Kc, P]
+ * with Kc = C/group * kH * kW and P = OH * OW, bias as the starting value of
+ * each output row and the activation in the GEMM's epilogue. col is the
+ * im2col matrix; a 1x1 stride-1 unpadded conv uses X itself (X_g is
+ * already [C/group, H*W]). The weights are the A operand, packed once at
+ * prepare for the packed GEMM.
+ *
+ * Groups with few output channels (depthwise) would make thin GEMMs that
+ * cost more in packing than they compute: those run the reference kernel
+ * on group ranges in parallel (cpu_sliced.c).
+ */
+#include <string.h>
+
+#include "cpu_impl.h"
+#include "error.h"
+
+/* Output channels per group below which a GEMM does not pay. */
+#define CONV_GEMM_MIN_MG 4
+
+typedef struct conv_shape {
+    int64_t n, c, h, w, m, oh, ow, kh, kw, cg, mg, group;
+    int64_t kc, p;           /* GEMM depth and width per group          */
+    int direct;              /* 1x1, stride 1, no padding: B is X        */
+} conv_shape;
+
+static conv_shape conv_shape_of(const runt_plan *p, int i)
+{
+    const runt_plan_node *n = &p->nodes[i];
+    const runt_conv_attrs *a = &n->attrs.conv;
+    const runt_tensor *x = &p->values[n->inputs[0]].desc, *w = &p->values[n->inputs[1]].desc;
+    const runt_tensor *y = &p->values[n->outputs[0]].desc;
+    conv_shape s;
+    s.n = x->dims[0], s.c = x->dims[1], s.h = x->dims[2], s.w = x->dims[3];
+    s.m = w->dims[0], s.cg = w->dims[1], s.kh = w->dims[2], s.kw = w->dims[3];
+    s.oh = y->dims[2], s.ow = y->dims[3];
+    s.group = a->group;
+    s.mg = s.m / s.group;
+    s.kc = s.cg * s.kh * s.kw;
+    s.p = s.oh * s.ow;
+    s.direct = s.kh == 1 && s.kw == 1 && a->strides[0] == 1 && a->strides[1] == 1 &&
+               a->pads[0] == 0 && a->pads[1] == 0 && a->pads[2] == 0 && a->pads[3] == 0 &&
+               s.oh == s.h && s.ow == s.w;
+    return s;
+}
+
+int runt_cpu_conv_as_gemm(const runt_plan *p, int i)
+{
+    const runt_plan_node *n = &p->nodes[i];
+    if (n->n_inputs < 2 || n->inputs[1] < 0 || n->outputs[0] < 0)
+        return 0;
+    const runt_plan_value *w = &p->values[n->inputs[1]];
+    const runt_tensor *x = &p->values[n->inputs[0]].desc, *y = &p->values[n->outputs[0]].desc;
+    const runt_conv_attrs *a = &n->attrs.conv;
+    if (x->ndim != 4 || w->desc.ndim != 4 || y->ndim != 4 || a->group < 1)
+        return 0;
+    /* Shapes the reference kernel would refuse stay with it, and its message. */
+    if (w->desc.dims[1] * a->group != x->dims[1] || w->desc.dims[0] % a->group ||
+        y->dims[1] != w->desc.dims[0] || y->dims[0] != x->dims[0] ||
+        (a->kernel[0] && a->kernel[0] != w->desc.dims[2]) ||
+        (a->kernel[1] && a->kernel[1] != w->desc.dims[3]))
+        return 0;
+    return w->desc.dims[0] / a->group >= CONV_GEMM_MIN_MG;
+}
+
+static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
+
+/* The GEMM of image `img`, group `gi` (pointers NULL at prepare). */
+static runt_cpu_gemm conv_gemm(const conv_shape *s, const runt_conv_attrs *a, const float *w,
+                               const float *packed, const float *bias, const float *x,
+                               const float *col, float *y, int64_t img, int64_t gi)
+{
+    runt_cpu_gemm g;
+    memset(&g, 0, sizeof g);
+    g.m = s->mg, g.n = s->p, g.k = s->kc;
+    g.a = w ? w + gi * s->mg * s->kc : NULL;
+    g.a_rs = s->kc, g.a_cs = 1;
+    g.a_packed = packed ? packed + gi * runt_cpu_pack_a_floats(s->mg, s->kc) : NULL;
+    g.b = s->direct ? (x ? x + (img * s->c + gi * s->cg) * s->h * s->w : NULL) : col;
+    g.b_rs = s->p, g.b_cs = 1;
+    g.alpha = 1.0f;
+    g.c = y ? y + (img * s->m + gi * s->mg) * s->p : NULL;
+    g.ldc = s->p;
+    g.init = bias ? RUNT_CPU_INIT_COL : RUNT_CPU_INIT_ZERO;
+    g.bias = bias ? bias + gi * s->mg : NULL;
+    g.epilogue = a->epilogue;
+    return g;
+}
+
+runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
+{
+    runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_node *n = &p->nodes[i];
+    const runt_plan_value *w = &p->values[n->inputs[1]];
+    conv_shape s = conv_shape_of(p, i);
+    cn->kind = RUNT_CPU_K_CONV;
+    if (cn->impl == RUNT_CPU_GEMM_PACKED && w->storage == RUNT_STORE_CONSTANT) {
+        size_t per_group = runt_cpu_pack_a_floats(s.mg, s.kc);
+        cn->packed = runt_cpu_alloc(st, per_group * (size_t)s.group * sizeof(float));
+        if (!cn->packed)
+            return runt_error_set(RUNT_E_OOM, "out of memory packing the conv weights");
+        for (int64_t gi = 0; gi < s.group; gi++)
+            runt_cpu_pack_a((const float *)w->data + gi * s.mg * s.kc, s.kc, 1, s.mg, s.kc,
+                            cn->packed + gi * per_group);
+    }
+    runt_cpu_gemm g = conv_gemm(&s, &n->attrs.conv, NULL, cn->packed, NULL, NULL, NULL, NULL, 0, 0);
+    size_t col = s.direct ? 0 : round16((size_t)(s.kc > 0 ? s.kc : 1) * (size_t)(s.p > 0 ? s.p : 1));
+    cn->scratch_floats = col + runt_cpu_sgemm_scratch_floats(&g, cn->impl, st->threads);
+    return RUNT_OK;
+}
+
+/* col[k][p] for k = (c, i, j) over the group's channels and p = (oy, ox):
+ * the input pixel tap (i, j) of output pixel p reads, or 0 in the padding. */
+static void im2col(const conv_shape *s, const runt_conv_attrs *a, const float *x, float *col,
+                   int threads)
+{
+    int nt = (double)s->kc * (double)s->p < 32768 ? 1 : threads;
+    (void)nt;
+    RUNT_CPU_PARALLEL_FOR
+    for (int64_t k = 0; k < s->kc; k++) {
+        int64_t c = k / (s->kh * s->kw), i = k / s->kw % s->kh, j = k % s->kw;
+        const float *plane = x + c * s->h * s->w;
+        float *row = col + k * s->p;
+        for (int64_t oy = 0; oy < s->oh; oy++) {
+            int64_t iy = oy * a->strides[0] - a->pads[0] + i * a->dilations[0];
+            float *out = row + oy * s->ow;
+            if (iy < 0 || iy >= s->h) {
+                memset(out, 0, (size_t)s->ow * sizeof(float));
+                continue;
+            }
+            const float *src = plane + iy * s->w;
+            for (int64_t ox = 0; ox < s->ow; ox++) {
+                int64_t ix = ox * a->strides[1] - a->pads[1] + j * a->dilations[1];
+                out[ox] = ix >= 0 && ix < s->w ? src[ix] : 0.0f;
+            }
+        }
+    }
+}
+
+runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                              const runt_bindings *b)
+{
+    const runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_node *n = &p->nodes[i];
+    const runt_conv_attrs *a = &n->attrs.conv;
+    conv_shape s = conv_shape_of(p, i);
+    const float *x = runt_plan_value_ptr(p, b, n->inputs[0]);
+    const float *w = runt_plan_value_ptr(p, b, n->inputs[1]);
+    const float *bias = n->n_inputs > 2 && n->inputs[2] >= 0
+                            ? runt_plan_value_ptr(p, b, n->inputs[2]) : NULL;
+    float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
+    float *col = s.direct ? NULL : st->scratch;
+    float *gemm_scratch = st->scratch + (s.direct ? 0 : round16((size_t)(s.kc > 0 ? s.kc : 1) *
+                                                                (size_t)(s.p > 0 ? s.p : 1)));
+    for (int64_t img = 0; img < s.n; img++)
+        for (int64_t gi = 0; gi < s.group; gi++) {
+            if (!s.direct)
+                im2col(&s, a, x + (img * s.c + gi * s.cg) * s.h * s.w, col, st->threads);
+            runt_cpu_gemm g = conv_gemm(&s, a, w, cn->packed, bias, x, col, y, img, gi);
+            runt_cpu_sgemm(&g, cn->impl, st->threads, gemm_scratch);
+        }
+    return RUNT_OK;
+}

@@ -1,0 +1,159 @@
+/*
+ * The GEMM driver: one description (runt_cpu_gemm), two implementations.
+ * The BLAS path initializes C itself (bias rows or columns, then beta = 1 so
+ * BLAS adds the product to them) and applies the epilogue afterwards; the
+ * packed path does both inside its tile store (sgemm_avx512.c).
+ */
+#include <string.h>
+
+#include <cblas.h>
+
+#include "cpu_impl.h"
+#include "ref/ref_impl.h"
+
+/* Rows of work below which a loop stays on one thread (a fork/join costs a
+ * few microseconds; an elementwise pass does ~1 element per ns). */
+#define PARALLEL_MIN_ELEMENTS 32768
+
+int runt_cpu_packed_available(void)
+{
+#if defined(RUNT_CPU_PACKED) && (defined(__GNUC__) || defined(__clang__))
+    /* libgcc's check includes the OS saving the zmm state (XCR0). */
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+#if !defined(RUNT_CPU_PACKED)
+/* Without the AVX-512 file: never called (runt_cpu_packed_available is 0). */
+size_t runt_cpu_pack_b_floats(int64_t k, int64_t n) { (void)k, (void)n; return 0; }
+size_t runt_cpu_pack_a_floats(int64_t m, int64_t k) { (void)m, (void)k; return 0; }
+void runt_cpu_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, float *dst)
+{
+    (void)b, (void)rs, (void)cs, (void)k, (void)n, (void)dst;
+}
+void runt_cpu_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_t k, float *dst)
+{
+    (void)a, (void)rs, (void)cs, (void)m, (void)k, (void)dst;
+}
+size_t runt_cpu_packed_scratch_floats(const runt_cpu_gemm *g, int threads)
+{
+    (void)g, (void)threads;
+    return 0;
+}
+void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch)
+{
+    (void)g, (void)threads, (void)scratch;
+}
+#endif
+
+static int rows_threads(int64_t m, int64_t n, int threads)
+{
+    return (double)m * (double)n < PARALLEL_MIN_ELEMENTS ? 1 : threads;
+}
+
+void runt_cpu_epilogue_rows(float *c, int64_t m, int64_t n, int64_t ldc, const runt_epilogue *e,
+                            int threads)
+{
+    if (e->act == RUNT_ACT_NONE)
+        return;
+    int nt = rows_threads(m, n, threads);
+    (void)nt;
+    RUNT_CPU_PARALLEL_FOR
+    for (int64_t i = 0; i < m; i++)
+        runt_ref_apply_epilogue(c + i * ldc, n, e);
+}
+
+/* C's starting value for the BLAS path, which then adds with beta = 1. */
+static void blas_init(const runt_cpu_gemm *g, int threads)
+{
+    int nt = rows_threads(g->m, g->n, threads);
+    (void)nt;
+    RUNT_CPU_PARALLEL_FOR
+    for (int64_t i = 0; i < g->m; i++) {
+        float *ci = g->c + i * g->ldc;
+        switch (g->init) {
+        case RUNT_CPU_INIT_ROW: memcpy(ci, g->bias, (size_t)g->n * sizeof(float)); break;
+        case RUNT_CPU_INIT_COL:
+            for (int64_t j = 0; j < g->n; j++)
+                ci[j] = g->bias[i];
+            break;
+        case RUNT_CPU_INIT_ZERO: memset(ci, 0, (size_t)g->n * sizeof(float)); break;
+        default: break;
+        }
+    }
+}
+
+/* How BLAS reads a rows x cols operand with strides (rs, cs): transposed or
+ * not, and its leading dimension. One of the strides is 1 (or the operand is
+ * a single row or column). */
+static void blas_layout(int64_t rs, int64_t cs, int64_t rows, int64_t cols,
+                        enum CBLAS_TRANSPOSE *t, int *ld)
+{
+    if (cs == 1 || cols == 1) {
+        *t = CblasNoTrans;
+        *ld = (int)(rows == 1 || rs < cols ? (cols > 0 ? cols : 1) : rs);
+    } else {
+        *t = CblasTrans;
+        *ld = (int)(cols == 1 || cs < rows ? (rows > 0 ? rows : 1) : cs);
+    }
+}
+
+/* A vector's increment: its stride, or 1 when it has one element. */
+static int blas_inc(int64_t stride, int64_t len) { return len > 1 ? (int)stride : 1; }
+
+static void blas_run(const runt_cpu_gemm *g, int threads)
+{
+    int m = (int)g->m, n = (int)g->n, k = (int)g->k, ldc = (int)g->ldc;
+    if (m <= 0 || n <= 0)
+        return;
+    /* Zero first rather than trusting beta = 0 to ignore NaN left in the
+     * arena: BLAS implementations differ on 0 * NaN in their scaling step. */
+    blas_init(g, threads);
+    runt_cpu_blas_threads(threads);
+    enum CBLAS_TRANSPOSE ta, tb;
+    int lda, ldb;
+    blas_layout(g->a_rs, g->a_cs, g->m, g->k, &ta, &lda);
+    blas_layout(g->b_rs, g->b_cs, g->k, g->n, &tb, &ldb);
+    if (k == 0) {
+        /* nothing to add */
+    } else if (m == 1) {
+        /* y[j] = sum_p x[p] B[p][j]: B read as stored, y along C's row. */
+        int incx = blas_inc(g->a_cs, g->k);
+        if (tb == CblasNoTrans)
+            cblas_sgemv(CblasRowMajor, CblasTrans, k, n, g->alpha, g->b, ldb, g->a, incx, 1.0f,
+                        g->c, 1);
+        else
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, g->alpha, g->b, ldb, g->a, incx, 1.0f,
+                        g->c, 1);
+    } else if (n == 1) {
+        /* y[i] = sum_p A[i][p] x[p]: down C's column. */
+        int incx = blas_inc(g->b_rs, g->k);
+        if (ta == CblasNoTrans)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, g->alpha, g->a, lda, g->b, incx, 1.0f,
+                        g->c, ldc);
+        else
+            cblas_sgemv(CblasRowMajor, CblasTrans, k, m, g->alpha, g->a, lda, g->b, incx, 1.0f,
+                        g->c, ldc);
+    } else {
+        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, g->a, lda, g->b, ldb, 1.0f, g->c,
+                    ldc);
+    }
+    runt_cpu_epilogue_rows(g->c, g->m, g->n, g->ldc, &g->epilogue, threads);
+}
+
+size_t runt_cpu_sgemm_scratch_floats(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads)
+{
+    if (impl == RUNT_CPU_GEMM_PACKED && runt_cpu_packed_available())
+        return runt_cpu_packed_scratch_floats(g, threads);
+    return 0;
+}
+
+void runt_cpu_sgemm(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads, float *scratch)
+{
+    if (impl == RUNT_CPU_GEMM_PACKED && runt_cpu_packed_available())
+        runt_cpu_sgemm_packed(g, threads, scratch);
+    else
+        blas_run(g, threads);
+}

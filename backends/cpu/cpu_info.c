@@ -1,0 +1,70 @@
+/*
+ * Host facts for the CPU backend: the CPU's model name, the cores this
+ * process may run on, and BLAS's thread count.
+ */
+#if !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#endif
+
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "cpu_impl.h"
+
+/* OpenBLAS's, declared here too in case the cblas.h found is another's. */
+void openblas_set_num_threads(int num_threads);
+
+int runt_cpu_core_count(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+void runt_cpu_blas_threads(int threads)
+{
+    /* Process-wide in OpenBLAS, so set before every call: two sessions with
+     * different thread counts then each get their own. */
+    openblas_set_num_threads(threads > 0 ? threads : 1);
+}
+
+/* "model name : Intel(R) Xeon(R) ..." from /proc/cpuinfo (x86), or the
+ * "Hardware"/"CPU part" lines elsewhere; "" when there is no such file. */
+static void cpu_model_name(char *out, size_t size)
+{
+    out[0] = '\0';
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0 && strncmp(line, "Hardware", 8) != 0)
+            continue;
+        const char *v = strchr(line, ':');
+        if (!v)
+            continue;
+        v++;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        snprintf(out, size, "%.*s", (int)strcspn(v, "\n"), v);
+        break;
+    }
+    fclose(f);
+}
+
+void runt_cpu_describe(runt_device_info *info)
+{
+    cpu_model_name(info->name, sizeof info->name);
+    if (!info->name[0])
+        snprintf(info->name, sizeof info->name, "host CPU");
+    info->available = 1;
+    info->host_memory = 1;
+    info->compute_units = runt_cpu_core_count();
+    info->memory_bytes = 0; /* runt.h: 0 for host backends */
+}

@@ -1,0 +1,282 @@
+/*
+ * Per node: the kernel choice made at prepare, and the run. Gemm and MatMul
+ * become runt_cpu_gemm descriptions here; Conv lives in cpu_conv.c; other
+ * ops run the reference kernel, on slices in parallel where that pays
+ * (cpu_sliced.c).
+ */
+#include <string.h>
+
+#include "cpu_impl.h"
+#include "error.h"
+#include "ref/ref_impl.h"
+
+static const runt_plan_value *in_value(const runt_plan *p, int i, int j)
+{
+    const runt_plan_node *n = &p->nodes[i];
+    return j < n->n_inputs && n->inputs[j] >= 0 ? &p->values[n->inputs[j]] : NULL;
+}
+
+static int all_f32(const runt_plan *p, int i)
+{
+    const runt_plan_node *n = &p->nodes[i];
+    for (int j = 0; j < n->n_inputs; j++)
+        if (n->inputs[j] >= 0 && p->values[n->inputs[j]].desc.dtype != RUNT_F32)
+            return 0;
+    for (int j = 0; j < n->n_outputs; j++)
+        if (n->outputs[j] >= 0 && p->values[n->outputs[j]].desc.dtype != RUNT_F32)
+            return 0;
+    return 1;
+}
+
+static const float *value_ptr(const runt_plan *p, const runt_bindings *b, const runt_plan_value *v)
+{
+    return b ? runt_plan_value_ptr(p, b, (int)(v - p->values)) : v->data;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Gemm                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* C as a row of N: [N] or [1, N] (what fusion makes of a Linear's bias). */
+static int c_is_row(const runt_plan_value *c, int64_t n)
+{
+    const runt_tensor *d = &c->desc;
+    return (d->ndim == 1 && d->dims[0] == n) || (d->ndim == 2 && d->dims[0] == 1 && d->dims[1] == n);
+}
+
+/* The product part of node i's Gemm: operands, shapes, strides (b may be
+ * NULL at prepare: then only constant data are filled in). */
+static runt_cpu_gemm gemm_describe(const runt_plan *p, int i, const runt_bindings *b)
+{
+    const runt_gemm_attrs *ga = &p->nodes[i].attrs.gemm;
+    const runt_plan_value *va = in_value(p, i, 0), *vb = in_value(p, i, 1);
+    const runt_plan_value *vy = &p->values[p->nodes[i].outputs[0]];
+    runt_cpu_gemm g;
+    memset(&g, 0, sizeof g);
+    g.m = vy->desc.dims[0];
+    g.n = vy->desc.dims[1];
+    g.k = ga->trans_a ? va->desc.dims[0] : va->desc.dims[1];
+    g.a = value_ptr(p, b, va);
+    g.a_rs = ga->trans_a ? 1 : g.k;
+    g.a_cs = ga->trans_a ? g.m : 1;
+    g.b = value_ptr(p, b, vb);
+    g.b_rs = ga->trans_b ? 1 : g.n;
+    g.b_cs = ga->trans_b ? g.k : 1;
+    g.alpha = ga->alpha;
+    g.c = b ? runt_plan_value_ptr(p, b, p->nodes[i].outputs[0]) : NULL;
+    g.ldc = g.n;
+    g.epilogue = ga->epilogue;
+    return g;
+}
+
+static runt_status gemm_prepare(runt_cpu_state *st, const runt_plan *p, int i, runt_cpu_node *cn)
+{
+    const runt_plan_value *vb = in_value(p, i, 1), *vc = in_value(p, i, 2);
+    const runt_gemm_attrs *ga = &p->nodes[i].attrs.gemm;
+    runt_cpu_gemm g = gemm_describe(p, i, NULL);
+    cn->kind = RUNT_CPU_K_GEMM;
+    if (cn->impl == RUNT_CPU_GEMM_PACKED && vb->storage == RUNT_STORE_CONSTANT) {
+        cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g.k, g.n) * sizeof(float));
+        if (!cn->packed)
+            return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
+        runt_cpu_pack_b(vb->data, g.b_rs, g.b_cs, g.k, g.n, cn->packed);
+        g.b_packed = cn->packed;
+    }
+    /* A constant bias row with beta != 1 is scaled once here. */
+    if (vc && vc->storage == RUNT_STORE_CONSTANT && c_is_row(vc, g.n) && ga->beta != 1.0f) {
+        cn->bias = runt_cpu_alloc(st, (size_t)(g.n > 0 ? g.n : 1) * sizeof(float));
+        if (!cn->bias)
+            return runt_error_set(RUNT_E_OOM, "out of memory for the bias");
+        for (int64_t j = 0; j < g.n; j++)
+            cn->bias[j] = ga->beta * ((const float *)vc->data)[j];
+    }
+    cn->scratch_floats = runt_cpu_sgemm_scratch_floats(&g, cn->impl, st->threads);
+    return RUNT_OK;
+}
+
+/* Y = beta * C broadcast to [M, N] (ONNX Gemm: C is [], [1], [N], [1, N],
+ * [M, 1] or [M, N]), before the product is added. */
+static void gemm_fill_c(const runt_cpu_gemm *g, const runt_tensor *c, const float *cd, float beta,
+                        int threads)
+{
+    int64_t rows = c->ndim >= 2 ? c->dims[c->ndim - 2] : 1;
+    int64_t cols = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
+    int64_t rs = rows == 1 ? 0 : cols, cs = cols == 1 ? 0 : 1;
+    int nt = (double)g->m * (double)g->n < 32768 ? 1 : threads;
+    (void)nt;
+    RUNT_CPU_PARALLEL_FOR
+    for (int64_t i = 0; i < g->m; i++)
+        for (int64_t j = 0; j < g->n; j++)
+            g->c[i * g->ldc + j] = beta * cd[i * rs + j * cs];
+}
+
+static void gemm_run(const runt_cpu_state *st, const runt_plan *p, int i, const runt_bindings *b)
+{
+    const runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_value *vc = in_value(p, i, 2);
+    float beta = p->nodes[i].attrs.gemm.beta;
+    runt_cpu_gemm g = gemm_describe(p, i, b);
+    g.b_packed = cn->packed;
+    if (vc) {
+        const float *cd = runt_plan_value_ptr(p, b, (int)(vc - p->values));
+        if (cn->bias || (c_is_row(vc, g.n) && beta == 1.0f)) {
+            g.init = RUNT_CPU_INIT_ROW;
+            g.bias = cn->bias ? cn->bias : cd;
+        } else {
+            gemm_fill_c(&g, &vc->desc, cd, beta, st->threads);
+            g.init = RUNT_CPU_INIT_C;
+        }
+    }
+    runt_cpu_sgemm(&g, cn->impl, st->threads, st->scratch);
+}
+
+/* ------------------------------------------------------------------------ */
+/* MatMul (numpy semantics: 1-D operands, broadcast batch dims)             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct matmul_geom {
+    int64_t m, n, k, n_batch;
+    int nb;                           /* batch dims of the output        */
+    int b_flat;                       /* B has no batch: one GEMM         */
+    int64_t sa[RUNT_MAX_DIMS], sb[RUNT_MAX_DIMS];
+} matmul_geom;
+
+/* Element strides of t's matrices along the output's nb batch dims. */
+static void batch_strides(const runt_tensor *t, int mat, int nb, int64_t *strides)
+{
+    int64_t step = 1;
+    for (int d = t->ndim - mat; d < t->ndim; d++)
+        step *= t->dims[d];
+    int lead = nb - (t->ndim - mat);
+    for (int d = nb - 1; d >= 0; d--) {
+        int64_t dim = d >= lead ? t->dims[d - lead] : 1;
+        strides[d] = dim == 1 ? 0 : step;
+        step *= dim;
+    }
+}
+
+static matmul_geom matmul_geometry(const runt_plan *p, int i)
+{
+    const runt_tensor *ta = &in_value(p, i, 0)->desc, *tb = &in_value(p, i, 1)->desc;
+    const runt_tensor *ty = &p->values[p->nodes[i].outputs[0]].desc;
+    matmul_geom g;
+    memset(&g, 0, sizeof g);
+    int mat_a = ta->ndim >= 2 ? 2 : 1, mat_b = tb->ndim >= 2 ? 2 : 1;
+    g.k = ta->dims[ta->ndim - 1];
+    g.m = mat_a == 2 ? ta->dims[ta->ndim - 2] : 1;
+    g.n = mat_b == 2 ? tb->dims[tb->ndim - 1] : 1;
+    g.nb = ta->ndim - mat_a > tb->ndim - mat_b ? ta->ndim - mat_a : tb->ndim - mat_b;
+    g.n_batch = 1;
+    for (int d = 0; d < g.nb; d++)
+        g.n_batch *= ty->dims[d];
+    batch_strides(ta, mat_a, g.nb, g.sa);
+    batch_strides(tb, mat_b, g.nb, g.sb);
+    /* B with no batch of its own: A's batch is the output's and A is dense,
+     * so the batches stack into one [n_batch * m, K] product. */
+    g.b_flat = 1;
+    for (int d = 0; d < g.nb; d++)
+        g.b_flat &= g.sb[d] == 0;
+    return g;
+}
+
+static runt_cpu_gemm matmul_gemm(const matmul_geom *mg, const float *a, const float *b, float *y)
+{
+    runt_cpu_gemm g;
+    memset(&g, 0, sizeof g);
+    g.m = mg->b_flat ? mg->n_batch * mg->m : mg->m;
+    g.n = mg->n;
+    g.k = mg->k;
+    g.a = a;
+    g.a_rs = mg->k;
+    g.a_cs = 1;
+    g.b = b;
+    g.b_rs = mg->n;
+    g.b_cs = 1;
+    g.alpha = 1.0f;
+    g.c = y;
+    g.ldc = mg->n;
+    return g;
+}
+
+static runt_status matmul_prepare(runt_cpu_state *st, const runt_plan *p, int i, runt_cpu_node *cn)
+{
+    const runt_plan_value *vb = in_value(p, i, 1);
+    matmul_geom mg = matmul_geometry(p, i);
+    runt_cpu_gemm g = matmul_gemm(&mg, NULL, vb->data, NULL);
+    cn->kind = RUNT_CPU_K_MATMUL;
+    if (cn->impl == RUNT_CPU_GEMM_PACKED && mg.b_flat && vb->storage == RUNT_STORE_CONSTANT) {
+        cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g.k, g.n) * sizeof(float));
+        if (!cn->packed)
+            return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
+        runt_cpu_pack_b(vb->data, g.b_rs, g.b_cs, g.k, g.n, cn->packed);
+        g.b_packed = cn->packed;
+    }
+    cn->scratch_floats = runt_cpu_sgemm_scratch_floats(&g, cn->impl, st->threads);
+    return RUNT_OK;
+}
+
+static void matmul_run(const runt_cpu_state *st, const runt_plan *p, int i, const runt_bindings *b)
+{
+    const runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_node *n = &p->nodes[i];
+    const float *a = runt_plan_value_ptr(p, b, n->inputs[0]);
+    const float *bd = runt_plan_value_ptr(p, b, n->inputs[1]);
+    float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
+    const runt_tensor *ty = &p->values[n->outputs[0]].desc;
+    matmul_geom mg = matmul_geometry(p, i);
+    if (mg.b_flat) {
+        runt_cpu_gemm g = matmul_gemm(&mg, a, bd, y);
+        g.b_packed = cn->packed;
+        runt_cpu_sgemm(&g, cn->impl, st->threads, st->scratch);
+        return;
+    }
+    for (int64_t bi = 0; bi < mg.n_batch; bi++) {
+        int64_t rest = bi, off_a = 0, off_b = 0;
+        for (int d = mg.nb - 1; d >= 0; d--) {
+            int64_t idx = rest % ty->dims[d];
+            rest /= ty->dims[d];
+            off_a += idx * mg.sa[d];
+            off_b += idx * mg.sb[d];
+        }
+        runt_cpu_gemm g = matmul_gemm(&mg, a + off_a, bd + off_b, y + bi * mg.m * mg.n);
+        runt_cpu_sgemm(&g, cn->impl, st->threads, st->scratch);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dispatch                                                                 */
+/* ------------------------------------------------------------------------ */
+
+runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i, int packed_ok)
+{
+    runt_cpu_node *cn = &st->nodes[i];
+    cn->kind = RUNT_CPU_K_REF;
+    cn->impl = packed_ok ? RUNT_CPU_GEMM_PACKED : RUNT_CPU_GEMM_BLAS;
+    if (!all_f32(p, i))
+        return RUNT_OK; /* the reference kernel reports what it cannot do */
+    switch (p->nodes[i].op) {
+    case RUNT_OP_GEMM: return gemm_prepare(st, p, i, cn);
+    case RUNT_OP_MATMUL: return matmul_prepare(st, p, i, cn);
+    case RUNT_OP_CONV:
+        if (runt_cpu_conv_as_gemm(p, i))
+            return runt_cpu_conv_prepare(st, p, i);
+        break;
+    default: break;
+    }
+    if (runt_cpu_sliceable(p, i, st->threads, &cn->slicing, &cn->units))
+        cn->kind = RUNT_CPU_K_SLICED;
+    return RUNT_OK;
+}
+
+runt_status runt_cpu_node_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                              const runt_bindings *b)
+{
+    switch (st->nodes[i].kind) {
+    case RUNT_CPU_K_GEMM: gemm_run(st, p, i, b); return RUNT_OK;
+    case RUNT_CPU_K_MATMUL: matmul_run(st, p, i, b); return RUNT_OK;
+    case RUNT_CPU_K_CONV: return runt_cpu_conv_run(st, p, i, b);
+    case RUNT_CPU_K_SLICED: return runt_cpu_sliced_run(st, p, i, b);
+    case RUNT_CPU_K_REF:
+    default: return runt_ref_run_node(p, i, b);
+    }
+}

@@ -1,0 +1,105 @@
+/*
+ * The AVX-512 VNNI int8 kernel. vpdpbusd multiplies 64 u8 activations by 64
+ * s8 weights and adds each group of four products into one int32 lane, with
+ * no intermediate saturation (vpdpbusds is the saturating form): exact. The
+ * packed layout (q8_impl.h) gives 16 channels x 4 k per 64-byte load, so one
+ * broadcast 4-byte group of x against one load advances 16 channels by 4 k.
+ *
+ * Register tiles: up to 4 rows x 4 blocks (16 accumulators, 4 weight loads
+ * shared by 4 rows, x broadcast straight from memory) for m > 1; batch 1, the
+ * headline case, takes 8 blocks at a time so 8 independent vpdpbusd chains
+ * hide the instruction's latency while the weights stream from L2.
+ *
+ * Built with -mavx512f -mavx512bw -mavx512vnni; without them the file still
+ * compiles and the kernel reports itself absent.
+ */
+#include "q8_impl.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+
+#include <immintrin.h>
+#include <string.h>
+
+#define MAX_ROWS 4
+#define MAX_BLOCKS 8
+
+static inline __m512i broadcast_group(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm512_set1_epi32(v);
+}
+
+/* rows x nblocks outputs of 16 channels, over all groups of k. Inlined with
+ * constant rows and nblocks, the arrays become registers. */
+static inline __attribute__((always_inline)) void
+tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t groups,
+     int32_t *acc, size_t ldacc, const int rows, const int nblocks)
+{
+    __m512i sum[MAX_ROWS][MAX_BLOCKS];
+    for (int r = 0; r < rows; r++)
+        for (int b = 0; b < nblocks; b++)
+            sum[r][b] = _mm512_setzero_si512();
+    for (int64_t g = 0; g < groups; g++) {
+        __m512i wv[MAX_BLOCKS];
+        for (int b = 0; b < nblocks; b++)
+            wv[b] = _mm512_loadu_si512(wb + b * block_bytes + g * 64);
+        for (int r = 0; r < rows; r++) {
+            __m512i xv = broadcast_group(x + r * ldx + g * 4);
+            for (int b = 0; b < nblocks; b++)
+                sum[r][b] = _mm512_dpbusd_epi32(sum[r][b], xv, wv[b]);
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int b = 0; b < nblocks; b++)
+            _mm512_storeu_si512(acc + r * ldacc + b * RUNT_Q8_NB, sum[r][b]);
+}
+
+typedef void (*tile_fn)(const uint8_t *, size_t, const int8_t *, size_t, int64_t, int32_t *,
+                        size_t);
+
+#define TILE(R, B)                                                                      \
+    static void tile_##R##x##B(const uint8_t *x, size_t ldx, const int8_t *wb,          \
+                               size_t block_bytes, int64_t groups, int32_t *acc,        \
+                               size_t ldacc)                                            \
+    {                                                                                   \
+        tile(x, ldx, wb, block_bytes, groups, acc, ldacc, R, B);                        \
+    }
+TILE(1, 8)
+TILE(1, 4) TILE(2, 4) TILE(3, 4) TILE(4, 4)
+TILE(1, 1) TILE(2, 1) TILE(3, 1) TILE(4, 1)
+
+static const tile_fn tiles_by_4[MAX_ROWS] = {tile_1x4, tile_2x4, tile_3x4, tile_4x4};
+static const tile_fn tiles_by_1[MAX_ROWS] = {tile_1x1, tile_2x1, tile_3x1, tile_4x1};
+
+static void q8_dot_avx512vnni(const uint8_t *x, size_t ldx, int64_t m,
+                              const runt_q8_weights *w, int64_t b0, int64_t b1, int32_t *acc,
+                              size_t ldacc)
+{
+    int64_t groups = w->k_pad / 4;
+    size_t block_bytes = (size_t)groups * 64;
+    for (int64_t i = 0; i < m; i += MAX_ROWS) {
+        int rows = m - i < MAX_ROWS ? (int)(m - i) : MAX_ROWS;
+        const uint8_t *xi = x + (size_t)i * ldx;
+        int32_t *ai = acc + (size_t)i * ldacc;
+        int64_t b = b0;
+        for (; rows == 1 && b + 8 <= b1; b += 8)
+            tile_1x8(xi, ldx, w->data + b * block_bytes, block_bytes, groups,
+                     ai + (b - b0) * RUNT_Q8_NB, ldacc);
+        for (; b + 4 <= b1; b += 4)
+            tiles_by_4[rows - 1](xi, ldx, w->data + b * block_bytes, block_bytes, groups,
+                                 ai + (b - b0) * RUNT_Q8_NB, ldacc);
+        for (; b < b1; b++)
+            tiles_by_1[rows - 1](xi, ldx, w->data + b * block_bytes, block_bytes, groups,
+                                 ai + (b - b0) * RUNT_Q8_NB, ldacc);
+    }
+}
+
+const runt_q8_kernel runt_q8_kernel_avx512vnni = {"avx512vnni", RUNT_Q8_ISA_AVX512VNNI,
+                                                  q8_dot_avx512vnni};
+
+#else
+
+const runt_q8_kernel runt_q8_kernel_avx512vnni = {"avx512vnni", RUNT_Q8_ISA_AVX512VNNI, NULL};
+
+#endif
