@@ -6,7 +6,7 @@
  * constants. Whatever runt cannot compute exactly is refused with
  * RUNT_E_UNSUPPORTED naming the node, rather than approximated.
  */
-#include <math.h>
+#include <float.h>
 #include <string.h>
 
 #include "error.h"
@@ -272,9 +272,12 @@ static runt_status runt_onnx_emit_gemm(runt_onnx_ctx *c, const runt_onnx_node *n
     if ((s = runt_onnx_arity(c, n, 2, 3, 1)) ||
         (s = runt_onnx_attr_float(c, n, "alpha", 1.0f, &a.gemm.alpha)) ||
         (s = runt_onnx_attr_float(c, n, "beta", 1.0f, &a.gemm.beta)) ||
-        (s = runt_onnx_attr_int(c, n, "transA", 0, 0, 1, &a.gemm.trans_a)) ||
-        (s = runt_onnx_attr_int(c, n, "transB", 0, 0, 1, &a.gemm.trans_b)))
+        (s = runt_onnx_attr_int(c, n, "transA", 0, INT32_MIN, INT32_MAX, &a.gemm.trans_a)) ||
+        (s = runt_onnx_attr_int(c, n, "transB", 0, INT32_MIN, INT32_MAX, &a.gemm.trans_b)))
         return s;
+    /* Any non-zero value transposes (as onnxruntime reads it). */
+    a.gemm.trans_a = a.gemm.trans_a != 0;
+    a.gemm.trans_b = a.gemm.trans_b != 0;
     for (int i = 0; i < 3; i++)
         if ((s = runt_onnx_value(c, n, i, &in[i], &r)))
             return s;
@@ -295,7 +298,9 @@ static runt_status runt_onnx_emit_leaky_relu(runt_onnx_ctx *c, const runt_onnx_n
     return runt_onnx_emit_one(c, n, op, &a, 1, &x, r);
 }
 
-/* Clip: bounds are attributes before opset 11, optional inputs from 11. */
+/* Clip: bounds are attributes before opset 11, optional inputs from 11. A
+ * bound left out is numeric_limits<float>::lowest() / max() in every version
+ * (not infinity: an infinite input comes out as the largest float). */
 static runt_status runt_onnx_emit_clip(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
     runt_attrs a;
@@ -304,10 +309,12 @@ static runt_status runt_onnx_emit_clip(runt_onnx_ctx *c, const runt_onnx_node *n
     double v;
     runt_status s;
     runt_attrs_default(op, &a);
+    a.clip.min = -FLT_MAX;
+    a.clip.max = FLT_MAX;
     if (c->opset < 11) {
         if ((s = runt_onnx_arity(c, n, 1, 1, 1)) ||
-            (s = runt_onnx_attr_float(c, n, "min", -INFINITY, &a.clip.min)) ||
-            (s = runt_onnx_attr_float(c, n, "max", INFINITY, &a.clip.max)))
+            (s = runt_onnx_attr_float(c, n, "min", -FLT_MAX, &a.clip.min)) ||
+            (s = runt_onnx_attr_float(c, n, "max", FLT_MAX, &a.clip.max)))
             return s;
     } else {
         if ((s = runt_onnx_arity(c, n, 1, 3, 1)))
@@ -520,10 +527,12 @@ static runt_status runt_onnx_window_ints(runt_onnx_ctx *c, const runt_onnx_node 
     if (s != RUNT_OK)
         return s;
     *present = got >= 0;
-    if (got < 0)
+    if (got < 0) {
         for (int i = 0; i < want; i++)
             out[i] = dflt;
-    else if (got != want)
+        return RUNT_OK;
+    }
+    if (got != want)
         return runt_onnx_node_error(c, n, RUNT_E_BAD_MODEL, "attribute '%s' has %d values, "
                                     "expected %d", name, got, want);
     for (int i = 0; i < want; i++)

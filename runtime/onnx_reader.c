@@ -194,7 +194,7 @@ static runt_status runt_onnx_sym_const(runt_onnx_ctx *c, const runt_onnx_sym *s,
 static runt_status runt_onnx_declare(runt_onnx_ctx *c, runt_onnx_sym *s)
 {
     runt_onnx_const k;
-    const char *name;
+    const char *name = NULL;
     if (s->id >= 0)
         return RUNT_OK;
     runt_status st = runt_onnx_sym_const(c, s, 0, &k);
@@ -210,7 +210,7 @@ static runt_status runt_onnx_declare(runt_onnx_ctx *c, runt_onnx_sym *s)
 runt_status runt_onnx_value(runt_onnx_ctx *c, const runt_onnx_node *n, int i, runt_value_id *id,
                             int *rank)
 {
-    runt_onnx_sym *s;
+    runt_onnx_sym *s = NULL;
     *id = -1;
     *rank = -1;
     if (!runt_onnx_has_input(c, n, i))
@@ -233,7 +233,7 @@ int runt_onnx_is_const_input(const runt_onnx_ctx *c, const runt_onnx_node *n, in
 runt_status runt_onnx_const_input(runt_onnx_ctx *c, const runt_onnx_node *n, int i,
                                   const char *what, unsigned flags, runt_onnx_const *out)
 {
-    runt_onnx_sym *s;
+    runt_onnx_sym *s = NULL;
     memset(out, 0, sizeof *out);
     runt_status st = runt_onnx_input_sym(c, n, i, &s);
     if (st != RUNT_OK)
@@ -250,14 +250,16 @@ runt_status runt_onnx_const_input(runt_onnx_ctx *c, const runt_onnx_node *n, int
 runt_status runt_onnx_const_as_2d(runt_onnx_ctx *c, const runt_onnx_node *n, int i,
                                   runt_value_id *id)
 {
-    runt_onnx_sym *s;
+    runt_onnx_sym *s = NULL;
     runt_onnx_const k;
-    const char *name;
+    const char *name = NULL;
     *id = -1;
     runt_status st = runt_onnx_input_sym(c, n, i, &s);
-    if (st != RUNT_OK || !runt_onnx_sym_is_const(s) || s->id_2d >= 0) {
-        *id = st == RUNT_OK ? s->id_2d : -1;
+    if (st != RUNT_OK || !runt_onnx_sym_is_const(s))
         return st;
+    if (s->id_2d >= 0) {
+        *id = s->id_2d;
+        return RUNT_OK;
     }
     if ((st = runt_onnx_sym_const(c, s, 0, &k)) != RUNT_OK)
         return st;
@@ -282,7 +284,7 @@ runt_status runt_onnx_add_node(runt_onnx_ctx *c, const runt_onnx_node *n, const 
 {
     char made_up[96], tail[64];
     runt_onnx_str base = n->name;
-    const char *name;
+    const char *name = NULL;
     runt_status s;
     if (!base.n) {
         snprintf(made_up, sizeof made_up, "%.*s_%d", (int)(n->op_type.n > 64 ? 64 : n->op_type.n),
@@ -546,7 +548,7 @@ static runt_status runt_onnx_declare_inputs(runt_onnx_ctx *c)
         const runt_onnx_value_info *vi = &c->g.inputs[i];
         runt_onnx_sym *s = runt_onnx_sym_find(c, vi->name.p, vi->name.n);
         runt_tensor t;
-        const char *name;
+        const char *name = NULL;
         runt_status st;
         if (s->kind == RUNT_ONNX_SYM_FROZEN &&
             (st = runt_onnx_check_frozen(c, vi, &c->opt->constant_inputs[s->index])) != RUNT_OK)
@@ -568,7 +570,7 @@ static runt_status runt_onnx_declare_outputs(runt_onnx_ctx *c)
     for (int i = 0; i < c->g.n_outputs; i++) {
         const runt_onnx_value_info *vi = &c->g.outputs[i];
         runt_onnx_sym *s = runt_onnx_sym_find(c, vi->name.p, vi->name.n);
-        const char *name;
+        const char *name = NULL;
         runt_status st;
         if (s->kind == RUNT_ONNX_SYM_NONE)
             return runt_error_set(RUNT_E_BAD_MODEL, "%s: graph output '%.*s' is not produced by "

@@ -443,12 +443,17 @@ runt_status runt_onnx_tensor_decode(runt_onnx_ctx *c, const runt_onnx_tensor *t,
                                   label);
         out->count *= t->dims[i];
     }
+    runt_status s;
     if (t->data_location == 1)
-        return runt_onnx_decode_external(c, t, label, out);
-    if (t->data_location != 0)
-        return runt_error_set(RUNT_E_BAD_MODEL, "%s: %s: data_location %lld is neither DEFAULT "
-                              "nor EXTERNAL", c->source, label, (long long)t->data_location);
-    return runt_onnx_decode_inline(c, t, label, out);
+        s = runt_onnx_decode_external(c, t, label, out);
+    else if (t->data_location == 0)
+        s = runt_onnx_decode_inline(c, t, label, out);
+    else
+        s = runt_error_set(RUNT_E_BAD_MODEL, "%s: %s: data_location %lld is neither DEFAULT nor "
+                           "EXTERNAL", c->source, label, (long long)t->data_location);
+    if (s != RUNT_OK)
+        runt_onnx_const_release(c, out);
+    return s;
 }
 
 runt_status runt_onnx_attr_const(runt_onnx_ctx *c, const runt_onnx_attr *a, runt_onnx_const *out)
@@ -482,13 +487,16 @@ runt_status runt_onnx_attr_const(runt_onnx_ctx *c, const runt_onnx_attr *a, runt
     if (!(out->owned = runt_alloc_zeroed(c->alloc, n, 8)))
         return runt_error_set(RUNT_E_OOM, "%s: out of memory", c->source);
     out->data = out->owned;
+    runt_status s = RUNT_OK;
     if (a->type == RUNT_ONNX_ATTR_FLOAT)
         *(float *)out->owned = a->f;
     else if (a->type == RUNT_ONNX_ATTR_INT)
         *(int64_t *)out->owned = a->i;
     else
-        return runt_onnx_attr_values(c, a, is_float, out->owned, n, &n);
-    return RUNT_OK;
+        s = runt_onnx_attr_values(c, a, is_float, out->owned, n, &n);
+    if (s != RUNT_OK)
+        runt_onnx_const_release(c, out);
+    return s;
 }
 
 void runt_onnx_const_release(runt_onnx_ctx *c, runt_onnx_const *k)

@@ -111,7 +111,7 @@ static runt_status runt_pb_value(runt_pb_reader *r, runt_pb_field *f)
         return RUNT_OK;
     }
     case RUNT_PB_LEN: {
-        uint64_t len;
+        uint64_t len = 0;
         runt_status s = runt_pb_varint(r, &r->pos, r->end, f->number, &len);
         if (s != RUNT_OK)
             return s;
@@ -134,7 +134,7 @@ static runt_status runt_pb_value(runt_pb_reader *r, runt_pb_field *f)
 
 static runt_status runt_pb_tag(runt_pb_reader *r, runt_pb_field *f)
 {
-    uint64_t tag;
+    uint64_t tag = 0;
     memset(f, 0, sizeof *f);
     f->at = r->pos;
     runt_status s = runt_pb_varint(r, &r->pos, r->end, 0, &tag);

@@ -262,6 +262,9 @@ static runt_status runt_infer_reshape(const runt_reshape_attrs *r, const runt_te
         } else if (d < 0) {
             return runt_error_set(RUNT_E_BAD_MODEL, "shape[%d] = %lld", i, (long long)d);
         }
+        if (d > 0 && known > INT64_MAX / d)
+            return runt_error_set(RUNT_E_BAD_MODEL, "target shape overflows at dim %d (%lld)", i,
+                                  (long long)d);
         dims[i] = d;
         known *= d;
     }

@@ -1,7 +1,8 @@
 /*
  * The CPU backend: f32 on OpenBLAS or runt's AVX-512 GEMM (cpu_impl.h says
- * which runs where), OpenMP threads across independent work, the reference
- * kernels for whatever has no kernel of its own here.
+ * which runs where), int8 on q8.h's kernels (cpu_int8.c), OpenMP threads
+ * across independent work, the reference kernels for whatever has no kernel
+ * of its own here.
  *
  * prepare chooses each node's kernel, packs constant weights, and sizes one
  * scratch buffer (the largest any node needs; nodes run one after another);
@@ -48,6 +49,8 @@ static void cpu_release(void *state, const runt_plan *plan)
     for (int i = 0; st->nodes && i < st->n_nodes; i++) {
         runt_cpu_free(st, st->nodes[i].packed);
         runt_cpu_free(st, st->nodes[i].bias);
+        runt_cpu_free(st, st->nodes[i].q8);
+        runt_cpu_free(st, st->nodes[i].q8_storage);
     }
     runt_cpu_free(st, st->nodes);
     runt_cpu_free(st, st->scratch);
@@ -57,11 +60,7 @@ static void cpu_release(void *state, const runt_plan *plan)
 
 static runt_status cpu_check_modes(const runt_plan *plan)
 {
-    if (plan->compute_dtype == RUNT_I8)
-        return runt_error_set(RUNT_E_UNSUPPORTED,
-                              "the CPU backend's int8 kernels are not in this build yet "
-                              "(use compute_dtype f32)");
-    if (plan->compute_dtype != RUNT_F32)
+    if (plan->compute_dtype != RUNT_F32 && plan->compute_dtype != RUNT_I8)
         return runt_error_set(RUNT_E_UNSUPPORTED, "the CPU backend computes in f32 or int8, not %s",
                               runt_dtype_name(plan->compute_dtype));
     if (plan->math != RUNT_MATH_F32)
@@ -88,8 +87,10 @@ static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan)
             return runt_error_set(RUNT_E_OOM, "out of memory for %zu bytes of scratch",
                                   st->scratch_floats * sizeof(float));
     }
-    runt_plan_log(plan, RUNT_LOG_DEBUG, "cpu: %d threads, f32 GEMM on %s, %zu bytes of scratch",
+    runt_plan_log(plan, RUNT_LOG_DEBUG,
+                  "cpu: %d threads, f32 GEMM on %s, int8 kernel %s, %zu bytes of scratch",
                   st->threads, packed_ok ? "runt's AVX-512 kernel" : "OpenBLAS",
+                  plan->compute_dtype == RUNT_I8 ? runt_q8_kernel_name() : "unused",
                   st->scratch_floats * sizeof(float));
     return RUNT_OK;
 }
@@ -147,15 +148,14 @@ static int cpu_launch_count(void *state, const runt_plan *plan)
     return plan->n_nodes;
 }
 
+/* Designated initializers: members this backend leaves NULL (device memory,
+ * copies, synchronize, device timing) need no mention. */
 const runt_backend_i runt_backend_cpu = {
-    /* .name          = */ "cpu",
-    /* .probe         = */ cpu_probe,
-    /* .buffer_alloc  = */ NULL,
-    /* .buffer_free   = */ NULL,
-    /* .supports_node = */ cpu_supports_node,
-    /* .prepare       = */ cpu_prepare,
-    /* .execute       = */ cpu_execute,
-    /* .synchronize   = */ NULL,
-    /* .launch_count  = */ cpu_launch_count,
-    /* .release       = */ cpu_release,
+    .name = "cpu",
+    .probe = cpu_probe,
+    .supports_node = cpu_supports_node,
+    .prepare = cpu_prepare,
+    .execute = cpu_execute,
+    .launch_count = cpu_launch_count,
+    .release = cpu_release,
 };

@@ -44,7 +44,7 @@ static conv_shape conv_shape_of(const runt_plan *p, int i)
     return s;
 }
 
-int runt_cpu_conv_as_gemm(const runt_plan *p, int i)
+int runt_cpu_conv_as_gemm(const runt_plan *p, int i, int any_width)
 {
     const runt_plan_node *n = &p->nodes[i];
     if (n->n_inputs < 2 || n->inputs[1] < 0 || n->outputs[0] < 0)
@@ -60,7 +60,7 @@ int runt_cpu_conv_as_gemm(const runt_plan *p, int i)
         (a->kernel[0] && a->kernel[0] != w->desc.dims[2]) ||
         (a->kernel[1] && a->kernel[1] != w->desc.dims[3]))
         return 0;
-    return w->desc.dims[0] / a->group >= CONV_GEMM_MIN_MG;
+    return any_width || w->desc.dims[0] / a->group >= CONV_GEMM_MIN_MG;
 }
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }

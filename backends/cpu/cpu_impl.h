@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "q8.h"
 #include "runt-backend.h"
 
 /* Loops over independent work use `RUNT_CPU_PARALLEL_FOR for (...)` with an
@@ -80,7 +81,8 @@ void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch);
 
 /* Scratch floats runt_cpu_sgemm needs (0 for BLAS). */
 size_t runt_cpu_sgemm_scratch_floats(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads);
-/* Runs g. scratch: runt_cpu_sgemm_scratch_floats floats, 64-byte aligned.
+/* Runs g. scratch: runt_cpu_sgemm_scratch_floats floats (64-byte aligned
+ * is best; any float alignment works).
  * Never called from inside an OpenMP parallel region (BLAS threads itself). */
 void runt_cpu_sgemm(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads, float *scratch);
 /* The epilogue on rows of a C: the same function as runt_ref_activate, threaded. */
@@ -103,7 +105,9 @@ typedef enum runt_cpu_kind {
     RUNT_CPU_K_SLICED,       /* the reference kernel on slices, in parallel */
     RUNT_CPU_K_GEMM,
     RUNT_CPU_K_MATMUL,
-    RUNT_CPU_K_CONV          /* im2col (or none for 1x1) + GEMM per group   */
+    RUNT_CPU_K_CONV,         /* im2col (or none for 1x1) + GEMM per group   */
+    RUNT_CPU_K_Q8_LINEAR,    /* int8: Gemm / MatMul on q8.h's kernels       */
+    RUNT_CPU_K_Q8_CONV       /* int8: u8 im2col + q8.h's kernels            */
 } runt_cpu_kind;
 
 /* How a node splits into independent slices for the reference kernel. */
@@ -124,6 +128,9 @@ typedef struct runt_cpu_node {
     float *packed;           /* packed constant weight (owned), or NULL      */
     float *bias;             /* beta * C as a row (owned), or NULL           */
     size_t scratch_floats;
+    int q8_groups;           /* int8: one quantized weight per conv group    */
+    runt_q8_weights *q8;     /* (owned)                                      */
+    void *q8_storage;        /* their data (owned)                           */
 } runt_cpu_node;
 
 typedef struct runt_cpu_state {
@@ -140,10 +147,16 @@ runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i,
 runt_status runt_cpu_node_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);
 
-/* Conv as GEMM (cpu_conv.c). */
-int runt_cpu_conv_as_gemm(const runt_plan *p, int i);
+/* Conv as GEMM (cpu_conv.c): 1 if node i's shapes are a valid 2-D conv
+ * and (for f32, any_width 0) its groups are wide enough to pay. */
+int runt_cpu_conv_as_gemm(const runt_plan *p, int i, int any_width);
 runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i);
 runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                              const runt_bindings *b);
+
+/* int8 (cpu_int8.c): *taken = 1 when node i runs quantized. */
+runt_status runt_cpu_int8_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken);
+runt_status runt_cpu_int8_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);
 
 /* Reference kernels on slices in parallel (cpu_sliced.c). Returns 1 and

@@ -254,11 +254,17 @@ runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     cn->impl = packed_ok ? RUNT_CPU_GEMM_PACKED : RUNT_CPU_GEMM_BLAS;
     if (!all_f32(p, i))
         return RUNT_OK; /* the reference kernel reports what it cannot do */
+    if (p->compute_dtype == RUNT_I8) {
+        int taken = 0;
+        runt_status s = runt_cpu_int8_prepare(st, p, i, &taken);
+        if (s != RUNT_OK || taken)
+            return s;
+    }
     switch (p->nodes[i].op) {
     case RUNT_OP_GEMM: return gemm_prepare(st, p, i, cn);
     case RUNT_OP_MATMUL: return matmul_prepare(st, p, i, cn);
     case RUNT_OP_CONV:
-        if (runt_cpu_conv_as_gemm(p, i))
+        if (runt_cpu_conv_as_gemm(p, i, 0))
             return runt_cpu_conv_prepare(st, p, i);
         break;
     default: break;
@@ -276,6 +282,8 @@ runt_status runt_cpu_node_run(const runt_cpu_state *st, const runt_plan *p, int 
     case RUNT_CPU_K_MATMUL: matmul_run(st, p, i, b); return RUNT_OK;
     case RUNT_CPU_K_CONV: return runt_cpu_conv_run(st, p, i, b);
     case RUNT_CPU_K_SLICED: return runt_cpu_sliced_run(st, p, i, b);
+    case RUNT_CPU_K_Q8_LINEAR:
+    case RUNT_CPU_K_Q8_CONV: return runt_cpu_int8_run(st, p, i, b);
     case RUNT_CPU_K_REF:
     default: return runt_ref_run_node(p, i, b);
     }

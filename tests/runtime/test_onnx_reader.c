@@ -5,6 +5,7 @@
  * or unsupported input, which must fail with a message, never crash. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, rmdir for the external-data tests */
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +134,8 @@ static void mlp_free(mlp *m)
     free(m->b2);
 }
 
-/* extras: unknown fields of every wire type in every message. */
+/* extras 1: unknown fields of every wire type in every message; 2: the
+ * initializers also listed as graph inputs, as IR version 3 required. */
 static pbw mlp_bytes(const mlp *m, tensor_form form, int extras)
 {
     pbw g = {0}, t[4], a1[1], a2[2];
@@ -142,7 +144,7 @@ static pbw mlp_bytes(const mlp *m, tensor_form form, int extras)
     a1[0] = onnx_attr_i("transB", 1);
     a2[0] = onnx_attr_f("alpha", m->alpha);
     a2[1] = onnx_attr_f("beta", m->beta);
-    if (extras) {
+    if (extras == 1) {
         pbw_unknown_fields(&g);
         pbw_unknown_fields(&a1[0]);
         pbw_unknown_fields(&a2[1]);
@@ -150,7 +152,7 @@ static pbw mlp_bytes(const mlp *m, tensor_form form, int extras)
     pbw n1 = onnx_node("Gemm", "fc1", 3, NAMES("x", "W1", "B1"), 1, NAMES("h"), 1, a1);
     pbw n2 = onnx_node("Relu", "relu1", 1, NAMES("h"), 1, NAMES("hr"), 0, NULL);
     pbw n3 = onnx_node("Gemm", "fc2", 3, NAMES("hr", "W2", "B2"), 1, NAMES("y"), 2, a2);
-    if (extras)
+    if (extras == 1)
         pbw_unknown_fields(&n2);
     pbw_msg(&g, ONNX_GRAPH_NODE, &n1);
     pbw_msg(&g, ONNX_GRAPH_NODE, &n2);
@@ -160,14 +162,20 @@ static pbw mlp_bytes(const mlp *m, tensor_form form, int extras)
     t[2] = onnx_tensor_f32("W2", 2, d_w2, m->w2, form);
     t[3] = onnx_tensor_f32("B2", 1, &m->out, m->b2, form);
     for (int i = 0; i < 4; i++) {
-        if (extras)
+        if (extras == 1)
             pbw_unknown_fields(&t[i]);
         add_init(&g, t[i]);
     }
     add_io(&g, ONNX_GRAPH_INPUT, "x", 2, x_dims);
+    if (extras == 2) {
+        add_io(&g, ONNX_GRAPH_INPUT, "W1", 2, d_w1);
+        add_io(&g, ONNX_GRAPH_INPUT, "B1", 1, &m->hid);
+        add_io(&g, ONNX_GRAPH_INPUT, "W2", 2, d_w2);
+        add_io(&g, ONNX_GRAPH_INPUT, "B2", 1, &m->out);
+    }
     add_io(&g, ONNX_GRAPH_OUTPUT, "y", 2, y_dims);
     pbw bytes = onnx_model(&g, 13);
-    if (extras)
+    if (extras == 1)
         pbw_unknown_fields(&bytes);
     return bytes;
 }
@@ -224,8 +232,9 @@ RT_TEST(onnx_reader, gemm_relu_mlp_matches_reference)
     mlp_free(&m);
 }
 
-/* raw_data, packed float_data, unpacked float_data and a model full of
- * unknown fields all load to the same model. */
+/* raw_data, packed float_data, unpacked float_data, a model full of unknown
+ * fields and one listing its initializers as inputs all load to the same
+ * model. */
 RT_TEST(onnx_reader, encodings_and_unknown_fields_give_identical_results)
 {
     rt_rng r = rt_rng_make(102);
@@ -234,9 +243,12 @@ RT_TEST(onnx_reader, encodings_and_unknown_fields_give_identical_results)
     float *x = random_floats(&r, batch * m.in, -2, 2);
     float *first = NULL;
     size_t n_first = 0;
-    for (int v = 0; v < 4; v++) {
-        pbw bytes = mlp_bytes(&m, v == 3 ? FORM_RAW : (tensor_form)v, v == 3);
+    for (int v = 0; v < 5; v++) {
+        pbw bytes = mlp_bytes(&m, v >= 3 ? FORM_RAW : (tensor_form)v, v >= 3 ? v - 2 : 0);
         runt_model *model = load_ok(&bytes, NULL);
+        int n_in;
+        RT_ASSERT(runt_model_counts(model, &n_in, NULL, NULL) == RUNT_OK && n_in == 1,
+                  "variant %d: %d inputs", v, n_in);
         size_t n;
         float *y = run1(model, batch, x, &n);
         if (!first) {
@@ -395,6 +407,20 @@ RT_TEST(onnx_reader, conv1d_maxpool1d_matches_reference)
     double *want = relu_pool_reference(cy, batch * m, ho, wo, 1, 2, &ph, &pw);
     RT_ASSERT(ho == 1 && n == (size_t)(batch * m * pw), "output count %zu", n);
     check_close(y, want, n, "conv1d+maxpool1d");
+    /* A weight that is not a constant is reshaped in the graph instead. */
+    pbw g2 = {0};
+    pbw conv2[1] = {onnx_attr_ints("pads", pd, 2, 1)};
+    add_node(&g2, "Conv", "conv1d", 2, NAMES("x", "w"), 1, NAMES("y"), 1, conv2);
+    add_io(&g2, ONNX_GRAPH_INPUT, "x", 3, xd);
+    add_io(&g2, ONNX_GRAPH_INPUT, "w", 3, wd);
+    add_io(&g2, ONNX_GRAPH_OUTPUT, "y", 0, NULL);
+    pbw bytes2 = onnx_model(&g2, 17);
+    runt_model *model2 = load_ok(&bytes2, NULL);
+    int n_in, n_nodes;
+    RT_ASSERT(runt_model_counts(model2, &n_in, NULL, &n_nodes) == RUNT_OK && n_in == 2 &&
+              n_nodes == 4, "reshape x, reshape w, conv, reshape y: %d nodes", n_nodes);
+    runt_model_free(model2);
+    free(bytes2.p);
     free(cy);
     free(want);
     free(x);
@@ -449,6 +475,8 @@ RT_TEST(onnx_reader, constant_nodes_fold_into_constants_and_attributes)
     RT_ASSERT(total.params == 7, "params %lld", (long long)total.params);
     int64_t batch = 3;
     float *x = random_floats(&r, batch * 6, -2, 2);
+    /* Clip without a min bounds at the lowest float, not at -infinity. */
+    x[0] = -INFINITY;
     size_t n;
     float *y = run1(model, batch, x, &n);
     double want[18];
@@ -457,7 +485,8 @@ RT_TEST(onnx_reader, constant_nodes_fold_into_constants_and_attributes)
         want[i] = v < 1 ? v : 1;
     }
     RT_ASSERT(n == 18, "count %zu", n);
-    check_close(y, want, n, "constant folding");
+    RT_ASSERT(y[0] == -FLT_MAX, "clip of -inf without min: %g", (double)y[0]);
+    check_close(y + 1, want + 1, n - 1, "constant folding");
     free(x);
     rt_guarded_free(y);
     runt_model_free(model);
@@ -951,7 +980,7 @@ typedef enum defect {
 static pbw defect_model(defect d)
 {
     pbw g = {0};
-    int64_t xd[2] = {-1, 2}, two = 2, neg[2] = {2, -3}, none = 0;
+    int64_t xd[2] = {-1, 2}, two = 2, neg[2] = {2, -3};
     float vals[2] = {1.5f, -2.5f};
     const char *op = "Relu", *in = "x";
     int64_t opset = 13;
@@ -966,7 +995,15 @@ static pbw defect_model(defect d)
         in = "w";
         break;
     }
-    case D_COUNT: add_init(&g, onnx_tensor_f32("w", 1, &none, vals, FORM_PACKED)); in = "w"; break;
+    case D_COUNT: {
+        pbw t = {0};
+        int64_t three = 3;
+        onnx_tensor_head(&t, "w", ONNX_FLOAT, 1, &three, 1);
+        pbw_floats(&t, 4, vals, 2, 1);
+        add_init(&g, t);
+        in = "w";
+        break;
+    }
     case D_RAW_AND_TYPED: {
         pbw t = onnx_tensor_f32("w", 1, &two, vals, FORM_RAW);
         pbw_floats(&t, 4, vals, 2, 1);
@@ -1067,7 +1104,7 @@ RT_TEST(onnx_reader, malformed_and_unsupported_models_say_why)
         [D_SYMBOLIC_DIM] = {RUNT_E_UNSUPPORTED, {"graph input 'x'", "dim 1", "'H'"}},
         [D_NO_SHAPE] = {RUNT_E_UNSUPPORTED, {"graph input 'x'", "no shape"}},
         [D_RAW_SIZE] = {RUNT_E_BAD_MODEL, {"tensor 'w'", "raw_data holds 8 bytes", "need 16"}},
-        [D_COUNT] = {RUNT_E_BAD_MODEL, {"tensor 'w'", "float_data holds 2 values"}},
+        [D_COUNT] = {RUNT_E_BAD_MODEL, {"tensor 'w'", "float_data holds 2 values", "need 3"}},
         [D_RAW_AND_TYPED] = {RUNT_E_BAD_MODEL, {"tensor 'w'", "both raw_data and float_data"}},
         [D_INT8_RANGE] = {RUNT_E_BAD_MODEL, {"TensorProto.int32_data", "300", "int8"}},
         [D_DOUBLE] = {RUNT_E_UNSUPPORTED, {"tensor 'w'", "DOUBLE"}},
@@ -1198,8 +1235,9 @@ static void tmp_make(tmpdir *t)
 
 static const char *tmp_write(tmpdir *t, const char *name, const void *data, size_t n)
 {
-    char *p = t->files[t->n_files++];
-    snprintf(p, 128, "%s/%s", t->path, name);
+    char full[sizeof t->files[0]];
+    snprintf(full, sizeof full, "%s/%s", t->path, name);
+    char *p = strcpy(t->files[t->n_files++], full);
     FILE *f = fopen(p, "wb");
     RT_ASSERT(f && fwrite(data, 1, n, f) == n, "writing %s", p);
     fclose(f);

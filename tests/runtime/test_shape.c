@@ -192,6 +192,10 @@ RT_TEST(shape, reshape_flatten_pad_rules)
     RT_ASSERT(runt_shape_infer(RUNT_OP_RESHAPE, &a, &in, 1, &out, 1) == RUNT_E_SHAPE, "120 is no multiple of 14");
     a.reshape.shape[0] = -1;
     RT_ASSERT(runt_shape_infer(RUNT_OP_RESHAPE, &a, &in, 1, &out, 1) == RUNT_E_BAD_MODEL, "two -1");
+    a.reshape.shape[0] = (int64_t)1 << 40;
+    a.reshape.shape[1] = (int64_t)1 << 40;
+    RT_ASSERT(runt_shape_infer(RUNT_OP_RESHAPE, &a, &in, 1, &out, 1) == RUNT_E_BAD_MODEL,
+              "a shape whose product overflows is refused: %s", runt_last_error());
     a.reshape.allowzero = 1;
     a.reshape.ndim = 2;
     a.reshape.shape[0] = 0;

@@ -1,0 +1,235 @@
+/*
+ * compute_dtype int8: dynamic quantization on q8.h's kernels for every
+ * Gemm, MatMul and Conv whose weight is a constant (weights quantized once
+ * here at prepare, activations per run, per tensor, to u8). Nodes that do
+ * not fit (a transposed A, alpha != 1, a C that is not a bias row, weights
+ * computed at run time) and every other op stay in f32.
+ *
+ * Linear: x is quantized as one tensor into scratch, rows spread to the
+ * kernels' k_pad stride, then runt_q8_gemm_u8 with the session's threads
+ * (runt_q8_linear would use OpenMP's default count).
+ * Conv: X is quantized once per run; per image and group the u8 im2col
+ * rows (one per output pixel, the zero point in the padding, so padding
+ * dequantizes to exactly 0) go through runt_q8_gemm_u8, which writes the
+ * transposed product straight into NCHW.
+ */
+#include <string.h>
+
+#include "cpu_impl.h"
+#include "error.h"
+
+static const runt_plan_value *input(const runt_plan *p, int i, int j)
+{
+    const runt_plan_node *n = &p->nodes[i];
+    return j < n->n_inputs && n->inputs[j] >= 0 ? &p->values[n->inputs[j]] : NULL;
+}
+
+static size_t bytes_as_floats(size_t bytes) { return (bytes + 63) / 64 * 16; }
+
+/* Quantizes n x k weights (trans: stored [k][n]) into owned storage. */
+static runt_status pack_weights(runt_cpu_state *st, runt_cpu_node *cn, int group,
+                                const float *w, int64_t n, int64_t k, int trans)
+{
+    size_t one = runt_q8_weights_size(n, k);
+    if (one == 0)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "int8: weights %lld x %lld are out of range",
+                              (long long)n, (long long)k);
+    one = (one + 63) / 64 * 64;
+    if (!cn->q8) {
+        cn->q8 = runt_cpu_alloc(st, (size_t)cn->q8_groups * sizeof *cn->q8);
+        cn->q8_storage = runt_cpu_alloc(st, one * (size_t)cn->q8_groups);
+        if (!cn->q8 || !cn->q8_storage)
+            return runt_error_set(RUNT_E_OOM, "int8: out of memory for the quantized weights");
+    }
+    return runt_q8_weights_pack(w, n, k, trans, (char *)cn->q8_storage + one * (size_t)group,
+                                one, &cn->q8[group]);
+}
+
+/* Gemm / MatMul as y[M, N] = x[M, K] W + bias: the row count, depth and
+ * output width, the weight and its layout; 0 if the node does not fit. */
+static int linear_shape(const runt_plan *p, int i, int64_t *m, int64_t *n, int64_t *k,
+                        const float **w, int *trans)
+{
+    const runt_plan_node *node = &p->nodes[i];
+    const runt_plan_value *va = input(p, i, 0), *vb = input(p, i, 1), *vc = input(p, i, 2);
+    const runt_tensor *ty = &p->values[node->outputs[0]].desc;
+    if (!vb || vb->storage != RUNT_STORE_CONSTANT)
+        return 0;
+    if (node->op == RUNT_OP_GEMM) {
+        const runt_gemm_attrs *g = &node->attrs.gemm;
+        int row_c = !vc || (vc->storage == RUNT_STORE_CONSTANT &&
+                            runt_tensor_count(&vc->desc) == ty->dims[1] &&
+                            (vc->desc.ndim == 1 || (vc->desc.ndim == 2 && vc->desc.dims[0] == 1)));
+        if (g->trans_a || g->alpha != 1.0f || !row_c)
+            return 0;
+        *m = ty->dims[0], *n = ty->dims[1], *k = va->desc.dims[1];
+        *trans = !g->trans_b; /* B [K, N] is W stored transposed */
+    } else {
+        const runt_tensor *tb = &vb->desc, *ta = &va->desc;
+        if (tb->ndim > 2)
+            return 0; /* a batch of weights: f32 */
+        *k = ta->dims[ta->ndim - 1];
+        *n = tb->ndim == 2 ? tb->dims[1] : 1;
+        *m = runt_tensor_count(ty) / (*n ? *n : 1);
+        *trans = tb->ndim == 2;
+    }
+    *w = vb->data;
+    return *k > 0 && *k <= RUNT_Q8_MAX_K;
+}
+
+static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken)
+{
+    runt_cpu_node *cn = &st->nodes[i];
+    int64_t m, n, k;
+    const float *w;
+    int trans;
+    if (!linear_shape(p, i, &m, &n, &k, &w, &trans))
+        return RUNT_OK;
+    cn->q8_groups = 1;
+    runt_status s = pack_weights(st, cn, 0, w, n, k, trans);
+    if (s != RUNT_OK)
+        return s;
+    const runt_plan_value *vc = input(p, i, 2);
+    float beta = p->nodes[i].attrs.gemm.beta;
+    if (vc && beta != 1.0f) {
+        cn->bias = runt_cpu_alloc(st, (size_t)n * sizeof(float));
+        if (!cn->bias)
+            return runt_error_set(RUNT_E_OOM, "int8: out of memory for the bias");
+        for (int64_t j = 0; j < n; j++)
+            cn->bias[j] = beta * ((const float *)vc->data)[j];
+    }
+    cn->kind = RUNT_CPU_K_Q8_LINEAR;
+    /* u8 rows k_pad apart: what runt_q8_linear would ask for. */
+    cn->scratch_floats = bytes_as_floats(runt_q8_linear_scratch(m, k));
+    *taken = 1;
+    return RUNT_OK;
+}
+
+/* Quantizes x [m][k] as one tensor into q, rows k_pad bytes apart. */
+static void quantize_rows(const float *x, int64_t m, int64_t k, int64_t k_pad, uint8_t *q,
+                          float *scale, uint8_t *zp)
+{
+    runt_q8_quantize_u8(x, m * k, q, scale, zp);
+    for (int64_t r = m - 1; r > 0 && k_pad != k; r--)
+        memmove(q + r * k_pad, q + r * k, (size_t)k);
+}
+
+static runt_status linear_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                              const runt_bindings *b)
+{
+    const runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_node *node = &p->nodes[i];
+    const runt_q8_weights *w = &cn->q8[0];
+    const float *x = runt_plan_value_ptr(p, b, node->inputs[0]);
+    float *y = runt_plan_value_ptr(p, b, node->outputs[0]);
+    const runt_plan_value *vc = input(p, i, 2);
+    const float *bias = cn->bias ? cn->bias : vc ? vc->data : NULL;
+    const runt_epilogue *e = node->op == RUNT_OP_GEMM ? &node->attrs.gemm.epilogue : NULL;
+    int64_t m = runt_tensor_count(&p->values[node->outputs[0]].desc) / w->n;
+    uint8_t *q = (uint8_t *)st->scratch;
+    float scale;
+    uint8_t zp;
+    quantize_rows(x, m, w->k, w->k_pad, q, &scale, &zp);
+    runt_q8_output out = {y, w->n, 1, st->threads};
+    return runt_q8_gemm_u8(q, w->k_pad, m, scale, zp, w, bias, e, &out);
+}
+
+static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken)
+{
+    runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_node *node = &p->nodes[i];
+    const runt_plan_value *vw = input(p, i, 1);
+    if (!vw || vw->storage != RUNT_STORE_CONSTANT || !runt_cpu_conv_as_gemm(p, i, 1))
+        return RUNT_OK;
+    const runt_tensor *x = &p->values[node->inputs[0]].desc, *wd = &vw->desc;
+    const runt_tensor *y = &p->values[node->outputs[0]].desc;
+    int64_t groups = node->attrs.conv.group, mg = wd->dims[0] / groups;
+    int64_t kc = wd->dims[1] * wd->dims[2] * wd->dims[3], pixels = y->dims[2] * y->dims[3];
+    if (kc > RUNT_Q8_MAX_K)
+        return RUNT_OK;
+    cn->q8_groups = (int)groups;
+    for (int64_t g = 0; g < groups; g++) {
+        runt_status s = pack_weights(st, cn, (int)g, (const float *)vw->data + g * mg * kc, mg, kc, 0);
+        if (s != RUNT_OK)
+            return s;
+    }
+    size_t xq = (size_t)runt_tensor_count(x), col = runt_q8_linear_scratch(pixels, kc);
+    cn->kind = RUNT_CPU_K_Q8_CONV;
+    cn->scratch_floats = bytes_as_floats(xq) + bytes_as_floats(col);
+    *taken = 1;
+    return RUNT_OK;
+}
+
+/* Row p of col: the kc taps of output pixel p over one group's channels of
+ * the quantized image xq; zp where a tap falls into the padding. */
+static void im2col_u8(const runt_conv_attrs *a, const uint8_t *xq, int64_t h, int64_t w,
+                      int64_t kh, int64_t kw, int64_t ow, int64_t pixel, int64_t kc, uint8_t zp,
+                      uint8_t *row)
+{
+    int64_t oy = pixel / ow, ox = pixel % ow;
+    for (int64_t t = 0; t < kc; t++) {
+        int64_t c = t / (kh * kw), i = t / kw % kh, j = t % kw;
+        int64_t iy = oy * a->strides[0] - a->pads[0] + i * a->dilations[0];
+        int64_t ix = ox * a->strides[1] - a->pads[1] + j * a->dilations[1];
+        row[t] = iy >= 0 && iy < h && ix >= 0 && ix < w ? xq[(c * h + iy) * w + ix] : zp;
+    }
+}
+
+static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                            const runt_bindings *b)
+{
+    const runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_node *node = &p->nodes[i];
+    const runt_conv_attrs *a = &node->attrs.conv;
+    const runt_tensor *xd = &p->values[node->inputs[0]].desc;
+    const runt_tensor *wd = &p->values[node->inputs[1]].desc;
+    const runt_tensor *yd = &p->values[node->outputs[0]].desc;
+    const float *x = runt_plan_value_ptr(p, b, node->inputs[0]);
+    const float *bias = node->n_inputs > 2 && node->inputs[2] >= 0
+                            ? runt_plan_value_ptr(p, b, node->inputs[2]) : NULL;
+    float *y = runt_plan_value_ptr(p, b, node->outputs[0]);
+    int64_t n = xd->dims[0], c = xd->dims[1], h = xd->dims[2], w = xd->dims[3];
+    int64_t groups = a->group, cg = wd->dims[1], mg = wd->dims[0] / groups;
+    int64_t kh = wd->dims[2], kw = wd->dims[3], ow = yd->dims[3];
+    int64_t pixels = yd->dims[2] * ow, kc = cg * kh * kw;
+    uint8_t *xq = (uint8_t *)st->scratch;
+    uint8_t *col = (uint8_t *)(st->scratch + bytes_as_floats((size_t)runt_tensor_count(xd)));
+    float scale;
+    uint8_t zp;
+    runt_q8_quantize_u8(x, runt_tensor_count(xd), xq, &scale, &zp);
+    for (int64_t img = 0; img < n; img++)
+        for (int64_t g = 0; g < groups; g++) {
+            const runt_q8_weights *wq = &cn->q8[g];
+            const uint8_t *src = xq + (img * c + g * cg) * h * w;
+            int nt = (double)pixels * (double)kc < 32768 ? 1 : st->threads;
+            (void)nt;
+            RUNT_CPU_PARALLEL_FOR
+            for (int64_t px = 0; px < pixels; px++)
+                im2col_u8(a, src, h, w, kh, kw, ow, px, kc, zp, col + px * wq->k_pad);
+            runt_q8_output out = {y + (img * yd->dims[1] + g * mg) * pixels, 1, pixels,
+                                  st->threads};
+            runt_status s = runt_q8_gemm_u8(col, wq->k_pad, pixels, scale, zp, wq,
+                                            bias ? bias + g * mg : NULL, &a->epilogue, &out);
+            if (s != RUNT_OK)
+                return s;
+        }
+    return RUNT_OK;
+}
+
+runt_status runt_cpu_int8_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken)
+{
+    *taken = 0;
+    switch (p->nodes[i].op) {
+    case RUNT_OP_GEMM:
+    case RUNT_OP_MATMUL: return linear_prepare(st, p, i, taken);
+    case RUNT_OP_CONV: return conv_prepare(st, p, i, taken);
+    default: return RUNT_OK;
+    }
+}
+
+runt_status runt_cpu_int8_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                              const runt_bindings *b)
+{
+    return st->nodes[i].kind == RUNT_CPU_K_Q8_CONV ? conv_run(st, p, i, b)
+                                                   : linear_run(st, p, i, b);
+}

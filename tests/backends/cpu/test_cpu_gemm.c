@@ -1,0 +1,208 @@
+/*
+ * The GEMM driver (cpu_impl.h) on its own, both implementations (OpenBLAS
+ * and, where the CPU has AVX-512, the packed kernel) against a double
+ * reference written here: every init mode, strides for both transposes,
+ * prepacked operands, K = 0, row strides wider than N, epilogues, threads
+ * 1 and 2. C sits in a guarded buffer; an extra column past N per row
+ * (ldc = N + 1) holds a sentinel value the GEMM must not touch.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu_impl.h"
+#include "cpu_compare.h"
+
+/* Same formulas as ref_activation.c, in double. */
+static double act_double(const runt_epilogue *e, double x)
+{
+    switch (e->act) {
+    case RUNT_ACT_RELU: return x < 0 ? 0 : x;
+    case RUNT_ACT_LEAKY_RELU: return x < 0 ? e->alpha * x : x;
+    case RUNT_ACT_CLIP: return x < e->alpha ? e->alpha : x > e->beta ? e->beta : x;
+    case RUNT_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case RUNT_ACT_TANH: return tanh(x);
+    case RUNT_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+    case RUNT_ACT_GELU_TANH:
+        return 0.5 * x * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
+    default: return x;
+    }
+}
+
+typedef struct gemm_case {
+    int64_t m, n, k;
+    int trans_a, trans_b;
+    runt_cpu_init init;
+    runt_activation act;
+    float alpha;
+    int prepack;
+} gemm_case;
+
+static void check_case(const gemm_case *gc, runt_cpu_gemm_impl impl, int threads, uint64_t seed)
+{
+    rt_rng r = rt_rng_make(seed);
+    int64_t m = gc->m, n = gc->n, k = gc->k, ldc = n + 1;
+    size_t na = (size_t)(m * k), nb = (size_t)(k * n), nc = (size_t)(m * ldc);
+    float *a = malloc((na ? na : 1) * sizeof(float)), *b = malloc((nb ? nb : 1) * sizeof(float));
+    float *bias = malloc((size_t)(m > n ? m : n) * sizeof(float) + sizeof(float));
+    float *c = rt_guarded_alloc(nc ? nc : 1);
+    rt_fill_uniform(&r, a, na, -1, 1);
+    rt_fill_uniform(&r, b, nb, -1, 1);
+    rt_fill_uniform(&r, bias, (size_t)(m > n ? m : n), -1, 1);
+    rt_fill_uniform(&r, c, nc, -1, 1); /* INIT_C starts from these; others overwrite */
+    runt_cpu_gemm g;
+    memset(&g, 0, sizeof g);
+    g.m = m, g.n = n, g.k = k;
+    g.a = a;
+    g.a_rs = gc->trans_a ? 1 : k, g.a_cs = gc->trans_a ? m : 1;
+    g.b = b;
+    g.b_rs = gc->trans_b ? 1 : n, g.b_cs = gc->trans_b ? k : 1;
+    g.alpha = gc->alpha;
+    g.c = c, g.ldc = ldc;
+    g.init = gc->init;
+    g.bias = bias;
+    g.epilogue.act = gc->act;
+    g.epilogue.alpha = gc->act == RUNT_ACT_CLIP ? -0.25f : 0.1f;
+    g.epilogue.beta = 0.5f;
+
+    double *want = malloc((nc ? nc : 1) * sizeof(double));
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < ldc; j++) {
+            double start = c[i * ldc + j];
+            if (j == n) { /* the sentinel column stays */
+                want[i * ldc + j] = start;
+                continue;
+            }
+            double acc = 0.0;
+            for (int64_t p = 0; p < k; p++)
+                acc += (double)a[i * g.a_rs + p * g.a_cs] * b[p * g.b_rs + j * g.b_cs];
+            double init = gc->init == RUNT_CPU_INIT_C     ? start
+                          : gc->init == RUNT_CPU_INIT_ROW ? bias[j]
+                          : gc->init == RUNT_CPU_INIT_COL ? bias[i]
+                                                          : 0.0;
+            want[i * ldc + j] = act_double(&g.epilogue, gc->alpha * acc + init);
+        }
+
+    float *packed_a = NULL, *packed_b = NULL;
+    if (gc->prepack && impl == RUNT_CPU_GEMM_PACKED) {
+        packed_b = malloc(runt_cpu_pack_b_floats(k, n) * sizeof(float));
+        runt_cpu_pack_b(b, g.b_rs, g.b_cs, k, n, packed_b);
+        g.b_packed = packed_b;
+        if (gc->prepack == 2) {
+            packed_a = malloc(runt_cpu_pack_a_floats(m, k) * sizeof(float));
+            runt_cpu_pack_a(a, g.a_rs, g.a_cs, m, k, packed_a);
+            g.a_packed = packed_a;
+        }
+    }
+    size_t ns = runt_cpu_sgemm_scratch_floats(&g, impl, threads);
+    float *scratch = rt_guarded_alloc(ns ? ns : 1);
+    runt_cpu_sgemm(&g, impl, threads, scratch);
+
+    double err = rt_norm_max_error(c, want, nc, 1e-6);
+    RT_ASSERT(err <= BOUND_F32, "%s M %lld N %lld K %lld ta %d tb %d init %d act %d prepack %d, "
+              "%d threads: normalized error %g", impl == RUNT_CPU_GEMM_PACKED ? "packed" : "blas",
+              (long long)m, (long long)n, (long long)k, gc->trans_a, gc->trans_b, (int)gc->init,
+              (int)gc->act, gc->prepack, threads, err);
+    for (int64_t i = 0; i < m; i++)
+        RT_ASSERT(c[i * ldc + n] == (float)want[i * ldc + n], "row %lld: the column past N changed",
+                  (long long)i);
+    RT_ASSERT(rt_guard_intact(c, nc), "wrote past C");
+    RT_ASSERT(rt_guard_intact(scratch, ns ? ns : 1), "wrote past the scratch it asked for");
+    rt_guarded_free(scratch);
+    rt_guarded_free(c);
+    free(packed_a);
+    free(packed_b);
+    free(want);
+    free(bias);
+    free(a);
+    free(b);
+}
+
+static void check_both(const gemm_case *gc, uint64_t seed)
+{
+    for (int threads = 1; threads <= 2; threads++) {
+        check_case(gc, RUNT_CPU_GEMM_BLAS, threads, seed);
+        if (runt_cpu_packed_available())
+            check_case(gc, RUNT_CPU_GEMM_PACKED, threads, seed);
+    }
+}
+
+RT_TEST(cpu_gemm, random_shapes_every_mode)
+{
+    CPU_REQUIRE();
+    rt_rng r = rt_rng_make(21);
+    static const int64_t sizes[] = {1, 2, 3, 5, 11, 12, 13, 31, 32, 33, 95, 97, 131, 257};
+    const int n_sizes = (int)(sizeof sizes / sizeof sizes[0]);
+    for (int t = 0; t < 60; t++) {
+        gemm_case gc;
+        gc.m = sizes[rt_rng_int(&r, 0, n_sizes - 1)];
+        gc.n = sizes[rt_rng_int(&r, 0, n_sizes - 1)];
+        gc.k = t % 7 == 0 ? rt_rng_int(&r, 257, 700) : sizes[rt_rng_int(&r, 0, n_sizes - 1)];
+        gc.trans_a = (int)rt_rng_int(&r, 0, 1);
+        gc.trans_b = (int)rt_rng_int(&r, 0, 1);
+        gc.init = (runt_cpu_init)rt_rng_int(&r, 0, 3);
+        gc.act = (runt_activation)rt_rng_int(&r, 0, 7);
+        gc.alpha = t % 3 ? 1.0f : -1.5f;
+        gc.prepack = (int)rt_rng_int(&r, 0, 2);
+        check_both(&gc, 1000 + (uint64_t)t);
+    }
+}
+
+RT_TEST(cpu_gemm, edges_k0_batch1_large)
+{
+    CPU_REQUIRE();
+    static const gemm_case cases[] = {
+        {4, 5, 0, 0, 0, RUNT_CPU_INIT_ROW, RUNT_ACT_RELU, 1.0f, 0},   /* K = 0: init only   */
+        {3, 7, 0, 0, 1, RUNT_CPU_INIT_ZERO, RUNT_ACT_SIGMOID, 1.0f, 1},
+        {1, 1000, 1000, 0, 1, RUNT_CPU_INIT_ROW, RUNT_ACT_NONE, 1.0f, 1}, /* batch-1 Linear */
+        {1, 999, 1001, 1, 0, RUNT_CPU_INIT_ZERO, RUNT_ACT_TANH, 1.0f, 0},
+        {301, 1, 129, 0, 0, RUNT_CPU_INIT_COL, RUNT_ACT_NONE, 1.0f, 0},  /* one column     */
+        {200, 300, 520, 0, 1, RUNT_CPU_INIT_C, RUNT_ACT_LEAKY_RELU, 0.5f, 2},
+        {12, 32, 256, 0, 0, RUNT_CPU_INIT_ROW, RUNT_ACT_CLIP, 1.0f, 2},  /* exact tiles    */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_both(&cases[i], 2000 + i);
+}
+
+RT_TEST(cpu_gemm, packing_layouts)
+{
+    CPU_REQUIRE();
+    if (!runt_cpu_packed_available())
+    {
+        RT_SKIP("this CPU has no AVX-512F: the packed kernel is not used here");
+        return;
+    }
+    /* Packed B: panels of 32 columns, K rows each, zero past N. */
+    int64_t k = 3, n = 35;
+    float b[3 * 35];
+    rt_rng r = rt_rng_make(31);
+    rt_fill_uniform(&r, b, 105, -1, 1);
+    size_t nb = runt_cpu_pack_b_floats(k, n);
+    RT_ASSERT(nb == 3 * 64, "packed B of [3, 35] is %zu floats", nb);
+    float *pb = rt_guarded_alloc(nb);
+    runt_cpu_pack_b(b, n, 1, k, n, pb);
+    RT_ASSERT(rt_guard_intact(pb, nb), "pack_b wrote past its size");
+    for (int64_t p = 0; p < k; p++)
+        for (int64_t j = 0; j < 64; j++) {
+            float want = j < n ? b[p * n + j] : 0.0f;
+            float got = pb[(j / 32) * k * 32 + p * 32 + j % 32];
+            RT_ASSERT(got == want, "packed B [%lld][%lld]: %g, want %g", (long long)p,
+                      (long long)j, got, want);
+        }
+    /* Packed A: panels of 12 rows, column after column, the last one short. */
+    int64_t m = 14;
+    float a[14 * 3];
+    rt_fill_uniform(&r, a, 42, -1, 1);
+    size_t na = runt_cpu_pack_a_floats(m, k);
+    float *pa = rt_guarded_alloc(na);
+    runt_cpu_pack_a(a, k, 1, m, k, pa);
+    RT_ASSERT(rt_guard_intact(pa, na), "pack_a wrote past its size");
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t p = 0; p < k; p++) {
+            int64_t panel = i / 12, mr = panel ? 2 : 12;
+            float got = pa[panel * 12 * k + p * mr + i % 12];
+            RT_ASSERT(got == a[i * k + p], "packed A [%lld][%lld]", (long long)i, (long long)p);
+        }
+    rt_guarded_free(pa);
+    rt_guarded_free(pb);
+}

@@ -1,0 +1,372 @@
+/*
+ * Whole models on the CPU backend: an MLP with every activation (fused into
+ * the GEMM epilogue and not), a small conv net with batch norm, pooling and
+ * softmax, against the reference backend (cpu_compare.h); and the session
+ * contract: caller arenas, no allocation in a run, allocation failure at
+ * every point of prepare, profiling, refused modes, the probe.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_compare.h"
+
+static void *fill_random(rt_rng *r, size_t n, float lo)
+{
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    rt_fill_uniform(r, p, n, lo, 1.0f);
+    return p;
+}
+
+/* in -> Linear -> act -> Linear -> act -> Linear; act given as an op. */
+static runt_model *mlp(const runt_allocator *a, const int64_t *w, runt_op act,
+                       const runt_attrs *act_attrs, uint64_t seed)
+{
+    rt_rng r = rt_rng_make(seed);
+    runt_builder *b = NULL;
+    runt_value_id x;
+    int64_t dims[2] = {RUNT_DIM_BATCH, w[0]};
+    if (runt_builder_create(a, &b) != RUNT_OK)
+        return NULL;
+    runt_status s = runt_builder_input(b, "x", RUNT_F32, 2, dims, &x);
+    for (int l = 0; l < 3 && s == RUNT_OK; l++) {
+        float *wt = fill_random(&r, (size_t)(w[l] * w[l + 1]), -1.0f);
+        float *bias = fill_random(&r, (size_t)w[l + 1], -1.0f);
+        for (int64_t i = 0; i < w[l] * w[l + 1]; i++)
+            wt[i] /= sqrtf((float)w[l]); /* keeps activations O(1) through the layers */
+        s = runt_builder_linear(b, x, w[l], w[l + 1], wt, bias, &x);
+        if (s == RUNT_OK && l < 2)
+            s = runt_builder_unary(b, act, x, act_attrs, &x);
+        free(wt);
+        free(bias);
+    }
+    if (s == RUNT_OK)
+        s = runt_builder_output(b, x, "y");
+    runt_model *m = NULL;
+    if (s == RUNT_OK)
+        s = runt_builder_finish(b, &m);
+    else
+        runt_builder_free(b);
+    return s == RUNT_OK ? m : NULL;
+}
+
+RT_TEST(cpu_models, mlp_every_activation_fused_and_unfused)
+{
+    CPU_REQUIRE();
+    struct { runt_op op; float p0, p1; } acts[] = {
+        {RUNT_OP_RELU, 0, 0},     {RUNT_OP_LEAKY_RELU, 0.1f, 0}, {RUNT_OP_CLIP, -0.5f, 0.5f},
+        {RUNT_OP_SIGMOID, 0, 0},  {RUNT_OP_TANH, 0, 0},          {RUNT_OP_GELU, 0, 0},
+        {RUNT_OP_GELU, 1, 0},
+    };
+    static const int64_t widths[][4] = {{37, 64, 31, 5}, {300, 257, 129, 10}, {1000, 1000, 100, 1}};
+    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
+        for (size_t w = 0; w < 3; w++) {
+            runt_attrs at;
+            runt_attrs_default(acts[a].op, &at);
+            if (acts[a].op == RUNT_OP_LEAKY_RELU)
+                at.leaky_relu.alpha = acts[a].p0;
+            if (acts[a].op == RUNT_OP_CLIP)
+                at.clip.min = acts[a].p0, at.clip.max = acts[a].p1;
+            if (acts[a].op == RUNT_OP_GELU)
+                at.gelu.approximate_tanh = (int)acts[a].p0;
+            runt_model *m = mlp(NULL, widths[w], acts[a].op, &at, 40 + a);
+            RT_ASSERT(m, "mlp: %s", runt_last_error());
+            char label[64];
+            snprintf(label, sizeof label, "MLP %s widths %zu", runt_op_name(acts[a].op), w);
+            for (int fuse = 0; fuse <= 1; fuse++) {
+                cmp_check(m, 1, fuse, BOUND_F32, 50 + a, label);
+                if (w < 2)
+                    cmp_check(m, 7, fuse, BOUND_F32, 60 + a, label);
+            }
+            runt_model_free(m);
+        }
+}
+
+/* conv 3x3 + bias -> BatchNorm -> Relu -> MaxPool 2x2 -> conv 1x1 (fused
+ * relu) -> Add(Constant) -> GlobalAveragePool -> Flatten -> Linear -> Softmax. */
+static runt_model *conv_net(const runt_allocator *a, uint64_t seed)
+{
+    rt_rng r = rt_rng_make(seed);
+    runt_builder *b = NULL;
+    if (runt_builder_create(a, &b) != RUNT_OK)
+        return NULL;
+    int64_t dims[4] = {RUNT_DIM_BATCH, 3, 32, 30};
+    runt_value_id x, bn_in[5], y, cst;
+    runt_status s = runt_builder_input(b, "image", RUNT_F32, 4, dims, &x);
+    float *w1 = fill_random(&r, 16 * 3 * 9, -0.5f), *b1 = fill_random(&r, 16, -1.0f);
+    float *w2 = fill_random(&r, 24 * 16, -0.5f), *b2 = fill_random(&r, 24, -1.0f);
+    float *bnp[4] = {fill_random(&r, 16, 0.5f), fill_random(&r, 16, -1.0f),
+                     fill_random(&r, 16, -0.2f), fill_random(&r, 16, 0.2f)};
+    float *lw = fill_random(&r, 10 * 24, -1.0f), *lb = fill_random(&r, 10, -1.0f);
+    float *cv = fill_random(&r, 24, -1.0f);
+    runt_conv_attrs ca;
+    memset(&ca, 0, sizeof ca);
+    ca.strides[0] = ca.strides[1] = 1;
+    ca.dilations[0] = ca.dilations[1] = 1;
+    ca.pads[0] = ca.pads[1] = ca.pads[2] = ca.pads[3] = 1;
+    ca.group = 1;
+    if (s == RUNT_OK)
+        s = runt_builder_conv2d(b, x, 3, 16, 3, 3, &ca, w1, b1, &bn_in[0]);
+    int64_t cdim = 16;
+    for (int i = 0; i < 4 && s == RUNT_OK; i++)
+        s = runt_builder_constant(b, NULL, RUNT_F32, 1, &cdim, bnp[i], &bn_in[i + 1]);
+    runt_attrs at;
+    runt_attrs_default(RUNT_OP_BATCH_NORM, &at);
+    at.batch_norm.epsilon = 1e-5f;
+    if (s == RUNT_OK)
+        s = runt_builder_node(b, RUNT_OP_BATCH_NORM, "bn", &at, 5, bn_in, 1, &y);
+    if (s == RUNT_OK)
+        s = runt_builder_unary(b, RUNT_OP_RELU, y, NULL, &y);
+    runt_attrs_default(RUNT_OP_MAX_POOL, &at);
+    at.pool.kernel[0] = at.pool.kernel[1] = 2;
+    at.pool.strides[0] = at.pool.strides[1] = 2;
+    at.pool.dilations[0] = at.pool.dilations[1] = 1;
+    if (s == RUNT_OK)
+        s = runt_builder_unary(b, RUNT_OP_MAX_POOL, y, &at, &y);
+    ca.pads[0] = ca.pads[1] = ca.pads[2] = ca.pads[3] = 0;
+    if (s == RUNT_OK)
+        s = runt_builder_conv2d(b, y, 16, 24, 1, 1, &ca, w2, b2, &y);
+    if (s == RUNT_OK)
+        s = runt_builder_unary(b, RUNT_OP_RELU, y, NULL, &y);
+    int64_t cshape[4] = {1, 24, 1, 1};
+    runt_value_id cin, sum_in[2];
+    if (s == RUNT_OK)
+        s = runt_builder_constant(b, "offsets", RUNT_F32, 4, cshape, cv, &cin);
+    if (s == RUNT_OK)
+        s = runt_builder_node(b, RUNT_OP_CONSTANT, "const", NULL, 1, &cin, 1, &cst);
+    sum_in[0] = y, sum_in[1] = cst;
+    if (s == RUNT_OK)
+        s = runt_builder_node(b, RUNT_OP_ADD, "shift", NULL, 2, sum_in, 1, &y);
+    if (s == RUNT_OK)
+        s = runt_builder_unary(b, RUNT_OP_GLOBAL_AVERAGE_POOL, y, NULL, &y);
+    if (s == RUNT_OK)
+        s = runt_builder_unary(b, RUNT_OP_FLATTEN, y, NULL, &y);
+    if (s == RUNT_OK)
+        s = runt_builder_linear(b, y, 24, 10, lw, lb, &y);
+    if (s == RUNT_OK)
+        s = runt_builder_unary(b, RUNT_OP_SOFTMAX, y, NULL, &y);
+    if (s == RUNT_OK)
+        s = runt_builder_output(b, y, "probs");
+    runt_model *m = NULL;
+    if (s == RUNT_OK)
+        s = runt_builder_finish(b, &m);
+    else
+        runt_builder_free(b);
+    free(w1), free(b1), free(w2), free(b2), free(lw), free(lb), free(cv);
+    for (int i = 0; i < 4; i++)
+        free(bnp[i]);
+    return s == RUNT_OK ? m : NULL;
+}
+
+RT_TEST(cpu_models, conv_net_matches_reference)
+{
+    CPU_REQUIRE();
+    runt_model *m = conv_net(NULL, 7);
+    RT_ASSERT(m, "conv net: %s", runt_last_error());
+    for (int fuse = 0; fuse <= 1; fuse++) {
+        cmp_check(m, 1, fuse, BOUND_F32, 70, "conv net");
+        cmp_check(m, 4, fuse, BOUND_F32, 71, "conv net");
+    }
+    runt_model_free(m);
+}
+
+/* One run of a one-input, one-output session into a guarded buffer. */
+static float *run_once(runt_session *s, const float *x)
+{
+    runt_tensor ti, to;
+    RT_ASSERT(runt_session_input_desc(s, 0, &ti) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_session_output_desc(s, 0, &to) == RUNT_OK, "%s", runt_last_error());
+    size_t n = (size_t)runt_tensor_count(&to);
+    float *y = rt_guarded_alloc(n);
+    ti.data = (void *)x;
+    to.data = y;
+    RT_ASSERT(runt_session_run(s, &ti, 1, &to, 1) == RUNT_OK, "run: %s", runt_last_error());
+    RT_ASSERT(rt_guard_intact(y, n), "wrote past the output");
+    return y;
+}
+
+static runt_session *cpu_session(const runt_model *m, int64_t batch, const runt_allocator *a,
+                                 int profile)
+{
+    runt_session_options o = runt_session_options_default();
+    o.backend = "cpu";
+    o.batch = batch;
+    o.allocator = a;
+    o.profile = profile;
+    runt_session *s = NULL;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "cpu session: %s", runt_last_error());
+    return s;
+}
+
+RT_TEST(cpu_models, caller_arena_gives_the_same_result)
+{
+    CPU_REQUIRE();
+    runt_model *m = conv_net(NULL, 8);
+    RT_ASSERT(m, "%s", runt_last_error());
+    runt_session_options o = runt_session_options_default();
+    o.backend = "cpu";
+    o.batch = 2;
+    size_t need = 0;
+    RT_ASSERT(runt_session_arena_size(m, &o, &need) == RUNT_OK && need > 0, "arena %zu", need);
+    unsigned char *arena = aligned_alloc(64, (need + 63) / 64 * 64);
+    memset(arena, 0xFF, need); /* NaN bytes: nothing may read the arena before writing it */
+    o.arena = arena;
+    o.arena_size = need;
+    runt_session *own = cpu_session(m, 2, NULL, 0), *given = NULL;
+    RT_ASSERT(runt_session_create(m, &o, &given) == RUNT_OK, "%s", runt_last_error());
+    float x[2 * 3 * 32 * 30];
+    rt_rng r = rt_rng_make(9);
+    rt_fill_uniform(&r, x, sizeof x / sizeof x[0], -1, 1);
+    float *a = run_once(own, x), *b = run_once(given, x);
+    RT_ASSERT(memcmp(a, b, 2 * 10 * sizeof(float)) == 0, "caller arena changed the result");
+    for (int i = 0; i < 20; i++)
+        RT_ASSERT(isfinite(a[i]), "output %d is %g", i, a[i]);
+    rt_guarded_free(a);
+    rt_guarded_free(b);
+    runt_session_free(own);
+    runt_session_free(given);
+    free(arena);
+    runt_model_free(m);
+}
+
+/* An allocator that counts, and fails the fail_at-th allocation (-1: never). */
+typedef struct counting {
+    long allocs, frees, fail_at;
+} counting;
+
+static void *count_alloc(void *user, size_t size, size_t align)
+{
+    counting *c = user;
+    if (c->fail_at >= 0 && c->allocs == c->fail_at)
+        return NULL;
+    c->allocs++;
+    return aligned_alloc(align, (size + align - 1) / align * align);
+}
+
+static void count_free(void *user, void *p)
+{
+    counting *c = user;
+    c->frees++;
+    free(p);
+}
+
+RT_TEST(cpu_models, run_allocates_nothing_and_profiles)
+{
+    CPU_REQUIRE();
+    counting c = {0, 0, -1};
+    runt_allocator a = {count_alloc, count_free, &c};
+    static const int64_t widths[4] = {300, 257, 129, 10};
+    runt_model *models[2] = {conv_net(&a, 10), mlp(&a, widths, RUNT_OP_GELU, NULL, 11)};
+    static const size_t in_size[2] = {3 * 32 * 30, 300};
+    for (int k = 0; k < 2; k++) {
+        RT_ASSERT(models[k], "model %d: %s", k, runt_last_error());
+        runt_session *s = cpu_session(models[k], 3, &a, 1);
+        float *x = malloc(3 * in_size[k] * sizeof(float));
+        rt_rng r = rt_rng_make(12);
+        rt_fill_uniform(&r, x, 3 * in_size[k], -1, 1);
+        long before = c.allocs;
+        for (int i = 0; i < 3; i++)
+            rt_guarded_free(run_once(s, x));
+        RT_ASSERT(c.allocs == before, "model %d: runt_session_run allocated %ld times", k,
+                  c.allocs - before);
+        runt_session_stats st;
+        RT_ASSERT(runt_session_stats_get(s, &st) == RUNT_OK, "%s", runt_last_error());
+        RT_ASSERT(st.launches == st.n_nodes, "launches %d for %d nodes", st.launches, st.n_nodes);
+        for (int i = 0; i < st.n_nodes; i++) {
+            runt_node_info info;
+            double us = -1;
+            RT_ASSERT(runt_session_node(s, i, &info, &us) == RUNT_OK && us >= 0,
+                      "node %d profiled time %g", i, us);
+        }
+        free(x);
+        runt_session_free(s);
+        runt_model_free(models[k]);
+    }
+    RT_ASSERT(c.allocs == c.frees, "leak: %ld allocations, %ld frees", c.allocs, c.frees);
+}
+
+RT_TEST(cpu_models, every_allocation_failure_is_clean)
+{
+    CPU_REQUIRE();
+    int succeeded = 0;
+    for (long k = 0; k < 10000 && !succeeded; k++) {
+        counting c = {0, 0, -1};
+        runt_allocator a = {count_alloc, count_free, &c};
+        runt_model *m = conv_net(&a, 13);
+        RT_ASSERT(m, "model: %s", runt_last_error());
+        c.fail_at = c.allocs + k; /* fail the k-th allocation of session creation */
+        runt_session_options o = runt_session_options_default();
+        o.backend = "cpu";
+        o.allocator = &a;
+        runt_session *s = NULL;
+        runt_status st = runt_session_create(m, &o, &s);
+        if (st == RUNT_OK) {
+            succeeded = 1;
+        } else {
+            RT_ASSERT(st == RUNT_E_OOM, "failing allocation %ld gave %s: %s", k,
+                      runt_status_name(st), runt_last_error());
+            RT_ASSERT(runt_last_error()[0], "failing allocation %ld left no message", k);
+            RT_ASSERT(!s, "a failed create leaves no session");
+        }
+        runt_session_free(s);
+        runt_model_free(m);
+        RT_ASSERT(c.allocs == c.frees, "failing allocation %ld leaked: %ld allocs, %ld frees", k,
+                  c.allocs, c.frees);
+    }
+    RT_ASSERT(succeeded, "never succeeded");
+}
+
+RT_TEST(cpu_models, refused_modes_say_why)
+{
+    CPU_REQUIRE();
+    static const int64_t widths[4] = {8, 8, 8, 2};
+    runt_model *m = mlp(NULL, widths, RUNT_OP_RELU, NULL, 14);
+    RT_ASSERT(m, "%s", runt_last_error());
+    runt_session_options o = runt_session_options_default();
+    o.backend = "cpu";
+    runt_session *s = NULL;
+    o.math = RUNT_MATH_TF32;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_E_UNSUPPORTED && !s, "TF32 refused");
+    RT_ASSERT(strstr(runt_last_error(), "TF32"), "message: %s", runt_last_error());
+    o.math = RUNT_MATH_F32;
+    o.compute_dtype = RUNT_I8;
+    runt_status st = runt_session_create(m, &o, &s);
+    if (st == RUNT_OK) {
+        runt_session_free(s); /* a build with the int8 path: covered by its own tests */
+    } else {
+        RT_ASSERT(st == RUNT_E_UNSUPPORTED && !s, "int8: %s", runt_status_name(st));
+        RT_ASSERT(strstr(runt_last_error(), "int8"), "message: %s", runt_last_error());
+    }
+    runt_model_free(m);
+}
+
+RT_TEST(cpu_models, probe_and_default_threads)
+{
+    CPU_REQUIRE();
+    int n = 0;
+    RT_ASSERT(runt_backend_count(&n) == RUNT_OK, "%s", runt_last_error());
+    int found = 0;
+    for (int i = 0; i < n; i++) {
+        runt_device_info d;
+        RT_ASSERT(runt_backend_info(i, &d) == RUNT_OK, "%s", runt_last_error());
+        if (strcmp(d.backend, "cpu") != 0)
+            continue;
+        found = 1;
+        RT_ASSERT(d.available && d.host_memory, "cpu is an available host backend");
+        RT_ASSERT(d.name[0], "the CPU has a name");
+        RT_ASSERT(d.compute_units >= 1, "cores %d", d.compute_units);
+    }
+    RT_ASSERT(found, "cpu listed");
+    /* threads 0 = all cores; the default backend (NULL) is cpu where present. */
+    static const int64_t widths[4] = {50, 40, 30, 3};
+    runt_model *m = mlp(NULL, widths, RUNT_OP_TANH, NULL, 15);
+    RT_ASSERT(m, "%s", runt_last_error());
+    cmp_opts c = {5, 0, 1};
+    double e = cmp_error(m, &c, 16);
+    RT_ASSERT(e <= BOUND_F32, "threads 0: error %g", e);
+    runt_session *s = NULL;
+    runt_session_options o = runt_session_options_default();
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    runt_session_free(s);
+    runt_model_free(m);
+}

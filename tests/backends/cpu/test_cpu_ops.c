@@ -1,0 +1,344 @@
+/*
+ * Every op on the CPU backend against the reference backend, one-node
+ * models built through the public builder: odd sizes, 1, primes, sizes past
+ * the kernels' blocks (K > 256, N > 32, M > 96) and past the threshold where
+ * nodes are split across threads; batch 1 and > 1; 1 and 2 threads.
+ * Bound and error measure: cpu_compare.h.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_compare.h"
+
+/* One operand of the node: a graph input or a random constant; ndim -1 is
+ * an absent optional input. dims[0] may be RUNT_DIM_BATCH for inputs. */
+typedef struct operand {
+    int ndim;
+    int64_t dims[RUNT_MAX_DIMS];
+    int constant;            /* 0 input; 1 constant in [-1, 1); 2 constant in [0.1, 1) */
+} operand;
+
+static runt_model *one_node(runt_op op, const runt_attrs *at, int n_in, const operand *ops,
+                            int n_out, uint64_t seed)
+{
+    rt_rng r = rt_rng_make(seed);
+    runt_builder *b = NULL;
+    RT_ASSERT(runt_builder_create(NULL, &b) == RUNT_OK, "%s", runt_last_error());
+    runt_value_id ids[RUNT_MAX_DIMS + 2], outs[4];
+    for (int i = 0; i < n_in; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "in%d", i);
+        if (ops[i].ndim < 0) {
+            ids[i] = -1;
+        } else if (ops[i].constant) {
+            int64_t n = 1;
+            for (int d = 0; d < ops[i].ndim; d++)
+                n *= ops[i].dims[d];
+            float *data = malloc((size_t)(n ? n : 1) * sizeof(float));
+            rt_fill_uniform(&r, data, (size_t)n, ops[i].constant == 2 ? 0.1f : -1.0f, 1.0f);
+            RT_ASSERT(runt_builder_constant(b, name, RUNT_F32, ops[i].ndim, ops[i].dims, data,
+                                            &ids[i]) == RUNT_OK, "%s", runt_last_error());
+            free(data);
+        } else {
+            RT_ASSERT(runt_builder_input(b, name, RUNT_F32, ops[i].ndim, ops[i].dims, &ids[i]) ==
+                      RUNT_OK, "%s", runt_last_error());
+        }
+    }
+    RT_ASSERT(runt_builder_node(b, op, "node", at, n_in, ids, n_out, outs) == RUNT_OK, "%s: %s",
+              runt_op_name(op), runt_last_error());
+    for (int o = 0; o < n_out; o++) {
+        char name[16];
+        snprintf(name, sizeof name, "out%d", o);
+        RT_ASSERT(runt_builder_output(b, outs[o], name) == RUNT_OK, "%s", runt_last_error());
+    }
+    runt_model *m = NULL;
+    RT_ASSERT(runt_builder_finish(b, &m) == RUNT_OK, "%s: %s", runt_op_name(op), runt_last_error());
+    return m;
+}
+
+/* Builds, compares at batch 1 and `batch`, frees. */
+static void check_node(runt_op op, const runt_attrs *at, int n_in, const operand *ops, int n_out,
+                       int64_t batch, double bound, uint64_t seed, const char *label)
+{
+    runt_model *m = one_node(op, at, n_in, ops, n_out, seed);
+    cmp_check(m, 1, 1, bound, seed + 1, label);
+    if (batch > 1)
+        cmp_check(m, batch, 1, bound, seed + 2, label);
+    runt_model_free(m);
+}
+
+static operand op2(int64_t d0, int64_t d1, int constant)
+{
+    operand o = {2, {d0, d1}, constant};
+    return o;
+}
+
+static operand op4(int64_t d0, int64_t d1, int64_t d2, int64_t d3, int constant)
+{
+    operand o = {4, {d0, d1, d2, d3}, constant};
+    return o;
+}
+
+static const operand ABSENT = {-1, {0}, 0};
+
+/* ------------------------------------------------------------------------ */
+/* Gemm and MatMul                                                          */
+/* ------------------------------------------------------------------------ */
+
+RT_TEST(cpu_ops, gemm_shapes_transposes_and_c)
+{
+    CPU_REQUIRE();
+    /* M, N, K: ones, primes, exact and off-by-one tiles (12 x 32, K 256),
+     * several K blocks, a batch-1 row against a wide weight. */
+    static const int64_t shapes[][3] = {{1, 1, 1},    {1, 7, 5},     {7, 13, 17},  {12, 32, 256},
+                                        {13, 33, 257}, {3, 97, 61},  {100, 5, 3},  {1, 1000, 1000},
+                                        {97, 131, 600}, {2, 1, 300}, {1, 64, 1}};
+    rt_rng r = rt_rng_make(11);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        runt_attrs at;
+        runt_attrs_default(RUNT_OP_GEMM, &at);
+        at.gemm.trans_a = (int)rt_rng_int(&r, 0, 1);
+        at.gemm.trans_b = (int)rt_rng_int(&r, 0, 1);
+        at.gemm.alpha = s % 3 ? 1.0f : 0.75f;
+        at.gemm.beta = s % 2 ? 1.0f : -0.5f;
+        /* C: absent, a constant row, [M, N] input, [M, 1], scalar, in turn. */
+        operand c = ABSENT;
+        switch (s % 5) {
+        case 1: c = (operand){1, {n}, 1}; break;
+        case 2: c = op2(m, n, 0); break;
+        case 3: c = op2(m, 1, 1); break;
+        case 4: c = (operand){0, {0}, 1}; break;
+        default: break;
+        }
+        operand ops[3] = {at.gemm.trans_a ? op2(k, m, 0) : op2(m, k, 0),
+                          at.gemm.trans_b ? op2(n, k, 1) : op2(k, n, 1), c};
+        char label[96];
+        snprintf(label, sizeof label, "Gemm M %lld N %lld K %lld ta %d tb %d C case %zu",
+                 (long long)m, (long long)n, (long long)k, at.gemm.trans_a, at.gemm.trans_b, s % 5);
+        check_node(RUNT_OP_GEMM, &at, 3, ops, 1, 1, BOUND_F32, 100 + s, label);
+        /* The same with B as a graph input (no packing at prepare). */
+        ops[1].constant = 0;
+        check_node(RUNT_OP_GEMM, &at, 3, ops, 1, 1, BOUND_F32, 200 + s, label);
+    }
+}
+
+RT_TEST(cpu_ops, gemm_epilogue_every_activation)
+{
+    CPU_REQUIRE();
+    static const runt_activation acts[] = {RUNT_ACT_NONE, RUNT_ACT_RELU, RUNT_ACT_LEAKY_RELU,
+                                           RUNT_ACT_CLIP, RUNT_ACT_SIGMOID, RUNT_ACT_TANH,
+                                           RUNT_ACT_GELU, RUNT_ACT_GELU_TANH};
+    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
+        runt_attrs at;
+        runt_attrs_default(RUNT_OP_GEMM, &at);
+        at.gemm.trans_b = 1;
+        at.gemm.epilogue.act = acts[a];
+        at.gemm.epilogue.alpha = acts[a] == RUNT_ACT_CLIP ? -0.3f : 0.1f;
+        at.gemm.epilogue.beta = 0.4f;
+        operand ops[3] = {op2(RUNT_DIM_BATCH, 45, 0), op2(70, 45, 1), {1, {70}, 1}};
+        char label[64];
+        snprintf(label, sizeof label, "Gemm epilogue %d", (int)acts[a]);
+        check_node(RUNT_OP_GEMM, &at, 3, ops, 1, 19, BOUND_F32, 300 + a, label);
+    }
+}
+
+RT_TEST(cpu_ops, matmul_batches_broadcasts_and_vectors)
+{
+    CPU_REQUIRE();
+    struct { operand a, b; const char *what; } cases[] = {
+        {{3, {RUNT_DIM_BATCH, 5, 40}, 0}, op2(40, 33, 1), "3-D x constant 2-D (one GEMM)"},
+        {op2(RUNT_DIM_BATCH, 300, 0), op2(300, 70, 0), "2-D x input 2-D"},
+        {op4(2, 1, 9, 17, 0), {3, {3, 17, 11}, 0}, "broadcast batches"},
+        {{3, {4, 6, 8}, 0}, {3, {4, 8, 5}, 1}, "equal batches, constant B"},
+        {{1, {37}, 0}, op2(37, 29, 1), "1-D x 2-D"},
+        {op2(RUNT_DIM_BATCH, 37, 0), {1, {37}, 1}, "2-D x 1-D"},
+        {{3, {2, 3, 37}, 0}, {1, {37}, 0}, "3-D x 1-D"},
+        {{1, {300}, 0}, {3, {2, 300, 7}, 0}, "1-D x 3-D"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        operand ops[2] = {cases[c].a, cases[c].b};
+        check_node(RUNT_OP_MATMUL, NULL, 2, ops, 1, 4, BOUND_F32, 400 + c, cases[c].what);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Conv                                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct conv_case {
+    int64_t c, h, w, m, kh, kw;
+    int stride, dilation, pad, group, bias;
+    runt_activation act;
+    const char *what;
+} conv_case;
+
+RT_TEST(cpu_ops, conv_geometries)
+{
+    CPU_REQUIRE();
+    static const conv_case cases[] = {
+        {3, 11, 13, 8, 3, 3, 1, 1, 1, 1, 1, RUNT_ACT_RELU, "3x3 pad 1 + relu"},
+        {4, 17, 9, 6, 3, 3, 2, 1, 0, 1, 1, RUNT_ACT_NONE, "3x3 stride 2"},
+        {5, 15, 15, 7, 3, 3, 1, 2, 2, 1, 0, RUNT_ACT_SIGMOID, "dilation 2, no bias"},
+        {16, 14, 14, 24, 1, 1, 1, 1, 0, 1, 1, RUNT_ACT_CLIP, "1x1 (no im2col)"},
+        {8, 9, 9, 5, 1, 1, 2, 1, 0, 1, 1, RUNT_ACT_NONE, "1x1 stride 2"},
+        {8, 10, 10, 16, 3, 3, 1, 1, 1, 2, 1, RUNT_ACT_LEAKY_RELU, "2 groups of 8"},
+        {6, 12, 12, 6, 3, 3, 1, 1, 1, 6, 1, RUNT_ACT_NONE, "depthwise"},
+        {2, 7, 5, 3, 5, 2, 1, 1, 1, 1, 1, RUNT_ACT_TANH, "5x2 kernel, 3 outputs (reference)"},
+        {1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, RUNT_ACT_NONE, "1x1x1x1"},
+        {32, 40, 40, 48, 3, 3, 1, 1, 1, 1, 1, RUNT_ACT_GELU, "large: K 288, P 1600"},
+        {64, 64, 64, 64, 3, 3, 1, 1, 1, 64, 1, RUNT_ACT_NONE, "large depthwise (sliced)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const conv_case *k = &cases[i];
+        runt_attrs at;
+        runt_attrs_default(RUNT_OP_CONV, &at);
+        at.conv.strides[0] = at.conv.strides[1] = k->stride;
+        at.conv.dilations[0] = at.conv.dilations[1] = k->dilation;
+        at.conv.pads[0] = at.conv.pads[1] = at.conv.pads[2] = at.conv.pads[3] = k->pad;
+        if (i == 1)
+            at.conv.pads[2] = 1; /* asymmetric: extra padding at the bottom */
+        at.conv.group = k->group;
+        at.conv.epilogue.act = k->act;
+        at.conv.epilogue.alpha = k->act == RUNT_ACT_CLIP ? -0.2f : 0.05f;
+        at.conv.epilogue.beta = 0.3f;
+        operand ops[3] = {op4(RUNT_DIM_BATCH, k->c, k->h, k->w, 0),
+                          op4(k->m, k->c / k->group, k->kh, k->kw, 1),
+                          k->bias ? (operand){1, {k->m}, 1} : ABSENT};
+        check_node(RUNT_OP_CONV, &at, 3, ops, 1, i < 9 ? 3 : 2, BOUND_F32, 500 + i, k->what);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Elementwise                                                              */
+/* ------------------------------------------------------------------------ */
+
+RT_TEST(cpu_ops, unary_ops_small_and_split)
+{
+    CPU_REQUIRE();
+    static const runt_op ops_list[] = {RUNT_OP_RELU, RUNT_OP_LEAKY_RELU, RUNT_OP_CLIP,
+                                       RUNT_OP_SIGMOID, RUNT_OP_TANH, RUNT_OP_ERF, RUNT_OP_GELU};
+    for (size_t i = 0; i < sizeof ops_list / sizeof ops_list[0]; i++) {
+        runt_attrs at;
+        runt_attrs_default(ops_list[i], &at);
+        if (ops_list[i] == RUNT_OP_CLIP)
+            at.clip.min = -0.5f, at.clip.max = 0.25f;
+        if (ops_list[i] == RUNT_OP_LEAKY_RELU)
+            at.leaky_relu.alpha = 0.2f;
+        for (int big = 0; big < 2; big++) {
+            /* 40000 per image: over the split threshold at any batch. */
+            operand x = big ? op2(RUNT_DIM_BATCH, 40000, 0) : op2(RUNT_DIM_BATCH, 37, 0);
+            check_node(ops_list[i], &at, 1, &x, 1, 3, 0.0, 600 + i, runt_op_name(ops_list[i]));
+        }
+    }
+    runt_attrs at;
+    runt_attrs_default(RUNT_OP_GELU, &at);
+    at.gelu.approximate_tanh = 1;
+    operand x = op2(RUNT_DIM_BATCH, 50001, 0);
+    check_node(RUNT_OP_GELU, &at, 1, &x, 1, 2, 0.0, 620, "Gelu tanh");
+}
+
+RT_TEST(cpu_ops, binary_ops_with_broadcasting)
+{
+    CPU_REQUIRE();
+    static const runt_op ops_list[] = {RUNT_OP_ADD, RUNT_OP_SUB, RUNT_OP_MUL, RUNT_OP_DIV};
+    struct { operand a, b; const char *what; } cases[] = {
+        {op2(RUNT_DIM_BATCH, 40000, 0), op2(RUNT_DIM_BATCH, 40000, 0), "same shape, split flat"},
+        {op2(RUNT_DIM_BATCH, 33333, 0), {1, {33333}, 1}, "row broadcast, split by rows"},
+        {op4(RUNT_DIM_BATCH, 8, 64, 70, 0), op4(1, 8, 1, 1, 1), "per channel"},
+        {op2(RUNT_DIM_BATCH, 13, 0), {0, {0}, 1}, "scalar"},
+        {op2(5, 1, 0), {1, {7}, 0}, "outer product shape"},
+    };
+    for (size_t o = 0; o < sizeof ops_list / sizeof ops_list[0]; o++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            operand ops[2] = {cases[c].a, cases[c].b};
+            char label[96];
+            snprintf(label, sizeof label, "%s %s", runt_op_name(ops_list[o]), cases[c].what);
+            check_node(ops_list[o], NULL, 2, ops, 1, 3, 0.0, 700 + 10 * o + c, label);
+        }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Softmax, normalization, pooling, data movement                           */
+/* ------------------------------------------------------------------------ */
+
+RT_TEST(cpu_ops, softmax_axes)
+{
+    CPU_REQUIRE();
+    static const int axes[] = {-1, 1, 2, 0};
+    for (size_t a = 0; a < sizeof axes / sizeof axes[0]; a++) {
+        runt_attrs at;
+        runt_attrs_default(RUNT_OP_SOFTMAX, &at);
+        at.axis.axis = axes[a];
+        operand x = {3, {RUNT_DIM_BATCH, 40, 1001}, 0};
+        char label[32];
+        snprintf(label, sizeof label, "Softmax axis %d", axes[a]);
+        check_node(RUNT_OP_SOFTMAX, &at, 1, &x, 1, 2, 0.0, 800 + a, label);
+    }
+}
+
+RT_TEST(cpu_ops, layer_norm_and_batch_norm)
+{
+    CPU_REQUIRE();
+    for (int with_bias = 0; with_bias < 2; with_bias++)
+        for (int axis = -1; axis >= -2; axis--) {
+            runt_attrs at;
+            runt_attrs_default(RUNT_OP_LAYER_NORM, &at);
+            at.layer_norm.axis = axis;
+            at.layer_norm.epsilon = 1e-5f;
+            operand ops[3] = {{3, {RUNT_DIM_BATCH, 64, 777}, 0},
+                              axis == -1 ? (operand){1, {777}, 1} : op2(64, 777, 1),
+                              with_bias ? (operand){1, {777}, 1} : ABSENT};
+            check_node(RUNT_OP_LAYER_NORM, &at, 3, ops, 1, 3, 0.0, 900 + with_bias * 2 - axis,
+                       "LayerNorm");
+        }
+    runt_attrs at;
+    runt_attrs_default(RUNT_OP_BATCH_NORM, &at);
+    at.batch_norm.epsilon = 1e-5f;
+    operand bn[5] = {op4(RUNT_DIM_BATCH, 13, 50, 60, 0), {1, {13}, 1}, {1, {13}, 1},
+                     {1, {13}, 1}, {1, {13}, 2}};
+    check_node(RUNT_OP_BATCH_NORM, &at, 5, bn, 1, 3, 0.0, 950, "BatchNorm");
+}
+
+RT_TEST(cpu_ops, pooling)
+{
+    CPU_REQUIRE();
+    for (int v = 0; v < 4; v++) {
+        runt_attrs at;
+        runt_attrs_default(RUNT_OP_MAX_POOL, &at);
+        at.pool.kernel[0] = 3, at.pool.kernel[1] = 2;
+        at.pool.strides[0] = at.pool.strides[1] = v % 2 ? 2 : 1;
+        at.pool.dilations[0] = at.pool.dilations[1] = 1;
+        at.pool.pads[0] = at.pool.pads[1] = at.pool.pads[2] = at.pool.pads[3] = v / 2;
+        at.pool.ceil_mode = v == 3;
+        at.pool.count_include_pad = v == 2;
+        operand x = op4(RUNT_DIM_BATCH, 12, 63, 65, 0);
+        check_node(RUNT_OP_MAX_POOL, &at, 1, &x, 1, 2, 0.0, 1000 + v, "MaxPool");
+        check_node(RUNT_OP_AVERAGE_POOL, &at, 1, &x, 1, 2, 0.0, 1010 + v, "AveragePool");
+    }
+    operand x = op4(RUNT_DIM_BATCH, 300, 11, 13, 0);
+    check_node(RUNT_OP_GLOBAL_AVERAGE_POOL, NULL, 1, &x, 1, 3, 0.0, 1020, "GlobalAveragePool");
+}
+
+RT_TEST(cpu_ops, pad_and_views)
+{
+    CPU_REQUIRE();
+    runt_attrs at;
+    runt_attrs_default(RUNT_OP_PAD, &at);
+    at.pad.ndim = 4;
+    int64_t pads[8] = {0, 1, 2, 0, 0, 0, 1, -1};
+    memcpy(at.pad.pads, pads, sizeof pads);
+    at.pad.value = 0.5f;
+    operand x = op4(RUNT_DIM_BATCH, 3, 7, 9, 0);
+    check_node(RUNT_OP_PAD, &at, 1, &x, 1, 2, 0.0, 1100, "Pad");
+    static const runt_op views[] = {RUNT_OP_IDENTITY, RUNT_OP_DROPOUT, RUNT_OP_FLATTEN};
+    for (size_t v = 0; v < sizeof views / sizeof views[0]; v++)
+        check_node(views[v], NULL, 1, &x, 1, 2, 0.0, 1110 + v, runt_op_name(views[v]));
+    runt_attrs_default(RUNT_OP_RESHAPE, &at);
+    at.reshape.ndim = 2;
+    at.reshape.shape[0] = 0;
+    at.reshape.shape[1] = -1;
+    check_node(RUNT_OP_RESHAPE, &at, 1, &x, 1, 2, 0.0, 1120, "Reshape");
+    /* Constant needs a graph input beside it: test_cpu_models.c has it. */
+}
