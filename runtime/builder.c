@@ -138,7 +138,8 @@ runt_status runt_builder_input(runt_builder *b, const char *name, runt_dtype dty
     runt_model_value *val = &m->values[v];
     val->desc.dtype = dtype;
     val->desc.ndim = ndim;
-    memcpy(val->desc.dims, dims, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0)
+        memcpy(val->desc.dims, dims, sizeof(int64_t) * (size_t)ndim);
     val->input_index = m->n_inputs;
     m->inputs[m->n_inputs++] = v;
     *out = v;
@@ -175,7 +176,8 @@ runt_status runt_builder_constant(runt_builder *b, const char *name, runt_dtype 
     val->is_constant = 1;
     val->desc.dtype = dtype;
     val->desc.ndim = ndim;
-    memcpy(val->desc.dims, dims, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0)
+        memcpy(val->desc.dims, dims, sizeof(int64_t) * (size_t)ndim);
     val->desc.data = copy;
     *out = v;
     return RUNT_OK;

@@ -47,28 +47,38 @@ tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t
 {
     const __m256i low7 = _mm256_set1_epi8(0x7f);
     __m256i sum[MAX_ROWS][MAX_BLOCKS][2];
+    RUNT_Q8_UNROLL
     for (int r = 0; r < rows; r++)
+        RUNT_Q8_UNROLL
         for (int b = 0; b < nblocks; b++)
             sum[r][b][0] = sum[r][b][1] = _mm256_setzero_si256();
     for (int64_t g = 0; g < groups; g++) {
         __m256i wv[MAX_BLOCKS][2];
+        RUNT_Q8_UNROLL
         for (int b = 0; b < nblocks; b++)
+            RUNT_Q8_UNROLL
             for (int h = 0; h < 2; h++)
                 wv[b][h] = _mm256_loadu_si256(
                     (const __m256i *)(wb + b * block_bytes + g * 64 + h * 32));
+        RUNT_Q8_UNROLL
         for (int r = 0; r < rows; r++) {
             int32_t group;
             memcpy(&group, x + r * ldx + g * 4, sizeof group);
             __m256i xv = _mm256_set1_epi32(group);
             __m256i lo = _mm256_and_si256(xv, low7);
             __m256i hi = _mm256_andnot_si256(low7, xv);
+            RUNT_Q8_UNROLL
             for (int b = 0; b < nblocks; b++)
+                RUNT_Q8_UNROLL
                 for (int h = 0; h < 2; h++)
                     sum[r][b][h] = madd_exact(sum[r][b][h], lo, hi, wv[b][h]);
         }
     }
+    RUNT_Q8_UNROLL
     for (int r = 0; r < rows; r++)
+        RUNT_Q8_UNROLL
         for (int b = 0; b < nblocks; b++)
+            RUNT_Q8_UNROLL
             for (int h = 0; h < 2; h++)
                 _mm256_storeu_si256((__m256i *)(acc + r * ldacc + b * RUNT_Q8_NB + h * 8),
                                     sum[r][b][h]);

@@ -37,20 +37,27 @@ tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t
      int32_t *acc, size_t ldacc, const int rows, const int nblocks)
 {
     __m512i sum[MAX_ROWS][MAX_BLOCKS];
+    RUNT_Q8_UNROLL
     for (int r = 0; r < rows; r++)
+        RUNT_Q8_UNROLL
         for (int b = 0; b < nblocks; b++)
             sum[r][b] = _mm512_setzero_si512();
     for (int64_t g = 0; g < groups; g++) {
         __m512i wv[MAX_BLOCKS];
+        RUNT_Q8_UNROLL
         for (int b = 0; b < nblocks; b++)
             wv[b] = _mm512_loadu_si512(wb + b * block_bytes + g * 64);
+        RUNT_Q8_UNROLL
         for (int r = 0; r < rows; r++) {
             __m512i xv = broadcast_group(x + r * ldx + g * 4);
+            RUNT_Q8_UNROLL
             for (int b = 0; b < nblocks; b++)
                 sum[r][b] = _mm512_dpbusd_epi32(sum[r][b], xv, wv[b]);
         }
     }
+    RUNT_Q8_UNROLL
     for (int r = 0; r < rows; r++)
+        RUNT_Q8_UNROLL
         for (int b = 0; b < nblocks; b++)
             _mm512_storeu_si512(acc + r * ldacc + b * RUNT_Q8_NB, sum[r][b]);
 }

@@ -39,6 +39,17 @@ static inline int64_t runt_q8_blocks(const runt_q8_weights *w)
     return (w->n + RUNT_Q8_NB - 1) / RUNT_Q8_NB;
 }
 
+/* Fully unrolls a loop with a small constant trip count, so that the kernels'
+ * arrays of vector accumulators become registers: GCC 12 at -O2 leaves such
+ * loops rolled and the arrays on the stack, which measured 3x slower. */
+#if defined(__clang__)
+#define RUNT_Q8_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define RUNT_Q8_UNROLL _Pragma("GCC unroll 16")
+#else
+#define RUNT_Q8_UNROLL
+#endif
+
 typedef void (*runt_q8_dot_fn)(const uint8_t *x, size_t ldx, int64_t m,
                                const runt_q8_weights *w, int64_t b0, int64_t b1,
                                int32_t *acc, size_t ldacc);

@@ -33,9 +33,12 @@ static inline int8x16_t offset_x(const uint8_t *p)
 
 /* Four groups of k (16 bytes of each row) into sum, for the given lane. */
 #define DOT_LANE(L)                                                                     \
+    RUNT_Q8_UNROLL                                                                      \
     for (int b = 0; b < nblocks; b++)                                                   \
+        RUNT_Q8_UNROLL                                                                  \
         for (int q = 0; q < 4; q++) {                                                   \
             int8x16_t wv = vld1q_s8(wb + b * block_bytes + (g + L) * 64 + q * 16);      \
+            RUNT_Q8_UNROLL                                                              \
             for (int r = 0; r < rows; r++)                                              \
                 sum[r][b][q] = vdotq_laneq_s32(sum[r][b][q], wv, xs[r], L);             \
         }
@@ -45,12 +48,16 @@ tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t
      const int32_t *row_sums, int32_t *acc, size_t ldacc, const int rows, const int nblocks)
 {
     int32x4_t sum[MAX_ROWS][MAX_BLOCKS][4];
+    RUNT_Q8_UNROLL
     for (int r = 0; r < rows; r++)
+        RUNT_Q8_UNROLL
         for (int b = 0; b < nblocks; b++)
+            RUNT_Q8_UNROLL
             for (int q = 0; q < 4; q++)
                 sum[r][b][q] = vdupq_n_s32(0);
     for (int64_t g = 0; g < groups; g += 4) {   /* k_pad is a multiple of 16 */
         int8x16_t xs[MAX_ROWS];
+        RUNT_Q8_UNROLL
         for (int r = 0; r < rows; r++)
             xs[r] = offset_x(x + r * ldx + g * 4);
         DOT_LANE(0)
@@ -58,9 +65,12 @@ tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t
         DOT_LANE(2)
         DOT_LANE(3)
     }
+    RUNT_Q8_UNROLL
     for (int b = 0; b < nblocks; b++)
+        RUNT_Q8_UNROLL
         for (int q = 0; q < 4; q++) {
             int32x4_t offset = vshlq_n_s32(vld1q_s32(row_sums + b * RUNT_Q8_NB + q * 4), 7);
+            RUNT_Q8_UNROLL
             for (int r = 0; r < rows; r++)
                 vst1q_s32(acc + r * ldacc + b * RUNT_Q8_NB + q * 4,
                           vaddq_s32(sum[r][b][q], offset));

@@ -10,52 +10,7 @@
 #include <string.h>
 
 #include "cpu_compare.h"
-
-/* One operand of the node: a graph input or a random constant; ndim -1 is
- * an absent optional input. dims[0] may be RUNT_DIM_BATCH for inputs. */
-typedef struct operand {
-    int ndim;
-    int64_t dims[RUNT_MAX_DIMS];
-    int constant;            /* 0 input; 1 constant in [-1, 1); 2 constant in [0.1, 1) */
-} operand;
-
-static runt_model *one_node(runt_op op, const runt_attrs *at, int n_in, const operand *ops,
-                            int n_out, uint64_t seed)
-{
-    rt_rng r = rt_rng_make(seed);
-    runt_builder *b = NULL;
-    RT_ASSERT(runt_builder_create(NULL, &b) == RUNT_OK, "%s", runt_last_error());
-    runt_value_id ids[RUNT_MAX_DIMS + 2], outs[4];
-    for (int i = 0; i < n_in; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "in%d", i);
-        if (ops[i].ndim < 0) {
-            ids[i] = -1;
-        } else if (ops[i].constant) {
-            int64_t n = 1;
-            for (int d = 0; d < ops[i].ndim; d++)
-                n *= ops[i].dims[d];
-            float *data = malloc((size_t)(n ? n : 1) * sizeof(float));
-            rt_fill_uniform(&r, data, (size_t)n, ops[i].constant == 2 ? 0.1f : -1.0f, 1.0f);
-            RT_ASSERT(runt_builder_constant(b, name, RUNT_F32, ops[i].ndim, ops[i].dims, data,
-                                            &ids[i]) == RUNT_OK, "%s", runt_last_error());
-            free(data);
-        } else {
-            RT_ASSERT(runt_builder_input(b, name, RUNT_F32, ops[i].ndim, ops[i].dims, &ids[i]) ==
-                      RUNT_OK, "%s", runt_last_error());
-        }
-    }
-    RT_ASSERT(runt_builder_node(b, op, "node", at, n_in, ids, n_out, outs) == RUNT_OK, "%s: %s",
-              runt_op_name(op), runt_last_error());
-    for (int o = 0; o < n_out; o++) {
-        char name[16];
-        snprintf(name, sizeof name, "out%d", o);
-        RT_ASSERT(runt_builder_output(b, outs[o], name) == RUNT_OK, "%s", runt_last_error());
-    }
-    runt_model *m = NULL;
-    RT_ASSERT(runt_builder_finish(b, &m) == RUNT_OK, "%s: %s", runt_op_name(op), runt_last_error());
-    return m;
-}
+#include "cpu_models.h"
 
 /* Builds, compares at batch 1 and `batch`, frees. */
 static void check_node(runt_op op, const runt_attrs *at, int n_in, const operand *ops, int n_out,
@@ -68,19 +23,6 @@ static void check_node(runt_op op, const runt_attrs *at, int n_in, const operand
     runt_model_free(m);
 }
 
-static operand op2(int64_t d0, int64_t d1, int constant)
-{
-    operand o = {2, {d0, d1}, constant};
-    return o;
-}
-
-static operand op4(int64_t d0, int64_t d1, int64_t d2, int64_t d3, int constant)
-{
-    operand o = {4, {d0, d1, d2, d3}, constant};
-    return o;
-}
-
-static const operand ABSENT = {-1, {0}, 0};
 
 /* ------------------------------------------------------------------------ */
 /* Gemm and MatMul                                                          */
