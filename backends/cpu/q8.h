@@ -70,7 +70,11 @@ size_t runt_q8_linear_scratch(int64_t m, int64_t k);
  * (runt_ref_activate semantics; NULL: none). x is [m][w->k], quantized per call
  * and per tensor by runt_q8_quantize_u8; accumulation in int32;
  * y = x_scale * w_scale[n] * (acc - x_zp * row_sums[n]) + bias[n]. bias may be
- * NULL. y may alias x (x is read completely before y is written). */
+ * NULL. y may alias x (x is read completely before y is written).
+ * Threads: OpenMP's default for the calling thread (omp_get_max_threads; set
+ * it per session with omp_set_num_threads), fewer when a thread would get
+ * under 131072 multiply-adds (the measured break-even), one inside a parallel
+ * region; runt_q8_gemm_u8 takes an explicit count. */
 runt_status runt_q8_linear(const float *x, int64_t m, const runt_q8_weights *w,
                            const float *bias, const runt_epilogue *epilogue, float *y,
                            void *scratch, size_t scratch_size);

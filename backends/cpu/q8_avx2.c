@@ -41,7 +41,7 @@ static inline __m256i madd_exact(__m256i sum, __m256i lo, __m256i hi, __m256i wv
     return _mm256_add_epi32(sum, _mm256_add_epi32(p_lo, p_hi));
 }
 
-static inline __attribute__((always_inline)) void
+static RUNT_Q8_ALWAYS_INLINE void
 tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t groups,
      int32_t *acc, size_t ldacc, const int rows, const int nblocks)
 {

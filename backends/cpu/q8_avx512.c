@@ -32,7 +32,7 @@ static inline __m512i broadcast_group(const uint8_t *p)
 
 /* rows x nblocks outputs of 16 channels, over all groups of k. Inlined with
  * constant rows and nblocks, the arrays become registers. */
-static inline __attribute__((always_inline)) void
+static RUNT_Q8_ALWAYS_INLINE void
 tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t groups,
      int32_t *acc, size_t ldacc, const int rows, const int nblocks)
 {

@@ -7,9 +7,10 @@
  *     data[((b * k_pad / 4 + g) * 16 + c) * 4 + t] = q[b*16 + c][g*4 + t]
  * so one 64-byte load is what vpdpbusd multiplies by a broadcast 4-byte group
  * of the input and gives 16 channels' partial sums with no horizontal add
- * (the layout oneDNN and FBGEMM use); AVX2 and NEON take the same 64 bytes in
- * 32- and 16-byte halves. Channels past n and k past the real k are zero, so a
- * kernel runs whole blocks and whole groups and never needs a tail.
+ * (oneDNN's VNNI weight formats interleave k by 4 the same way); AVX2 takes
+ * the 64 bytes as two 32-byte halves, NEON as four 16-byte quarters. Channels
+ * past n and k past the real k are zero, so a kernel runs whole blocks and
+ * whole groups and never needs a tail.
  *
  * A kernel (one per file, q8_<isa>.c) computes, for rows i < m and the blocks
  * b0 <= b < b1,
@@ -43,11 +44,18 @@ static inline int64_t runt_q8_blocks(const runt_q8_weights *w)
  * arrays of vector accumulators become registers: GCC 12 at -O2 leaves such
  * loops rolled and the arrays on the stack, which measured 3x slower. */
 #if defined(__clang__)
-#define RUNT_Q8_UNROLL _Pragma("unroll")
+#define RUNT_Q8_UNROLL _Pragma("clang loop unroll(full)")
 #elif defined(__GNUC__)
 #define RUNT_Q8_UNROLL _Pragma("GCC unroll 16")
 #else
 #define RUNT_Q8_UNROLL
+#endif
+
+/* Inlined into each caller with its constant arguments (tile shapes). */
+#if defined(__GNUC__)
+#define RUNT_Q8_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define RUNT_Q8_ALWAYS_INLINE inline
 #endif
 
 typedef void (*runt_q8_dot_fn)(const uint8_t *x, size_t ldx, int64_t m,

@@ -43,7 +43,7 @@ static inline int8x16_t offset_x(const uint8_t *p)
                 sum[r][b][q] = vdotq_laneq_s32(sum[r][b][q], wv, xs[r], L);             \
         }
 
-static inline __attribute__((always_inline)) void
+static RUNT_Q8_ALWAYS_INLINE void
 tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t groups,
      const int32_t *row_sums, int32_t *acc, size_t ldacc, const int rows, const int nblocks)
 {

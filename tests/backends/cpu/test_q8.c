@@ -29,8 +29,8 @@ static void pack_or_fail(packed *p, const float *w, int64_t n, int64_t k, int tr
     p->storage = aligned_alloc(64, (size + 63) / 64 * 64);
     RT_ASSERT(p->storage, "out of memory");
     runt_status st = runt_q8_weights_pack(w, n, k, trans, p->storage, size, &p->w);
-    RT_ASSERT(st == RUNT_OK, "pack n=%lld k=%lld trans=%d: %s", (long long)n, (long long)k,
-              trans, runt_last_error());
+    RT_ASSERT(st == RUNT_OK, "pack n=%lld k=%lld trans=%d: %s", (long long)n, (long long)k, trans,
+              runt_last_error());
 }
 
 static int8_t q_at(const runt_q8_weights *w, int64_t n, int64_t k)
@@ -64,8 +64,8 @@ RT_TEST(q8, pack_scales_and_round_trip)
                 for (int64_t kk = 0; kk < k; kk++)
                     amax = fmax(amax, fabs(w[trans ? kk * n + j : j * k + kk]));
                 double scale = amax / 127.0;
-                RT_ASSERT(fabs(p.w.scales[j] - scale) <= 1e-6 * scale,
-                          "scale[%lld] = %g, want %g", (long long)j, p.w.scales[j], scale);
+                RT_ASSERT(fabs(p.w.scales[j] - scale) <= 1e-6 * scale, "scale[%lld] = %g, want %g",
+                          (long long)j, p.w.scales[j], scale);
                 for (int64_t kk = 0; kk < k; kk++) {
                     double v = w[trans ? kk * n + j : j * k + kk];
                     int q = q_at(&p.w, j, kk);
@@ -74,8 +74,8 @@ RT_TEST(q8, pack_scales_and_round_trip)
                      * on the other side of it: either neighbour is right. */
                     int near_tie = fabs(fabs(exact - floor(exact)) - 0.5) < 1e-5;
                     RT_ASSERT(q == (int)nearbyint(exact) || (near_tie && fabs(q - exact) < 0.51),
-                              "q[%lld][%lld] = %d for %g / %g", (long long)j, (long long)kk, q,
-                              v, p.w.scales[j]);
+                              "q[%lld][%lld] = %d for %g / %g", (long long)j, (long long)kk, q, v,
+                              p.w.scales[j]);
                     RT_ASSERT(fabs(v - q * (double)p.w.scales[j]) <= 0.5001 * p.w.scales[j],
                               "dequantized %g vs %g", q * (double)p.w.scales[j], v);
                     sum += q;
@@ -88,8 +88,7 @@ RT_TEST(q8, pack_scales_and_round_trip)
                     RT_ASSERT(q_at(&p.w, j, kk) == 0, "padding k=%lld not zero", (long long)kk);
             }
             for (int64_t j = n; j < runt_q8_blocks(&p.w) * RUNT_Q8_NB; j++) {
-                RT_ASSERT(p.w.row_sums[j] == 0, "padding channel %lld has a row sum",
-                          (long long)j);
+                RT_ASSERT(p.w.row_sums[j] == 0, "padding channel %lld has a row sum", (long long)j);
                 for (int64_t kk = 0; kk < p.w.k_pad; kk++)
                     RT_ASSERT(q_at(&p.w, j, kk) == 0, "padding channel %lld not zero",
                               (long long)j);
@@ -103,7 +102,8 @@ RT_TEST(q8, pack_transposed_equals_plain)
 {
     rt_rng r = rt_rng_make(2);
     int64_t n = 37, k = 71;
-    float *w = malloc((size_t)(n * k) * sizeof(float)), *wt = malloc((size_t)(n * k) * sizeof(float));
+    float *w = malloc((size_t)(n * k) * sizeof(float)),
+          *wt = malloc((size_t)(n * k) * sizeof(float));
     RT_ASSERT(w && wt, "out of memory");
     rt_fill_uniform(&r, w, (size_t)(n * k), -1.0f, 1.0f);
     for (int64_t j = 0; j < n; j++)
@@ -162,8 +162,8 @@ RT_TEST(q8, pack_s8_keeps_values)
                 sum += want;
             }
             RT_ASSERT(w.row_sums[j] == sum && w.scales[j] == scales[j],
-                      "row %lld: sum %d (want %d), scale %g (want %g)", (long long)j,
-                      w.row_sums[j], sum, w.scales[j], scales[j]);
+                      "row %lld: sum %d (want %d), scale %g (want %g)", (long long)j, w.row_sums[j],
+                      sum, w.scales[j], scales[j]);
         }
         free(storage);
     }
@@ -172,7 +172,8 @@ RT_TEST(q8, pack_s8_keeps_values)
 RT_TEST(q8, weights_size_is_exact_bound)
 {
     RT_ASSERT(runt_q8_weights_size(0, 5) == 0 && runt_q8_weights_size(5, 0) == 0 &&
-                  runt_q8_weights_size(-1, 5) == 0 && runt_q8_weights_size(INT64_MAX, INT64_MAX) == 0,
+                  runt_q8_weights_size(-1, 5) == 0 &&
+                  runt_q8_weights_size(INT64_MAX, INT64_MAX) == 0,
               "bad shapes must give size 0");
     int64_t n = 33, k = 45;
     size_t size = runt_q8_weights_size(n, k);
@@ -217,7 +218,8 @@ RT_TEST(q8, quantize_matches_onnx_node_tests)
     static const float x2[] = {-1.0f, -2.1f, -1.3f, -2.5f, -3.34f, -4.0f};
     static const uint8_t y2[] = {191, 121, 172, 96, 42, 0};
     expect_dql(x2, 6, 4.0f / 255.0f, 255, y2, "max_adjusted");
-    static const float x3[] = {1.0f, 2.1f, 1.3f, 2.5f, 3.34f, 4.0f, 1.5f, 2.6f, 3.9f, 4.0f, 3.0f, 2.345f};
+    static const float x3[] = {1.0f, 2.1f, 1.3f, 2.5f, 3.34f, 4.0f,
+                               1.5f, 2.6f, 3.9f, 4.0f, 3.0f,  2.345f};
     static const uint8_t y3[] = {64, 134, 83, 159, 213, 255, 96, 166, 249, 255, 191, 149};
     expect_dql(x3, 12, 4.0f / 255.0f, 0, y3, "min_adjusted");
 }
@@ -245,7 +247,8 @@ RT_TEST(q8, quantize_random_and_ties)
     rt_rng r = rt_rng_make(6);
     for (int t = 0; t < 50; t++) {
         int64_t count = rt_rng_int(&r, 1, 3000);
-        float lo = (float)rt_rng_uniform(&r, -10.0, 1.0), hi = (float)rt_rng_uniform(&r, -1.0, 10.0);
+        float lo = (float)rt_rng_uniform(&r, -10.0, 1.0),
+              hi = (float)rt_rng_uniform(&r, -1.0, 10.0);
         if (hi <= lo)
             hi = lo + 1.0f;
         float *x = malloc((size_t)count * sizeof(float));
@@ -256,11 +259,11 @@ RT_TEST(q8, quantize_random_and_ties)
         uint8_t z;
         ref_params(x, count, &scale, &zp);
         RT_ASSERT(runt_q8_quantize_u8(x, count, q, &s, &z) == RUNT_OK, "%s", runt_last_error());
-        RT_ASSERT(s == scale && z == zp, "case %d: scale %.9g zp %d, want %.9g %d", t, s, z,
-                  scale, zp);
+        RT_ASSERT(s == scale && z == zp, "case %d: scale %.9g zp %d, want %.9g %d", t, s, z, scale,
+                  zp);
         for (int64_t i = 0; i < count; i++)
-            RT_ASSERT(q[i] == ref_quant(x[i], scale, zp), "case %d: q(%.9g) = %d, want %d", t,
-                      x[i], q[i], ref_quant(x[i], scale, zp));
+            RT_ASSERT(q[i] == ref_quant(x[i], scale, zp), "case %d: q(%.9g) = %d, want %d", t, x[i],
+                      q[i], ref_quant(x[i], scale, zp));
         free(x);
         free(q);
     }
@@ -284,15 +287,22 @@ RT_TEST(q8, quantize_rounds_half_to_even)
 static double ref_act(double x, const runt_epilogue *e)
 {
     switch (e->act) {
-    case RUNT_ACT_RELU: return x > 0 ? x : 0.0;
-    case RUNT_ACT_LEAKY_RELU: return x >= 0 ? x : e->alpha * x;
-    case RUNT_ACT_CLIP: return x < e->alpha ? e->alpha : x > e->beta ? e->beta : x;
-    case RUNT_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
-    case RUNT_ACT_TANH: return tanh(x);
-    case RUNT_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+    case RUNT_ACT_RELU:
+        return x > 0 ? x : 0.0;
+    case RUNT_ACT_LEAKY_RELU:
+        return x >= 0 ? x : e->alpha * x;
+    case RUNT_ACT_CLIP:
+        return x < e->alpha ? e->alpha : x > e->beta ? e->beta : x;
+    case RUNT_ACT_SIGMOID:
+        return 1.0 / (1.0 + exp(-x));
+    case RUNT_ACT_TANH:
+        return tanh(x);
+    case RUNT_ACT_GELU:
+        return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
     case RUNT_ACT_GELU_TANH:
         return 0.5 * x * (1.0 + tanh(sqrt(2.0 / PI) * (x + 0.044715 * x * x * x)));
-    default: return x;
+    default:
+        return x;
     }
 }
 
@@ -327,18 +337,20 @@ static void *scratch_for(int64_t m, int64_t k, size_t *size)
 RT_TEST(q8, linear_matches_quantized_arithmetic)
 {
     rt_rng r = rt_rng_make(7);
-    static const runt_epilogue eps[] = {{RUNT_ACT_NONE, 0, 0},       {RUNT_ACT_RELU, 0, 0},
-                                        {RUNT_ACT_LEAKY_RELU, 0.1f, 0}, {RUNT_ACT_CLIP, -0.5f, 0.7f},
-                                        {RUNT_ACT_SIGMOID, 0, 0},    {RUNT_ACT_TANH, 0, 0},
-                                        {RUNT_ACT_GELU, 0, 0},       {RUNT_ACT_GELU_TANH, 0, 0}};
+    static const runt_epilogue eps[] = {
+        {RUNT_ACT_NONE, 0, 0},        {RUNT_ACT_RELU, 0, 0},     {RUNT_ACT_LEAKY_RELU, 0.1f, 0},
+        {RUNT_ACT_CLIP, -0.5f, 0.7f}, {RUNT_ACT_SIGMOID, 0, 0},  {RUNT_ACT_TANH, 0, 0},
+        {RUNT_ACT_GELU, 0, 0},        {RUNT_ACT_GELU_TANH, 0, 0}};
     static const int64_t ks[] = {1, 3, 16, 17, 61, 64, 100, 257, 1000};
     static const int64_t ns[] = {1, 2, 15, 16, 17, 31, 100, 250};
     static const int64_t ms[] = {1, 1, 2, 3, 5, 16, 17, 40};
     for (int t = 0; t < 48; t++) {
-        int64_t k = ks[rt_rng_int(&r, 0, 8)], n = ns[rt_rng_int(&r, 0, 7)], m = ms[rt_rng_int(&r, 0, 7)];
+        int64_t k = ks[rt_rng_int(&r, 0, 8)], n = ns[rt_rng_int(&r, 0, 7)],
+                m = ms[rt_rng_int(&r, 0, 7)];
         const runt_epilogue *e = &eps[t % 8];
         int with_bias = t % 3 != 0, trans = t % 5 == 0;
-        float *w = malloc((size_t)(n * k) * sizeof(float)), *bias = malloc((size_t)n * sizeof(float));
+        float *w = malloc((size_t)(n * k) * sizeof(float)),
+              *bias = malloc((size_t)n * sizeof(float));
         float *x = malloc((size_t)(m * k) * sizeof(float));
         float *y = rt_guarded_alloc((size_t)(m * n));
         RT_ASSERT(w && bias && x && y, "out of memory");
@@ -355,8 +367,8 @@ RT_TEST(q8, linear_matches_quantized_arithmetic)
                                         y, scratch, ss);
         RT_ASSERT(st == RUNT_OK, "linear m=%lld n=%lld k=%lld: %s", (long long)m, (long long)n,
                   (long long)k, runt_last_error());
-        double *want = ref_quantized_linear(x, m, &p.w, with_bias ? bias : NULL,
-                                            t % 7 == 3 ? NULL : e);
+        double *want =
+            ref_quantized_linear(x, m, &p.w, with_bias ? bias : NULL, t % 7 == 3 ? NULL : e);
         double err = rt_norm_max_error(y, want, (size_t)(m * n), 1e-3);
         RT_ASSERT(err <= 1e-6, "m=%lld n=%lld k=%lld act=%d bias=%d: error %.3g", (long long)m,
                   (long long)n, (long long)k, (int)e->act, with_bias, err);
@@ -396,7 +408,8 @@ RT_TEST(q8, gemm_u8_strides_and_threads)
 {
     rt_rng r = rt_rng_make(9);
     int64_t m = 37, n = 300, k = 129;
-    float *w = malloc((size_t)(n * k) * sizeof(float)), *x = malloc((size_t)(m * k) * sizeof(float));
+    float *w = malloc((size_t)(n * k) * sizeof(float)),
+          *x = malloc((size_t)(m * k) * sizeof(float));
     float *y = rt_guarded_alloc((size_t)(m * n)), *yt = rt_guarded_alloc((size_t)(m * n));
     float bias[300];
     RT_ASSERT(w && x && y && yt, "out of memory");
@@ -423,8 +436,8 @@ RT_TEST(q8, gemm_u8_strides_and_threads)
                   "%s", runt_last_error());
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++)
-                RT_ASSERT(yt[j * m + i] == y[i * n + j], "threads=%d (%lld,%lld): %g vs %g", threads,
-                          (long long)i, (long long)j, yt[j * m + i], y[i * n + j]);
+                RT_ASSERT(yt[j * m + i] == y[i * n + j], "threads=%d (%lld,%lld): %g vs %g",
+                          threads, (long long)i, (long long)j, yt[j * m + i], y[i * n + j]);
         RT_ASSERT(rt_guard_intact(yt, (size_t)(m * n)), "gemm_u8 wrote past y");
     }
     free(xq);
@@ -484,7 +497,8 @@ static double mlp_error(const int64_t *dims, int n_dims, int inputs, int uniform
     for (int l = 0; l < n_dims; l++)
         widest = dims[l] > widest ? dims[l] : widest;
     float *a = malloc((size_t)widest * sizeof(float)), *b = malloc((size_t)widest * sizeof(float));
-    double *da = malloc((size_t)widest * sizeof(double)), *db = malloc((size_t)widest * sizeof(double));
+    double *da = malloc((size_t)widest * sizeof(double)),
+           *db = malloc((size_t)widest * sizeof(double));
     size_t ss;
     void *scratch = scratch_for(1, widest, &ss);
     double err2 = 0.0, ref2 = 0.0;
@@ -569,29 +583,37 @@ RT_TEST(q8, pack_bad_arguments)
     size_t size = runt_q8_weights_size(4, 16);
     char *storage = aligned_alloc(64, size + 64);
     runt_q8_weights out;
-    expect_error(runt_q8_weights_pack(NULL, 4, 16, 0, storage, size, &out), RUNT_E_INVALID_ARG, "w NULL");
-    expect_error(runt_q8_weights_pack(w, 4, 16, 0, NULL, size, &out), RUNT_E_INVALID_ARG, "storage NULL");
-    expect_error(runt_q8_weights_pack(w, 4, 16, 0, storage, size, NULL), RUNT_E_INVALID_ARG, "out NULL");
-    expect_error(runt_q8_weights_pack(w, 0, 16, 0, storage, size, &out), RUNT_E_INVALID_ARG, "n = 0");
-    expect_error(runt_q8_weights_pack(w, 4, -1, 0, storage, size, &out), RUNT_E_INVALID_ARG, "k < 0");
+    expect_error(runt_q8_weights_pack(NULL, 4, 16, 0, storage, size, &out), RUNT_E_INVALID_ARG,
+                 "w NULL");
+    expect_error(runt_q8_weights_pack(w, 4, 16, 0, NULL, size, &out), RUNT_E_INVALID_ARG,
+                 "storage NULL");
+    expect_error(runt_q8_weights_pack(w, 4, 16, 0, storage, size, NULL), RUNT_E_INVALID_ARG,
+                 "out NULL");
+    expect_error(runt_q8_weights_pack(w, 0, 16, 0, storage, size, &out), RUNT_E_INVALID_ARG,
+                 "n = 0");
+    expect_error(runt_q8_weights_pack(w, 4, -1, 0, storage, size, &out), RUNT_E_INVALID_ARG,
+                 "k < 0");
     expect_error(runt_q8_weights_pack(w, 4, 16, 0, storage + 8, size, &out), RUNT_E_INVALID_ARG,
                  "misaligned storage");
     RT_ASSERT(strstr(runt_last_error(), "aligned") != NULL, "message: %s", runt_last_error());
     expect_error(runt_q8_weights_pack(w, 4, 16, 0, storage, size - 64, &out), RUNT_E_INVALID_ARG,
                  "storage too small");
     w[37] = NAN;
-    expect_error(runt_q8_weights_pack(w, 4, 16, 0, storage, size, &out), RUNT_E_INVALID_ARG, "NaN weight");
-    RT_ASSERT(strstr(runt_last_error(), "37") != NULL, "message names the weight: %s", runt_last_error());
+    expect_error(runt_q8_weights_pack(w, 4, 16, 0, storage, size, &out), RUNT_E_INVALID_ARG,
+                 "NaN weight");
+    RT_ASSERT(strstr(runt_last_error(), "37") != NULL, "message names the weight: %s",
+              runt_last_error());
     w[37] = INFINITY;
-    expect_error(runt_q8_weights_pack(w, 4, 16, 1, storage, size, &out), RUNT_E_INVALID_ARG, "inf weight");
+    expect_error(runt_q8_weights_pack(w, 4, 16, 1, storage, size, &out), RUNT_E_INVALID_ARG,
+                 "inf weight");
     expect_error(runt_q8_weights_pack(w, 1, RUNT_Q8_MAX_K + 1, 0, storage, size, &out),
                  RUNT_E_UNSUPPORTED, "k too large for int32 sums");
     int8_t q[64] = {1};
     float scales[4] = {1, 1, 1, NAN};
-    expect_error(runt_q8_weights_pack_s8(q, NULL, 4, 16, 0, storage, size, &out), RUNT_E_INVALID_ARG,
-                 "scales NULL");
-    expect_error(runt_q8_weights_pack_s8(q, scales, 4, 16, 0, storage, size, &out), RUNT_E_INVALID_ARG,
-                 "NaN scale");
+    expect_error(runt_q8_weights_pack_s8(q, NULL, 4, 16, 0, storage, size, &out),
+                 RUNT_E_INVALID_ARG, "scales NULL");
+    expect_error(runt_q8_weights_pack_s8(q, scales, 4, 16, 0, storage, size, &out),
+                 RUNT_E_INVALID_ARG, "NaN scale");
     expect_error(runt_q8_weights_pack_s8(NULL, scales, 4, 16, 0, storage, size, &out),
                  RUNT_E_INVALID_ARG, "q NULL");
     free(storage);
@@ -618,17 +640,23 @@ RT_TEST(q8, linear_bad_arguments)
     pack_or_fail(&p, w, n, k, 0);
     size_t ss;
     void *scratch = scratch_for(m, k, &ss);
-    expect_error(runt_q8_linear(NULL, m, &p.w, NULL, NULL, y, scratch, ss), RUNT_E_INVALID_ARG, "x NULL");
-    expect_error(runt_q8_linear(x, m, NULL, NULL, NULL, y, scratch, ss), RUNT_E_INVALID_ARG, "w NULL");
-    expect_error(runt_q8_linear(x, m, &p.w, NULL, NULL, NULL, scratch, ss), RUNT_E_INVALID_ARG, "y NULL");
-    expect_error(runt_q8_linear(x, m, &p.w, NULL, NULL, y, NULL, ss), RUNT_E_INVALID_ARG, "scratch NULL");
-    expect_error(runt_q8_linear(x, -1, &p.w, NULL, NULL, y, scratch, ss), RUNT_E_INVALID_ARG, "m < 0");
+    expect_error(runt_q8_linear(NULL, m, &p.w, NULL, NULL, y, scratch, ss), RUNT_E_INVALID_ARG,
+                 "x NULL");
+    expect_error(runt_q8_linear(x, m, NULL, NULL, NULL, y, scratch, ss), RUNT_E_INVALID_ARG,
+                 "w NULL");
+    expect_error(runt_q8_linear(x, m, &p.w, NULL, NULL, NULL, scratch, ss), RUNT_E_INVALID_ARG,
+                 "y NULL");
+    expect_error(runt_q8_linear(x, m, &p.w, NULL, NULL, y, NULL, ss), RUNT_E_INVALID_ARG,
+                 "scratch NULL");
+    expect_error(runt_q8_linear(x, -1, &p.w, NULL, NULL, y, scratch, ss), RUNT_E_INVALID_ARG,
+                 "m < 0");
     expect_error(runt_q8_linear(x, m, &p.w, NULL, NULL, y, scratch, ss - 1), RUNT_E_INVALID_ARG,
                  "scratch too small");
     RT_ASSERT(strstr(runt_last_error(), "scratch") != NULL, "message: %s", runt_last_error());
     runt_q8_weights bad = p.w;
-    bad.k = k + 20;   /* k no longer matches the packing's k_pad */
-    expect_error(runt_q8_linear(x, m, &bad, NULL, NULL, y, scratch, ss), RUNT_E_INVALID_ARG, "k mismatch");
+    bad.k = k + 20; /* k no longer matches the packing's k_pad */
+    expect_error(runt_q8_linear(x, m, &bad, NULL, NULL, y, scratch, ss), RUNT_E_INVALID_ARG,
+                 "k mismatch");
     bad = p.w;
     bad.scales = NULL;
     expect_error(runt_q8_linear(x, m, &bad, NULL, NULL, y, scratch, ss), RUNT_E_INVALID_ARG,

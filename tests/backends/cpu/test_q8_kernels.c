@@ -19,14 +19,14 @@ typedef struct kcase {
     int64_t m, n, k;
     runt_q8_weights w;
     void *storage;
-    int8_t *q;       /* [n][k], what was packed                   */
-    uint8_t *x;      /* [m][k_pad], padding bytes random as well   */
+    int8_t *q;  /* [n][k], what was packed                   */
+    uint8_t *x; /* [m][k_pad], padding bytes random as well   */
 } kcase;
 
 typedef enum fill { FILL_RANDOM, FILL_CONST } fill;
 
-static void kcase_make(kcase *c, int64_t m, int64_t n, int64_t k, rt_rng *r, fill how,
-                       int xv, int wv)
+static void kcase_make(kcase *c, int64_t m, int64_t n, int64_t k, rt_rng *r, fill how, int xv,
+                       int wv)
 {
     c->m = m, c->n = n, c->k = k;
     size_t size = runt_q8_weights_size(n, k);
@@ -60,8 +60,7 @@ static void kcase_free(kcase *c)
 }
 
 /* acc for rows [0, m) and blocks [b0, b1) through kernel k, in a guarded buffer. */
-static int32_t *run_kernel(const runt_q8_kernel *kernel, const kcase *c, int64_t b0,
-                           int64_t b1)
+static int32_t *run_kernel(const runt_q8_kernel *kernel, const kcase *c, int64_t b0, int64_t b1)
 {
     size_t ld = (size_t)(b1 - b0) * RUNT_Q8_NB, count = (size_t)c->m * ld;
     int32_t *acc = (int32_t *)rt_guarded_alloc(count);
@@ -92,7 +91,7 @@ static const runt_q8_kernel *kernel_or_skip(const char *name)
 RT_TEST(q8_kernels, c_matches_integer_math)
 {
     rt_rng r = rt_rng_make(11);
-    static const int64_t shapes[][3] = {{1, 1, 1},   {1, 17, 5},  {3, 16, 16}, {2, 33, 61},
+    static const int64_t shapes[][3] = {{1, 1, 1},   {1, 17, 5},     {3, 16, 16}, {2, 33, 61},
                                         {5, 7, 127}, {1, 100, 1000}, {4, 31, 257}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         kcase c;
@@ -127,8 +126,8 @@ static void expect_same(const runt_q8_kernel *kernel, const kcase *c, int64_t b0
     for (size_t i = 0; i < count; i++)
         RT_ASSERT(got[i] == want[i],
                   "%s differs from c at %zu (m=%lld n=%lld k=%lld blocks %lld..%lld): %d vs %d",
-                  kernel->name, i, (long long)c->m, (long long)c->n, (long long)c->k,
-                  (long long)b0, (long long)b1, got[i], want[i]);
+                  kernel->name, i, (long long)c->m, (long long)c->n, (long long)c->k, (long long)b0,
+                  (long long)b1, got[i], want[i]);
     rt_guarded_free((float *)want);
     rt_guarded_free((float *)got);
 }
@@ -137,8 +136,8 @@ static void check_random_shapes(const char *name, uint64_t seed)
 {
     const runt_q8_kernel *kernel = kernel_or_skip(name);
     rt_rng r = rt_rng_make(seed);
-    static const int64_t ks[] = {1, 2, 3, 4, 5, 7, 13, 16, 17, 31, 61, 63, 64, 65, 127, 257,
-                                 1000, 1031, 4099};
+    static const int64_t ks[] = {1,  2,  3,  4,  5,   7,   13,   16,   17,  31,
+                                 61, 63, 64, 65, 127, 257, 1000, 1031, 4099};
     static const int64_t ns[] = {1, 5, 15, 16, 17, 33, 64, 100, 130, 257, 1000};
     static const int64_t ms[] = {1, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17};
     for (int t = 0; t < 60; t++) {
@@ -173,8 +172,8 @@ static void check_extremes(const char *name, uint64_t seed)
             expect_same(kernel, &c, 0, runt_q8_blocks(&c.w));
             int64_t want = 515LL * xs[a] * ws[b];
             int32_t *got = run_kernel(kernel, &c, 0, 1);
-            RT_ASSERT(got[0] == want, "%s: x=%d w=%d k=515 gives %d, want %lld", name, xs[a],
-                      ws[b], got[0], (long long)want);
+            RT_ASSERT(got[0] == want, "%s: x=%d w=%d k=515 gives %d, want %lld", name, xs[a], ws[b],
+                      got[0], (long long)want);
             rt_guarded_free((float *)got);
             kcase_free(&c);
         }
@@ -211,9 +210,15 @@ static void check_extremes(const char *name, uint64_t seed)
     }
 }
 
-#define KERNEL_TESTS(id, name, seed)                                                     \
-    RT_TEST(q8_kernels, id##_random_shapes) { check_random_shapes(name, seed); }          \
-    RT_TEST(q8_kernels, id##_extremes) { check_extremes(name, seed + 1); }
+#define KERNEL_TESTS(id, name, seed)                                                               \
+    RT_TEST(q8_kernels, id##_random_shapes)                                                        \
+    {                                                                                              \
+        check_random_shapes(name, seed);                                                           \
+    }                                                                                              \
+    RT_TEST(q8_kernels, id##_extremes)                                                             \
+    {                                                                                              \
+        check_extremes(name, seed + 1);                                                            \
+    }
 
 KERNEL_TESTS(c, "c", 100)
 KERNEL_TESTS(avx512vnni, "avx512vnni", 200)
