@@ -114,7 +114,7 @@ runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 static void im2col(const conv_shape *s, const runt_conv_attrs *a, const float *x, float *col,
                    int threads)
 {
-    int nt = (double)s->kc * (double)s->p < 32768 ? 1 : threads;
+    int nt = runt_cpu_pass_threads((double)s->kc * (double)s->p, threads);
     (void)nt;
     RUNT_CPU_PARALLEL_FOR
     for (int64_t k = 0; k < s->kc; k++) {

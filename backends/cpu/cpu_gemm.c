@@ -11,10 +11,6 @@
 #include "cpu_impl.h"
 #include "ref/ref_impl.h"
 
-/* Rows of work below which a loop stays on one thread (a fork/join costs a
- * few microseconds; an elementwise pass does ~1 element per ns). */
-#define PARALLEL_MIN_ELEMENTS 32768
-
 int runt_cpu_packed_available(void)
 {
 #if defined(RUNT_CPU_PACKED) && (defined(__GNUC__) || defined(__clang__))
@@ -50,7 +46,7 @@ void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch)
 
 static int rows_threads(int64_t m, int64_t n, int threads)
 {
-    return (double)m * (double)n < PARALLEL_MIN_ELEMENTS ? 1 : threads;
+    return runt_cpu_pass_threads((double)m * (double)n, threads);
 }
 
 void runt_cpu_epilogue_rows(float *c, int64_t m, int64_t n, int64_t ldc, const runt_epilogue *e,

@@ -9,6 +9,9 @@
  *     AVX-512F; see sgemm_avx512.c for the measurement that made it the
  *     default over OpenBLAS on such machines.
  *   - BLAS: cblas_sgemm / cblas_sgemv from OpenBLAS, everywhere else.
+ *     OpenBLAS's thread count is set to the session's before each call and
+ *     BLAS is never called inside an OpenMP region, so the two pools do not
+ *     multiply.
  * Both start from the same init (zero, C, a bias row or a bias column) and
  * end with the same epilogue, computed with runt_ref_activate's functions.
  */
@@ -20,6 +23,19 @@
 
 #include "q8.h"
 #include "runt-backend.h"
+
+/* Elementwise passes (epilogues, bias fills, im2col, sliced reference
+ * kernels) split across threads from this many elements. Measured on the
+ * 2-core dev VM: the reference Relu takes ~0.9 ns per element (32768 in
+ * 28 us), an empty 2-thread OpenMP region ~1 us, so splitting pays from a
+ * few thousand elements; 8192 keeps a margin for the cheapest ops. */
+#define RUNT_CPU_PARALLEL_MIN_ELEMENTS 8192
+
+/* Threads for a pass over `elements` elements. */
+static inline int runt_cpu_pass_threads(double elements, int threads)
+{
+    return elements < RUNT_CPU_PARALLEL_MIN_ELEMENTS ? 1 : threads;
+}
 
 /* Loops over independent work use `RUNT_CPU_PARALLEL_FOR for (...)` with an
  * int `nt` (threads for this loop) in scope; without OpenMP they run serially

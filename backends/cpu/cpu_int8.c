@@ -201,7 +201,7 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
         for (int64_t g = 0; g < groups; g++) {
             const runt_q8_weights *wq = &cn->q8[g];
             const uint8_t *src = xq + (img * c + g * cg) * h * w;
-            int nt = (double)pixels * (double)kc < 32768 ? 1 : st->threads;
+            int nt = runt_cpu_pass_threads((double)pixels * (double)kc, st->threads);
             (void)nt;
             RUNT_CPU_PARALLEL_FOR
             for (int64_t px = 0; px < pixels; px++)

@@ -102,7 +102,7 @@ static void gemm_fill_c(const runt_cpu_gemm *g, const runt_tensor *c, const floa
     int64_t rows = c->ndim >= 2 ? c->dims[c->ndim - 2] : 1;
     int64_t cols = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
     int64_t rs = rows == 1 ? 0 : cols, cs = cols == 1 ? 0 : 1;
-    int nt = (double)g->m * (double)g->n < 32768 ? 1 : threads;
+    int nt = runt_cpu_pass_threads((double)g->m * (double)g->n, threads);
     (void)nt;
     RUNT_CPU_PARALLEL_FOR
     for (int64_t i = 0; i < g->m; i++)

@@ -7,16 +7,14 @@
  * the dims before the axis for Softmax and LayerNorm, planes for pooling,
  * channel or group ranges for BatchNorm and grouped Conv.
  *
- * Nodes under SLICE_MIN_ELEMENTS output elements, or sessions with one
- * thread, run the reference kernel whole: below that a fork/join (a few
- * microseconds) costs more than the work it divides.
+ * Nodes under RUNT_CPU_PARALLEL_MIN_ELEMENTS output elements (cpu_impl.h
+ * says why), or sessions with one thread, run the reference kernel whole.
  */
 #include <string.h>
 
 #include "cpu_impl.h"
 #include "ref/ref_impl.h"
 
-#define SLICE_MIN_ELEMENTS 32768
 #define MAX_SLICES 256
 
 static runt_ref_kernel_fn ref_kernel(runt_op op)
@@ -125,7 +123,7 @@ int runt_cpu_sliceable(const runt_plan *p, int i, int threads, runt_cpu_slicing 
     if (threads < 2 || !ref_kernel(n->op) || n->n_inputs < 1 || n->inputs[0] < 0 ||
         n->outputs[0] < 0)
         return 0;
-    if (runt_tensor_count(&p->values[n->outputs[0]].desc) < SLICE_MIN_ELEMENTS)
+    if (runt_tensor_count(&p->values[n->outputs[0]].desc) < RUNT_CPU_PARALLEL_MIN_ELEMENTS)
         return 0;
     return slicing_of(p, i, how, units) && *units >= 2;
 }

@@ -5,21 +5,27 @@
  *
  * Why runt has its own: Debian 12's OpenBLAS 0.3.21 does not recognise
  * recent Xeons and falls back to an older core's kernels. On the 2-core KVM
- * development VM (Xeon family 6 model 207, AVX-512) it reports "Prescott";
- * sgemm 1024^3, one thread, medians of 9-15 runs on a shared and noisy VM
- * (all in GFLOP/s):
- *     OpenBLAS as detected (Prescott)       20-23
- *     OpenBLAS, OPENBLAS_CORETYPE=Haswell   68
- *     OpenBLAS, OPENBLAS_CORETYPE=SkylakeX  114-173 (best runs 168-184)
- *     BLIS 0.9.0 (Debian), as detected      87 ("Number of FMA units
- *                                           unknown; using 'haswell'")
- *     BLIS, BLIS_ARCH_TYPE=skx              116
- *     this kernel (MR 12, KC 256, MC 96)    117-169 (best runs 167-177)
+ * development VM (Xeon family 6 model 207, AVX-512) it reports "Prescott".
+ * sgemm 1024^3 on one thread, GFLOP/s, medians of 9-21 runs (best run in
+ * brackets), measured side by side on a VM shared with other builds, so
+ * the spread between sessions is wide:
+ *     OpenBLAS as detected (Prescott)       20-37 (39)
+ *     OpenBLAS, OPENBLAS_CORETYPE=Haswell   68 (75)
+ *     OpenBLAS, OPENBLAS_CORETYPE=SkylakeX  114-179 (195)
+ *     BLIS 0.9.0 (Debian), as detected      72-91 (96): "Number of FMA units
+ *                                           unknown; using 'haswell'"
+ *     BLIS, BLIS_ARCH_TYPE=skx              116 (126)
+ *     this kernel, B packed at prepare      114-164 (179)
+ *     this kernel, B packed per call        114-157 (172)
  * OPENBLAS_CORETYPE is read when the library loads, before runt can set it,
  * and switching OpenBLAS's core afterwards means writing its internal
  * `gotoblas` pointer: process-wide state of another library. This kernel
- * matches OpenBLAS's SkylakeX kernel within the VM's noise, needs no
- * environment variable, and packs constant weights once at prepare.
+ * comes within the VM's noise of OpenBLAS's SkylakeX kernel (0.7-1.0x of
+ * its median in the same minute), needs no environment variable, and packs
+ * constant weights once at prepare. Two threads, B packed at prepare:
+ * 235 median (280 best) when the VM's second core is free. Batch-1 Linear
+ * 1000 x 1000 (mr = 1 below): 144 us on one thread, 52 us on two, where
+ * OpenBLAS's sgemv as detected takes 224 and 159 us.
  *
  * Layouts (floats):
  *   packed B [K, N]: panels of NR columns, panel j holds B[0..K)[32j..32j+32)

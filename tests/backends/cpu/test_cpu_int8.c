@@ -10,6 +10,7 @@
  * layers compound that. The worst case seen in these tests was 7.1e-3. The kernels' own bit-exactness and the measured
  * errors on the seed MLPs are in test_q8*.c.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,4 +154,34 @@ RT_TEST(cpu_int8, run_allocates_nothing)
     RT_ASSERT(c.allocs == c.frees, "leak: %ld allocations, %ld frees", c.allocs, c.frees);
     free(x);
     rt_guarded_free(y);
+}
+
+RT_TEST(cpu_int8, non_finite_weights_are_refused_with_the_node)
+{
+    CPU_REQUIRE();
+    float w[4 * 3], bias[3] = {0.5f, -0.5f, 0.25f};
+    rt_rng r = rt_rng_make(20);
+    rt_fill_uniform(&r, w, 12, -1, 1);
+    w[5] = NAN;
+    runt_builder *b = NULL;
+    runt_value_id x, y;
+    int64_t dims[2] = {RUNT_DIM_BATCH, 4};
+    RT_ASSERT(runt_builder_create(NULL, &b) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_builder_input(b, "x", RUNT_F32, 2, dims, &x) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_builder_linear(b, x, 4, 3, w, bias, &y) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_builder_output(b, y, "y") == RUNT_OK, "%s", runt_last_error());
+    runt_model *m = NULL;
+    RT_ASSERT(runt_builder_finish(b, &m) == RUNT_OK, "%s", runt_last_error());
+    runt_session_options o = runt_session_options_default();
+    o.backend = "cpu";
+    o.compute_dtype = RUNT_I8;
+    runt_session *s = NULL;
+    runt_status st = runt_session_create(m, &o, &s);
+    RT_ASSERT(st == RUNT_E_INVALID_ARG && !s, "NaN weight in int8: %s", runt_status_name(st));
+    RT_ASSERT(strstr(runt_last_error(), "Gemm"), "the message names the node: %s",
+              runt_last_error());
+    o.compute_dtype = RUNT_F32; /* f32 takes the weights as they are */
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    runt_session_free(s);
+    runt_model_free(m);
 }
