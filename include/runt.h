@@ -306,6 +306,10 @@ runt_status runt_model_load_file(const char *path, const runt_load_options *o,
 runt_status runt_model_load_buffer(const void *data, size_t size,
                                    const runt_load_options *o, runt_model **out);
 
+/* Writes the model as an ONNX file (opset 17): what the bench hands to peer
+ * runtimes so every runtime runs one definition of each model. */
+runt_status runt_model_save_onnx(const runt_model *m, const char *path);
+
 /* ------------------------------------------------------------------------- */
 /* Inspecting a model                                                        */
 /* ------------------------------------------------------------------------- */
