@@ -330,10 +330,11 @@ static runt_status read_preamble(const unsigned char *b, size_t size, const char
  * dims in any order without overflowing. */
 static int shape_count(int ndim, const int64_t *dims, size_t *count)
 {
-    size_t nonzero = 1, limit = SIZE_MAX / NPY_F32_SIZE;
+    /* 64-bit: int64 dims bound the count; 32-bit: size_t does. */
+    uint64_t nonzero = 1, limit = (uint64_t)(SIZE_MAX / NPY_F32_SIZE);
     int empty = 0;
-    if (limit > INT64_MAX)
-        limit = INT64_MAX;
+    if (limit > (uint64_t)INT64_MAX)
+        limit = (uint64_t)INT64_MAX;
     for (int i = 0; i < ndim; i++) {
         if (dims[i] == 0) {
             empty = 1;
@@ -341,9 +342,9 @@ static int shape_count(int ndim, const int64_t *dims, size_t *count)
         }
         if (dims[i] < 0 || (uint64_t)dims[i] > limit / nonzero)
             return 0;
-        nonzero *= (size_t)dims[i];
+        nonzero *= (uint64_t)dims[i];
     }
-    *count = empty ? 0 : nonzero;
+    *count = empty ? 0 : (size_t)nonzero;
     return 1;
 }
 
