@@ -57,6 +57,38 @@ typedef struct runt_plan_node {
     int model_node;          /* index of the node in the model it came from           */
 } runt_plan_node;
 
+/* Quantized layers. A backend whose probe sets info->quantized_weights is
+ * handed, when options.fuse is set, a quantized model's layers as single
+ * nodes (runtime/quant_patterns.c): onnxruntime's quantize_dynamic chains
+ *   DynamicQuantizeLinear(x) -> MatMulInteger or ConvInteger (int8 weights,
+ *   zero point 0) -> Cast(float) -> Mul(x_scale * w_scale) [-> Add(bias)]
+ * and QDQ chains (QuantizeLinear -> DequantizeLinear on x, DequantizeLinear
+ * of constant int8 weights with zero point 0, feeding MatMul, Gemm or Conv)
+ * become one Gemm (x 2-D; alpha 1, beta 1, trans_a 0), MatMul (x of another
+ * rank; W 2-D) or Conv node whose weight is int8, with the inputs
+ *   0                     x, f32
+ *   1                     W, a constant RUNT_I8 tensor laid out as the f32
+ *                         op's weight (Gemm's B as attrs trans_b says; MatMul
+ *                         [K, N]; Conv [M, C/group, kH, kW])
+ *   2                     bias, f32 [N] (Conv: [M]), or -1
+ *   RUNT_QW_W_SCALE       w_scale, a constant f32 of 1 or N (Conv: M) elements
+ *   RUNT_QW_X_SCALE       x_scale, a constant f32 scalar; or -1: x is quantized
+ *                         per run as DynamicQuantizeLinear does (u8)
+ *   RUNT_QW_X_ZERO_POINT  x_zero_point, a constant U8 or I8 scalar (with x_scale)
+ * and computing, with xq = DynamicQuantizeLinear(x), or QuantizeLinear(x,
+ * x_scale, x_zero_point),
+ *   acc[n] = sum over k of (xq[k] - x_zero_point) * W[k][n]     (int32, exact)
+ *   y[n]   = (float)acc[n] * (x_scale * w_scale[n]) + bias[n], then the epilogue
+ * with each float operation rounded as written: what the replaced graph
+ * computes, bit for bit for quantize_dynamic's (QDQ's float MatMul or Conv
+ * rounds its sum where acc is exact). The depth K (Conv: C/group * kH * kW)
+ * is at most RUNT_QW_MAX_K, so every acc fits int32. */
+#define RUNT_QW_W_SCALE 3
+#define RUNT_QW_X_SCALE 4
+#define RUNT_QW_X_ZERO_POINT 5
+#define RUNT_QW_INPUTS 6
+#define RUNT_QW_MAX_K 65793    /* 65793 * 255 * 128 < 2^31 */
+
 typedef struct runt_plan {
     int64_t batch;
     runt_dtype compute_dtype;
@@ -85,6 +117,16 @@ typedef struct runt_bindings {
     void *const *outputs;
     double *node_us;         /* non-NULL when profiling: one entry per plan node */
 } runt_bindings;
+
+/* 1 if plan node i is a quantized layer (Gemm, MatMul or Conv with int8
+ * weights; see RUNT_QW_W_SCALE). */
+static inline int runt_plan_node_quantized(const runt_plan *plan, int i)
+{
+    const runt_plan_node *n = &plan->nodes[i];
+    return (n->op == RUNT_OP_GEMM || n->op == RUNT_OP_MATMUL || n->op == RUNT_OP_CONV) &&
+           n->n_inputs == RUNT_QW_INPUTS && n->inputs[1] >= 0 &&
+           plan->values[n->inputs[1]].desc.dtype == RUNT_I8;
+}
 
 /* Host address of a value for host-memory backends. */
 static inline void *runt_plan_value_ptr(const runt_plan *plan, const runt_bindings *b, int v)

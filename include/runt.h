@@ -134,6 +134,13 @@ typedef enum runt_op {
     RUNT_OP_BATCH_NORM,
     RUNT_OP_LAYER_NORM,
     RUNT_OP_CONSTANT,
+    /* Quantization (ONNX's integer ops; the scales and zero points are inputs). */
+    RUNT_OP_QUANTIZE_LINEAR,
+    RUNT_OP_DEQUANTIZE_LINEAR,
+    RUNT_OP_DYNAMIC_QUANTIZE_LINEAR,
+    RUNT_OP_MATMUL_INTEGER,
+    RUNT_OP_CONV_INTEGER,   /* attributes: runt_conv_attrs (no epilogue) */
+    RUNT_OP_CAST,
     RUNT_OP_COUNT
 } runt_op;
 
@@ -214,6 +221,20 @@ typedef struct runt_reshape_attrs {
 typedef struct runt_batch_norm_attrs { float epsilon; } runt_batch_norm_attrs;
 typedef struct runt_layer_norm_attrs { int axis; float epsilon; } runt_layer_norm_attrs;
 
+/* QuantizeLinear and DequantizeLinear. A scale (and zero point) with one
+ * element applies to the whole tensor; a 1-D one of dims[axis] elements is
+ * per axis; with block_size > 0 it has x's rank and ceil(dims[axis] /
+ * block_size) along axis (blocked). output_dtype: QuantizeLinear's result
+ * when it has no zero point, RUNT_U8 or RUNT_I8; RUNT_F32 (the default)
+ * means unset: the zero point's dtype, else u8 (ONNX's rule). */
+typedef struct runt_quant_attrs {
+    int axis;
+    int block_size;
+    runt_dtype output_dtype;
+} runt_quant_attrs;
+
+typedef struct runt_cast_attrs { runt_dtype to; } runt_cast_attrs;
+
 typedef union runt_attrs {
     runt_gemm_attrs gemm;
     runt_leaky_relu_attrs leaky_relu;
@@ -226,6 +247,8 @@ typedef union runt_attrs {
     runt_reshape_attrs reshape;
     runt_batch_norm_attrs batch_norm;
     runt_layer_norm_attrs layer_norm;
+    runt_quant_attrs quant;        /* QuantizeLinear, DequantizeLinear */
+    runt_cast_attrs cast;
 } runt_attrs;
 
 /* The ONNX defaults for an op's attributes (alpha = 1 for Gemm, strides 1, ...). */
@@ -357,6 +380,8 @@ typedef struct runt_device_info {
     int host_memory;               /* buffers are plain host memory                 */
     int compute_units;             /* cores or SMs                                  */
     int64_t memory_bytes;          /* device memory; 0 for host backends            */
+    int quantized_weights;         /* runs int8-weight Gemm/MatMul/Conv: a quantized
+                                      model's layers fuse into them (runt-backend.h) */
 } runt_device_info;
 
 /* Registered backends, built-in ones first. */

@@ -24,8 +24,15 @@ static int64_t runt_node_flops(runt_op op, const runt_attrs *attrs, const runt_t
         int64_t k = attrs->gemm.trans_a ? in[0].dims[0] : in[0].dims[1];
         return 2 * y * k + (has_c ? y : 0) + runt_epilogue_flops(&attrs->gemm.epilogue, y);
     }
-    case RUNT_OP_MATMUL:
-        return 2 * y * in[0].dims[in[0].ndim - 1];
+    case RUNT_OP_MATMUL: /* a rewritten quantized layer may carry a bias (input 2) */
+    case RUNT_OP_MATMUL_INTEGER:
+        return 2 * y * in[0].dims[in[0].ndim - 1] + (op == RUNT_OP_MATMUL && has_c ? y : 0);
+    case RUNT_OP_CONV_INTEGER:
+        return 2 * y * in[1].dims[1] * in[1].dims[2] * in[1].dims[3];
+    case RUNT_OP_QUANTIZE_LINEAR:
+    case RUNT_OP_DEQUANTIZE_LINEAR: return 2 * y;
+    case RUNT_OP_DYNAMIC_QUANTIZE_LINEAR: return 4 * y;
+    case RUNT_OP_CAST: return 0;
     case RUNT_OP_CONV: {
         int64_t per_out = in[1].dims[1] * in[1].dims[2] * in[1].dims[3];
         return 2 * y * per_out + (has_c ? y : 0) + runt_epilogue_flops(&attrs->conv.epilogue, y);

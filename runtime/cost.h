@@ -14,9 +14,17 @@
  *           divide); BatchNormalization 2 (it folds into a scale and a shift);
  *           LayerNormalization 7 (mean, variance: 3; normalize, scale, shift: 4).
  *           Data movement (Pad, Reshape, Flatten, Identity, Dropout, Constant)
- *           counts 0.
+ *           counts 0. Quantization: QuantizeLinear and DequantizeLinear 2 per
+ *           element (the divide or multiply, and the zero point; rounding and
+ *           saturation are not counted, as compares are not), DynamicQuantize-
+ *           Linear 4 (its min/max pass 2, then quantizing 2), Cast 0 (a
+ *           conversion moves data), MatMulInteger and ConvInteger as MatMul
+ *           and Conv without bias (an integer multiply-add is 2). A Gemm,
+ *           MatMul or Conv with int8 weights (a quantized model's layer after
+ *           runtime/quant_patterns.c) counts as the float op, bias included.
  *   bytes   every input read once and every output written once, weights
- *           included: the traffic of a kernel with perfect reuse. Views
+ *           included (int8 weights and zero points 1 byte each, scales 4):
+ *           the traffic of a kernel with perfect reuse. Views
  *           (Reshape, Flatten, Identity, Dropout) move nothing and count 0.
  */
 #ifndef RUNT_COST_H

@@ -215,6 +215,10 @@ runt_status runt_onnx_const_as_2d(runt_onnx_ctx *c, const runt_onnx_node *n, int
 runt_status runt_onnx_add_node(runt_onnx_ctx *c, const runt_onnx_node *n, const char *suffix,
                                runt_op op, const runt_attrs *attrs, int n_in,
                                const runt_value_id *in, runt_value_id *out);
+/* The same with n_out outputs (DynamicQuantizeLinear's three). */
+runt_status runt_onnx_add_node_n(runt_onnx_ctx *c, const runt_onnx_node *n, const char *suffix,
+                                 runt_op op, const runt_attrs *attrs, int n_in,
+                                 const runt_value_id *in, int n_out, runt_value_id *out);
 /* Binds output i of n to a builder value. */
 runt_status runt_onnx_define(runt_onnx_ctx *c, const runt_onnx_node *n, int i, runt_value_id id,
                              int rank);

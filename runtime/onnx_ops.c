@@ -656,6 +656,45 @@ static runt_status runt_onnx_emit_pool(runt_onnx_ctx *c, const runt_onnx_node *n
     return runt_onnx_emit_as_2d(c, n, op, &a, 1, &x);
 }
 
+/* ReduceMean over the two spatial dims of an NCHW input is GlobalAveragePool:
+ * what torch.onnx's default (dynamo) exporter writes for
+ * nn.AdaptiveAvgPool2d(1) (keepdims 1) and x.mean((2, 3)) (keepdims 0).
+ * Other axes are refused. axes is an attribute before opset 18, an input
+ * from 18; noop_with_empty_axes (18) is read only to check its type, since
+ * it matters only when no axes are given, which is refused. */
+static runt_status runt_onnx_emit_reduce_mean(runt_onnx_ctx *c, const runt_onnx_node *n,
+                                              runt_op op)
+{
+    static const int64_t runt_onnx_keep_nc[2] = {0, 0}; /* [N, C, 1, 1] → [N, C] */
+    int64_t axes[RUNT_MAX_DIMS] = {0};
+    int n_axes = -1, keepdims, noop, r;
+    runt_value_id x, y;
+    runt_status s;
+    if ((s = runt_onnx_arity(c, n, 1, c->opset < 18 ? 1 : 2, 1)) ||
+        (s = runt_onnx_attr_int(c, n, "keepdims", 1, 0, 1, &keepdims)) ||
+        (s = runt_onnx_attr_int(c, n, "noop_with_empty_axes", 0, 0, 1, &noop)) ||
+        (s = runt_onnx_value(c, n, 0, &x, &r)))
+        return s;
+    if (c->opset < 18)
+        s = runt_onnx_attr_ints(c, n, "axes", axes, RUNT_MAX_DIMS, &n_axes);
+    else if (runt_onnx_has_input(c, n, 1))
+        s = runt_onnx_const_ints(c, n, 1, "axes", axes, RUNT_MAX_DIMS, &n_axes);
+    if (s != RUNT_OK)
+        return s;
+    int64_t a0 = n_axes == 2 && axes[0] < 0 ? axes[0] + r : axes[0];
+    int64_t a1 = n_axes == 2 && axes[1] < 0 ? axes[1] + r : axes[1];
+    if (r != 4 || n_axes != 2 || !((a0 == 2 && a1 == 3) || (a0 == 3 && a1 == 2)))
+        return runt_onnx_node_error(c, n, RUNT_E_UNSUPPORTED, "runt computes ReduceMean only "
+                                    "over the two spatial dims of a 4-D input (axes 2 and 3, as "
+                                    "GlobalAveragePool); here the input has rank %d and %d axes "
+                                    "are given", r, n_axes < 0 ? 0 : n_axes);
+    if ((s = runt_onnx_add_node(c, n, keepdims ? NULL : "/pool", op, NULL, 1, &x, &y)))
+        return s;
+    if (!keepdims && (s = runt_onnx_reshape(c, n, NULL, y, 2, runt_onnx_keep_nc, &y)))
+        return s;
+    return runt_onnx_define(c, n, 0, y, keepdims ? 4 : 2);
+}
+
 /* ------------------------------------------------------------------------- */
 /* Normalization, dropout, constants                                         */
 /* ------------------------------------------------------------------------- */
@@ -770,6 +809,159 @@ static runt_status runt_onnx_emit_constant(runt_onnx_ctx *c, const runt_onnx_nod
 }
 
 /* ------------------------------------------------------------------------- */
+/* Quantization                                                              */
+/* ------------------------------------------------------------------------- */
+
+/* A data-type attribute (a TensorProto.DataType: output_dtype, precision,
+ * Cast's to) as one of runt's dtypes; *given is 0 when it is absent or 0
+ * (UNDEFINED, which these attributes use for "unset"). */
+static runt_status runt_onnx_attr_dtype(const runt_onnx_ctx *c, const runt_onnx_node *n,
+                                        const char *name, runt_dtype *out, int *given)
+{
+    const runt_onnx_attr *a = runt_onnx_attr_find(c, n, name);
+    runt_status s = a ? runt_onnx_attr_check(c, n, a, RUNT_ONNX_ATTR_INT) : RUNT_OK;
+    *given = s == RUNT_OK && a && a->i != 0;
+    if (!*given)
+        return s;
+    if (runt_onnx_dtype(a->i, out) != RUNT_OK)
+        return runt_onnx_node_error(c, n, RUNT_E_UNSUPPORTED, "attribute '%s' is %s (%lld); "
+                                    "runt's dtypes are FLOAT, UINT8, INT8, INT32 and INT64",
+                                    name, runt_onnx_type_name(a->i), (long long)a->i);
+    return RUNT_OK;
+}
+
+/* The op exists from opset `since` (QuantizeLinear from 10, ...). */
+static runt_status runt_onnx_since(const runt_onnx_ctx *c, const runt_onnx_node *n, int since)
+{
+    if (c->opset >= since)
+        return RUNT_OK;
+    return runt_onnx_node_error(c, n, RUNT_E_BAD_MODEL, "the op is defined from opset %d; the "
+                                "model imports opset %lld", since, (long long)c->opset);
+}
+
+/* QuantizeLinear and DequantizeLinear: axis from opset 13, saturate from 19
+ * (it changes only float8 results), block_size and QuantizeLinear's
+ * output_dtype from 21, precision (QuantizeLinear) and DequantizeLinear's
+ * output_dtype from 23. Scale and zero point may be graph inputs. */
+static runt_status runt_onnx_emit_quantize(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
+{
+    runt_attrs a;
+    runt_value_id in[3];
+    runt_dtype out_dtype = RUNT_F32, precision = RUNT_F32;
+    int r, rr, saturate, has_out, has_precision;
+    runt_status s;
+    int is_q = op == RUNT_OP_QUANTIZE_LINEAR;
+    runt_attrs_default(op, &a);
+    if ((s = runt_onnx_since(c, n, 10)) || (s = runt_onnx_arity(c, n, 2, 3, 1)) ||
+        (s = runt_onnx_attr_int(c, n, "axis", 1, -RUNT_MAX_DIMS, RUNT_MAX_DIMS - 1,
+                                &a.quant.axis)) ||
+        (s = runt_onnx_attr_int(c, n, "block_size", 0, 0, INT32_MAX, &a.quant.block_size)) ||
+        (s = runt_onnx_attr_int(c, n, "saturate", 1, 0, 1, &saturate)) ||
+        (s = runt_onnx_attr_dtype(c, n, "output_dtype", &out_dtype, &has_out)) ||
+        (s = runt_onnx_attr_dtype(c, n, "precision", &precision, &has_precision)))
+        return s;
+    if (has_out && is_q && out_dtype != RUNT_U8 && out_dtype != RUNT_I8)
+        return runt_onnx_node_error(c, n, RUNT_E_UNSUPPORTED, "output_dtype %s: runt quantizes "
+                                    "to UINT8 and INT8", runt_dtype_name(out_dtype));
+    if (has_out && !is_q && out_dtype != RUNT_F32)
+        return runt_onnx_node_error(c, n, RUNT_E_UNSUPPORTED, "output_dtype %s: runt "
+                                    "dequantizes to FLOAT", runt_dtype_name(out_dtype));
+    if (has_precision && precision != RUNT_F32)
+        return runt_onnx_node_error(c, n, RUNT_E_UNSUPPORTED, "precision %s: runt divides in "
+                                    "FLOAT", runt_dtype_name(precision));
+    if (is_q && has_out)
+        a.quant.output_dtype = out_dtype;
+    for (int i = 0; i < 3; i++)
+        if ((s = runt_onnx_value(c, n, i, &in[i], i ? &rr : &r)))
+            return s;
+    return runt_onnx_emit_one(c, n, op, &a, 3, in, r);
+}
+
+/* DynamicQuantizeLinear makes y, y_scale and y_zero_point in one node. */
+static runt_status runt_onnx_emit_dynamic_quantize(runt_onnx_ctx *c, const runt_onnx_node *n,
+                                                   runt_op op)
+{
+    runt_value_id x, y[3];
+    int r;
+    runt_status s;
+    if ((s = runt_onnx_since(c, n, 11)) || (s = runt_onnx_arity(c, n, 1, 1, 3)) ||
+        (s = runt_onnx_value(c, n, 0, &x, &r)) ||
+        (s = runt_onnx_add_node_n(c, n, NULL, op, NULL, 1, &x, 3, y)))
+        return s;
+    for (int i = 0; i < 3 && i < n->n_outputs; i++)
+        if ((s = runt_onnx_define(c, n, i, y[i], i ? 0 : r)))
+            return s;
+    return RUNT_OK;
+}
+
+static runt_status runt_onnx_emit_matmul_integer(runt_onnx_ctx *c, const runt_onnx_node *n,
+                                                 runt_op op)
+{
+    runt_value_id in[4];
+    int r[4];
+    runt_status s;
+    if ((s = runt_onnx_since(c, n, 10)) || (s = runt_onnx_arity(c, n, 2, 4, 1)))
+        return s;
+    for (int i = 0; i < 4; i++)
+        if ((s = runt_onnx_value(c, n, i, &in[i], &r[i])))
+            return s;
+    return runt_onnx_emit_one(c, n, op, NULL, 4, in, runt_onnx_rank_matmul(r[0], r[1]));
+}
+
+/* ConvInteger: Conv's window attributes (no bias); 1-D as Conv does it. */
+static runt_status runt_onnx_emit_conv_integer(runt_onnx_ctx *c, const runt_onnx_node *n,
+                                               runt_op op)
+{
+    runt_attrs a;
+    runt_onnx_window w;
+    runt_value_id in[4];
+    int rx, rw, rz, dims;
+    runt_status s;
+    runt_attrs_default(op, &a);
+    if ((s = runt_onnx_since(c, n, 10)) || (s = runt_onnx_arity(c, n, 2, 4, 1)) ||
+        (s = runt_onnx_value(c, n, 0, &in[0], &rx)) ||
+        (s = runt_onnx_value(c, n, 2, &in[2], &rz)) ||
+        (s = runt_onnx_value(c, n, 3, &in[3], &rz)) ||
+        (s = runt_onnx_spatial_dims(c, n, rx, &dims)) ||
+        (s = runt_onnx_window_read(c, n, dims, &w)) ||
+        (s = runt_onnx_attr_int(c, n, "group", 1, 1, INT32_MAX, &a.conv.group)))
+        return s;
+    runt_onnx_window_2d(&w, a.conv.kernel, a.conv.strides, a.conv.dilations, a.conv.pads,
+                        &a.conv.auto_pad);
+    if (dims == 2) {
+        if ((s = runt_onnx_value(c, n, 1, &in[1], &rw)))
+            return s;
+        return runt_onnx_emit_one(c, n, op, &a, 4, in, 4);
+    }
+    if ((s = runt_onnx_const_as_2d(c, n, 1, &in[1])))
+        return s;
+    if (in[1] < 0 && ((s = runt_onnx_value(c, n, 1, &in[1], &rw)) ||
+                      (s = runt_onnx_reshape(c, n, "/weight_2d", in[1], 4, runt_onnx_to_2d,
+                                             &in[1]))))
+        return s;
+    return runt_onnx_emit_as_2d(c, n, op, &a, 4, in);
+}
+
+/* Cast: saturate (opset 19) and round_mode (opset 24) change only float8
+ * results, which runt does not compute. */
+static runt_status runt_onnx_emit_cast(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
+{
+    runt_attrs a;
+    runt_value_id x;
+    int r, given;
+    runt_status s;
+    runt_attrs_default(op, &a);
+    if ((s = runt_onnx_arity(c, n, 1, 1, 1)) ||
+        (s = runt_onnx_attr_dtype(c, n, "to", &a.cast.to, &given)))
+        return s;
+    if (!given)
+        return runt_onnx_node_error(c, n, RUNT_E_BAD_MODEL, "attribute 'to' is required");
+    if ((s = runt_onnx_value(c, n, 0, &x, &r)))
+        return s;
+    return runt_onnx_emit_one(c, n, op, &a, 1, &x, r);
+}
+
+/* ------------------------------------------------------------------------- */
 /* The table                                                                 */
 /* ------------------------------------------------------------------------- */
 
@@ -796,6 +988,7 @@ static const struct {
     {"MaxPool", RUNT_OP_MAX_POOL, runt_onnx_emit_pool},
     {"AveragePool", RUNT_OP_AVERAGE_POOL, runt_onnx_emit_pool},
     {"GlobalAveragePool", RUNT_OP_GLOBAL_AVERAGE_POOL, runt_onnx_emit_unary},
+    {"ReduceMean", RUNT_OP_GLOBAL_AVERAGE_POOL, runt_onnx_emit_reduce_mean},
     {"Pad", RUNT_OP_PAD, runt_onnx_emit_pad},
     {"Flatten", RUNT_OP_FLATTEN, runt_onnx_emit_flatten},
     {"Reshape", RUNT_OP_RESHAPE, runt_onnx_emit_reshape},
@@ -804,6 +997,12 @@ static const struct {
     {"BatchNormalization", RUNT_OP_BATCH_NORM, runt_onnx_emit_batch_norm},
     {"LayerNormalization", RUNT_OP_LAYER_NORM, runt_onnx_emit_layer_norm},
     {"Constant", RUNT_OP_CONSTANT, runt_onnx_emit_constant},
+    {"QuantizeLinear", RUNT_OP_QUANTIZE_LINEAR, runt_onnx_emit_quantize},
+    {"DequantizeLinear", RUNT_OP_DEQUANTIZE_LINEAR, runt_onnx_emit_quantize},
+    {"DynamicQuantizeLinear", RUNT_OP_DYNAMIC_QUANTIZE_LINEAR, runt_onnx_emit_dynamic_quantize},
+    {"MatMulInteger", RUNT_OP_MATMUL_INTEGER, runt_onnx_emit_matmul_integer},
+    {"ConvInteger", RUNT_OP_CONV_INTEGER, runt_onnx_emit_conv_integer},
+    {"Cast", RUNT_OP_CAST, runt_onnx_emit_cast},
 };
 
 runt_status runt_onnx_emit_node(runt_onnx_ctx *c, const runt_onnx_node *n)

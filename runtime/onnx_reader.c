@@ -282,6 +282,13 @@ runt_status runt_onnx_add_node(runt_onnx_ctx *c, const runt_onnx_node *n, const 
                                runt_op op, const runt_attrs *attrs, int n_in,
                                const runt_value_id *in, runt_value_id *out)
 {
+    return runt_onnx_add_node_n(c, n, suffix, op, attrs, n_in, in, 1, out);
+}
+
+runt_status runt_onnx_add_node_n(runt_onnx_ctx *c, const runt_onnx_node *n, const char *suffix,
+                                 runt_op op, const runt_attrs *attrs, int n_in,
+                                 const runt_value_id *in, int n_out, runt_value_id *out)
+{
     char made_up[96], tail[64];
     runt_onnx_str base = n->name;
     const char *name = NULL;
@@ -292,19 +299,21 @@ runt_status runt_onnx_add_node(runt_onnx_ctx *c, const runt_onnx_node *n, const 
         base.p = (const uint8_t *)made_up;
         base.n = strlen(made_up);
     }
-    /* The builder names the output "<node>:0". If a constant of the graph has
-     * that name and is declared later, the names would clash; declare it
-     * first and the builder picks another name for the output. */
-    snprintf(tail, sizeof tail, "%s:0", suffix ? suffix : "");
-    if ((s = runt_onnx_cname(c, &base, tail, &name)) != RUNT_OK)
-        return s;
-    runt_onnx_str probe = {(const uint8_t *)name, strlen(name), 0};
-    runt_onnx_sym *clash = runt_onnx_sym_find(c, probe.p, probe.n);
-    if (clash && runt_onnx_sym_is_const(clash) && (s = runt_onnx_declare(c, clash)) != RUNT_OK)
-        return s;
+    /* The builder names the outputs "<node>:<i>". If a constant of the graph
+     * has such a name and is declared later, the names would clash; declare
+     * it first and the builder picks another name for the output. */
+    for (int i = 0; i < n_out; i++) {
+        snprintf(tail, sizeof tail, "%s:%d", suffix ? suffix : "", i);
+        if ((s = runt_onnx_cname(c, &base, tail, &name)) != RUNT_OK)
+            return s;
+        runt_onnx_str probe = {(const uint8_t *)name, strlen(name), 0};
+        runt_onnx_sym *clash = runt_onnx_sym_find(c, probe.p, probe.n);
+        if (clash && runt_onnx_sym_is_const(clash) && (s = runt_onnx_declare(c, clash)) != RUNT_OK)
+            return s;
+    }
     if ((s = runt_onnx_cname(c, &base, suffix, &name)) != RUNT_OK)
         return s;
-    s = runt_builder_node(c->b, op, name, attrs, n_in, in, 1, out);
+    s = runt_builder_node(c->b, op, name, attrs, n_in, in, n_out, out);
     if (s != RUNT_OK)
         return runt_error_prefix(s, "%s", c->source);
     return RUNT_OK;
@@ -565,6 +574,21 @@ static runt_status runt_onnx_declare_inputs(runt_onnx_ctx *c)
     return RUNT_OK;
 }
 
+/* A graph with nothing to read at run time (ONNX's test_constant: one
+ * Constant node, no inputs; or every input frozen) is valid ONNX, but a runt
+ * model computes from at least one input. */
+static runt_status runt_onnx_check_has_input(const runt_onnx_ctx *c)
+{
+    for (int i = 0; i < c->g.n_inputs; i++) {
+        const runt_onnx_value_info *vi = &c->g.inputs[i];
+        if (runt_onnx_sym_find(c, vi->name.p, vi->name.n)->kind == RUNT_ONNX_SYM_INPUT)
+            return RUNT_OK;
+    }
+    return runt_error_set(RUNT_E_UNSUPPORTED, "%s: the graph has no input left to compute from "
+                          "(%d graph inputs, each an initializer or frozen); runt runs "
+                          "graphs that read at least one input", c->source, c->g.n_inputs);
+}
+
 static runt_status runt_onnx_declare_outputs(runt_onnx_ctx *c)
 {
     for (int i = 0; i < c->g.n_outputs; i++) {
@@ -592,7 +616,8 @@ static runt_status runt_onnx_build(runt_onnx_ctx *c, runt_model **out)
         (s = runt_onnx_check_model(c)) != RUNT_OK || (s = runt_onnx_index(c)) != RUNT_OK)
         return s;
     if ((s = runt_builder_create(c->alloc, &c->b)) != RUNT_OK ||
-        (s = runt_onnx_declare_inputs(c)) != RUNT_OK)
+        (s = runt_onnx_declare_inputs(c)) != RUNT_OK ||
+        (s = runt_onnx_check_has_input(c)) != RUNT_OK)
         return s;
     for (int i = 0; i < c->g.n_nodes; i++)
         if ((s = runt_onnx_emit_node(c, &c->g.nodes[i])) != RUNT_OK)

@@ -36,6 +36,12 @@ static const runt_op_traits runt_op_table[RUNT_OP_COUNT] = {
     [RUNT_OP_BATCH_NORM] = {"BatchNormalization", 5, 5, 1, 1, 0},
     [RUNT_OP_LAYER_NORM] = {"LayerNormalization", 2, 3, 1, 3, 0},
     [RUNT_OP_CONSTANT] = {"Constant", 1, 1, 1, 1, 0},
+    [RUNT_OP_QUANTIZE_LINEAR] = {"QuantizeLinear", 2, 3, 1, 1, 0},
+    [RUNT_OP_DEQUANTIZE_LINEAR] = {"DequantizeLinear", 2, 3, 1, 1, 0},
+    [RUNT_OP_DYNAMIC_QUANTIZE_LINEAR] = {"DynamicQuantizeLinear", 1, 1, 1, 3, 0},
+    [RUNT_OP_MATMUL_INTEGER] = {"MatMulInteger", 2, 4, 1, 1, 0},
+    [RUNT_OP_CONV_INTEGER] = {"ConvInteger", 2, 4, 1, 1, 0},
+    [RUNT_OP_CAST] = {"Cast", 1, 1, 1, 1, 0},
 };
 
 const runt_op_traits *runt_op_traits_get(runt_op op)
@@ -75,6 +81,7 @@ runt_status runt_attrs_default(runt_op op, runt_attrs *out)
         out->axis.axis = 1;
         break;
     case RUNT_OP_CONV:
+    case RUNT_OP_CONV_INTEGER:
         out->conv.strides[0] = out->conv.strides[1] = 1;
         out->conv.dilations[0] = out->conv.dilations[1] = 1;
         out->conv.group = 1;
@@ -90,6 +97,14 @@ runt_status runt_attrs_default(runt_op op, runt_attrs *out)
     case RUNT_OP_LAYER_NORM:
         out->layer_norm.axis = -1;
         out->layer_norm.epsilon = 1e-5f;
+        break;
+    case RUNT_OP_QUANTIZE_LINEAR:
+    case RUNT_OP_DEQUANTIZE_LINEAR:
+        out->quant.axis = 1;
+        out->quant.output_dtype = RUNT_F32; /* unset */
+        break;
+    case RUNT_OP_CAST:
+        out->cast.to = RUNT_F32;
         break;
     default:
         break;

@@ -8,6 +8,7 @@
 #include "fusion.h"
 #include "ops.h"
 #include "planner.h"
+#include "quant_patterns.h"
 #include "shape.h"
 
 void runt_plan_destroy(runt_plan *p, const runt_allocator *a)
@@ -258,6 +259,9 @@ runt_status runt_plan_create(const runt_model *m, const runt_plan_config *c,
     if (s != RUNT_OK)
         goto done;
     int *removed = scratch, *consumers = scratch + m->n_nodes;
+    /* Before fusion, so an activation after a quantized layer folds into it. */
+    if (c->quantized_layers)
+        runt_quant_rewrite(p, removed, consumers);
     if (c->fuse)
         runt_fuse(p, removed, consumers);
     runt_plan_compact(p, removed);

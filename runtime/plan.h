@@ -12,6 +12,8 @@
 typedef struct runt_plan_config {
     int64_t batch;
     int fuse;              /* apply fusion.c's rewrites                       */
+    int quantized_layers;  /* fold quantized layers into int8-weight nodes
+                              (quant_patterns.h); the backend runs them     */
     int io_in_arena;       /* give inputs and outputs arena slots (device
                               backends copy them in and out themselves)       */
     runt_dtype compute_dtype;

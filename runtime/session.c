@@ -77,6 +77,7 @@ static runt_status runt_session_plan(const runt_model *m, const runt_session_opt
     memset(&c, 0, sizeof c);
     c.batch = o->batch;
     c.fuse = o->fuse;
+    c.quantized_layers = o->fuse && info.quantized_weights;
     c.io_in_arena = !info.host_memory;
     c.compute_dtype = o->compute_dtype;
     c.math = o->math;

@@ -347,6 +347,8 @@ runt_status runt_shape_infer(runt_op op, runt_attrs *attrs, const runt_tensor *i
 {
     runt_status s;
     const runt_tensor *x = &in[0];
+    if (runt_shape_is_quant(op))
+        return runt_shape_infer_quant(op, attrs, in, n_in, out, n_out);
     int is_copy = op == RUNT_OP_IDENTITY || op == RUNT_OP_DROPOUT || op == RUNT_OP_RESHAPE ||
                   op == RUNT_OP_FLATTEN || op == RUNT_OP_CONSTANT || op == RUNT_OP_PAD;
     if (!is_copy && (s = runt_require_f32(in, n_in)))

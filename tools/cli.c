@@ -1,8 +1,11 @@
 #include "cli.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
+#include "calibrate.h"
 #include "npy.h"
 #include "runt.h"
 #include "zoo.h"
@@ -13,7 +16,10 @@ static const char runt_cli_usage[] =
     "usage:\n"
     "  runt info  MODEL [--batch N]\n"
     "  runt run   MODEL --input X.npy --output Y.npy [--backend ref|cpu|cuda] [--dtype f32|int8]\n"
-    "  runt devices\n"
+    "  runt bench [--suite seeds|sweep|all] [--model MODEL --batch N] [--backend LIST|all]\n"
+    "             [--dtype LIST] [--threads N] [--json FILE] [--csv FILE] [--plots DIR] [--peers]\n"
+    "             [--min-time S] [--min-reps N] [--cache-dir DIR] [--recalibrate]\n"
+    "  runt devices [--calibrate] [--backend LIST] [--threads N] [--cache-dir DIR]\n"
     "MODEL is an .onnx file or a built-in model: @name (runt info @list lists them)\n";
 
 /* "runt: what: message", without repeating what when the message names it. */
@@ -27,9 +33,10 @@ static int runt_cli_fail(FILE *err, const char *what)
     return 1;
 }
 
+/* One line, as DESIGN.md asks of every failure; `runt help` has the usage. */
 static int runt_cli_usage_error(FILE *err, const char *msg, const char *arg)
 {
-    fprintf(err, "runt: %s%s%s\n%s", msg, arg ? " " : "", arg ? arg : "", runt_cli_usage);
+    fprintf(err, "runt: %s%s%s (runt help: usage)\n", msg, arg ? " " : "", arg ? arg : "");
     return 2;
 }
 
@@ -229,22 +236,106 @@ quiet:
     return rc;
 }
 
+/* A backend's measured peaks on one line. */
+static void runt_cli_print_calibration(FILE *out, const runt_calibration *c, const char *origin)
+{
+    fprintf(out, "       %d threads: f32 %.1f GFLOP/s, int8 ", c->threads, c->peak_gflops);
+    if (isfinite(c->peak_int8_gops))
+        fprintf(out, "%.1f GOP/s", c->peak_int8_gops);
+    else
+        fprintf(out, "-");
+    fprintf(out, ", elementwise %.2f GFLOP/s, read GB/s", c->eltwise_gflops);
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+        if (isfinite(c->bw_gbps[l]))
+            fprintf(out, " %s %.1f", runt_level_names[l], c->bw_gbps[l]);
+    fprintf(out, ", %.3f us per node + %.2f us per run", c->launch_us, c->run_us);
+    if (isfinite(c->h2d_gbps) || isfinite(c->d2h_gbps))
+        fprintf(out, ", h2d %.1f GB/s, d2h %.1f GB/s", c->h2d_gbps, c->d2h_gbps);
+    fprintf(out, " (%s)\n", origin);
+}
+
+typedef struct runt_cli_devices_opts {
+    int calibrate, threads;
+    const char *backends, *cache_dir;
+} runt_cli_devices_opts;
+
+static int runt_cli_devices_parse(int argc, char **argv, runt_cli_devices_opts *o, FILE *err)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < argc; i++) {
+        int has_value = i + 1 < argc;
+        if (strcmp(argv[i], "--calibrate") == 0) {
+            o->calibrate = 1;
+        } else if (strcmp(argv[i], "--threads") == 0 && has_value) {
+            int64_t t;
+            if (!runt_cli_parse_int(argv[++i], &t) || t > 4096)
+                return runt_cli_usage_error(err, "--threads needs a positive integer, got", argv[i]);
+            o->threads = (int)t;
+        } else if (strcmp(argv[i], "--backend") == 0 && has_value) {
+            o->backends = argv[++i];
+        } else if (strcmp(argv[i], "--cache-dir") == 0 && has_value) {
+            o->cache_dir = argv[++i];
+        } else {
+            return runt_cli_usage_error(err, "devices: unexpected argument", argv[i]);
+        }
+    }
+    return 0;
+}
+
+/* 1 when name is in the comma list (or the list is NULL or "all"). */
+static int runt_cli_listed(const char *list, const char *name)
+{
+    if (!list || strcmp(list, "all") == 0)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 static int runt_cli_devices(int argc, char **argv, FILE *out, FILE *err)
 {
-    if (argc > 0)
-        return runt_cli_usage_error(err, "devices: unexpected argument", argv[0]);
+    runt_cli_devices_opts o;
+    int rc = runt_cli_devices_parse(argc, argv, &o, err);
+    if (rc)
+        return rc;
     int n = 0;
     if (runt_backend_count(&n) != RUNT_OK)
         return runt_cli_fail(err, "devices");
+    char dir[1024];
+    if (o.cache_dir)
+        snprintf(dir, sizeof dir, "%s", o.cache_dir);
+    else
+        runt_calibration_default_dir(dir, sizeof dir);
     for (int i = 0; i < n; i++) {
         runt_device_info d;
         if (runt_backend_info(i, &d) != RUNT_OK)
             return runt_cli_fail(err, "devices");
-        if (d.available)
-            fprintf(out, "%-6s %-40s units %d%s\n", d.backend, d.name, d.compute_units,
-                    d.host_memory ? ", host memory" : "");
-        else
+        if (!runt_cli_listed(o.backends, d.backend))
+            continue;
+        if (!d.available) {
             fprintf(out, "%-6s unavailable: %s\n", d.backend, d.reason);
+            continue;
+        }
+        fprintf(out, "%-6s %-40s units %d%s\n", d.backend, d.name, d.compute_units,
+                d.host_memory ? ", host memory" : "");
+        runt_calibration c;
+        char path[1200];
+        int threads = runt_calibration_threads(&d, o.threads), cached = 0;
+        runt_calibration_path(dir, d.backend, threads, path, sizeof path);
+        if (o.calibrate) {
+            if (runt_calibration_get(d.backend, o.threads, o.cache_dir, 1, &c, err, &cached) != RUNT_OK)
+                return runt_cli_fail(err, d.backend);
+            runt_cli_print_calibration(out, &c, path);
+        } else if (runt_calibration_load(path, &c) == RUNT_OK && strcmp(c.device, d.name) == 0) {
+            runt_cli_print_calibration(out, &c, path);
+        } else {
+            fprintf(out, "       not calibrated (runt devices --calibrate)\n");
+        }
     }
     return 0;
 }
@@ -260,6 +351,8 @@ int runt_cli_main(int argc, char **argv, FILE *out, FILE *err)
         return runt_cli_run(argc - 2, argv + 2, out, err);
     if (strcmp(cmd, "devices") == 0)
         return runt_cli_devices(argc - 2, argv + 2, out, err);
+    if (strcmp(cmd, "bench") == 0)
+        return runt_bench_main(argc - 1, argv + 1, out, err);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         fprintf(out, "runt %s\n", runt_version());
         return 0;

@@ -1,5 +1,5 @@
 /*
- * The `runt` command-line program: `info`, `run` and `devices` (contract in
+ * The `runt` command-line program: `info`, `run`, `bench` and `devices` (contract in
  * DESIGN.md). Everything but main() lives here so tests can drive it.
  */
 #ifndef RUNT_CLI_H

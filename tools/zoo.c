@@ -29,15 +29,16 @@ static float *runt_zoo_weights(uint64_t *rng, int64_t count, int64_t fan_in)
 }
 
 /* x -> Linear(widths[0], widths[1]) -> ... ; activation after every layer but
- * the last when act != RUNT_OP_COUNT. */
+ * the last when act != RUNT_OP_COUNT; biases unless bias is 0. */
 static runt_status runt_zoo_mlp(runt_builder *b, runt_value_id x, const int64_t *widths, int n,
-                                runt_op act, uint64_t *rng, runt_value_id *out)
+                                runt_op act, int bias, uint64_t *rng, runt_value_id *out)
 {
     for (int i = 0; i + 1 < n; i++) {
         float *w = runt_zoo_weights(rng, widths[i] * widths[i + 1], widths[i]);
-        float *c = runt_zoo_weights(rng, widths[i + 1], widths[i]);
-        runt_status s = w && c ? runt_builder_linear(b, x, widths[i], widths[i + 1], w, c, &x)
-                               : runt_error_set(RUNT_E_OOM, "zoo: out of memory");
+        float *c = bias ? runt_zoo_weights(rng, widths[i + 1], widths[i]) : NULL;
+        runt_status s = w && (c || !bias)
+                            ? runt_builder_linear(b, x, widths[i], widths[i + 1], w, c, &x)
+                            : runt_error_set(RUNT_E_OOM, "zoo: out of memory");
         free(w);
         free(c);
         if (s == RUNT_OK && act != RUNT_OP_COUNT && i + 2 < n)
@@ -78,7 +79,7 @@ static runt_status runt_zoo_lenet(runt_builder *b, runt_value_id x, uint64_t *rn
     if (!s) s = runt_builder_unary(b, RUNT_OP_RELU, x, NULL, &x);
     if (!s) s = runt_builder_unary(b, RUNT_OP_MAX_POOL, x, &pool, &x);
     if (!s) s = runt_builder_unary(b, RUNT_OP_FLATTEN, x, NULL, &x);
-    if (!s) s = runt_zoo_mlp(b, x, fc, 4, RUNT_OP_RELU, rng, &x);
+    if (!s) s = runt_zoo_mlp(b, x, fc, 4, RUNT_OP_RELU, 1, rng, &x);
     if (!s) s = runt_builder_unary(b, RUNT_OP_SOFTMAX, x, NULL, &x);
     *y = x;
     return s;
@@ -157,7 +158,7 @@ runt_status runt_zoo_build(const char *name, runt_model **out)
         if (!s && is_relu)
             s = runt_builder_unary(b, RUNT_OP_RELU, x, NULL, &y);
         else if (!s)
-            s = runt_zoo_mlp(b, x, widths, n_widths, RUNT_OP_COUNT, &rng, &y);
+            s = runt_zoo_mlp(b, x, widths, n_widths, RUNT_OP_COUNT, 1, &rng, &y);
     }
     if (!s) s = runt_builder_output(b, y, "y");
     if (s != RUNT_OK) {
@@ -165,4 +166,58 @@ runt_status runt_zoo_build(const char *name, runt_model **out)
         return s;
     }
     return runt_builder_finish(b, out);
+}
+
+/* Marks y as the output and finishes the model; frees the builder when an
+ * earlier step (s) failed. */
+static runt_status runt_zoo_finish(runt_builder *b, runt_status s, runt_value_id y, runt_model **out)
+{
+    if (!s)
+        s = runt_builder_output(b, y, "y");
+    if (s != RUNT_OK) {
+        runt_builder_free(b);
+        return s;
+    }
+    return runt_builder_finish(b, out);
+}
+
+runt_status runt_zoo_build_mlp(const int64_t *widths, int n, int bias, runt_model **out)
+{
+    if (!widths || !out || n < 2)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_mlp: %s",
+                              !out ? "out is NULL" : "needs at least two widths");
+    for (int i = 0; i < n; i++)
+        if (widths[i] < 1)
+            return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_mlp: width %d is %lld", i,
+                                  (long long)widths[i]);
+    runt_builder *b;
+    runt_status s = runt_builder_create(NULL, &b);
+    if (s != RUNT_OK)
+        return s;
+    uint64_t rng = 0x5EED + (uint64_t)n;
+    int64_t dims[2] = {RUNT_DIM_BATCH, widths[0]};
+    runt_value_id x, y = -1;
+    s = runt_builder_input(b, "x", RUNT_F32, 2, dims, &x);
+    if (!s)
+        s = runt_zoo_mlp(b, x, widths, n, RUNT_OP_COUNT, bias, &rng, &y);
+    return runt_zoo_finish(b, s, y, out);
+}
+
+runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,
+                                runt_model **out)
+{
+    if (!out || c_in < 1 || c_out < 1 || k < 1 || k % 2 == 0 || h < 1 || w < 1)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_conv: %s",
+                              !out ? "out is NULL" : "needs positive sizes and an odd kernel");
+    runt_builder *b;
+    runt_status s = runt_builder_create(NULL, &b);
+    if (s != RUNT_OK)
+        return s;
+    uint64_t rng = 0xC0DE;
+    int64_t dims[4] = {RUNT_DIM_BATCH, c_in, h, w};
+    runt_value_id x, y = -1;
+    s = runt_builder_input(b, "x", RUNT_F32, 4, dims, &x);
+    if (!s) /* 'same' padding keeps the output h x w: FLOPs are 2*c_in*c_out*k*k*h*w. */
+        s = runt_zoo_conv(b, x, c_in, c_out, k, k / 2, &rng, &y);
+    return runt_zoo_finish(b, s, y, out);
 }

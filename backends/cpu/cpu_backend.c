@@ -26,6 +26,7 @@ static runt_status cpu_probe(void *context, runt_device_info *info)
 {
     (void)context;
     runt_cpu_describe(info);
+    info->quantized_weights = 1; /* cpu_int8.c runs them */
     return RUNT_OK;
 }
 

@@ -170,7 +170,9 @@ runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);
 
-/* int8 (cpu_int8.c): *taken = 1 when node i runs quantized. */
+/* int8 (cpu_int8.c): *taken = 1 when node i runs quantized. A quantized
+ * layer (runt_plan_node_quantized) always does: runt_cpu_qlayer_prepare. */
+runt_status runt_cpu_qlayer_prepare(runt_cpu_state *st, const runt_plan *p, int i);
 runt_status runt_cpu_int8_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken);
 runt_status runt_cpu_int8_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);

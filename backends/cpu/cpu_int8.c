@@ -8,6 +8,12 @@
  * Linear: x is quantized as one tensor into scratch, rows spread to the
  * kernels' k_pad stride, then runt_q8_gemm_u8 with the session's threads
  * (runt_q8_linear would use OpenMP's default count).
+ * Quantized layers (a quantized model's Gemm/MatMul/Conv with int8
+ * weights, folded by runtime/quant_patterns.c): the weights are packed as
+ * they are (runt_q8_weights_pack_s8) with their scales, and x is quantized
+ * by the layer's own rule: its constant scale and zero point (QDQ) or per
+ * run as DynamicQuantizeLinear (quantize_dynamic). Same kernels after that.
+ *
  * Conv: X is quantized once per run; per image and group the u8 im2col
  * rows (one per output pixel, the zero point in the padding, so padding
  * dequantizes to exactly 0) go through runt_q8_gemm_u8, which writes the
@@ -26,9 +32,11 @@ static const runt_plan_value *input(const runt_plan *p, int i, int j)
 
 static size_t bytes_as_floats(size_t bytes) { return (bytes + 63) / 64 * 16; }
 
-/* Quantizes n x k weights (trans: stored [k][n]) into owned storage. */
+/* Quantizes n x k f32 weights w (trans: stored [k][n]) into owned storage;
+ * or packs int8 ones wq as they are, with their per-channel scales. */
 static runt_status pack_weights(runt_cpu_state *st, runt_cpu_node *cn, int group,
-                                const float *w, int64_t n, int64_t k, int trans)
+                                const float *w, const int8_t *wq, const float *scales,
+                                int64_t n, int64_t k, int trans)
 {
     size_t one = runt_q8_weights_size(n, k);
     if (one == 0)
@@ -41,8 +49,9 @@ static runt_status pack_weights(runt_cpu_state *st, runt_cpu_node *cn, int group
         if (!cn->q8 || !cn->q8_storage)
             return runt_error_set(RUNT_E_OOM, "int8: out of memory for the quantized weights");
     }
-    return runt_q8_weights_pack(w, n, k, trans, (char *)cn->q8_storage + one * (size_t)group,
-                                one, &cn->q8[group]);
+    void *at = (char *)cn->q8_storage + one * (size_t)group;
+    return wq ? runt_q8_weights_pack_s8(wq, scales, n, k, trans, at, one, &cn->q8[group])
+              : runt_q8_weights_pack(w, n, k, trans, at, one, &cn->q8[group]);
 }
 
 /* Gemm / MatMul as y[M, N] = x[M, K] W + bias: the row count, depth and
@@ -86,7 +95,7 @@ static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     if (!linear_shape(p, i, &m, &n, &k, &w, &trans))
         return RUNT_OK;
     cn->q8_groups = 1;
-    runt_status s = pack_weights(st, cn, 0, w, n, k, trans);
+    runt_status s = pack_weights(st, cn, 0, w, NULL, NULL, n, k, trans);
     if (s != RUNT_OK)
         return s;
     const runt_plan_value *vc = input(p, i, 2);
@@ -105,13 +114,32 @@ static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     return RUNT_OK;
 }
 
-/* Quantizes x [m][k] as one tensor into q, rows k_pad bytes apart. */
-static void quantize_rows(const float *x, int64_t m, int64_t k, int64_t k_pad, uint8_t *q,
-                          float *scale, uint8_t *zp)
+/* Quantizes node i's input x (count floats, one tensor) to u8: with the
+ * layer's constant x_scale and x_zero_point when it has them (a QDQ model;
+ * an int8 zero point moves to u8 by + 128, see runt_q8_quantize_u8_with),
+ * else per run as DynamicQuantizeLinear does. */
+static runt_status quantize_input(const runt_plan *p, int i, const float *x, int64_t count,
+                                  uint8_t *q, float *scale, uint8_t *zp)
 {
-    runt_q8_quantize_u8(x, m * k, q, scale, zp);
-    for (int64_t r = m - 1; r > 0 && k_pad != k; r--)
+    const runt_plan_node *n = &p->nodes[i];
+    int vs = n->n_inputs > RUNT_QW_X_SCALE ? n->inputs[RUNT_QW_X_SCALE] : -1;
+    if (vs < 0)
+        return runt_q8_quantize_u8(x, count, q, scale, zp);
+    const runt_plan_value *z = &p->values[n->inputs[RUNT_QW_X_ZERO_POINT]];
+    *scale = *(const float *)p->values[vs].data;
+    *zp = z->desc.dtype == RUNT_I8 ? (uint8_t)(*(const int8_t *)z->data + 128)
+                                   : *(const uint8_t *)z->data;
+    return runt_q8_quantize_u8_with(x, count, *scale, *zp, q);
+}
+
+/* Quantizes x [m][k] as one tensor into q, rows k_pad bytes apart. */
+static runt_status quantize_rows(const runt_plan *p, int i, const float *x, int64_t m, int64_t k,
+                                 int64_t k_pad, uint8_t *q, float *scale, uint8_t *zp)
+{
+    runt_status s = quantize_input(p, i, x, m * k, q, scale, zp);
+    for (int64_t r = m - 1; s == RUNT_OK && r > 0 && k_pad != k; r--)
         memmove(q + r * k_pad, q + r * k, (size_t)k);
+    return s;
 }
 
 static runt_status linear_run(const runt_cpu_state *st, const runt_plan *p, int i,
@@ -123,13 +151,15 @@ static runt_status linear_run(const runt_cpu_state *st, const runt_plan *p, int 
     const float *x = runt_plan_value_ptr(p, b, node->inputs[0]);
     float *y = runt_plan_value_ptr(p, b, node->outputs[0]);
     const runt_plan_value *vc = input(p, i, 2);
-    const float *bias = cn->bias ? cn->bias : vc ? vc->data : NULL;
+    const float *bias = cn->bias ? cn->bias : vc ? runt_plan_value_ptr(p, b, node->inputs[2]) : NULL;
     const runt_epilogue *e = node->op == RUNT_OP_GEMM ? &node->attrs.gemm.epilogue : NULL;
     int64_t m = runt_tensor_count(&p->values[node->outputs[0]].desc) / w->n;
     uint8_t *q = (uint8_t *)st->scratch;
     float scale;
     uint8_t zp;
-    quantize_rows(x, m, w->k, w->k_pad, q, &scale, &zp);
+    runt_status s = quantize_rows(p, i, x, m, w->k, w->k_pad, q, &scale, &zp);
+    if (s != RUNT_OK)
+        return s;
     runt_q8_output out = {y, w->n, 1, st->threads};
     return runt_q8_gemm_u8(q, w->k_pad, m, scale, zp, w, bias, e, &out);
 }
@@ -149,7 +179,8 @@ static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, i
         return RUNT_OK;
     cn->q8_groups = (int)groups;
     for (int64_t g = 0; g < groups; g++) {
-        runt_status s = pack_weights(st, cn, (int)g, (const float *)vw->data + g * mg * kc, mg, kc, 0);
+        runt_status s = pack_weights(st, cn, (int)g, (const float *)vw->data + g * mg * kc, NULL,
+                                     NULL, mg, kc, 0);
         if (s != RUNT_OK)
             return s;
     }
@@ -196,7 +227,9 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
     uint8_t *col = (uint8_t *)(st->scratch + bytes_as_floats((size_t)runt_tensor_count(xd)));
     float scale;
     uint8_t zp;
-    runt_q8_quantize_u8(x, runt_tensor_count(xd), xq, &scale, &zp);
+    runt_status st_q = quantize_input(p, i, x, runt_tensor_count(xd), xq, &scale, &zp);
+    if (st_q != RUNT_OK)
+        return st_q;
     for (int64_t img = 0; img < n; img++)
         for (int64_t g = 0; g < groups; g++) {
             const runt_q8_weights *wq = &cn->q8[g];
@@ -213,6 +246,60 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
             if (s != RUNT_OK)
                 return s;
         }
+    return RUNT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Quantized layers (a quantized model's, runt-backend.h): int8 weights      */
+/* ------------------------------------------------------------------------ */
+
+/* The weights [n][k] of each group (n output channels, depth k), packed as
+ * they are with w_scale repeated per channel when it is one value. */
+static runt_status qlayer_pack(runt_cpu_state *st, const runt_plan *p, int i, int64_t groups,
+                               int64_t n, int64_t k, int trans)
+{
+    runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_value *vw = input(p, i, 1), *vs = input(p, i, RUNT_QW_W_SCALE);
+    int64_t channels = groups * n, given = runt_tensor_count(&vs->desc);
+    float *scales = runt_cpu_alloc(st, (size_t)channels * sizeof(float));
+    if (!scales)
+        return runt_error_set(RUNT_E_OOM, "int8: out of memory for the weight scales");
+    for (int64_t j = 0; j < channels; j++)
+        scales[j] = ((const float *)vs->data)[given == 1 ? 0 : j];
+    cn->q8_groups = (int)groups;
+    runt_status s = RUNT_OK;
+    for (int64_t g = 0; g < groups && s == RUNT_OK; g++)
+        s = pack_weights(st, cn, (int)g, NULL, (const int8_t *)vw->data + g * n * k,
+                         scales + g * n, n, k, trans);
+    runt_cpu_free(st, scales);
+    return s;
+}
+
+runt_status runt_cpu_qlayer_prepare(runt_cpu_state *st, const runt_plan *p, int i)
+{
+    runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_node *node = &p->nodes[i];
+    const runt_tensor *wd = &input(p, i, 1)->desc, *x = &p->values[node->inputs[0]].desc;
+    const runt_tensor *y = &p->values[node->outputs[0]].desc;
+    runt_status s;
+    if (node->op == RUNT_OP_CONV) {
+        if (!runt_cpu_conv_as_gemm(p, i, 1))
+            return runt_error_set(RUNT_E_UNSUPPORTED, "int8: a quantized Conv of this shape");
+        int64_t groups = node->attrs.conv.group, kc = wd->dims[1] * wd->dims[2] * wd->dims[3];
+        if ((s = qlayer_pack(st, p, i, groups, wd->dims[0] / groups, kc, 0)))
+            return s;
+        cn->kind = RUNT_CPU_K_Q8_CONV;
+        cn->scratch_floats = bytes_as_floats((size_t)runt_tensor_count(x)) +
+                             bytes_as_floats(runt_q8_linear_scratch(y->dims[2] * y->dims[3], kc));
+        return RUNT_OK;
+    }
+    /* Gemm's B with trans_b is [N, K]; otherwise [K, N], as MatMul's. */
+    int nk = node->op == RUNT_OP_GEMM && node->attrs.gemm.trans_b;
+    int64_t n = wd->dims[nk ? 0 : 1], k = wd->dims[nk ? 1 : 0];
+    if ((s = qlayer_pack(st, p, i, 1, n, k, !nk)))
+        return s;
+    cn->kind = RUNT_CPU_K_Q8_LINEAR;
+    cn->scratch_floats = bytes_as_floats(runt_q8_linear_scratch(runt_tensor_count(y) / n, k));
     return RUNT_OK;
 }
 

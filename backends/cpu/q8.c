@@ -350,6 +350,20 @@ runt_status runt_q8_quantize_u8(const float *x, int64_t count, uint8_t *q, float
     return RUNT_OK;
 }
 
+runt_status runt_q8_quantize_u8_with(const float *x, int64_t count, float scale,
+                                     uint8_t zero_point, uint8_t *q)
+{
+    if (!x || !q)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_q8_quantize_u8_with: %s is NULL",
+                              !x ? "x" : "q");
+    if (count < 0 || !isfinite(scale) || scale == 0.0f)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_q8_quantize_u8_with: count %lld, scale "
+                              "%g (the scale must be finite and non-zero)", (long long)count,
+                              (double)scale);
+    q8_quantize_row(x, count, scale, zero_point, q);
+    return RUNT_OK;
+}
+
 /* ------------------------------------------------------------------------- */
 /* GEMM                                                                      */
 /* ------------------------------------------------------------------------- */

@@ -63,6 +63,14 @@ runt_status runt_q8_weights_pack_s8(const int8_t *q, const float *scales, int64_
 runt_status runt_q8_quantize_u8(const float *x, int64_t count, uint8_t *q, float *scale,
                                 uint8_t *zero_point);
 
+/* ONNX QuantizeLinear of count floats with a given scale and zero point (a
+ * QDQ model's activations): q = saturate(round_half_even(x / scale) +
+ * zero_point) into [0, 255]. For int8 QuantizeLinear pass its zero point +
+ * 128: each q is then the int8 result + 128, and q - zero_point is the
+ * same. scale must be finite and non-zero (RUNT_E_INVALID_ARG). */
+runt_status runt_q8_quantize_u8_with(const float *x, int64_t count, float scale,
+                                     uint8_t zero_point, uint8_t *q);
+
 /* Scratch bytes runt_q8_linear needs for an m x k input (0 if m or k is out of range). */
 size_t runt_q8_linear_scratch(int64_t m, int64_t k);
 

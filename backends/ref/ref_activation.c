@@ -36,13 +36,15 @@ static float act_leaky_relu(float x, const runt_epilogue *e)
     return x < 0.0f ? e->alpha * x : x;
 }
 
-/* ONNX Clip: min(max(x, lo), hi); absent bounds arrive as -/+INFINITY. */
+/* ONNX Clip: Min(max, Max(x, min)), which the opset 13 text spells out so
+ * that min > max gives max everywhere (test_clip_min_greater_than_max);
+ * absent bounds arrive as -/+INFINITY. */
 static float act_clip(float x, const runt_epilogue *e)
 {
     if (x < e->alpha)
-        return e->alpha;
+        x = e->alpha;
     if (x > e->beta)
-        return e->beta;
+        x = e->beta;
     return x;
 }
 

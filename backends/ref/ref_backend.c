@@ -35,6 +35,12 @@ static const runt_ref_kernel_fn runt_ref_kernels[RUNT_OP_COUNT] = {
     [RUNT_OP_BATCH_NORM] = runt_ref_batch_norm,
     [RUNT_OP_LAYER_NORM] = runt_ref_layer_norm,
     [RUNT_OP_CONSTANT] = runt_ref_copy,
+    [RUNT_OP_QUANTIZE_LINEAR] = runt_ref_quantize_linear,
+    [RUNT_OP_DEQUANTIZE_LINEAR] = runt_ref_dequantize_linear,
+    [RUNT_OP_DYNAMIC_QUANTIZE_LINEAR] = runt_ref_dynamic_quantize_linear,
+    [RUNT_OP_MATMUL_INTEGER] = runt_ref_matmul_integer,
+    [RUNT_OP_CONV_INTEGER] = runt_ref_conv_integer,
+    [RUNT_OP_CAST] = runt_ref_cast,
 };
 
 /* A view of plan value v as bound for this run (absent: data NULL, ndim 0). */

@@ -62,6 +62,20 @@ runt_status runt_ref_pad(const runt_attrs *, const runt_tensor *, int, runt_tens
  * input 0 into output 0 (nothing when they alias). */
 runt_status runt_ref_copy(const runt_attrs *, const runt_tensor *, int, runt_tensor *, int);
 
+/* Quantization (ref_quant.c): QuantizeLinear, DequantizeLinear,
+ * DynamicQuantizeLinear, MatMulInteger, ConvInteger, Cast. */
+runt_status runt_ref_quantize_linear(const runt_attrs *, const runt_tensor *, int, runt_tensor *,
+                                     int);
+runt_status runt_ref_dequantize_linear(const runt_attrs *, const runt_tensor *, int,
+                                       runt_tensor *, int);
+runt_status runt_ref_dynamic_quantize_linear(const runt_attrs *, const runt_tensor *, int,
+                                             runt_tensor *, int);
+runt_status runt_ref_matmul_integer(const runt_attrs *, const runt_tensor *, int, runt_tensor *,
+                                    int);
+runt_status runt_ref_conv_integer(const runt_attrs *, const runt_tensor *, int, runt_tensor *,
+                                  int);
+runt_status runt_ref_cast(const runt_attrs *, const runt_tensor *, int, runt_tensor *, int);
+
 /* Runs plan node i with the reference kernel (ref_backend.c); other backends
  * call it for ops they leave to the reference path. */
 #include "runt-backend.h"

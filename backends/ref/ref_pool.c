@@ -16,10 +16,10 @@
  *     in + pad) - start) per axis). onnx/reference/ops/op_pool_common.py
  *     instead zero-pads up to the ceil_mode extent and divides by the whole
  *     kernel; we do not follow that.
- * ONNX's node test averagepool_2d_ceil_last_window_starts_on_pad expects
- * sum / 9 for a window with 4 input cells although it sets no
- * count_include_pad (default 0): its data were made with PyTorch's default
- * count_include_pad=True, so this kernel, following the attribute, differs.
+ * ONNX's node test averagepool_2d_ceil_last_window_starts_on_pad (onnx
+ * 1.23.2: pads 1, count_include_pad = 1, ceil_mode) expects sum / 9 for a
+ * window with 4 input cells, all 9 taps inside the padded input: both rules
+ * agree there, and this kernel passes it (tests/onnx/onnx_node_driver.c).
  */
 #include "ref_impl.h"
 

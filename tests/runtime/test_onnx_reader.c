@@ -599,6 +599,100 @@ RT_TEST(onnx_reader, behaviour_inputs_must_be_constant_unless_frozen)
     free(bytes.p);
 }
 
+/* ONNX's test_constant is a graph of one Constant node and no input: valid
+ * ONNX, but nothing for runt to compute from. So is a graph whose only input
+ * the caller froze. Both are refused as unsupported, not as malformed. */
+RT_TEST(onnx_reader, graph_with_no_input_left_is_unsupported)
+{
+    rt_rng r = rt_rng_make(131);
+    float k[4];
+    int64_t dims[2] = {2, 2};
+    rt_fill_uniform(&r, k, 4, -1, 1);
+    pbw g = {0};
+    pbw kt = onnx_tensor_f32(NULL, 2, dims, k, FORM_RAW);
+    pbw a[1] = {onnx_attr_t("value", &kt)};
+    add_node(&g, "Constant", "k", 0, NULL, 1, NAMES("y"), 1, a);
+    add_io(&g, ONNX_GRAPH_OUTPUT, "y", 2, dims);
+    pbw bytes = onnx_model(&g, 13);
+    load_fails(&bytes, NULL, RUNT_E_UNSUPPORTED, NAMES("no input left", "0 graph inputs", NULL));
+    free(bytes.p);
+
+    pbw g2 = {0};
+    add_node(&g2, "Relu", "relu", 1, NAMES("x"), 1, NAMES("y"), 0, NULL);
+    add_io(&g2, ONNX_GRAPH_INPUT, "x", 2, dims);
+    add_io(&g2, ONNX_GRAPH_OUTPUT, "y", 2, dims);
+    bytes = onnx_model(&g2, 13);
+    runt_tensor t = rt_tensor_f32(k, 2, dims);
+    const char *names[1] = {"x"};
+    runt_load_options o;
+    memset(&o, 0, sizeof o);
+    o.n_constant_inputs = 1;
+    o.constant_input_names = names;
+    o.constant_inputs = &t;
+    load_fails(&bytes, &o, RUNT_E_UNSUPPORTED, NAMES("no input left", "1 graph inputs", NULL));
+    free(bytes.p);
+}
+
+/* ReduceMean over axes (2, 3) of an NCHW input, keepdims or not, with axes
+ * as an attribute (opset 13) or a constant input (opset 18). */
+static pbw reduce_mean_model(int64_t opset, int keepdims, const int64_t *axes, int rank)
+{
+    int64_t xd[4] = {-1, 3, 4, 5}, yd[4] = {-1, 3, 1, 1}, two = 2;
+    pbw g = {0}, attrs[2];
+    int n_attrs = 0;
+    attrs[n_attrs++] = onnx_attr_i("keepdims", keepdims);
+    if (opset < 18) {
+        attrs[n_attrs++] = onnx_attr_ints("axes", axes, 2, 1);
+        add_node(&g, "ReduceMean", "mean", 1, NAMES("x"), 1, NAMES("y"), n_attrs, attrs);
+    } else {
+        add_init(&g, onnx_tensor_int("axes", ONNX_INT64, 1, &two, axes, FORM_RAW));
+        add_node(&g, "ReduceMean", "mean", 2, NAMES("x", "axes"), 1, NAMES("y"), n_attrs, attrs);
+    }
+    add_io(&g, ONNX_GRAPH_INPUT, "x", rank, xd);
+    add_io(&g, ONNX_GRAPH_OUTPUT, "y", keepdims ? rank : 2, yd);
+    return onnx_model(&g, opset);
+}
+
+RT_TEST(onnx_reader, reduce_mean_over_spatial_dims_is_global_average_pool)
+{
+    rt_rng r = rt_rng_make(132);
+    static const int64_t forms[3][2] = {{2, 3}, {-1, -2}, {3, 2}};
+    int64_t batch = 2, planes = batch * 3, hw = 20;
+    float *x = random_floats(&r, planes * hw, -2, 2);
+    double want[6];
+    for (int64_t p = 0; p < planes; p++) {
+        double sum = 0;
+        for (int64_t i = 0; i < hw; i++)
+            sum += x[p * hw + i];
+        want[p] = sum / (double)hw;
+    }
+    for (int opset = 13; opset <= 18; opset += 5)
+        for (int keep = 0; keep <= 1; keep++)
+            for (int f = 0; f < 3; f++) {
+                pbw bytes = reduce_mean_model(opset, keep, forms[f], 4);
+                runt_model *m = load_ok(&bytes, NULL);
+                runt_io_info io;
+                RT_ASSERT(runt_model_output(m, 0, &io) == RUNT_OK && io.desc.ndim == (keep ? 4 : 2),
+                          "opset %d keepdims %d: output rank %d", opset, keep, io.desc.ndim);
+                size_t n;
+                float *y = run1(m, batch, x, &n);
+                RT_ASSERT(n == (size_t)planes, "opset %d keepdims %d: %zu outputs", opset, keep, n);
+                check_close(y, want, n, "ReduceMean as GlobalAveragePool");
+                rt_guarded_free(y);
+                runt_model_free(m);
+                free(bytes.p);
+            }
+    /* Any other reduction is refused, naming the node. */
+    static const int64_t other[2] = {1, 2};
+    pbw bytes = reduce_mean_model(13, 1, other, 4);
+    load_fails(&bytes, NULL, RUNT_E_UNSUPPORTED, NAMES("'mean'", "ReduceMean", "spatial", NULL));
+    free(bytes.p);
+    bytes = reduce_mean_model(18, 1, forms[0], 3);
+    load_fails(&bytes, NULL, RUNT_E_UNSUPPORTED, NAMES("'mean'", "rank 3", NULL));
+    free(bytes.p);
+    free(x);
+}
+
 static pbw softmax_model(int64_t opset, int has_axis, int64_t axis, int ndim, const int64_t *dims)
 {
     pbw g = {0};

@@ -284,3 +284,25 @@ RT_TEST(ref_activation, non_f32_is_unsupported)
         RT_ASSERT(y[0] == 7 && y[3] == 7, "%s wrote an output it refused", cases[c].name);
     }
 }
+
+/* ONNX Clip is Min(max, Max(x, min)) (opset 13 text): when min > max every
+ * element becomes max, in the op and in the fused epilogue alike. */
+RT_TEST(ref_activation, clip_min_above_max_gives_max)
+{
+    rt_rng r = rt_rng_make(108);
+    float x[64], y[64];
+    int64_t dims[1] = {64};
+    rt_fill_uniform(&r, x, 64, -4.0f, 4.0f);
+    runt_attrs a;
+    runt_attrs_default(RUNT_OP_CLIP, &a);
+    a.clip.min = 1.5f;
+    a.clip.max = -0.5f;
+    runt_tensor in = rt_tensor_f32(x, 1, dims), out = rt_tensor_f32(y, 1, dims);
+    RT_ASSERT(runt_ref_clip(&a, &in, 1, &out, 1) == RUNT_OK, "clip: %s", runt_last_error());
+    runt_epilogue e = {RUNT_ACT_CLIP, a.clip.min, a.clip.max};
+    for (int i = 0; i < 64; i++) {
+        RT_ASSERT(y[i] == -0.5f, "clip(%g, min 1.5, max -0.5) = %g, want -0.5", x[i], y[i]);
+        RT_ASSERT(runt_ref_activate(x[i], &e) == -0.5f, "epilogue clip(%g) = %g, want -0.5",
+                  x[i], runt_ref_activate(x[i], &e));
+    }
+}

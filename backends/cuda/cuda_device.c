@@ -1,0 +1,155 @@
+/*
+ * The CUDA backend's contact with the device before any session exists:
+ * error text, the probe (`runt devices`, and what session creation checks),
+ * device memory for the session arena, and the staging copies the session
+ * makes through the vtable.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cuda_impl.h"
+#include "error.h"
+
+/* The lowest compute capability this build has kernels for (CMake passes
+ * the smallest number in CMAKE_CUDA_ARCHITECTURES; 0 when it could not tell). */
+#ifndef RUNT_CUDA_MIN_SM
+#define RUNT_CUDA_MIN_SM 0
+#endif
+#ifndef RUNT_CUDA_ARCHS
+#define RUNT_CUDA_ARCHS "?"
+#endif
+
+runt_status runt_cuda_check(cudaError_t e, const char *what_fmt, ...)
+{
+    if (e == cudaSuccess)
+        return RUNT_OK;
+    char what[256];
+    va_list ap;
+    va_start(ap, what_fmt);
+    vsnprintf(what, sizeof what, what_fmt, ap);
+    va_end(ap);
+    /* Reset the runtime's per-thread "last error" so a later, unrelated
+     * cudaGetLastError (ours or the program's) does not report this again.
+     * A sticky error (a fault in a kernel) stays with the context anyway. */
+    (void)cudaGetLastError();
+    return runt_error_set(e == cudaErrorMemoryAllocation ? RUNT_E_OOM : RUNT_E_BACKEND,
+                          "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
+}
+
+runt_status runt_cublas_check(cublasStatus_t s, const char *what_fmt, ...)
+{
+    if (s == CUBLAS_STATUS_SUCCESS)
+        return RUNT_OK;
+    char what[256];
+    va_list ap;
+    va_start(ap, what_fmt);
+    vsnprintf(what, sizeof what, what_fmt, ap);
+    va_end(ap);
+    return runt_error_set(s == CUBLAS_STATUS_ALLOC_FAILED ? RUNT_E_OOM : RUNT_E_BACKEND,
+                          "%s: %s (%s)", what, cublasGetStatusString(s), cublasGetStatusName(s));
+}
+
+void runt_cuda_describe(int device, runt_device_info *info)
+{
+    struct cudaDeviceProp prop;
+    int khz = 0;
+    cudaError_t e = cudaGetDeviceProperties(&prop, device);
+    if (e != cudaSuccess) {
+        info->available = 0;
+        snprintf(info->reason, sizeof info->reason, "cudaGetDeviceProperties(%d): %s (%s)",
+                 device, cudaGetErrorString(e), cudaGetErrorName(e));
+        (void)cudaGetLastError();
+        return;
+    }
+    if (cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, device) != cudaSuccess) {
+        khz = 0;
+        (void)cudaGetLastError();
+    }
+    snprintf(info->name, sizeof info->name, "%.80s (sm_%d%d, %d MHz, cuda:%d)", prop.name,
+             prop.major, prop.minor, khz / 1000, device);
+    info->compute_units = prop.multiProcessorCount;
+    info->memory_bytes = (int64_t)prop.totalGlobalMem;
+    int sm = prop.major * 10 + prop.minor;
+    info->available = sm >= RUNT_CUDA_MIN_SM;
+    if (!info->available)
+        snprintf(info->reason, sizeof info->reason,
+                 "%.80s has compute capability %d.%d; this build has GPU code for %.64s only "
+                 "(CMAKE_CUDA_ARCHITECTURES)", prop.name, prop.major, prop.minor,
+                 RUNT_CUDA_ARCHS);
+}
+
+/* Describes the calling thread's current device (device 0 unless the
+ * program chose another): the one "cuda" names. Without a usable device or
+ * driver: available = 0 and the CUDA runtime's own words in the reason. */
+runt_status runt_cuda_probe(void *context, runt_device_info *info)
+{
+    (void)context;
+    info->host_memory = 0;
+    int count = 0, device = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e == cudaSuccess && count > 0)
+        e = cudaGetDevice(&device);
+    if (e != cudaSuccess) {
+        info->available = 0;
+        snprintf(info->reason, sizeof info->reason, "no usable CUDA device: %s (%s)%s",
+                 cudaGetErrorString(e), cudaGetErrorName(e),
+                 e == cudaErrorInsufficientDriver
+                     ? "; no NVIDIA driver is loaded, or it is older than the CUDA runtime "
+                       "this build uses" : "");
+        (void)cudaGetLastError();
+        return RUNT_OK;
+    }
+    if (count == 0) {
+        info->available = 0;
+        snprintf(info->reason, sizeof info->reason, "no CUDA device (cudaGetDeviceCount found 0)");
+        return RUNT_OK;
+    }
+    runt_cuda_describe(device, info);
+    return RUNT_OK;
+}
+
+/* The session arena, on the calling thread's current device (the session
+ * allocates it before prepare knows which device "cuda:N" names; see
+ * runt_cuda_state.own_arena). */
+runt_status runt_cuda_buffer_alloc(void *context, size_t size, void **out)
+{
+    (void)context;
+    *out = NULL;
+    return runt_cuda_check(cudaMalloc(out, size), "cudaMalloc(%zu bytes)", size);
+}
+
+void runt_cuda_buffer_free(void *context, void *buffer)
+{
+    (void)context;
+    if (buffer && cudaFree(buffer) != cudaSuccess)
+        (void)cudaGetLastError(); /* nothing to report to: free returns nothing */
+}
+
+/* The session stages inputs and outputs through these, outside execute,
+ * with no session state at hand: a copy on the calling thread's per-thread
+ * stream, complete when the function returns (a pageable cudaMemcpy may
+ * return before its DMA lands, and the session's own stream does not wait
+ * for other streams). */
+static runt_status cuda_copy(void *dst, const void *src, size_t size, enum cudaMemcpyKind kind,
+                             const char *what)
+{
+    runt_status s = runt_cuda_check(cudaMemcpyAsync(dst, src, size, kind, cudaStreamPerThread),
+                                    "cudaMemcpyAsync (%s, %zu bytes)", what, size);
+    if (s == RUNT_OK)
+        s = runt_cuda_check(cudaStreamSynchronize(cudaStreamPerThread),
+                            "cudaStreamSynchronize after a %s copy", what);
+    return s;
+}
+
+runt_status runt_cuda_copy_to_device(void *context, void *dst, const void *src, size_t size)
+{
+    (void)context;
+    return size ? cuda_copy(dst, src, size, cudaMemcpyHostToDevice, "host to device") : RUNT_OK;
+}
+
+runt_status runt_cuda_copy_to_host(void *context, void *dst, const void *src, size_t size)
+{
+    (void)context;
+    return size ? cuda_copy(dst, src, size, cudaMemcpyDeviceToHost, "device to host") : RUNT_OK;
+}

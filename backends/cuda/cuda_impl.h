@@ -1,0 +1,119 @@
+/*
+ * Inside the CUDA backend: one session's state, and the C functions that
+ * talk to the CUDA runtime, cuBLAS and cuBLASLt. (What needs no GPU to
+ * decide lives in cuda_plan.h; the kernels' launchers in cuda_kernels.h.)
+ *
+ * A session owns one non-blocking stream (sessions on other threads never
+ * wait on it), one cuBLAS and, for int8, one cuBLASLt handle bound to that
+ * stream, a cuBLAS workspace set explicitly (so neither library allocates
+ * while a CUDA graph is being captured), the weights uploaded once into one
+ * device buffer, and one scratch buffer that nodes use in turn.
+ */
+#ifndef RUNT_CUDA_IMPL_H
+#define RUNT_CUDA_IMPL_H
+
+#include <cublasLt.h>
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include "cuda_kernels.h"
+#include "cuda_plan.h"
+
+/* A prepared cuBLASLt int8 product: descriptors and the algorithm chosen
+ * once at prepare. */
+typedef struct runt_cuda_lt {
+    cublasLtMatmulDesc_t desc;
+    cublasLtMatrixLayout_t a, b, c;
+    cublasLtMatmulAlgo_t algo;
+} runt_cuda_lt;
+
+typedef struct runt_cuda_state {
+    runt_allocator allocator;
+    int device;
+    int n_nodes;
+    runt_cuda_node *nodes;
+    runt_cuda_lt *lt;            /* per node; used where q8_engine is LT        */
+    size_t *const_offset;        /* per plan value: offset in weights, or SIZE_MAX */
+
+    cudaStream_t stream;
+    cublasHandle_t blas;
+    cublasLtHandle_t blas_lt;
+    cublasComputeType_t compute; /* f32 GEMMs: from the session's math mode     */
+
+    void *weights;               /* constants and packed int8 weights           */
+    size_t weight_bytes;
+    void *scratch;
+    size_t scratch_bytes;
+    void *workspace;             /* cuBLAS's and cuBLASLt's                     */
+    size_t workspace_bytes;
+    /* "cuda:N" asked from a thread whose current device is another: the
+     * session arena (allocated before prepare, on that device) only stages
+     * inputs and outputs; the nodes run on this arena on device N. */
+    void *own_arena;
+
+    cudaEvent_t start, stop;     /* around every run: its device time           */
+    cudaEvent_t *node_events;    /* n_nodes + 1 when profiling                  */
+    int timed;                   /* a run has completed: start/stop are valid   */
+
+    int use_graphs;
+    int graph_failed;            /* capture failed once: plain launches from now */
+    cudaGraphExec_t graph;
+    void *graph_arena;           /* the session arena the graph's pointers use  */
+    int launches;                /* per plain run                               */
+} runt_cuda_state;
+
+/* ---- errors (cuda_device.c) ---- */
+
+/* RUNT_OK for cudaSuccess; otherwise sets "what: <CUDA's text> (<name>)",
+ * RUNT_E_OOM for an allocation failure, RUNT_E_BACKEND for the rest. */
+runt_status runt_cuda_check(cudaError_t e, const char *what_fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* The same for cuBLAS / cuBLASLt statuses. */
+runt_status runt_cublas_check(cublasStatus_t s, const char *what_fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ---- devices (cuda_device.c): the vtable's device members ---- */
+
+runt_status runt_cuda_probe(void *context, runt_device_info *info);
+runt_status runt_cuda_buffer_alloc(void *context, size_t size, void **out);
+void runt_cuda_buffer_free(void *context, void *buffer);
+runt_status runt_cuda_copy_to_device(void *context, void *dst, const void *src, size_t size);
+runt_status runt_cuda_copy_to_host(void *context, void *dst, const void *src, size_t size);
+
+/* Fills name, SMs, memory for device `device`; available = 0 with a reason
+ * when this build has no code its compute capability can run. */
+void runt_cuda_describe(int device, runt_device_info *info);
+
+/* ---- cuBLAS and cuBLASLt (cuda_blas.c) ---- */
+
+cublasComputeType_t runt_cuda_compute_type(runt_math_mode math);
+const char *runt_cuda_compute_name(runt_math_mode math);
+/* One strided-batched f32 GEMM (cuda_params.h's description). */
+runt_status runt_cuda_sgemm(const runt_cuda_state *st, const runt_cuda_gemm_desc *d,
+                            const float *a, const float *b, float *c);
+/* Descriptors and an algorithm for node n's int8 product (n->gemm). *found
+ * = 0 when cuBLASLt offers none for the shape (the node then uses dp4a). */
+runt_status runt_cuda_lt_prepare(const runt_cuda_state *st, const runt_cuda_node *n,
+                                 runt_cuda_lt *lt, int *found);
+runt_status runt_cuda_lt_run(const runt_cuda_state *st, const runt_cuda_lt *lt,
+                             const int8_t *a, const int8_t *b, int32_t *c);
+void runt_cuda_lt_release(runt_cuda_lt *lt);
+
+/* ---- weights (cuda_upload.c) ---- */
+
+/* Lays out, allocates and uploads every constant a node reads as f32, and
+ * every int8 node's packed weights (quantized here, once). */
+runt_status runt_cuda_upload_weights(runt_cuda_state *st, const runt_plan *p);
+
+/* ---- running (cuda_run.c) ---- */
+
+/* Enqueues node i on the session stream; base is the arena the nodes use. */
+runt_status runt_cuda_run_node(const runt_cuda_state *st, const runt_plan *p, int i, char *base);
+
+#endif /* RUNT_CUDA_IMPL_H */

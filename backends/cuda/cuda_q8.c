@@ -1,0 +1,60 @@
+/*
+ * int8 weights for the GPU, quantized on the host at prepare with the
+ * arithmetic of backends/cpu/q8.c's runt_q8_weights_pack, so the GPU and the
+ * CPU int8 paths multiply the same integers (tests/backends/cuda compares
+ * the two bit for bit where the CPU backend is built). Only the layout
+ * differs: plain rows [n][k_pad], which cuBLASLt's "TN" int8 product and the
+ * dp4a kernel both read, instead of q8.c's VNNI blocks.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "cuda_plan.h"
+#include "error.h"
+
+runt_status runt_cuda_q8_pack(const float *w, int64_t n, int64_t k, int trans, int64_t k_pad,
+                              int8_t *q, float *scale, int32_t *row_sum)
+{
+    static const char fn[] = "runt_cuda_q8_pack";
+    if (!w || !q || !scale || !row_sum)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn,
+                              !w ? "w" : !q ? "q" : !scale ? "scale" : "row_sum");
+    if (n < 1 || k < 1 || k_pad < k)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: bad shape n=%lld k=%lld k_pad=%lld", fn,
+                              (long long)n, (long long)k, (long long)k_pad);
+    if (k > RUNT_CUDA_Q8_MAX_K)
+        return runt_error_set(RUNT_E_UNSUPPORTED,
+                              "%s: k=%lld exceeds %d, where int32 sums could overflow", fn,
+                              (long long)k, RUNT_CUDA_Q8_MAX_K);
+    for (int64_t i = 0; i < n * k; i++)
+        if (!isfinite(w[i]))
+            return runt_error_set(RUNT_E_INVALID_ARG, "%s: weight %lld is %g, not finite", fn,
+                                  (long long)i, (double)w[i]);
+    /* Element (j, kk) of w: [n][k] or, transposed, [k][n]. */
+    int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
+    memset(q, 0, (size_t)(n * k_pad));
+    for (int64_t j = 0; j < n; j++) {
+        float amax = 0.0f;
+        for (int64_t kk = 0; kk < k; kk++) {
+            float a = fabsf(w[j * sn + kk * sk]);
+            amax = a > amax ? a : amax;
+        }
+        /* q8.c: a zero row, or one whose amax / 127 underflows, gets scale 1
+         * and all-zero q. */
+        float s = amax / 127.0f;
+        if (!(s > 0.0f))
+            s = 1.0f, amax = 0.0f;
+        int32_t sum = 0;
+        for (int64_t kk = 0; amax > 0.0f && kk < k; kk++) {
+            float v = w[j * sn + kk * sk] / s;
+            v = v > -127.0f ? v : -127.0f;
+            v = v < 127.0f ? v : 127.0f;
+            int8_t qv = (int8_t)rintf(v); /* half to even, as q8.c's round */
+            q[j * k_pad + kk] = qv;
+            sum += qv;
+        }
+        scale[j] = s;
+        row_sum[j] = sum;
+    }
+    return RUNT_OK;
+}

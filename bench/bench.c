@@ -1,0 +1,640 @@
+/* `runt bench`: argument parsing, the measuring loop over cases, backends
+ * and dtypes, and the outputs. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, uname */
+#include "bench.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cost_model.h"
+#include "measure.h"
+#include "peers.h"
+#include "runt-backend.h"
+#include "suite.h"
+
+#ifndef RUNT_SOURCE_DIR
+#define RUNT_SOURCE_DIR "."
+#endif
+
+const char *runt_bench_source_dir(void) { return RUNT_SOURCE_DIR; }
+
+/* Backends runt knows of, so that asking for one this build lacks is a
+ * note ("not in this build"), not a usage error. */
+static const char *const runt_bench_known_backends[] = {"ref", "cpu", "cuda"};
+
+typedef struct runt_bench_options {
+    const char *suite;             /* NULL: seeds, unless --model            */
+    const char *model;
+    int64_t batch;
+    int batch_given;
+    const char *backends;          /* NULL: the default backend              */
+    runt_dtype dtypes[2];
+    int n_dtypes;
+    int threads;                   /* 0: all cores                           */
+    const char *json, *csv, *plots, *cache_dir;
+    int peers, recalibrate;
+    runt_measure_config measure;
+} runt_bench_options;
+
+/* One line: "runt: bench: what" and exit status 2. */
+static int runt_bench_usage(FILE *err, const char *what, const char *arg)
+{
+    fprintf(err, "runt: bench: %s%s%s (runt help: usage)\n", what, arg ? " " : "", arg ? arg : "");
+    return 2;
+}
+
+static int runt_bench_parse_dtypes(const char *list, runt_bench_options *o)
+{
+    o->n_dtypes = 0;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        runt_dtype d;
+        if (strcmp(t, "f32") == 0)
+            d = RUNT_F32;
+        else if (strcmp(t, "int8") == 0)
+            d = RUNT_I8;
+        else
+            return 0;
+        if (o->n_dtypes == 2 || (o->n_dtypes == 1 && o->dtypes[0] == d))
+            return 0;
+        o->dtypes[o->n_dtypes++] = d;
+    }
+    return o->n_dtypes > 0;
+}
+
+static int runt_bench_parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int runt_bench_parse(int argc, char **argv, runt_bench_options *o, FILE *err)
+{
+    memset(o, 0, sizeof *o);
+    o->batch = 1;
+    o->dtypes[0] = RUNT_F32;
+    o->dtypes[1] = RUNT_I8;
+    o->n_dtypes = 2;
+    o->measure = runt_measure_config_default();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long long n;
+        if (strcmp(a, "--peers") == 0) {
+            o->peers = 1;
+            continue;
+        }
+        if (strcmp(a, "--recalibrate") == 0) {
+            o->recalibrate = 1;
+            continue;
+        }
+        static const char *const valued[] = {"--suite", "--model", "--batch", "--backend",
+                                             "--dtype", "--threads", "--json", "--csv",
+                                             "--plots", "--min-time", "--min-reps", "--cache-dir"};
+        int known = 0;
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+            known |= strcmp(a, valued[k]) == 0;
+        if (!known)
+            return runt_bench_usage(err, "unexpected argument", a);
+        if (!v)
+            return runt_bench_usage(err, "a value must follow", a);
+        i++;
+        if (strcmp(a, "--suite") == 0) {
+            if (strcmp(v, "seeds") && strcmp(v, "sweep") && strcmp(v, "all"))
+                return runt_bench_usage(err, "--suite is seeds, sweep or all, not", v);
+            o->suite = v;
+        } else if (strcmp(a, "--model") == 0) {
+            o->model = v;
+        } else if (strcmp(a, "--batch") == 0) {
+            if (!runt_bench_parse_int(v, 1, 1 << 24, &n))
+                return runt_bench_usage(err, "--batch needs a positive integer, got", v);
+            o->batch = n;
+            o->batch_given = 1;
+        } else if (strcmp(a, "--backend") == 0) {
+            o->backends = v;
+        } else if (strcmp(a, "--dtype") == 0) {
+            if (!runt_bench_parse_dtypes(v, o))
+                return runt_bench_usage(err, "--dtype is a list of f32 and int8, not", v);
+        } else if (strcmp(a, "--threads") == 0) {
+            if (!runt_bench_parse_int(v, 1, 4096, &n))
+                return runt_bench_usage(err, "--threads needs a positive integer, got", v);
+            o->threads = (int)n;
+        } else if (strcmp(a, "--min-reps") == 0) {
+            if (!runt_bench_parse_int(v, 1, 1000000, &n))
+                return runt_bench_usage(err, "--min-reps needs a positive integer, got", v);
+            o->measure.min_reps = (int)n;
+            if (o->measure.max_reps < (int)n)
+                o->measure.max_reps = (int)n;
+        } else if (strcmp(a, "--min-time") == 0) {
+            char *end;
+            double t = strtod(v, &end);
+            if (!*v || *end || !(t >= 0 && t <= 3600))
+                return runt_bench_usage(err, "--min-time needs seconds (0 to 3600), got", v);
+            o->measure.min_time_s = t;
+            o->measure.max_time_s = fmax(o->measure.max_time_s, t);
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = v;
+        } else if (strcmp(a, "--csv") == 0) {
+            o->csv = v;
+        } else if (strcmp(a, "--plots") == 0) {
+            o->plots = v;
+        } else {
+            o->cache_dir = v;
+        }
+    }
+    if (o->model && o->suite)
+        return runt_bench_usage(err, "--suite and --model exclude each other", NULL);
+    if (o->batch_given && !o->model)
+        return runt_bench_usage(err, "--batch goes with --model", NULL);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Backends and host                                                         */
+/* ------------------------------------------------------------------------- */
+
+typedef struct runt_bench_backends {
+    int n;
+    char names[RUNT_BENCH_MAX_BACKENDS][16];
+} runt_bench_backends;
+
+static int runt_bench_is_known(const char *name)
+{
+    for (size_t i = 0; i < sizeof runt_bench_known_backends / sizeof runt_bench_known_backends[0]; i++)
+        if (strcmp(name, runt_bench_known_backends[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1: available (added to list), 0: noted as unavailable, -1: unknown name. */
+static int runt_bench_add_backend(const char *name, runt_bench_backends *list, runt_bench_report *r)
+{
+    int n = 0;
+    runt_backend_count(&n);
+    for (int i = 0; i < n; i++) {
+        runt_device_info info;
+        if (runt_backend_info(i, &info) != RUNT_OK || strcmp(info.backend, name) != 0)
+            continue;
+        if (!info.available) {
+            runt_bench_note(r, "%s: unavailable: %s", name, info.reason);
+            return 0;
+        }
+        for (int k = 0; k < list->n; k++)
+            if (strcmp(list->names[k], name) == 0)
+                return 1;
+        if (list->n == RUNT_BENCH_MAX_BACKENDS)
+            return 1;
+        snprintf(list->names[list->n++], sizeof list->names[0], "%s", name);
+        return 1;
+    }
+    if (!runt_bench_is_known(name))
+        return -1;
+    runt_bench_note(r, "%s: unavailable: not in this build (its backend was not compiled; see "
+                       "the README's build options)", name);
+    return 0;
+}
+
+static int runt_bench_resolve_backends(const char *spec, runt_bench_backends *list,
+                                       runt_bench_report *r, FILE *err)
+{
+    memset(list, 0, sizeof *list);
+    if (!spec) {
+        /* The default backend: the CPU one where it works, else the reference. */
+        if (runt_bench_add_backend("cpu", list, r) != 1) {
+            r->n_notes = 0; /* not asked for: not worth a note */
+            runt_bench_add_backend("ref", list, r);
+        }
+        return 0;
+    }
+    if (strcmp(spec, "all") == 0) {
+        for (size_t i = 0; i < sizeof runt_bench_known_backends / sizeof runt_bench_known_backends[0]; i++)
+            runt_bench_add_backend(runt_bench_known_backends[i], list, r);
+        int n = 0;
+        runt_backend_count(&n);
+        for (int i = 0; i < n; i++) {
+            runt_device_info info;
+            if (runt_backend_info(i, &info) == RUNT_OK && !runt_bench_is_known(info.backend))
+                runt_bench_add_backend(info.backend, list, r);
+        }
+        return 0;
+    }
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (runt_bench_add_backend(t, list, r) < 0)
+            return runt_bench_usage(err, "no backend named", t);
+    return 0;
+}
+
+static void runt_bench_host(runt_bench_report *r, int threads)
+{
+    snprintf(r->cpu, sizeof r->cpu, "unknown CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        const char *v = strchr(line, ':');
+        if (v && (strncmp(line, "model name", 10) == 0 || strncmp(line, "Hardware", 8) == 0)) {
+            v += 1 + strspn(v + 1, " \t");
+            snprintf(r->cpu, sizeof r->cpu, "%.*s", (int)strcspn(v, "\n"), v);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    struct utsname u;
+    if (uname(&u) == 0)
+        snprintf(r->os, sizeof r->os, "%.30s %.70s %.20s", u.sysname, u.release, u.machine);
+    else
+        snprintf(r->os, sizeof r->os, "unknown OS");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = 0;
+    runt_backend_count(&n);
+    for (int i = 0; i < n; i++) {
+        runt_device_info info;
+        /* The CPU backend counts the cores this process may use (affinity). */
+        if (runt_backend_info(i, &info) == RUNT_OK && strcmp(info.backend, "cpu") == 0)
+            cores = info.compute_units;
+    }
+    r->threads = threads > 0 ? threads : (int)(cores > 0 ? cores : 1);
+    /* Other processes on the machine move medians; say how busy it was. */
+    double load;
+    FILE *l = fopen("/proc/loadavg", "r");
+    if (l && fscanf(l, "%lf", &load) == 1 && load >= 0.5)
+        runt_bench_note(r, "load average %.2f on %ld CPUs when the bench started: other processes "
+                           "shared the machine, so read each median with its p10..p90", load, cores);
+    if (l)
+        fclose(l);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Measuring                                                                 */
+/* ------------------------------------------------------------------------- */
+
+typedef struct runt_bench_ctx {
+    const runt_bench_options *o;
+    runt_bench_report *r;
+    FILE *err;
+    int done, total, failures;
+    char peer_dir[64];
+    int peers_off;
+} runt_bench_ctx;
+
+static runt_bench_row *runt_bench_new_row(runt_bench_report *r)
+{
+    if (r->n_rows == r->cap_rows) {
+        int cap = r->cap_rows ? 2 * r->cap_rows : 128;
+        runt_bench_row *p = realloc(r->rows, (size_t)cap * sizeof *p);
+        if (!p)
+            return NULL;
+        r->rows = p;
+        r->cap_rows = cap;
+    }
+    runt_bench_row *w = &r->rows[r->n_rows++];
+    memset(w, 0, sizeof *w);
+    w->median_us = w->p10_us = w->p90_us = w->first_run_us = NAN;
+    w->h2d_us = w->d2h_us = w->gflops = w->gbps = w->predicted_us = NAN;
+    w->torch_us = w->ort_us = NAN;
+    return w;
+}
+
+static double runt_bench_io_bytes(const runt_session *s, double *in_bytes)
+{
+    double total = 0;
+    *in_bytes = 0;
+    runt_tensor d;
+    for (int i = 0; runt_session_input_desc(s, i, &d) == RUNT_OK; i++) {
+        double b = (double)runt_tensor_count(&d) * (double)runt_dtype_size(d.dtype);
+        *in_bytes += b;
+        total += b;
+    }
+    for (int i = 0; runt_session_output_desc(s, i, &d) == RUNT_OK; i++)
+        total += (double)runt_tensor_count(&d) * (double)runt_dtype_size(d.dtype);
+    return total;
+}
+
+/* Device backends: the copies of this row's inputs and outputs, each timed
+ * on its own (the seed's "data transfer" case). */
+static void runt_bench_copies(runt_bench_ctx *x, const runt_calibration *cal, double in_bytes,
+                              double out_bytes, runt_bench_row *w)
+{
+    runt_calibration_config cc = runt_calibration_config_default();
+    cc.min_time_s = x->o->measure.min_time_s / 2;
+    cc.min_reps = x->o->measure.min_reps;
+    double us;
+    if (runt_calibration_copy_us(cal->backend, x->o->threads, in_bytes, 1, &cc, &us) == RUNT_OK)
+        w->h2d_us = us;
+    if (runt_calibration_copy_us(cal->backend, x->o->threads, out_bytes, 0, &cc, &us) == RUNT_OK)
+        w->d2h_us = us;
+}
+
+static void runt_bench_fill(runt_bench_ctx *x, runt_session *s, const runt_calibration *cal,
+                            runt_dtype dtype, runt_bench_row *w)
+{
+    runt_session_stats st;
+    runt_measurement m;
+    runt_status rc = runt_session_stats_get(s, &st);
+    if (rc == RUNT_OK) {
+        w->params = st.total.params;
+        w->flops = st.total.flops;
+        w->bytes = st.total.bytes_read + st.total.bytes_written;
+        w->launches = st.launches;
+        rc = runt_measure_session(s, &x->o->measure, &m);
+    }
+    double in_bytes, io = runt_bench_io_bytes(s, &in_bytes);
+    if (rc == RUNT_OK)
+        rc = runt_cost_model_predict(cal, s, dtype, io, &w->predicted_us);
+    if (rc != RUNT_OK) {
+        w->status = RUNT_ROW_FAILED;
+        snprintf(w->note, sizeof w->note, "%s", runt_last_error());
+        return;
+    }
+    w->median_us = m.median_us;
+    w->p10_us = m.p10_us;
+    w->p90_us = m.p90_us;
+    w->first_run_us = m.first_run_us;
+    w->reps = m.reps;
+    w->gflops = (double)w->flops / m.median_us * 1e-3;
+    w->gbps = (double)w->bytes / m.median_us * 1e-3;
+    if (!cal->host_memory)
+        runt_bench_copies(x, cal, in_bytes, io - in_bytes, w);
+}
+
+static void runt_bench_progress(runt_bench_ctx *x, const runt_bench_row *w)
+{
+    x->done++;
+    if (w->status == RUNT_ROW_MEASURED)
+        fprintf(x->err, "[%3d/%d] %-4s %-4s %-18s b%-5lld %10.2f us (p10 %.2f, p90 %.2f, %d runs)\n",
+                x->done, x->total, w->backend, w->dtype, w->model, (long long)w->batch,
+                w->median_us, w->p10_us, w->p90_us, w->reps);
+    else
+        fprintf(x->err, "[%3d/%d] %-4s %-4s %-18s b%-5lld %s: %s\n", x->done, x->total, w->backend,
+                w->dtype, w->model, (long long)w->batch,
+                w->status == RUNT_ROW_UNSUPPORTED ? "not supported" : "failed", w->note);
+    fflush(x->err);
+}
+
+static runt_status runt_bench_row_run(runt_bench_ctx *x, const runt_bench_case *c,
+                                      const runt_model *m, const runt_calibration *cal,
+                                      runt_dtype dtype)
+{
+    runt_bench_row *w = runt_bench_new_row(x->r);
+    if (!w)
+        return runt_error_set(RUNT_E_OOM, "bench: out of memory for rows");
+    snprintf(w->suite, sizeof w->suite, "%s", c->suite);
+    snprintf(w->model, sizeof w->model, "%s", c->name);
+    snprintf(w->family, sizeof w->family, "%s", c->family);
+    snprintf(w->backend, sizeof w->backend, "%s", cal->backend);
+    snprintf(w->dtype, sizeof w->dtype, "%s", runt_dtype_name(dtype));
+    w->batch = c->batch;
+    runt_model_counts(m, NULL, NULL, &w->layers);
+    /* The model's own counts, so a row that cannot run still says what it
+     * is; a measured row takes its session's (after fusion) below. */
+    runt_cost total;
+    int n_rows;
+    if (runt_model_describe(m, c->batch, NULL, 0, &n_rows, &total) == RUNT_OK) {
+        w->params = total.params;
+        w->flops = total.flops;
+        w->bytes = total.bytes_read + total.bytes_written;
+    }
+    runt_session_options so = runt_session_options_default();
+    so.backend = cal->backend;
+    so.batch = c->batch;
+    so.compute_dtype = dtype;
+    so.threads = x->o->threads;
+    runt_session *s;
+    runt_status rc = runt_session_create(m, &so, &s);
+    if (rc != RUNT_OK) {
+        /* int8 on the reference backend and the like: a fact, not a failure. */
+        w->status = rc == RUNT_E_UNSUPPORTED ? RUNT_ROW_UNSUPPORTED : RUNT_ROW_FAILED;
+        snprintf(w->note, sizeof w->note, "%s", runt_last_error());
+    } else {
+        runt_bench_fill(x, s, cal, dtype, w);
+        runt_session_free(s);
+    }
+    x->failures += w->status == RUNT_ROW_FAILED;
+    runt_bench_progress(x, w);
+    return RUNT_OK;
+}
+
+/* The model's input at the case's batch, for the peers. */
+static runt_status runt_bench_input_shape(const runt_model *m, int64_t batch, runt_tensor *t)
+{
+    runt_io_info io;
+    runt_status rc = runt_model_input(m, 0, &io);
+    if (rc != RUNT_OK)
+        return rc;
+    *t = io.desc;
+    for (int d = 0; d < t->ndim; d++)
+        if (t->dims[d] == RUNT_DIM_BATCH)
+            t->dims[d] = batch;
+    return RUNT_OK;
+}
+
+/* PyTorch and ONNX Runtime on the same model: fills the f32 rows of host
+ * backends for case c (rows first..n_rows). */
+static void runt_bench_peers(runt_bench_ctx *x, const runt_bench_case *c, const runt_model *m,
+                             int first)
+{
+    if (x->peers_off)
+        return;
+    char path[600];
+    const char *why = NULL;
+    runt_tensor in;
+    if (c->kind == RUNT_CASE_FILE) {
+        snprintf(path, sizeof path, "%s", c->path);
+    } else {
+        if (!x->peer_dir[0]) {
+            snprintf(x->peer_dir, sizeof x->peer_dir, "/tmp/runt-peers-XXXXXX");
+            if (!mkdtemp(x->peer_dir)) {
+                x->peer_dir[0] = '\0';
+                why = "cannot create a temporary directory";
+            }
+        }
+        snprintf(path, sizeof path, "%s/%s.onnx", x->peer_dir, c->name);
+        if (!why && runt_model_save_onnx(m, path) != RUNT_OK)
+            why = runt_last_error();
+    }
+    runt_peer_result p;
+    if (!why && runt_bench_input_shape(m, c->batch, &in) != RUNT_OK)
+        why = runt_last_error();
+    if (!why && runt_peer_run(path, &in, x->r->threads, x->o->measure.min_time_s,
+                              x->o->measure.min_reps, &p) != RUNT_OK) {
+        /* No script or no python: every later case would fail the same way. */
+        runt_bench_note(x->r, "peers: %s; peer columns are null", runt_last_error());
+        x->peers_off = 1;
+        return;
+    }
+    if (c->kind != RUNT_CASE_FILE)
+        unlink(path);
+    if (!why) {
+        snprintf(x->r->torch_version, sizeof x->r->torch_version, "%s", p.torch_version);
+        snprintf(x->r->ort_version, sizeof x->r->ort_version, "%s", p.ort_version);
+    }
+    for (int i = first; i < x->r->n_rows; i++) {
+        runt_bench_row *w = &x->r->rows[i];
+        int host = 0;
+        for (int d = 0; d < x->r->n_devices; d++)
+            if (strcmp(x->r->devices[d].backend, w->backend) == 0)
+                host = x->r->devices[d].host_memory;
+        if (w->status != RUNT_ROW_MEASURED || strcmp(w->dtype, "f32") != 0 || !host)
+            continue;
+        if (why) {
+            snprintf(w->note, sizeof w->note, "peers: %.240s", why);
+            continue;
+        }
+        w->torch_us = p.torch_us;
+        w->ort_us = p.ort_us;
+        if (p.error[0])
+            snprintf(w->note, sizeof w->note, "peers: %.240s", p.error);
+    }
+    fprintf(x->err, "        peers %-18s torch %.2f us, onnxruntime %.2f us%s%s\n", c->name,
+            why ? NAN : p.torch_us, why ? NAN : p.ort_us, why ? ": " : "", why ? why : "");
+}
+
+static runt_status runt_bench_case_run(runt_bench_ctx *x, const runt_bench_case *c)
+{
+    runt_model *m;
+    runt_status rc = runt_case_build(c, &m);
+    if (rc != RUNT_OK)
+        return rc;
+    int first = x->r->n_rows;
+    for (int d = 0; rc == RUNT_OK && d < x->r->n_devices; d++)
+        for (int t = 0; rc == RUNT_OK && t < x->o->n_dtypes; t++)
+            rc = runt_bench_row_run(x, c, m, &x->r->devices[d], x->o->dtypes[t]);
+    if (rc == RUNT_OK && x->o->peers)
+        runt_bench_peers(x, c, m, first);
+    runt_model_free(m);
+    return rc;
+}
+
+static runt_status runt_bench_cases(const runt_bench_options *o, runt_case_list *cases)
+{
+    if (o->model) {
+        runt_bench_case c;
+        memset(&c, 0, sizeof c);
+        snprintf(c.suite, sizeof c.suite, "model");
+        c.batch = o->batch;
+        c.kind = o->model[0] == '@' ? RUNT_CASE_ZOO : RUNT_CASE_FILE;
+        snprintf(c.path, sizeof c.path, "%s", o->model + (o->model[0] == '@'));
+        /* The row's name: the file's base name without .onnx. */
+        const char *base = strrchr(o->model, '/');
+        base = base ? base + 1 : o->model + (o->model[0] == '@');
+        size_t len = strlen(base);
+        if (len > 5 && strcmp(base + len - 5, ".onnx") == 0)
+            len -= 5;
+        snprintf(c.name, sizeof c.name, "%.*s", (int)len, base);
+        return runt_case_list_push(cases, &c) ? runt_error_set(RUNT_E_OOM, "bench: out of memory")
+                                              : RUNT_OK;
+    }
+    double caches[RUNT_LEVEL_COUNT];
+    runt_host_cache_bytes(1, caches);
+    const char *suite = o->suite ? o->suite : "seeds";
+    runt_status rc = RUNT_OK;
+    if (strcmp(suite, "sweep") != 0)
+        rc = runt_suite_append(cases, "seeds", caches);
+    if (rc == RUNT_OK && strcmp(suite, "seeds") != 0)
+        rc = runt_suite_append(cases, "sweep", caches);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Entry                                                                     */
+/* ------------------------------------------------------------------------- */
+
+/* "runt: bench: what: message", without repeating what when the message
+ * starts with it. */
+static int runt_bench_fail(FILE *err, const char *what)
+{
+    const char *msg = runt_last_error();
+    if (strncmp(msg, what, strlen(what)) == 0)
+        fprintf(err, "runt: bench: %s\n", msg);
+    else
+        fprintf(err, "runt: bench: %s%s%s\n", what, *msg ? ": " : "", msg);
+    return 1;
+}
+
+static int runt_bench_calibrate(runt_bench_ctx *x, const runt_bench_backends *list)
+{
+    for (int b = 0; b < list->n; b++) {
+        int cached = 0;
+        runt_calibration *cal = &x->r->devices[x->r->n_devices];
+        if (runt_calibration_get(list->names[b], x->o->threads, x->o->cache_dir, x->o->recalibrate,
+                                 cal, x->err, &cached) != RUNT_OK)
+            return runt_bench_fail(x->err, "calibration failed");
+        fprintf(x->err, "%s: calibration %s (%.1f GFLOP/s f32, %.3f us per node)\n", cal->backend,
+                cached ? "from the cache" : "measured and cached", cal->peak_gflops, cal->launch_us);
+        x->r->n_devices++;
+    }
+    return 0;
+}
+
+static int runt_bench_outputs(const runt_bench_options *o, runt_bench_report *r, FILE *out,
+                              FILE *err)
+{
+    runt_bench_print_table(out, r);
+    runt_bench_print_summary(out, r);
+    runt_bench_print_verdicts(out, r);
+    if (o->json && runt_bench_write_json(o->json, r) != RUNT_OK)
+        return runt_bench_fail(err, o->json);
+    if (o->csv && runt_bench_write_csv(o->csv, r) != RUNT_OK)
+        return runt_bench_fail(err, o->csv);
+    if (o->plots && runt_bench_write_plots(o->plots, r) != RUNT_OK)
+        return runt_bench_fail(err, o->plots);
+    return 0;
+}
+
+int runt_bench_main(int argc, char **argv, FILE *out, FILE *err)
+{
+    runt_bench_options o;
+    int rc = runt_bench_parse(argc, argv, &o, err);
+    if (rc)
+        return rc;
+    runt_bench_report *r = calloc(1, sizeof *r);
+    runt_case_list cases = {0};
+    if (!r) {
+        fprintf(err, "runt: bench: out of memory\n");
+        return 1;
+    }
+    runt_bench_backends list;
+    rc = runt_bench_resolve_backends(o.backends, &list, r, err);
+    if (rc == 0 && list.n == 0) {
+        fprintf(err, "runt: bench: no available backend (%s)\n",
+                r->n_notes ? r->notes[0] : "none registered");
+        rc = 1;
+    }
+    runt_bench_ctx x = {.o = &o, .r = r, .err = err};
+    if (rc == 0) {
+        for (int i = 0; i < r->n_notes; i++)
+            fprintf(err, "note: %s\n", r->notes[i]);
+        runt_bench_host(r, o.threads);
+        rc = runt_bench_calibrate(&x, &list);
+    }
+    if (rc == 0 && runt_bench_cases(&o, &cases) != RUNT_OK)
+        rc = runt_bench_fail(err, "cases");
+    x.total = cases.n * r->n_devices * o.n_dtypes;
+    for (int i = 0; rc == 0 && i < cases.n; i++)
+        if (runt_bench_case_run(&x, &cases.items[i]) != RUNT_OK)
+            rc = runt_bench_fail(err, cases.items[i].kind == RUNT_CASE_FILE ? cases.items[i].path
+                                                                            : cases.items[i].name);
+    if (x.peer_dir[0])
+        rmdir(x.peer_dir);
+    if (rc == 0 && o.peers && !x.peers_off && !r->torch_version[0] && !r->ort_version[0])
+        runt_bench_note(r, "peers: neither PyTorch nor ONNX Runtime is installed for python3");
+    if (rc == 0)
+        rc = runt_bench_outputs(&o, r, out, err);
+    if (rc == 0 && x.failures) {
+        fprintf(err, "runt: bench: %d rows failed (their notes say why)\n", x.failures);
+        rc = 1;
+    }
+    runt_case_list_free(&cases);
+    free(r->rows);
+    free(r);
+    return rc;
+}

@@ -1,0 +1,84 @@
+/*
+ * `runt bench`: the suites run per backend and dtype, each row measured
+ * (measure.h), predicted (cost_model.h from calibrate.h) and, with --peers,
+ * set beside PyTorch and ONNX Runtime (peers.h); then reported as a table
+ * with the seed verdicts on stdout, and as JSON (the contract in DESIGN.md),
+ * CSV and PNG plots on request.
+ */
+#ifndef RUNT_BENCH_H
+#define RUNT_BENCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "calibrate.h"
+#include "runt.h"
+
+#define RUNT_BENCH_MAX_BACKENDS 8
+#define RUNT_BENCH_MAX_NOTES 32
+
+/* One model on one backend in one dtype. NAN marks "not applicable" (JSON
+ * null): h2d/d2h on host backends, peers that did not run. */
+typedef struct runt_bench_row {
+    char suite[8], model[64], family[16], backend[16], dtype[8];
+    int64_t batch, params, flops, bytes;
+    int layers, launches;
+    int status;              /* 0 measured, 1 not supported, 2 failed: note says why */
+    char note[256];
+    double median_us, p10_us, p90_us, first_run_us;
+    double h2d_us, d2h_us;
+    double gflops, gbps, predicted_us;
+    double torch_us, ort_us;
+    int reps;
+} runt_bench_row;
+
+enum { RUNT_ROW_MEASURED = 0, RUNT_ROW_UNSUPPORTED = 1, RUNT_ROW_FAILED = 2 };
+
+/* The measures the summary correlates latency with. */
+enum { RUNT_CORR_PARAMS, RUNT_CORR_FLOPS, RUNT_CORR_BYTES, RUNT_CORR_PREDICTED, RUNT_CORR_COUNT };
+extern const char *const runt_corr_names[RUNT_CORR_COUNT];
+
+typedef struct runt_bench_summary {
+    int rows;                             /* measured rows of the backend   */
+    double within_15pct;                  /* share with |pred/meas - 1| <= 0.15 */
+    double spearman[RUNT_CORR_COUNT];     /* NAN with fewer than 3 rows      */
+} runt_bench_summary;
+
+typedef struct runt_bench_report {
+    char cpu[128], os[128];
+    int threads;
+    int n_devices;
+    runt_calibration devices[RUNT_BENCH_MAX_BACKENDS];
+    int n_rows, cap_rows;
+    runt_bench_row *rows;
+    int n_notes;
+    char notes[RUNT_BENCH_MAX_NOTES][256];
+    char torch_version[32], ort_version[32];
+} runt_bench_report;
+
+/* Adds a note (unavailable backends, peers); printf-style. */
+void runt_bench_note(runt_bench_report *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* report.c */
+void runt_bench_summarize(const runt_bench_report *r, const char *backend, runt_bench_summary *out);
+void runt_bench_print_table(FILE *out, const runt_bench_report *r);
+void runt_bench_print_summary(FILE *out, const runt_bench_report *r);
+/* What each seed claim turns out to be, per backend, from the rows. */
+void runt_bench_print_verdicts(FILE *out, const runt_bench_report *r);
+runt_status runt_bench_write_json(const char *path, const runt_bench_report *r);
+runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r);
+/* plots.c: roofline-<backend>.png, latency-vs-flops.png,
+ * latency-vs-params.png, predicted-vs-measured.png in dir (created). */
+runt_status runt_bench_write_plots(const char *dir, const runt_bench_report *r);
+
+/* The source tree the tool was built from (bench/check_json.py, peers). */
+const char *runt_bench_source_dir(void);
+
+/* `runt bench ...`: argv[0] is "bench". Exit status: 0, 1 failure, 2 usage. */
+int runt_bench_main(int argc, char **argv, FILE *out, FILE *err);
+
+#endif /* RUNT_BENCH_H */

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Checks a `runt bench --json` file against the contract in DESIGN.md.
+
+    python3 bench/check_json.py FILE.json
+
+Exit status 0 when the file is valid JSON with exactly the contract's keys,
+nesting and types (a number, or null where the contract allows "not
+applicable"); otherwise 1, with one line per problem on stderr.
+"""
+
+import json
+import math
+import sys
+
+NUM, INT, STR, NUM_OR_NULL = "number", "integer", "string", "number or null"
+
+DEVICE = {
+    "backend": STR, "name": STR, "peak_gflops": NUM, "peak_int8_gops": NUM_OR_NULL,
+    "bandwidth_gbps": {"l1": NUM_OR_NULL, "l2": NUM_OR_NULL, "l3": NUM_OR_NULL,
+                       "dram": NUM_OR_NULL},
+    "launch_us": NUM, "h2d_gbps": NUM_OR_NULL, "d2h_gbps": NUM_OR_NULL,
+}
+RESULT = {
+    "suite": STR, "model": STR, "backend": STR, "dtype": STR,
+    "batch": INT, "params": INT, "flops": INT, "bytes": INT, "layers": INT, "launches": INT,
+    "median_us": NUM, "p10_us": NUM, "p90_us": NUM, "first_run_us": NUM,
+    "h2d_us": NUM_OR_NULL, "d2h_us": NUM_OR_NULL, "gflops": NUM, "gbps": NUM,
+    "predicted_us": NUM,
+    "peer": {"torch_us": NUM_OR_NULL, "onnxruntime_us": NUM_OR_NULL},
+}
+SUMMARY = {
+    "within_15pct": NUM_OR_NULL,
+    "spearman": {"params": NUM_OR_NULL, "flops": NUM_OR_NULL, "bytes": NUM_OR_NULL,
+                 "predicted": NUM_OR_NULL},
+}
+TOP = {
+    "runt_version": STR,
+    "host": {"cpu": STR, "threads": INT, "os": STR},
+    "devices": [DEVICE],
+    "results": [RESULT],
+    "summary": None,  # keyed by backend, checked below
+}
+SEED_MODELS = {"seed0_simple", "seed0_complex", "seed0_relu", "seed1_model1", "seed1_model2",
+               "seed1_model3", "seed1_model4", "seed1_model5"}
+
+
+def type_ok(value, kind):
+    is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == STR:
+        return isinstance(value, str)
+    if kind == INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == NUM:
+        return is_num and math.isfinite(value)
+    return value is None or (is_num and math.isfinite(value))
+
+
+def check(value, schema, where, problems):
+    if isinstance(schema, dict):
+        if not isinstance(value, dict):
+            problems.append(f"{where}: expected an object")
+            return
+        for key in schema:
+            if key not in value:
+                problems.append(f"{where}: missing key '{key}'")
+        for key in value:
+            if key not in schema:
+                problems.append(f"{where}: key '{key}' is not in the contract")
+            elif schema[key] is not None:
+                check(value[key], schema[key], f"{where}.{key}", problems)
+    elif isinstance(schema, list):
+        if not isinstance(value, list):
+            problems.append(f"{where}: expected an array")
+            return
+        for i, item in enumerate(value):
+            check(item, schema[0], f"{where}[{i}]", problems)
+    elif not type_ok(value, schema):
+        problems.append(f"{where}: {value!r} is not a {schema}")
+
+
+def check_meaning(doc, problems):
+    backends = {d.get("backend") for d in doc.get("devices", []) if isinstance(d, dict)}
+    for i, r in enumerate(doc.get("results", [])):
+        if not isinstance(r, dict):
+            continue
+        where = f"results[{i}]"
+        if r.get("backend") not in backends:
+            problems.append(f"{where}: backend {r.get('backend')!r} has no device entry")
+        if r.get("dtype") not in ("f32", "int8"):
+            problems.append(f"{where}: dtype {r.get('dtype')!r}")
+        if r.get("suite") not in ("seeds", "sweep", "model"):
+            problems.append(f"{where}: suite {r.get('suite')!r}")
+        if r.get("suite") == "seeds" and r.get("model") not in SEED_MODELS:
+            problems.append(f"{where}: {r.get('model')!r} is not a seeds model name")
+        try:
+            if not r["p10_us"] <= r["median_us"] <= r["p90_us"]:
+                problems.append(f"{where}: p10 <= median <= p90 does not hold")
+        except (KeyError, TypeError):
+            pass
+    summary = doc.get("summary")
+    if not isinstance(summary, dict):
+        problems.append("summary: expected an object")
+        return
+    for backend, entry in summary.items():
+        if backend not in backends:
+            problems.append(f"summary.{backend}: no device entry for it")
+        check(entry, SUMMARY, f"summary.{backend}", problems)
+    for b in backends:
+        if b not in summary:
+            problems.append(f"summary: missing backend '{b}'")
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: check_json.py FILE.json", file=sys.stderr)
+        return 2
+    try:
+        with open(argv[1], encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"{argv[1]}: {e}", file=sys.stderr)
+        return 1
+    problems = []
+    check(doc, TOP, "$", problems)
+    if isinstance(doc, dict):
+        check_meaning(doc, problems)
+    for p in problems:
+        print(f"{argv[1]}: {p}", file=sys.stderr)
+    if not problems:
+        print(f"{argv[1]}: matches the bench JSON contract "
+              f"({len(doc['results'])} results, {len(doc['devices'])} devices)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,524 @@
+/* The bench's outputs: table, summary and seed verdicts as text; JSON (the
+ * contract in DESIGN.md) and CSV files. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "json.h"
+#include "runt-backend.h"
+#include "stats.h"
+
+const char *const runt_corr_names[RUNT_CORR_COUNT] = {"params", "flops", "bytes", "predicted"};
+
+void runt_bench_note(runt_bench_report *r, const char *fmt, ...)
+{
+    if (r->n_notes == RUNT_BENCH_MAX_NOTES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->notes[r->n_notes++], sizeof r->notes[0], fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Summary                                                                   */
+/* ------------------------------------------------------------------------- */
+
+static double runt_row_measure(const runt_bench_row *row, int which)
+{
+    switch (which) {
+    case RUNT_CORR_PARAMS: return (double)row->params;
+    case RUNT_CORR_FLOPS: return (double)row->flops;
+    case RUNT_CORR_BYTES: return (double)row->bytes;
+    default: return row->predicted_us;
+    }
+}
+
+void runt_bench_summarize(const runt_bench_report *r, const char *backend, runt_bench_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int k = 0; k < RUNT_CORR_COUNT; k++)
+        out->spearman[k] = NAN;
+    out->within_15pct = NAN;
+    size_t n = 0;
+    double *v = malloc(2 * ((size_t)r->n_rows + 1) * sizeof *v);
+    if (!v)
+        return;
+    double *lat = v + r->n_rows + 1;
+    int within = 0;
+    for (int i = 0; i < r->n_rows; i++) {
+        const runt_bench_row *row = &r->rows[i];
+        if (row->status != RUNT_ROW_MEASURED || strcmp(row->backend, backend) != 0)
+            continue;
+        lat[n++] = row->median_us;
+        within += fabs(row->predicted_us / row->median_us - 1.0) <= 0.15;
+    }
+    out->rows = (int)n;
+    if (n)
+        out->within_15pct = (double)within / (double)n;
+    for (int k = 0; k < RUNT_CORR_COUNT; k++) {
+        size_t m = 0;
+        for (int i = 0; i < r->n_rows; i++) {
+            const runt_bench_row *row = &r->rows[i];
+            if (row->status == RUNT_ROW_MEASURED && strcmp(row->backend, backend) == 0)
+                v[m++] = runt_row_measure(row, k);
+        }
+        out->spearman[k] = runt_stats_spearman(v, lat, n);
+    }
+    free(v);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Text                                                                      */
+/* ------------------------------------------------------------------------- */
+
+/* 1234567 -> "1.23M": counts in a narrow column. */
+static const char *runt_si(char *buf, size_t size, double v)
+{
+    static const char *const suffix[] = {"", "k", "M", "G", "T"};
+    int i = 0;
+    while (fabs(v) >= 1000 && i < 4) {
+        v /= 1000;
+        i++;
+    }
+    if (i == 0)
+        snprintf(buf, size, "%.0f", v);
+    else
+        snprintf(buf, size, "%.*f%s", fabs(v) < 10 ? 2 : fabs(v) < 100 ? 1 : 0, v, suffix[i]);
+    return buf;
+}
+
+/* Microseconds with 3-4 significant digits; "-" when not applicable. */
+static const char *runt_us(char *buf, size_t size, double us)
+{
+    if (!isfinite(us))
+        snprintf(buf, size, "-");
+    else if (us < 10)
+        snprintf(buf, size, "%.2f", us);
+    else if (us < 1000)
+        snprintf(buf, size, "%.1f", us);
+    else
+        snprintf(buf, size, "%.0f", us);
+    return buf;
+}
+
+void runt_bench_print_table(FILE *out, const runt_bench_report *r)
+{
+    int peers = 0;
+    for (int i = 0; i < r->n_rows; i++)
+        peers |= isfinite(r->rows[i].torch_us) || isfinite(r->rows[i].ort_us);
+    fprintf(out, "runt bench: %s, %d threads, %s. Times in us: median, p10, p90 of the\n"
+                 "measured runs after the first run and warm-up; first = the session's first run;\n"
+                 "pred = the cost model's prediction; lay/lau = layers (model nodes) / launches.\n\n",
+            r->cpu, r->threads, r->os);
+    fprintf(out, "%-6s %-18s %-7s %-5s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s %9s %6s %7s %6s",
+            "suite", "model", "backend", "dtype", "batch", "params", "FLOPs", "bytes", "lay", "lau",
+            "median", "p10", "p90", "first", "pred", "pr/me", "GFLOP/s", "GB/s");
+    if (peers)
+        fprintf(out, " %9s %9s %6s %6s", "torch", "ort", "/torch", "/ort");
+    fputc('\n', out);
+    for (int i = 0; i < r->n_rows; i++) {
+        const runt_bench_row *w = &r->rows[i];
+        char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
+        fprintf(out, "%-6s %-18s %-7s %-5s %5lld %7s %7s %7s %4d %4d", w->suite, w->model,
+                w->backend, w->dtype, (long long)w->batch, runt_si(a, sizeof a, (double)w->params),
+                runt_si(b, sizeof b, (double)w->flops), runt_si(c, sizeof c, (double)w->bytes),
+                w->layers, w->launches);
+        if (w->status != RUNT_ROW_MEASURED) {
+            fprintf(out, " %s: %s\n", w->status == RUNT_ROW_UNSUPPORTED ? "not supported" : "failed",
+                    w->note);
+            continue;
+        }
+        fprintf(out, " %9s %9s %9s %9s %9s %6.2f %7.2f %6.2f", runt_us(a, sizeof a, w->median_us),
+                runt_us(b, sizeof b, w->p10_us), runt_us(c, sizeof c, w->p90_us),
+                runt_us(d, sizeof d, w->first_run_us), runt_us(e, sizeof e, w->predicted_us),
+                w->predicted_us / w->median_us, w->gflops, w->gbps);
+        if (peers) {
+            snprintf(f, sizeof f, "-");
+            snprintf(g, sizeof g, "-");
+            if (isfinite(w->torch_us))
+                snprintf(f, sizeof f, "%.3g", w->median_us / w->torch_us);
+            if (isfinite(w->ort_us))
+                snprintf(g, sizeof g, "%.3g", w->median_us / w->ort_us);
+            fprintf(out, " %9s %9s %6s %6s", runt_us(a, sizeof a, w->torch_us),
+                    runt_us(b, sizeof b, w->ort_us), f, g);
+        }
+        fputc('\n', out);
+    }
+    for (int i = 0; i < r->n_notes; i++)
+        fprintf(out, "note: %s\n", r->notes[i]);
+}
+
+static void runt_print_rho(FILE *out, double rho)
+{
+    if (isfinite(rho))
+        fprintf(out, " %9.2f", rho);
+    else
+        fprintf(out, " %9s", "-");
+}
+
+void runt_bench_print_summary(FILE *out, const runt_bench_report *r)
+{
+    fprintf(out, "\nDevices (calibrated through runt; GB/s are GEMV reads whose weights fit each level):\n");
+    fprintf(out, "%-7s %-32s %3s %9s %9s %7s %7s %7s %7s %7s %8s %7s %7s\n", "backend", "device",
+            "thr", "GFLOP/s", "int8 GOP/s", "eltwise", "L1", "L2", "L3", "DRAM", "us/node", "H2D",
+            "D2H");
+    for (int d = 0; d < r->n_devices; d++) {
+        const runt_calibration *c = &r->devices[d];
+        fprintf(out, "%-7s %-32.32s %3d %9.1f", c->backend, c->device, c->threads, c->peak_gflops);
+        if (isfinite(c->peak_int8_gops))
+            fprintf(out, " %9.1f ", c->peak_int8_gops);
+        else
+            fprintf(out, " %9s ", "-");
+        fprintf(out, " %7.2f", c->eltwise_gflops);
+        for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+            if (isfinite(c->bw_gbps[l]))
+                fprintf(out, " %7.1f", c->bw_gbps[l]);
+            else
+                fprintf(out, " %7s", "-");
+        fprintf(out, " %8.3f", c->launch_us);
+        for (int k = 0; k < 2; k++) {
+            double v = k ? c->d2h_gbps : c->h2d_gbps;
+            if (isfinite(v))
+                fprintf(out, " %7.1f", v);
+            else
+                fprintf(out, " %7s", "-");
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "\nSummary per backend: share of rows the cost model predicts within +-15 %%, and\n"
+                 "Spearman's rho of the median latency with each measure (1 = same order):\n");
+    fprintf(out, "%-7s %5s %12s %9s %9s %9s %9s\n", "backend", "rows", "within 15%", "params",
+            "FLOPs", "bytes", "predicted");
+    for (int d = 0; d < r->n_devices; d++) {
+        runt_bench_summary s;
+        runt_bench_summarize(r, r->devices[d].backend, &s);
+        fprintf(out, "%-7s %5d", r->devices[d].backend, s.rows);
+        if (isfinite(s.within_15pct))
+            fprintf(out, " %10.1f %%", 100 * s.within_15pct);
+        else
+            fprintf(out, " %12s", "-");
+        for (int k = 0; k < RUNT_CORR_COUNT; k++)
+            runt_print_rho(out, s.spearman[k]);
+        fputc('\n', out);
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Seed verdicts                                                             */
+/* ------------------------------------------------------------------------- */
+
+static const runt_bench_row *runt_find_row(const runt_bench_report *r, const char *model,
+                                           const char *backend, const char *dtype)
+{
+    for (int i = 0; i < r->n_rows; i++) {
+        const runt_bench_row *w = &r->rows[i];
+        if (strcmp(w->suite, "seeds") == 0 && strcmp(w->model, model) == 0 &&
+            strcmp(w->backend, backend) == 0 && strcmp(w->dtype, dtype) == 0)
+            return w;
+    }
+    return NULL;
+}
+
+static int runt_measured(const runt_bench_row *w) { return w && w->status == RUNT_ROW_MEASURED; }
+
+/* "a is faster" / "a is slower", or no measurable difference when the
+ * p10..p90 ranges of the two overlap (the machine's noise covers it). */
+static const char *runt_compare(const runt_bench_row *a, const runt_bench_row *b)
+{
+    if (a->p10_us <= b->p90_us && b->p10_us <= a->p90_us)
+        return "no measurable difference (their p10..p90 ranges overlap)";
+    return a->median_us < b->median_us ? "faster" : "slower";
+}
+
+/* A ratio with 3 significant digits: 0.00412x, 0.62x, 12.3x. */
+static const char *runt_ratio(char *buf, size_t size, double r)
+{
+    snprintf(buf, size, "%.3gx", r);
+    return buf;
+}
+
+static void runt_verdict_pair(FILE *out, const runt_bench_report *r, const char *backend,
+                              const char *label, const char *ma, const char *mb)
+{
+    const runt_bench_row *a = runt_find_row(r, ma, backend, "f32"),
+                         *b = runt_find_row(r, mb, backend, "f32");
+    if (!runt_measured(a) || !runt_measured(b))
+        return;
+    char fa[32], fb[32], ta[32], tb[32], rt[32], rf[32];
+    int same = strncmp(runt_compare(a, b), "no", 2) == 0;
+    fprintf(out, "  %-14s %s (%d layer%s, %s FLOPs) takes %s the time of %s (%d layer%s, %s FLOPs), "
+                 "%s vs %s us,\n  %-14s with %s the FLOPs: %s%s%s.\n",
+            label, ma, a->layers, a->layers == 1 ? "" : "s", runt_si(fa, sizeof fa, (double)a->flops),
+            runt_ratio(rt, sizeof rt, a->median_us / b->median_us), mb, b->layers,
+            b->layers == 1 ? "" : "s", runt_si(fb, sizeof fb, (double)b->flops),
+            runt_us(ta, sizeof ta, a->median_us), runt_us(tb, sizeof tb, b->median_us), "",
+            runt_ratio(rf, sizeof rf, (double)a->flops / (double)b->flops), same ? "" : ma,
+            same ? "" : " is ", runt_compare(a, b));
+}
+
+static void runt_verdict_warmup(FILE *out, const runt_bench_report *r, const char *backend)
+{
+    const runt_bench_row *relu = runt_find_row(r, "seed0_relu", backend, "f32");
+    double ratios[64];
+    size_t n = 0, slower = 0;
+    for (int i = 0; i < r->n_rows && n < 64; i++) {
+        const runt_bench_row *w = &r->rows[i];
+        if (runt_measured(w) && strcmp(w->suite, "seeds") == 0 && strcmp(w->backend, backend) == 0) {
+            ratios[n++] = w->first_run_us / w->median_us;
+            slower += w->first_run_us > w->p90_us;
+        }
+    }
+    if (!runt_measured(relu) || !n)
+        return;
+    runt_stats_sort(ratios, n);
+    char a[32], b[32], c[32];
+    fprintf(out, "  %-14s seed0_relu's first run took %s us, its warm median %s us (%s): %s.\n"
+                 "  %-14s The first run is above the warm p90 in %zu of %zu seeds rows (first/warm: "
+                 "median %.2fx, max %.2fx),\n  %-14s %s\n",
+            "\"optimization\"", runt_us(a, sizeof a, relu->first_run_us),
+            runt_us(b, sizeof b, relu->median_us),
+            runt_ratio(c, sizeof c, relu->first_run_us / relu->median_us),
+            relu->first_run_us > relu->p90_us ? "the first run is the slow one"
+                                              : "within the warm runs' spread",
+            "", slower, n, runt_stats_quantile_sorted(ratios, n, 0.5), ratios[n - 1], "",
+            2 * slower >= n ? "so a second call of the same model is faster by warm-up alone."
+                            : "so warm-up alone would not make a second call look faster here.");
+}
+
+static void runt_verdict_transfer(FILE *out, const runt_bench_report *r, const char *backend)
+{
+    const runt_bench_row *w = runt_find_row(r, "seed0_simple", backend, "f32");
+    if (!runt_measured(w))
+        return;
+    char a[32], b[32];
+    if (!isfinite(w->h2d_us))
+        fprintf(out, "  %-14s none: %s computes in host memory, so the seed's host-to-device copy "
+                     "does not exist here.\n", "data transfer", backend);
+    else
+        fprintf(out, "  %-14s copying seed0_simple's input to the device takes %s us (pageable), "
+                     "%.2fx its compute (%s us).\n", "data transfer", runt_us(a, sizeof a, w->h2d_us),
+                w->h2d_us / w->median_us, runt_us(b, sizeof b, w->median_us));
+}
+
+static void runt_verdict_int8(FILE *out, const runt_bench_report *r, const char *backend)
+{
+    const runt_bench_row *f = runt_find_row(r, "seed1_model5", backend, "f32"),
+                         *q = runt_find_row(r, "seed1_model5", backend, "int8");
+    if (!runt_measured(f))
+        return;
+    char a[32], b[32];
+    if (!q || q->status == RUNT_ROW_UNSUPPORTED)
+        fprintf(out, "  %-14s int8 Linear(1000,10): not supported on %s (%s).\n", "quantization",
+                backend, q ? q->note : "int8 not requested");
+    else if (runt_measured(q))
+        fprintf(out, "  %-14s int8 Linear(1000,10) takes %.3gx the time of f32 (%s vs %s us): %s%s.\n",
+                "quantization", q->median_us / f->median_us, runt_us(a, sizeof a, q->median_us),
+                runt_us(b, sizeof b, f->median_us),
+                strncmp(runt_compare(q, f), "no", 2) == 0 ? "" : "int8 is ", runt_compare(q, f));
+}
+
+static void runt_verdict_layers(FILE *out, const runt_bench_report *r, const char *backend)
+{
+    const runt_bench_row *a = runt_find_row(r, "seed1_model3", backend, "f32"),
+                         *b = runt_find_row(r, "seed1_model4", backend, "f32");
+    const runt_calibration *c = NULL;
+    for (int d = 0; d < r->n_devices; d++)
+        if (strcmp(r->devices[d].backend, backend) == 0)
+            c = &r->devices[d];
+    if (!runt_measured(a) || !runt_measured(b) || !c)
+        return;
+    int extra = a->launches - b->launches;
+    if (strncmp(runt_compare(a, b), "no", 2) == 0)
+        fprintf(out, "  %-14s %d more launches at the calibrated %.3f us each would add %.2f us; "
+                     "the measured difference (%.2f us) is within the noise.\n", "", extra,
+                c->launch_us, extra * c->launch_us, a->median_us - b->median_us);
+    else
+        fprintf(out, "  %-14s %d more launches at the calibrated %.3f us each account for %.2f us of "
+                     "the %.2f us difference.\n", "", extra, c->launch_us, extra * c->launch_us,
+                a->median_us - b->median_us);
+}
+
+void runt_bench_print_verdicts(FILE *out, const runt_bench_report *r)
+{
+    for (int d = 0; d < r->n_devices; d++) {
+        const char *be = r->devices[d].backend;
+        int any = 0;
+        for (int i = 0; i < r->n_rows && !any; i++)
+            any = strcmp(r->rows[i].suite, "seeds") == 0 && strcmp(r->rows[i].backend, be) == 0;
+        if (!any)
+            continue;
+        fprintf(out, "\nSeed verdicts on %s (%s, %d threads), computed from the rows above:\n", be,
+                r->devices[d].device, r->devices[d].threads);
+        runt_verdict_transfer(out, r, be);
+        runt_verdict_pair(out, r, be, "more layers", "seed0_complex", "seed0_simple");
+        runt_verdict_warmup(out, r, be);
+        runt_verdict_pair(out, r, be, "fewer FLOPs", "seed1_model1", "seed1_model2");
+        runt_verdict_pair(out, r, be, "small layers", "seed1_model3", "seed1_model4");
+        runt_verdict_layers(out, r, be);
+        runt_verdict_int8(out, r, be);
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Files                                                                     */
+/* ------------------------------------------------------------------------- */
+
+static void runt_json_device(runt_json *j, const runt_calibration *c)
+{
+    runt_json_begin_object(j, NULL);
+    runt_json_string(j, "backend", c->backend);
+    runt_json_string(j, "name", c->device);
+    runt_json_number(j, "peak_gflops", c->peak_gflops);
+    runt_json_number(j, "peak_int8_gops", c->peak_int8_gops);
+    runt_json_begin_object(j, "bandwidth_gbps");
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+        runt_json_number(j, runt_level_names[l], c->bw_gbps[l]);
+    runt_json_end_object(j);
+    runt_json_number(j, "launch_us", c->launch_us);
+    runt_json_number(j, "h2d_gbps", c->h2d_gbps);
+    runt_json_number(j, "d2h_gbps", c->d2h_gbps);
+    runt_json_end_object(j);
+}
+
+static void runt_json_row(runt_json *j, const runt_bench_row *w)
+{
+    runt_json_begin_object(j, NULL);
+    runt_json_string(j, "suite", w->suite);
+    runt_json_string(j, "model", w->model);
+    runt_json_string(j, "backend", w->backend);
+    runt_json_string(j, "dtype", w->dtype);
+    runt_json_int(j, "batch", w->batch);
+    runt_json_int(j, "params", w->params);
+    runt_json_int(j, "flops", w->flops);
+    runt_json_int(j, "bytes", w->bytes);
+    runt_json_int(j, "layers", w->layers);
+    runt_json_int(j, "launches", w->launches);
+    runt_json_number(j, "median_us", w->median_us);
+    runt_json_number(j, "p10_us", w->p10_us);
+    runt_json_number(j, "p90_us", w->p90_us);
+    runt_json_number(j, "first_run_us", w->first_run_us);
+    runt_json_number(j, "h2d_us", w->h2d_us);
+    runt_json_number(j, "d2h_us", w->d2h_us);
+    runt_json_number(j, "gflops", w->gflops);
+    runt_json_number(j, "gbps", w->gbps);
+    runt_json_number(j, "predicted_us", w->predicted_us);
+    runt_json_begin_object(j, "peer");
+    runt_json_number(j, "torch_us", w->torch_us);
+    runt_json_number(j, "onnxruntime_us", w->ort_us);
+    runt_json_end_object(j);
+    runt_json_end_object(j);
+}
+
+runt_status runt_bench_write_json(const char *path, const runt_bench_report *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
+    runt_json j;
+    runt_json_init(&j, f, 2);
+    runt_json_begin_object(&j, NULL);
+    runt_json_string(&j, "runt_version", runt_version());
+    runt_json_begin_object(&j, "host");
+    runt_json_string(&j, "cpu", r->cpu);
+    runt_json_int(&j, "threads", r->threads);
+    runt_json_string(&j, "os", r->os);
+    runt_json_end_object(&j);
+    runt_json_begin_array(&j, "devices");
+    for (int d = 0; d < r->n_devices; d++)
+        runt_json_device(&j, &r->devices[d]);
+    runt_json_end_array(&j);
+    /* Rows that were not measured (int8 on a backend without it) have no
+     * numbers for the contract's fields: they are in the table and CSV. */
+    runt_json_begin_array(&j, "results");
+    for (int i = 0; i < r->n_rows; i++)
+        if (r->rows[i].status == RUNT_ROW_MEASURED)
+            runt_json_row(&j, &r->rows[i]);
+    runt_json_end_array(&j);
+    runt_json_begin_object(&j, "summary");
+    for (int d = 0; d < r->n_devices; d++) {
+        runt_bench_summary s;
+        runt_bench_summarize(r, r->devices[d].backend, &s);
+        runt_json_begin_object(&j, r->devices[d].backend);
+        runt_json_number(&j, "within_15pct", s.within_15pct);
+        runt_json_begin_object(&j, "spearman");
+        for (int k = 0; k < RUNT_CORR_COUNT; k++)
+            runt_json_number(&j, runt_corr_names[k], s.spearman[k]);
+        runt_json_end_object(&j);
+        runt_json_end_object(&j);
+    }
+    runt_json_end_object(&j);
+    runt_json_end_object(&j);
+    int bad = runt_json_finish(&j);
+    if (fclose(f) != 0 || bad)
+        return runt_error_set(RUNT_E_IO, "writing %s failed", path);
+    return RUNT_OK;
+}
+
+/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
+static void runt_csv_text(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void runt_csv_number(FILE *f, double v)
+{
+    fputc(',', f);
+    if (isfinite(v))
+        fprintf(f, "%.6g", v);
+}
+
+runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
+    fputs("suite,model,family,backend,dtype,batch,params,flops,bytes,layers,launches,status,"
+          "median_us,p10_us,p90_us,first_run_us,h2d_us,d2h_us,gflops,gbps,predicted_us,"
+          "torch_us,onnxruntime_us,runt_over_torch,runt_over_onnxruntime,reps,threads,note\n", f);
+    static const char *const status[] = {"measured", "not supported", "failed"};
+    for (int i = 0; i < r->n_rows; i++) {
+        const runt_bench_row *w = &r->rows[i];
+        fprintf(f, "%s,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%d,%d,%s", w->suite, w->model, w->family,
+                w->backend, w->dtype, (long long)w->batch, (long long)w->params,
+                (long long)w->flops, (long long)w->bytes, w->layers, w->launches,
+                status[w->status]);
+        runt_csv_number(f, w->median_us);
+        runt_csv_number(f, w->p10_us);
+        runt_csv_number(f, w->p90_us);
+        runt_csv_number(f, w->first_run_us);
+        runt_csv_number(f, w->h2d_us);
+        runt_csv_number(f, w->d2h_us);
+        runt_csv_number(f, w->gflops);
+        runt_csv_number(f, w->gbps);
+        runt_csv_number(f, w->predicted_us);
+        runt_csv_number(f, w->torch_us);
+        runt_csv_number(f, w->ort_us);
+        runt_csv_number(f, w->median_us / w->torch_us);
+        runt_csv_number(f, w->median_us / w->ort_us);
+        int threads = r->threads;
+        for (int d = 0; d < r->n_devices; d++)
+            if (strcmp(r->devices[d].backend, w->backend) == 0)
+                threads = r->devices[d].threads;
+        fprintf(f, ",%d,%d,", w->reps, threads);
+        runt_csv_text(f, w->note);
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return runt_error_set(RUNT_E_IO, "writing %s failed", path);
+    return RUNT_OK;
+}

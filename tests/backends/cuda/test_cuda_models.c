@@ -1,0 +1,220 @@
+/*
+ * Whole models on a GPU: an MLP with every activation (fused and not) and a
+ * small conv net against the reference backend; int8 against the CPU
+ * backend's int8 path (bit for bit where the same integers and float
+ * operations are computed) and against f32; and the session contract on a
+ * device: nothing allocated in a run, device timing, per-node profiling,
+ * the launch count, no capture warning when CUDA graphs work, graphs off.
+ * Skips, saying why, where no usable CUDA device exists.
+ */
+#include "cuda_test.h"
+
+RT_TEST(cuda_models, mlp_every_activation_fused_and_unfused)
+{
+    CT_REQUIRE_GPU();
+    struct { runt_op op; float p0, p1; } acts[] = {
+        {RUNT_OP_RELU, 0, 0},    {RUNT_OP_LEAKY_RELU, 0.1f, 0}, {RUNT_OP_CLIP, -0.5f, 0.5f},
+        {RUNT_OP_SIGMOID, 0, 0}, {RUNT_OP_TANH, 0, 0},          {RUNT_OP_GELU, 0, 0},
+        {RUNT_OP_GELU, 1, 0},
+    };
+    static const int64_t widths[][4] = {{37, 64, 31, 5}, {1000, 1000, 100, 1}};
+    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
+        for (size_t w = 0; w < 2; w++) {
+            runt_attrs at;
+            runt_attrs_default(acts[a].op, &at);
+            if (acts[a].op == RUNT_OP_LEAKY_RELU)
+                at.leaky_relu.alpha = acts[a].p0;
+            if (acts[a].op == RUNT_OP_CLIP)
+                at.clip.min = acts[a].p0, at.clip.max = acts[a].p1;
+            if (acts[a].op == RUNT_OP_GELU)
+                at.gelu.approximate_tanh = (int)acts[a].p0;
+            runt_model *m = ct_mlp(widths[w], acts[a].op, &at, 40 + a);
+            RT_ASSERT(m, "mlp: %s", runt_last_error());
+            for (int fuse = 0; fuse <= 1; fuse++)
+                for (int64_t batch = 1; batch <= 7; batch += 6) {
+                    ct_config gpu = ct_config_make("cuda", batch), ref = ct_config_make("ref", batch);
+                    gpu.fuse = ref.fuse = fuse;
+                    double e = ct_compare(m, &gpu, &ref, 50 + a, NULL);
+                    RT_ASSERT(e <= CT_BOUND_F32, "MLP %s widths %zu fuse %d batch %lld: %g",
+                              runt_op_name(acts[a].op), w, fuse, (long long)batch, e);
+                }
+            runt_model_free(m);
+        }
+}
+
+RT_TEST(cuda_models, conv_net_against_the_reference_and_replayed)
+{
+    CT_REQUIRE_GPU();
+    runt_model *m = ct_conv_net(7);
+    RT_ASSERT(m, "conv net: %s", runt_last_error());
+    for (int64_t batch = 1; batch <= 4; batch += 3) {
+        ct_config gpu = ct_config_make("cuda", batch), ref = ct_config_make("ref", batch);
+        double e = ct_compare(m, &gpu, &ref, 71, NULL);
+        RT_ASSERT(e <= CT_BOUND_F32, "conv net batch %lld: %g", (long long)batch, e);
+        ct_config plain = gpu;
+        plain.cuda_graphs = 0;
+        gpu.runs = 4;
+        int same = 0;
+        e = ct_compare(m, &gpu, &plain, 72, &same);
+        RT_ASSERT(same, "conv net batch %lld: graph replay differs by %g", (long long)batch, e);
+    }
+    runt_model_free(m);
+}
+
+RT_TEST(cuda_models, int8_against_f32_and_the_cpu_backend)
+{
+    CT_REQUIRE_GPU();
+    runt_model *net = ct_conv_net(8);
+    RT_ASSERT(net, "conv net: %s", runt_last_error());
+    ct_config gpu = ct_config_make("cuda", 3), ref = ct_config_make("ref", 3);
+    gpu.dtype = RUNT_I8;
+    double e = ct_compare(net, &gpu, &ref, 81, NULL);
+    RT_ASSERT(e <= CT_BOUND_INT8, "int8 conv net against f32: %g", e);
+    runt_model_free(net);
+    if (!ct_cpu_available()) {
+        RT_SKIP("the cpu backend is not in this build: the int8 comparison with it is skipped");
+        return;
+    }
+    /* Single quantized nodes and an MLP of them: the same integers and float
+     * operations as q8.c, so the same bits (the activations with
+     * transcendental functions may differ by the GPU's libm: ulps). */
+    static const char *nodes[] = {"Gemm bias row", "Gemm bias + clip",
+                                  "Gemm GEMV 300 -> 257", "MatMul 3-D x constant 2-D",
+                                  "Conv 3x3 pad 1 + relu", "Conv 2 groups of 8, leaky relu",
+                                  "Conv 1x1 + clip (no im2col)", "Gemm bias + gelu"};
+    for (size_t k = 0; k < sizeof nodes / sizeof nodes[0]; k++) {
+        int c = 0;
+        while (strcmp(ct_cases[c].label, nodes[k]) != 0)
+            c++;
+        runt_model *m = ct_case_model(c, 90 + k);
+        RT_ASSERT(m, "%s: %s", nodes[k], runt_last_error());
+        int exact = strcmp(nodes[k], "Gemm bias + gelu") != 0;
+        for (int64_t batch = 1; batch <= 32; batch += 31) {
+            ct_config a = ct_config_make("cuda", batch), b = ct_config_make("cpu", batch);
+            a.dtype = b.dtype = RUNT_I8;
+            int same = 0;
+            e = ct_compare(m, &a, &b, 100 + k, &same);
+            RT_ASSERT(exact ? same : e <= 1e-5, "int8 %s batch %lld: differs from the cpu "
+                      "backend by %g", nodes[k], (long long)batch, e);
+        }
+        runt_model_free(m);
+    }
+    static const int64_t widths[4] = {300, 257, 129, 10};
+    runt_model *m = ct_mlp(widths, RUNT_OP_RELU, NULL, 110);
+    RT_ASSERT(m, "mlp: %s", runt_last_error());
+    for (int64_t batch = 1; batch <= 20; batch += 19) {
+        ct_config a = ct_config_make("cuda", batch), b = ct_config_make("cpu", batch);
+        a.dtype = b.dtype = RUNT_I8;
+        int same = 0;
+        e = ct_compare(m, &a, &b, 111, &same);
+        RT_ASSERT(same, "int8 relu MLP batch %lld: differs from the cpu backend by %g",
+                  (long long)batch, e);
+    }
+    runt_model_free(m);
+}
+
+/* ---- the session contract on a device ---- */
+
+typedef struct counter {
+    long allocs, frees;
+} counter;
+
+static void *counted_alloc(void *user, size_t size, size_t align)
+{
+    ((counter *)user)->allocs++;
+    return aligned_alloc(align, (size + align - 1) / align * align);
+}
+
+static void counted_free(void *user, void *p)
+{
+    ((counter *)user)->frees++;
+    free(p);
+}
+
+typedef struct log_record {
+    int warnings;
+    char last[512];
+} log_record;
+
+static void record_log(void *user, runt_log_level level, const char *message)
+{
+    log_record *r = user;
+    if (level >= RUNT_LOG_WARN) {
+        r->warnings++;
+        snprintf(r->last, sizeof r->last, "%s", message);
+    }
+}
+
+RT_TEST(cuda_models, session_contract)
+{
+    CT_REQUIRE_GPU();
+    runt_model *m = ct_conv_net(9);
+    RT_ASSERT(m, "conv net: %s", runt_last_error());
+    for (int variant = 0; variant < 3; variant++) { /* graphs, plain, profiled */
+        counter c = {0, 0};
+        log_record log = {0, ""};
+        runt_allocator a = {counted_alloc, counted_free, &c};
+        runt_session_options o = runt_session_options_default();
+        o.backend = "cuda";
+        o.batch = 2;
+        o.allocator = &a;
+        o.log = record_log;
+        o.log_user = &log;
+        o.cuda_graphs = variant != 1;
+        o.profile = variant == 2;
+        runt_session *s = NULL;
+        RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+        runt_tensor in, out;
+        runt_session_input_desc(s, 0, &in);
+        runt_session_output_desc(s, 0, &out);
+        size_t ni = (size_t)runt_tensor_count(&in), no = (size_t)runt_tensor_count(&out);
+        rt_rng r = rt_rng_make(12);
+        float *x = malloc(ni * sizeof(float)), *y = rt_guarded_alloc(no);
+        rt_fill_uniform(&r, x, ni, -1.0f, 1.0f);
+        in.data = x;
+        out.data = y;
+        long before = c.allocs;
+        for (int run = 0; run < 3; run++)
+            RT_ASSERT(runt_session_run(s, &in, 1, &out, 1) == RUNT_OK, "run %d: %s", run,
+                      runt_last_error());
+        RT_ASSERT(c.allocs == before, "variant %d: runs allocated %ld times", variant,
+                  c.allocs - before);
+        RT_ASSERT(rt_guard_intact(y, no), "wrote past the output");
+        RT_ASSERT(log.warnings == 0, "variant %d: a warning was logged: %s", variant, log.last);
+        double us = -1.0;
+        RT_ASSERT(runt_session_last_run_us(s, &us) == RUNT_OK && us > 0.0,
+                  "device time of the last run: %g us", us);
+        runt_session_stats st;
+        RT_ASSERT(runt_session_stats_get(s, &st) == RUNT_OK && st.launches >= st.n_nodes - 2 &&
+                  st.launches > 0, "%d launches for %d nodes", st.launches, st.n_nodes);
+        for (int i = 0; variant == 2 && i < st.n_nodes; i++) {
+            runt_node_info info;
+            double node_us = -1.0;
+            RT_ASSERT(runt_session_node(s, i, &info, &node_us) == RUNT_OK && node_us >= 0.0,
+                      "node %d: %g us", i, node_us);
+        }
+        runt_session_free(s);
+        RT_ASSERT(c.allocs == c.frees, "variant %d: %ld allocations, %ld frees", variant,
+                  c.allocs, c.frees);
+        free(x);
+        rt_guarded_free(y);
+    }
+    runt_model_free(m);
+}
+
+RT_TEST(cuda_models, a_caller_arena_is_for_host_backends)
+{
+    CT_REQUIRE_GPU();
+    runt_model *m = ct_conv_net(10);
+    RT_ASSERT(m, "conv net: %s", runt_last_error());
+    static _Alignas(64) char arena[1 << 20];
+    runt_session_options o = runt_session_options_default();
+    o.backend = "cuda";
+    o.arena = arena;
+    o.arena_size = sizeof arena;
+    runt_session *s = NULL;
+    runt_status st = runt_session_create(m, &o, &s);
+    RT_ASSERT(st == RUNT_E_INVALID_ARG && !s && strstr(runt_last_error(), "device memory"),
+              "%s %s", runt_status_name(st), runt_last_error());
+    runt_model_free(m);
+}
