@@ -124,9 +124,10 @@ static inline __m512 act_vector(__m512 x, const runt_epilogue *e)
                                   _mm512_set1_ps(e->alpha));
     case RUNT_ACT_CLIP: {
         __m512 lo = _mm512_set1_ps(e->alpha), hi = _mm512_set1_ps(e->beta);
-        __mmask16 below = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
-        __mmask16 above = _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ);
-        return _mm512_mask_blend_ps(below, _mm512_mask_blend_ps(above, x, hi), lo);
+        /* Same order as the reference: raise to min, then cap at max, so
+         * min > max gives max everywhere (ONNX Clip-13) and NaN passes. */
+        x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), x, lo);
+        return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), x, hi);
     }
     default: return x;
     }

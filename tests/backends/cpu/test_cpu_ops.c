@@ -84,6 +84,15 @@ RT_TEST(cpu_ops, gemm_epilogue_every_activation)
         snprintf(label, sizeof label, "Gemm epilogue %d", (int)acts[a]);
         check_node(RUNT_OP_GEMM, &at, 3, ops, 1, 19, BOUND_F32, 300 + a, label);
     }
+    /* Clip with min > max: ONNX Clip-13 gives max everywhere. */
+    runt_attrs at;
+    runt_attrs_default(RUNT_OP_GEMM, &at);
+    at.gemm.trans_b = 1;
+    at.gemm.epilogue.act = RUNT_ACT_CLIP;
+    at.gemm.epilogue.alpha = 1.0f;
+    at.gemm.epilogue.beta = -1.0f;
+    operand ops[3] = {op2(RUNT_DIM_BATCH, 45, 0), op2(70, 45, 1), {1, {70}, 1}};
+    check_node(RUNT_OP_GEMM, &at, 3, ops, 1, 19, BOUND_F32, 399, "Gemm epilogue Clip(1, -1)");
 }
 
 RT_TEST(cpu_ops, matmul_batches_broadcasts_and_vectors)
