@@ -140,6 +140,9 @@ RT_TEST(quant_ops, quantize_layout_errors_name_the_problem)
     in[0] = desc(RUNT_F32, 3, x);
     in[1] = desc(RUNT_I8, 0, NULL);
     infer(RUNT_OP_QUANTIZE_LINEAR, &a, in, 3, RUNT_E_UNSUPPORTED, "scale (input 1) is int8");
+    in[1] = desc(RUNT_F32, 0, NULL);
+    a.quant.output_dtype = RUNT_I32;
+    infer(RUNT_OP_QUANTIZE_LINEAR, &a, in, 3, RUNT_E_UNSUPPORTED, "output_dtype int32");
 }
 
 RT_TEST(quant_ops, dequantize_and_dynamic_dtypes)

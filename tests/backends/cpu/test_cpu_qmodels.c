@@ -17,12 +17,17 @@
  * rounding (2^-24 relative), so the sums differ by about 2^-23 * sum |x w|,
  * and with these scales sum |x w| stays within ~30 times the largest output
  * (measured worst 2.0e-7 of it over these 24 cases); 1e-5 leaves a margin of 50.
+ *
+ * Also: allocation failure at every point of a folded session's prepare, no
+ * allocation in its runs, and runt_q8_quantize_u8_with (QDQ activations)
+ * against QuantizeLinear.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../runtime/quant_graphs.h"
+#include "cpu/q8.h"
 #include "cpu_compare.h"
 
 #define QDQ_BOUND 1e-5
@@ -231,4 +236,106 @@ RT_TEST(cpu_qmodels, int8_compute_dtype_leaves_quantized_layers_as_they_are)
     rt_guarded_free(a);
     rt_guarded_free(b);
     runt_model_free(m);
+}
+
+/* An allocator that counts, and fails its fail_at-th allocation (-1: never). */
+typedef struct q_counting {
+    long allocs, frees, fail_at;
+} q_counting;
+
+static void *q_count_alloc(void *user, size_t size, size_t align)
+{
+    q_counting *c = user;
+    if (c->fail_at >= 0 && c->allocs == c->fail_at)
+        return NULL;
+    c->allocs++;
+    return aligned_alloc(align, (size + align - 1) / align * align);
+}
+
+static void q_count_free(void *user, void *p)
+{
+    q_counting *c = user;
+    c->frees++;
+    free(p);
+}
+
+/* Folded layers' prepare (scales, packed weights, scratch) fails cleanly at
+ * every allocation, and a run allocates nothing. */
+RT_TEST(cpu_qmodels, folded_sessions_fail_cleanly_and_runs_allocate_nothing)
+{
+    CPU_REQUIRE();
+    qg_layer l;
+    memset(&l, 0, sizeof l);
+    l.conv = 1, l.c = 4, l.m = 6, l.kh = l.kw = 3, l.bias = l.relu = l.per_channel = 1;
+    l.conv_attrs.group = 2;
+    int64_t x[4] = {2, 4, 7, 7};
+    runt_model *m = qg_model(4, x, &l, 1, 0, 900);
+    int succeeded = 0;
+    long k = 0;
+    for (; k < 1000 && !succeeded; k++) {
+        q_counting c = {0, 0, k};
+        runt_allocator a = {q_count_alloc, q_count_free, &c};
+        runt_session_options o = runt_session_options_default();
+        o.backend = "cpu";
+        o.batch = 2;
+        o.allocator = &a;
+        runt_session *s = NULL;
+        runt_status st = runt_session_create(m, &o, &s);
+        if (st == RUNT_OK) {
+            succeeded = 1;
+            runt_tensor in, out;
+            QG_CHECK(runt_session_input_desc(s, 0, &in));
+            QG_CHECK(runt_session_output_desc(s, 0, &out));
+            float *xd = malloc(sizeof(float) * (size_t)runt_tensor_count(&in));
+            float *yd = malloc(sizeof(float) * (size_t)runt_tensor_count(&out));
+            rt_rng r = rt_rng_make(901);
+            rt_fill_uniform(&r, xd, (size_t)runt_tensor_count(&in), -1.0f, 1.0f);
+            in.data = xd, out.data = yd;
+            long before = c.allocs;
+            for (int i = 0; i < 3; i++)
+                QG_CHECK(runt_session_run(s, &in, 1, &out, 1));
+            RT_ASSERT(c.allocs == before, "a run allocated %ld times", c.allocs - before);
+            free(xd), free(yd);
+        } else {
+            RT_ASSERT(st == RUNT_E_OOM && runt_last_error()[0],
+                      "failing allocation %ld gave %s: '%s'", k, runt_status_name(st),
+                      runt_last_error());
+        }
+        runt_session_free(s);
+        RT_ASSERT(c.allocs == c.frees, "failing allocation %ld leaked: %ld allocs, %ld frees", k,
+                  c.allocs, c.frees);
+    }
+    RT_ASSERT(succeeded && k > 5, "succeeded %d after %ld tries", succeeded, k);
+    runt_model_free(m);
+}
+
+/* runt_q8_quantize_u8_with is QuantizeLinear to uint8, and with zero point
+ * z + 128 it is QuantizeLinear to int8 plus 128 (how QDQ's int8 activations
+ * reach the u8 x s8 kernels). */
+RT_TEST(cpu_qmodels, quantize_with_a_given_scale_is_quantize_linear)
+{
+    rt_rng r = rt_rng_make(902);
+    float x[301];
+    uint8_t q[301];
+    rt_fill_uniform(&r, x, 301, -60.0f, 60.0f);
+    x[0] = 2.5f, x[1] = -3.5f, x[2] = INFINITY, x[3] = -INFINITY;
+    for (int rep = 0; rep < 8; rep++) {
+        float scale = rep < 2 ? 1.0f : (float)rt_rng_uniform(&r, 0.05, 0.5);
+        int s8 = rep % 2;
+        int zp = s8 ? (int)rt_rng_int(&r, -128, 127) : (int)rt_rng_int(&r, 0, 255);
+        QG_CHECK(runt_q8_quantize_u8_with(x, 301, scale, (uint8_t)(s8 ? zp + 128 : zp), q));
+        for (int i = 0; i < 301; i++) {
+            double v = (double)(float)((double)x[i] / scale);
+            double want = rint(v) + zp;
+            double lo = s8 ? -128 : 0, hi = s8 ? 127 : 255;
+            want = want < lo ? lo : want > hi ? hi : want;
+            RT_ASSERT(q[i] == (int)want + (s8 ? 128 : 0), "%s zp %d x=%.9g scale %.9g: %d, spec %g",
+                      s8 ? "int8" : "uint8", zp, (double)x[i], (double)scale, q[i], want);
+        }
+    }
+    RT_ASSERT(runt_q8_quantize_u8_with(x, 3, 0.0f, 0, q) == RUNT_E_INVALID_ARG &&
+                  strstr(runt_last_error(), "non-zero"), "zero scale: '%s'", runt_last_error());
+    RT_ASSERT(runt_q8_quantize_u8_with(x, 3, NAN, 0, q) == RUNT_E_INVALID_ARG, "NaN scale");
+    RT_ASSERT(runt_q8_quantize_u8_with(NULL, 3, 1.0f, 0, q) == RUNT_E_INVALID_ARG, "NULL x");
+    RT_ASSERT(runt_q8_quantize_u8_with(x, -1, 1.0f, 0, q) == RUNT_E_INVALID_ARG, "count -1");
 }

@@ -685,3 +685,34 @@ RT_TEST(ref_quant, cast_between_dtypes)
     const float s_f[] = {-128.0f, 127.0f};
     cast_check(RUNT_I8, s, RUNT_F32, s_f, 2);
 }
+
+/* The kernels refuse dtypes they do not compute (the core's shape inference
+ * refuses them first; a backend calling a kernel directly gets a message). */
+RT_TEST(ref_quant, kernels_refuse_other_dtypes)
+{
+    float f[4] = {1, 2, 3, 4}, s = 1.0f;
+    int64_t n = 4;
+    runt_attrs a = quant_attrs(1, 0);
+    runt_tensor in[4] = {view(RUNT_F32, f, 1, &n), view(RUNT_F32, &s, 0, NULL), absent(),
+                         absent()};
+    runt_tensor out = view(RUNT_F32, f, 1, &n);
+    RT_ASSERT(runt_ref_quantize_linear(&a, in, 3, &out, 1) == RUNT_E_UNSUPPORTED &&
+                  strstr(runt_last_error(), "QuantizeLinear"), "f32 output: '%s'",
+              runt_last_error());
+    RT_ASSERT(runt_ref_dequantize_linear(&a, in, 3, &out, 1) == RUNT_E_UNSUPPORTED &&
+                  strstr(runt_last_error(), "DequantizeLinear"), "f32 input: '%s'",
+              runt_last_error());
+    RT_ASSERT(runt_ref_dynamic_quantize_linear(&a, in, 1, &out, 1) == RUNT_E_UNSUPPORTED,
+              "f32 output: '%s'", runt_last_error());
+    in[1] = view(RUNT_F32, f, 1, &n);
+    RT_ASSERT(runt_ref_matmul_integer(&a, in, 2, &out, 1) == RUNT_E_UNSUPPORTED &&
+                  strstr(runt_last_error(), "MatMulInteger"), "f32 operands: '%s'",
+              runt_last_error());
+    runt_attrs c;
+    runt_attrs_default(RUNT_OP_CONV_INTEGER, &c);
+    RT_ASSERT(runt_ref_conv_integer(&c, in, 2, &out, 1) == RUNT_E_UNSUPPORTED &&
+                  strstr(runt_last_error(), "ConvInteger"), "f32 operands: '%s'",
+              runt_last_error());
+    runt_tensor bad = view((runt_dtype)77, f, 1, &n);
+    RT_ASSERT(runt_ref_cast(&a, &bad, 1, &out, 1) == RUNT_E_UNSUPPORTED, "unknown dtype");
+}
