@@ -179,7 +179,9 @@ static void plot_axis_fit(plot_axis *a, double lo, double hi, int ticks)
         hi += d;
     }
     /* hi - lo overflows for data near +-DBL_MAX; half of each does not. */
-    a->step = 2.0 * plot_nice_step(hi / 2 - lo / 2, ticks);
+    double span = hi - lo;
+    a->step = isfinite(span) ? plot_nice_step(span, ticks)
+                             : 2.0 * plot_nice_step(hi / 2 - lo / 2, ticks);
     a->lo = floor(lo / a->step) * a->step;
     a->hi = ceil(hi / a->step) * a->step;
     if (a->hi <= a->lo) /* the span is below the resolution of doubles at this magnitude */
@@ -234,6 +236,10 @@ static int plot_tick_count(const plot_axis *a)
 /* Layout                                                                    */
 /* ------------------------------------------------------------------------- */
 
+#define PLOT_TITLE_LINES 3
+#define PLOT_TITLE_CHARS 256
+#define PLOT_TITLE_LINE(s) (RUNT_PLOT_GLYPH_H * (s) + (s))
+
 typedef struct plot_layout {
     runt_plot_frame f;
     plot_axis x, y;
@@ -242,6 +248,8 @@ typedef struct plot_layout {
     int legend_below;                  /* 0: a column right of the plot; 1: rows below it */
     int legend_x, legend_y;            /* where the first entry goes  */
     int legend_w;                      /* the column's width           */
+    int n_title;                       /* the title, wrapped to the image's width */
+    char title[PLOT_TITLE_LINES][PLOT_TITLE_CHARS];
 } plot_layout;
 
 /* ------------------------------------------------------------------------- */
@@ -309,6 +317,36 @@ static int plot_legend_flow(plot_canvas *c, const runt_plot_spec *spec, const pl
         x += w + gap;
     }
     return rows;
+}
+
+/* Breaks text at spaces into at most PLOT_TITLE_LINES lines of at most w
+ * pixels; a word longer than a line, and whatever does not fit the last
+ * line, is cut with "...". Returns the number of lines. */
+static int plot_wrap(const char *text, int w, int scale, char lines[][PLOT_TITLE_CHARS])
+{
+    int n = 0;
+    char cut[PLOT_TITLE_CHARS], fitted[PLOT_TITLE_CHARS];
+    while (text && n < PLOT_TITLE_LINES) {
+        while (*text == ' ')
+            text++;
+        size_t len = strlen(text), take = 0, first_word = strcspn(text, " ");
+        if (!len)
+            break;
+        /* the longest run of whole words that fits */
+        for (size_t k = 1; k <= len && k * PLOT_ADVANCE * (size_t)scale <= (size_t)(w + scale); k++)
+            if (k == len || text[k] == ' ')
+                take = k;
+        if (n + 1 == PLOT_TITLE_LINES)
+            take = len;
+        else if (take == 0)
+            take = first_word;
+        snprintf(cut, sizeof cut, "%.*s", (int)(take < sizeof cut - 1 ? take : sizeof cut - 1),
+                 text);
+        snprintf(lines[n++], PLOT_TITLE_CHARS, "%s",
+                 plot_fit_text(cut, w, scale, fitted, sizeof fitted));
+        text += take;
+    }
+    return n;
 }
 
 static runt_status plot_check(const runt_plot_spec *spec, int width, int height, const char *fn)
@@ -402,7 +440,8 @@ static runt_status plot_layout_make(const runt_plot_spec *spec, int width, int h
     int pad = 4 * s, th = plot_text_h(s), tick = 4 * s;
     int ytick_w = plot_widest_tick_label(&L->y, s);
     int left = pad + (spec->y_label && *spec->y_label ? th + pad : 0) + ytick_w + 2 * s + tick;
-    int top = pad + (spec->title && *spec->title ? th + 2 * pad : th / 2);
+    L->n_title = plot_wrap(spec->title, width - 2 * pad, s, L->title);
+    int top = pad + (L->n_title ? L->n_title * PLOT_TITLE_LINE(s) + pad : th / 2);
     int bottom = tick + 2 * s + th + (spec->x_label && *spec->x_label ? pad + th : 0) + pad;
 
     /* The legend never covers data: a column on the right when its labels
@@ -450,7 +489,8 @@ static runt_status plot_layout_make(const runt_plot_spec *spec, int width, int h
     L->f.y1 = L->y.hi;
 
     int xw = plot_widest_tick_label(&L->x, s);
-    L->label_every_x = plot_label_every(&L->x, L->f.right - L->f.left, xw + 3 * PLOT_ADVANCE * s / 2);
+    L->label_every_x =
+        plot_label_every(&L->x, L->f.right - L->f.left, xw + 3 * PLOT_ADVANCE * s / 2);
     L->label_every_y = plot_label_every(&L->y, L->f.bottom - L->f.top, th + th / 2);
     return RUNT_OK;
 }
@@ -490,6 +530,16 @@ static int plot_row(const runt_plot_frame *f, double Y)
 /* Drawing                                                                   */
 /* ------------------------------------------------------------------------- */
 
+/* A grid line across the plot at axis coordinate V of x (which = 0) or y. */
+static void plot_grid_line(plot_canvas *c, const runt_plot_frame *f, int which, double V,
+                           uint32_t col)
+{
+    if (which)
+        plot_line(c, f->left, plot_row(f, V), f->right, plot_row(f, V), col, 1, 0);
+    else
+        plot_line(c, plot_col(f, V), f->top, plot_col(f, V), f->bottom, col, 1, 0);
+}
+
 static void plot_grid(plot_canvas *c, const plot_layout *L)
 {
     const runt_plot_frame *f = &L->f;
@@ -502,17 +552,9 @@ static void plot_grid(plot_canvas *c, const plot_layout *L)
         int minor = a->log && n > 1 && pixels / (n - 1) >= 40;
         for (int i = 0; i < n; i++) {
             double v = a->lo + i * a->step;
-            for (int m = minor && i + 1 < n ? 2 : 10; m < 10; m++) {
-                double V = v + log10((double)m);
-                if (which)
-                    plot_line(c, f->left, plot_row(f, V), f->right, plot_row(f, V), PLOT_GRID_MINOR, 1, 0);
-                else
-                    plot_line(c, plot_col(f, V), f->top, plot_col(f, V), f->bottom, PLOT_GRID_MINOR, 1, 0);
-            }
-            if (which)
-                plot_line(c, f->left, plot_row(f, v), f->right, plot_row(f, v), PLOT_GRID, 1, 0);
-            else
-                plot_line(c, plot_col(f, v), f->top, plot_col(f, v), f->bottom, PLOT_GRID, 1, 0);
+            for (int m = minor && i + 1 < n ? 2 : 10; m < 10; m++)
+                plot_grid_line(c, f, which, v + log10((double)m), PLOT_GRID_MINOR);
+            plot_grid_line(c, f, which, v, PLOT_GRID);
         }
     }
 }
@@ -530,7 +572,8 @@ static void plot_axes(plot_canvas *c, const plot_layout *L)
         double v = L->x.lo + i * L->x.step;
         int col = plot_col(f, v);
         int labelled = i % L->label_every_x == 0;
-        plot_line(c, col, f->bottom, col, f->bottom + (labelled ? tick : tick / 2), PLOT_AXIS, 1, 0);
+        int len = labelled ? tick : tick / 2;
+        plot_line(c, col, f->bottom, col, f->bottom + len, PLOT_AXIS, 1, 0);
         if (!labelled)
             continue;
         plot_tick_label(&L->x, v, buf, sizeof buf);
@@ -555,13 +598,16 @@ static void plot_titles(plot_canvas *c, const runt_plot_spec *spec, const plot_l
     const runt_plot_frame *f = &L->f;
     int s = f->scale, pad = 4 * s, th = plot_text_h(s), tick = 4 * s;
     int mid_x = (f->left + f->right) / 2, mid_y = (f->top + f->bottom) / 2;
-    if (spec->title && *spec->title) {
-        int x = mid_x - plot_text_w(spec->title, s) / 2;
+    for (int i = 0; i < L->n_title; i++) {
+        const char *line = L->title[i];
+        int x = mid_x - plot_text_w(line, s) / 2, y = pad + i * PLOT_TITLE_LINE(s);
+        if (x + plot_text_w(line, s) > c->w - pad)
+            x = c->w - pad - plot_text_w(line, s);
         if (x < pad)
             x = pad;
         /* Bold: the same text again one pixel to the right. */
-        plot_text(c, x, pad, spec->title, PLOT_BLACK, s);
-        plot_text(c, x + 1, pad, spec->title, PLOT_BLACK, s);
+        plot_text(c, x, y, line, PLOT_BLACK, s);
+        plot_text(c, x + 1, y, line, PLOT_BLACK, s);
     }
     if (spec->x_label && *spec->x_label)
         plot_text(c, mid_x - plot_text_w(spec->x_label, s) / 2,
@@ -659,31 +705,51 @@ static int plot_overlaps(const plot_rect *a, const plot_rect *b)
 }
 
 /* A point label goes to the first of eight places around its point that
- * stays inside the plot area and covers no earlier label or marker. */
+ * stays inside the plot area and covers no earlier label or marker; where
+ * all are taken (points crowd at one x), the eight places are tried again
+ * farther out, and a thin leader line ties the label to its point. */
+#define PLOT_LABEL_RINGS 4
+#define PLOT_LEADER 0xA8A8A8u
+
 static void plot_point_label(plot_canvas *c, const plot_layout *L, int x, int y, const char *text,
                              plot_rect *placed, int *n_placed)
 {
     const runt_plot_frame *f = &L->f;
     /* A step smaller than the axes' text on big images: many labels crowd. */
     int s = f->scale - f->scale / 3, r = plot_marker_r(f->scale) + s;
-    int w = plot_text_w(text, s), h = 7 * s;
-    const int places[8][2] = {{r, -r - h}, {r, r}, {-r - w, -r - h}, {-r - w, r},
-                              {r, -h / 2}, {-r - w, -h / 2}, {-w / 2, -r - h}, {-w / 2, r}};
-    plot_rect best = {x + places[0][0], y + places[0][1], x + places[0][0] + w - 1,
-                      y + places[0][1] + h - 1};
-    for (int p = 0; p < 8; p++) {
-        plot_rect cand = {x + places[p][0], y + places[p][1], x + places[p][0] + w - 1,
-                          y + places[p][1] + h - 1};
-        int ok = cand.x0 >= f->left && cand.x1 <= f->right && cand.y0 >= f->top &&
-                 cand.y1 <= f->bottom;
-        for (int i = 0; ok && i < *n_placed; i++)
-            ok = !plot_overlaps(&cand, &placed[i]);
-        if (ok) {
-            best = cand;
-            break;
+    int w = plot_text_w(text, s), h = 7 * s, gx = 3 * PLOT_ADVANCE * s, gy = h + 2 * s;
+    plot_rect best = {x + r, y - r - h, x + r + w - 1, y - r - 1};
+    int found_ring = 0;
+    for (int ring = 0; ring < PLOT_LABEL_RINGS; ring++) {
+        int dx = r + ring * gx, dy = r + ring * gy;
+        const int places[8][2] = {{dx, -dy - h}, {dx, dy}, {-dx - w, -dy - h}, {-dx - w, dy},
+                                  {dx, -h / 2}, {-dx - w, -h / 2}, {-w / 2, -dy - h}, {-w / 2, dy}};
+        for (int p = 0; p < 8; p++) {
+            plot_rect cand = {x + places[p][0], y + places[p][1], x + places[p][0] + w - 1,
+                              y + places[p][1] + h - 1};
+            int ok = cand.x0 >= f->left && cand.x1 <= f->right && cand.y0 >= f->top &&
+                     cand.y1 <= f->bottom;
+            for (int i = 0; ok && i < *n_placed; i++)
+                ok = !plot_overlaps(&cand, &placed[i]);
+            if (ok) {
+                best = cand;
+                found_ring = ring;
+                goto place;
+            }
         }
     }
+place:
     placed[(*n_placed)++] = best;
+    if (found_ring > 0) {
+        /* from the marker's edge to the nearest point of the label */
+        int tx = x < best.x0 ? best.x0 : x > best.x1 ? best.x1 : x;
+        int ty = y < best.y0 ? best.y0 : y > best.y1 ? best.y1 : y;
+        double len = sqrt((double)(tx - x) * (tx - x) + (double)(ty - y) * (ty - y));
+        int m = plot_marker_r(f->scale) + 1;
+        if (len > m)
+            plot_line(c, x + (int)lround((tx - x) * m / len), y + (int)lround((ty - y) * m / len),
+                      tx, ty, PLOT_LEADER, 1, 0);
+    }
     plot_text(c, best.x0, best.y0, text, PLOT_LABEL_TEXT, s);
 }
 

@@ -146,7 +146,8 @@ static void ow_float(onnx_w *w, uint32_t field, float f)
 {
     uint32_t bits;
     memcpy(&bits, &f, 4);
-    uint8_t b[4] = {(uint8_t)bits, (uint8_t)(bits >> 8), (uint8_t)(bits >> 16), (uint8_t)(bits >> 24)};
+    uint8_t b[4] = {(uint8_t)bits, (uint8_t)(bits >> 8), (uint8_t)(bits >> 16),
+                    (uint8_t)(bits >> 24)};
     ow_tag(w, field, PB_FIXED32);
     ow_raw(w, b, 4);
 }
@@ -415,12 +416,20 @@ static const char *ow_node_name(char *buf, size_t size, const char *base, const 
     return buf;
 }
 
+/* A node "<base>/<what>" of one or (b not NULL) two inputs. */
+static void ow_op(onnx_w *w, const char *base, const char *what, const char *op_type,
+                  const char *a, const char *b, const char *y)
+{
+    char name[300];
+    const char *in[2] = {a, b};
+    ow_node(w, ow_node_name(name, sizeof name, base, what), op_type, b ? 2 : 1, in, y);
+}
+
 /* Gelu in opset 17 operators, as backends/ref evaluates it:
  * erf form  0.5f * x * (1 + erf(x * (1/sqrt 2)))
  * tanh form 0.5f * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x * x * x))). */
 static void ow_gelu(onnx_w *w, const char *base, const char *x, const char *y, int tanh_form)
 {
-    char nn[300];
     const char *one = ow_scalar(w, base, "one", 1.0f), *half = ow_scalar(w, base, "half", 0.5f);
     const char *t = NULL;
     if (!tanh_form) {
@@ -428,8 +437,8 @@ static void ow_gelu(onnx_w *w, const char *base, const char *x, const char *y, i
         const char *scaled = ow_new_name(w, base, "scaled"), *e = ow_new_name(w, base, "erf");
         if (!one || !half || !c || !scaled || !e)
             return;
-        ow_node(w, ow_node_name(nn, sizeof nn, base, "scale"), "Mul", 2, (const char *[]){x, c}, scaled);
-        ow_node(w, ow_node_name(nn, sizeof nn, base, "erf"), "Erf", 1, &scaled, e);
+        ow_op(w, base, "scale", "Mul", x, c, scaled);
+        ow_op(w, base, "erf", "Erf", scaled, NULL, e);
         t = e;
     } else {
         const char *k = ow_scalar(w, base, "cubic", 0.044715f);
@@ -439,20 +448,20 @@ static void ow_gelu(onnx_w *w, const char *base, const char *x, const char *y, i
         const char *inner = ow_new_name(w, base, "inner"), *th = ow_new_name(w, base, "tanh");
         if (!one || !half || !k || !s || !kx || !kx2 || !kx3 || !sum || !inner || !th)
             return;
-        ow_node(w, ow_node_name(nn, sizeof nn, base, "kx"), "Mul", 2, (const char *[]){k, x}, kx);
-        ow_node(w, ow_node_name(nn, sizeof nn, base, "kx2"), "Mul", 2, (const char *[]){kx, x}, kx2);
-        ow_node(w, ow_node_name(nn, sizeof nn, base, "kx3"), "Mul", 2, (const char *[]){kx2, x}, kx3);
-        ow_node(w, ow_node_name(nn, sizeof nn, base, "sum"), "Add", 2, (const char *[]){x, kx3}, sum);
-        ow_node(w, ow_node_name(nn, sizeof nn, base, "inner"), "Mul", 2, (const char *[]){s, sum}, inner);
-        ow_node(w, ow_node_name(nn, sizeof nn, base, "tanh"), "Tanh", 1, &inner, th);
+        ow_op(w, base, "kx", "Mul", k, x, kx);
+        ow_op(w, base, "kx2", "Mul", kx, x, kx2);
+        ow_op(w, base, "kx3", "Mul", kx2, x, kx3);
+        ow_op(w, base, "sum", "Add", x, kx3, sum);
+        ow_op(w, base, "inner", "Mul", s, sum, inner);
+        ow_op(w, base, "tanh", "Tanh", inner, NULL, th);
         t = th;
     }
     const char *one_plus = ow_new_name(w, base, "one_plus"), *hx = ow_new_name(w, base, "half_x");
     if (!one_plus || !hx)
         return;
-    ow_node(w, ow_node_name(nn, sizeof nn, base, "one_plus"), "Add", 2, (const char *[]){one, t}, one_plus);
-    ow_node(w, ow_node_name(nn, sizeof nn, base, "half_x"), "Mul", 2, (const char *[]){half, x}, hx);
-    ow_node(w, ow_node_name(nn, sizeof nn, base, "out"), "Mul", 2, (const char *[]){hx, one_plus}, y);
+    ow_op(w, base, "one_plus", "Add", one, t, one_plus);
+    ow_op(w, base, "half_x", "Mul", half, x, hx);
+    ow_op(w, base, "out", "Mul", hx, one_plus, y);
 }
 
 /* An activation (a standalone op, or an epilogue written out) from x to y. */
@@ -471,7 +480,8 @@ static void ow_activation(onnx_w *w, const char *base, const runt_epilogue *e, c
         break;
     case RUNT_ACT_CLIP: {
         /* The bounds as they are, +-inf included, so a loaded copy clips alike. */
-        const char *lo = ow_scalar(w, base, "min", e->alpha), *hi = ow_scalar(w, base, "max", e->beta);
+        const char *lo = ow_scalar(w, base, "min", e->alpha);
+        const char *hi = ow_scalar(w, base, "max", e->beta);
         if (lo && hi)
             ow_node(w, base, "Clip", 3, (const char *[]){x, lo, hi}, y);
         break;
@@ -563,6 +573,14 @@ static runt_status ow_check_node(const runt_model_node *n)
     if (n->op == RUNT_OP_RESHAPE &&
         (n->attrs.reshape.ndim < 0 || n->attrs.reshape.ndim > RUNT_MAX_DIMS))
         return ow_refuse(n, "a shape of an impossible rank");
+    if ((n->op == RUNT_OP_QUANTIZE_LINEAR || n->op == RUNT_OP_DEQUANTIZE_LINEAR) &&
+        n->attrs.quant.block_size > 0)
+        return ow_refuse(n, "blocked quantization needs opset 21; the file is opset 17");
+    if (n->op == RUNT_OP_QUANTIZE_LINEAR && n->attrs.quant.output_dtype != RUNT_F32 &&
+        (n->n_inputs < 3 || n->inputs[2] < 0))
+        return ow_refuse(n, "output_dtype without a zero point needs opset 21; the file is opset 17");
+    if (n->op == RUNT_OP_CAST && !ow_onnx_dtype(n->attrs.cast.to))
+        return ow_refuse(n, "Cast to a dtype ONNX files here cannot name");
     return RUNT_OK;
 }
 
@@ -656,11 +674,37 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
         ow_attr_float(w, "epsilon", a->layer_norm.epsilon);
         ow_end(w, node);
         break;
+    case RUNT_OP_CONV_INTEGER: {
+        int kernel[2];
+        ow_conv_kernel(w, n, kernel);
+        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
+        ow_window(w, kernel, a->conv.strides, a->conv.dilations, a->conv.pads, a->conv.auto_pad,
+                  &w->m->values[n->inputs[0]].desc);
+        ow_attr_ints(w, "dilations", a->conv.dilations, 2);
+        ow_attr_int(w, "group", a->conv.group);
+        ow_end(w, node);
+        break;
+    }
+    case RUNT_OP_QUANTIZE_LINEAR:
+    case RUNT_OP_DEQUANTIZE_LINEAR:
+        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
+        ow_attr_int(w, "axis", a->quant.axis);
+        ow_end(w, node);
+        break;
+    case RUNT_OP_DYNAMIC_QUANTIZE_LINEAR:
+        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, n->n_outputs, out);
+        ow_end(w, node);
+        break;
+    case RUNT_OP_CAST:
+        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
+        ow_attr_int(w, "to", ow_onnx_dtype(a->cast.to));
+        ow_end(w, node);
+        break;
     case RUNT_OP_CONSTANT:
         /* runt's Constant copies its constant input: an Identity of the initializer. */
         ow_node(w, n->name, "Identity", 1, in, y);
         break;
-    default: /* MatMul, Add, Sub, Mul, Div, Erf, GlobalAveragePool, Identity, Dropout */
+    default: /* MatMul, MatMulInteger, Add, Sub, Mul, Div, Erf, GlobalAveragePool, Identity, Dropout */
         ow_node(w, n->name, op_type, n->n_inputs, in, y);
         break;
     }

@@ -502,3 +502,37 @@ RT_TEST(onnx_writer, what_opset_17_cannot_say_is_refused)
     tmp_remove(&t);
     runt_model_free(m);
 }
+
+/* ------------------------------------------------------------------------- */
+/* Quantized models (tests/data/quant, written by onnxruntime's quantizer)   */
+/* ------------------------------------------------------------------------- */
+
+RT_TEST(onnx_writer, quantized_models_round_trip_bit_identical)
+{
+    const char *data = getenv("RUNT_TEST_DATA");
+    if (!data)
+        RT_SKIP("RUNT_TEST_DATA is not set (ctest sets it to tests/data)");
+    static const char *const fixtures[] = {"mlp_dyn_s8", "mlp_dyn_s8_pc", "mlp_dyn_u8",
+                                           "mlp3d_dyn_s8", "cnn_dyn_s8", "mlp_qdq_s8",
+                                           "mlp_qdq_u8", "cnn_qdq_pc"};
+    int checker = system("python3 -c 'import onnx' >/dev/null 2>&1") == 0;
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/quant/%s/model.onnx", data, fixtures[i]);
+        runt_model *m = NULL;
+        RT_ASSERT(runt_model_load_file(path, NULL, &m) == RUNT_OK, "%s: %s", path, runt_last_error());
+        runt_model_free(round_trip(m, fixtures[i], 2, 0.0));
+        if (checker) {
+            tmp_onnx t;
+            tmp_make(&t);
+            OK(runt_model_save_onnx(m, t.path));
+            char cmd[512];
+            snprintf(cmd, sizeof cmd, "python3 -c \"import sys, onnx; "
+                     "onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)\" %s",
+                     t.path);
+            RT_ASSERT(system(cmd) == 0, "%s: the onnx checker refused the written file", fixtures[i]);
+            tmp_remove(&t);
+        }
+        runt_model_free(m);
+    }
+}
