@@ -64,34 +64,39 @@ static void free_device(void *p)
         (void)cudaGetLastError();
 }
 
+/* Frees what prepare made. Failures here have nowhere to go (release
+ * returns nothing): each destroy's status is deliberately dropped, and the
+ * runtime's last error is reset at the end. */
 static void cuda_release(void *state, const runt_plan *plan)
 {
     (void)plan;
     runt_cuda_state *st = state;
     if (!st)
         return;
+    /* No runt_error_set here: a failed prepare calls this with its message
+     * still to be returned. */
     int previous = st->device;
-    if (enter_device(st->device, &previous) != RUNT_OK)
-        runt_error_clear(); /* release returns nothing; free what can be freed */
+    if (cudaGetDevice(&previous) != cudaSuccess || cudaSetDevice(st->device) != cudaSuccess)
+        previous = st->device; /* free what can be freed */
     if (st->stream && cudaStreamSynchronize(st->stream) != cudaSuccess)
         (void)cudaGetLastError();
     if (st->graph)
-        cudaGraphExecDestroy(st->graph);
+        (void)cudaGraphExecDestroy(st->graph);
     for (int i = 0; st->lt && i < st->n_nodes; i++)
         runt_cuda_lt_release(&st->lt[i]);
     if (st->blas_lt)
-        cublasLtDestroy(st->blas_lt);
+        (void)cublasLtDestroy(st->blas_lt);
     if (st->blas)
-        cublasDestroy(st->blas);
+        (void)cublasDestroy(st->blas);
     if (st->start)
-        cudaEventDestroy(st->start);
+        (void)cudaEventDestroy(st->start);
     if (st->stop)
-        cudaEventDestroy(st->stop);
+        (void)cudaEventDestroy(st->stop);
     for (int i = 0; st->node_events && i <= st->n_nodes; i++)
         if (st->node_events[i])
-            cudaEventDestroy(st->node_events[i]);
+            (void)cudaEventDestroy(st->node_events[i]);
     if (st->stream)
-        cudaStreamDestroy(st->stream);
+        (void)cudaStreamDestroy(st->stream);
     free_device(st->weights);
     free_device(st->scratch);
     free_device(st->workspace);
@@ -143,17 +148,18 @@ static runt_status plan_nodes(runt_cuda_state *st, const runt_plan *plan)
         if (s == RUNT_OK && n->q8_engine == RUNT_CUDA_Q8_LT &&
             (n->kind == RUNT_CUDA_K_Q8_LINEAR || n->kind == RUNT_CUDA_K_Q8_CONV)) {
             int found = 0;
+            const char *why = "";
             if (!st->blas_lt)
                 s = runt_cublas_check(cublasLtCreate(&st->blas_lt), "cublasLtCreate");
             if (s == RUNT_OK)
-                s = runt_cuda_lt_prepare(st, n, &st->lt[i], &found);
+                s = runt_cuda_lt_prepare(st, n, &st->lt[i], &found, &why);
             if (s == RUNT_OK && !found) {
                 runt_cuda_lt_release(&st->lt[i]);
                 n->q8_engine = RUNT_CUDA_Q8_DP4A;
-                runt_plan_log(plan, RUNT_LOG_DEBUG, "cuda: node '%s': cuBLASLt has no int8 "
-                              "algorithm for %lld x %lld x %lld; using the dp4a kernel",
+                runt_plan_log(plan, RUNT_LOG_INFO, "cuda: node '%s': cuBLASLt has no int8 "
+                              "algorithm for %lld x %lld x %lld (%s); using the dp4a kernel",
                               plan->nodes[i].name, (long long)n->q8_rows, (long long)n->q8_n,
-                              (long long)n->q8_k_pad);
+                              (long long)n->q8_k_pad, why);
             }
         }
         if (s != RUNT_OK)
@@ -339,7 +345,7 @@ static void capture(runt_cuda_state *st, const runt_plan *p, char *session_arena
         s = runt_cuda_check(cudaGraphInstantiateWithFlags(&st->graph, graph, 0),
                             "cudaGraphInstantiateWithFlags");
     if (graph)
-        cudaGraphDestroy(graph);
+        (void)cudaGraphDestroy(graph);
     if (s == RUNT_OK) {
         st->graph_arena = session_arena;
         runt_plan_log(p, RUNT_LOG_DEBUG, "cuda: captured %d launches into one CUDA graph",
@@ -359,7 +365,7 @@ static runt_status run(runt_cuda_state *st, const runt_plan *p, const runt_bindi
     char *arena = b->arena;
     if (st->graph && st->graph_arena != arena) {
         /* Another arena than the graph was captured with: capture again. */
-        cudaGraphExecDestroy(st->graph);
+        (void)cudaGraphExecDestroy(st->graph);
         st->graph = NULL;
     }
     st->timed = 0;

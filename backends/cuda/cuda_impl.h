@@ -98,9 +98,10 @@ const char *runt_cuda_compute_name(runt_math_mode math);
 runt_status runt_cuda_sgemm(const runt_cuda_state *st, const runt_cuda_gemm_desc *d,
                             const float *a, const float *b, float *c);
 /* Descriptors and an algorithm for node n's int8 product (n->gemm). *found
- * = 0 when cuBLASLt offers none for the shape (the node then uses dp4a). */
+ * = 0, with *why, when cuBLASLt offers none for the shape (the node then
+ * uses dp4a); an error only when descriptors cannot be created. */
 runt_status runt_cuda_lt_prepare(const runt_cuda_state *st, const runt_cuda_node *n,
-                                 runt_cuda_lt *lt, int *found);
+                                 runt_cuda_lt *lt, int *found, const char **why);
 runt_status runt_cuda_lt_run(const runt_cuda_state *st, const runt_cuda_lt *lt,
                              const int8_t *a, const int8_t *b, int32_t *c);
 void runt_cuda_lt_release(runt_cuda_lt *lt);

@@ -613,7 +613,7 @@ static runt_cuda_q8_engine q8_product_engine(int64_t rows, int64_t n, int64_t k_
                ? RUNT_CUDA_Q8_LT : RUNT_CUDA_Q8_DP4A;
 }
 
-static runt_status plan_q8_linear(const runt_plan *p, int i, runt_cuda_node *o)
+static runt_status plan_q8_linear(runt_cuda_node *o)
 {
     o->kind = RUNT_CUDA_K_Q8_LINEAR;
     o->q8_k_pad = round_up(o->q8_k, RUNT_CUDA_Q8_KB);
@@ -624,7 +624,6 @@ static runt_status plan_q8_linear(const runt_plan *p, int i, runt_cuda_node *o)
     o->q8_out.image_stride = 0;
     o->q8_out.row_stride = o->q8_n;
     o->q8_out.col_stride = 1;
-    (void)p, (void)i;
     q8_product_desc(o);
     q8_scratch(o, (size_t)o->q8_rows * (size_t)o->q8_k_pad, 0);
     return RUNT_OK;
@@ -691,7 +690,7 @@ runt_status runt_cuda_node_plan(const runt_plan *plan, int i, runt_cuda_node *ou
         return RUNT_OK; /* nothing reads the result: a NOP */
     if (plan->compute_dtype == RUNT_I8) {
         if ((op == RUNT_OP_GEMM || op == RUNT_OP_MATMUL) && q8_linear_shape(plan, i, out))
-            return plan_q8_linear(plan, i, out);
+            return plan_q8_linear(out);
         if (op == RUNT_OP_CONV && q8_conv_fits(plan, i, out))
             return plan_q8_conv(plan, i, out);
         memset(out, 0, sizeof *out); /* stays f32 */

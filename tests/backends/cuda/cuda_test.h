@@ -184,7 +184,7 @@ static inline runt_model *ct_conv_net(uint64_t seed)
     if (runt_builder_create(NULL, &b) != RUNT_OK)
         return NULL;
     int64_t dims[4] = {RUNT_DIM_BATCH, 3, 20, 18}, c16 = 16, shape[4] = {1, 24, 1, 1};
-    runt_value_id x, y, bn[5], cin, cst, sum[2];
+    runt_value_id x = -1, y = -1, bn[5] = {-1, -1, -1, -1, -1}, cin = -1, cst = -1, sum[2];
     runt_status s = runt_builder_input(b, "image", RUNT_F32, 4, dims, &x);
     float *w1 = ct_random(&r, 16 * 3 * 9, -0.5f), *b1 = ct_random(&r, 16, -1.0f);
     float *w2 = ct_random(&r, 24 * 16, -0.5f), *b2 = ct_random(&r, 24, -1.0f);
