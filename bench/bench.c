@@ -76,6 +76,63 @@ static int runt_bench_parse_int(const char *s, long long lo, long long hi, long 
     return 1;
 }
 
+static int runt_bench_takes_value(const char *a)
+{
+    static const char *const valued[] = {"--suite", "--model", "--batch", "--backend", "--dtype",
+                                         "--threads", "--json", "--csv", "--plots", "--min-time",
+                                         "--min-reps", "--cache-dir"};
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+        if (strcmp(a, valued[k]) == 0)
+            return 1;
+    return 0;
+}
+
+/* One option that takes a value; returns 0 or the usage error's status. */
+static int runt_bench_option(runt_bench_options *o, const char *a, const char *v, FILE *err)
+{
+    long long n;
+    if (strcmp(a, "--suite") == 0) {
+        if (strcmp(v, "seeds") && strcmp(v, "sweep") && strcmp(v, "all"))
+            return runt_bench_usage(err, "--suite is seeds, sweep or all, not", v);
+        o->suite = v;
+    } else if (strcmp(a, "--batch") == 0) {
+        if (!runt_bench_parse_int(v, 1, 1 << 24, &n))
+            return runt_bench_usage(err, "--batch needs a positive integer, got", v);
+        o->batch = n;
+        o->batch_given = 1;
+    } else if (strcmp(a, "--dtype") == 0) {
+        if (!runt_bench_parse_dtypes(v, o))
+            return runt_bench_usage(err, "--dtype is a list of f32 and int8, not", v);
+    } else if (strcmp(a, "--threads") == 0) {
+        if (!runt_bench_parse_int(v, 1, 4096, &n))
+            return runt_bench_usage(err, "--threads needs a positive integer, got", v);
+        o->threads = (int)n;
+    } else if (strcmp(a, "--min-reps") == 0) {
+        if (!runt_bench_parse_int(v, 1, 1000000, &n))
+            return runt_bench_usage(err, "--min-reps needs a positive integer, got", v);
+        o->measure.min_reps = (int)n;
+        if (o->measure.max_reps < (int)n)
+            o->measure.max_reps = (int)n;
+    } else if (strcmp(a, "--min-time") == 0) {
+        char *end;
+        double t = strtod(v, &end);
+        if (!*v || *end || !(t >= 0 && t <= 3600))
+            return runt_bench_usage(err, "--min-time needs seconds (0 to 3600), got", v);
+        o->measure.min_time_s = t;
+        o->measure.max_time_s = fmax(o->measure.max_time_s, t);
+    } else {
+        /* Plain strings: checked where they are used. */
+        const char **slot = strcmp(a, "--model") == 0     ? &o->model
+                            : strcmp(a, "--backend") == 0 ? &o->backends
+                            : strcmp(a, "--json") == 0    ? &o->json
+                            : strcmp(a, "--csv") == 0     ? &o->csv
+                            : strcmp(a, "--plots") == 0   ? &o->plots
+                                                          : &o->cache_dir;
+        *slot = v; /* runt_bench_takes_value admitted only these */
+    }
+    return 0;
+}
+
 static int runt_bench_parse(int argc, char **argv, runt_bench_options *o, FILE *err)
 {
     memset(o, 0, sizeof *o);
@@ -85,68 +142,19 @@ static int runt_bench_parse(int argc, char **argv, runt_bench_options *o, FILE *
     o->n_dtypes = 2;
     o->measure = runt_measure_config_default();
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long long n;
+        const char *a = argv[i];
         if (strcmp(a, "--peers") == 0) {
             o->peers = 1;
-            continue;
-        }
-        if (strcmp(a, "--recalibrate") == 0) {
+        } else if (strcmp(a, "--recalibrate") == 0) {
             o->recalibrate = 1;
-            continue;
-        }
-        static const char *const valued[] = {"--suite", "--model", "--batch", "--backend",
-                                             "--dtype", "--threads", "--json", "--csv",
-                                             "--plots", "--min-time", "--min-reps", "--cache-dir"};
-        int known = 0;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            known |= strcmp(a, valued[k]) == 0;
-        if (!known)
+        } else if (!runt_bench_takes_value(a)) {
             return runt_bench_usage(err, "unexpected argument", a);
-        if (!v)
+        } else if (i + 1 == argc) {
             return runt_bench_usage(err, "a value must follow", a);
-        i++;
-        if (strcmp(a, "--suite") == 0) {
-            if (strcmp(v, "seeds") && strcmp(v, "sweep") && strcmp(v, "all"))
-                return runt_bench_usage(err, "--suite is seeds, sweep or all, not", v);
-            o->suite = v;
-        } else if (strcmp(a, "--model") == 0) {
-            o->model = v;
-        } else if (strcmp(a, "--batch") == 0) {
-            if (!runt_bench_parse_int(v, 1, 1 << 24, &n))
-                return runt_bench_usage(err, "--batch needs a positive integer, got", v);
-            o->batch = n;
-            o->batch_given = 1;
-        } else if (strcmp(a, "--backend") == 0) {
-            o->backends = v;
-        } else if (strcmp(a, "--dtype") == 0) {
-            if (!runt_bench_parse_dtypes(v, o))
-                return runt_bench_usage(err, "--dtype is a list of f32 and int8, not", v);
-        } else if (strcmp(a, "--threads") == 0) {
-            if (!runt_bench_parse_int(v, 1, 4096, &n))
-                return runt_bench_usage(err, "--threads needs a positive integer, got", v);
-            o->threads = (int)n;
-        } else if (strcmp(a, "--min-reps") == 0) {
-            if (!runt_bench_parse_int(v, 1, 1000000, &n))
-                return runt_bench_usage(err, "--min-reps needs a positive integer, got", v);
-            o->measure.min_reps = (int)n;
-            if (o->measure.max_reps < (int)n)
-                o->measure.max_reps = (int)n;
-        } else if (strcmp(a, "--min-time") == 0) {
-            char *end;
-            double t = strtod(v, &end);
-            if (!*v || *end || !(t >= 0 && t <= 3600))
-                return runt_bench_usage(err, "--min-time needs seconds (0 to 3600), got", v);
-            o->measure.min_time_s = t;
-            o->measure.max_time_s = fmax(o->measure.max_time_s, t);
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = v;
-        } else if (strcmp(a, "--csv") == 0) {
-            o->csv = v;
-        } else if (strcmp(a, "--plots") == 0) {
-            o->plots = v;
         } else {
-            o->cache_dir = v;
+            int rc = runt_bench_option(o, a, argv[++i], err);
+            if (rc)
+                return rc;
         }
     }
     if (o->model && o->suite)
@@ -284,6 +292,9 @@ typedef struct runt_bench_ctx {
     int done, total, failures;
     char peer_dir[64];
     int peers_off;
+    /* Copy timings already measured: rows with equal inputs share them. */
+    int n_copies;
+    struct { char backend[16]; double bytes; int to_device; double us; } copies[64];
 } runt_bench_ctx;
 
 static runt_bench_row *runt_bench_new_row(runt_bench_report *r)
@@ -319,19 +330,37 @@ static double runt_bench_io_bytes(const runt_session *s, double *in_bytes)
     return total;
 }
 
-/* Device backends: the copies of this row's inputs and outputs, each timed
- * on its own (the seed's "data transfer" case). */
-static void runt_bench_copies(runt_bench_ctx *x, const runt_calibration *cal, double in_bytes,
-                              double out_bytes, runt_bench_row *w)
+/* One copy's time (NAN when the backend cannot run the probe), measured
+ * once per backend, size and direction. */
+static double runt_bench_copy_us(runt_bench_ctx *x, const char *backend, double bytes, int to_device)
 {
+    for (int i = 0; i < x->n_copies; i++)
+        if (x->copies[i].bytes == bytes && x->copies[i].to_device == to_device &&
+            strcmp(x->copies[i].backend, backend) == 0)
+            return x->copies[i].us;
     runt_calibration_config cc = runt_calibration_config_default();
     cc.min_time_s = x->o->measure.min_time_s / 2;
     cc.min_reps = x->o->measure.min_reps;
     double us;
-    if (runt_calibration_copy_us(cal->backend, x->o->threads, in_bytes, 1, &cc, &us) == RUNT_OK)
-        w->h2d_us = us;
-    if (runt_calibration_copy_us(cal->backend, x->o->threads, out_bytes, 0, &cc, &us) == RUNT_OK)
-        w->d2h_us = us;
+    if (runt_calibration_copy_us(backend, x->o->threads, bytes, to_device, &cc, &us) != RUNT_OK)
+        us = NAN;
+    if (x->n_copies < (int)(sizeof x->copies / sizeof x->copies[0])) {
+        int i = x->n_copies++;
+        snprintf(x->copies[i].backend, sizeof x->copies[i].backend, "%s", backend);
+        x->copies[i].bytes = bytes;
+        x->copies[i].to_device = to_device;
+        x->copies[i].us = us;
+    }
+    return us;
+}
+
+/* Device backends: the copies of this row's inputs and outputs, each timed
+ * on its own (the seed's "data transfer" case), from pageable host memory. */
+static void runt_bench_copies(runt_bench_ctx *x, const runt_calibration *cal, double in_bytes,
+                              double out_bytes, runt_bench_row *w)
+{
+    w->h2d_us = runt_bench_copy_us(x, cal->backend, in_bytes, 1);
+    w->d2h_us = runt_bench_copy_us(x, cal->backend, out_bytes, 0);
 }
 
 static void runt_bench_fill(runt_bench_ctx *x, runt_session *s, const runt_calibration *cal,
@@ -566,11 +595,31 @@ static int runt_bench_calibrate(runt_bench_ctx *x, const runt_bench_backends *li
         int cached = 0;
         runt_calibration *cal = &x->r->devices[x->r->n_devices];
         if (runt_calibration_get(list->names[b], x->o->threads, x->o->cache_dir, x->o->recalibrate,
-                                 cal, x->err, &cached) != RUNT_OK)
-            return runt_bench_fail(x->err, "calibration failed");
+                                 cal, x->err, &cached) != RUNT_OK) {
+            /* One backend that cannot be calibrated does not stop the others. */
+            runt_bench_note(x->r, "%s: calibration failed, backend skipped: %s", list->names[b],
+                            runt_last_error());
+            fprintf(x->err, "note: %s\n", x->r->notes[x->r->n_notes - 1]);
+            continue;
+        }
         fprintf(x->err, "%s: calibration %s (%.1f GFLOP/s f32, %.3f us per node)\n", cal->backend,
                 cached ? "from the cache" : "measured and cached", cal->peak_gflops, cal->launch_us);
+        if (cal->raised) {
+            char levels[64] = "";
+            for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+                if (cal->raised & (1 << l)) {
+                    strncat(levels, levels[0] ? ", " : "", sizeof levels - strlen(levels) - 1);
+                    strncat(levels, runt_level_names[l], sizeof levels - strlen(levels) - 1);
+                }
+            runt_bench_note(x->r, "%s: the calibration's %s probe ran slower than a farther "
+                                  "level's and was raised to it (a stall or another process; "
+                                  "runt devices --calibrate redoes it)", cal->backend, levels);
+        }
         x->r->n_devices++;
+    }
+    if (x->r->n_devices == 0) {
+        fprintf(x->err, "runt: bench: no backend could be calibrated\n");
+        return 1;
     }
     return 0;
 }

@@ -12,14 +12,14 @@
 #include "runt-backend.h"
 #include "zoo.h"
 
-#define RUNT_CALIBRATION_FORMAT 2
+#define RUNT_CALIBRATION_FORMAT 3
 #define RUNT_MIB (1024.0 * 1024.0)
 
 const char *const runt_level_names[RUNT_LEVEL_COUNT] = {"l1", "l2", "l3", "dram"};
 
 runt_calibration_config runt_calibration_config_default(void)
 {
-    runt_calibration_config c = {.min_time_s = 0.1, .min_reps = 10,
+    runt_calibration_config c = {.min_time_s = 0.2, .min_reps = 10,
                                  .max_probe_bytes = 1024.0 * RUNT_MIB, .max_gemm_n = 2048};
     return c;
 }
@@ -360,6 +360,20 @@ runt_status runt_calibration_copy_us(const char *backend, int threads, double by
     return runt_probe_copy(&p, bytes, to_device, us);
 }
 
+void runt_calibration_monotone(runt_calibration *c)
+{
+    double farther = NAN;
+    for (int l = RUNT_LEVEL_DRAM; l >= 0; l--) {
+        if (!isfinite(c->bw_gbps[l]))
+            continue;
+        if (isfinite(farther) && c->bw_gbps[l] < farther) {
+            c->bw_gbps[l] = farther;
+            c->raised |= 1 << l;
+        }
+        farther = c->bw_gbps[l];
+    }
+}
+
 /* Working sets that sit well inside each level (see calibrate.h). */
 static void runt_probe_sizes(const runt_calibration *c, double max_bytes,
                              double ws[RUNT_LEVEL_COUNT])
@@ -424,7 +438,8 @@ runt_status runt_calibration_run(const char *backend, int threads,
     p.measure.min_reps = config->min_reps;
     p.measure.max_time_s = fmax(1.0, 10 * config->min_time_s);
     if (progress)
-        fprintf(progress, "calibrating %s (%s, %d threads)\n", backend, info.name, out->threads);
+        fprintf(progress, "calibrating %s (%s, %d thread%s)\n", backend, info.name, out->threads,
+                out->threads == 1 ? "" : "s");
     rc = runt_probe_peak(&p, RUNT_F32, &out->peak_gflops);
     if (rc == RUNT_OK)
         rc = runt_probe_peak(&p, RUNT_I8, &out->peak_int8_gops);
@@ -438,9 +453,24 @@ runt_status runt_calibration_run(const char *backend, int threads,
         if (!info.host_memory && (l == RUNT_LEVEL_L1 || l == RUNT_LEVEL_L3))
             continue;
         if (!info.host_memory)
-            ws[l] = l == RUNT_LEVEL_L2 ? 8 * RUNT_MIB : fmin(1024 * RUNT_MIB, config->max_probe_bytes);
+            ws[l] = fmin(l == RUNT_LEVEL_L2 ? 8 * RUNT_MIB : 1024 * RUNT_MIB, config->max_probe_bytes);
         rc = runt_probe_bandwidth(&p, out, ws[l], &out->bw_gbps[l]);
     }
+    /* A level slower than a farther one caught another process on the
+     * machine for its whole probe: measure it twice more, keep the best. */
+    for (int l = 0; rc == RUNT_OK && l < RUNT_LEVEL_DRAM; l++) {
+        double farther = 0;
+        for (int k = l + 1; k < RUNT_LEVEL_COUNT; k++)
+            if (isfinite(out->bw_gbps[k]))
+                farther = fmax(farther, out->bw_gbps[k]);
+        for (int retry = 0; rc == RUNT_OK && retry < 2 && out->bw_gbps[l] < farther; retry++) {
+            double again;
+            rc = runt_probe_bandwidth(&p, out, ws[l], &again);
+            out->bw_gbps[l] = fmax(out->bw_gbps[l], again);
+        }
+    }
+    if (rc == RUNT_OK)
+        runt_calibration_monotone(out);
     if (rc == RUNT_OK && !info.host_memory)
         rc = runt_probe_copies(&p, config->max_probe_bytes, out);
     return rc;
@@ -520,6 +550,7 @@ runt_status runt_calibration_save(const runt_calibration *c, const char *dir)
     runt_json_number(&j, "run_us", c->run_us);
     runt_json_number(&j, "h2d_gbps", c->h2d_gbps);
     runt_json_number(&j, "d2h_gbps", c->d2h_gbps);
+    runt_json_int(&j, "raised_levels", c->raised);
     runt_json_end_object(&j);
     int bad = runt_json_finish(&j);
     if (fclose(f) != 0 || bad)
@@ -553,6 +584,8 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
         return runt_error_set(RUNT_E_IO, "%s is not a calibration of this runt version", path);
     out->threads = (int)threads;
     out->host_memory = (int)host_memory;
+    double raised;
+    out->raised = runt_json_find_number(text, "raised_levels", &raised) == 1 ? (int)raised : 0;
     runt_json_find_number(text, "peak_int8_gops", &out->peak_int8_gops);
     runt_json_find_number(text, "h2d_gbps", &out->h2d_gbps);
     runt_json_find_number(text, "d2h_gbps", &out->d2h_gbps);

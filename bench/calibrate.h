@@ -16,7 +16,9 @@
  *   bandwidth   Linear(n, n) without bias at batch 1 (a GEMV reads each
  *               weight once) whose weights fill half of L1, half of L2,
  *               the geometric middle of L2 and L3, and twice L3 ("dram"):
- *               bytes / (time - dispatch - run cost). Host cache sizes come
+ *               bytes / (time - dispatch - run cost), then raised where a
+ *               nearer level came out slower than a farther one (noise:
+ *               nearer data is never slower). Host cache sizes come
  *               from /sys/devices/system/cpu/cpu0/cache; a private cache
  *               counts once per thread (each thread streams its own share).
  *   h2d, d2h    device backends only: GlobalAveragePool of a 64 MiB input
@@ -50,6 +52,9 @@ typedef struct runt_calibration {
     double launch_us;                      /* per dispatched node               */
     double run_us;                         /* per run, beside its nodes         */
     double h2d_gbps, d2h_gbps;             /* NAN on host-memory backends       */
+    int raised;                            /* bit l: level l's probe came out
+                                              slower than a farther level's and
+                                              was raised (runt_calibration_monotone) */
 } runt_calibration;
 
 typedef struct runt_calibration_config {
@@ -59,7 +64,7 @@ typedef struct runt_calibration_config {
     int max_gemm_n;           /* the peak probe's largest n                        */
 } runt_calibration_config;
 
-/* 0.1 s and 10 runs per probe; working sets up to 1 GiB, GEMMs up to 2048. */
+/* 0.2 s and 10 runs per probe; working sets up to 1 GiB, GEMMs up to 2048. */
 runt_calibration_config runt_calibration_config_default(void);
 
 /* The threads a backend runs on when asked for `requested` (0: all): a
@@ -83,6 +88,12 @@ runt_status runt_calibration_run(const char *backend, int threads,
 runt_status runt_calibration_copy_us(const char *backend, int threads, double bytes,
                                      int to_device, const runt_calibration_config *config,
                                      double *us);
+
+/* Data held in a nearer level is never read slower than from a farther one,
+ * so a level that came out slower than the next farther one (another process
+ * took its core meanwhile) is raised to that level's rate; unprobed (NAN)
+ * levels are skipped. */
+void runt_calibration_monotone(runt_calibration *c);
 
 /* The cache directory: $XDG_CACHE_HOME/runt, else $HOME/.cache/runt, else
  * ./.runt-cache. */

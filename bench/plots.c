@@ -133,6 +133,9 @@ static runt_status runt_plot_roofline(const char *dir, const runt_bench_report *
             hi = fmax(hi, ai);
         }
     }
+    for (int k = 0; k < 3; k++)
+        if (s[k] && s[k]->n == 0)
+            s[k]->label = NULL; /* nothing measured (int8 on ref): no legend entry */
     if (!(hi > 0))
         lo = 0.1, hi = 100;
     lo /= 2;
@@ -145,8 +148,8 @@ static runt_status runt_plot_roofline(const char *dir, const runt_bench_report *
     }
     char file[64], title[256];
     snprintf(file, sizeof file, "roofline-%s.png", c->backend);
-    snprintf(title, sizeof title, "Roofline: %s, %d threads, peak %.0f GFLOP/s", c->backend,
-             c->threads, c->peak_gflops);
+    snprintf(title, sizeof title, "Roofline: %s, %d thread%s, peak %.0f GFLOP/s", c->backend,
+             c->threads, c->threads == 1 ? "" : "s", c->peak_gflops);
     return runt_plot_write(&d, dir, file, title, "arithmetic intensity (FLOPs per byte)",
                            "achieved GFLOP/s", 0);
 }

@@ -110,10 +110,10 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
     int peers = 0;
     for (int i = 0; i < r->n_rows; i++)
         peers |= isfinite(r->rows[i].torch_us) || isfinite(r->rows[i].ort_us);
-    fprintf(out, "runt bench: %s, %d threads, %s. Times in us: median, p10, p90 of the\n"
+    fprintf(out, "runt bench: %s, %d thread%s, %s. Times in us: median, p10, p90 of the\n"
                  "measured runs after the first run and warm-up; first = the session's first run;\n"
                  "pred = the cost model's prediction; lay/lau = layers (model nodes) / launches.\n\n",
-            r->cpu, r->threads, r->os);
+            r->cpu, r->threads, r->threads == 1 ? "" : "s", r->os);
     fprintf(out, "%-6s %-18s %-7s %-5s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s %9s %6s %7s %6s",
             "suite", "model", "backend", "dtype", "batch", "params", "FLOPs", "bytes", "lay", "lau",
             "median", "p10", "p90", "first", "pred", "pr/me", "GFLOP/s", "GB/s");
@@ -351,8 +351,8 @@ void runt_bench_print_verdicts(FILE *out, const runt_bench_report *r)
             any = strcmp(r->rows[i].suite, "seeds") == 0 && strcmp(r->rows[i].backend, be) == 0;
         if (!any)
             continue;
-        fprintf(out, "\nSeed verdicts on %s (%s, %d threads), computed from the rows above:\n", be,
-                r->devices[d].device, r->devices[d].threads);
+        fprintf(out, "\nSeed verdicts on %s (%s, %d thread%s), computed from the rows above:\n", be,
+                r->devices[d].device, r->devices[d].threads, r->devices[d].threads == 1 ? "" : "s");
         runt_verdict_transfer(out, r, be);
         runt_verdict_pair(out, r, be, "more layers", "seed0_complex", "seed0_simple");
         runt_verdict_warmup(out, r, be);

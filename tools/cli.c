@@ -239,7 +239,8 @@ quiet:
 /* A backend's measured peaks on one line. */
 static void runt_cli_print_calibration(FILE *out, const runt_calibration *c, const char *origin)
 {
-    fprintf(out, "       %d threads: f32 %.1f GFLOP/s, int8 ", c->threads, c->peak_gflops);
+    fprintf(out, "       %d thread%s: f32 %.1f GFLOP/s, int8 ", c->threads,
+            c->threads == 1 ? "" : "s", c->peak_gflops);
     if (isfinite(c->peak_int8_gops))
         fprintf(out, "%.1f GOP/s", c->peak_int8_gops);
     else

@@ -110,3 +110,20 @@ RT_TEST(bench_cost, session_prediction_from_the_layer_shape)
     runt_session_free(s);
     runt_model_free(m);
 }
+
+RT_TEST(bench_cost, nearer_levels_are_never_slower)
+{
+    runt_calibration c = made_up();
+    double noisy[4] = {80, 0.4, NAN, 9};  /* L2 caught another process; L3 unprobed */
+    memcpy(c.bw_gbps, noisy, sizeof noisy);
+    runt_calibration_monotone(&c);
+    RT_ASSERT(c.bw_gbps[0] == 80 && c.bw_gbps[1] == 9 && isnan(c.bw_gbps[2]) && c.bw_gbps[3] == 9,
+              "raised to the farther level: %g %g %g %g", c.bw_gbps[0], c.bw_gbps[1], c.bw_gbps[2],
+              c.bw_gbps[3]);
+    RT_ASSERT(c.raised == 1 << RUNT_LEVEL_L2, "L2 marked as raised: %d", c.raised);
+    double sane[4] = {100, 50, 20, 10};
+    memcpy(c.bw_gbps, sane, sizeof sane);
+    c.raised = 0;
+    runt_calibration_monotone(&c);
+    RT_ASSERT(memcmp(c.bw_gbps, sane, sizeof sane) == 0 && !c.raised, "ordered levels are left alone");
+}

@@ -232,6 +232,7 @@ RT_TEST(bench_json, calibration_cache_round_trip)
     c.launch_us = 0.125;
     c.run_us = 0.5;
     c.h2d_gbps = c.d2h_gbps = NAN;
+    c.raised = 1 << RUNT_LEVEL_L3;
     RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
     char path[256];
     runt_calibration_path(dir, "ref", 3, path, sizeof path);
@@ -245,6 +246,7 @@ RT_TEST(bench_json, calibration_cache_round_trip)
         RT_ASSERT(back.level_bytes[l] == cap[l], "capacity level %d", l);
     }
     RT_ASSERT(back.launch_us == 0.125 && back.run_us == 0.5 && isnan(back.h2d_gbps), "dispatch");
+    RT_ASSERT(back.raised == 1 << RUNT_LEVEL_L3, "raised levels: %d", back.raised);
     /* A file that is not a calibration is refused. */
     FILE *f = fopen(path, "w");
     RT_ASSERT(f, "rewrite");

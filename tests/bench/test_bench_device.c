@@ -1,0 +1,160 @@
+#define _POSIX_C_SOURCE 200809L
+/* The bench's device-backend path without a GPU: a mock backend whose
+ * "device memory" is host memory behind the vtable's copies (the kernels are
+ * the reference ones). Calibration must measure host<->device copies, and
+ * bench rows must carry h2d_us and d2h_us. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calibrate.h"
+#include "cli.h"
+#include "ref/ref_impl.h"
+#include "rt_test.h"
+#include "runt-backend.h"
+
+static runt_status mockdev_probe(void *ctx, runt_device_info *info)
+{
+    (void)ctx;
+    snprintf(info->name, sizeof info->name, "mock device");
+    info->available = 1;
+    info->host_memory = 0;
+    info->compute_units = 4;
+    return RUNT_OK;
+}
+
+static runt_status mockdev_alloc(void *ctx, size_t size, void **out)
+{
+    (void)ctx;
+    *out = malloc(size ? size : 1);
+    return *out ? RUNT_OK : runt_error_set(RUNT_E_OOM, "mockdev: no memory");
+}
+
+static void mockdev_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+static runt_status mockdev_copy(void *ctx, void *dst, const void *src, size_t n)
+{
+    (void)ctx;
+    memcpy(dst, src, n);
+    return RUNT_OK;
+}
+
+static runt_status mockdev_prepare(void *ctx, const runt_plan *plan, const runt_session_options *o,
+                                   void **state)
+{
+    (void)o;
+    if (plan->compute_dtype != RUNT_F32)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "mockdev computes in f32 only");
+    *state = ctx;
+    return RUNT_OK;
+}
+
+static runt_status mockdev_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+{
+    (void)state;
+    for (int i = 0; i < plan->n_nodes; i++) {
+        runt_status s = runt_ref_run_node(plan, i, b);
+        if (s != RUNT_OK)
+            return s;
+    }
+    return RUNT_OK;
+}
+
+static void mockdev_release(void *state, const runt_plan *plan)
+{
+    (void)state;
+    (void)plan;
+}
+
+static const runt_backend_i mockdev = {
+    .name = "mockdev",
+    .probe = mockdev_probe,
+    .buffer_alloc = mockdev_alloc,
+    .buffer_free = mockdev_free,
+    .copy_to_device = mockdev_copy,
+    .copy_to_host = mockdev_copy,
+    .prepare = mockdev_prepare,
+    .execute = mockdev_execute,
+    .release = mockdev_release,
+};
+
+static void register_mockdev(void)
+{
+    int n = 0;
+    runt_backend_count(&n);
+    for (int i = 0; i < n; i++) {
+        runt_device_info d;
+        if (runt_backend_info(i, &d) == RUNT_OK && strcmp(d.backend, "mockdev") == 0)
+            return; /* the in-process runner shares one registry across tests */
+    }
+    RT_ASSERT(runt_backend_register(&mockdev, NULL) == RUNT_OK, "%s", runt_last_error());
+}
+
+static runt_calibration_config small_config(void)
+{
+    runt_calibration_config cc = runt_calibration_config_default();
+    cc.min_time_s = 0.001;
+    cc.min_reps = 2;
+    cc.max_probe_bytes = 256 * 1024;
+    cc.max_gemm_n = 128;
+    return cc;
+}
+
+RT_TEST(bench_device, calibration_measures_copies_and_device_levels)
+{
+    register_mockdev();
+    runt_calibration_config cc = small_config();
+    runt_calibration c;
+    RT_ASSERT(runt_calibration_run("mockdev", 0, &cc, &c, NULL) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(!c.host_memory && c.threads == 1, "a device backend, host threads 1: %d", c.threads);
+    RT_ASSERT(c.h2d_gbps > 0 && c.d2h_gbps > 0, "copies measured: %g %g", c.h2d_gbps, c.d2h_gbps);
+    RT_ASSERT(isnan(c.bw_gbps[RUNT_LEVEL_L1]) && isnan(c.bw_gbps[RUNT_LEVEL_L3]),
+              "no L1 or L3 probe on a device");
+    RT_ASSERT(c.bw_gbps[RUNT_LEVEL_L2] > 0 && c.bw_gbps[RUNT_LEVEL_DRAM] > 0, "L2 and HBM probed");
+    RT_ASSERT(isnan(c.peak_int8_gops), "the mock has no int8: %g", c.peak_int8_gops);
+    double us;
+    RT_ASSERT(runt_calibration_copy_us("mockdev", 0, 65536, 1, &cc, &us) == RUNT_OK && us > 0,
+              "one copy timed: %g", us);
+}
+
+RT_TEST(bench_device, rows_carry_copy_times)
+{
+    register_mockdev();
+    char dir[] = "/tmp/runt-mockdev-XXXXXX";
+    RT_ASSERT(mkdtemp(dir), "mkdtemp");
+    runt_calibration_config cc = small_config();
+    runt_calibration c;
+    RT_ASSERT(runt_calibration_run("mockdev", 0, &cc, &c, NULL) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
+    char json[256];
+    snprintf(json, sizeof json, "%s/out.json", dir);
+    FILE *out = tmpfile(), *err = tmpfile();
+    RT_ASSERT(out && err, "tmpfile");
+    const char *argv[] = {"runt", "bench", "--model", "@seed1_model4", "--backend", "mockdev",
+                          "--dtype", "f32", "--min-time", "0.001", "--min-reps", "2",
+                          "--cache-dir", dir, "--json", json};
+    int status = runt_cli_main((int)(sizeof argv / sizeof argv[0]), (char **)argv, out, err);
+    fclose(out);
+    fclose(err);
+    RT_ASSERT(status == 0, "status %d", status);
+    FILE *f = fopen(json, "r");
+    RT_ASSERT(f, "JSON written");
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    RT_ASSERT(!strstr(text, "\"h2d_us\": null") && !strstr(text, "\"d2h_us\": null"),
+              "copy times are numbers on a device backend:\n%s", text);
+    RT_ASSERT(!strstr(text, "\"h2d_gbps\": null"), "the device entry has its copy bandwidth");
+    unlink(json);
+    char path[256];
+    runt_calibration_path(dir, "mockdev", c.threads, path, sizeof path);
+    unlink(path);
+    rmdir(dir);
+}
