@@ -617,7 +617,8 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
         ow_attr_int(w, "transB", a->gemm.trans_b != 0);
         ow_end(w, node);
         break;
-    case RUNT_OP_CONV: {
+    case RUNT_OP_CONV:
+    case RUNT_OP_CONV_INTEGER: {
         int kernel[2];
         ow_conv_kernel(w, n, kernel);
         node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
@@ -674,17 +675,6 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
         ow_attr_float(w, "epsilon", a->layer_norm.epsilon);
         ow_end(w, node);
         break;
-    case RUNT_OP_CONV_INTEGER: {
-        int kernel[2];
-        ow_conv_kernel(w, n, kernel);
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
-        ow_window(w, kernel, a->conv.strides, a->conv.dilations, a->conv.pads, a->conv.auto_pad,
-                  &w->m->values[n->inputs[0]].desc);
-        ow_attr_ints(w, "dilations", a->conv.dilations, 2);
-        ow_attr_int(w, "group", a->conv.group);
-        ow_end(w, node);
-        break;
-    }
     case RUNT_OP_QUANTIZE_LINEAR:
     case RUNT_OP_DEQUANTIZE_LINEAR:
         node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
