@@ -597,17 +597,24 @@ static runt_status runt_onnx_emit_as_2d(runt_onnx_ctx *c, const runt_onnx_node *
     return runt_onnx_define(c, n, 0, y, 3);
 }
 
-static runt_status runt_onnx_emit_conv(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
+/* Conv (X, W[, B]) and ConvInteger (X, W[, x_zero_point[, w_zero_point]]):
+ * the same window attributes and the same 1-D handling; the inputs after the
+ * weight (n_in in all) pass through unchanged. */
+static runt_status runt_onnx_emit_windowed(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op,
+                                           int n_in)
 {
     runt_attrs a;
     runt_onnx_window w;
-    runt_value_id in[3];
-    int rx, rw, rb, dims;
+    runt_value_id in[4];
+    int rx, rw, rest, dims;
     runt_status s;
     runt_attrs_default(op, &a);
-    if ((s = runt_onnx_arity(c, n, 2, 3, 1)) || (s = runt_onnx_value(c, n, 0, &in[0], &rx)) ||
-        (s = runt_onnx_value(c, n, 2, &in[2], &rb)) ||
-        (s = runt_onnx_spatial_dims(c, n, rx, &dims)) ||
+    if ((s = runt_onnx_arity(c, n, 2, n_in, 1)) || (s = runt_onnx_value(c, n, 0, &in[0], &rx)))
+        return s;
+    for (int i = 2; i < n_in; i++)
+        if ((s = runt_onnx_value(c, n, i, &in[i], &rest)))
+            return s;
+    if ((s = runt_onnx_spatial_dims(c, n, rx, &dims)) ||
         (s = runt_onnx_window_read(c, n, dims, &w)) ||
         (s = runt_onnx_attr_int(c, n, "group", 1, 1, INT32_MAX, &a.conv.group)))
         return s;
@@ -616,7 +623,7 @@ static runt_status runt_onnx_emit_conv(runt_onnx_ctx *c, const runt_onnx_node *n
     if (dims == 2) {
         if ((s = runt_onnx_value(c, n, 1, &in[1], &rw)))
             return s;
-        return runt_onnx_emit_one(c, n, op, &a, 3, in, 4);
+        return runt_onnx_emit_one(c, n, op, &a, n_in, in, 4);
     }
     /* A constant weight [M, C/g, k] is stored once as [M, C/g, 1, k]; any
      * other weight is reshaped in the graph. */
@@ -626,7 +633,12 @@ static runt_status runt_onnx_emit_conv(runt_onnx_ctx *c, const runt_onnx_node *n
                       (s = runt_onnx_reshape(c, n, "/weight_2d", in[1], 4, runt_onnx_to_2d,
                                              &in[1]))))
         return s;
-    return runt_onnx_emit_as_2d(c, n, op, &a, 3, in);
+    return runt_onnx_emit_as_2d(c, n, op, &a, n_in, in);
+}
+
+static runt_status runt_onnx_emit_conv(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
+{
+    return runt_onnx_emit_windowed(c, n, op, 3);
 }
 
 static runt_status runt_onnx_emit_pool(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
@@ -908,38 +920,13 @@ static runt_status runt_onnx_emit_matmul_integer(runt_onnx_ctx *c, const runt_on
     return runt_onnx_emit_one(c, n, op, NULL, 4, in, runt_onnx_rank_matmul(r[0], r[1]));
 }
 
-/* ConvInteger: Conv's window attributes (no bias); 1-D as Conv does it. */
+/* ConvInteger: Conv's window attributes; its inputs after the weight are the
+ * two zero points instead of a bias. */
 static runt_status runt_onnx_emit_conv_integer(runt_onnx_ctx *c, const runt_onnx_node *n,
                                                runt_op op)
 {
-    runt_attrs a;
-    runt_onnx_window w;
-    runt_value_id in[4];
-    int rx, rw, rz, dims;
-    runt_status s;
-    runt_attrs_default(op, &a);
-    if ((s = runt_onnx_since(c, n, 10)) || (s = runt_onnx_arity(c, n, 2, 4, 1)) ||
-        (s = runt_onnx_value(c, n, 0, &in[0], &rx)) ||
-        (s = runt_onnx_value(c, n, 2, &in[2], &rz)) ||
-        (s = runt_onnx_value(c, n, 3, &in[3], &rz)) ||
-        (s = runt_onnx_spatial_dims(c, n, rx, &dims)) ||
-        (s = runt_onnx_window_read(c, n, dims, &w)) ||
-        (s = runt_onnx_attr_int(c, n, "group", 1, 1, INT32_MAX, &a.conv.group)))
-        return s;
-    runt_onnx_window_2d(&w, a.conv.kernel, a.conv.strides, a.conv.dilations, a.conv.pads,
-                        &a.conv.auto_pad);
-    if (dims == 2) {
-        if ((s = runt_onnx_value(c, n, 1, &in[1], &rw)))
-            return s;
-        return runt_onnx_emit_one(c, n, op, &a, 4, in, 4);
-    }
-    if ((s = runt_onnx_const_as_2d(c, n, 1, &in[1])))
-        return s;
-    if (in[1] < 0 && ((s = runt_onnx_value(c, n, 1, &in[1], &rw)) ||
-                      (s = runt_onnx_reshape(c, n, "/weight_2d", in[1], 4, runt_onnx_to_2d,
-                                             &in[1]))))
-        return s;
-    return runt_onnx_emit_as_2d(c, n, op, &a, 4, in);
+    runt_status s = runt_onnx_since(c, n, 10);
+    return s ? s : runt_onnx_emit_windowed(c, n, op, 4);
 }
 
 /* Cast: saturate (opset 19) and round_mode (opset 24) change only float8
