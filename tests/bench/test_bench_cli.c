@@ -11,36 +11,8 @@
 
 #include "bench.h"
 #include "calibrate.h"
-#include "cli.h"
+#include "cli_harness.h"
 #include "rt_test.h"
-
-typedef struct cli_result {
-    int status;
-    char out[65536], err[8192];
-} cli_result;
-
-static void slurp(FILE *f, char *buf, size_t size)
-{
-    rewind(f);
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-static cli_result *cli(int argc, const char **argv)
-{
-    static cli_result r;
-    FILE *out = tmpfile(), *err = tmpfile();
-    RT_ASSERT(out && err, "tmpfile");
-    r.status = runt_cli_main(argc, (char **)argv, out, err);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    return &r;
-}
-
-#define CLI(...)                                                                      \
-    cli((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),          \
-        (const char *[]){__VA_ARGS__})
 
 static int one_line(const char *s)
 {
@@ -181,7 +153,7 @@ RT_TEST(bench_cli, end_to_end_json_has_every_contract_key)
     FILE *f = fopen(json, "r");
     RT_ASSERT(f, "JSON written");
     static char text[65536];
-    slurp(f, text, sizeof text);
+    cli_slurp(f, text, sizeof text);
     static const char *const keys[] = {
         "runt_version", "host", "cpu", "threads", "os", "devices", "backend", "name",
         "peak_gflops", "peak_int8_gops", "bandwidth_gbps", "l1", "l2", "l3", "dram", "launch_us",
@@ -202,7 +174,7 @@ RT_TEST(bench_cli, end_to_end_json_has_every_contract_key)
     f = fopen(csv, "r");
     RT_ASSERT(f, "CSV written");
     static char ctext[16384];
-    slurp(f, ctext, sizeof ctext);
+    cli_slurp(f, ctext, sizeof ctext);
     RT_ASSERT(strncmp(ctext, "suite,model,", 12) == 0 && strstr(ctext, "not supported"),
               "CSV header and the unsupported int8 row: %s", ctext);
 

@@ -6,40 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli_harness.h"
 #include "npy.h"
 #include "rt_test.h"
 #include "runt.h"
 #include "test_util.h"
 #include "zoo.h"
-
-typedef struct cli_result {
-    int status;
-    char out[8192], err[1024];
-} cli_result;
-
-static void slurp(FILE *f, char *buf, size_t size)
-{
-    rewind(f);
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-static cli_result *cli(int argc, const char **argv)
-{
-    static cli_result r;
-    FILE *out = tmpfile(), *err = tmpfile();
-    RT_ASSERT(out && err, "tmpfile");
-    r.status = runt_cli_main(argc, (char **)argv, out, err);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    return &r;
-}
-
-#define CLI(...)                                                                      \
-    cli((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),          \
-        (const char *[]){__VA_ARGS__})
 
 RT_TEST(cli, info_prints_every_node_and_totals)
 {
