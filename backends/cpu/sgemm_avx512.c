@@ -24,8 +24,9 @@
  * its median in the same minute), needs no environment variable, and packs
  * constant weights once at prepare. Two threads, B packed at prepare:
  * 235 median (280 best) when the VM's second core is free. Batch-1 Linear
- * 1000 x 1000 (mr = 1 below): 144 us on one thread, 52 us on two, where
- * OpenBLAS's sgemv as detected takes 224 and 159 us.
+ * 1000 x 1000 (the one-row kernel below): 135 us on one thread, the time
+ * of reading its 4 MB from L3, where OpenBLAS's sgemv as detected takes
+ * 224 us.
  *
  * Layouts (floats):
  *   packed B [K, N]: panels of NR columns, panel j holds B[0..K)[32j..32j+32)
@@ -33,8 +34,10 @@
  *   packed A [M, K]: micro-panels of MR rows, panel i (rows from MR i) at
  *                    MR i K, holding A[rows][0..K) column after column; the
  *                    last panel has M mod MR rows, stride mr.
- * Blocking: a task packs MC x KC of A (96 KB, in L2) unless A came packed;
- * the kernel streams a KC x 32 panel of B (32 KB, in L1) over its MC rows.
+ * Blocking: a KC x 1024-column block of packed B (1 MB) stays in L2 while
+ * each MC x KC block of A (192 KB, packed per thread unless A came packed)
+ * passes over it; the kernel streams a KC x 32 panel of B (32 KB, in L1)
+ * over the block's MC rows. One row of A (batch 1) has its own kernel.
  */
 #include <string.h>
 
@@ -50,7 +53,8 @@
 #define MR 12
 #define NR 32
 #define KC 256
-#define MC 96 /* a multiple of MR, so a prepacked A's panels line up with blocks */
+#define MC 192 /* a multiple of MR, so a prepacked A's panels line up with blocks */
+#define NC_PANELS 32 /* KC x 32 panels of packed B: 1 MB, within L2 */
 
 /* Below this many flops one thread finishes before a team forks (~ a few us). */
 #define PARALLEL_MIN_FLOPS 200000.0
@@ -222,38 +226,171 @@ static void tile_ctx_panel(tile_ctx *t, int64_t j0, int64_t nr)
     }
 }
 
-/* Rows [ic, ic + MC) times panels [p_lo, p_hi), every K block. */
-static void run_task(const runt_cpu_gemm *g, const float *bp, float *abuf, int64_t ic,
-                     int64_t p_lo, int64_t p_hi)
+/* ---- batch 1: one row of A, y = x B ----
+ * Each weight is loaded for a single FMA, so a row's product is bound by
+ * loads, not FMAs: the 12-row kernel would spend a broadcast per two loads
+ * and wait on two accumulator chains (FMA latency, not throughput). This
+ * walks up to GEMV_PANELS panels side by side, so one broadcast of x[p]
+ * serves up to 8 loads of B, and splits K over `sets` accumulator sets so
+ * at least 8 independent FMA chains are in flight however few panels there
+ * are. A panel of 16 columns or fewer loads only its first half. */
+#define GEMV_PANELS 4
+
+static inline __attribute__((always_inline)) void
+gemv_group(const int np, const int halves, const int sets, int64_t k, const float *x,
+           int64_t xs, const float *bp, int64_t panel_floats, __m512 out[GEMV_PANELS][2])
 {
-    int64_t m = g->m, n = g->n, k = g->k, mc = min64(MC, m - ic);
+#pragma GCC unroll 4
+    for (int j = 0; j < np; j++)
+        out[j][0] = out[j][1] = _mm512_setzero_ps();
+    /* K in blocks of KC, each summed on its own and then added: the same
+     * rounding as the blocked kernel, not one chain of K additions. */
+    for (int64_t p0 = 0; p0 < k; p0 += KC) {
+        int64_t p1 = min64(p0 + KC, k), p = p0;
+        __m512 acc[8][GEMV_PANELS][2];
+#pragma GCC unroll 8
+        for (int s = 0; s < sets; s++)
+#pragma GCC unroll 4
+            for (int j = 0; j < np; j++)
+                acc[s][j][0] = acc[s][j][1] = _mm512_setzero_ps();
+        for (; p + sets <= p1; p += sets)
+#pragma GCC unroll 8
+            for (int s = 0; s < sets; s++) {
+                __m512 xb = _mm512_set1_ps(x[(p + s) * xs]);
+                const float *row = bp + (p + s) * NR;
+#pragma GCC unroll 4
+                for (int j = 0; j < np; j++)
+#pragma GCC unroll 2
+                    for (int h = 0; h < halves; h++)
+                        acc[s][j][h] = _mm512_fmadd_ps(
+                            xb, _mm512_loadu_ps(row + j * panel_floats + 16 * h), acc[s][j][h]);
+            }
+        for (; p < p1; p++) {
+            __m512 xb = _mm512_set1_ps(x[p * xs]);
+#pragma GCC unroll 4
+            for (int j = 0; j < np; j++)
+#pragma GCC unroll 2
+                for (int h = 0; h < halves; h++)
+                    acc[0][j][h] = _mm512_fmadd_ps(
+                        xb, _mm512_loadu_ps(bp + p * NR + j * panel_floats + 16 * h), acc[0][j][h]);
+        }
+#pragma GCC unroll 4
+        for (int j = 0; j < np; j++)
+#pragma GCC unroll 2
+            for (int h = 0; h < halves; h++) {
+                __m512 block = acc[0][j][h];
+#pragma GCC unroll 8
+                for (int s = 1; s < sets; s++)
+                    block = _mm512_add_ps(block, acc[s][j][h]);
+                out[j][h] = _mm512_add_ps(out[j][h], block);
+            }
+    }
+}
+
+/* Panels [p_lo, p_hi) of y. */
+static void gemv_panels(const runt_cpu_gemm *g, const float *bp, int64_t p_lo, int64_t p_hi)
+{
+    int64_t n = g->n, k = g->k, panel_floats = (k > 0 ? k : 1) * NR;
+    const float *x = g->a_packed ? g->a_packed : g->a;
+    int64_t xs = g->a_packed ? 1 : g->a_cs;
     tile_ctx t;
     memset(&t, 0, sizeof t);
     t.g = g;
     t.alpha = _mm512_set1_ps(g->alpha);
     t.vector_act = act_is_vector(g->epilogue.act);
-    for (int64_t pc = 0;; pc += KC) {
-        int64_t kc = min64(KC, k - pc);
-        t.first = pc == 0;
-        t.last = pc + kc >= k;
-        if (!g->a_packed)
-            runt_cpu_pack_a(g->a + ic * g->a_rs + pc * g->a_cs, g->a_rs, g->a_cs, mc, kc, abuf);
-        for (int64_t jp = p_lo; jp < p_hi; jp++) {
-            int64_t j0 = jp * NR, nr = min64(NR, n - j0);
-            const float *bpp = bp + jp * (k > 0 ? k : 1) * NR + pc * NR;
-            tile_ctx_panel(&t, j0, nr);
-            for (int64_t i0 = 0; i0 < mc; i0 += MR) {
-                int64_t mr = min64(MR, mc - i0);
-                const float *app = g->a_packed ? g->a_packed + (ic + i0) * k + pc * mr
-                                               : abuf + i0 * kc;
-                float *c = g->c + (ic + i0) * g->ldc + j0;
-                kernel_any((int)mr, kc, app, bpp, &t, ic + i0, c, g->ldc);
-                if (t.last && !t.vector_act)
-                    tile_scalar_epilogue(&g->epilogue, c, g->ldc, mr, nr);
-            }
-        }
-        if (t.last)
+    t.first = t.last = 1;
+    /* A last panel of 16 columns or fewer goes alone, loading half: its
+     * zero padding would otherwise be up to half the bytes (N = 100 pads
+     * to 128). */
+    int64_t last = (n - 1) / NR, narrow = p_hi == last + 1 && n - last * NR <= 16;
+    for (int64_t j = p_lo, np; j < p_hi; j += np) {
+        np = min64(GEMV_PANELS, p_hi - j);
+        if (narrow && np > 1 && j + np == p_hi)
+            np--;
+        const float *b = bp + j * panel_floats;
+        __m512 out[GEMV_PANELS][2];
+        switch (np) {
+        case 1:
+            if (n - j * NR <= 16)
+                gemv_group(1, 1, 8, k, x, xs, b, panel_floats, out);
+            else
+                gemv_group(1, 2, 4, k, x, xs, b, panel_floats, out);
             break;
+        case 2: gemv_group(2, 2, 2, k, x, xs, b, panel_floats, out); break;
+        case 3: gemv_group(3, 2, 2, k, x, xs, b, panel_floats, out); break;
+        default: gemv_group(4, 2, 1, k, x, xs, b, panel_floats, out); break;
+        }
+        for (int q = 0; q < np; q++) {
+            int64_t j0 = (j + q) * NR, nr = min64(NR, n - j0);
+            tile_ctx_panel(&t, j0, nr);
+            store_row(&t, 0, g->c + j0, out[q][0], out[q][1]);
+            if (!t.vector_act)
+                tile_scalar_epilogue(&g->epilogue, g->c + j0, g->ldc, 1, nr);
+        }
+    }
+}
+
+/* Threads take contiguous runs of whole GEMV_PANELS groups. */
+static void gemv(const runt_cpu_gemm *g, const float *bp, int threads)
+{
+    int64_t n_panels = (g->n + NR - 1) / NR;
+    int64_t groups = (n_panels + GEMV_PANELS - 1) / GEMV_PANELS;
+    int nt = (int)min64(threads, groups);
+    if (nt <= 1) {
+        /* No parallel region: even a team of one costs libgomp a team
+         * allocation, more than a small layer's whole product. */
+        gemv_panels(g, bp, 0, n_panels);
+        return;
+    }
+    RUNT_CPU_PARALLEL_FOR
+    for (int t = 0; t < nt; t++)
+        gemv_panels(g, bp, min64(groups * t / nt * GEMV_PANELS, n_panels),
+                    min64(groups * (t + 1) / nt * GEMV_PANELS, n_panels));
+}
+
+/* Rows [r_lo, r_hi) times panels [p_lo, p_hi), every K block. The loop
+ * order keeps a KC x NC_PANELS*NR block of packed B (1 MB) in L2 while every
+ * MC block of rows passes over it, and one KC x NR panel in L1 while the
+ * MC rows' micro-panels stream by: B is read from beyond L2 once per
+ * (column block, K block), not once per row block. */
+static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int64_t r_lo,
+                      int64_t r_hi, int64_t p_lo, int64_t p_hi)
+{
+    int64_t n = g->n, k = g->k;
+    tile_ctx t;
+    memset(&t, 0, sizeof t);
+    t.g = g;
+    t.alpha = _mm512_set1_ps(g->alpha);
+    t.vector_act = act_is_vector(g->epilogue.act);
+    for (int64_t jc = p_lo; jc < p_hi; jc += NC_PANELS) {
+        int64_t jc_hi = min64(jc + NC_PANELS, p_hi);
+        for (int64_t pc = 0;; pc += KC) {
+            int64_t kc = min64(KC, k - pc);
+            t.first = pc == 0;
+            t.last = pc + kc >= k;
+            for (int64_t ic = r_lo; ic < r_hi; ic += MC) {
+                int64_t mc = min64(MC, r_hi - ic);
+                if (!g->a_packed)
+                    runt_cpu_pack_a(g->a + ic * g->a_rs + pc * g->a_cs, g->a_rs, g->a_cs, mc, kc,
+                                    abuf);
+                for (int64_t jp = jc; jp < jc_hi; jp++) {
+                    int64_t j0 = jp * NR, nr = min64(NR, n - j0);
+                    const float *bpp = bp + jp * (k > 0 ? k : 1) * NR + pc * NR;
+                    tile_ctx_panel(&t, j0, nr);
+                    for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+                        int64_t mr = min64(MR, mc - i0);
+                        const float *app = g->a_packed ? g->a_packed + (ic + i0) * k + pc * mr
+                                                       : abuf + i0 * kc;
+                        float *c = g->c + (ic + i0) * g->ldc + j0;
+                        kernel_any((int)mr, kc, app, bpp, &t, ic + i0, c, g->ldc);
+                        if (t.last && !t.vector_act)
+                            tile_scalar_epilogue(&g->epilogue, c, g->ldc, mr, nr);
+                    }
+                }
+            }
+            if (t.last)
+                break;
+        }
     }
 }
 
@@ -280,21 +417,32 @@ void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch)
         bp = scratch;
         abufs = scratch + round16(runt_cpu_pack_b_floats(g->k, g->n));
     }
-    int64_t n_mb = (g->m + MC - 1) / MC, n_panels = (g->n + NR - 1) / NR;
-    int64_t n_nc = (threads + n_mb - 1) / n_mb;
-    n_nc = n_nc < 1 ? 1 : n_nc > n_panels ? n_panels : n_nc;
-    int64_t tasks = n_mb * n_nc;
     double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
-    int nt = flops < PARALLEL_MIN_FLOPS ? 1 : (int)min64(threads, tasks);
-    (void)nt;
+    int nt = flops < PARALLEL_MIN_FLOPS || threads < 1 ? 1 : threads;
+    if (g->m == 1) {
+        gemv(g, bp, nt);
+        return;
+    }
+    /* Threads split the rows in whole micro-panels (a prepacked A's panels
+     * must line up), and the columns only when rows run out. */
+    int64_t n_strips = (g->m + MR - 1) / MR, n_panels = (g->n + NR - 1) / NR;
+    int64_t n_rc = min64(nt, n_strips);
+    int64_t n_nc = min64(nt / n_rc, n_panels);
+    int64_t tasks = n_rc * n_nc;
+    if (tasks == 1) {
+        run_block(g, bp, abufs, 0, g->m, 0, n_panels);
+        return;
+    }
+    nt = (int)tasks;
     RUNT_CPU_PARALLEL_FOR
     for (int64_t task = 0; task < tasks; task++) {
         int id = 0;
 #ifdef _OPENMP
         id = omp_get_thread_num();
 #endif
-        int64_t mb = task / n_nc, nc = task % n_nc;
-        run_task(g, bp, abufs + (size_t)id * MC * KC, mb * MC, nc * n_panels / n_nc,
-                 (nc + 1) * n_panels / n_nc);
+        int64_t rc = task / n_nc, nc = task % n_nc;
+        int64_t r_lo = rc * n_strips / n_rc * MR, r_hi = min64((rc + 1) * n_strips / n_rc * MR, g->m);
+        run_block(g, bp, abufs + (size_t)id * MC * KC, r_lo, r_hi, nc * n_panels / n_nc,
+                  (nc + 1) * n_panels / n_nc);
     }
 }

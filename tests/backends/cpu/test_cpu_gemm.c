@@ -164,6 +164,32 @@ RT_TEST(cpu_gemm, edges_k0_batch1_large)
         check_both(&cases[i], 2000 + i);
 }
 
+/* Batch 1 takes its own kernel (one row of A): every grouping of panels
+ * (1 to 4 side by side, a narrow last panel loaded by half), K shorter and
+ * longer than the accumulator sets, threads splitting the panels. */
+RT_TEST(cpu_gemm, one_row_every_panel_grouping)
+{
+    CPU_REQUIRE();
+    static const int64_t widths[] = {1, 5, 16, 17, 31, 32, 33, 48, 64, 100, 112, 128, 129, 161, 250, 500};
+    static const int64_t depths[] = {1, 3, 7, 9, 100, 257};
+    rt_rng r = rt_rng_make(23);
+    int t = 0;
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
+        for (size_t di = 0; di < sizeof depths / sizeof depths[0]; di++, t++) {
+            gemm_case gc;
+            gc.m = 1;
+            gc.n = widths[wi];
+            gc.k = depths[di];
+            gc.trans_a = (int)rt_rng_int(&r, 0, 1);
+            gc.trans_b = (int)rt_rng_int(&r, 0, 1);
+            gc.init = (runt_cpu_init)(t % 4);
+            gc.act = (runt_activation)rt_rng_int(&r, 0, 7);
+            gc.alpha = t % 3 ? 1.0f : -1.5f;
+            gc.prepack = t % 3;
+            check_both(&gc, 3000 + (uint64_t)t);
+        }
+}
+
 RT_TEST(cpu_gemm, packing_layouts)
 {
     CPU_REQUIRE();
