@@ -398,6 +398,9 @@ typedef struct runt_session_options {
     const char *backend;        /* "ref", "cpu", "cuda", "cuda:N"; NULL: best available */
     int64_t batch;              /* binds RUNT_DIM_BATCH; default 1                      */
     runt_dtype compute_dtype;   /* RUNT_F32, or RUNT_I8 for dynamic int8 quantization    */
+    int64_t int8_min_weights;   /* int8 on cpu: Linears with fewer weights stay f32;
+                                   0: 16384, where int8 starts to pay; 1: every
+                                   Linear. cuda quantizes every Linear regardless    */
     runt_math_mode math;
     int threads;                /* 0: all cores                                         */
     int fuse;                   /* fold bias and activation into matmul/conv; default 1 */

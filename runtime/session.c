@@ -52,6 +52,9 @@ static runt_status runt_check_options(const runt_session_options *o, const char 
                               runt_dtype_name(o->compute_dtype));
     if ((unsigned)o->math > (unsigned)RUNT_MATH_BF16)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: unknown math mode %d", fn, (int)o->math);
+    if (o->int8_min_weights < 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: int8_min_weights %lld is negative", fn,
+                              (long long)o->int8_min_weights);
     if (o->threads < 0)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: threads %d is negative", fn, o->threads);
     if (o->arena && o->arena_size == 0)

@@ -112,6 +112,7 @@ static runt_status cpu_prepare(void *context, const runt_plan *plan,
         st->allocator = *a;
     int threads = options && options->threads > 0 ? options->threads : plan->threads;
     st->threads = threads > 0 ? threads : runt_cpu_core_count();
+    st->int8_min_weights = options ? options->int8_min_weights : 0;
     st->n_nodes = plan->n_nodes;
     if (plan->n_nodes) {
         st->nodes = runt_alloc_zeroed(a, (size_t)plan->n_nodes, sizeof *st->nodes);

@@ -38,6 +38,11 @@ size_t runt_cpu_packed_scratch_floats(const runt_cpu_gemm *g, int threads)
     (void)g, (void)threads;
     return 0;
 }
+int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g)
+{
+    (void)g;
+    return 0;
+}
 void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch)
 {
     (void)g, (void)threads, (void)scratch;

@@ -89,6 +89,9 @@ size_t runt_cpu_pack_b_floats(int64_t k, int64_t n);
 size_t runt_cpu_pack_a_floats(int64_t m, int64_t k);
 void runt_cpu_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, float *dst);
 void runt_cpu_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_t k, float *dst);
+/* 1 when the packed path reads g's B as stored, never its packed copy
+ * (batch 1 with few outputs): prepare then packs nothing. */
+int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g);
 /* Scratch floats runt_cpu_sgemm_packed needs for g with this many threads. */
 size_t runt_cpu_packed_scratch_floats(const runt_cpu_gemm *g, int threads);
 void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch);
@@ -152,6 +155,7 @@ typedef struct runt_cpu_node {
 typedef struct runt_cpu_state {
     runt_allocator allocator;
     int threads;
+    int64_t int8_min_weights; /* the session's option (0: RUNT_CPU_INT8_MIN_WEIGHTS) */
     int n_nodes;
     runt_cpu_node *nodes;
     float *scratch;          /* the largest node's scratch, shared          */

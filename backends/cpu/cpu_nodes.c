@@ -75,7 +75,8 @@ static runt_status gemm_prepare(runt_cpu_state *st, const runt_plan *p, int i, r
     const runt_gemm_attrs *ga = &p->nodes[i].attrs.gemm;
     runt_cpu_gemm g = gemm_describe(p, i, NULL);
     cn->kind = RUNT_CPU_K_GEMM;
-    if (cn->impl == RUNT_CPU_GEMM_PACKED && vb->storage == RUNT_STORE_CONSTANT) {
+    if (cn->impl == RUNT_CPU_GEMM_PACKED && vb->storage == RUNT_STORE_CONSTANT &&
+        !runt_cpu_packed_reads_b_as_stored(&g)) {
         cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g.k, g.n) * sizeof(float));
         if (!cn->packed)
             return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
@@ -204,7 +205,8 @@ static runt_status matmul_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     matmul_geom mg = matmul_geometry(p, i);
     runt_cpu_gemm g = matmul_gemm(&mg, NULL, vb->data, NULL);
     cn->kind = RUNT_CPU_K_MATMUL;
-    if (cn->impl == RUNT_CPU_GEMM_PACKED && mg.b_flat && vb->storage == RUNT_STORE_CONSTANT) {
+    if (cn->impl == RUNT_CPU_GEMM_PACKED && mg.b_flat && vb->storage == RUNT_STORE_CONSTANT &&
+        !runt_cpu_packed_reads_b_as_stored(&g)) {
         cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g.k, g.n) * sizeof(float));
         if (!cn->packed)
             return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");

@@ -330,6 +330,84 @@ static void gemv_panels(const runt_cpu_gemm *g, const float *bp, int64_t p_lo, i
     }
 }
 
+/* ---- batch 1 with few outputs: dot products ----
+ * With 16 outputs or fewer a panel row is one 64-byte line holding at most
+ * 16 useful floats (one for Linear(1000, 1)), so the panel walk reads up to
+ * 16x the weight's bytes. A Linear's weight as stored ([N, K], B's columns
+ * contiguous) is read instead, row by row, in full vectors. */
+#define DOT_MAX_N 16
+
+static inline __attribute__((always_inline)) void dot_rows(const int rows, const float *x,
+                                                           const float *w, int64_t ldw,
+                                                           int64_t k, float *dots)
+{
+    __m512 total[4], acc[4][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < rows; r++)
+        total[r] = _mm512_setzero_ps();
+    /* Blocks of 1024 k summed on their own, as gemv_group's KC blocks. */
+    for (int64_t p0 = 0; p0 < k; p0 += 1024) {
+        int64_t p1 = min64(p0 + 1024, k), p = p0;
+#pragma GCC unroll 4
+        for (int r = 0; r < rows; r++)
+            acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+        for (; p + 32 <= p1; p += 32) {
+            __m512 x0 = _mm512_loadu_ps(x + p), x1 = _mm512_loadu_ps(x + p + 16);
+#pragma GCC unroll 4
+            for (int r = 0; r < rows; r++) {
+                acc[r][0] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(w + r * ldw + p), acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(w + r * ldw + p + 16), acc[r][1]);
+            }
+        }
+        for (; p < p1; p += 16) {
+            __mmask16 m = (__mmask16)(p1 - p >= 16 ? 0xFFFF : (1u << (p1 - p)) - 1);
+            __m512 x0 = _mm512_maskz_loadu_ps(m, x + p);
+#pragma GCC unroll 4
+            for (int r = 0; r < rows; r++)
+                acc[r][0] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m, w + r * ldw + p),
+                                            acc[r][0]);
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < rows; r++)
+            total[r] = _mm512_add_ps(total[r], _mm512_add_ps(acc[r][0], acc[r][1]));
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < rows; r++)
+        dots[r] = _mm512_reduce_add_ps(total[r]);
+}
+
+/* Callers check: m == 1, n <= DOT_MAX_N, B's columns contiguous (b_rs 1),
+ * x contiguous. */
+static void gemv_dot(const runt_cpu_gemm *g, const float *x)
+{
+    int64_t n = g->n, k = g->k, ldw = g->b_cs;
+    float dots[DOT_MAX_N];
+    for (int64_t j = 0; j < n; j += 4) {
+        const float *w = g->b + j * ldw;
+        switch (min64(4, n - j)) {
+        case 1: dot_rows(1, x, w, ldw, k, dots + j); break;
+        case 2: dot_rows(2, x, w, ldw, k, dots + j); break;
+        case 3: dot_rows(3, x, w, ldw, k, dots + j); break;
+        default: dot_rows(4, x, w, ldw, k, dots + j); break;
+        }
+    }
+    for (int64_t j = 0; j < n; j++) {
+        float start = g->init == RUNT_CPU_INIT_C     ? g->c[j]
+                      : g->init == RUNT_CPU_INIT_ROW ? g->bias[j]
+                      : g->init == RUNT_CPU_INIT_COL ? g->bias[0]
+                                                     : 0.0f;
+        g->c[j] = runt_ref_activate(g->alpha * dots[j] + start, &g->epilogue);
+    }
+}
+
+/* 1 when batch 1 takes the dot products rather than the panels. */
+static int gemv_dot_fits(const runt_cpu_gemm *g)
+{
+    int64_t xs = g->a_packed ? 1 : g->a_cs;
+    return g->m == 1 && g->n <= DOT_MAX_N && (g->b_rs == 1 || g->k == 1) &&
+           (xs == 1 || g->k == 1);
+}
+
 /* Threads take contiguous runs of whole GEMV_PANELS groups. */
 static void gemv(const runt_cpu_gemm *g, const float *bp, int threads)
 {
@@ -394,6 +472,8 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
     }
 }
 
+int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g) { return gemv_dot_fits(g); }
+
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
 size_t runt_cpu_packed_scratch_floats(const runt_cpu_gemm *g, int threads)
@@ -410,6 +490,10 @@ void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch)
 {
     if (g->m <= 0 || g->n <= 0)
         return;
+    if (gemv_dot_fits(g) && g->b) {
+        gemv_dot(g, g->a_packed ? g->a_packed : g->a);
+        return;
+    }
     const float *bp = g->b_packed;
     float *abufs = scratch;
     if (!bp) {

@@ -324,6 +324,10 @@ RT_TEST(session, bad_options_are_refused)
     o.compute_dtype = RUNT_I64;
     RT_ASSERT(runt_session_create(model, &o, &s) == RUNT_E_INVALID_ARG, "i64 compute");
     o = runt_session_options_default();
+    o.int8_min_weights = -1;
+    RT_ASSERT(runt_session_create(model, &o, &s) == RUNT_E_INVALID_ARG, "int8_min_weights -1");
+    RT_ASSERT(strstr(runt_last_error(), "int8_min_weights"), "%s", runt_last_error());
+    o = runt_session_options_default();
     o.threads = -1;
     RT_ASSERT(runt_session_create(model, &o, &s) == RUNT_E_INVALID_ARG, "threads -1");
     RT_ASSERT(s == NULL, "no session on failure");

@@ -504,6 +504,7 @@ static inline void ct_run(const runt_model *m, const ct_config *c, runt_tensor *
     o.backend = c->backend;
     o.batch = c->batch;
     o.compute_dtype = c->dtype;
+    o.int8_min_weights = 1; /* every Linear, as the CUDA backend does */
     o.math = c->math;
     o.cuda_graphs = c->cuda_graphs;
     o.fuse = c->fuse;
