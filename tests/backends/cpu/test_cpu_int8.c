@@ -109,95 +109,6 @@ RT_TEST(cpu_int8, linear_forms_and_f32_fallbacks)
     runt_model_free(m);
 }
 
-/* x [batch, k] -> Linear(k, n) with U(-1/sqrt(k), 1/sqrt(k)) weights. */
-static runt_model *one_linear(int64_t k, int64_t n, uint64_t seed)
-{
-    rt_rng r = rt_rng_make(seed);
-    float *w = malloc((size_t)(k * n) * sizeof(float)), *bias = malloc((size_t)n * sizeof(float));
-    float bound = 1.0f / sqrtf((float)k);
-    rt_fill_uniform(&r, w, (size_t)(k * n), -bound, bound);
-    rt_fill_uniform(&r, bias, (size_t)n, -bound, bound);
-    runt_builder *b = NULL;
-    runt_value_id x, y;
-    int64_t dims[2] = {RUNT_DIM_BATCH, k};
-    RT_ASSERT(runt_builder_create(NULL, &b) == RUNT_OK, "%s", runt_last_error());
-    RT_ASSERT(runt_builder_input(b, "x", RUNT_F32, 2, dims, &x) == RUNT_OK, "%s", runt_last_error());
-    RT_ASSERT(runt_builder_linear(b, x, k, n, w, bias, &y) == RUNT_OK, "%s", runt_last_error());
-    RT_ASSERT(runt_builder_output(b, y, "y") == RUNT_OK, "%s", runt_last_error());
-    runt_model *m = NULL;
-    RT_ASSERT(runt_builder_finish(b, &m) == RUNT_OK, "%s", runt_last_error());
-    free(w), free(bias);
-    return m;
-}
-
-/* One run of m on x at batch 1, on a backend. */
-static void run_on_with(const runt_model *m, const char *backend, runt_dtype dtype,
-                        int64_t min_weights, const float *x, float *y)
-{
-    runt_session_options o = runt_session_options_default();
-    o.backend = backend;
-    o.compute_dtype = dtype;
-    o.int8_min_weights = min_weights;
-    runt_session *s = NULL;
-    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
-    runt_tensor ti, to;
-    runt_session_input_desc(s, 0, &ti);
-    runt_session_output_desc(s, 0, &to);
-    ti.data = (void *)x;
-    to.data = y;
-    RT_ASSERT(runt_session_run(s, &ti, 1, &to, 1) == RUNT_OK, "%s", runt_last_error());
-    runt_session_free(s);
-}
-
-static void run_once(const runt_model *m, runt_dtype dtype, int64_t min_weights, const float *x,
-                     float *y)
-{
-    run_on_with(m, "cpu", dtype, min_weights, x, y);
-}
-
-static void run_on(const runt_model *m, const char *backend, runt_dtype dtype, const float *x,
-                   float *y)
-{
-    run_on_with(m, backend, dtype, 0, x, y);
-}
-
-/* The size rule: by default a Linear with fewer than 16384 weights stays f32
- * (the same bits as an f32 session), one with more is quantized (not the
- * same bits, within the int8 bound); int8_min_weights moves the line. */
-RT_TEST(cpu_int8, small_linears_stay_f32_unless_asked)
-{
-    CPU_REQUIRE();
-    static const struct {
-        int64_t k, n, min_weights;
-        int quantized;
-    } cases[] = {{100, 100, 0, 0}, {1000, 10, 0, 0}, {128, 128, 0, 1}, {300, 257, 0, 1},
-                 {100, 100, 1, 1}, {128, 128, 16385, 0}, {128, 128, 16384, 1}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        runt_model *m = one_linear(cases[c].k, cases[c].n, 150 + c);
-        float *x = malloc((size_t)cases[c].k * sizeof(float));
-        float *y32 = malloc((size_t)cases[c].n * sizeof(float));
-        float *y8 = malloc((size_t)cases[c].n * sizeof(float));
-        rt_rng r = rt_rng_make(160 + c);
-        rt_fill_uniform(&r, x, (size_t)cases[c].k, -1, 1);
-        run_once(m, RUNT_F32, 0, x, y32);
-        run_once(m, RUNT_I8, cases[c].min_weights, x, y8);
-        int same = memcmp(y32, y8, (size_t)cases[c].n * sizeof(float)) == 0;
-        RT_ASSERT(same == !cases[c].quantized,
-                  "Linear(%lld, %lld), int8_min_weights %lld: int8 session %s the f32 one",
-                  (long long)cases[c].k, (long long)cases[c].n, (long long)cases[c].min_weights,
-                  same ? "equals" : "differs from");
-        double peak = 0, err = 0;
-        for (int64_t j = 0; j < cases[c].n; j++) {
-            peak = fmax(peak, fabs(y32[j]));
-            err = fmax(err, fabs((double)y8[j] - y32[j]));
-        }
-        RT_ASSERT(err <= BOUND_INT8 * (peak > 0 ? peak : 1), "Linear(%lld, %lld): error %g",
-                  (long long)cases[c].k, (long long)cases[c].n, err);
-        free(x), free(y32), free(y8);
-        runt_model_free(m);
-    }
-}
-
 /* widths[0] -> ... -> widths[n-1], Linears with no activations (the seeds'
  * MLPs), PyTorch's default U(-1/sqrt(k), 1/sqrt(k)) init. */
 static runt_model *plain_mlp(const int64_t *widths, int n, uint64_t seed)
@@ -221,6 +132,63 @@ static runt_model *plain_mlp(const int64_t *widths, int n, uint64_t seed)
     runt_model *m = NULL;
     RT_ASSERT(runt_builder_finish(b, &m) == RUNT_OK, "%s", runt_last_error());
     return m;
+}
+
+/* One run of m on x at batch 1, on a backend. */
+static void run_on(const runt_model *m, const char *backend, runt_dtype dtype,
+                   int64_t min_weights, const float *x, float *y)
+{
+    runt_session_options o = runt_session_options_default();
+    o.backend = backend;
+    o.compute_dtype = dtype;
+    o.int8_min_weights = min_weights;
+    runt_session *s = NULL;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    runt_tensor ti, to;
+    runt_session_input_desc(s, 0, &ti);
+    runt_session_output_desc(s, 0, &to);
+    ti.data = (void *)x;
+    to.data = y;
+    RT_ASSERT(runt_session_run(s, &ti, 1, &to, 1) == RUNT_OK, "%s", runt_last_error());
+    runt_session_free(s);
+}
+
+/* The size rule: by default a Linear with fewer than 16384 weights stays f32
+ * (the same bits as an f32 session), one with more is quantized (not the
+ * same bits, within the int8 bound); int8_min_weights moves the line. */
+RT_TEST(cpu_int8, small_linears_stay_f32_unless_asked)
+{
+    CPU_REQUIRE();
+    static const struct {
+        int64_t k, n, min_weights;
+        int quantized;
+    } cases[] = {{100, 100, 0, 0}, {1000, 10, 0, 0}, {128, 128, 0, 1}, {300, 257, 0, 1},
+                 {100, 100, 1, 1}, {128, 128, 16385, 0}, {128, 128, 16384, 1}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int64_t widths[2] = {cases[c].k, cases[c].n};
+        runt_model *m = plain_mlp(widths, 2, 150 + c);
+        float *x = malloc((size_t)cases[c].k * sizeof(float));
+        float *y32 = malloc((size_t)cases[c].n * sizeof(float));
+        float *y8 = malloc((size_t)cases[c].n * sizeof(float));
+        rt_rng r = rt_rng_make(160 + c);
+        rt_fill_uniform(&r, x, (size_t)cases[c].k, -1, 1);
+        run_on(m, "cpu", RUNT_F32, 0, x, y32);
+        run_on(m, "cpu", RUNT_I8, cases[c].min_weights, x, y8);
+        int same = memcmp(y32, y8, (size_t)cases[c].n * sizeof(float)) == 0;
+        RT_ASSERT(same == !cases[c].quantized,
+                  "Linear(%lld, %lld), int8_min_weights %lld: int8 session %s the f32 one",
+                  (long long)cases[c].k, (long long)cases[c].n, (long long)cases[c].min_weights,
+                  same ? "equals" : "differs from");
+        double peak = 0, err = 0;
+        for (int64_t j = 0; j < cases[c].n; j++) {
+            peak = fmax(peak, fabs(y32[j]));
+            err = fmax(err, fabs((double)y8[j] - y32[j]));
+        }
+        RT_ASSERT(err <= BOUND_INT8 * (peak > 0 ? peak : 1), "Linear(%lld, %lld): error %g",
+                  (long long)cases[c].k, (long long)cases[c].n, err);
+        free(x), free(y32), free(y8);
+        runt_model_free(m);
+    }
 }
 
 /* The seed MLPs through int8 sessions as a user gets them (default size
@@ -256,8 +224,8 @@ RT_TEST(cpu_int8, seed_mlps_error_through_sessions)
                     for (int64_t j = 0; j < k; j++) /* Box-Muller: N(0, 1), as torch.randn */
                         x[j] = (float)(sqrt(-2.0 * log(rt_rng_uniform(&r, 1e-12, 1.0))) *
                                        cos(6.283185307179586 * rt_rng_uniform(&r, 0.0, 1.0)));
-                run_on(m, "ref", RUNT_F32, x, y);
-                run_on(m, "cpu", RUNT_I8, x, y8);
+                run_on(m, "ref", RUNT_F32, 0, x, y);
+                run_on(m, "cpu", RUNT_I8, 0, x, y8);
                 for (int64_t j = 0; j < n; j++) {
                     e2 += ((double)y8[j] - y[j]) * ((double)y8[j] - y[j]);
                     r2 += (double)y[j] * y[j];
