@@ -37,7 +37,8 @@
  * Blocking: a KC x 1024-column block of packed B (1 MB) stays in L2 while
  * each MC x KC block of A (192 KB, packed per thread unless A came packed)
  * passes over it; the kernel streams a KC x 32 panel of B (32 KB, in L1)
- * over the block's MC rows. One row of A (batch 1) has its own kernel.
+ * over the block's MC rows. One row of A (batch 1) has its own kernel,
+ * and so do 16 columns of C or fewer (dot products, any number of rows).
  */
 #include <string.h>
 
@@ -330,82 +331,152 @@ static void gemv_panels(const runt_cpu_gemm *g, const float *bp, int64_t p_lo, i
     }
 }
 
-/* ---- batch 1 with few outputs: dot products ----
+/* ---- few outputs: dot products ----
  * With 16 outputs or fewer a panel row is one 64-byte line holding at most
  * 16 useful floats (one for Linear(1000, 1)), so the panel walk reads up to
- * 16x the weight's bytes. A Linear's weight as stored ([N, K], B's columns
- * contiguous) is read instead, row by row, in full vectors. */
+ * 16x the weight's bytes, and the 12 x 32 kernel leaves at least half its
+ * lanes idle. A Linear's weight as stored ([N, K], B's columns contiguous)
+ * is read instead, row by row, in full vectors, two rows of A at a time
+ * against all N weight rows (in L1 or L2 after the first pair). Measured
+ * on the development VM, one thread, median us, panels -> dots:
+ * Linear(1000, 1) batch 16 10.2 -> 1.2, batch 1024 717 -> 43;
+ * Linear(1000, 10) batch 1024 798 -> 263; Linear(1000, 16) batch 1024
+ * 574 -> 536, where the panels' lanes are full enough to come close. */
 #define DOT_MAX_N 16
 
-static inline __attribute__((always_inline)) void dot_rows(const int rows, const float *x,
-                                                           const float *w, int64_t ldw,
-                                                           int64_t k, float *dots)
+/* dots[i * DOT_MAX_N + r] = x_i . w_r for xr rows of x (stride ldx) and wr
+ * rows of w (stride ldw): each x load serves wr FMAs and each w load xr. */
+static inline __attribute__((always_inline)) void dot_block(const int xr, const int wr,
+                                                            const float *x, int64_t ldx,
+                                                            const float *w, int64_t ldw,
+                                                            int64_t k, float *dots)
 {
-    __m512 total[4], acc[4][2];
+    __m512 total[2][4], acc[2][4][2];
+#pragma GCC unroll 2
+    for (int i = 0; i < xr; i++)
 #pragma GCC unroll 4
-    for (int r = 0; r < rows; r++)
-        total[r] = _mm512_setzero_ps();
+        for (int r = 0; r < wr; r++)
+            total[i][r] = _mm512_setzero_ps();
     /* Blocks of 1024 k summed on their own, as gemv_group's KC blocks. */
     for (int64_t p0 = 0; p0 < k; p0 += 1024) {
         int64_t p1 = min64(p0 + 1024, k), p = p0;
+#pragma GCC unroll 2
+        for (int i = 0; i < xr; i++)
 #pragma GCC unroll 4
-        for (int r = 0; r < rows; r++)
-            acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+            for (int r = 0; r < wr; r++)
+                acc[i][r][0] = acc[i][r][1] = _mm512_setzero_ps();
         for (; p + 32 <= p1; p += 32) {
-            __m512 x0 = _mm512_loadu_ps(x + p), x1 = _mm512_loadu_ps(x + p + 16);
+            __m512 x0[2], x1[2];
+#pragma GCC unroll 2
+            for (int i = 0; i < xr; i++) {
+                x0[i] = _mm512_loadu_ps(x + i * ldx + p);
+                x1[i] = _mm512_loadu_ps(x + i * ldx + p + 16);
+            }
 #pragma GCC unroll 4
-            for (int r = 0; r < rows; r++) {
-                acc[r][0] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(w + r * ldw + p), acc[r][0]);
-                acc[r][1] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(w + r * ldw + p + 16), acc[r][1]);
+            for (int r = 0; r < wr; r++) {
+                __m512 w0 = _mm512_loadu_ps(w + r * ldw + p);
+                __m512 w1 = _mm512_loadu_ps(w + r * ldw + p + 16);
+#pragma GCC unroll 2
+                for (int i = 0; i < xr; i++) {
+                    acc[i][r][0] = _mm512_fmadd_ps(x0[i], w0, acc[i][r][0]);
+                    acc[i][r][1] = _mm512_fmadd_ps(x1[i], w1, acc[i][r][1]);
+                }
             }
         }
         for (; p < p1; p += 16) {
             __mmask16 m = (__mmask16)(p1 - p >= 16 ? 0xFFFF : (1u << (p1 - p)) - 1);
-            __m512 x0 = _mm512_maskz_loadu_ps(m, x + p);
+            __m512 x0[2];
+#pragma GCC unroll 2
+            for (int i = 0; i < xr; i++)
+                x0[i] = _mm512_maskz_loadu_ps(m, x + i * ldx + p);
 #pragma GCC unroll 4
-            for (int r = 0; r < rows; r++)
-                acc[r][0] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m, w + r * ldw + p),
-                                            acc[r][0]);
+            for (int r = 0; r < wr; r++) {
+                __m512 w0 = _mm512_maskz_loadu_ps(m, w + r * ldw + p);
+#pragma GCC unroll 2
+                for (int i = 0; i < xr; i++)
+                    acc[i][r][0] = _mm512_fmadd_ps(x0[i], w0, acc[i][r][0]);
+            }
         }
+#pragma GCC unroll 2
+        for (int i = 0; i < xr; i++)
 #pragma GCC unroll 4
-        for (int r = 0; r < rows; r++)
-            total[r] = _mm512_add_ps(total[r], _mm512_add_ps(acc[r][0], acc[r][1]));
+            for (int r = 0; r < wr; r++)
+                total[i][r] = _mm512_add_ps(total[i][r],
+                                            _mm512_add_ps(acc[i][r][0], acc[i][r][1]));
     }
+#pragma GCC unroll 2
+    for (int i = 0; i < xr; i++)
 #pragma GCC unroll 4
-    for (int r = 0; r < rows; r++)
-        dots[r] = _mm512_reduce_add_ps(total[r]);
+        for (int r = 0; r < wr; r++)
+            dots[i * DOT_MAX_N + r] = _mm512_reduce_add_ps(total[i][r]);
 }
 
-/* Callers check: m == 1, n <= DOT_MAX_N, B's columns contiguous (b_rs 1),
- * x contiguous. */
-static void gemv_dot(const runt_cpu_gemm *g, const float *x)
+/* xr rows of x against every weight row, four at a time. */
+static inline __attribute__((always_inline)) void dot_all(const int xr, const float *x,
+                                                          int64_t ldx, const float *b,
+                                                          int64_t ldw, int64_t n, int64_t k,
+                                                          float *dots)
 {
-    int64_t n = g->n, k = g->k, ldw = g->b_cs;
-    float dots[DOT_MAX_N];
     for (int64_t j = 0; j < n; j += 4) {
-        const float *w = g->b + j * ldw;
+        const float *w = b + j * ldw;
         switch (min64(4, n - j)) {
-        case 1: dot_rows(1, x, w, ldw, k, dots + j); break;
-        case 2: dot_rows(2, x, w, ldw, k, dots + j); break;
-        case 3: dot_rows(3, x, w, ldw, k, dots + j); break;
-        default: dot_rows(4, x, w, ldw, k, dots + j); break;
+        case 1: dot_block(xr, 1, x, ldx, w, ldw, k, dots + j); break;
+        case 2: dot_block(xr, 2, x, ldx, w, ldw, k, dots + j); break;
+        case 3: dot_block(xr, 3, x, ldx, w, ldw, k, dots + j); break;
+        default: dot_block(xr, 4, x, ldx, w, ldw, k, dots + j); break;
         }
-    }
-    for (int64_t j = 0; j < n; j++) {
-        float start = g->init == RUNT_CPU_INIT_C     ? g->c[j]
-                      : g->init == RUNT_CPU_INIT_ROW ? g->bias[j]
-                      : g->init == RUNT_CPU_INIT_COL ? g->bias[0]
-                                                     : 0.0f;
-        g->c[j] = runt_ref_activate(g->alpha * dots[j] + start, &g->epilogue);
     }
 }
 
-/* 1 when batch 1 takes the dot products rather than the panels. */
-static int gemv_dot_fits(const runt_cpu_gemm *g)
+/* Rows [r_lo, r_hi) of C. Callers check (dot_fits): n <= DOT_MAX_N, B's
+ * columns contiguous (b_rs 1), each row of A contiguous. */
+static void dot_gemm(const runt_cpu_gemm *g, const float *a, int64_t a_rs, int64_t r_lo,
+                     int64_t r_hi)
 {
-    int64_t xs = g->a_packed ? 1 : g->a_cs;
-    return g->m == 1 && g->n <= DOT_MAX_N && (g->b_rs == 1 || g->k == 1) &&
-           (xs == 1 || g->k == 1);
+    int64_t n = g->n;
+    float dots[2 * DOT_MAX_N];
+    for (int64_t i0 = r_lo; i0 < r_hi; i0 += 2) {
+        int xr = (int)min64(2, r_hi - i0);
+        if (xr == 2)
+            dot_all(2, a + i0 * a_rs, a_rs, g->b, g->b_cs, n, g->k, dots);
+        else
+            dot_all(1, a + i0 * a_rs, a_rs, g->b, g->b_cs, n, g->k, dots);
+        for (int i = 0; i < xr; i++) {
+            float *c = g->c + (i0 + i) * g->ldc;
+            for (int64_t j = 0; j < n; j++) {
+                float start = g->init == RUNT_CPU_INIT_C     ? c[j]
+                              : g->init == RUNT_CPU_INIT_ROW ? g->bias[j]
+                              : g->init == RUNT_CPU_INIT_COL ? g->bias[i0 + i]
+                                                             : 0.0f;
+                c[j] = runt_ref_activate(g->alpha * dots[i * DOT_MAX_N + j] + start, &g->epilogue);
+            }
+        }
+    }
+}
+
+/* 1 when the dot products replace the panels: few outputs, B as stored
+ * (or one row of it), and x rows that are contiguous. A prepacked A is in
+ * micro-panels, which is one contiguous row only when m is 1. */
+static int dot_fits(const runt_cpu_gemm *g)
+{
+    int rows_contiguous = g->a_packed ? g->m == 1 : g->a_cs == 1 || g->k == 1;
+    return g->n <= DOT_MAX_N && (g->b_rs == 1 || g->k == 1) && rows_contiguous;
+}
+
+/* Threads split the rows when the product is worth a team. */
+static void dot(const runt_cpu_gemm *g, int threads)
+{
+    const float *a = g->a_packed ? g->a_packed : g->a;
+    int64_t a_rs = g->a_packed ? g->k : g->a_rs;
+    double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
+    int nt = (int)min64(flops < PARALLEL_MIN_FLOPS || threads < 1 ? 1 : threads, g->m);
+    if (nt <= 1) {
+        dot_gemm(g, a, a_rs, 0, g->m);
+        return;
+    }
+    RUNT_CPU_PARALLEL_FOR
+    for (int t = 0; t < nt; t++)
+        dot_gemm(g, a, a_rs, g->m * t / nt, g->m * (t + 1) / nt);
 }
 
 /* Threads take contiguous runs of whole GEMV_PANELS groups. */
@@ -472,7 +543,7 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
     }
 }
 
-int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g) { return gemv_dot_fits(g); }
+int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g) { return dot_fits(g); }
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
@@ -490,8 +561,8 @@ void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch)
 {
     if (g->m <= 0 || g->n <= 0)
         return;
-    if (gemv_dot_fits(g) && g->b) {
-        gemv_dot(g, g->a_packed ? g->a_packed : g->a);
+    if (dot_fits(g) && g->b) {
+        dot(g, threads);
         return;
     }
     const float *bp = g->b_packed;
