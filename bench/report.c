@@ -319,12 +319,15 @@ static void runt_verdict_int8(FILE *out, const runt_bench_report *r, const char 
                 "quantization", q->median_us / f->median_us, runt_us(a, sizeof a, q->median_us),
                 runt_us(b, sizeof b, f->median_us),
                 strncmp(runt_compare(q, f), "no", 2) == 0 ? "" : "int8 is ", runt_compare(q, f));
-    /* The CPU backend's size rule (cpu_int8.c): both of those rows ran f32. */
+    /* The CPU backend's size rule (cpu_int8.c): Linear(1000,10)'s 10000
+     * weights are under its default line, so both of those rows ran f32. */
     const runt_bench_row *f2 = runt_find_row(r, "seed1_model2", backend, "f32"),
                          *q2 = runt_find_row(r, "seed1_model2", backend, "int8");
-    if (runt_measured(q) && strcmp(backend, "cpu") == 0) {
-        fprintf(out, "  %-14s on cpu an int8 session keeps a Linear under 16384 weights in f32, "
-                     "where int8 does not pay, so both ran f32.\n", "");
+    if (runt_measured(q) && strcmp(backend, "cpu") == 0 &&
+        1000 * 10 < RUNT_INT8_MIN_WEIGHTS_DEFAULT) {
+        fprintf(out, "  %-14s on cpu an int8 session keeps a Linear under %d weights in f32, "
+                     "where int8 does not pay, so both ran f32.\n", "",
+                RUNT_INT8_MIN_WEIGHTS_DEFAULT);
         if (runt_measured(f2) && runt_measured(q2))
             fprintf(out, "  %-14s int8 at work: seed1_model2 (a 1000x1000 Linear) takes %.3gx the "
                          "time of f32 (%s vs %s us).\n", "", q2->median_us / f2->median_us,

@@ -394,12 +394,15 @@ typedef enum runt_math_mode {
     RUNT_MATH_BF16         /* CUDA: tensor cores with BF16 inputs          */
 } runt_math_mode;
 
+/* The CPU backend's default int8_min_weights (where int8 starts to pay). */
+#define RUNT_INT8_MIN_WEIGHTS_DEFAULT 16384
+
 typedef struct runt_session_options {
     const char *backend;        /* "ref", "cpu", "cuda", "cuda:N"; NULL: best available */
     int64_t batch;              /* binds RUNT_DIM_BATCH; default 1                      */
     runt_dtype compute_dtype;   /* RUNT_F32, or RUNT_I8 for dynamic int8 quantization    */
     int64_t int8_min_weights;   /* int8 on cpu: Linears with fewer weights stay f32;
-                                   0: 16384, where int8 starts to pay; 1: every
+                                   0: RUNT_INT8_MIN_WEIGHTS_DEFAULT; 1: every
                                    Linear. cuda quantizes every Linear regardless    */
     runt_math_mode math;
     int threads;                /* 0: all cores                                         */

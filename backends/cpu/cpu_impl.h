@@ -155,7 +155,7 @@ typedef struct runt_cpu_node {
 typedef struct runt_cpu_state {
     runt_allocator allocator;
     int threads;
-    int64_t int8_min_weights; /* the session's option (0: RUNT_CPU_INT8_MIN_WEIGHTS) */
+    int64_t int8_min_weights; /* the session's option (0: RUNT_INT8_MIN_WEIGHTS_DEFAULT) */
     int n_nodes;
     runt_cpu_node *nodes;
     float *scratch;          /* the largest node's scratch, shared          */

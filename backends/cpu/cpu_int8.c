@@ -5,8 +5,9 @@
  * not fit (a transposed A, alpha != 1, a C that is not a bias row, weights
  * computed at run time) and every other op stay in f32.
  *
- * Linear: only layers with at least RUNT_CPU_INT8_MIN_WEIGHTS weights (or
- * the session's int8_min_weights) are quantized; smaller ones stay f32. x is quantized as one tensor into scratch, rows spread to the
+ * Linear: only layers with at least RUNT_INT8_MIN_WEIGHTS_DEFAULT weights
+ * (or the session's int8_min_weights) are quantized; smaller ones stay f32.
+ * x is quantized as one tensor into scratch, rows spread to the
  * kernels' k_pad stride, then runt_q8_gemm_u8 with the session's threads
  * (runt_q8_linear would use OpenMP's default count).
  * Quantized layers (a quantized model's Gemm/MatMul/Conv with int8
@@ -95,8 +96,8 @@ static int linear_shape(const runt_plan *p, int i, int64_t *m, int64_t *n, int64
  * (1000,10) 2.31, (100,100) 1.53 | (128,128) 0.53, (256,256) 0.39,
  * (500,100) 0.67; batch 16 and 64 cross over at the same size (64x64 1.3-1.9,
  * 100x100 0.9-1.2, 100x500 0.7-0.8). It also keeps the quantization error
- * off layers too small to be worth it. */
-#define RUNT_CPU_INT8_MIN_WEIGHTS 16384
+ * off layers too small to be worth it. That line is runt.h's
+ * RUNT_INT8_MIN_WEIGHTS_DEFAULT (16384). */
 
 static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken)
 {
@@ -107,7 +108,7 @@ static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     if (!linear_shape(p, i, &m, &n, &k, &w, &trans))
         return RUNT_OK;
     int64_t min_weights = st->int8_min_weights > 0 ? st->int8_min_weights
-                                                   : RUNT_CPU_INT8_MIN_WEIGHTS;
+                                                   : RUNT_INT8_MIN_WEIGHTS_DEFAULT;
     if (n * k < min_weights) {
         runt_plan_log(p, RUNT_LOG_INFO, "node '%s': %lld weights, f32 (int8 from %lld)",
                       p->nodes[i].name, (long long)(n * k), (long long)min_weights);

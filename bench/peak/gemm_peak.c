@@ -18,6 +18,8 @@
  * against OpenBLAS's own AVX-512 kernel. x86-64 with AVX-512F only; built
  * with the cpu backend on x86-64 (CMakeLists.txt).
  */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime, nanosleep */
+
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
