@@ -31,7 +31,7 @@ RT_TEST(cpu_int8, mlp_every_activation)
     static const int64_t widths[][4] = {{37, 64, 31, 5}, {1000, 1000, 100, 1}};
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
         for (size_t w = 0; w < 2; w++) {
-            runt_model *m = mlp(NULL, widths[w], acts[a], NULL, 80 + a);
+            runt_model *m = rt_mlp3(NULL, widths[w], acts[a], NULL, 80 + a);
             RT_ASSERT(m, "%s", runt_last_error());
             cmp_check_dtype(m, RUNT_I8, 1, 1, BOUND_INT8, 90 + a, runt_op_name(acts[a]));
             cmp_check_dtype(m, RUNT_I8, 6, 0, BOUND_INT8, 91 + a, runt_op_name(acts[a]));
@@ -42,7 +42,7 @@ RT_TEST(cpu_int8, mlp_every_activation)
 RT_TEST(cpu_int8, conv_net_and_conv_geometries)
 {
     CPU_REQUIRE();
-    runt_model *m = conv_net(NULL, 17);
+    runt_model *m = rt_conv_net(NULL, 32, 30, 17);
     RT_ASSERT(m, "%s", runt_last_error());
     cmp_check_dtype(m, RUNT_I8, 1, 1, BOUND_INT8, 100, "conv net");
     cmp_check_dtype(m, RUNT_I8, 3, 1, BOUND_INT8, 101, "conv net");
@@ -264,7 +264,7 @@ RT_TEST(cpu_int8, run_allocates_nothing)
     CPU_REQUIRE();
     counter c = {0, 0};
     runt_allocator a = {counted_alloc, counted_free, &c};
-    runt_model *m = conv_net(&a, 18);
+    runt_model *m = rt_conv_net(&a, 32, 30, 18);
     RT_ASSERT(m, "%s", runt_last_error());
     runt_session_options o = runt_session_options_default();
     o.backend = "cpu";

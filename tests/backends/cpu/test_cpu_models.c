@@ -31,7 +31,7 @@ RT_TEST(cpu_models, mlp_every_activation_fused_and_unfused)
                 at.clip.min = acts[a].p0, at.clip.max = acts[a].p1;
             if (acts[a].op == RUNT_OP_GELU)
                 at.gelu.approximate_tanh = (int)acts[a].p0;
-            runt_model *m = mlp(NULL, widths[w], acts[a].op, &at, 40 + a);
+            runt_model *m = rt_mlp3(NULL, widths[w], acts[a].op, &at, 40 + a);
             RT_ASSERT(m, "mlp: %s", runt_last_error());
             char label[64];
             snprintf(label, sizeof label, "MLP %s widths %zu", runt_op_name(acts[a].op), w);
@@ -47,7 +47,7 @@ RT_TEST(cpu_models, mlp_every_activation_fused_and_unfused)
 RT_TEST(cpu_models, conv_net_matches_reference)
 {
     CPU_REQUIRE();
-    runt_model *m = conv_net(NULL, 7);
+    runt_model *m = rt_conv_net(NULL, 32, 30, 7);
     RT_ASSERT(m, "conv net: %s", runt_last_error());
     for (int fuse = 0; fuse <= 1; fuse++) {
         cmp_check(m, 1, fuse, BOUND_F32, 70, "conv net");
@@ -87,7 +87,7 @@ static runt_session *cpu_session(const runt_model *m, int64_t batch, const runt_
 RT_TEST(cpu_models, caller_arena_gives_the_same_result)
 {
     CPU_REQUIRE();
-    runt_model *m = conv_net(NULL, 8);
+    runt_model *m = rt_conv_net(NULL, 32, 30, 8);
     RT_ASSERT(m, "%s", runt_last_error());
     runt_session_options o = runt_session_options_default();
     o.backend = "cpu";
@@ -142,7 +142,8 @@ RT_TEST(cpu_models, run_allocates_nothing_and_profiles)
     counting c = {0, 0, -1};
     runt_allocator a = {count_alloc, count_free, &c};
     static const int64_t widths[4] = {300, 257, 129, 10};
-    runt_model *models[2] = {conv_net(&a, 10), mlp(&a, widths, RUNT_OP_GELU, NULL, 11)};
+    runt_model *models[2] = {rt_conv_net(&a, 32, 30, 10),
+                             rt_mlp3(&a, widths, RUNT_OP_GELU, NULL, 11)};
     static const size_t in_size[2] = {3 * 32 * 30, 300};
     for (int k = 0; k < 2; k++) {
         RT_ASSERT(models[k], "model %d: %s", k, runt_last_error());
@@ -179,7 +180,7 @@ RT_TEST(cpu_models, every_allocation_failure_is_clean)
     for (; k < 10000 && !succeeded; k++) {
         counting c = {0, 0, -1};
         runt_allocator a = {count_alloc, count_free, &c};
-        runt_model *m = conv_net(&a, 13);
+        runt_model *m = rt_conv_net(&a, 32, 30, 13);
         RT_ASSERT(m, "model: %s", runt_last_error());
         c.fail_at = c.allocs + k; /* fail the k-th allocation of session creation */
         runt_session_options o = runt_session_options_default();
@@ -209,7 +210,7 @@ RT_TEST(cpu_models, modes_accepted_and_refused)
 {
     CPU_REQUIRE();
     static const int64_t widths[4] = {8, 8, 8, 2};
-    runt_model *m = mlp(NULL, widths, RUNT_OP_RELU, NULL, 14);
+    runt_model *m = rt_mlp3(NULL, widths, RUNT_OP_RELU, NULL, 14);
     RT_ASSERT(m, "%s", runt_last_error());
     runt_session_options o = runt_session_options_default();
     o.backend = "cpu";
@@ -247,7 +248,7 @@ RT_TEST(cpu_models, probe_and_default_threads)
     RT_ASSERT(found, "cpu listed");
     /* threads 0 = all cores; the default backend (NULL) is cpu where present. */
     static const int64_t widths[4] = {50, 40, 30, 3};
-    runt_model *m = mlp(NULL, widths, RUNT_OP_TANH, NULL, 15);
+    runt_model *m = rt_mlp3(NULL, widths, RUNT_OP_TANH, NULL, 15);
     RT_ASSERT(m, "%s", runt_last_error());
     cmp_opts c = {5, 0, 1, RUNT_F32};
     double e = cmp_error(m, &c, 16);

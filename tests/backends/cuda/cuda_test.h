@@ -17,6 +17,7 @@
 
 #include "rt_test.h"
 #include "runt.h"
+#include "test_models.h"
 #include "test_util.h"
 
 /* f32 on the GPU against the reference: cuBLAS sums in float in its own
@@ -77,172 +78,13 @@ static inline int ct_cpu_available(void)
 /* Models                                                                    */
 /* ------------------------------------------------------------------------- */
 
-/* An operand of a one-node case: a graph input or a random constant. */
-typedef struct ct_operand {
-    int ndim;                /* -1: an absent optional input */
-    int64_t dims[RUNT_MAX_DIMS];
-    int constant;            /* 0 input; 1 constant in [-1, 1); 2 constant in [0.1, 1) */
-} ct_operand;
-
+/* The builders are tests/support/test_models.h's; operands of the cases: */
 #define CT_IN2(a, b) {2, {a, b}, 0}
 #define CT_K2(a, b) {2, {a, b}, 1}
 #define CT_IN4(a, b, c, d) {4, {a, b, c, d}, 0}
 #define CT_K1(a) {1, {a}, 1}
 #define CT_NONE {-1, {0}, 0}
 #define B RUNT_DIM_BATCH
-
-static inline float *ct_random(rt_rng *r, size_t n, float lo)
-{
-    float *p = malloc((n ? n : 1) * sizeof(float));
-    rt_fill_uniform(r, p, n, lo, 1.0f);
-    return p;
-}
-
-/* A model of one node whose operands are inputs or random constants; each
- * output is a graph output. NULL (and the builder's message) on failure. */
-static inline runt_model *ct_one_node(runt_op op, const runt_attrs *attrs, int n_in,
-                                      const ct_operand *ops, int n_out, uint64_t seed)
-{
-    rt_rng r = rt_rng_make(seed);
-    runt_builder *b = NULL;
-    if (runt_builder_create(NULL, &b) != RUNT_OK)
-        return NULL;
-    runt_value_id ids[8], outs[4];
-    runt_status s = RUNT_OK;
-    for (int i = 0; i < n_in && s == RUNT_OK; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "x%d", i);
-        if (ops[i].ndim < 0) {
-            ids[i] = -1;
-            continue;
-        }
-        if (!ops[i].constant) {
-            s = runt_builder_input(b, name, RUNT_F32, ops[i].ndim, ops[i].dims, &ids[i]);
-            continue;
-        }
-        int64_t n = 1;
-        for (int d = 0; d < ops[i].ndim; d++)
-            n *= ops[i].dims[d];
-        float *data = ct_random(&r, (size_t)n, ops[i].constant == 2 ? 0.1f : -1.0f);
-        s = runt_builder_constant(b, name, RUNT_F32, ops[i].ndim, ops[i].dims, data, &ids[i]);
-        free(data);
-    }
-    if (s == RUNT_OK)
-        s = runt_builder_node(b, op, "node", attrs, n_in, ids, n_out, outs);
-    for (int o = 0; o < n_out && s == RUNT_OK; o++) {
-        char name[16];
-        snprintf(name, sizeof name, "y%d", o);
-        s = runt_builder_output(b, outs[o], name);
-    }
-    runt_model *m = NULL;
-    if (s == RUNT_OK)
-        s = runt_builder_finish(b, &m);
-    else
-        runt_builder_free(b);
-    return s == RUNT_OK ? m : NULL;
-}
-
-/* x -> Linear -> act -> Linear -> act -> Linear, widths w[0..3]. */
-static inline runt_model *ct_mlp(const int64_t *w, runt_op act, const runt_attrs *act_attrs,
-                                 uint64_t seed)
-{
-    rt_rng r = rt_rng_make(seed);
-    runt_builder *b = NULL;
-    runt_value_id x;
-    int64_t dims[2] = {RUNT_DIM_BATCH, w[0]};
-    if (runt_builder_create(NULL, &b) != RUNT_OK)
-        return NULL;
-    runt_status s = runt_builder_input(b, "x", RUNT_F32, 2, dims, &x);
-    for (int l = 0; l < 3 && s == RUNT_OK; l++) {
-        float *wt = ct_random(&r, (size_t)(w[l] * w[l + 1]), -1.0f);
-        float *bias = ct_random(&r, (size_t)w[l + 1], -1.0f);
-        for (int64_t i = 0; i < w[l] * w[l + 1]; i++)
-            wt[i] /= sqrtf((float)w[l]); /* activations stay O(1) through the layers */
-        s = runt_builder_linear(b, x, w[l], w[l + 1], wt, bias, &x);
-        if (s == RUNT_OK && l < 2)
-            s = runt_builder_unary(b, act, x, act_attrs, &x);
-        free(wt);
-        free(bias);
-    }
-    if (s == RUNT_OK)
-        s = runt_builder_output(b, x, "y");
-    runt_model *m = NULL;
-    if (s == RUNT_OK)
-        s = runt_builder_finish(b, &m);
-    else
-        runt_builder_free(b);
-    return s == RUNT_OK ? m : NULL;
-}
-
-/* image -> Conv 3x3 + bias -> BatchNorm -> Relu -> MaxPool 2x2 -> Conv 1x1
- * -> Relu -> Add(Constant) -> GlobalAveragePool -> Flatten -> Linear ->
- * Softmax: most ops, a fused epilogue, and arena reuse across nodes. */
-static inline runt_model *ct_conv_net(uint64_t seed)
-{
-    rt_rng r = rt_rng_make(seed);
-    runt_builder *b = NULL;
-    if (runt_builder_create(NULL, &b) != RUNT_OK)
-        return NULL;
-    int64_t dims[4] = {RUNT_DIM_BATCH, 3, 20, 18}, c16 = 16, shape[4] = {1, 24, 1, 1};
-    runt_value_id x = -1, y = -1, bn[5] = {-1, -1, -1, -1, -1}, cin = -1, cst = -1, sum[2];
-    runt_status s = runt_builder_input(b, "image", RUNT_F32, 4, dims, &x);
-    float *w1 = ct_random(&r, 16 * 3 * 9, -0.5f), *b1 = ct_random(&r, 16, -1.0f);
-    float *w2 = ct_random(&r, 24 * 16, -0.5f), *b2 = ct_random(&r, 24, -1.0f);
-    float *lw = ct_random(&r, 10 * 24, -1.0f), *lb = ct_random(&r, 10, -1.0f);
-    float *cv = ct_random(&r, 24, -1.0f);
-    float *bnp[4] = {ct_random(&r, 16, 0.5f), ct_random(&r, 16, -1.0f), ct_random(&r, 16, -0.2f),
-                     ct_random(&r, 16, 0.2f)};
-    runt_conv_attrs ca;
-    runt_attrs at;
-    runt_attrs_default(RUNT_OP_CONV, &at);
-    ca = at.conv;
-    ca.pads[0] = ca.pads[1] = ca.pads[2] = ca.pads[3] = 1;
-    if (s == RUNT_OK)
-        s = runt_builder_conv2d(b, x, 3, 16, 3, 3, &ca, w1, b1, &bn[0]);
-    for (int i = 0; i < 4 && s == RUNT_OK; i++)
-        s = runt_builder_constant(b, NULL, RUNT_F32, 1, &c16, bnp[i], &bn[i + 1]);
-    runt_attrs_default(RUNT_OP_BATCH_NORM, &at);
-    if (s == RUNT_OK)
-        s = runt_builder_node(b, RUNT_OP_BATCH_NORM, "bn", &at, 5, bn, 1, &y);
-    if (s == RUNT_OK)
-        s = runt_builder_unary(b, RUNT_OP_RELU, y, NULL, &y);
-    runt_attrs_default(RUNT_OP_MAX_POOL, &at);
-    at.pool.kernel[0] = at.pool.kernel[1] = 2;
-    at.pool.strides[0] = at.pool.strides[1] = 2;
-    if (s == RUNT_OK)
-        s = runt_builder_unary(b, RUNT_OP_MAX_POOL, y, &at, &y);
-    ca.pads[0] = ca.pads[1] = ca.pads[2] = ca.pads[3] = 0;
-    if (s == RUNT_OK)
-        s = runt_builder_conv2d(b, y, 16, 24, 1, 1, &ca, w2, b2, &y);
-    if (s == RUNT_OK)
-        s = runt_builder_unary(b, RUNT_OP_RELU, y, NULL, &y);
-    if (s == RUNT_OK)
-        s = runt_builder_constant(b, "offsets", RUNT_F32, 4, shape, cv, &cin);
-    if (s == RUNT_OK)
-        s = runt_builder_node(b, RUNT_OP_CONSTANT, "const", NULL, 1, &cin, 1, &cst);
-    sum[0] = y, sum[1] = cst;
-    if (s == RUNT_OK)
-        s = runt_builder_node(b, RUNT_OP_ADD, "shift", NULL, 2, sum, 1, &y);
-    if (s == RUNT_OK)
-        s = runt_builder_unary(b, RUNT_OP_GLOBAL_AVERAGE_POOL, y, NULL, &y);
-    if (s == RUNT_OK)
-        s = runt_builder_unary(b, RUNT_OP_FLATTEN, y, NULL, &y);
-    if (s == RUNT_OK)
-        s = runt_builder_linear(b, y, 24, 10, lw, lb, &y);
-    if (s == RUNT_OK)
-        s = runt_builder_unary(b, RUNT_OP_SOFTMAX, y, NULL, &y);
-    if (s == RUNT_OK)
-        s = runt_builder_output(b, y, "probs");
-    runt_model *m = NULL;
-    if (s == RUNT_OK)
-        s = runt_builder_finish(b, &m);
-    else
-        runt_builder_free(b);
-    free(w1), free(b1), free(w2), free(b2), free(lw), free(lb), free(cv);
-    for (int i = 0; i < 4; i++)
-        free(bnp[i]);
-    return s == RUNT_OK ? m : NULL;
-}
 
 /* ------------------------------------------------------------------------- */
 /* The one-node cases: every op of the reference list the GPU runs           */
@@ -253,7 +95,7 @@ typedef struct ct_case {
     runt_op op;
     void (*attrs)(runt_attrs *);     /* NULL: the op's defaults */
     int n_in, n_out;
-    ct_operand in[5];
+    rt_operand in[5];
 } ct_case;
 
 static inline void ct_gemm_tt(runt_attrs *a)
@@ -446,7 +288,7 @@ static inline runt_model *ct_case_model(int c, uint64_t seed)
     runt_attrs_default(ct_cases[c].op, &at);
     if (ct_cases[c].attrs)
         ct_cases[c].attrs(&at);
-    return ct_one_node(ct_cases[c].op, &at, ct_cases[c].n_in, ct_cases[c].in, ct_cases[c].n_out,
+    return rt_one_node(ct_cases[c].op, &at, ct_cases[c].n_in, ct_cases[c].in, ct_cases[c].n_out,
                        seed);
 }
 

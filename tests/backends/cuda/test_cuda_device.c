@@ -32,8 +32,8 @@ RT_TEST(cuda_device, without_a_device_sessions_fail_saying_why)
         RT_SKIP("a CUDA device is present (%s): this test is about machines without one", d.name);
         return;
     }
-    ct_operand x = CT_IN2(RUNT_DIM_BATCH, 4);
-    runt_model *m = ct_one_node(RUNT_OP_RELU, NULL, 1, &x, 1, 1);
+    rt_operand x = CT_IN2(RUNT_DIM_BATCH, 4);
+    runt_model *m = rt_one_node(RUNT_OP_RELU, NULL, 1, &x, 1, 1);
     RT_ASSERT(m, "%s", runt_last_error());
     static const char *names[] = {"cuda", "cuda:0", "cuda:3"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -107,8 +107,8 @@ RT_TEST(cuda_device, device_names)
 RT_TEST(cuda_device, a_device_that_does_not_exist_is_refused)
 {
     CT_REQUIRE_GPU();
-    ct_operand x = CT_IN2(RUNT_DIM_BATCH, 4);
-    runt_model *m = ct_one_node(RUNT_OP_RELU, NULL, 1, &x, 1, 1);
+    rt_operand x = CT_IN2(RUNT_DIM_BATCH, 4);
+    runt_model *m = rt_one_node(RUNT_OP_RELU, NULL, 1, &x, 1, 1);
     RT_ASSERT(m, "%s", runt_last_error());
     static const char *names[] = {"cuda:4096", "cuda:x"};
     for (size_t i = 0; i < 2; i++) {

@@ -73,7 +73,7 @@ RT_TEST(cuda_emulate, models_match_the_reference)
     static const runt_op acts[] = {RUNT_OP_RELU, RUNT_OP_TANH, RUNT_OP_SIGMOID, RUNT_OP_GELU};
     static const int64_t widths[4] = {37, 64, 31, 5};
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
-        runt_model *m = ct_mlp(widths, acts[a], NULL, 10 + a);
+        runt_model *m = rt_mlp3(NULL, widths, acts[a], NULL, 10 + a);
         RT_ASSERT(m, "mlp: %s", runt_last_error());
         for (int fuse = 0; fuse <= 1; fuse++) {
             double e = emulate_vs(m, 5, RUNT_F32, fuse, "ref", RUNT_F32, 20 + a, NULL);
@@ -81,7 +81,7 @@ RT_TEST(cuda_emulate, models_match_the_reference)
         }
         runt_model_free(m);
     }
-    runt_model *m = ct_conv_net(3);
+    runt_model *m = rt_conv_net(NULL, 20, 18, 3);
     RT_ASSERT(m, "conv net: %s", runt_last_error());
     for (int64_t batch = 1; batch <= 4; batch += 3) {
         double e = emulate_vs(m, batch, RUNT_F32, 1, "ref", RUNT_F32, 30, NULL);
@@ -92,13 +92,13 @@ RT_TEST(cuda_emulate, models_match_the_reference)
 
 RT_TEST(cuda_emulate, int8_stays_within_the_int8_bound_of_f32)
 {
-    runt_model *m = ct_conv_net(4);
+    runt_model *m = rt_conv_net(NULL, 20, 18, 4);
     RT_ASSERT(m, "conv net: %s", runt_last_error());
     double e = emulate_vs(m, 2, RUNT_I8, 1, "ref", RUNT_F32, 40, NULL);
     RT_ASSERT(e <= CT_BOUND_INT8, "int8 conv net against f32: %g > %g", e, CT_BOUND_INT8);
     runt_model_free(m);
     static const int64_t widths[4] = {300, 257, 129, 10};
-    m = ct_mlp(widths, RUNT_OP_RELU, NULL, 41);
+    m = rt_mlp3(NULL, widths, RUNT_OP_RELU, NULL, 41);
     RT_ASSERT(m, "mlp: %s", runt_last_error());
     e = emulate_vs(m, 20, RUNT_I8, 1, "ref", RUNT_F32, 42, NULL);
     RT_ASSERT(e <= CT_BOUND_INT8, "int8 MLP against f32: %g > %g", e, CT_BOUND_INT8);
@@ -119,7 +119,7 @@ RT_TEST(cuda_emulate, int8_matches_the_cpu_backend_bit_for_bit)
     static const int64_t widths[][4] = {{37, 64, 31, 5}, {300, 257, 129, 10}};
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
         for (size_t w = 0; w < 2; w++) {
-            runt_model *m = ct_mlp(widths[w], acts[a], NULL, 50 + a);
+            runt_model *m = rt_mlp3(NULL, widths[w], acts[a], NULL, 50 + a);
             RT_ASSERT(m, "mlp: %s", runt_last_error());
             for (int fuse = 0; fuse <= 1; fuse++)
                 for (int64_t batch = 1; batch <= 20; batch += 19) {

@@ -28,7 +28,7 @@ RT_TEST(cuda_models, mlp_every_activation_fused_and_unfused)
                 at.clip.min = acts[a].p0, at.clip.max = acts[a].p1;
             if (acts[a].op == RUNT_OP_GELU)
                 at.gelu.approximate_tanh = (int)acts[a].p0;
-            runt_model *m = ct_mlp(widths[w], acts[a].op, &at, 40 + a);
+            runt_model *m = rt_mlp3(NULL, widths[w], acts[a].op, &at, 40 + a);
             RT_ASSERT(m, "mlp: %s", runt_last_error());
             for (int fuse = 0; fuse <= 1; fuse++)
                 for (int64_t batch = 1; batch <= 7; batch += 6) {
@@ -45,7 +45,7 @@ RT_TEST(cuda_models, mlp_every_activation_fused_and_unfused)
 RT_TEST(cuda_models, conv_net_against_the_reference_and_replayed)
 {
     CT_REQUIRE_GPU();
-    runt_model *m = ct_conv_net(7);
+    runt_model *m = rt_conv_net(NULL, 20, 18, 7);
     RT_ASSERT(m, "conv net: %s", runt_last_error());
     for (int64_t batch = 1; batch <= 4; batch += 3) {
         ct_config gpu = ct_config_make("cuda", batch), ref = ct_config_make("ref", batch);
@@ -64,7 +64,7 @@ RT_TEST(cuda_models, conv_net_against_the_reference_and_replayed)
 RT_TEST(cuda_models, int8_against_f32_and_the_cpu_backend)
 {
     CT_REQUIRE_GPU();
-    runt_model *net = ct_conv_net(8);
+    runt_model *net = rt_conv_net(NULL, 20, 18, 8);
     RT_ASSERT(net, "conv net: %s", runt_last_error());
     ct_config gpu = ct_config_make("cuda", 3), ref = ct_config_make("ref", 3);
     gpu.dtype = RUNT_I8;
@@ -100,7 +100,7 @@ RT_TEST(cuda_models, int8_against_f32_and_the_cpu_backend)
         runt_model_free(m);
     }
     static const int64_t widths[4] = {300, 257, 129, 10};
-    runt_model *m = ct_mlp(widths, RUNT_OP_RELU, NULL, 110);
+    runt_model *m = rt_mlp3(NULL, widths, RUNT_OP_RELU, NULL, 110);
     RT_ASSERT(m, "mlp: %s", runt_last_error());
     for (int64_t batch = 1; batch <= 20; batch += 19) {
         ct_config a = ct_config_make("cuda", batch), b = ct_config_make("cpu", batch);
@@ -148,7 +148,7 @@ static void record_log(void *user, runt_log_level level, const char *message)
 RT_TEST(cuda_models, session_contract)
 {
     CT_REQUIRE_GPU();
-    runt_model *m = ct_conv_net(9);
+    runt_model *m = rt_conv_net(NULL, 20, 18, 9);
     RT_ASSERT(m, "conv net: %s", runt_last_error());
     for (int variant = 0; variant < 3; variant++) { /* graphs, plain, profiled */
         counter c = {0, 0};
@@ -205,7 +205,7 @@ RT_TEST(cuda_models, session_contract)
 RT_TEST(cuda_models, a_caller_arena_is_for_host_backends)
 {
     CT_REQUIRE_GPU();
-    runt_model *m = ct_conv_net(10);
+    runt_model *m = rt_conv_net(NULL, 20, 18, 10);
     RT_ASSERT(m, "conv net: %s", runt_last_error());
     static _Alignas(64) char arena[1 << 20];
     runt_session_options o = runt_session_options_default();

@@ -180,8 +180,8 @@ RT_TEST(cuda_plan, views_in_place_launch_nothing)
 /* A one-node model with one f32 input x [2, 5]. */
 static runt_model *one_input_node(runt_op op, const runt_attrs *at, int n_out)
 {
-    ct_operand x = CT_IN2(2, 5);
-    runt_model *m = ct_one_node(op, at, 1, &x, n_out, 1);
+    rt_operand x = CT_IN2(2, 5);
+    runt_model *m = rt_one_node(op, at, 1, &x, n_out, 1);
     RT_ASSERT(m, "%s: %s", runt_op_name(op), runt_last_error());
     return m;
 }
