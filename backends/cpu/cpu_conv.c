@@ -109,8 +109,24 @@ runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
     return RUNT_OK;
 }
 
+/* The output columns [lo, hi) whose tap at input column ox * stride + off
+ * falls inside [0, w); the others read the zero padding. */
+static void tap_range(int64_t off, int64_t stride, int64_t w, int64_t ow, int64_t *lo,
+                      int64_t *hi)
+{
+    int64_t l = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int64_t h = w - 1 - off < 0 ? 0 : (w - 1 - off) / stride + 1;
+    *lo = l < ow ? l : ow;
+    *hi = h < ow ? h : ow;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
 /* col[k][p] for k = (c, i, j) over the group's channels and p = (oy, ox):
- * the input pixel tap (i, j) of output pixel p reads, or 0 in the padding. */
+ * the input pixel tap (i, j) of output pixel p reads, or 0 in the padding.
+ * The padding's columns are the same for every row of a tap, so each row
+ * is a zero run, a copy (memcpy at stride 1) and a zero run, with no test
+ * per element. */
 static void im2col(const conv_shape *s, const runt_conv_attrs *a, const float *x, float *col,
                    int threads)
 {
@@ -119,6 +135,8 @@ static void im2col(const conv_shape *s, const runt_conv_attrs *a, const float *x
     RUNT_CPU_PARALLEL_FOR
     for (int64_t k = 0; k < s->kc; k++) {
         int64_t c = k / (s->kh * s->kw), i = k / s->kw % s->kh, j = k % s->kw;
+        int64_t sx = a->strides[1], off = j * a->dilations[1] - a->pads[1], lo, hi;
+        tap_range(off, sx, s->w, s->ow, &lo, &hi);
         const float *plane = x + c * s->h * s->w;
         float *row = col + k * s->p;
         for (int64_t oy = 0; oy < s->oh; oy++) {
@@ -128,11 +146,14 @@ static void im2col(const conv_shape *s, const runt_conv_attrs *a, const float *x
                 memset(out, 0, (size_t)s->ow * sizeof(float));
                 continue;
             }
-            const float *src = plane + iy * s->w;
-            for (int64_t ox = 0; ox < s->ow; ox++) {
-                int64_t ix = ox * a->strides[1] - a->pads[1] + j * a->dilations[1];
-                out[ox] = ix >= 0 && ix < s->w ? src[ix] : 0.0f;
-            }
+            const float *src = plane + iy * s->w; /* input column ox * sx + off */
+            memset(out, 0, (size_t)lo * sizeof(float));
+            if (sx == 1)
+                memcpy(out + lo, src + lo + off, (size_t)(hi - lo) * sizeof(float));
+            else
+                for (int64_t ox = lo; ox < hi; ox++)
+                    out[ox] = src[ox * sx + off];
+            memset(out + hi, 0, (size_t)(s->ow - hi) * sizeof(float));
         }
     }
 }

@@ -211,18 +211,30 @@ static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, i
     return RUNT_OK;
 }
 
-/* Row p of col: the kc taps of output pixel p over one group's channels of
- * the quantized image xq; zp where a tap falls into the padding. */
-static void im2col_u8(const runt_conv_attrs *a, const uint8_t *xq, int64_t h, int64_t w,
-                      int64_t kh, int64_t kw, int64_t ow, int64_t pixel, int64_t kc, uint8_t zp,
+/* Row p of col: the kc taps of output pixel p over one group's cg
+ * channels of the quantized image xq, in the weights' (c, i, j) order; zp
+ * where a tap falls into the padding. Walked as nested loops so a tap's
+ * position is an add, not a division per byte. */
+static void im2col_u8(const runt_conv_attrs *a, const uint8_t *xq, int64_t cg, int64_t h,
+                      int64_t w, int64_t kh, int64_t kw, int64_t ow, int64_t pixel, uint8_t zp,
                       uint8_t *row)
 {
-    int64_t oy = pixel / ow, ox = pixel % ow;
-    for (int64_t t = 0; t < kc; t++) {
-        int64_t c = t / (kh * kw), i = t / kw % kh, j = t % kw;
-        int64_t iy = oy * a->strides[0] - a->pads[0] + i * a->dilations[0];
-        int64_t ix = ox * a->strides[1] - a->pads[1] + j * a->dilations[1];
-        row[t] = iy >= 0 && iy < h && ix >= 0 && ix < w ? xq[(c * h + iy) * w + ix] : zp;
+    int64_t y0 = pixel / ow * a->strides[0] - a->pads[0];
+    int64_t x0 = pixel % ow * a->strides[1] - a->pads[1];
+    for (int64_t c = 0; c < cg; c++) {
+        const uint8_t *plane = xq + c * h * w;
+        for (int64_t i = 0; i < kh; i++, row += kw) {
+            int64_t iy = y0 + i * a->dilations[0];
+            if (iy < 0 || iy >= h) {
+                memset(row, zp, (size_t)kw);
+                continue;
+            }
+            const uint8_t *src = plane + iy * w;
+            for (int64_t j = 0; j < kw; j++) {
+                int64_t ix = x0 + j * a->dilations[1];
+                row[j] = ix >= 0 && ix < w ? src[ix] : zp;
+            }
+        }
     }
 }
 
@@ -258,7 +270,7 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
             (void)nt;
             RUNT_CPU_PARALLEL_FOR
             for (int64_t px = 0; px < pixels; px++)
-                im2col_u8(a, src, h, w, kh, kw, ow, px, kc, zp, col + px * wq->k_pad);
+                im2col_u8(a, src, cg, h, w, kh, kw, ow, px, zp, col + px * wq->k_pad);
             runt_q8_output out = {y + (img * yd->dims[1] + g * mg) * pixels, 1, pixels,
                                   st->threads};
             runt_status s = runt_q8_gemm_u8(col, wq->k_pad, pixels, scale, zp, wq,

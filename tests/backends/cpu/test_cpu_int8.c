@@ -65,6 +65,28 @@ RT_TEST(cpu_int8, conv_net_and_conv_geometries)
         cmp_check_dtype(c, RUNT_I8, 2, 1, BOUND_INT8, 120 + g, label);
         runt_model_free(c);
     }
+    /* im2col_u8's edges: pads past the kernel's reach, one-sided pads,
+     * stride and dilation differing per axis. */
+    static const struct {
+        int pads[4], stride[2], dilation[2];
+    } edges[] = {{{3, 3, 3, 3}, {1, 1}, {1, 1}}, {{1, 4, 0, 1}, {2, 3}, {1, 2}},
+                 {{0, 0, 2, 0}, {3, 1}, {2, 1}}};
+    for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
+        runt_attrs at;
+        runt_attrs_default(RUNT_OP_CONV, &at);
+        for (int d = 0; d < 4; d++)
+            at.conv.pads[d] = edges[e].pads[d];
+        for (int d = 0; d < 2; d++) {
+            at.conv.strides[d] = edges[e].stride[d];
+            at.conv.dilations[d] = edges[e].dilation[d];
+        }
+        operand ops[3] = {op4(RUNT_DIM_BATCH, 6, 12, 15, 0), op4(16, 6, 3, 3, 1), {1, {16}, 1}};
+        runt_model *c = one_node(RUNT_OP_CONV, &at, 3, ops, 1, 130 + e);
+        char label[32];
+        snprintf(label, sizeof label, "Conv edges %zu", e);
+        cmp_check_dtype(c, RUNT_I8, 2, 1, BOUND_INT8, 140 + e, label);
+        runt_model_free(c);
+    }
 }
 
 RT_TEST(cpu_int8, linear_forms_and_f32_fallbacks)

@@ -161,6 +161,42 @@ RT_TEST(cpu_ops, conv_geometries)
     }
 }
 
+/* im2col's padding runs: each tap's valid output columns are computed, not
+ * tested per element, so pads wider than the kernel reaches (whole rows and
+ * columns of zeros), one-sided pads, and strides with dilation, where the
+ * first valid column is a rounded-up division. */
+RT_TEST(cpu_ops, conv_padding_edges)
+{
+    CPU_REQUIRE();
+    static const struct {
+        int pads[4]; /* top, left, bottom, right */
+        int stride[2], dilation[2];
+        int64_t h, w;
+    } cases[] = {
+        {{3, 3, 3, 3}, {1, 1}, {1, 1}, 6, 7},  /* taps that never land inside */
+        {{0, 2, 0, 0}, {1, 1}, {1, 1}, 8, 9},  /* left only */
+        {{1, 0, 2, 3}, {1, 1}, {1, 1}, 5, 6},  /* right and bottom only */
+        {{2, 2, 2, 2}, {3, 2}, {2, 3}, 13, 14}, /* stride and dilation on both axes */
+        {{1, 4, 0, 1}, {2, 3}, {1, 2}, 9, 17},
+        {{0, 0, 0, 0}, {2, 2}, {3, 1}, 12, 10},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        runt_attrs at;
+        runt_attrs_default(RUNT_OP_CONV, &at);
+        for (int d = 0; d < 4; d++)
+            at.conv.pads[d] = cases[i].pads[d];
+        for (int d = 0; d < 2; d++) {
+            at.conv.strides[d] = cases[i].stride[d];
+            at.conv.dilations[d] = cases[i].dilation[d];
+        }
+        operand ops[3] = {op4(RUNT_DIM_BATCH, 5, cases[i].h, cases[i].w, 0), op4(8, 5, 3, 3, 1),
+                          (operand){1, {8}, 1}};
+        char what[48];
+        snprintf(what, sizeof what, "padding edges case %zu", i);
+        check_node(RUNT_OP_CONV, &at, 3, ops, 1, 2, BOUND_F32, 540 + i, what);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Elementwise                                                              */
 /* ------------------------------------------------------------------------ */
