@@ -4,7 +4,11 @@
  * each output row and the activation in the GEMM's epilogue. col is the
  * im2col matrix; a 1x1 stride-1 unpadded conv uses X itself (X_g is
  * already [C/group, H*W]). The weights are the A operand, packed once at
- * prepare for the packed GEMM.
+ * prepare for the packed GEMM, which also gets col already in its panels,
+ * written from X (runt_cpu_pack_b_im2col) rather than as a matrix it packs
+ * again. With that and im2col's copies by runs, Conv2d(C, C, 3x3) on 32x32
+ * at one thread went from 194-291 to 59-65 us (C = 16) and from 1127-1230
+ * to 595-605 us (C = 64) (bench/results/2026-11-22c-conv-before-after.txt).
  *
  * Groups with few output channels (depthwise) would make thin GEMMs that
  * cost more in packing than they compute: those run the reference kernel
@@ -87,6 +91,16 @@ static runt_cpu_gemm conv_gemm(const conv_shape *s, const runt_conv_attrs *a, co
     return g;
 }
 
+/* 1 when B goes to the packed kernel as panels written straight from the
+ * image (runt_cpu_pack_b_im2col), not as an im2col matrix it packs again. */
+static int panels_from_image(const runt_cpu_node *cn, const conv_shape *s)
+{
+    return !s->direct && cn->impl == RUNT_CPU_GEMM_PACKED && runt_cpu_packed_available();
+}
+
+/* Only its address is used: it marks B as packed when counting scratch. */
+static const float b_packed_at_run = 0.0f;
+
 runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 {
     runt_cpu_node *cn = &st->nodes[i];
@@ -104,7 +118,13 @@ runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
                             cn->packed + gi * per_group);
     }
     runt_cpu_gemm g = conv_gemm(&s, &n->attrs.conv, NULL, cn->packed, NULL, NULL, NULL, NULL, 0, 0);
-    size_t col = s.direct ? 0 : round16((size_t)(s.kc > 0 ? s.kc : 1) * (size_t)(s.p > 0 ? s.p : 1));
+    size_t col = 0;
+    if (panels_from_image(cn, &s)) {
+        col = round16(runt_cpu_pack_b_floats(s.kc, s.p));
+        g.b_packed = &b_packed_at_run;
+    } else if (!s.direct) {
+        col = round16((size_t)(s.kc > 0 ? s.kc : 1) * (size_t)(s.p > 0 ? s.p : 1));
+    }
     cn->scratch_floats = col + runt_cpu_sgemm_scratch_floats(&g, cn->impl, st->threads);
     return RUNT_OK;
 }
@@ -170,14 +190,30 @@ runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int 
     const float *bias = n->n_inputs > 2 && n->inputs[2] >= 0
                             ? runt_plan_value_ptr(p, b, n->inputs[2]) : NULL;
     float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
+    int panels = panels_from_image(cn, &s);
     float *col = s.direct ? NULL : st->scratch;
-    float *gemm_scratch = st->scratch + (s.direct ? 0 : round16((size_t)(s.kc > 0 ? s.kc : 1) *
-                                                                (size_t)(s.p > 0 ? s.p : 1)));
+    size_t col_floats = panels     ? round16(runt_cpu_pack_b_floats(s.kc, s.p))
+                        : s.direct ? 0
+                                   : round16((size_t)(s.kc > 0 ? s.kc : 1) *
+                                             (size_t)(s.p > 0 ? s.p : 1));
+    float *gemm_scratch = st->scratch + col_floats;
     for (int64_t img = 0; img < s.n; img++)
         for (int64_t gi = 0; gi < s.group; gi++) {
-            if (!s.direct)
-                im2col(&s, a, x + (img * s.c + gi * s.cg) * s.h * s.w, col, st->threads);
+            const float *xg = x + (img * s.c + gi * s.cg) * s.h * s.w;
+            if (panels) {
+                runt_cpu_im2col ic = {xg, s.cg, s.h, s.w, s.kh, s.kw, s.oh, s.ow,
+                                      {a->strides[0], a->strides[1]},
+                                      {a->dilations[0], a->dilations[1]},
+                                      {a->pads[0], a->pads[1]}};
+                runt_cpu_pack_b_im2col(&ic, st->threads, col);
+            } else if (!s.direct) {
+                im2col(&s, a, xg, col, st->threads);
+            }
             runt_cpu_gemm g = conv_gemm(&s, a, w, cn->packed, bias, x, col, y, img, gi);
+            if (panels) {
+                g.b = NULL;
+                g.b_packed = col;
+            }
             runt_cpu_sgemm(&g, cn->impl, st->threads, gemm_scratch);
         }
     return RUNT_OK;

@@ -33,6 +33,10 @@ void runt_cpu_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_t 
 {
     (void)a, (void)rs, (void)cs, (void)m, (void)k, (void)dst;
 }
+void runt_cpu_pack_b_im2col(const runt_cpu_im2col *g, int threads, float *dst)
+{
+    (void)g, (void)threads, (void)dst;
+}
 size_t runt_cpu_packed_scratch_floats(const runt_cpu_gemm *g, int threads)
 {
     (void)g, (void)threads;

@@ -89,6 +89,16 @@ size_t runt_cpu_pack_b_floats(int64_t k, int64_t n);
 size_t runt_cpu_pack_a_floats(int64_t m, int64_t k);
 void runt_cpu_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, float *dst);
 void runt_cpu_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_t k, float *dst);
+/* A convolution's B operand for one image and group, the im2col matrix
+ * [c*kh*kw, oh*ow], described by the image it is read from. */
+typedef struct runt_cpu_im2col {
+    const float *x;          /* the group's channels, [c][h][w]    */
+    int64_t c, h, w, kh, kw, oh, ow;
+    int64_t stride[2], dilation[2], pad[2]; /* (y, x); pad top, left */
+} runt_cpu_im2col;
+/* Writes that matrix in packed B's layout (runt_cpu_pack_b_floats(c*kh*kw,
+ * oh*ow) floats), straight from the image. */
+void runt_cpu_pack_b_im2col(const runt_cpu_im2col *g, int threads, float *dst);
 /* 1 when the packed path reads g's B as stored, never its packed copy
  * (batch 1 with few outputs): prepare then packs nothing. */
 int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g);

@@ -99,6 +99,93 @@ void runt_cpu_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t 
     }
 }
 
+/* ---- a convolution's B, packed from the image ----
+ * Panel jp holds output pixels 32 jp .. 32 jp + 31 (row-major over oy, ox);
+ * its row k = (c, i, j) is tap (i, j) of channel c at those pixels, 0 in
+ * the padding. Writing the panels from the image skips the im2col matrix,
+ * which pack_b would otherwise read and write again. */
+
+/* A stretch of a panel's pixels along one output row. */
+typedef struct pixel_run {
+    int64_t oy, ox, lane, len;
+} pixel_run;
+
+/* Lanes [lane, lane + len) of d = row[ox * sx + off] for ox from ox0, 0
+ * where that falls outside [0, w). */
+static void im2col_run(float *d, const float *row, int64_t ox0, int64_t len, int64_t sx,
+                       int64_t off, int64_t w)
+{
+    if (sx != 1) {
+        for (int64_t u = 0; u < len; u++) {
+            int64_t ix = (ox0 + u) * sx + off;
+            d[u] = ix >= 0 && ix < w ? row[ix] : 0.0f;
+        }
+        return;
+    }
+    for (int64_t t = 0; t < len; t += 16) {
+        int64_t n = min64(16, len - t), first = ox0 + t + off; /* input column of lane 0 */
+        int64_t lo = first < 0 ? -first : 0, hi = min64(n, w - first);
+        __m512 v = _mm512_setzero_ps();
+        if (hi > lo) {
+            __mmask16 m = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+            /* Expanding from the first valid column never forms an address
+             * before the row; the lanes before it stay zero. */
+            v = lo ? _mm512_maskz_expandloadu_ps(m, row + first + lo)
+                   : _mm512_maskz_loadu_ps(m, row + first);
+        }
+        _mm512_mask_storeu_ps(d + t, (__mmask16)((1u << n) - 1), v);
+    }
+}
+
+static void im2col_panel(const runt_cpu_im2col *g, int64_t jp, float *dst)
+{
+    int64_t p0 = jp * NR, p1 = min64(p0 + NR, g->oh * g->ow), n_runs = 0;
+    pixel_run runs[NR];
+    for (int64_t q = p0; q < p1;) {
+        int64_t oy = q / g->ow, ox = q % g->ow, len = min64(g->ow - ox, p1 - q);
+        runs[n_runs++] = (pixel_run){oy, ox, q - p0, len};
+        q += len;
+    }
+    /* Lanes past the last pixel are multiplied but never stored; zeros keep
+     * stale scratch (a denormal costs an FMA assist) out of the kernel. */
+    __mmask16 tail0 = 0, tail1 = 0;
+    if (p1 - p0 < NR) {
+        int64_t used = p1 - p0;
+        tail0 = (__mmask16)(used >= 16 ? 0 : ~((1u << used) - 1));
+        tail1 = (__mmask16)(used >= 16 ? ~((1u << (used - 16)) - 1) : 0xFFFF);
+    }
+    int64_t k = 0;
+    for (int64_t c = 0; c < g->c; c++)
+        for (int64_t i = 0; i < g->kh; i++)
+            for (int64_t j = 0; j < g->kw; j++, k++) {
+                float *d = dst + k * NR;
+                int64_t off = j * g->dilation[1] - g->pad[1];
+                for (int64_t r = 0; r < n_runs; r++) {
+                    const pixel_run *run = &runs[r];
+                    int64_t iy = run->oy * g->stride[0] - g->pad[0] + i * g->dilation[0];
+                    if (iy < 0 || iy >= g->h)
+                        memset(d + run->lane, 0, (size_t)run->len * sizeof(float));
+                    else
+                        im2col_run(d + run->lane, g->x + (c * g->h + iy) * g->w, run->ox,
+                                   run->len, g->stride[1], off, g->w);
+                }
+                if (tail1) {
+                    _mm512_mask_storeu_ps(d, tail0, _mm512_setzero_ps());
+                    _mm512_mask_storeu_ps(d + 16, tail1, _mm512_setzero_ps());
+                }
+            }
+}
+
+void runt_cpu_pack_b_im2col(const runt_cpu_im2col *g, int threads, float *dst)
+{
+    int64_t kc = g->c * g->kh * g->kw, panels = (g->oh * g->ow + NR - 1) / NR;
+    int nt = runt_cpu_pass_threads((double)kc * (double)(panels * NR), threads);
+    (void)nt;
+    RUNT_CPU_PARALLEL_FOR
+    for (int64_t jp = 0; jp < panels; jp++)
+        im2col_panel(g, jp, dst + jp * (kc > 0 ? kc : 1) * NR);
+}
+
 void runt_cpu_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_t k, float *dst)
 {
     for (int64_t i0 = 0; i0 < m; i0 += MR) {
