@@ -101,6 +101,17 @@ static int panels_from_image(const runt_cpu_node *cn, const conv_shape *s)
 /* Only its address is used: it marks B as packed when counting scratch. */
 static const float b_packed_at_run = 0.0f;
 
+/* Scratch floats for B ahead of the GEMM's own: its panels, the im2col
+ * matrix, or nothing (a 1x1 conv reads X). */
+static size_t col_floats(const runt_cpu_node *cn, const conv_shape *s)
+{
+    if (panels_from_image(cn, s))
+        return round16(runt_cpu_pack_b_floats(s->kc, s->p));
+    if (s->direct)
+        return 0;
+    return round16((size_t)(s->kc > 0 ? s->kc : 1) * (size_t)(s->p > 0 ? s->p : 1));
+}
+
 runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 {
     runt_cpu_node *cn = &st->nodes[i];
@@ -118,14 +129,10 @@ runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
                             cn->packed + gi * per_group);
     }
     runt_cpu_gemm g = conv_gemm(&s, &n->attrs.conv, NULL, cn->packed, NULL, NULL, NULL, NULL, 0, 0);
-    size_t col = 0;
-    if (panels_from_image(cn, &s)) {
-        col = round16(runt_cpu_pack_b_floats(s.kc, s.p));
+    if (panels_from_image(cn, &s))
         g.b_packed = &b_packed_at_run;
-    } else if (!s.direct) {
-        col = round16((size_t)(s.kc > 0 ? s.kc : 1) * (size_t)(s.p > 0 ? s.p : 1));
-    }
-    cn->scratch_floats = col + runt_cpu_sgemm_scratch_floats(&g, cn->impl, st->threads);
+    cn->scratch_floats = col_floats(cn, &s) + runt_cpu_sgemm_scratch_floats(&g, cn->impl,
+                                                                            st->threads);
     return RUNT_OK;
 }
 
@@ -192,11 +199,7 @@ runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int 
     float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
     int panels = panels_from_image(cn, &s);
     float *col = s.direct ? NULL : st->scratch;
-    size_t col_floats = panels     ? round16(runt_cpu_pack_b_floats(s.kc, s.p))
-                        : s.direct ? 0
-                                   : round16((size_t)(s.kc > 0 ? s.kc : 1) *
-                                             (size_t)(s.p > 0 ? s.p : 1));
-    float *gemm_scratch = st->scratch + col_floats;
+    float *gemm_scratch = st->scratch + col_floats(cn, &s);
     for (int64_t img = 0; img < s.n; img++)
         for (int64_t gi = 0; gi < s.group; gi++) {
             const float *xg = x + (img * s.c + gi * s.cg) * s.h * s.w;
