@@ -14,6 +14,7 @@
 #include "ref/ref_impl.h"
 #include "rt_test.h"
 #include "runt-backend.h"
+#include "test_util.h"
 
 static runt_status mockdev_probe(void *ctx, runt_device_info *info)
 {
@@ -86,13 +87,9 @@ static const runt_backend_i mockdev = {
 
 static void register_mockdev(void)
 {
-    int n = 0;
-    runt_backend_count(&n);
-    for (int i = 0; i < n; i++) {
-        runt_device_info d;
-        if (runt_backend_info(i, &d) == RUNT_OK && strcmp(d.backend, "mockdev") == 0)
-            return; /* the in-process runner shares one registry across tests */
-    }
+    runt_device_info d;
+    if (rt_backend_lookup("mockdev", &d))
+        return; /* the in-process runner shares one registry across tests */
     RT_ASSERT(runt_backend_register(&mockdev, NULL) == RUNT_OK, "%s", runt_last_error());
 }
 

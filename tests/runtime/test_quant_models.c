@@ -130,18 +130,6 @@ static double fixture_run(const loaded *l, const char *backend, int fuse, const 
     return worst;
 }
 
-static int backend_present(const char *name)
-{
-    int n = 0;
-    runt_backend_count(&n);
-    for (int i = 0; i < n; i++) {
-        runt_device_info d;
-        if (runt_backend_info(i, &d) == RUNT_OK && strcmp(d.backend, name) == 0)
-            return d.available;
-    }
-    return 0;
-}
-
 RT_TEST(quant_models, fixtures_match_onnxruntime_on_ref)
 {
     if (!quant_dir()) {
@@ -171,7 +159,7 @@ RT_TEST(quant_models, fixtures_match_onnxruntime_on_cpu_folded_and_not)
         RT_SKIP("RUNT_TEST_DATA is not set (ctest sets it to tests/data)");
         return;
     }
-    if (!backend_present("cpu")) {
+    if (!rt_backend_available("cpu")) {
         RT_SKIP("the cpu backend is not in this build");
         return;
     }

@@ -173,36 +173,12 @@ RT_TEST(session, fused_and_unfused_agree_bit_for_bit)
     mlp_free(&m);
 }
 
-/* An allocator that counts, and can be told to fail the k-th allocation. */
-typedef struct counting {
-    long allocs, frees, fail_at;
-} counting;
-
-static void *count_alloc(void *user, size_t size, size_t align)
-{
-    counting *c = user;
-    if (c->fail_at >= 0 && c->allocs == c->fail_at)
-        return NULL;
-    c->allocs++;
-    void *p = NULL;
-    size_t rounded = (size + align - 1) / align * align;
-    p = aligned_alloc(align, rounded);
-    return p;
-}
-
-static void count_free(void *user, void *p)
-{
-    counting *c = user;
-    c->frees++;
-    free(p);
-}
-
 RT_TEST(session, run_allocates_nothing)
 {
     rt_rng r = rt_rng_make(3);
     mlp m = mlp_make(&r, 50, 20, 20, 4, RUNT_OP_TANH);
-    counting c = {0, 0, -1};
-    runt_allocator a = {count_alloc, count_free, &c};
+    rt_counting c = {0, 0, -1};
+    runt_allocator a = {rt_counting_alloc, rt_counting_free, &c};
     runt_status st;
     runt_model *model = mlp_model(&m, &a, &st);
     RT_ASSERT(model, "%s", runt_last_error());
@@ -235,8 +211,8 @@ RT_TEST(session, every_allocation_failure_is_clean)
     mlp m = mlp_make(&r, 6, 5, 4, 3, RUNT_OP_RELU);
     int succeeded = 0;
     for (long k = 0; k < 10000 && !succeeded; k++) {
-        counting c = {0, 0, k};
-        runt_allocator a = {count_alloc, count_free, &c};
+        rt_counting c = {0, 0, k};
+        runt_allocator a = {rt_counting_alloc, rt_counting_free, &c};
         runt_status st;
         runt_model *model = mlp_model(&m, &a, &st);
         runt_session *s = NULL;

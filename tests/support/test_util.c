@@ -90,3 +90,34 @@ runt_tensor rt_tensor_f32(float *data, int ndim, const int64_t *dims)
     t.data = data;
     return t;
 }
+
+int rt_backend_lookup(const char *name, runt_device_info *out)
+{
+    int n = 0;
+    runt_backend_count(&n);
+    for (int i = 0; i < n; i++)
+        if (runt_backend_info(i, out) == RUNT_OK && strcmp(out->backend, name) == 0)
+            return 1;
+    return 0;
+}
+
+int rt_backend_available(const char *name)
+{
+    runt_device_info d;
+    return rt_backend_lookup(name, &d) && d.available;
+}
+
+void *rt_counting_alloc(void *user, size_t size, size_t align)
+{
+    rt_counting *c = user;
+    if (c->fail_at >= 0 && c->allocs == c->fail_at)
+        return NULL;
+    c->allocs++;
+    return aligned_alloc(align, (size + align - 1) / align * align);
+}
+
+void rt_counting_free(void *user, void *p)
+{
+    ((rt_counting *)user)->frees++;
+    free(p);
+}

@@ -36,4 +36,19 @@ void rt_guarded_free(float *buf);
 /* A runt_tensor view of a float buffer. */
 runt_tensor rt_tensor_f32(float *data, int ndim, const int64_t *dims);
 
+/* The registry's entry for backend `name`: 1 with *out filled if this build
+ * registers it, else 0. */
+int rt_backend_lookup(const char *name, runt_device_info *out);
+/* 1 if backend `name` is registered and available. */
+int rt_backend_available(const char *name);
+
+/* An allocator that counts its calls and fails its fail_at-th allocation
+ * (-1: never); a failed one is not counted. Use as
+ * runt_allocator a = {rt_counting_alloc, rt_counting_free, &counts}. */
+typedef struct rt_counting {
+    long allocs, frees, fail_at;
+} rt_counting;
+void *rt_counting_alloc(void *user, size_t size, size_t align);
+void rt_counting_free(void *user, void *p);
+
 #endif /* RT_TEST_UTIL_H */

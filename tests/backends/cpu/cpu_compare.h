@@ -23,21 +23,9 @@
 #define BOUND_F32 1e-5
 #define CMP_MAX_IO 4
 
-static inline int cpu_backend_present(void)
-{
-    int n = 0;
-    runt_backend_count(&n);
-    for (int i = 0; i < n; i++) {
-        runt_device_info d;
-        if (runt_backend_info(i, &d) == RUNT_OK && strcmp(d.backend, "cpu") == 0)
-            return d.available;
-    }
-    return 0;
-}
-
 #define CPU_REQUIRE()                                                                       \
     do {                                                                                    \
-        if (!cpu_backend_present()) {                                                       \
+        if (!rt_backend_available("cpu")) {                                                \
             RT_SKIP("the cpu backend is not in this build (RUNT_BLAS=OFF or no OpenBLAS)"); \
             return;                                                                         \
         }                                                                                   \

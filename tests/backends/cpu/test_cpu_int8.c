@@ -264,28 +264,11 @@ RT_TEST(cpu_int8, seed_mlps_error_through_sessions)
     }
 }
 
-/* Counts allocations (the run must make none). */
-typedef struct counter {
-    long allocs, frees;
-} counter;
-
-static void *counted_alloc(void *user, size_t size, size_t align)
-{
-    ((counter *)user)->allocs++;
-    return aligned_alloc(align, (size + align - 1) / align * align);
-}
-
-static void counted_free(void *user, void *p)
-{
-    ((counter *)user)->frees++;
-    free(p);
-}
-
 RT_TEST(cpu_int8, run_allocates_nothing)
 {
     CPU_REQUIRE();
-    counter c = {0, 0};
-    runt_allocator a = {counted_alloc, counted_free, &c};
+    rt_counting c = {0, 0, -1};
+    runt_allocator a = {rt_counting_alloc, rt_counting_free, &c};
     runt_model *m = rt_conv_net(&a, 32, 30, 18);
     RT_ASSERT(m, "%s", runt_last_error());
     runt_session_options o = runt_session_options_default();

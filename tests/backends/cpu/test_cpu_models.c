@@ -115,32 +115,11 @@ RT_TEST(cpu_models, caller_arena_gives_the_same_result)
     runt_model_free(m);
 }
 
-/* An allocator that counts, and fails the fail_at-th allocation (-1: never). */
-typedef struct counting {
-    long allocs, frees, fail_at;
-} counting;
-
-static void *count_alloc(void *user, size_t size, size_t align)
-{
-    counting *c = user;
-    if (c->fail_at >= 0 && c->allocs == c->fail_at)
-        return NULL;
-    c->allocs++;
-    return aligned_alloc(align, (size + align - 1) / align * align);
-}
-
-static void count_free(void *user, void *p)
-{
-    counting *c = user;
-    c->frees++;
-    free(p);
-}
-
 RT_TEST(cpu_models, run_allocates_nothing_and_profiles)
 {
     CPU_REQUIRE();
-    counting c = {0, 0, -1};
-    runt_allocator a = {count_alloc, count_free, &c};
+    rt_counting c = {0, 0, -1};
+    runt_allocator a = {rt_counting_alloc, rt_counting_free, &c};
     static const int64_t widths[4] = {300, 257, 129, 10};
     runt_model *models[2] = {rt_conv_net(&a, 32, 30, 10),
                              rt_mlp3(&a, widths, RUNT_OP_GELU, NULL, 11)};
@@ -178,8 +157,8 @@ RT_TEST(cpu_models, every_allocation_failure_is_clean)
     int succeeded = 0;
     long k = 0;
     for (; k < 10000 && !succeeded; k++) {
-        counting c = {0, 0, -1};
-        runt_allocator a = {count_alloc, count_free, &c};
+        rt_counting c = {0, 0, -1};
+        runt_allocator a = {rt_counting_alloc, rt_counting_free, &c};
         runt_model *m = rt_conv_net(&a, 32, 30, 13);
         RT_ASSERT(m, "model: %s", runt_last_error());
         c.fail_at = c.allocs + k; /* fail the k-th allocation of session creation */

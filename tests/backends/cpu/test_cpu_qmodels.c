@@ -238,27 +238,6 @@ RT_TEST(cpu_qmodels, int8_compute_dtype_leaves_quantized_layers_as_they_are)
     runt_model_free(m);
 }
 
-/* An allocator that counts, and fails its fail_at-th allocation (-1: never). */
-typedef struct q_counting {
-    long allocs, frees, fail_at;
-} q_counting;
-
-static void *q_count_alloc(void *user, size_t size, size_t align)
-{
-    q_counting *c = user;
-    if (c->fail_at >= 0 && c->allocs == c->fail_at)
-        return NULL;
-    c->allocs++;
-    return aligned_alloc(align, (size + align - 1) / align * align);
-}
-
-static void q_count_free(void *user, void *p)
-{
-    q_counting *c = user;
-    c->frees++;
-    free(p);
-}
-
 /* Folded layers' prepare (scales, packed weights, scratch) fails cleanly at
  * every allocation, and a run allocates nothing. */
 RT_TEST(cpu_qmodels, folded_sessions_fail_cleanly_and_runs_allocate_nothing)
@@ -273,8 +252,8 @@ RT_TEST(cpu_qmodels, folded_sessions_fail_cleanly_and_runs_allocate_nothing)
     int succeeded = 0;
     long k = 0;
     for (; k < 1000 && !succeeded; k++) {
-        q_counting c = {0, 0, k};
-        runt_allocator a = {q_count_alloc, q_count_free, &c};
+        rt_counting c = {0, 0, k};
+        runt_allocator a = {rt_counting_alloc, rt_counting_free, &c};
         runt_session_options o = runt_session_options_default();
         o.backend = "cpu";
         o.batch = 2;

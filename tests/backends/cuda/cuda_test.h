@@ -42,11 +42,8 @@
 /* The "cuda" entry of the registry; 0 if this build has no CUDA backend. */
 static inline int ct_cuda_info(runt_device_info *out)
 {
-    int n = 0;
-    runt_backend_count(&n);
-    for (int i = 0; i < n; i++)
-        if (runt_backend_info(i, out) == RUNT_OK && strcmp(out->backend, "cuda") == 0)
-            return 1;
+    if (rt_backend_lookup("cuda", out))
+        return 1;
     memset(out, 0, sizeof *out);
     snprintf(out->reason, sizeof out->reason, "the cuda backend is not in this build");
     return 0;
@@ -61,18 +58,6 @@ static inline int ct_cuda_info(runt_device_info *out)
             return;                                                                         \
         }                                                                                   \
     } while (0)
-
-static inline int ct_cpu_available(void)
-{
-    int n = 0;
-    runt_backend_count(&n);
-    for (int i = 0; i < n; i++) {
-        runt_device_info d;
-        if (runt_backend_info(i, &d) == RUNT_OK && strcmp(d.backend, "cpu") == 0)
-            return d.available;
-    }
-    return 0;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Models                                                                    */

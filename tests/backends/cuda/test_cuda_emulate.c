@@ -111,7 +111,7 @@ RT_TEST(cuda_emulate, int8_stays_within_the_int8_bound_of_f32)
  * dp4a path, RUNT_CUDA_Q8_LT_MIN_ROWS rows and more the cuBLASLt one. */
 RT_TEST(cuda_emulate, int8_matches_the_cpu_backend_bit_for_bit)
 {
-    if (!ct_cpu_available()) {
+    if (!rt_backend_available("cpu")) {
         RT_SKIP("the cpu backend is not in this build (RUNT_BLAS=OFF or no OpenBLAS)");
         return;
     }

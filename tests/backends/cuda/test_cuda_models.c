@@ -71,7 +71,7 @@ RT_TEST(cuda_models, int8_against_f32_and_the_cpu_backend)
     double e = ct_compare(net, &gpu, &ref, 81, NULL);
     RT_ASSERT(e <= CT_BOUND_INT8, "int8 conv net against f32: %g", e);
     runt_model_free(net);
-    if (!ct_cpu_available()) {
+    if (!rt_backend_available("cpu")) {
         RT_SKIP("the cpu backend is not in this build: the int8 comparison with it is skipped");
         return;
     }
@@ -115,22 +115,6 @@ RT_TEST(cuda_models, int8_against_f32_and_the_cpu_backend)
 
 /* ---- the session contract on a device ---- */
 
-typedef struct counter {
-    long allocs, frees;
-} counter;
-
-static void *counted_alloc(void *user, size_t size, size_t align)
-{
-    ((counter *)user)->allocs++;
-    return aligned_alloc(align, (size + align - 1) / align * align);
-}
-
-static void counted_free(void *user, void *p)
-{
-    ((counter *)user)->frees++;
-    free(p);
-}
-
 typedef struct log_record {
     int warnings;
     char last[512];
@@ -151,9 +135,9 @@ RT_TEST(cuda_models, session_contract)
     runt_model *m = rt_conv_net(NULL, 20, 18, 9);
     RT_ASSERT(m, "conv net: %s", runt_last_error());
     for (int variant = 0; variant < 3; variant++) { /* graphs, plain, profiled */
-        counter c = {0, 0};
+        rt_counting c = {0, 0, -1};
         log_record log = {0, ""};
-        runt_allocator a = {counted_alloc, counted_free, &c};
+        runt_allocator a = {rt_counting_alloc, rt_counting_free, &c};
         runt_session_options o = runt_session_options_default();
         o.backend = "cuda";
         o.batch = 2;
