@@ -62,6 +62,12 @@
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* The first n lanes of a 16-float vector (none for n <= 0, all from 16). */
+static inline __mmask16 first_lanes(int64_t n)
+{
+    return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1);
+}
+
 size_t runt_cpu_pack_b_floats(int64_t k, int64_t n)
 {
     return (size_t)(k > 0 ? k : 1) * (size_t)((n + NR - 1) / NR) * NR;
@@ -80,8 +86,7 @@ void runt_cpu_pack_b(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t 
     for (int64_t j0 = 0; j0 < n; j0 += NR) {
         int64_t nr = min64(NR, n - j0);
         if (cs == 1) {
-            __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
-            __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xFFFF : nr > 16 ? (1u << (nr - 16)) - 1 : 0);
+            __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
             for (int64_t p = 0; p < k; p++, dst += NR) {
                 const float *src = b + p * rs + j0;
                 _mm512_storeu_ps(dst, _mm512_maskz_loadu_ps(m0, src));
@@ -127,13 +132,13 @@ static void im2col_run(float *d, const float *row, int64_t ox0, int64_t len, int
         int64_t lo = first < 0 ? -first : 0, hi = min64(n, w - first);
         __m512 v = _mm512_setzero_ps();
         if (hi > lo) {
-            __mmask16 m = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+            __mmask16 m = first_lanes(hi) & (__mmask16)~first_lanes(lo);
             /* Expanding from the first valid column never forms an address
              * before the row; the lanes before it stay zero. */
             v = lo ? _mm512_maskz_expandloadu_ps(m, row + first + lo)
                    : _mm512_maskz_loadu_ps(m, row + first);
         }
-        _mm512_mask_storeu_ps(d + t, (__mmask16)((1u << n) - 1), v);
+        _mm512_mask_storeu_ps(d + t, first_lanes(n), v);
     }
 }
 
@@ -148,12 +153,8 @@ static void im2col_panel(const runt_cpu_im2col *g, int64_t jp, float *dst)
     }
     /* Lanes past the last pixel are multiplied but never stored; zeros keep
      * stale scratch (a denormal costs an FMA assist) out of the kernel. */
-    __mmask16 tail0 = 0, tail1 = 0;
-    if (p1 - p0 < NR) {
-        int64_t used = p1 - p0;
-        tail0 = (__mmask16)(used >= 16 ? 0 : ~((1u << used) - 1));
-        tail1 = (__mmask16)(used >= 16 ? ~((1u << (used - 16)) - 1) : 0xFFFF);
-    }
+    __mmask16 tail0 = (__mmask16)~first_lanes(p1 - p0);
+    __mmask16 tail1 = (__mmask16)~first_lanes(p1 - p0 - 16);
     int64_t k = 0;
     for (int64_t c = 0; c < g->c; c++)
         for (int64_t i = 0; i < g->kh; i++)
@@ -316,8 +317,8 @@ static void tile_scalar_epilogue(const runt_epilogue *e, float *c, int64_t ldc, 
 
 static void tile_ctx_panel(tile_ctx *t, int64_t j0, int64_t nr)
 {
-    t->m0 = (__mmask16)(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
-    t->m1 = (__mmask16)(nr >= 32 ? 0xFFFF : nr > 16 ? (1u << (nr - 16)) - 1 : 0);
+    t->m0 = first_lanes(nr);
+    t->m1 = first_lanes(nr - 16);
     if (t->g->init == RUNT_CPU_INIT_ROW) {
         t->brow0 = _mm512_maskz_loadu_ps(t->m0, t->g->bias + j0);
         t->brow1 = _mm512_maskz_loadu_ps(t->m1, t->g->bias + j0 + 16);
@@ -481,7 +482,7 @@ static inline __attribute__((always_inline)) void dot_block(const int xr, const 
             }
         }
         for (; p < p1; p += 16) {
-            __mmask16 m = (__mmask16)(p1 - p >= 16 ? 0xFFFF : (1u << (p1 - p)) - 1);
+            __mmask16 m = first_lanes(p1 - p);
             __m512 x0[2];
 #pragma GCC unroll 2
             for (int i = 0; i < xr; i++)
