@@ -88,23 +88,6 @@ static void fma_chains(long iterations)
                        "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "cc");
 }
 
-/* GFLOP/s of the FMA loop on `threads` threads, each doing `iterations`:
- * the median of RUNS_PER_ROUND runs after an untimed one, as the GEMMs. */
-static double fma_peak(int threads, long iterations)
-{
-    double t[RUNS_PER_ROUND];
-    for (int r = -1; r < RUNS_PER_ROUND; r++) {
-        double t0 = seconds();
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
-#endif
-        fma_chains(iterations);
-        if (r >= 0)
-            t[r] = seconds() - t0;
-    }
-    return (double)iterations * 384.0 * threads / median(t, RUNS_PER_ROUND) * 1e-9;
-}
-
 typedef struct linear_case {
     runt_model *model;
     runt_session *session;
@@ -166,33 +149,58 @@ static void linear_case_free(linear_case *lc)
     free(lc->c);
 }
 
-/* Median seconds of RUNS_PER_ROUND runs of runt's Linear; < 0 on error. */
-static double time_runt(linear_case *lc, int64_t size)
+/* What a timed phase needs; each reads its own fields. */
+typedef struct phase {
+    linear_case *lc;
+    int64_t size;
+    int threads;
+    long iterations; /* the FMA loop's, per thread */
+} phase;
+
+/* One run of a phase; 0 when it failed (the message is printed). */
+typedef int (*phase_run)(const phase *ph);
+
+/* runt's Linear. */
+static int run_runt(const phase *ph)
 {
-    runt_tensor in = {.dtype = RUNT_F32, .ndim = 2, .dims = {size, size}, .data = lc->x};
-    runt_tensor out = {.dtype = RUNT_F32, .ndim = 2, .dims = {size, size}, .data = lc->y};
-    double t[RUNS_PER_ROUND];
-    for (int r = -1; r < RUNS_PER_ROUND; r++) {
-        double t0 = seconds();
-        if (runt_session_run(lc->session, &in, 1, &out, 1) != RUNT_OK) {
-            fprintf(stderr, "gemm-peak: %s\n", runt_last_error());
-            return -1;
-        }
-        if (r >= 0)
-            t[r] = seconds() - t0;
-    }
-    return median(t, RUNS_PER_ROUND);
+    runt_tensor in = {.dtype = RUNT_F32, .ndim = 2, .dims = {ph->size, ph->size},
+                      .data = ph->lc->x};
+    runt_tensor out = {.dtype = RUNT_F32, .ndim = 2, .dims = {ph->size, ph->size},
+                       .data = ph->lc->y};
+    if (runt_session_run(ph->lc->session, &in, 1, &out, 1) == RUNT_OK)
+        return 1;
+    fprintf(stderr, "gemm-peak: %s\n", runt_last_error());
+    return 0;
 }
 
 /* The same product through OpenBLAS: C = X W^T, as nn.Linear. */
-static double time_openblas(linear_case *lc, int64_t size)
+static int run_openblas(const phase *ph)
 {
-    int s = (int)size;
+    int s = (int)ph->size;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, s, s, 1.0f, ph->lc->x, s, ph->lc->w,
+                s, 0.0f, ph->lc->c, s);
+    return 1;
+}
+
+/* The FMA loop on every thread. */
+static int run_fma(const phase *ph)
+{
+#ifdef _OPENMP
+#pragma omp parallel num_threads(ph->threads)
+#endif
+    fma_chains(ph->iterations);
+    return 1;
+}
+
+/* Median seconds of RUNS_PER_ROUND runs after an untimed one; < 0 when a
+ * run failed. */
+static double median_seconds(phase_run run, const phase *ph)
+{
     double t[RUNS_PER_ROUND];
     for (int r = -1; r < RUNS_PER_ROUND; r++) {
         double t0 = seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, s, s, 1.0f, lc->x, s, lc->w, s,
-                    0.0f, lc->c, s);
+        if (!run(ph))
+            return -1;
         if (r >= 0)
             t[r] = seconds() - t0;
     }
@@ -261,13 +269,16 @@ int main(int argc, char **argv)
            size, size, size, size, threads, threads == 1 ? "" : "s", openblas_get_corename());
     printf("round   runt GFLOP/s  OpenBLAS GFLOP/s  FMA peak GFLOP/s  runt/peak  OpenBLAS/peak\n");
 
+    /* About one GEMM's time at the peak: the loop runs as long as the work
+     * it is compared with, in the same minute. */
+    phase ph = {&lc, size, (int)threads, (long)(flops / (384.0 * (double)threads))};
     /* First runs on their own: packing, page faults, thread start-up. */
-    if (time_runt(&lc, size) < 0) {
+    if (!run_runt(&ph)) {
         linear_case_free(&lc);
         return 1;
     }
     settle();
-    time_openblas(&lc, size);
+    run_openblas(&ph);
     /* Small integers times multiples of 1/8: both products are exact, so
      * they must agree to the bit, or the comparison is of different work. */
     if (memcmp(lc.y, lc.c, (size_t)(size * size) * sizeof(float)) != 0) {
@@ -278,17 +289,16 @@ int main(int argc, char **argv)
     double runt_peak[MAX_ROUNDS], blas_peak[MAX_ROUNDS], runt_blas[MAX_ROUNDS];
     for (int r = 0; r < rounds; r++) {
         settle();
-        double tr = time_runt(&lc, size);
+        double tr = median_seconds(run_runt, &ph);
         if (tr < 0) {
             linear_case_free(&lc);
             return 1;
         }
         settle();
-        double tb = time_openblas(&lc, size);
+        double tb = median_seconds(run_openblas, &ph);
         settle();
-        /* About one GEMM's time at the peak: the loop runs as long as the
-         * work it is compared with, in the same minute. */
-        double peak = fma_peak((int)threads, (long)(flops / (384.0 * (double)threads)));
+        double tf = median_seconds(run_fma, &ph);
+        double peak = (double)ph.iterations * 384.0 * ph.threads / tf * 1e-9;
         double gr = flops / tr * 1e-9, gb = flops / tb * 1e-9;
         runt_peak[r] = gr / peak;
         blas_peak[r] = gb / peak;
