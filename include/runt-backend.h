@@ -108,13 +108,18 @@ typedef struct runt_plan {
     void *log_user;
 } runt_plan;
 
-/* What one run binds: the arena and the caller's buffers. For a backend whose
- * memory is not host memory, inputs and outputs are host pointers the backend
- * copies from and to; the plan has given them arena slots. */
+/* What one run binds. Host backends (probe's host_memory = 1) get the
+ * session arena and the caller's buffers, which the plan's
+ * RUNT_STORE_INPUT / RUNT_STORE_OUTPUT values point into. Device backends
+ * get arena = NULL (they allocated their own at prepare, and the plan gave
+ * every input and output a slot in it): execute copies each input into its
+ * slot and each output out of it, from and to the caller's buffers, which
+ * live where io_memory says. */
 typedef struct runt_bindings {
     void *arena;
     const void *const *inputs;
     void *const *outputs;
+    runt_memory io_memory;   /* RUNT_MEMORY_DEVICE only for device backends         */
     double *node_us;         /* non-NULL when profiling: one entry per plan node */
 } runt_bindings;
 
@@ -141,47 +146,50 @@ static inline void *runt_plan_value_ptr(const runt_plan *plan, const runt_bindin
     }
 }
 
+/* A backend. The core calls it through runtime/backend.c only, in this
+ * order: probe (any time), supports_node per node, prepare once per session,
+ * then per run execute and synchronize, and release once. One session's
+ * state is used by one thread at a time; several sessions may run at once. */
 typedef struct runt_backend_i {
     const char *name;        /* "ref", "cpu", "cuda": what options.backend names */
 
     /* (optional) Fills info; says whether the device can be used and, if not,
-     * why. NULL: always available host backend. */
+     * why. info->host_memory = 0 makes this a device backend (see
+     * runt_bindings). NULL: an always available host backend. */
     runt_status (*probe)(void *context, runt_device_info *info);
-
-    /* (optional) Device memory. NULL: host memory from the session allocator. */
-    runt_status (*buffer_alloc)(void *context, size_t size, void **out);
-    void (*buffer_free)(void *context, void *buffer);
-
-    /* (optional) Copies between host memory and device buffers. The session
-     * stages inputs into their arena slots and outputs back with these when
-     * the device's memory is not host memory (probe's host_memory = 0); such
-     * a backend must provide both. NULL: memcpy. */
-    runt_status (*copy_to_device)(void *context, void *dst, const void *src, size_t size);
-    runt_status (*copy_to_host)(void *context, void *dst, const void *src, size_t size);
 
     /* (optional) NULL: the node runs. Otherwise RUNT_OK, or RUNT_E_UNSUPPORTED
      * with a message naming what is missing (refused at session creation). */
     runt_status (*supports_node)(void *context, const runt_plan *plan, int node);
 
-    /* Everything that can be done once: convert or upload weights, choose
-     * kernels, size scratch memory, capture graphs. *state is the backend's. */
+    /* Everything that can be done once, so that a run only computes: convert
+     * or upload weights, choose kernels, size and allocate scratch. A device
+     * backend also allocates here its arena of plan->arena_size bytes and
+     * whatever staging its copies need, and may run the plan once and
+     * capture it (for a graph replay). *state is the backend's: every later
+     * member receives it. */
     runt_status (*prepare)(void *context, const runt_plan *plan,
                            const runt_session_options *options, void **state);
 
-    /* Runs every node of the plan. Must not allocate. */
+    /* One run of every node of the plan. Must not allocate. A device backend
+     * also moves the inputs in and the outputs out (runt_bindings); it may
+     * return with the work queued when it has synchronize. */
     runt_status (*execute)(void *state, const runt_plan *plan, const runt_bindings *b);
 
-    /* (optional) Waits for queued device work. NULL: execute is synchronous. */
-    runt_status (*synchronize)(void *state);
+    /* (optional) Waits until the run that execute queued has finished and its
+     * outputs are in the caller's buffers. Called once per run, right after
+     * execute. NULL: execute is synchronous. */
+    runt_status (*synchronize)(void *state, const runt_plan *plan);
 
-    /* (optional) Device time of the last execute in µs, from device timing
-     * events. NULL: the session times execute + synchronize on the host clock. */
+    /* (optional) Device time of the last run's computation in µs (copies of
+     * inputs and outputs not included), from device timing events. NULL: the
+     * session times execute + synchronize on the host clock. */
     runt_status (*last_run_us)(void *state, double *us);
 
-    /* (optional) Kernels or dispatches one execute issues. NULL: one per node. */
+    /* (optional) Kernels or dispatches one run issues. NULL: one per node. */
     int (*launch_count)(void *state, const runt_plan *plan);
 
-    /* Frees what prepare made. */
+    /* (optional) Frees what a successful prepare made. NULL: nothing to free. */
     void (*release)(void *state, const runt_plan *plan);
 } runt_backend_i;
 

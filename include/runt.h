@@ -409,7 +409,8 @@ typedef struct runt_session_options {
     int fuse;                   /* fold bias and activation into matmul/conv; default 1 */
     int cuda_graphs;            /* capture and replay the forward pass; default 1       */
     int profile;                /* time every node; see runt_session_profile            */
-    void *arena;                /* caller-owned arena (host backends), or NULL          */
+    void *arena;                /* caller-owned arena (host backends), or NULL; a device
+                                   backend allocates its arena on the device itself  */
     size_t arena_size;
     const runt_allocator *allocator;
     runt_log_fn log;
@@ -434,9 +435,26 @@ runt_status runt_session_input_desc(const runt_session *s, int index, runt_tenso
 runt_status runt_session_output_desc(const runt_session *s, int index, runt_tensor *out);
 
 /* Runs the model. inputs/outputs in the model's order, shapes as the descs say.
- * Allocates nothing; returns when the outputs are written. */
+ * Allocates nothing; returns when the outputs are written. The buffers are
+ * ordinary host memory (runt_session_run_in with RUNT_MEMORY_HOST). */
 runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
                              runt_tensor *outputs, int n_outputs);
+
+/* Where the data of a run's input and output tensors live. */
+typedef enum runt_memory {
+    RUNT_MEMORY_HOST = 0,     /* ordinary (pageable) host memory: a device backend
+                                 stages it through page-locked buffers of its own */
+    RUNT_MEMORY_HOST_PINNED,  /* page-locked host memory (cudaMallocHost or
+                                 cudaHostRegister): copied by DMA with no staging */
+    RUNT_MEMORY_DEVICE        /* memory of the session's device (cudaMalloc on the
+                                 device "cuda:N" names): no host copy at all; for
+                                 device backends only (RUNT_E_INVALID_ARG on others) */
+} runt_memory;
+
+/* runt_session_run with the inputs and outputs in `where`. On host backends
+ * RUNT_MEMORY_HOST_PINNED is plain host memory. */
+runt_status runt_session_run_in(runt_session *s, runt_memory where, const runt_tensor *inputs,
+                                int n_inputs, runt_tensor *outputs, int n_outputs);
 
 typedef struct runt_session_stats {
     size_t arena_bytes;            /* planned activations                          */

@@ -27,34 +27,6 @@ runt_status runt_backend_probe(runt_backend_handle b, runt_device_info *info)
     return s;
 }
 
-runt_status runt_backend_alloc(runt_backend_handle b, const runt_allocator *a, size_t size,
-                               void **out)
-{
-    *out = NULL;
-    if (size == 0)
-        return RUNT_OK;
-    if (!b.iface->buffer_alloc) {
-        *out = runt_alloc(a, size);
-        return *out ? RUNT_OK
-                    : runt_error_set(RUNT_E_OOM, "backend '%s': out of memory for %zu bytes",
-                                     b.iface->name, size);
-    }
-    runt_status s = b.iface->buffer_alloc(b.context, size, out);
-    if (s != RUNT_OK)
-        return runt_error_prefix(s, "backend '%s': allocating %zu bytes", b.iface->name, size);
-    return RUNT_OK;
-}
-
-void runt_backend_free(runt_backend_handle b, const runt_allocator *a, void *buffer)
-{
-    if (!buffer)
-        return;
-    if (b.iface->buffer_alloc && b.iface->buffer_free)
-        b.iface->buffer_free(b.context, buffer);
-    else if (!b.iface->buffer_alloc)
-        runt_free(a, buffer);
-}
-
 runt_status runt_backend_check_plan(runt_backend_handle b, const runt_plan *plan)
 {
     if (!b.iface->supports_node)
@@ -87,28 +59,9 @@ runt_status runt_backend_execute(runt_backend_handle b, void *state, const runt_
     runt_error_clear();
     runt_status s = b.iface->execute(state, plan, bindings);
     if (s == RUNT_OK && b.iface->synchronize)
-        s = b.iface->synchronize(state);
+        s = b.iface->synchronize(state, plan);
     if (s != RUNT_OK)
         return runt_error_prefix(s, "backend '%s': run", b.iface->name);
-    return RUNT_OK;
-}
-
-runt_status runt_backend_stage_io(runt_backend_handle b, const runt_plan *plan,
-                                  const runt_bindings *bindings, int to_device)
-{
-    int n = to_device ? plan->n_inputs : plan->n_outputs;
-    for (int i = 0; i < n; i++) {
-        const runt_plan_value *v = &plan->values[to_device ? plan->inputs[i] : plan->outputs[i]];
-        char *slot = (char *)bindings->arena + v->offset;
-        runt_error_clear();
-        runt_status s = to_device
-                            ? b.iface->copy_to_device(b.context, slot, bindings->inputs[i], v->nbytes)
-                            : b.iface->copy_to_host(b.context, bindings->outputs[i], slot, v->nbytes);
-        if (s != RUNT_OK)
-            return runt_error_prefix(s, "backend '%s': copying %s '%s' %s the device", b.iface->name,
-                                     to_device ? "input" : "output", v->name,
-                                     to_device ? "to" : "from");
-    }
     return RUNT_OK;
 }
 

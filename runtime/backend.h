@@ -20,19 +20,13 @@ int runt_registry_count(void);
 runt_backend_handle runt_registry_get(int index);
 
 runt_status runt_backend_probe(runt_backend_handle b, runt_device_info *info);
-runt_status runt_backend_alloc(runt_backend_handle b, const runt_allocator *a, size_t size,
-                               void **out);
-void runt_backend_free(runt_backend_handle b, const runt_allocator *a, void *buffer);
 /* Every node supported, or RUNT_E_UNSUPPORTED naming the first that is not. */
 runt_status runt_backend_check_plan(runt_backend_handle b, const runt_plan *plan);
 runt_status runt_backend_prepare(runt_backend_handle b, const runt_plan *plan,
                                  const runt_session_options *o, void **state);
+/* execute, then synchronize: the outputs are in the caller's buffers. */
 runt_status runt_backend_execute(runt_backend_handle b, void *state, const runt_plan *plan,
                                  const runt_bindings *bindings);
-/* Stages the caller's inputs into their arena slots (to_device) or the
- * outputs back (!to_device) for a backend whose memory is not host memory. */
-runt_status runt_backend_stage_io(runt_backend_handle b, const runt_plan *plan,
-                                  const runt_bindings *bindings, int to_device);
 /* Device time of the last execute, or the host time given when the backend
  * has no device timer. */
 double runt_backend_last_run_us(runt_backend_handle b, void *state, double host_us);

@@ -25,7 +25,7 @@ struct runt_session {
     void **output_ptrs;
     double *node_us;
     int launches;
-    int stage_io;                /* device memory: inputs/outputs copied through the vtable */
+    int device_memory;           /* the backend keeps its arena and copies I/O itself */
     double last_run_us;
     size_t weight_bytes;
 };
@@ -117,7 +117,7 @@ void runt_session_free(runt_session *s)
     if (s->state)
         runt_backend_release(s->backend, s->state, s->plan);
     if (s->owns_arena)
-        runt_backend_free(s->backend, &a, s->arena);
+        runt_free(&a, s->arena);
     runt_plan_destroy(s->plan, &a);
     runt_free(&a, s->input_ptrs);
     runt_free(&a, s->output_ptrs);
@@ -130,12 +130,9 @@ static runt_status runt_session_setup(runt_session *s, const runt_session_option
     runt_plan *p = s->plan;
     runt_device_info info;
     runt_backend_probe(s->backend, &info);
-    s->stage_io = !info.host_memory;
-    if (s->stage_io && (!s->backend.iface->copy_to_device || !s->backend.iface->copy_to_host))
-        return runt_error_set(RUNT_E_BACKEND, "backend '%s' has device memory but no copy functions",
-                              s->backend.iface->name);
+    s->device_memory = !info.host_memory;
     if (o->arena) {
-        if (!info.host_memory)
+        if (s->device_memory)
             return runt_error_set(RUNT_E_INVALID_ARG,
                                   "runt_session_create: backend '%s' keeps its arena in device "
                                   "memory; a caller arena is for host backends",
@@ -149,10 +146,11 @@ static runt_status runt_session_setup(runt_session *s, const runt_session_option
                                   "runt_session_create: the arena has %zu bytes, the plan needs %zu",
                                   o->arena_size, p->arena_size);
         s->arena = o->arena;
-    } else {
-        runt_status st = runt_backend_alloc(s->backend, &s->allocator, p->arena_size, &s->arena);
-        if (st != RUNT_OK)
-            return st;
+    } else if (!s->device_memory && p->arena_size) {
+        s->arena = runt_alloc(&s->allocator, p->arena_size);
+        if (!s->arena)
+            return runt_error_set(RUNT_E_OOM, "runt_session_create: out of memory for an arena "
+                                  "of %zu bytes", p->arena_size);
         s->owns_arena = 1;
     }
     const runt_allocator *a = &s->allocator;
@@ -259,9 +257,20 @@ static runt_status runt_check_tensor(const runt_plan_value *want, const runt_ten
 runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
                              runt_tensor *outputs, int n_outputs)
 {
+    return runt_session_run_in(s, RUNT_MEMORY_HOST, inputs, n_inputs, outputs, n_outputs);
+}
+
+runt_status runt_session_run_in(runt_session *s, runt_memory where, const runt_tensor *inputs,
+                                int n_inputs, runt_tensor *outputs, int n_outputs)
+{
     const char *fn = "runt_session_run";
     if (!s)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: session is NULL", fn);
+    if ((unsigned)where > (unsigned)RUNT_MEMORY_DEVICE)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: unknown memory kind %d", fn, (int)where);
+    if (where == RUNT_MEMORY_DEVICE && !s->device_memory)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: inputs and outputs in device memory, but "
+                              "backend '%s' computes in host memory", fn, s->backend.iface->name);
     const runt_plan *p = s->plan;
     if (n_inputs != p->n_inputs || n_outputs != p->n_outputs)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: got %d inputs and %d outputs, the model "
@@ -281,13 +290,10 @@ runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_i
             return st;
         s->output_ptrs[i] = outputs[i].data;
     }
-    runt_bindings b = {s->arena, s->input_ptrs, (void *const *)s->output_ptrs, s->node_us};
+    runt_bindings b = {s->arena, s->input_ptrs, (void *const *)s->output_ptrs,
+                       s->device_memory ? where : RUNT_MEMORY_HOST, s->node_us};
     double t0 = runt_clock_us();
-    runt_status st = s->stage_io ? runt_backend_stage_io(s->backend, p, &b, 1) : RUNT_OK;
-    if (st == RUNT_OK)
-        st = runt_backend_execute(s->backend, s->state, p, &b);
-    if (st == RUNT_OK && s->stage_io)
-        st = runt_backend_stage_io(s->backend, p, &b, 0);
+    runt_status st = runt_backend_execute(s->backend, s->state, p, &b);
     if (st == RUNT_OK)
         s->last_run_us = runt_backend_last_run_us(s->backend, s->state, runt_clock_us() - t0);
     return st;

@@ -1,8 +1,7 @@
 /*
  * The CUDA backend's contact with the device before any session exists:
- * error text, the probe (`runt devices`, and what session creation checks),
- * device memory for the session arena, and the staging copies the session
- * makes through the vtable.
+ * error text and the probe (`runt devices`, and what session creation
+ * checks).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,49 +106,4 @@ runt_status runt_cuda_probe(void *context, runt_device_info *info)
     }
     runt_cuda_describe(device, info);
     return RUNT_OK;
-}
-
-/* The session arena, on the calling thread's current device (the session
- * allocates it before prepare knows which device "cuda:N" names; see
- * runt_cuda_state.own_arena). */
-runt_status runt_cuda_buffer_alloc(void *context, size_t size, void **out)
-{
-    (void)context;
-    *out = NULL;
-    return runt_cuda_check(cudaMalloc(out, size), "cudaMalloc(%zu bytes)", size);
-}
-
-void runt_cuda_buffer_free(void *context, void *buffer)
-{
-    (void)context;
-    if (buffer && cudaFree(buffer) != cudaSuccess)
-        (void)cudaGetLastError(); /* nothing to report to: free returns nothing */
-}
-
-/* The session stages inputs and outputs through these, outside execute,
- * with no session state at hand: a copy on the calling thread's per-thread
- * stream, complete when the function returns (a pageable cudaMemcpy may
- * return before its DMA lands, and the session's own stream does not wait
- * for other streams). */
-static runt_status cuda_copy(void *dst, const void *src, size_t size, enum cudaMemcpyKind kind,
-                             const char *what)
-{
-    runt_status s = runt_cuda_check(cudaMemcpyAsync(dst, src, size, kind, cudaStreamPerThread),
-                                    "cudaMemcpyAsync (%s, %zu bytes)", what, size);
-    if (s == RUNT_OK)
-        s = runt_cuda_check(cudaStreamSynchronize(cudaStreamPerThread),
-                            "cudaStreamSynchronize after a %s copy", what);
-    return s;
-}
-
-runt_status runt_cuda_copy_to_device(void *context, void *dst, const void *src, size_t size)
-{
-    (void)context;
-    return size ? cuda_copy(dst, src, size, cudaMemcpyHostToDevice, "host to device") : RUNT_OK;
-}
-
-runt_status runt_cuda_copy_to_host(void *context, void *dst, const void *src, size_t size)
-{
-    (void)context;
-    return size ? cuda_copy(dst, src, size, cudaMemcpyDeviceToHost, "device to host") : RUNT_OK;
 }

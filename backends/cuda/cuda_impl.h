@@ -7,7 +7,8 @@
  * wait on it), one cuBLAS and, for int8, one cuBLASLt handle bound to that
  * stream, a cuBLAS workspace set explicitly (so neither library allocates
  * while a CUDA graph is being captured), the weights uploaded once into one
- * device buffer, and one scratch buffer that nodes use in turn.
+ * device buffer, one scratch buffer that nodes use in turn, its arena of
+ * activations on the device and page-locked staging for inputs and outputs.
  */
 #ifndef RUNT_CUDA_IMPL_H
 #define RUNT_CUDA_IMPL_H
@@ -30,6 +31,7 @@ typedef struct runt_cuda_lt {
 typedef struct runt_cuda_state {
     runt_allocator allocator;
     int device;
+    int on_device;               /* prepare got as far as making `device` current */
     int n_nodes;
     runt_cuda_node *nodes;
     runt_cuda_lt *lt;            /* per node; used where q8_engine is LT        */
@@ -46,20 +48,24 @@ typedef struct runt_cuda_state {
     size_t scratch_bytes;
     void *workspace;             /* cuBLAS's and cuBLASLt's                     */
     size_t workspace_bytes;
-    /* "cuda:N" asked from a thread whose current device is another: the
-     * session arena (allocated before prepare, on that device) only stages
-     * inputs and outputs; the nodes run on this arena on device N. */
-    void *own_arena;
+    char *arena;                 /* the session's activations, on the device    */
+    /* Page-locked staging for callers whose buffers are pageable: inputs
+     * are copied here on the host, then by DMA on the session stream;
+     * outputs the other way round. Offsets per input and output. */
+    char *staging;
+    size_t *stage_offset;        /* n_inputs + n_outputs entries                */
 
-    cudaEvent_t start, stop;     /* around every run: its device time           */
+    cudaEvent_t start, stop;     /* around every run's computation: device time */
     cudaEvent_t *node_events;    /* n_nodes + 1 when profiling                  */
     int timed;                   /* a run has completed: start/stop are valid   */
+    /* The run in flight: where its outputs go once the stream is done. */
+    void *const *pending_outputs;
+    runt_memory pending_memory;
 
     int use_graphs;
-    int graph_failed;            /* capture failed once: plain launches from now */
-    cudaGraphExec_t graph;
-    void *graph_arena;           /* the session arena the graph's pointers use  */
-    int launches;                /* per plain run                               */
+    cudaGraphExec_t graph;       /* the computation, captured at prepare        */
+    int launches;                /* kernels and library calls per run           */
+    int chains;                  /* fused chains among the nodes                 */
 } runt_cuda_state;
 
 /* ---- errors (cuda_device.c) ---- */
@@ -78,13 +84,9 @@ runt_status runt_cublas_check(cublasStatus_t s, const char *what_fmt, ...)
 #endif
     ;
 
-/* ---- devices (cuda_device.c): the vtable's device members ---- */
+/* ---- devices (cuda_device.c) ---- */
 
 runt_status runt_cuda_probe(void *context, runt_device_info *info);
-runt_status runt_cuda_buffer_alloc(void *context, size_t size, void **out);
-void runt_cuda_buffer_free(void *context, void *buffer);
-runt_status runt_cuda_copy_to_device(void *context, void *dst, const void *src, size_t size);
-runt_status runt_cuda_copy_to_host(void *context, void *dst, const void *src, size_t size);
 
 /* Fills name, SMs, memory for device `device`; available = 0 with a reason
  * when this build has no code its compute capability can run. */

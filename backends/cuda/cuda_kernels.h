@@ -39,6 +39,12 @@ cudaError_t runt_cuda_launch_q8_gemm(const runt_cuda_q8_gemm *p, cudaStream_t st
 cudaError_t runt_cuda_launch_q8_dequant(const runt_cuda_q8_dequant *p, cudaStream_t stream);
 cudaError_t runt_cuda_launch_q8_conv(const runt_cuda_q8_conv *p, cudaStream_t stream);
 
+/* cuda_chain.cu. setup (once per session and chain) lets the kernel have
+ * p->smem_bytes of shared memory and says how many such clusters the device
+ * can hold at once (0: it cannot run this chain). */
+cudaError_t runt_cuda_chain_setup(const runt_cuda_chain *p, int *clusters);
+cudaError_t runt_cuda_launch_chain(const runt_cuda_chain *p, cudaStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

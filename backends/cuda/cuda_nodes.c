@@ -758,6 +758,8 @@ int runt_cuda_node_launches(const runt_cuda_node *n)
     case RUNT_CUDA_K_Q8_CONV:
         return 2 + (n->q8_engine == RUNT_CUDA_Q8_DIRECT ? 1
                     : n->q8_engine == RUNT_CUDA_Q8_LT    ? 3 : 2);
+    case RUNT_CUDA_K_CHAIN: return 1;
+    case RUNT_CUDA_K_CHAINED: return 0;
     default: return 1;
     }
 }
@@ -784,6 +786,8 @@ const char *runt_cuda_kind_name(const runt_cuda_node *n)
         return n->q8_engine == RUNT_CUDA_Q8_LT     ? "int8 cublasLt"
                : n->q8_engine == RUNT_CUDA_Q8_DP4A ? "int8 dp4a"
                                                    : "int8 direct conv";
+    case RUNT_CUDA_K_CHAIN: return "fused chain (cluster kernel)";
+    case RUNT_CUDA_K_CHAINED: return "in the fused chain above";
     default: return "?";
     }
 }

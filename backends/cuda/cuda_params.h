@@ -278,6 +278,46 @@ typedef struct runt_cuda_q8_conv {
     runt_epilogue act;
 } runt_cuda_q8_conv;
 
+
+/* ---- fused chains of small Linear layers -------------------------------- */
+
+#define RUNT_CUDA_CHAIN_MAX_LAYERS 16
+#define RUNT_CUDA_CHAIN_MAX_ROWS 8
+
+/* One layer of a chain: y[r][j] = act(alpha * sum_p x[r][p] * W[j][p] +
+ * beta * c[j]) for r < rows, j < n, p < k, where W[j][p] is w[j * k + p]
+ * (w_kn 0: stored [n][k], a Gemm's B with trans_b) or w[p * n + j] (w_kn 1:
+ * stored [k][n]); c NULL adds nothing. */
+typedef struct runt_cuda_chain_layer {
+    const float *w;
+    const float *c;
+    int32_t k, n;
+    int32_t w_kn;
+    int32_t rows_per_block;  /* output rows per block: ceil(n / blocks)        */
+    uint32_t w_smem;         /* where this layer's rows start in a block's
+                                shared memory, in floats                      */
+    float alpha, beta;
+    runt_epilogue act;
+} runt_cuda_chain_layer;
+
+/* A chain of layers run by one cluster of `blocks` thread blocks (sm_90):
+ * block b holds, in its shared memory, rows [b * rows_per_block, ...) of
+ * every layer's weights (copied in once, asynchronously, at the start) and
+ * two activation buffers of rows x max_width floats; each layer reads the
+ * whole input from its own buffer, computes its rows and writes them into
+ * the other buffer of every block of the cluster (distributed shared
+ * memory); a cluster barrier separates layers. The last layer writes y.
+ * x [rows][layer[0].k], y [rows][layer[n_layers - 1].n]. */
+typedef struct runt_cuda_chain {
+    const float *x;
+    float *y;
+    int32_t rows, n_layers, blocks;
+    uint32_t act_smem;       /* first activation buffer, in floats            */
+    uint32_t max_width;      /* floats per activation row                      */
+    uint32_t smem_bytes;     /* dynamic shared memory of one block              */
+    runt_cuda_chain_layer layer[RUNT_CUDA_CHAIN_MAX_LAYERS];
+} runt_cuda_chain;
+
 #ifdef __cplusplus
 }
 #endif

@@ -64,7 +64,10 @@ typedef enum runt_cuda_kind {
     RUNT_CUDA_K_CONV_GEMM,     /* im2col (not for 1x1) + cuBLAS + epilogue     */
     RUNT_CUDA_K_CONV_DIRECT,   /* one kernel, bias and act included            */
     RUNT_CUDA_K_Q8_LINEAR,     /* range, quantize, product (+ dequantize)      */
-    RUNT_CUDA_K_Q8_CONV        /* range, quantize, im2col + product, or direct */
+    RUNT_CUDA_K_Q8_CONV,       /* range, quantize, im2col + product, or direct */
+    RUNT_CUDA_K_CHAIN,         /* the first Gemm of a fused chain: one cluster
+                                  kernel runs it and the chained ones after it */
+    RUNT_CUDA_K_CHAINED        /* a later Gemm of a chain: nothing of its own   */
 } runt_cuda_kind;
 
 /* How an int8 product is computed. */
@@ -91,6 +94,7 @@ typedef struct runt_cuda_node {
         runt_cuda_global_pool global_pool;
         runt_cuda_pad pad;
         runt_cuda_conv_direct conv_direct;
+        runt_cuda_chain chain;  /* RUNT_CUDA_K_CHAIN: plan nodes i .. i + n_layers - 1 */
     } k;
 
     size_t copy_bytes;         /* RUNT_CUDA_K_COPY                              */
@@ -144,6 +148,28 @@ runt_status runt_cuda_parse_device(const char *backend, int *device);
  * plan->compute_dtype; Lt-eligible int8 products get RUNT_CUDA_Q8_LT, which
  * prepare may turn into RUNT_CUDA_Q8_DP4A when cuBLASLt has no algorithm. */
 runt_status runt_cuda_node_plan(const runt_plan *plan, int i, runt_cuda_node *out);
+
+/* Fused chains (cuda_chain.c). A chain is a run of consecutive f32 Gemm
+ * nodes, each reading the previous one's output and nothing else reading
+ * it, small enough that one cluster of RUNT_CUDA_CHAIN_BLOCKS thread blocks
+ * holds all their weights in shared memory: at most
+ * RUNT_CUDA_CHAIN_MAX_ROWS rows (the batch), widths up to
+ * RUNT_CUDA_CHAIN_MAX_WIDTH, and RUNT_CUDA_CHAIN_SMEM_MAX bytes per block.
+ * Such a chain costs one launch instead of two per layer (cuBLAS + the
+ * epilogue), and its layers hand activations on inside the cluster instead
+ * of through global memory. Clusters need sm_90. */
+#define RUNT_CUDA_CHAIN_BLOCKS 8           /* the portable cluster size of sm_90 */
+#define RUNT_CUDA_CHAIN_MAX_WIDTH 4096
+#define RUNT_CUDA_CHAIN_SMEM_MAX (200u << 10) /* of the 227 KiB a block may have */
+#define RUNT_CUDA_CHAIN_MIN_SM 90
+
+/* Finds the chains among the planned nodes (runt_cuda_node_plan's output,
+ * one per plan node) of a device of compute capability sm (major * 10 +
+ * minor) and rewrites them: the first node of each becomes RUNT_CUDA_K_CHAIN
+ * with its kernel record, the others RUNT_CUDA_K_CHAINED. Weight and bias
+ * pointers stay NULL (bound at run time). Returns the number of chains;
+ * none below RUNT_CUDA_CHAIN_MIN_SM or when plan->math is not f32. */
+int runt_cuda_plan_chains(const runt_plan *plan, runt_cuda_node *nodes, int sm);
 
 /* Kernel launches and library calls one plain run issues for the node. */
 int runt_cuda_node_launches(const runt_cuda_node *n);

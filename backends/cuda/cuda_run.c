@@ -233,6 +233,24 @@ static runt_status run_q8_conv(const node_io *io)
     return s == RUNT_OK ? run_q8_product(io, ic.col, bias) : s;
 }
 
+/* ---- fused chains ---- */
+
+/* The chain's record with this run's pointers: x of its first layer, each
+ * layer's weight and C, y of its last layer. */
+static runt_status run_chain(const node_io *io)
+{
+    runt_cuda_chain c = io->st->nodes[io->i].k.chain;
+    node_io layer = *io;
+    c.x = in(io, 0);
+    for (int l = 0; l < c.n_layers; l++) {
+        layer.i = io->i + l;
+        c.layer[l].w = in(&layer, 1);
+        c.layer[l].c = in(&layer, 2);
+    }
+    c.y = out(&layer, 0);
+    return launched(runt_cuda_launch_chain(&c, io->st->stream), "fused chain");
+}
+
 /* ---- everything else: one kernel each ---- */
 
 static runt_status run_simple(const node_io *io)
@@ -297,7 +315,9 @@ runt_status runt_cuda_run_node(const runt_cuda_state *st, const runt_plan *p, in
     node_io io = {st, p, i, base};
     const runt_cuda_node *n = &st->nodes[i];
     switch (n->kind) {
-    case RUNT_CUDA_K_NOP: return RUNT_OK;
+    case RUNT_CUDA_K_NOP:
+    case RUNT_CUDA_K_CHAINED: return RUNT_OK;
+    case RUNT_CUDA_K_CHAIN: return run_chain(&io);
     case RUNT_CUDA_K_COPY:
         return runt_cuda_check(cudaMemcpyAsync(out(&io, 0), in(&io, 0), n->copy_bytes,
                                                cudaMemcpyDeviceToDevice, st->stream),

@@ -112,10 +112,6 @@ static runt_status runt_ref_execute(void *state, const runt_plan *plan, const ru
 const runt_backend_i runt_backend_ref = {
     /* .name          = */ "ref",
     /* .probe         = */ NULL,
-    /* .buffer_alloc  = */ NULL,
-    /* .buffer_free   = */ NULL,
-    /* .copy_to_device= */ NULL,
-    /* .copy_to_host  = */ NULL,
     /* .supports_node = */ runt_ref_supports_node,
     /* .prepare       = */ runt_ref_prepare,
     /* .execute       = */ runt_ref_execute,

@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 /* The bench's device-backend path without a GPU: a mock backend whose
- * "device memory" is host memory behind the vtable's copies (the kernels are
- * the reference ones). Calibration must measure host<->device copies, and
+ * "device memory" is host memory it copies inputs and outputs through (the
+ * kernels are the reference ones). Calibration must measure host<->device copies, and
  * bench rows must carry h2d_us and d2h_us. */
 #include <math.h>
 #include <stdio.h>
@@ -16,81 +16,15 @@
 #include "runt-backend.h"
 #include "test_util.h"
 
-static runt_status mockdev_probe(void *ctx, runt_device_info *info)
-{
-    (void)ctx;
-    snprintf(info->name, sizeof info->name, "mock device");
-    info->available = 1;
-    info->host_memory = 0;
-    info->compute_units = 4;
-    return RUNT_OK;
-}
-
-static runt_status mockdev_alloc(void *ctx, size_t size, void **out)
-{
-    (void)ctx;
-    *out = malloc(size ? size : 1);
-    return *out ? RUNT_OK : runt_error_set(RUNT_E_OOM, "mockdev: no memory");
-}
-
-static void mockdev_free(void *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
-}
-
-static runt_status mockdev_copy(void *ctx, void *dst, const void *src, size_t n)
-{
-    (void)ctx;
-    memcpy(dst, src, n);
-    return RUNT_OK;
-}
-
-static runt_status mockdev_prepare(void *ctx, const runt_plan *plan, const runt_session_options *o,
-                                   void **state)
-{
-    (void)o;
-    if (plan->compute_dtype != RUNT_F32)
-        return runt_error_set(RUNT_E_UNSUPPORTED, "mockdev computes in f32 only");
-    *state = ctx;
-    return RUNT_OK;
-}
-
-static runt_status mockdev_execute(void *state, const runt_plan *plan, const runt_bindings *b)
-{
-    (void)state;
-    for (int i = 0; i < plan->n_nodes; i++) {
-        runt_status s = runt_ref_run_node(plan, i, b);
-        if (s != RUNT_OK)
-            return s;
-    }
-    return RUNT_OK;
-}
-
-static void mockdev_release(void *state, const runt_plan *plan)
-{
-    (void)state;
-    (void)plan;
-}
-
-static const runt_backend_i mockdev = {
-    .name = "mockdev",
-    .probe = mockdev_probe,
-    .buffer_alloc = mockdev_alloc,
-    .buffer_free = mockdev_free,
-    .copy_to_device = mockdev_copy,
-    .copy_to_host = mockdev_copy,
-    .prepare = mockdev_prepare,
-    .execute = mockdev_execute,
-    .release = mockdev_release,
-};
+static rt_mock_device mockdev;
 
 static void register_mockdev(void)
 {
     runt_device_info d;
     if (rt_backend_lookup("mockdev", &d))
         return; /* the in-process runner shares one registry across tests */
-    RT_ASSERT(runt_backend_register(&mockdev, NULL) == RUNT_OK, "%s", runt_last_error());
+    rt_mock_device_init(&mockdev, "mockdev");
+    RT_ASSERT(runt_backend_register(&mockdev.iface, &mockdev) == RUNT_OK, "%s", runt_last_error());
 }
 
 static runt_calibration_config small_config(void)

@@ -1,7 +1,8 @@
 /* The backend front end (runtime/backend.c) and registry, through a mock
- * backend with "device" memory: the session must stage inputs and outputs
- * through the vtable's copies, report the backend's device time, and turn a
- * backend's failure into a status naming the backend. */
+ * backend with "device" memory: the session must leave the arena and the
+ * copies of inputs and outputs to the backend, report the backend's device
+ * time, refuse device-memory I/O on host backends, and turn a backend's
+ * failure into a status naming the backend. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,104 +11,22 @@
 #include "runt-backend.h"
 #include "test_util.h"
 
-typedef struct mock_device {
-    int copies_in, copies_out, buffers, fail_execute;
-} mock_device;
-
-static mock_device mock;
-
-static runt_status mock_probe(void *ctx, runt_device_info *info)
-{
-    (void)ctx;
-    snprintf(info->name, sizeof info->name, "mock device");
-    info->available = 1;
-    info->host_memory = 0;
-    info->compute_units = 1;
-    return RUNT_OK;
-}
-
-static runt_status mock_alloc(void *ctx, size_t size, void **out)
-{
-    mock_device *m = ctx;
-    *out = malloc(size);
-    m->buffers += *out != NULL;
-    return *out ? RUNT_OK : runt_error_set(RUNT_E_OOM, "mock: no memory");
-}
-
-static void mock_free(void *ctx, void *p)
-{
-    mock_device *m = ctx;
-    m->buffers--;
-    free(p);
-}
-
-static runt_status mock_to_device(void *ctx, void *dst, const void *src, size_t n)
-{
-    ((mock_device *)ctx)->copies_in++;
-    memcpy(dst, src, n);
-    return RUNT_OK;
-}
-
-static runt_status mock_to_host(void *ctx, void *dst, const void *src, size_t n)
-{
-    ((mock_device *)ctx)->copies_out++;
-    memcpy(dst, src, n);
-    return RUNT_OK;
-}
-
-static runt_status mock_prepare(void *ctx, const runt_plan *plan, const runt_session_options *o,
-                                void **state)
-{
-    (void)o;
-    for (int v = 0; v < plan->n_values; v++)
-        if (plan->values[v].storage == RUNT_STORE_INPUT || plan->values[v].storage == RUNT_STORE_OUTPUT)
-            return runt_error_set(RUNT_E_BACKEND, "mock: value '%s' bound to host memory",
-                                  plan->values[v].name);
-    *state = ctx;
-    return RUNT_OK;
-}
-
-static runt_status mock_execute(void *state, const runt_plan *plan, const runt_bindings *b)
-{
-    mock_device *m = state;
-    if (m->fail_execute)
-        return runt_error_set(RUNT_E_BACKEND, "mock: the device fell over");
-    for (int i = 0; i < plan->n_nodes; i++) {
-        runt_status s = runt_ref_run_node(plan, i, b);
-        if (s != RUNT_OK)
-            return s;
-    }
-    return RUNT_OK;
-}
-
-static runt_status mock_last_run(void *state, double *us)
-{
-    (void)state;
-    *us = 1234.5; /* stands for a device-event measurement */
-    return RUNT_OK;
-}
-
-static const runt_backend_i mock_backend = {
-    /* .name           = */ "mockstage",
-    /* .probe          = */ mock_probe,
-    /* .buffer_alloc   = */ mock_alloc,
-    /* .buffer_free    = */ mock_free,
-    /* .copy_to_device = */ mock_to_device,
-    /* .copy_to_host   = */ mock_to_host,
-    /* .supports_node  = */ NULL,
-    /* .prepare        = */ mock_prepare,
-    /* .execute        = */ mock_execute,
-    /* .synchronize    = */ NULL,
-    /* .last_run_us    = */ mock_last_run,
-    /* .launch_count   = */ NULL,
-    /* .release        = */ NULL,
-};
+static rt_mock_device mock;
 
 static void register_mock(void)
 {
-    runt_status s = runt_backend_register(&mock_backend, &mock);
-    RT_ASSERT(s == RUNT_OK || strstr(runt_last_error(), "registered already"), "register: %s",
+    runt_device_info d;
+    if (rt_backend_lookup("mockstage", &d))
+        return; /* the in-process runner shares one registry across tests */
+    rt_mock_device_init(&mock, "mockstage");
+    RT_ASSERT(runt_backend_register(&mock.iface, &mock) == RUNT_OK, "register: %s",
               runt_last_error());
+}
+
+static void reset_mock(void)
+{
+    mock.copies_in = mock.copies_out = mock.fail_execute = 0;
+    mock.device_us = 1234.5; /* stands for a device-event measurement */
 }
 
 static runt_model *small_model(float *w, float *bias)
@@ -125,10 +44,10 @@ static runt_model *small_model(float *w, float *bias)
     return m;
 }
 
-RT_TEST(backend, device_memory_is_staged_through_the_vtable)
+RT_TEST(backend, a_device_backend_keeps_its_arena_and_copies_io)
 {
     register_mock();
-    memset(&mock, 0, sizeof mock);
+    reset_mock();
     rt_rng r = rt_rng_make(61);
     float w[12], bias[3], x[8], y_dev[6], y_ref[6];
     rt_fill_uniform(&r, w, 12, -1, 1);
@@ -157,8 +76,8 @@ RT_TEST(backend, device_memory_is_staged_through_the_vtable)
     }
     RT_ASSERT(mock.copies_in == 1 && mock.copies_out == 1, "one copy each way: %d in, %d out",
               mock.copies_in, mock.copies_out);
-    RT_ASSERT(mock.buffers == 0, "the arena was allocated and freed on the device (%d left)",
-              mock.buffers);
+    RT_ASSERT(mock.live_arenas == 0, "the arena was made at prepare and freed at release (%d "
+              "left)", mock.live_arenas);
     RT_ASSERT(memcmp(y_dev, y_ref, sizeof y_dev) == 0, "same kernels, same result");
 
     runt_session_options o = runt_session_options_default();
@@ -174,7 +93,7 @@ RT_TEST(backend, device_memory_is_staged_through_the_vtable)
 RT_TEST(backend, a_backend_failure_names_the_backend)
 {
     register_mock();
-    memset(&mock, 0, sizeof mock);
+    reset_mock();
     mock.fail_execute = 1;
     float w[12] = {1}, bias[3] = {1}, x[4] = {1, 2, 3, 4}, y[3];
     runt_model *m = small_model(w, bias);
@@ -195,9 +114,9 @@ RT_TEST(backend, a_backend_failure_names_the_backend)
 RT_TEST(backend, registration_is_checked)
 {
     register_mock();
-    RT_ASSERT(runt_backend_register(&mock_backend, &mock) == RUNT_E_INVALID_ARG, "twice");
+    RT_ASSERT(runt_backend_register(&mock.iface, &mock) == RUNT_E_INVALID_ARG, "twice");
     RT_ASSERT(runt_backend_register(NULL, NULL) == RUNT_E_INVALID_ARG, "NULL");
-    runt_backend_i bad = mock_backend;
+    runt_backend_i bad = mock.iface;
     bad.name = "bad:name";
     RT_ASSERT(runt_backend_register(&bad, NULL) == RUNT_E_INVALID_ARG, "colon in name");
     bad.name = "other";
@@ -212,4 +131,42 @@ RT_TEST(backend, registration_is_checked)
             found = !d.host_memory && i >= 1; /* after the built-in ref */
     }
     RT_ASSERT(found, "the registered backend is listed after the built-in ones");
+}
+
+RT_TEST(backend, io_memory_kinds_are_checked)
+{
+    register_mock();
+    reset_mock();
+    rt_rng r = rt_rng_make(67);
+    float w[12], bias[3], x[4], y_pinned[3], y_host[3];
+    rt_fill_uniform(&r, w, 12, -1, 1);
+    rt_fill_uniform(&r, bias, 3, -1, 1);
+    rt_fill_uniform(&r, x, 4, -1, 1);
+    runt_model *m = small_model(w, bias);
+    int64_t xd[2] = {1, 4}, yd[2] = {1, 3};
+    runt_tensor tx = rt_tensor_f32(x, 2, xd);
+    runt_tensor th = rt_tensor_f32(y_host, 2, yd), tp = rt_tensor_f32(y_pinned, 2, yd);
+
+    runt_session_options o = runt_session_options_default();
+    o.backend = "ref";
+    runt_session *s;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_session_run_in(s, RUNT_MEMORY_DEVICE, &tx, 1, &th, 1) == RUNT_E_INVALID_ARG &&
+                  strstr(runt_last_error(), "device memory") && strstr(runt_last_error(), "ref"),
+              "device memory on a host backend is refused by name: %s", runt_last_error());
+    RT_ASSERT(runt_session_run_in(s, (runt_memory)7, &tx, 1, &th, 1) == RUNT_E_INVALID_ARG &&
+                  strstr(runt_last_error(), "memory kind 7"), "%s", runt_last_error());
+    RT_ASSERT(runt_session_run_in(s, RUNT_MEMORY_HOST_PINNED, &tx, 1, &tp, 1) == RUNT_OK,
+              "pinned memory is host memory to a host backend: %s", runt_last_error());
+    RT_ASSERT(runt_session_run(s, &tx, 1, &th, 1) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(memcmp(y_host, y_pinned, sizeof y_host) == 0, "same run, same result");
+    runt_session_free(s);
+
+    o.backend = "mockstage";
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_session_run_in(s, RUNT_MEMORY_DEVICE, &tx, 1, &tp, 1) == RUNT_OK,
+              "a device backend takes device memory: %s", runt_last_error());
+    RT_ASSERT(memcmp(y_host, y_pinned, sizeof y_host) == 0, "the device's result equals ref's");
+    runt_session_free(s);
+    runt_model_free(m);
 }

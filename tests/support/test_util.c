@@ -1,6 +1,9 @@
 #include "test_util.h"
 
+#include "ref/ref_impl.h"
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,4 +123,102 @@ void rt_counting_free(void *user, void *p)
 {
     ((rt_counting *)user)->frees++;
     free(p);
+}
+
+/* ---- the mock device backend ---- */
+
+typedef struct mock_session {
+    rt_mock_device *device;
+    char *arena;
+} mock_session;
+
+static runt_status mock_device_probe(void *context, runt_device_info *info)
+{
+    (void)context;
+    snprintf(info->name, sizeof info->name, "mock device");
+    info->available = 1;
+    info->host_memory = 0;
+    info->compute_units = 4;
+    return RUNT_OK;
+}
+
+static runt_status mock_device_prepare(void *context, const runt_plan *plan,
+                                       const runt_session_options *o, void **state)
+{
+    (void)o;
+    rt_mock_device *m = context;
+    for (int v = 0; v < plan->n_values; v++)
+        if (plan->values[v].storage == RUNT_STORE_INPUT || plan->values[v].storage == RUNT_STORE_OUTPUT)
+            return runt_error_set(RUNT_E_BACKEND, "mock: value '%s' bound to host memory",
+                                  plan->values[v].name);
+    if (plan->compute_dtype != RUNT_F32)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "mock: computes in f32 only");
+    mock_session *ms = calloc(1, sizeof *ms);
+    char *arena = calloc(1, plan->arena_size ? plan->arena_size : 1);
+    if (!ms || !arena) {
+        free(ms);
+        free(arena);
+        return runt_error_set(RUNT_E_OOM, "mock: out of memory");
+    }
+    ms->device = m;
+    ms->arena = arena;
+    m->live_arenas++;
+    *state = ms;
+    return RUNT_OK;
+}
+
+static runt_status mock_device_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+{
+    mock_session *ms = state;
+    rt_mock_device *m = ms->device;
+    if (b->arena)
+        return runt_error_set(RUNT_E_BACKEND, "mock: a device backend was handed a host arena");
+    if (m->fail_execute)
+        return runt_error_set(RUNT_E_BACKEND, "mock: the device fell over");
+    for (int i = 0; i < plan->n_inputs; i++, m->copies_in++) {
+        const runt_plan_value *v = &plan->values[plan->inputs[i]];
+        memcpy(ms->arena + v->offset, b->inputs[i], v->nbytes);
+    }
+    runt_bindings own = *b;
+    own.arena = ms->arena;
+    for (int i = 0; i < plan->n_nodes; i++) {
+        runt_status s = runt_ref_run_node(plan, i, &own);
+        if (s != RUNT_OK)
+            return s;
+    }
+    for (int i = 0; i < plan->n_outputs; i++, m->copies_out++) {
+        const runt_plan_value *v = &plan->values[plan->outputs[i]];
+        memcpy(b->outputs[i], ms->arena + v->offset, v->nbytes);
+    }
+    return RUNT_OK;
+}
+
+static runt_status mock_device_last_run_us(void *state, double *us)
+{
+    const mock_session *ms = state;
+    if (ms->device->device_us < 0)
+        return runt_error_set(RUNT_E_BACKEND, "mock: no device timer");
+    *us = ms->device->device_us;
+    return RUNT_OK;
+}
+
+static void mock_device_release(void *state, const runt_plan *plan)
+{
+    (void)plan;
+    mock_session *ms = state;
+    ms->device->live_arenas--;
+    free(ms->arena);
+    free(ms);
+}
+
+void rt_mock_device_init(rt_mock_device *m, const char *name)
+{
+    memset(m, 0, sizeof *m);
+    m->device_us = -1.0;
+    m->iface.name = name;
+    m->iface.probe = mock_device_probe;
+    m->iface.prepare = mock_device_prepare;
+    m->iface.execute = mock_device_execute;
+    m->iface.last_run_us = mock_device_last_run_us;
+    m->iface.release = mock_device_release;
 }

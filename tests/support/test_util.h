@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runt.h"
+#include "runt-backend.h"
 
 /* A small deterministic generator (splitmix64), one per test. */
 typedef struct rt_rng { uint64_t state; } rt_rng;
@@ -50,5 +50,18 @@ typedef struct rt_counting {
 } rt_counting;
 void *rt_counting_alloc(void *user, size_t size, size_t align);
 void rt_counting_free(void *user, void *p);
+
+/* A device backend for machines without one: a mock whose "device memory"
+ * is host memory it allocates at prepare, and whose execute does what the
+ * backend interface asks of a device backend (each input copied into its
+ * arena slot, the reference kernels over the plan, each output copied out),
+ * counting the copies. Register it with
+ * runt_backend_register(&iface, &mock) after rt_mock_device_init. */
+typedef struct rt_mock_device {
+    runt_backend_i iface;
+    int copies_in, copies_out, live_arenas, fail_execute;
+    double device_us;        /* what last_run_us reports; < 0: no device timer */
+} rt_mock_device;
+void rt_mock_device_init(rt_mock_device *m, const char *name);
 
 #endif /* RT_TEST_UTIL_H */
