@@ -35,8 +35,9 @@ static int as_layer(const runt_plan *p, const runt_cuda_node *nodes, int i,
     const runt_tensor *x = &p->values[xv].desc, *y = &p->values[yv].desc;
     if (x->dtype != RUNT_F32 || x->ndim != 2 || y->ndim != 2 || p->values[wv].desc.dtype != RUNT_F32)
         return 0;
+    /* C read as c[j]: [N] or [1, N] (c_col 1), or one element when N is 1. */
     if (cv >= 0 && (p->values[cv].storage != RUNT_STORE_CONSTANT || n->epilogue.c_row != 0 ||
-                    n->epilogue.c_col != 1))
+                    (n->epilogue.c_col != 1 && y->dims[1] != 1)))
         return 0;
     *rows = x->dims[0];
     l->k = (int32_t)(x->dims[1] < INT32_MAX ? x->dims[1] : 0);
