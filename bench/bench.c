@@ -311,7 +311,7 @@ static runt_bench_row *runt_bench_new_row(runt_bench_report *r)
     memset(w, 0, sizeof *w);
     w->median_us = w->p10_us = w->p90_us = w->first_run_us = NAN;
     w->h2d_us = w->d2h_us = w->gflops = w->gbps = w->predicted_us = NAN;
-    w->torch_us = w->ort_us = NAN;
+    w->torch_us = w->ort_us = w->torch_graph_us = w->create_us = NAN;
     return w;
 }
 
@@ -438,8 +438,11 @@ static runt_status runt_bench_row_run(runt_bench_ctx *x, const runt_bench_case *
     so.compute_dtype = dtype;
     so.threads = x->o->threads;
     runt_session *s;
+    double t0 = runt_clock_us();
     runt_status rc = runt_session_create(m, &so, &s);
+    w->create_us = runt_clock_us() - t0;
     if (rc != RUNT_OK) {
+        w->create_us = NAN;
         /* int8 on the reference backend and the like: a fact, not a failure. */
         w->status = rc == RUNT_E_UNSUPPORTED ? RUNT_ROW_UNSUPPORTED : RUNT_ROW_FAILED;
         snprintf(w->note, sizeof w->note, "%s", runt_last_error());
@@ -466,8 +469,9 @@ static runt_status runt_bench_input_shape(const runt_model *m, int64_t batch, ru
     return RUNT_OK;
 }
 
-/* PyTorch and ONNX Runtime on the same model: fills the f32 rows of host
- * backends for case c (rows first..n_rows). */
+/* PyTorch and ONNX Runtime on the same model, on the CPU for the f32 rows
+ * of host backends and on the GPU for those of device backends (rows
+ * first..n_rows of case c). */
 static void runt_bench_peers(runt_bench_ctx *x, const runt_bench_case *c, const runt_model *m,
                              int first)
 {
@@ -490,41 +494,60 @@ static void runt_bench_peers(runt_bench_ctx *x, const runt_bench_case *c, const 
         if (!why && runt_model_save_onnx(m, path) != RUNT_OK)
             why = runt_last_error();
     }
-    runt_peer_result p;
     if (!why && runt_bench_input_shape(m, c->batch, &in) != RUNT_OK)
         why = runt_last_error();
-    if (!why && runt_peer_run(path, &in, x->r->threads, x->o->measure.min_time_s,
-                              x->o->measure.min_reps, &p) != RUNT_OK) {
-        /* No script or no python: every later case would fail the same way. */
-        runt_bench_note(x->r, "peers: %s; peer columns are null", runt_last_error());
-        x->peers_off = 1;
-        return;
+    for (int device = 0; device < 2 && !x->peers_off; device++) {
+        int wanted = 0;
+        for (int i = first; i < x->r->n_rows; i++) {
+            const runt_bench_row *w = &x->r->rows[i];
+            for (int d = 0; d < x->r->n_devices; d++)
+                if (strcmp(x->r->devices[d].backend, w->backend) == 0 &&
+                    x->r->devices[d].host_memory == !device && w->status == RUNT_ROW_MEASURED &&
+                    strcmp(w->dtype, "f32") == 0)
+                    wanted = 1;
+        }
+        if (!wanted)
+            continue;
+        runt_peer_result p;
+        const char *where = device ? "cuda" : "cpu";
+        if (!why && runt_peer_run(path, &in, where, x->r->threads, x->o->measure.min_time_s,
+                                  x->o->measure.min_reps, &p) != RUNT_OK) {
+            /* No script or no python: every later case would fail the same way. */
+            runt_bench_note(x->r, "peers: %s; peer columns are null", runt_last_error());
+            x->peers_off = 1;
+            break;
+        }
+        if (!why) {
+            snprintf(x->r->torch_version, sizeof x->r->torch_version, "%s", p.torch_version);
+            snprintf(x->r->ort_version, sizeof x->r->ort_version, "%s", p.ort_version);
+        }
+        for (int i = first; i < x->r->n_rows; i++) {
+            runt_bench_row *w = &x->r->rows[i];
+            int host = 0;
+            for (int d = 0; d < x->r->n_devices; d++)
+                if (strcmp(x->r->devices[d].backend, w->backend) == 0)
+                    host = x->r->devices[d].host_memory;
+            if (w->status != RUNT_ROW_MEASURED || strcmp(w->dtype, "f32") != 0 || host == device)
+                continue;
+            if (why) {
+                snprintf(w->note, sizeof w->note, "peers: %.240s", why);
+                continue;
+            }
+            w->torch_us = p.torch_us;
+            w->ort_us = p.ort_us;
+            w->torch_graph_us = p.torch_graph_us;
+            if (p.error[0])
+                snprintf(w->note, sizeof w->note, "peers: %.240s", p.error);
+        }
+        fprintf(x->err, "        peers %-18s %s: torch %.2f us, onnxruntime %.2f us%s%s\n", c->name,
+                where, why ? NAN : p.torch_us, why ? NAN : p.ort_us, why ? ": " : "",
+                why ? why : "");
+        if (device && !why)
+            fprintf(x->err, "        peers %-18s cuda: torch CUDA graph %.2f us\n", c->name,
+                    p.torch_graph_us);
     }
     if (c->kind != RUNT_CASE_FILE)
         unlink(path);
-    if (!why) {
-        snprintf(x->r->torch_version, sizeof x->r->torch_version, "%s", p.torch_version);
-        snprintf(x->r->ort_version, sizeof x->r->ort_version, "%s", p.ort_version);
-    }
-    for (int i = first; i < x->r->n_rows; i++) {
-        runt_bench_row *w = &x->r->rows[i];
-        int host = 0;
-        for (int d = 0; d < x->r->n_devices; d++)
-            if (strcmp(x->r->devices[d].backend, w->backend) == 0)
-                host = x->r->devices[d].host_memory;
-        if (w->status != RUNT_ROW_MEASURED || strcmp(w->dtype, "f32") != 0 || !host)
-            continue;
-        if (why) {
-            snprintf(w->note, sizeof w->note, "peers: %.240s", why);
-            continue;
-        }
-        w->torch_us = p.torch_us;
-        w->ort_us = p.ort_us;
-        if (p.error[0])
-            snprintf(w->note, sizeof w->note, "peers: %.240s", p.error);
-    }
-    fprintf(x->err, "        peers %-18s torch %.2f us, onnxruntime %.2f us%s%s\n", c->name,
-            why ? NAN : p.torch_us, why ? NAN : p.ort_us, why ? ": " : "", why ? why : "");
 }
 
 static runt_status runt_bench_case_run(runt_bench_ctx *x, const runt_bench_case *c)

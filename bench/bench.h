@@ -26,9 +26,11 @@ typedef struct runt_bench_row {
     int status;              /* 0 measured, 1 not supported, 2 failed: note says why */
     char note[256];
     double median_us, p10_us, p90_us, first_run_us;
+    double create_us;        /* runt_session_create on the host clock           */
     double h2d_us, d2h_us;
     double gflops, gbps, predicted_us;
     double torch_us, ort_us;
+    double torch_graph_us;   /* device backends: PyTorch's CUDA-graph replay   */
     int reps;
 } runt_bench_row;
 

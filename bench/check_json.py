@@ -28,6 +28,12 @@ RESULT = {
     "predicted_us": NUM,
     "peer": {"torch_us": NUM_OR_NULL, "onnxruntime_us": NUM_OR_NULL},
 }
+# Keys added after the contract was fixed: checked when present, not required,
+# so older JSON files still pass.
+OPTIONAL = {
+    "create_us": NUM_OR_NULL,        # runt_session_create on the host clock
+    "torch_graph_us": NUM_OR_NULL,   # peer: PyTorch CUDA-graph replay (device backends)
+}
 SUMMARY = {
     "within_15pct": NUM_OR_NULL,
     "spearman": {"params": NUM_OR_NULL, "flops": NUM_OR_NULL, "bytes": NUM_OR_NULL,
@@ -64,10 +70,13 @@ def check(value, schema, where, problems):
             if key not in value:
                 problems.append(f"{where}: missing key '{key}'")
         for key in value:
-            if key not in schema:
+            if key in schema:
+                if schema[key] is not None:
+                    check(value[key], schema[key], f"{where}.{key}", problems)
+            elif key in OPTIONAL:
+                check(value[key], OPTIONAL[key], f"{where}.{key}", problems)
+            else:
                 problems.append(f"{where}: key '{key}' is not in the contract")
-            elif schema[key] is not None:
-                check(value[key], schema[key], f"{where}.{key}", problems)
     elif isinstance(schema, list):
         if not isinstance(value, list):
             problems.append(f"{where}: expected an array")

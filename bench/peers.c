@@ -34,11 +34,14 @@ static void runt_shell_quote(char *buf, size_t size, const char *s)
     buf[n] = '\0';
 }
 
-runt_status runt_peer_run(const char *onnx_path, const runt_tensor *input, int threads,
-                          double min_time_s, int min_reps, runt_peer_result *out)
+runt_status runt_peer_run(const char *onnx_path, const runt_tensor *input, const char *device,
+                          int threads, double min_time_s, int min_reps, runt_peer_result *out)
 {
     memset(out, 0, sizeof *out);
-    out->torch_us = out->ort_us = NAN;
+    out->torch_us = out->ort_us = out->torch_graph_us = NAN;
+    if (!device || (strcmp(device, "cpu") != 0 && strcmp(device, "cuda") != 0))
+        return runt_error_set(RUNT_E_INVALID_ARG, "peers: device '%s': use cpu or cuda",
+                              device ? device : "(null)");
     FILE *probe = fopen(runt_peer_script(), "r");
     if (!probe)
         return runt_error_set(RUNT_E_IO, "%s not found", runt_peer_script());
@@ -54,8 +57,8 @@ runt_status runt_peer_run(const char *onnx_path, const runt_tensor *input, int t
     runt_shell_quote(cmd, sizeof cmd, onnx_path);
     size_t n = strlen(cmd);
     snprintf(cmd + n, sizeof cmd - n,
-             " --input-shape %s --threads %d --min-time %g --min-reps %d 2>/dev/null", shape,
-             threads, min_time_s, min_reps);
+             " --input-shape %s --device %s --threads %d --min-time %g --min-reps %d 2>/dev/null",
+             shape, device, threads, min_time_s, min_reps);
     FILE *p = popen(cmd, "r");
     if (!p)
         return runt_error_set(RUNT_E_IO, "cannot run python3 for the peers");
@@ -72,6 +75,9 @@ runt_status runt_peer_run(const char *onnx_path, const runt_tensor *input, int t
     if (t < 0 || o < 0)
         return runt_error_set(RUNT_E_IO, "peer.py's answer lacks torch_us or onnxruntime_us: %.200s",
                               answer);
+    /* Only the cuda device answers with a graph time. */
+    if (runt_json_find_number(answer, "torch_graph_us", &out->torch_graph_us) != 1)
+        out->torch_graph_us = NAN;
     runt_json_find_string(answer, "torch_version", out->torch_version, sizeof out->torch_version);
     runt_json_find_string(answer, "onnxruntime_version", out->ort_version, sizeof out->ort_version);
     /* The errors object says why a peer is null or disagrees; keep its text

@@ -107,9 +107,11 @@ static const char *runt_us(char *buf, size_t size, double us)
 
 void runt_bench_print_table(FILE *out, const runt_bench_report *r)
 {
-    int peers = 0;
-    for (int i = 0; i < r->n_rows; i++)
+    int peers = 0, graphs = 0;
+    for (int i = 0; i < r->n_rows; i++) {
         peers |= isfinite(r->rows[i].torch_us) || isfinite(r->rows[i].ort_us);
+        graphs |= isfinite(r->rows[i].torch_graph_us);
+    }
     fprintf(out, "runt bench: %s, %d thread%s, %s. Times in us: median, p10, p90 of the\n"
                  "measured runs after the first run and warm-up; first = the session's first run;\n"
                  "pred = the cost model's prediction; lay/lau = layers (model nodes) / launches.\n\n",
@@ -119,6 +121,8 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
             "median", "p10", "p90", "first", "pred", "pr/me", "GFLOP/s", "GB/s");
     if (peers)
         fprintf(out, " %9s %9s %6s %6s", "torch", "ort", "/torch", "/ort");
+    if (graphs)
+        fprintf(out, " %9s %6s", "t.graph", "/graph");
     fputc('\n', out);
     for (int i = 0; i < r->n_rows; i++) {
         const runt_bench_row *w = &r->rows[i];
@@ -145,6 +149,12 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
                 snprintf(g, sizeof g, "%.3g", w->median_us / w->ort_us);
             fprintf(out, " %9s %9s %6s %6s", runt_us(a, sizeof a, w->torch_us),
                     runt_us(b, sizeof b, w->ort_us), f, g);
+        }
+        if (graphs) {
+            snprintf(f, sizeof f, "-");
+            if (isfinite(w->torch_graph_us))
+                snprintf(f, sizeof f, "%.3g", w->median_us / w->torch_graph_us);
+            fprintf(out, " %9s %6s", runt_us(a, sizeof a, w->torch_graph_us), f);
         }
         fputc('\n', out);
     }
@@ -415,6 +425,7 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w)
     runt_json_number(j, "p10_us", w->p10_us);
     runt_json_number(j, "p90_us", w->p90_us);
     runt_json_number(j, "first_run_us", w->first_run_us);
+    runt_json_number(j, "create_us", w->create_us);
     runt_json_number(j, "h2d_us", w->h2d_us);
     runt_json_number(j, "d2h_us", w->d2h_us);
     runt_json_number(j, "gflops", w->gflops);
@@ -423,6 +434,7 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w)
     runt_json_begin_object(j, "peer");
     runt_json_number(j, "torch_us", w->torch_us);
     runt_json_number(j, "onnxruntime_us", w->ort_us);
+    runt_json_number(j, "torch_graph_us", w->torch_graph_us);
     runt_json_end_object(j);
     runt_json_end_object(j);
 }
@@ -502,7 +514,8 @@ runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
         return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
     fputs("suite,model,family,backend,dtype,batch,params,flops,bytes,layers,launches,status,"
           "median_us,p10_us,p90_us,first_run_us,h2d_us,d2h_us,gflops,gbps,predicted_us,"
-          "torch_us,onnxruntime_us,runt_over_torch,runt_over_onnxruntime,reps,threads,note\n", f);
+          "torch_us,onnxruntime_us,runt_over_torch,runt_over_onnxruntime,reps,threads,note,"
+          "create_us,torch_graph_us\n", f);
     static const char *const status[] = {"measured", "not supported", "failed"};
     for (int i = 0; i < r->n_rows; i++) {
         const runt_bench_row *w = &r->rows[i];
@@ -529,6 +542,8 @@ runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
                 threads = r->devices[d].threads;
         fprintf(f, ",%d,%d,", w->reps, threads);
         runt_csv_text(f, w->note);
+        runt_csv_number(f, w->create_us);
+        runt_csv_number(f, w->torch_graph_us);
         fputc('\n', f);
     }
     int bad = ferror(f);

@@ -53,17 +53,46 @@ static __device__ void load_rows(float *smem, const runt_cuda_chain_layer *L, in
 }
 #endif
 
+/* Output j of rows 0..ROWS-1 of layer L, from the warp sums: alpha, C,
+ * activation; into y for the last layer, else into the next activation
+ * buffer of every block of the cluster. Lane b writes row b. */
+template <int ROWS>
+static __device__ void chain_finish(const runt_cuda_chain &p, const runt_cuda_chain_layer *L,
+                                    int last, float *next, int j, float v, int lane)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    if (lane >= ROWS)
+        return;
+    v = L->alpha * v;
+    if (L->c)
+        v = v + L->beta * L->c[j];
+    v = runt_cuda_act(v, L->act);
+    if (last) {
+        p.y[(int64_t)lane * L->n + j] = v;
+        return;
+    }
+    cg::cluster_group cluster = cg::this_cluster();
+    for (int dst = 0; dst < p.blocks; dst++)
+        cluster.map_shared_rank(next, dst)[lane * L->n + j] = v;
+#endif
+}
+
+/* ROWS (the batch, 1..RUNT_CUDA_CHAIN_MAX_ROWS) is a template parameter so
+ * that only the live sums are kept and reduced. */
+template <int ROWS>
 static __global__ void chain_kernel(runt_cuda_chain p)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     extern __shared__ __align__(16) float smem[];
+    /* Partial sums of rows split over several warps: [warp][row]. */
+    __shared__ float partial[CHAIN_WARPS][ROWS];
     cg::cluster_group cluster = cg::this_cluster();
     const int rank = (int)cluster.block_rank();
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    float *act[2] = {smem + p.act_smem, smem + p.act_smem + (int64_t)p.rows * p.max_width};
+    float *act[2] = {smem + p.act_smem, smem + p.act_smem + (int64_t)ROWS * p.max_width};
 
     /* Everything this block will read, requested at once. */
-    copy_async(act[0], p.x, (int64_t)p.rows * p.layer[0].k);
+    copy_async(act[0], p.x, (int64_t)ROWS * p.layer[0].k);
     for (int l = 0; l < p.n_layers; l++) {
         const runt_cuda_chain_layer *L = &p.layer[l];
         int first = rank * L->rows_per_block;
@@ -83,49 +112,62 @@ static __global__ void chain_kernel(runt_cuda_chain p)
         float *next = act[(l + 1) & 1];
         const int last = l == p.n_layers - 1;
         const int first = rank * L->rows_per_block;
-        const int count = min(L->rows_per_block, L->n - first);
-        for (int r = warp; r < count; r += CHAIN_WARPS) {
+        const int count = max(0, min(L->rows_per_block, L->n - first));
+        /* Fewer rows than warps: each row's dot products split over
+         * `splits` warps (K in slices), so no warp idles. */
+        const int splits = count >= CHAIN_WARPS || count == 0 ? 1 : CHAIN_WARPS / count;
+        for (int item = warp; item < count * splits; item += CHAIN_WARPS) {
+            const int r = item / splits, part = item % splits;
+            const int k0 = part * L->k / splits, k1 = (part + 1) * L->k / splits;
             const float *w = smem + L->w_smem + (int64_t)r * L->k;
-            float acc[RUNT_CUDA_CHAIN_MAX_ROWS];
+            float acc[ROWS];
 #pragma unroll
-            for (int b = 0; b < RUNT_CUDA_CHAIN_MAX_ROWS; b++)
+            for (int b = 0; b < ROWS; b++)
                 acc[b] = 0.0f;
-            for (int q = lane; q < L->k; q += 32) {
+            for (int q = k0 + lane; q < k1; q += 32) {
                 float wv = w[q];
 #pragma unroll
-                for (int b = 0; b < RUNT_CUDA_CHAIN_MAX_ROWS; b++)
-                    if (b < p.rows)
-                        acc[b] = fmaf(wv, x[b * L->k + q], acc[b]);
+                for (int b = 0; b < ROWS; b++)
+                    acc[b] = fmaf(wv, x[b * L->k + q], acc[b]);
             }
-#pragma unroll
-            for (int b = 0; b < RUNT_CUDA_CHAIN_MAX_ROWS; b++)
-                for (int off = 16; off > 0; off >>= 1)
-                    acc[b] += __shfl_xor_sync(0xffffffffu, acc[b], off);
-            /* Lane b finishes row b of output j and hands it on. */
-            const int j = first + r;
             float v = 0.0f;
 #pragma unroll
-            for (int b = 0; b < RUNT_CUDA_CHAIN_MAX_ROWS; b++)
+            for (int b = 0; b < ROWS; b++) {
+                for (int off = 16; off > 0; off >>= 1)
+                    acc[b] += __shfl_xor_sync(0xffffffffu, acc[b], off);
                 v = lane == b ? acc[b] : v;
-            if (lane < p.rows) {
-                v = L->alpha * v;
-                if (L->c)
-                    v = v + L->beta * L->c[j];
-                v = runt_cuda_act(v, L->act);
-                if (last) {
-                    p.y[(int64_t)lane * L->n + j] = v;
-                } else {
-                    for (int dst = 0; dst < p.blocks; dst++)
-                        cluster.map_shared_rank(next, dst)[lane * L->n + j] = v;
-                }
+            }
+            if (splits == 1)
+                chain_finish<ROWS>(p, L, last, next, first + r, v, lane);
+            else if (lane < ROWS)
+                partial[warp][lane] = v;
+        }
+        if (splits > 1) {
+            __syncthreads();
+            if (warp < count) {
+                float v = 0.0f;
+                for (int part = 0; part < splits; part++)
+                    v += lane < ROWS ? partial[warp * splits + part][lane] : 0.0f;
+                chain_finish<ROWS>(p, L, last, next, first + warp, v, lane);
             }
         }
         /* The next layer reads what every block wrote; and no block may
-         * leave while another can still write into its shared memory. */
+         * leave while another can still write into its shared memory. This
+         * also orders the partials' reuse by the next layer. */
         if (!last)
             cluster.sync();
     }
 #endif
+}
+
+typedef void (*chain_kernel_fn)(runt_cuda_chain);
+
+static chain_kernel_fn chain_kernel_for(int rows)
+{
+    static const chain_kernel_fn kernels[RUNT_CUDA_CHAIN_MAX_ROWS] = {
+        chain_kernel<1>, chain_kernel<2>, chain_kernel<3>, chain_kernel<4>,
+        chain_kernel<5>, chain_kernel<6>, chain_kernel<7>, chain_kernel<8>};
+    return rows >= 1 && rows <= RUNT_CUDA_CHAIN_MAX_ROWS ? kernels[rows - 1] : NULL;
 }
 
 /* One cluster of p->blocks blocks. attr must outlive the config's use. */
@@ -149,19 +191,27 @@ static cudaLaunchConfig_t chain_config(const runt_cuda_chain *p, cudaLaunchAttri
 extern "C" cudaError_t runt_cuda_chain_setup(const runt_cuda_chain *p, int *clusters)
 {
     *clusters = 0;
-    cudaError_t e = cudaFuncSetAttribute((const void *)chain_kernel,
+    chain_kernel_fn kernel = chain_kernel_for(p->rows);
+    if (!kernel || p->smem_bytes > RUNT_CUDA_CHAIN_SMEM_MAX)
+        return cudaErrorInvalidValue;
+    /* The attribute belongs to the kernel, not to one chain: always the
+     * largest size any chain may have, so chains of several sizes coexist. */
+    cudaError_t e = cudaFuncSetAttribute((const void *)kernel,
                                          cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                         (int)p->smem_bytes);
+                                         (int)RUNT_CUDA_CHAIN_SMEM_MAX);
     if (e != cudaSuccess)
         return e;
     cudaLaunchAttribute attr;
     cudaLaunchConfig_t config = chain_config(p, &attr, 0);
-    return cudaOccupancyMaxActiveClusters(clusters, (const void *)chain_kernel, &config);
+    return cudaOccupancyMaxActiveClusters(clusters, (const void *)kernel, &config);
 }
 
 extern "C" cudaError_t runt_cuda_launch_chain(const runt_cuda_chain *p, cudaStream_t stream)
 {
+    chain_kernel_fn kernel = chain_kernel_for(p->rows);
+    if (!kernel)
+        return cudaErrorInvalidValue;
     cudaLaunchAttribute attr;
     cudaLaunchConfig_t config = chain_config(p, &attr, stream);
-    return cudaLaunchKernelEx(&config, chain_kernel, *p);
+    return cudaLaunchKernelEx(&config, kernel, *p);
 }

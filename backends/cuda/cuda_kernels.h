@@ -37,6 +37,7 @@ cudaError_t runt_cuda_launch_q8_quantize(const runt_cuda_q8_quantize *p, cudaStr
 cudaError_t runt_cuda_launch_q8_im2col(const runt_cuda_q8_im2col *p, cudaStream_t stream);
 cudaError_t runt_cuda_launch_q8_gemm(const runt_cuda_q8_gemm *p, cudaStream_t stream);
 cudaError_t runt_cuda_launch_q8_dequant(const runt_cuda_q8_dequant *p, cudaStream_t stream);
+cudaError_t runt_cuda_launch_q8_fused(const runt_cuda_q8_fused *p, cudaStream_t stream);
 cudaError_t runt_cuda_launch_q8_conv(const runt_cuda_q8_conv *p, cudaStream_t stream);
 
 /* cuda_chain.cu. setup (once per session and chain) lets the kernel have

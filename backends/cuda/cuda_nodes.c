@@ -620,6 +620,8 @@ static runt_status plan_q8_linear(runt_cuda_node *o)
     o->q8_ldacc = round_up(o->q8_n, 4);
     o->q8_x_count = o->q8_rows * o->q8_k;
     o->q8_engine = q8_product_engine(o->q8_rows, o->q8_n, o->q8_k_pad);
+    o->q8_fused = o->q8_engine == RUNT_CUDA_Q8_DP4A &&
+                  o->q8_rows * o->q8_k_pad <= RUNT_CUDA_Q8_FUSED_MAX_BYTES;
     o->q8_out.rows_per_image = max1(o->q8_rows);
     o->q8_out.image_stride = 0;
     o->q8_out.row_stride = o->q8_n;
@@ -754,7 +756,8 @@ int runt_cuda_node_launches(const runt_cuda_node *n)
         int64_t gemms = g->group == 1 ? chunks : g->n;
         return (int)((n->conv_1x1 ? 0 : chunks) + gemms) + epilogue;
     }
-    case RUNT_CUDA_K_Q8_LINEAR: return 2 + (n->q8_engine == RUNT_CUDA_Q8_LT ? 2 : 1);
+    case RUNT_CUDA_K_Q8_LINEAR:
+        return n->q8_fused ? 1 : 2 + (n->q8_engine == RUNT_CUDA_Q8_LT ? 2 : 1);
     case RUNT_CUDA_K_Q8_CONV:
         return 2 + (n->q8_engine == RUNT_CUDA_Q8_DIRECT ? 1
                     : n->q8_engine == RUNT_CUDA_Q8_LT    ? 3 : 2);
@@ -784,6 +787,7 @@ const char *runt_cuda_kind_name(const runt_cuda_node *n)
     case RUNT_CUDA_K_Q8_LINEAR:
     case RUNT_CUDA_K_Q8_CONV:
         return n->q8_engine == RUNT_CUDA_Q8_LT     ? "int8 cublasLt"
+               : n->q8_fused                       ? "int8 dp4a (quantizing in the kernel)"
                : n->q8_engine == RUNT_CUDA_Q8_DP4A ? "int8 dp4a"
                                                    : "int8 direct conv";
     case RUNT_CUDA_K_CHAIN: return "fused chain (cluster kernel)";

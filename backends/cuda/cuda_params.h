@@ -255,6 +255,17 @@ typedef struct runt_cuda_q8_gemm {
     runt_epilogue act;
 } runt_cuda_q8_gemm;
 
+/* A small int8 Linear in one kernel: x [rows][k] f32, its range, its
+ * quantization (rows of k_pad bytes, in shared memory) and the dp4a product
+ * with w, dequantized as runt_cuda_q8_gemm does. */
+typedef struct runt_cuda_q8_fused {
+    const float *x;
+    int64_t rows;
+    runt_cuda_q8_weights w;
+    runt_cuda_q8_out out;
+    runt_epilogue act;
+} runt_cuda_q8_fused;
+
 /* After a cuBLASLt int8 product: acc [rows][ldacc] int32 (of the s8
  * operands) to floats, as runt_cuda_q8_gemm finishes. */
 typedef struct runt_cuda_q8_dequant {

@@ -36,8 +36,17 @@
 #define RUNT_CUDA_Q8_LT_MIN_ROWS 16
 
 /* Blocks of the int8 range kernel: the quantize kernel reduces their
- * partial minima and maxima in one block of 256 threads. */
-#define RUNT_CUDA_Q8_RANGE_BLOCKS 128
+ * partial minima and maxima in one block of 256 threads. 128 blocks left
+ * the 4 MiB range pass of seed0_simple latency-bound on an H200. */
+#define RUNT_CUDA_Q8_RANGE_BLOCKS 256
+
+/* A dp4a int8 Linear whose quantized input (rows x k_pad bytes) fits in
+ * this much shared memory runs as one kernel: every block finds the range
+ * of the (small) input itself, quantizes it into shared memory and takes
+ * its share of the outputs. That is one launch instead of three (range,
+ * quantize, product), which at batch 1 were the whole cost: seed1_model2
+ * in int8 was slower than in f32 on an H200. */
+#define RUNT_CUDA_Q8_FUSED_MAX_BYTES 32768
 
 /* A Conv whose groups have fewer output channels than this runs the direct
  * kernel (depthwise): as GEMMs they would be matrix-vector products that
@@ -125,6 +134,7 @@ typedef struct runt_cuda_node {
     int64_t q8_x_count;        /* floats quantized per run                     */
     runt_cuda_q8_out q8_out;   /* y NULL: bound at run time                    */
     runt_epilogue q8_act;
+    int q8_fused;              /* dp4a Linear in one kernel (see above)         */
     int q8_trans;              /* the weight is stored [k][n]                  */
     int q8_has_bias;
     float q8_bias_beta;        /* the bias is beta * C (Gemm)                   */

@@ -195,6 +195,17 @@ static runt_status run_q8_product(const node_io *io, const int8_t *x, const floa
 static runt_status run_q8_linear(const node_io *io)
 {
     const runt_cuda_node *n = &io->st->nodes[io->i];
+    if (n->q8_fused) {
+        const char *w = io->st->weights;
+        runt_cuda_q8_fused f;
+        f.x = in(io, 0);
+        f.rows = n->q8_rows;
+        f.w = q8_weights(io, n->q8_has_bias ? (const float *)(w + n->w_bias) : NULL);
+        f.out = n->q8_out;
+        f.out.y = out(io, 0);
+        f.act = n->q8_act;
+        return launched(runt_cuda_launch_q8_fused(&f, io->st->stream), "int8 dp4a (fused)");
+    }
     runt_status s = run_q8_quantize(io, n->q8_rows, n->q8_k, n->q8_k_pad);
     if (s != RUNT_OK)
         return s;

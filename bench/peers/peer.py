@@ -27,8 +27,11 @@ of its own: ONNX Runtime's worker threads keep spinning after a run, and in
 the same process they slowed PyTorch's two threads from 63 us to 12 ms
 (Linear 1000-1000-1 here).
 
---device cuda runs PyTorch on the GPU (timed with CUDA events) and ONNX
-Runtime with its CUDA provider when that is installed.
+--device cuda runs PyTorch on the GPU twice: eager, timed on the host clock
+around the call and a torch.cuda.synchronize() (what a caller waits), and
+as a CUDA graph captured once and replayed, timed with CUDA events (device
+time, as runt's device rows are; "torch_graph_us"); and ONNX Runtime with
+its CUDA provider when that is installed.
 --run-npy IN.npy --save-prefix P runs each peer once on IN.npy and writes
 P.torch.npy and P.onnxruntime.npy (for tests that compare with runt).
 """
@@ -155,18 +158,45 @@ def torch_peer(args, ring):
 
     timer = None
     if device == "cuda":
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-
         def timer(fn):
-            start.record()
+            t0 = time.perf_counter_ns()
             fn()
-            end.record()
-            end.synchronize()
-            return start.elapsed_time(end) * 1e3
+            torch.cuda.synchronize()
+            return (time.perf_counter_ns() - t0) / 1e3
 
     out = run(0)
     out = out[0] if isinstance(out, tuple) else out
     return run, out.detach().cpu().numpy(), torch.__version__.split("+")[0], timer
+
+
+def torch_graph_us(args, ring):
+    """Median device µs of one replay of the model captured as a CUDA graph."""
+    import torch
+
+    sys.path.insert(0, HERE)
+    from onnx_torch import OnnxModule
+
+    module = OnnxModule(args.model, device="cuda").eval()
+    static_x = torch.from_numpy(ring[0]).to("cuda")
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.inference_mode(), torch.cuda.stream(side):
+        for _ in range(3):  # warm-up outside the capture, as PyTorch asks
+            module(static_x)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.inference_mode(), torch.cuda.graph(graph):
+        module(static_x)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+
+    def timer(fn):
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) * 1e3
+
+    return measure(lambda k: graph.replay(), 1, args.min_time, args.min_reps, timer)
 
 
 def agreement(a, b):
@@ -232,6 +262,8 @@ def run_one(args):
             np.save(args.output_npy, np.ascontiguousarray(y, np.float32))
         if not args.run_npy:
             out["us"] = measure(run, len(ring), args.min_time, args.min_reps, timer)
+            if args.only == "torch" and args.device == "cuda":
+                out["graph_us"] = torch_graph_us(args, ring)
     except ImportError as e:
         what = "onnxruntime" if args.only == "onnxruntime" else "torch (or onnx, to read the model)"
         out["error"] = "%s is not installed: %s" % (what, e)
@@ -267,6 +299,8 @@ def main(argv):
         return run_one(args)
     result = {"torch_us": None, "onnxruntime_us": None, "torch_version": None,
               "onnxruntime_version": None, "errors": {}}
+    if args.device == "cuda":
+        result["torch_graph_us"] = None
     errors = result["errors"]
     if not os.path.isfile(args.model):
         errors["torch"] = errors["onnxruntime"] = "no model file %s" % args.model
@@ -281,6 +315,8 @@ def main(argv):
                 os.path.join(tmp, peer + ".npy")
             answer = spawn(args, peer, path)
             result[peer + "_us"] = answer.get("us")
+            if peer == "torch" and args.device == "cuda":
+                result["torch_graph_us"] = answer.get("graph_us")
             result[peer + "_version"] = answer.get("version")
             if answer.get("error"):
                 errors[peer] = answer["error"]

@@ -253,7 +253,7 @@ RT_TEST(peers, timing_answer_is_one_json_line)
     int64_t dims[2] = {3, 32};
     runt_tensor in = {.dtype = RUNT_F32, .ndim = 2, .dims = {dims[0], dims[1]}};
     runt_peer_result r;
-    OK(runt_peer_run(model, &in, 1, 0.01, 3, &r));
+    OK(runt_peer_run(model, &in, "cpu", 1, 0.01, 3, &r));
     RT_ASSERT(r.torch_version[0] || r.error[0], "torch is null without a reason");
     RT_ASSERT(r.ort_version[0] || r.error[0], "onnxruntime is null without a reason");
     if (r.torch_version[0])

@@ -124,9 +124,9 @@ RT_TEST(cuda_plan, conv_paths_and_chunks)
 RT_TEST(cuda_plan, int8_follows_the_cpu_backend_rules)
 {
     runt_cuda_node n = case_node("Gemm bias row", 1, RUNT_I8);
-    RT_ASSERT(n.kind == RUNT_CUDA_K_Q8_LINEAR && n.q8_engine == RUNT_CUDA_Q8_DP4A &&
-              runt_cuda_node_launches(&n) == 3 && n.q8_k_pad == 32 && n.q8_has_bias,
-              "batch 1: range, quantize, dp4a (%s)", runt_cuda_kind_name(&n));
+    RT_ASSERT(n.kind == RUNT_CUDA_K_Q8_LINEAR && n.q8_engine == RUNT_CUDA_Q8_DP4A && n.q8_fused &&
+              runt_cuda_node_launches(&n) == 1 && n.q8_k_pad == 32 && n.q8_has_bias,
+              "batch 1: range, quantize and dp4a in one kernel (%s)", runt_cuda_kind_name(&n));
     n = case_node("Gemm bias row", RUNT_CUDA_Q8_LT_MIN_ROWS, RUNT_I8);
     RT_ASSERT(n.q8_engine == RUNT_CUDA_Q8_LT && runt_cuda_node_launches(&n) == 4 &&
               n.gemm.op_a == 1 && n.gemm.op_b == 0 && n.gemm.m == 13 &&
