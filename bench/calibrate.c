@@ -128,6 +128,7 @@ typedef struct runt_probe {
     int max_gemm_n;
     runt_measure_config measure;
     FILE *progress;
+    int unfused;             /* sessions with options.fuse = 0 */
 } runt_probe;
 
 static runt_status runt_probe_single_op(runt_op op, const runt_attrs *attrs, int ndim,
@@ -148,6 +149,7 @@ static runt_status runt_probe_run(const runt_probe *p, const runt_model *m, int6
     o.threads = p->threads;
     o.batch = batch;
     o.compute_dtype = dtype;
+    o.fuse = !p->unfused;
     runt_session *s;
     runt_status rc = runt_session_create(m, &o, &s);
     if (rc != RUNT_OK)
@@ -225,9 +227,14 @@ static runt_status runt_probe_eltwise(const runt_probe *p, const runt_calibratio
 }
 
 /* Chains of 8 and 64 tiny Linear layers: cost per dispatched node (slope)
- * and per run (intercept). */
-static runt_status runt_probe_dispatch(const runt_probe *p, runt_calibration *c)
+ * and per run (intercept). Unfused: the CUDA backend would run each chain
+ * as a few fused kernels (cuda_chain.c), and the slope would then divide
+ * 56 layers' time by a handful of launches. */
+static runt_status runt_probe_dispatch(const runt_probe *probe, runt_calibration *c)
 {
+    runt_probe unfused = *probe;
+    unfused.unfused = 1;
+    const runt_probe *p = &unfused;
     enum { SHORT = 8, LONG = 64 };
     int64_t widths[LONG + 1];
     for (int i = 0; i <= LONG; i++)
@@ -354,7 +361,7 @@ runt_status runt_calibration_copy_us(const char *backend, int threads, double by
                                      int to_device, const runt_calibration_config *config,
                                      double *us)
 {
-    runt_probe p = {backend, threads, config->max_gemm_n, runt_measure_config_default(), NULL};
+    runt_probe p = {backend, threads, config->max_gemm_n, runt_measure_config_default(), NULL, 0};
     p.measure.min_time_s = config->min_time_s;
     p.measure.min_reps = config->min_reps;
     return runt_probe_copy(&p, bytes, to_device, us);
@@ -433,7 +440,7 @@ runt_status runt_calibration_run(const char *backend, int threads,
     else
         runt_device_levels(out);
 
-    runt_probe p = {backend, threads, config->max_gemm_n, runt_measure_config_default(), progress};
+    runt_probe p = {backend, threads, config->max_gemm_n, runt_measure_config_default(), progress, 0};
     p.measure.min_time_s = config->min_time_s;
     p.measure.min_reps = config->min_reps;
     p.measure.max_time_s = fmax(1.0, 10 * config->min_time_s);

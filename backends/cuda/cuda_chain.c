@@ -43,7 +43,7 @@ static int as_layer(const runt_plan *p, const runt_cuda_node *nodes, int i,
     l->k = (int32_t)(x->dims[1] < INT32_MAX ? x->dims[1] : 0);
     l->n = (int32_t)(y->dims[1] < INT32_MAX ? y->dims[1] : 0);
     if (*rows < 1 || *rows > RUNT_CUDA_CHAIN_MAX_ROWS || l->k < 1 || l->n < 1 ||
-        l->k > RUNT_CUDA_CHAIN_MAX_WIDTH || l->n > RUNT_CUDA_CHAIN_MAX_WIDTH)
+        l->k > RUNT_CUDA_CHAIN_MAX_WIDTH || l->n > RUNT_CUDA_CHAIN_MAX_N)
         return 0;
     l->w = NULL;
     l->c = NULL;
@@ -117,6 +117,11 @@ int runt_cuda_plan_chains(const runt_plan *plan, runt_cuda_node *nodes, int sm)
                 break;
             c = grown;
             bytes = b;
+        }
+        /* One Gemm with nothing after its product is one launch already. */
+        if (c.n_layers == 1 && !nodes[i].has_epilogue) {
+            i++;
+            continue;
         }
         c.smem_bytes = (uint32_t)bytes;
         nodes[i].kind = RUNT_CUDA_K_CHAIN;

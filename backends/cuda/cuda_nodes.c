@@ -621,7 +621,7 @@ static runt_status plan_q8_linear(runt_cuda_node *o)
     o->q8_x_count = o->q8_rows * o->q8_k;
     o->q8_engine = q8_product_engine(o->q8_rows, o->q8_n, o->q8_k_pad);
     o->q8_fused = o->q8_engine == RUNT_CUDA_Q8_DP4A &&
-                  o->q8_rows * o->q8_k_pad <= RUNT_CUDA_Q8_FUSED_MAX_BYTES;
+                  o->q8_x_count <= RUNT_CUDA_Q8_FUSED_MAX_FLOATS;
     o->q8_out.rows_per_image = max1(o->q8_rows);
     o->q8_out.image_stride = 0;
     o->q8_out.row_stride = o->q8_n;

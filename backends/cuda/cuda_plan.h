@@ -40,13 +40,14 @@
  * the 4 MiB range pass of seed0_simple latency-bound on an H200. */
 #define RUNT_CUDA_Q8_RANGE_BLOCKS 256
 
-/* A dp4a int8 Linear whose quantized input (rows x k_pad bytes) fits in
- * this much shared memory runs as one kernel: every block finds the range
- * of the (small) input itself, quantizes it into shared memory and takes
- * its share of the outputs. That is one launch instead of three (range,
- * quantize, product), which at batch 1 were the whole cost: seed1_model2
- * in int8 was slower than in f32 on an H200. */
-#define RUNT_CUDA_Q8_FUSED_MAX_BYTES 32768
+/* A dp4a int8 Linear whose input has at most this many floats runs as one
+ * kernel: every block finds the range of the (small) input itself,
+ * quantizes it into shared memory and takes its share of the outputs. One
+ * launch instead of three (range, quantize, product). Every block reads the
+ * whole input, so it pays only for small ones: Linear(1024, 1024) on an
+ * H200 took 7.9 / 9.8 / 16.5 / 47.6 µs fused at batch 1 / 2 / 4 / 8 against
+ * 10.4 / 10.6 / 11.0 / 12.7 µs in three launches. */
+#define RUNT_CUDA_Q8_FUSED_MAX_FLOATS 2048
 
 /* A Conv whose groups have fewer output channels than this runs the direct
  * kernel (depthwise): as GEMMs they would be matrix-vector products that
@@ -163,15 +164,26 @@ runt_status runt_cuda_node_plan(const runt_plan *plan, int i, runt_cuda_node *ou
  * nodes, each reading the previous one's output and nothing else reading
  * it, small enough that one cluster of RUNT_CUDA_CHAIN_BLOCKS thread blocks
  * holds all their weights in shared memory: at most
- * RUNT_CUDA_CHAIN_MAX_ROWS rows (the batch), widths up to
- * RUNT_CUDA_CHAIN_MAX_WIDTH, and RUNT_CUDA_CHAIN_SMEM_MAX bytes per block.
+ * RUNT_CUDA_CHAIN_MAX_ROWS rows (the batch), inputs up to
+ * RUNT_CUDA_CHAIN_MAX_WIDTH wide, and RUNT_CUDA_CHAIN_SMEM_MAX bytes per block.
  * Such a chain costs one launch instead of two per layer (cuBLAS + the
  * epilogue), and its layers hand activations on inside the cluster instead
- * of through global memory. Clusters need sm_90. */
+ * of through global memory; a chain is made only where it saves a launch
+ * (not for one Gemm without C or activation) and of layers with at most
+ * RUNT_CUDA_CHAIN_MAX_N outputs. Clusters need sm_90. */
 #define RUNT_CUDA_CHAIN_BLOCKS 8           /* the portable cluster size of sm_90 */
 #define RUNT_CUDA_CHAIN_MAX_WIDTH 4096
 #define RUNT_CUDA_CHAIN_SMEM_MAX (200u << 10) /* of the 227 KiB a block may have */
 #define RUNT_CUDA_CHAIN_MIN_SM 90
+/* Each warp of a block computes its rows one after another, so wide layers
+ * make the kernel slower than the launches it saves. Measured on an H200
+ * (f32, batch 1, device time, chain against cuBLAS + epilogue per layer):
+ * layers of <= 128 outputs (<= 16 rows per block) gained (ten Linear(100):
+ * 28.0 against 36.2 µs; four of width 64 / 128: 9.0 / 12.8 against 14.5 /
+ * 15.4; Linear(1000, 10): 5.7 against 7.9), wider ones lost (four of width
+ * 256: 20.8 against 17.4; 100-500-100: 14.7 against 11.2; 1024-4-1024: 16.3
+ * against 11.1). */
+#define RUNT_CUDA_CHAIN_MAX_N 128
 
 /* Finds the chains among the planned nodes (runt_cuda_node_plan's output,
  * one per plan node) of a device of compute capability sm (major * 10 +

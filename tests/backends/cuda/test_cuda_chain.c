@@ -154,23 +154,44 @@ RT_TEST(cuda_chain, the_planner_fuses_what_fits_and_nothing_else)
     planned_free(&p);
     runt_model_free(m);
 
-    /* seed1_model1 (1000-10-1000-1) fits whole; a 1000 x 1000 layer does
-     * not (500 KB of rows per block), and splits the chain around it. */
+    /* seed1_model1 (1000-10-1000-1): a layer of more than
+     * RUNT_CUDA_CHAIN_MAX_N outputs stays cuBLAS and splits the chain. */
     chain_spec wide = uniform_chain(3, 10, RUNT_ACT_RELU);
     wide.width[0] = 1000, wide.width[2] = 1000, wide.width[3] = 1;
     m = chain_model(&wide, 2);
     p = plan_chains(m, 1, 90, RUNT_MATH_F32);
-    RT_ASSERT(p.chains == 1 && p.nodes[0].k.chain.n_layers == 3, "1000-10-1000-1: one chain");
+    RT_ASSERT(p.chains == 2 && p.nodes[0].kind == RUNT_CUDA_K_CHAIN &&
+                  p.nodes[1].kind == RUNT_CUDA_K_GEMM && p.nodes[2].kind == RUNT_CUDA_K_CHAIN,
+              "1000-10-1000-1: chain, cuBLAS, chain (%d chains)", p.chains);
     planned_free(&p);
     runt_model_free(m);
-    chain_spec big = uniform_chain(4, 100, RUNT_ACT_RELU);
-    big.width[2] = 1000, big.width[3] = 1000;
+    /* A layer of 3000 outputs stays cuBLAS between two chains; one of 3000
+     * inputs and 100 outputs (13 rows of 12 KB per block) chains. */
+    chain_spec big = uniform_chain(3, 64, RUNT_ACT_RELU);
+    big.width[0] = 128, big.width[2] = 3000, big.width[3] = 100;
     m = chain_model(&big, 3);
     p = plan_chains(m, 1, 90, RUNT_MATH_F32);
-    RT_ASSERT(p.nodes[2].kind == RUNT_CUDA_K_GEMM, "the 1000 x 1000 layer stays cuBLAS");
-    RT_ASSERT(p.nodes[0].kind == RUNT_CUDA_K_CHAIN && p.nodes[0].k.chain.n_layers == 2 &&
-                  p.nodes[3].kind == RUNT_CUDA_K_CHAIN && p.nodes[3].k.chain.n_layers == 1,
-              "chains before and after it: %d, %d", (int)p.nodes[0].kind, (int)p.nodes[3].kind);
+    RT_ASSERT(p.chains == 2 && p.nodes[0].kind == RUNT_CUDA_K_CHAIN &&
+                  p.nodes[1].kind == RUNT_CUDA_K_GEMM && p.nodes[2].kind == RUNT_CUDA_K_CHAIN,
+              "chain, cuBLAS, chain: %d %d %d", (int)p.nodes[0].kind, (int)p.nodes[1].kind,
+              (int)p.nodes[2].kind);
+    planned_free(&p);
+    runt_model_free(m);
+    /* Weights past a block's shared memory: 4096 inputs x 128 outputs is 16
+     * rows of 16 KB, 256 KB per block. */
+    chain_spec deep = uniform_chain(1, 128, RUNT_ACT_RELU);
+    deep.width[0] = 4096;
+    m = chain_model(&deep, 6);
+    p = plan_chains(m, 1, 90, RUNT_MATH_F32);
+    RT_ASSERT(p.chains == 0, "256 KB of rows per block: no chain");
+    planned_free(&p);
+    runt_model_free(m);
+    /* One Gemm with neither C nor activation is one launch already. */
+    chain_spec bare = uniform_chain(1, 100, RUNT_ACT_NONE);
+    bare.bias = 0;
+    m = chain_model(&bare, 4);
+    p = plan_chains(m, 1, 90, RUNT_MATH_F32);
+    RT_ASSERT(p.chains == 0 && p.nodes[0].kind == RUNT_CUDA_K_GEMM, "nothing to save: no chain");
     planned_free(&p);
     runt_model_free(m);
 }
@@ -185,8 +206,8 @@ RT_TEST(cuda_chain, a_value_read_elsewhere_ends_the_chain)
     float *w = rt_random_floats(&r, 256, -1.0f);
     RT_ASSERT(runt_builder_create(NULL, &b) == RUNT_OK, "%s", runt_last_error());
     RT_ASSERT(runt_builder_input(b, "x", RUNT_F32, 2, dims, &x) == RUNT_OK, "%s", runt_last_error());
-    RT_ASSERT(runt_builder_linear(b, x, 16, 16, w, NULL, &h) == RUNT_OK, "%s", runt_last_error());
-    RT_ASSERT(runt_builder_linear(b, h, 16, 16, w, NULL, &y) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_builder_linear(b, x, 16, 16, w, w, &h) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_builder_linear(b, h, 16, 16, w, w, &y) == RUNT_OK, "%s", runt_last_error());
     RT_ASSERT(runt_builder_output(b, h, "h") == RUNT_OK, "%s", runt_last_error());
     RT_ASSERT(runt_builder_output(b, y, "y") == RUNT_OK, "%s", runt_last_error());
     runt_model *m = NULL;
@@ -301,7 +322,7 @@ RT_TEST(cuda_chain, chains_on_the_gpu_match_the_reference)
     static const runt_activation acts[] = {RUNT_ACT_NONE, RUNT_ACT_RELU, RUNT_ACT_LEAKY_RELU,
                                            RUNT_ACT_CLIP, RUNT_ACT_TANH, RUNT_ACT_GELU};
     for (int t = 0; t < 12; t++) {
-        chain_spec c = uniform_chain(1 + t % 5, 17 + 23 * t, acts[t % 6]);
+        chain_spec c = uniform_chain(1 + t % 5, 17 + 9 * t, acts[t % 6]);
         c.width[0] = 3 + 41 * t;
         /* At least 8 outputs: the error is normalized by the largest, and
          * one small output alone would measure cancellation, not the kernel. */
