@@ -117,26 +117,32 @@ cudaError_t runt_cuda_launch_q8_im2col(const runt_cuda_q8_im2col *p, cudaStream_
  * step), dp4a them, and sum across the warp; lane 0 dequantizes. Integer
  * sums are exact, so the lane order does not matter. Rows are k_pad bytes
  * (a multiple of 16) from 256-byte aligned buffers: the word loads are
- * aligned. */
-static __global__ void q8_gemm_kernel(runt_cuda_q8_gemm p)
+ * aligned. x: rows of ldx bytes, in global or shared memory. */
+static __device__ void q8_dp4a_outputs(const int8_t *x, int64_t ldx, int64_t rows,
+                                       const runt_cuda_q8_weights &w, runt_cuda_q8_scale s,
+                                       const runt_cuda_q8_out &out, runt_epilogue act)
 {
-    const runt_cuda_q8_scale s = *p.x_scale;
     int lane = threadIdx.x & 31;
     int64_t warp = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;
-    int64_t words = p.w.k_pad / 4, total = p.rows * p.w.n;
+    int64_t words = w.k_pad / 4, total = rows * w.n;
     for (int64_t o = warp; o < total; o += warps) {
-        int64_t r = o / p.w.n, j = o % p.w.n;
-        const int32_t *xr = (const int32_t *)(p.x + r * p.ldx);
-        const int32_t *wr = (const int32_t *)(p.w.q + j * p.w.k_pad);
+        int64_t r = o / w.n, j = o % w.n;
+        const int32_t *xr = (const int32_t *)(x + r * ldx);
+        const int32_t *wr = (const int32_t *)(w.q + j * w.k_pad);
         int32_t acc = 0;
         for (int64_t t = lane; t < words; t += 32)
             acc = runt_cuda_dp4a(xr[t], wr[t], acc);
         for (int off = 16; off > 0; off >>= 1)
             acc += __shfl_down_sync(0xffffffffu, acc, off);
         if (lane == 0)
-            p.out.y[runt_cuda_q8_out_index(&p.out, r, j)] = runt_cuda_q8_finish(acc, j, &p.w, s, p.act);
+            out.y[runt_cuda_q8_out_index(&out, r, j)] = runt_cuda_q8_finish(acc, j, &w, s, act);
     }
+}
+
+static __global__ void q8_gemm_kernel(runt_cuda_q8_gemm p)
+{
+    q8_dp4a_outputs(p.x, p.ldx, p.rows, p.w, *p.x_scale, p.out, p.act);
 }
 
 cudaError_t runt_cuda_launch_q8_gemm(const runt_cuda_q8_gemm *p, cudaStream_t stream)
@@ -188,22 +194,7 @@ static __global__ void q8_fused_kernel(runt_cuda_q8_fused p)
         xq[i] = c < p.w.k ? runt_cuda_q8_quantize_one(p.x[r * p.w.k + c], s) : (int8_t)0;
     }
     __syncthreads();
-    int lane = threadIdx.x & 31;
-    int64_t warp = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;
-    int64_t words = p.w.k_pad / 4, total = p.rows * p.w.n;
-    for (int64_t o = warp; o < total; o += warps) {
-        int64_t r = o / p.w.n, j = o % p.w.n;
-        const int32_t *xr = (const int32_t *)(xq + r * p.w.k_pad);
-        const int32_t *wr = (const int32_t *)(p.w.q + j * p.w.k_pad);
-        int32_t acc = 0;
-        for (int64_t t = lane; t < words; t += 32)
-            acc = runt_cuda_dp4a(xr[t], wr[t], acc);
-        for (int off = 16; off > 0; off >>= 1)
-            acc += __shfl_down_sync(0xffffffffu, acc, off);
-        if (lane == 0)
-            p.out.y[runt_cuda_q8_out_index(&p.out, r, j)] = runt_cuda_q8_finish(acc, j, &p.w, s, p.act);
-    }
+    q8_dp4a_outputs(xq, p.w.k_pad, p.rows, p.w, s, p.out, p.act);
 }
 
 cudaError_t runt_cuda_launch_q8_fused(const runt_cuda_q8_fused *p, cudaStream_t stream)

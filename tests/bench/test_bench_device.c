@@ -18,14 +18,7 @@
 
 static rt_mock_device mockdev;
 
-static void register_mockdev(void)
-{
-    runt_device_info d;
-    if (rt_backend_lookup("mockdev", &d))
-        return; /* the in-process runner shares one registry across tests */
-    rt_mock_device_init(&mockdev, "mockdev");
-    RT_ASSERT(runt_backend_register(&mockdev.iface, &mockdev) == RUNT_OK, "%s", runt_last_error());
-}
+static void register_mockdev(void) { rt_mock_device_register(&mockdev, "mockdev"); }
 
 static runt_calibration_config small_config(void)
 {

@@ -55,13 +55,14 @@ void rt_counting_free(void *user, void *p);
  * is host memory it allocates at prepare, and whose execute does what the
  * backend interface asks of a device backend (each input copied into its
  * arena slot, the reference kernels over the plan, each output copied out),
- * counting the copies. Register it with
- * runt_backend_register(&iface, &mock) after rt_mock_device_init. */
+ * counting the copies. rt_mock_device_register initializes and registers it
+ * under `name` once (the in-process runner shares one registry across
+ * tests; later calls keep the registered one). */
 typedef struct rt_mock_device {
     runt_backend_i iface;
     int copies_in, copies_out, live_arenas, fail_execute;
     double device_us;        /* what last_run_us reports; < 0: no device timer */
 } rt_mock_device;
-void rt_mock_device_init(rt_mock_device *m, const char *name);
+void rt_mock_device_register(rt_mock_device *m, const char *name);
 
 #endif /* RT_TEST_UTIL_H */
