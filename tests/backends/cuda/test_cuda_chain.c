@@ -333,9 +333,9 @@ RT_TEST(cuda_chain, chains_on_the_gpu_match_the_reference)
         c.beta = t % 5 == 2 ? 1.5f : 1.0f;
         runt_model *m = chain_model(&c, 60 + t);
         for (int64_t batch = 1; batch <= RUNT_CUDA_CHAIN_MAX_ROWS; batch += 3 + t % 2) {
-            ct_config gpu = ct_config_make("cuda", batch), ref = ct_config_make("ref", batch);
+            oc_config gpu = oc_config_make("cuda", batch), ref = oc_config_make("ref", batch);
             gpu.runs = 3; /* the replayed graph too */
-            double e = ct_compare(m, &gpu, &ref, 70 + t, NULL);
+            double e = oc_compare(m, &gpu, &ref, 70 + t, NULL);
             RT_ASSERT(e <= CT_BOUND_F32, "case %d (%d layers, trans_b %d, batch %lld): %g", t,
                       c.layers, c.trans_b, (long long)batch, e);
         }

@@ -32,7 +32,7 @@ RT_TEST(cuda_device, without_a_device_sessions_fail_saying_why)
         RT_SKIP("a CUDA device is present (%s): this test is about machines without one", d.name);
         return;
     }
-    rt_operand x = CT_IN2(RUNT_DIM_BATCH, 4);
+    rt_operand x = OC_IN2(RUNT_DIM_BATCH, 4);
     runt_model *m = rt_one_node(RUNT_OP_RELU, NULL, 1, &x, 1, 1);
     RT_ASSERT(m, "%s", runt_last_error());
     static const char *names[] = {"cuda", "cuda:0", "cuda:3"};
@@ -107,7 +107,7 @@ RT_TEST(cuda_device, device_names)
 RT_TEST(cuda_device, a_device_that_does_not_exist_is_refused)
 {
     CT_REQUIRE_GPU();
-    rt_operand x = CT_IN2(RUNT_DIM_BATCH, 4);
+    rt_operand x = OC_IN2(RUNT_DIM_BATCH, 4);
     runt_model *m = rt_one_node(RUNT_OP_RELU, NULL, 1, &x, 1, 1);
     RT_ASSERT(m, "%s", runt_last_error());
     static const char *names[] = {"cuda:4096", "cuda:x"};

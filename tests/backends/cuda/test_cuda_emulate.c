@@ -15,11 +15,11 @@
 static double emulate_vs(const runt_model *m, int64_t batch, runt_dtype dtype, int fuse,
                          const char *other, runt_dtype other_dtype, uint64_t seed, int *identical)
 {
-    float *x[CT_MAX_IO] = {0}, *ye[CT_MAX_IO] = {0}, *yo[CT_MAX_IO] = {0};
-    runt_tensor in[CT_MAX_IO];
-    size_t no[CT_MAX_IO];
+    float *x[OC_MAX_IO] = {0}, *ye[OC_MAX_IO] = {0}, *yo[OC_MAX_IO] = {0};
+    runt_tensor in[OC_MAX_IO];
+    size_t no[OC_MAX_IO];
     int n_out = 0;
-    int n_in = ct_inputs(m, batch, seed, x, in);
+    int n_in = oc_inputs(m, batch, seed, x, in);
     emu *e = emu_create(m, batch, dtype, fuse);
     for (int o = 0; o < e->plan->n_outputs; o++) {
         const runt_plan_value *v = &e->plan->values[e->plan->outputs[o]];
@@ -27,10 +27,10 @@ static double emulate_vs(const runt_model *m, int64_t batch, runt_dtype dtype, i
         ye[o] = rt_guarded_alloc(n ? n : 1);
     }
     emu_run(e, in, ye);
-    ct_config c = ct_config_make(other, batch);
+    oc_config c = oc_config_make(other, batch);
     c.dtype = other_dtype;
     c.fuse = fuse;
-    ct_run(m, &c, in, n_in, yo, no, &n_out);
+    oc_run(m, &c, in, n_in, yo, no, &n_out);
     RT_ASSERT(n_out == e->plan->n_outputs, "%d outputs vs %d", n_out, e->plan->n_outputs);
     double worst = 0.0;
     int same = 1;
@@ -56,13 +56,13 @@ static double emulate_vs(const runt_model *m, int64_t batch, runt_dtype dtype, i
 
 RT_TEST(cuda_emulate, every_case_matches_the_reference)
 {
-    for (int c = 0; c < CT_N_CASES; c++) {
-        runt_model *m = ct_case_model(c, 200 + (uint64_t)c);
-        RT_ASSERT(m, "%s: %s", ct_cases[c].label, runt_last_error());
+    for (int c = 0; c < OC_N_CASES; c++) {
+        runt_model *m = oc_case_model(c, 200 + (uint64_t)c);
+        RT_ASSERT(m, "%s: %s", oc_cases[c].label, runt_last_error());
         for (int64_t batch = 1; batch <= 3; batch += 2) {
             double e = emulate_vs(m, batch, RUNT_F32, 1, "ref", RUNT_F32, 300 + (uint64_t)c, NULL);
             RT_ASSERT(e <= CT_BOUND_F32, "%s, batch %lld: normalized error %g > %g",
-                      ct_cases[c].label, (long long)batch, e, CT_BOUND_F32);
+                      oc_cases[c].label, (long long)batch, e, CT_BOUND_F32);
         }
         runt_model_free(m);
     }
@@ -139,9 +139,9 @@ RT_TEST(cuda_emulate, int8_matches_the_cpu_backend_bit_for_bit)
                                   "Conv depthwise (direct kernel)"};
     for (size_t k = 0; k < sizeof nodes / sizeof nodes[0]; k++) {
         int c = 0;
-        while (strcmp(ct_cases[c].label, nodes[k]) != 0)
+        while (strcmp(oc_cases[c].label, nodes[k]) != 0)
             c++;
-        runt_model *m = ct_case_model(c, 70 + k);
+        runt_model *m = oc_case_model(c, 70 + k);
         RT_ASSERT(m, "%s: %s", nodes[k], runt_last_error());
         for (int64_t batch = 1; batch <= 17; batch += 16) {
             int same = 0;

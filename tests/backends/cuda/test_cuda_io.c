@@ -92,12 +92,12 @@ RT_TEST(cuda_io, the_first_run_matches_later_ones_in_every_mode)
     RT_ASSERT(m, "%s", runt_last_error());
     for (int mode = 0; mode < 4; mode++) {
         /* graphs on / off, f32 / int8 */
-        ct_config a = ct_config_make("cuda", 4), b = ct_config_make("cuda", 4);
+        oc_config a = oc_config_make("cuda", 4), b = oc_config_make("cuda", 4);
         a.cuda_graphs = b.cuda_graphs = mode & 1;
         a.dtype = b.dtype = mode & 2 ? RUNT_I8 : RUNT_F32;
         a.runs = 1, b.runs = 4;
         int same = 0;
-        double e = ct_compare(m, &a, &b, 84, &same);
+        double e = oc_compare(m, &a, &b, 84, &same);
         RT_ASSERT(same, "mode %d: the first run differs from the fourth (%g)", mode, e);
     }
     runt_model_free(m);

@@ -32,9 +32,9 @@ RT_TEST(cuda_models, mlp_every_activation_fused_and_unfused)
             RT_ASSERT(m, "mlp: %s", runt_last_error());
             for (int fuse = 0; fuse <= 1; fuse++)
                 for (int64_t batch = 1; batch <= 7; batch += 6) {
-                    ct_config gpu = ct_config_make("cuda", batch), ref = ct_config_make("ref", batch);
+                    oc_config gpu = oc_config_make("cuda", batch), ref = oc_config_make("ref", batch);
                     gpu.fuse = ref.fuse = fuse;
-                    double e = ct_compare(m, &gpu, &ref, 50 + a, NULL);
+                    double e = oc_compare(m, &gpu, &ref, 50 + a, NULL);
                     RT_ASSERT(e <= CT_BOUND_F32, "MLP %s widths %zu fuse %d batch %lld: %g",
                               runt_op_name(acts[a].op), w, fuse, (long long)batch, e);
                 }
@@ -48,14 +48,14 @@ RT_TEST(cuda_models, conv_net_against_the_reference_and_replayed)
     runt_model *m = rt_conv_net(NULL, 20, 18, 7);
     RT_ASSERT(m, "conv net: %s", runt_last_error());
     for (int64_t batch = 1; batch <= 4; batch += 3) {
-        ct_config gpu = ct_config_make("cuda", batch), ref = ct_config_make("ref", batch);
-        double e = ct_compare(m, &gpu, &ref, 71, NULL);
+        oc_config gpu = oc_config_make("cuda", batch), ref = oc_config_make("ref", batch);
+        double e = oc_compare(m, &gpu, &ref, 71, NULL);
         RT_ASSERT(e <= CT_BOUND_F32, "conv net batch %lld: %g", (long long)batch, e);
-        ct_config plain = gpu;
+        oc_config plain = gpu;
         plain.cuda_graphs = 0;
         gpu.runs = 4;
         int same = 0;
-        e = ct_compare(m, &gpu, &plain, 72, &same);
+        e = oc_compare(m, &gpu, &plain, 72, &same);
         RT_ASSERT(same, "conv net batch %lld: graph replay differs by %g", (long long)batch, e);
     }
     runt_model_free(m);
@@ -66,9 +66,9 @@ RT_TEST(cuda_models, int8_against_f32_and_the_cpu_backend)
     CT_REQUIRE_GPU();
     runt_model *net = rt_conv_net(NULL, 20, 18, 8);
     RT_ASSERT(net, "conv net: %s", runt_last_error());
-    ct_config gpu = ct_config_make("cuda", 3), ref = ct_config_make("ref", 3);
+    oc_config gpu = oc_config_make("cuda", 3), ref = oc_config_make("ref", 3);
     gpu.dtype = RUNT_I8;
-    double e = ct_compare(net, &gpu, &ref, 81, NULL);
+    double e = oc_compare(net, &gpu, &ref, 81, NULL);
     RT_ASSERT(e <= CT_BOUND_INT8, "int8 conv net against f32: %g", e);
     runt_model_free(net);
     if (!rt_backend_available("cpu")) {
@@ -84,16 +84,16 @@ RT_TEST(cuda_models, int8_against_f32_and_the_cpu_backend)
                                   "Conv 1x1 + clip (no im2col)", "Gemm bias + gelu"};
     for (size_t k = 0; k < sizeof nodes / sizeof nodes[0]; k++) {
         int c = 0;
-        while (strcmp(ct_cases[c].label, nodes[k]) != 0)
+        while (strcmp(oc_cases[c].label, nodes[k]) != 0)
             c++;
-        runt_model *m = ct_case_model(c, 90 + k);
+        runt_model *m = oc_case_model(c, 90 + k);
         RT_ASSERT(m, "%s: %s", nodes[k], runt_last_error());
         int exact = strcmp(nodes[k], "Gemm bias + gelu") != 0;
         for (int64_t batch = 1; batch <= 32; batch += 31) {
-            ct_config a = ct_config_make("cuda", batch), b = ct_config_make("cpu", batch);
+            oc_config a = oc_config_make("cuda", batch), b = oc_config_make("cpu", batch);
             a.dtype = b.dtype = RUNT_I8;
             int same = 0;
-            e = ct_compare(m, &a, &b, 100 + k, &same);
+            e = oc_compare(m, &a, &b, 100 + k, &same);
             RT_ASSERT(exact ? same : e <= 1e-5, "int8 %s batch %lld: differs from the cpu "
                       "backend by %g", nodes[k], (long long)batch, e);
         }
@@ -103,10 +103,10 @@ RT_TEST(cuda_models, int8_against_f32_and_the_cpu_backend)
     runt_model *m = rt_mlp3(NULL, widths, RUNT_OP_RELU, NULL, 110);
     RT_ASSERT(m, "mlp: %s", runt_last_error());
     for (int64_t batch = 1; batch <= 20; batch += 19) {
-        ct_config a = ct_config_make("cuda", batch), b = ct_config_make("cpu", batch);
+        oc_config a = oc_config_make("cuda", batch), b = oc_config_make("cpu", batch);
         a.dtype = b.dtype = RUNT_I8;
         int same = 0;
-        e = ct_compare(m, &a, &b, 111, &same);
+        e = oc_compare(m, &a, &b, 111, &same);
         RT_ASSERT(same, "int8 relu MLP batch %lld: differs from the cpu backend by %g",
                   (long long)batch, e);
     }

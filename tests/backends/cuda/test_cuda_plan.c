@@ -30,10 +30,10 @@ static runt_plan *plan_of(const runt_model *m, int64_t batch, runt_dtype dtype, 
 static runt_cuda_node case_node(const char *label, int64_t batch, runt_dtype dtype)
 {
     int c = 0;
-    while (c < CT_N_CASES && strcmp(ct_cases[c].label, label) != 0)
+    while (c < OC_N_CASES && strcmp(oc_cases[c].label, label) != 0)
         c++;
-    RT_ASSERT(c < CT_N_CASES, "no case '%s'", label);
-    runt_model *m = ct_case_model(c, 5);
+    RT_ASSERT(c < OC_N_CASES, "no case '%s'", label);
+    runt_model *m = oc_case_model(c, 5);
     RT_ASSERT(m, "%s: %s", label, runt_last_error());
     runt_plan *p = plan_of(m, batch, dtype, 1);
     runt_cuda_node n;
@@ -45,19 +45,19 @@ static runt_cuda_node case_node(const char *label, int64_t batch, runt_dtype dty
 
 RT_TEST(cuda_plan, every_case_has_a_gpu_path)
 {
-    for (int c = 0; c < CT_N_CASES; c++)
+    for (int c = 0; c < OC_N_CASES; c++)
         for (int dtype = 0; dtype < 2; dtype++) {
-            runt_model *m = ct_case_model(c, 100 + (uint64_t)c);
-            RT_ASSERT(m, "%s: %s", ct_cases[c].label, runt_last_error());
+            runt_model *m = oc_case_model(c, 100 + (uint64_t)c);
+            RT_ASSERT(m, "%s: %s", oc_cases[c].label, runt_last_error());
             runt_plan *p = plan_of(m, 2, dtype ? RUNT_I8 : RUNT_F32, 1);
             runt_backend_handle h = {&runt_backend_cuda, NULL};
-            RT_ASSERT(runt_backend_check_plan(h, p) == RUNT_OK, "%s (%s): %s", ct_cases[c].label,
+            RT_ASSERT(runt_backend_check_plan(h, p) == RUNT_OK, "%s (%s): %s", oc_cases[c].label,
                       dtype ? "int8" : "f32", runt_last_error());
             for (int i = 0; i < p->n_nodes; i++) {
                 runt_cuda_node n;
                 RT_ASSERT(runt_cuda_node_plan(p, i, &n) == RUNT_OK, "%s", runt_last_error());
                 RT_ASSERT(runt_cuda_node_launches(&n) >= 0 && strcmp(runt_cuda_kind_name(&n), "?"),
-                          "%s: kind %d", ct_cases[c].label, (int)n.kind);
+                          "%s: kind %d", oc_cases[c].label, (int)n.kind);
             }
             runt_plan_destroy(p, NULL);
             runt_model_free(m);
@@ -180,7 +180,7 @@ RT_TEST(cuda_plan, views_in_place_launch_nothing)
 /* A one-node model with one f32 input x [2, 5]. */
 static runt_model *one_input_node(runt_op op, const runt_attrs *at, int n_out)
 {
-    rt_operand x = CT_IN2(2, 5);
+    rt_operand x = OC_IN2(2, 5);
     runt_model *m = rt_one_node(op, at, 1, &x, n_out, 1);
     RT_ASSERT(m, "%s: %s", runt_op_name(op), runt_last_error());
     return m;
