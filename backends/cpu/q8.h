@@ -21,10 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runt.h"
+#include "runt-backend.h"
 
-/* The dot products of one call are exact in int32 while k * 255 * 128 <= INT32_MAX. */
-#define RUNT_Q8_MAX_K 65793
+/* The dot products of one call are exact in int32 while k * 255 * 128 <=
+ * INT32_MAX: runt-backend.h's limit for every backend's int8 products. */
+#define RUNT_Q8_MAX_K RUNT_QW_MAX_K
 
 typedef struct runt_q8_weights {
     int64_t n, k;        /* output features, input features                       */

@@ -23,8 +23,8 @@
 #define RUNT_CUDA_ALIGN 256
 
 /* The largest GEMM depth whose int8 sums cannot overflow int32: 255 * 128 *
- * k <= INT32_MAX (backends/cpu/q8.h's RUNT_Q8_MAX_K, which a test compares). */
-#define RUNT_CUDA_Q8_MAX_K 65793
+ * k <= INT32_MAX, runt-backend.h's limit for every backend. */
+#define RUNT_CUDA_Q8_MAX_K RUNT_QW_MAX_K
 /* Weight rows are padded to a multiple of this many bytes (q8.h's k_pad
  * rule; also what cuBLASLt int8 wants of leading dimensions). */
 #define RUNT_CUDA_Q8_KB 16
