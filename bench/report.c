@@ -429,7 +429,8 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w)
 
 runt_status runt_bench_write_json(const char *path, const runt_bench_report *r)
 {
-    FILE *f = fopen(path, "w");
+    int to_stdout = strcmp(path, "-") == 0; /* "-": standard output */
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
     if (!f)
         return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
     runt_json j;
@@ -467,7 +468,7 @@ runt_status runt_bench_write_json(const char *path, const runt_bench_report *r)
     runt_json_end_object(&j);
     runt_json_end_object(&j);
     int bad = runt_json_finish(&j);
-    if (fclose(f) != 0 || bad)
+    if ((to_stdout ? fflush(f) : fclose(f)) != 0 || bad)
         return runt_error_set(RUNT_E_IO, "writing %s failed", path);
     return RUNT_OK;
 }
@@ -497,7 +498,8 @@ static void runt_csv_number(FILE *f, double v)
 
 runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
 {
-    FILE *f = fopen(path, "w");
+    int to_stdout = strcmp(path, "-") == 0; /* "-": standard output */
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
     if (!f)
         return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
     fputs("suite,model,family,backend,dtype,batch,params,flops,bytes,layers,launches,status,"
@@ -532,7 +534,7 @@ runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
         fputc('\n', f);
     }
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
+    if ((to_stdout ? fflush(f) : fclose(f)) != 0 || bad)
         return runt_error_set(RUNT_E_IO, "writing %s failed", path);
     return RUNT_OK;
 }

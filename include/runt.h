@@ -387,6 +387,10 @@ typedef struct runt_device_info {
 /* Registered backends, built-in ones first. */
 runt_status runt_backend_count(int *count);
 runt_status runt_backend_info(int index, runt_device_info *out);
+/* The name of backend index ("ref", "cpu", ...) without probing or loading
+ * it: a backend built as a module is opened only by runt_backend_info or a
+ * session that asks for it. The string is static. */
+runt_status runt_backend_name(int index, const char **name);
 
 typedef enum runt_math_mode {
     RUNT_MATH_F32 = 0,     /* IEEE f32 arithmetic throughout              */

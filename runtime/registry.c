@@ -236,3 +236,14 @@ runt_status runt_backend_info(int index, runt_device_info *out)
     runt_backend_probe(runt_registry_get(index), out);
     return RUNT_OK;
 }
+
+runt_status runt_backend_name(int index, const char **name)
+{
+    if (!name)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_backend_name: name is NULL");
+    if (index < 0 || index >= runt_registry_count())
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_backend_name: index %d out of range (%d backends)",
+                              index, runt_registry_count());
+    *name = runt_registry_name(index);
+    return RUNT_OK;
+}
