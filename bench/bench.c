@@ -693,6 +693,14 @@ int runt_bench_main(int argc, char **argv, FILE *out, FILE *err)
     if (rc || (rc = runt_bench_check_outputs(&o, err)) != 0 ||
         (rc = runt_bench_check_model_batch(&o, err)) != 0)
         return rc;
+    /* No matplotlib: say so now, run the bench, and leave the plots to
+     * bench/plot.py on a saved --json. */
+    char plots_off[300] = "";
+    if (o.plots && runt_bench_plots_available() != RUNT_OK) {
+        snprintf(plots_off, sizeof plots_off, "--plots: no plots drawn: %s; bench/plot.py draws "
+                 "them from a --json file", runt_last_error());
+        o.plots = NULL;
+    }
     /* With the JSON or CSV on standard output, the table goes to stderr. */
     if ((o.json && strcmp(o.json, "-") == 0) || (o.csv && strcmp(o.csv, "-") == 0))
         out = err;
@@ -709,6 +717,8 @@ int runt_bench_main(int argc, char **argv, FILE *out, FILE *err)
                 r->n_notes ? r->notes[0] : "none registered");
         rc = 1;
     }
+    if (plots_off[0])
+        runt_bench_note(r, "%s", plots_off);
     runt_bench_ctx x = {.o = &o, .r = r, .err = err};
     if (rc == 0) {
         for (int i = 0; i < r->n_notes; i++)

@@ -30,6 +30,7 @@ endforeach()
 
 if(TARGET runt_cli)
   install(TARGETS runt_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(PROGRAMS bench/plot.py bench/check_json.py DESTINATION ${CMAKE_INSTALL_DATADIR}/runt)
 endif()
 
 # What the config needs to know of this build.
