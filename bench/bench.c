@@ -671,15 +671,18 @@ static int runt_bench_calibrate(runt_bench_ctx *x, const runt_bench_backends *li
     return 0;
 }
 
+/* The table goes to out, or to err when the JSON or CSV takes out ("-"). */
 static int runt_bench_outputs(const runt_bench_options *o, runt_bench_report *r, FILE *out,
                               FILE *err)
 {
-    runt_bench_print_table(out, r);
-    runt_bench_print_summary(out, r);
-    runt_bench_print_verdicts(out, r);
-    if (o->json && runt_bench_write_json(o->json, r) != RUNT_OK)
+    int data_on_out = (o->json && strcmp(o->json, "-") == 0) || (o->csv && strcmp(o->csv, "-") == 0);
+    FILE *table = data_on_out ? err : out;
+    runt_bench_print_table(table, r);
+    runt_bench_print_summary(table, r);
+    runt_bench_print_verdicts(table, r);
+    if (o->json && runt_bench_write_json_to(o->json, out, r) != RUNT_OK)
         return runt_bench_fail(err, o->json);
-    if (o->csv && runt_bench_write_csv(o->csv, r) != RUNT_OK)
+    if (o->csv && runt_bench_write_csv_to(o->csv, out, r) != RUNT_OK)
         return runt_bench_fail(err, o->csv);
     if (o->plots && runt_bench_write_plots(o->plots, r) != RUNT_OK)
         return runt_bench_fail(err, o->plots);
@@ -701,9 +704,6 @@ int runt_bench_main(int argc, char **argv, FILE *out, FILE *err)
                  "them from a --json file", runt_last_error());
         o.plots = NULL;
     }
-    /* With the JSON or CSV on standard output, the table goes to stderr. */
-    if ((o.json && strcmp(o.json, "-") == 0) || (o.csv && strcmp(o.csv, "-") == 0))
-        out = err;
     runt_bench_report *r = calloc(1, sizeof *r);
     runt_case_list cases = {0};
     if (!r) {

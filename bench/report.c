@@ -429,8 +429,14 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w)
 
 runt_status runt_bench_write_json(const char *path, const runt_bench_report *r)
 {
+    return runt_bench_write_json_to(path, stdout, r);
+}
+
+runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
+                                     const runt_bench_report *r)
+{
     int to_stdout = strcmp(path, "-") == 0; /* "-": standard output */
-    FILE *f = to_stdout ? stdout : fopen(path, "w");
+    FILE *f = to_stdout ? standard_output : fopen(path, "w");
     if (!f)
         return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
     runt_json j;
@@ -498,8 +504,14 @@ static void runt_csv_number(FILE *f, double v)
 
 runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
 {
+    return runt_bench_write_csv_to(path, stdout, r);
+}
+
+runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
+                                    const runt_bench_report *r)
+{
     int to_stdout = strcmp(path, "-") == 0; /* "-": standard output */
-    FILE *f = to_stdout ? stdout : fopen(path, "w");
+    FILE *f = to_stdout ? standard_output : fopen(path, "w");
     if (!f)
         return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
     fputs("suite,model,family,backend,dtype,batch,params,flops,bytes,layers,launches,status,"
