@@ -284,6 +284,11 @@ static int runt_cli_run(int argc, char **argv, FILE *out, FILE *err)
     }
     if (!path || !n_in || !n_out)
         return runt_cli_usage_error(err, "run: needs MODEL, --input and --output", NULL);
+    for (int i = 0; i < n_out; i++)
+        if (runt_output_check_file(outputs[i]) != RUNT_OK) {
+            fprintf(err, "runt: --output %s\n", runt_last_error());
+            return 1;
+        }
     runt_model *m = NULL;
     runt_session *s = NULL;
     runt_tensor in[RUNT_CLI_MAX_IO], res[RUNT_CLI_MAX_IO];

@@ -17,8 +17,8 @@ static const char runt_help_overview[] =
     "\n"
     "MODEL is an .onnx file or a built-in model written @name (runt info @list lists\n"
     "them). Options take their value as the next argument or after '=': --batch 8,\n"
-    "--batch=8. Exit status: 0 success, 1 failure, 2 bad usage; errors are one line\n"
-    "on stderr.\n";
+    "--batch=8. Output paths are checked before a command starts its work. Exit\n"
+    "status: 0 success, 1 failure, 2 bad usage; errors are one line on stderr.\n";
 
 static const char runt_help_info[] =
     "usage: runt info MODEL [--batch N] [--json FILE]\n"

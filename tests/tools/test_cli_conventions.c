@@ -239,4 +239,8 @@ RT_TEST(cli_conventions, bench_outputs_are_checked_before_any_work)
     RT_ASSERT(r->status == 2, "both to stdout: %s", r->err);
     r = CLI("runt", "info", "@seed1_model1", "--json", "/nonexistent/i.json");
     RT_ASSERT(r->status == 1 && strstr(r->err, "/nonexistent/i.json"), "%s", r->err);
+    /* run: the output is checked before the model is even loaded. */
+    r = CLI("runt", "run", "/nonexistent/m.onnx", "--input", "/nonexistent/x.npy", "--output",
+            "/nonexistent/y.npy");
+    RT_ASSERT(r->status == 1 && strstr(r->err, "--output /nonexistent/y.npy"), "%s", r->err);
 }
