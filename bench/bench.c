@@ -11,9 +11,12 @@
 
 #include "cost_model.h"
 #include "measure.h"
+#include "model_batch.h"
+#include "output_check.h"
 #include "peers.h"
 #include "runt-backend.h"
 #include "suite.h"
+#include "zoo.h"
 
 #ifndef RUNT_SOURCE_DIR
 #define RUNT_SOURCE_DIR "."
@@ -96,8 +99,9 @@ static int runt_bench_option(runt_bench_options *o, const char *a, const char *v
             return runt_bench_usage(err, "--suite is seeds, sweep or all, not", v);
         o->suite = v;
     } else if (strcmp(a, "--batch") == 0) {
-        if (!runt_bench_parse_int(v, 1, 1 << 24, &n))
-            return runt_bench_usage(err, "--batch needs a positive integer, got", v);
+        if (!runt_bench_parse_int(v, 1, RUNT_CLI_MAX_BATCH, &n))
+            return runt_bench_usage(err, "--batch must be an integer from 1 to "
+                                    RUNT_CLI_MAX_BATCH_TEXT ", got", v);
         o->batch = n;
         o->batch_given = 1;
     } else if (strcmp(a, "--dtype") == 0) {
@@ -161,7 +165,46 @@ static int runt_bench_parse(int argc, char **argv, runt_bench_options *o, FILE *
         return runt_bench_usage(err, "--suite and --model exclude each other", NULL);
     if (o->batch_given && !o->model)
         return runt_bench_usage(err, "--batch goes with --model", NULL);
+    if (o->json && o->csv && strcmp(o->json, "-") == 0 && strcmp(o->csv, "-") == 0)
+        return runt_bench_usage(err, "--json - and --csv - cannot both write to standard output",
+                                NULL);
     return 0;
+}
+
+/* Every output is checked before the bench runs, so a mistyped path fails
+ * in a second, not after the whole suite. */
+static int runt_bench_check_outputs(const runt_bench_options *o, FILE *err)
+{
+    const char *files[] = {o->json, o->csv};
+    const char *flags[] = {"--json", "--csv"};
+    for (int i = 0; i < 2; i++)
+        if (files[i] && runt_output_check_file(files[i]) != RUNT_OK) {
+            fprintf(err, "runt: bench: %s %s\n", flags[i], runt_last_error());
+            return 1;
+        }
+    if (o->plots && runt_output_check_dir(o->plots) != RUNT_OK) {
+        fprintf(err, "runt: bench: --plots %s\n", runt_last_error());
+        return 1;
+    }
+    return 0;
+}
+
+static int runt_bench_fail(FILE *err, const char *what);
+
+/* --model with --batch: the model must be able to take that batch (the
+ * bench would otherwise time its fixed batch and report the asked one). */
+static int runt_bench_check_model_batch(const runt_bench_options *o, FILE *err)
+{
+    if (!o->model || !o->batch_given)
+        return 0;
+    runt_model *m;
+    runt_status s = o->model[0] == '@' ? runt_zoo_build(o->model + 1, &m)
+                                       : runt_model_load_file(o->model, NULL, &m);
+    if (s == RUNT_OK) {
+        s = runt_model_check_batch(m, o->batch);
+        runt_model_free(m);
+    }
+    return s == RUNT_OK ? 0 : runt_bench_fail(err, o->model);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -376,9 +419,13 @@ static void runt_bench_fill(runt_bench_ctx *x, runt_session *s, const runt_calib
         w->launches = st.launches;
         rc = runt_measure_session(s, &x->o->measure, &m);
     }
-    double in_bytes, io = runt_bench_io_bytes(s, &in_bytes);
-    if (rc == RUNT_OK)
+    /* Only after a success: counting the outputs ends on an "index out of
+     * range" message, which would hide why the measurement failed. */
+    double in_bytes = 0, io = 0;
+    if (rc == RUNT_OK) {
+        io = runt_bench_io_bytes(s, &in_bytes);
         rc = runt_cost_model_predict(cal, s, dtype, io, &w->predicted_us);
+    }
     if (rc != RUNT_OK) {
         w->status = RUNT_ROW_FAILED;
         snprintf(w->note, sizeof w->note, "%s", runt_last_error());
@@ -647,15 +694,18 @@ static int runt_bench_calibrate(runt_bench_ctx *x, const runt_bench_backends *li
     return 0;
 }
 
+/* The table goes to out, or to err when the JSON or CSV takes out ("-"). */
 static int runt_bench_outputs(const runt_bench_options *o, runt_bench_report *r, FILE *out,
                               FILE *err)
 {
-    runt_bench_print_table(out, r);
-    runt_bench_print_summary(out, r);
-    runt_bench_print_verdicts(out, r);
-    if (o->json && runt_bench_write_json(o->json, r) != RUNT_OK)
+    int data_on_out = (o->json && strcmp(o->json, "-") == 0) || (o->csv && strcmp(o->csv, "-") == 0);
+    FILE *table = data_on_out ? err : out;
+    runt_bench_print_table(table, r);
+    runt_bench_print_summary(table, r);
+    runt_bench_print_verdicts(table, r);
+    if (o->json && runt_bench_write_json_to(o->json, out, r) != RUNT_OK)
         return runt_bench_fail(err, o->json);
-    if (o->csv && runt_bench_write_csv(o->csv, r) != RUNT_OK)
+    if (o->csv && runt_bench_write_csv_to(o->csv, out, r) != RUNT_OK)
         return runt_bench_fail(err, o->csv);
     if (o->plots && runt_bench_write_plots(o->plots, r) != RUNT_OK)
         return runt_bench_fail(err, o->plots);
@@ -666,8 +716,17 @@ int runt_bench_main(int argc, char **argv, FILE *out, FILE *err)
 {
     runt_bench_options o;
     int rc = runt_bench_parse(argc, argv, &o, err);
-    if (rc)
+    if (rc || (rc = runt_bench_check_outputs(&o, err)) != 0 ||
+        (rc = runt_bench_check_model_batch(&o, err)) != 0)
         return rc;
+    /* No matplotlib: say so now, run the bench, and leave the plots to
+     * bench/plot.py on a saved --json. */
+    char plots_off[300] = "";
+    if (o.plots && runt_bench_plots_available() != RUNT_OK) {
+        snprintf(plots_off, sizeof plots_off, "--plots: no plots drawn: %s; bench/plot.py draws "
+                 "them from a --json file", runt_last_error());
+        o.plots = NULL;
+    }
     runt_bench_report *r = calloc(1, sizeof *r);
     runt_case_list cases = {0};
     if (!r) {
@@ -681,6 +740,8 @@ int runt_bench_main(int argc, char **argv, FILE *out, FILE *err)
                 r->n_notes ? r->notes[0] : "none registered");
         rc = 1;
     }
+    if (plots_off[0])
+        runt_bench_note(r, "%s", plots_off);
     runt_bench_ctx x = {.o = &o, .r = r, .err = err};
     if (rc == 0) {
         for (int i = 0; i < r->n_notes; i++)

@@ -71,11 +71,20 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r);
 void runt_bench_print_summary(FILE *out, const runt_bench_report *r);
 /* What each seed claim turns out to be, per backend, from the rows. */
 void runt_bench_print_verdicts(FILE *out, const runt_bench_report *r);
+/* path "-" writes to standard output (the _to forms: to standard_output). */
 runt_status runt_bench_write_json(const char *path, const runt_bench_report *r);
 runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r);
-/* plots.c: roofline-<backend>.png, latency-vs-flops.png,
- * latency-vs-params.png, predicted-vs-measured.png in dir (created). */
+runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
+                                     const runt_bench_report *r);
+runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
+                                    const runt_bench_report *r);
+/* plots.c: bench/plot.py draws roofline-<backend>.png, latency-vs-flops.png,
+ * latency-vs-params.png and predicted-vs-measured.png into dir (an existing
+ * directory) from the report's JSON. */
 runt_status runt_bench_write_plots(const char *dir, const runt_bench_report *r);
+/* RUNT_OK when plot.py and python3 with matplotlib are there; else
+ * RUNT_E_UNSUPPORTED saying which is missing. */
+runt_status runt_bench_plots_available(void);
 
 /* The source tree the tool was built from (bench/check_json.py, peers). */
 const char *runt_bench_source_dir(void);

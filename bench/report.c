@@ -441,7 +441,14 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w)
 
 runt_status runt_bench_write_json(const char *path, const runt_bench_report *r)
 {
-    FILE *f = fopen(path, "w");
+    return runt_bench_write_json_to(path, stdout, r);
+}
+
+runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
+                                     const runt_bench_report *r)
+{
+    int to_stdout = strcmp(path, "-") == 0; /* "-": standard output */
+    FILE *f = to_stdout ? standard_output : fopen(path, "w");
     if (!f)
         return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
     runt_json j;
@@ -479,7 +486,7 @@ runt_status runt_bench_write_json(const char *path, const runt_bench_report *r)
     runt_json_end_object(&j);
     runt_json_end_object(&j);
     int bad = runt_json_finish(&j);
-    if (fclose(f) != 0 || bad)
+    if ((to_stdout ? fflush(f) : fclose(f)) != 0 || bad)
         return runt_error_set(RUNT_E_IO, "writing %s failed", path);
     return RUNT_OK;
 }
@@ -509,7 +516,14 @@ static void runt_csv_number(FILE *f, double v)
 
 runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
 {
-    FILE *f = fopen(path, "w");
+    return runt_bench_write_csv_to(path, stdout, r);
+}
+
+runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
+                                    const runt_bench_report *r)
+{
+    int to_stdout = strcmp(path, "-") == 0; /* "-": standard output */
+    FILE *f = to_stdout ? standard_output : fopen(path, "w");
     if (!f)
         return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
     fputs("suite,model,family,backend,dtype,batch,params,flops,bytes,layers,launches,status,"
@@ -547,7 +561,7 @@ runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
         fputc('\n', f);
     }
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad)
+    if ((to_stdout ? fflush(f) : fclose(f)) != 0 || bad)
         return runt_error_set(RUNT_E_IO, "writing %s failed", path);
     return RUNT_OK;
 }

@@ -1,7 +1,8 @@
 /*
  * Embedding runt: build a small MLP in C, run it on the best available
  * backend, print the result and where the time went. Build with the project
- * (build/example_embed_mlp) or by hand: cc embed_mlp.c -Iinclude -Lbuild -lrunt -lm
+ * (build/example_embed_mlp), or against an installed runt:
+ *   cc embed_mlp.c $(pkg-config --cflags --libs runt)
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -264,6 +264,9 @@ typedef struct runt_model runt_model;
 /* Values (inputs, constants, node outputs) are named by small integer ids. */
 typedef int runt_value_id;
 
+/* A new, empty builder in *out; every later allocation of the builder and of
+ * the model it becomes goes through allocator (NULL: malloc/free), which must
+ * outlive the model. RUNT_E_INVALID_ARG if out is NULL, RUNT_E_OOM. */
 runt_status runt_builder_create(const runt_allocator *allocator, runt_builder **out);
 /* Frees a builder that was not finished. NULL is ignored. */
 void runt_builder_free(runt_builder *builder);
@@ -304,6 +307,8 @@ runt_status runt_builder_unary(runt_builder *b, runt_op op, runt_value_id x,
  * builder into an immutable model. The builder is consumed in every case. */
 runt_status runt_builder_finish(runt_builder *b, runt_model **out);
 
+/* Frees a model and everything it owns. Every session made from it must be
+ * freed first. NULL is ignored. */
 void runt_model_free(runt_model *model);
 
 /* ------------------------------------------------------------------------- */
@@ -323,9 +328,16 @@ typedef struct runt_load_options {
     const runt_tensor *constant_inputs;
 } runt_load_options;
 
-/* o may be NULL (defaults). */
+/* Reads an ONNX file into *out (the caller frees it with runt_model_free).
+ * o may be NULL (defaults). RUNT_E_IO: the file cannot be read (the message
+ * gives the system's reason); RUNT_E_BAD_MODEL: not an ONNX model, or a
+ * malformed one (names the byte offset or node); RUNT_E_UNSUPPORTED: an op,
+ * opset or attribute runt does not read (names it); RUNT_E_OOM. */
 runt_status runt_model_load_file(const char *path, const runt_load_options *o,
                                  runt_model **out);
+/* The same from size bytes in memory. data is only read during the call (the
+ * model copies what it keeps), so the caller may free it afterwards. Errors
+ * as runt_model_load_file, RUNT_E_IO only for external data files. */
 runt_status runt_model_load_buffer(const void *data, size_t size,
                                    const runt_load_options *o, runt_model **out);
 
@@ -360,8 +372,15 @@ typedef struct runt_io_info {
     runt_tensor desc;              /* dtype and declared shape; data NULL */
 } runt_io_info;
 
+/* The model's number of graph inputs, outputs and nodes; any pointer may be
+ * NULL. Safe on a model shared by several threads, as are all functions that
+ * take a const runt_model *. */
 runt_status runt_model_counts(const runt_model *m, int *n_inputs, int *n_outputs, int *n_nodes);
+/* Name, dtype and declared shape of graph input index (0-based; dims[0] is
+ * RUNT_DIM_BATCH where the batch is free). The name stays valid as long as
+ * the model. RUNT_E_INVALID_ARG for an index out of range. */
 runt_status runt_model_input(const runt_model *m, int index, runt_io_info *out);
+/* The same for graph output index. */
 runt_status runt_model_output(const runt_model *m, int index, runt_io_info *out);
 /* Shapes and costs of every node for a batch size (no fusion). rows may be NULL
  * to only count; total may be NULL. */
@@ -386,7 +405,14 @@ typedef struct runt_device_info {
 
 /* Registered backends, built-in ones first. */
 runt_status runt_backend_count(int *count);
+/* Probes backend index (0 .. count-1) and describes its device; loads a
+ * backend built as a module if it is not loaded yet. An unavailable backend
+ * is still described: available = 0 and reason says why. */
 runt_status runt_backend_info(int index, runt_device_info *out);
+/* The name of backend index ("ref", "cpu", ...) without probing or loading
+ * it: a backend built as a module is opened only by runt_backend_info or a
+ * session that asks for it. The string is static. */
+runt_status runt_backend_name(int index, const char **name);
 
 typedef enum runt_math_mode {
     RUNT_MATH_F32 = 0,     /* IEEE f32 arithmetic throughout              */
@@ -426,8 +452,17 @@ typedef struct runt_session runt_session;
 runt_status runt_session_arena_size(const runt_model *m, const runt_session_options *o,
                                     size_t *bytes);
 
+/* Prepares m for one backend and batch size: infers shapes, fuses, plans the
+ * arena, and lets the backend convert or upload the weights. o may be NULL
+ * (defaults). The model must outlive the session. RUNT_E_INVALID_ARG (an
+ * unknown backend, a misaligned caller arena), RUNT_E_SHAPE,
+ * RUNT_E_UNSUPPORTED (a node the backend cannot run, named), RUNT_E_BACKEND
+ * (the device is unavailable or failed), RUNT_E_OOM (also: a caller arena
+ * smaller than runt_session_arena_size says). */
 runt_status runt_session_create(const runt_model *m, const runt_session_options *o,
                                 runt_session **out);
+/* Releases the session and its device resources; a caller arena is not
+ * freed. NULL is ignored. */
 void runt_session_free(runt_session *s);
 
 /* Shapes of the session's inputs and outputs at its batch size (data NULL). */
@@ -465,6 +500,8 @@ typedef struct runt_session_stats {
     runt_cost total;
 } runt_session_stats;
 
+/* The session's plan in numbers: arena and weight bytes, nodes after fusion,
+ * dispatches per run and the total cost. */
 runt_status runt_session_stats_get(const runt_session *s, runt_session_stats *out);
 /* Wall time of the last successful run in µs (device events where the backend
  * has them, else the host clock around the run); -1 before the first run. */

@@ -609,10 +609,34 @@ static runt_status runt_onnx_declare_outputs(runt_onnx_ctx *c)
     return RUNT_OK;
 }
 
+/* A serialized ModelProto starts with the tag of one of its fields
+ * (onnx.proto: 1..8, 14, 20, 25) in a wire type protobuf has (0, 1, 2, 5).
+ * Anything else — text, an image, a .npy — is not an ONNX model, and saying
+ * so helps more than a protobuf error at byte 2. A known field in the wrong
+ * wire type passes here: the parser names it precisely. */
+static runt_status runt_onnx_check_start(const runt_onnx_ctx *c)
+{
+    if (c->size == 0)
+        return RUNT_OK; /* the parser's "no graph" says it */
+    unsigned b = c->buf[0], wire = b & 7, field = (b & 0x7f) >> 3;
+    if (b & 0x80)
+        field |= c->size > 1 ? (unsigned)(c->buf[1] & 0x7f) << 4 : 0;
+    int known = (field >= 1 && field <= 8) || field == 14 || field == 20 || field == 25;
+    if (known && (wire == 0 || wire == 1 || wire == 2 || wire == 5))
+        return RUNT_OK;
+    char shown[16] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < c->size && i < 4; i++)
+        n += (size_t)snprintf(shown + n, sizeof shown - n, "%s%02x", i ? " " : "", c->buf[i]);
+    return runt_error_set(RUNT_E_BAD_MODEL, "%s: not an ONNX model (its first bytes, %s, begin no "
+                          "ModelProto field)", c->source, shown);
+}
+
 static runt_status runt_onnx_build(runt_onnx_ctx *c, runt_model **out)
 {
     runt_status s;
-    if ((s = runt_onnx_check_options(c)) != RUNT_OK || (s = runt_onnx_parse(c)) != RUNT_OK ||
+    if ((s = runt_onnx_check_options(c)) != RUNT_OK || (s = runt_onnx_check_start(c)) != RUNT_OK ||
+        (s = runt_onnx_parse(c)) != RUNT_OK ||
         (s = runt_onnx_check_model(c)) != RUNT_OK || (s = runt_onnx_index(c)) != RUNT_OK)
         return s;
     if ((s = runt_builder_create(c->alloc, &c->b)) != RUNT_OK ||
@@ -692,6 +716,11 @@ static runt_status runt_onnx_read_whole(const char *path, const runt_allocator *
     *size = end > 0 ? (size_t)end : 0;
     if (end < 0 || fseek(fp, 0, SEEK_SET) != 0)
         s = runt_error_set(RUNT_E_IO, "%s: cannot find the file's size", path);
+    /* A directory opens, and ftell gives LONG_MAX: one byte read tells. */
+    else if (getc(fp) == EOF && ferror(fp))
+        s = runt_error_set(RUNT_E_IO, "%s: cannot read: %s", path, strerror(errno));
+    else if (fseek(fp, 0, SEEK_SET) != 0)
+        s = runt_error_set(RUNT_E_IO, "%s: cannot seek back to the start", path);
     else if (end > 0 && !(*data = runt_alloc(a, *size)))
         s = runt_error_set(RUNT_E_OOM, "%s: out of memory for %zu bytes", path, *size);
     else if (end > 0 && fread(*data, 1, *size, fp) != *size)

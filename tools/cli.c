@@ -1,26 +1,22 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
 #include "calibrate.h"
+#include "cli_args.h"
+#include "cli_help.h"
+#include "json.h"
+#include "model_batch.h"
 #include "npy.h"
+#include "output_check.h"
 #include "runt.h"
 #include "zoo.h"
 
 #define RUNT_CLI_MAX_IO 8
-
-static const char runt_cli_usage[] =
-    "usage:\n"
-    "  runt info  MODEL [--batch N]\n"
-    "  runt run   MODEL --input X.npy --output Y.npy [--backend ref|cpu|cuda] [--dtype f32|int8]\n"
-    "  runt bench [--suite seeds|sweep|all] [--model MODEL --batch N] [--backend LIST|all]\n"
-    "             [--dtype LIST] [--threads N] [--json FILE] [--csv FILE] [--plots DIR] [--peers]\n"
-    "             [--min-time S] [--min-reps N] [--cache-dir DIR] [--recalibrate]\n"
-    "  runt devices [--calibrate] [--backend LIST] [--threads N] [--cache-dir DIR]\n"
-    "MODEL is an .onnx file or a built-in model: @name (runt info @list lists them)\n";
 
 /* "runt: what: message", without repeating what when the message names it. */
 static int runt_cli_fail(FILE *err, const char *what)
@@ -40,6 +36,27 @@ static int runt_cli_usage_error(FILE *err, const char *msg, const char *arg)
     return 2;
 }
 
+/* An output file for --json: "-" is standard output, anything else is
+ * checked before the command does its work. */
+static FILE *runt_cli_open_output(const char *path, FILE *out, FILE *err)
+{
+    if (strcmp(path, "-") == 0)
+        return out;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(err, "runt: --json %s: cannot write: %s\n", path, strerror(errno));
+    return f;
+}
+
+static int runt_cli_close_output(FILE *f, FILE *out, const char *path, FILE *err)
+{
+    if (f == out ? fflush(f) != 0 : fclose(f) != 0) {
+        fprintf(err, "runt: --json %s: writing failed\n", path);
+        return 1;
+    }
+    return 0;
+}
+
 static runt_status runt_cli_load(const char *path, runt_model **m)
 {
     if (path[0] == '@')
@@ -51,7 +68,7 @@ static int runt_cli_parse_int(const char *s, int64_t *out)
 {
     char *end;
     long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < 1 || v > (1 << 24))
+    if (!*s || *end || v < 1 || v > RUNT_CLI_MAX_BATCH)
         return 0;
     *out = v;
     return 1;
@@ -80,42 +97,77 @@ static int runt_cli_list_zoo(FILE *out)
     return 0;
 }
 
-static int runt_cli_info(int argc, char **argv, FILE *out, FILE *err)
+static void runt_cli_json_shape(runt_json *j, const char *key, const runt_tensor *t)
 {
-    const char *path = NULL;
-    int64_t batch = 1;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
-            if (!runt_cli_parse_int(argv[++i], &batch))
-                return runt_cli_usage_error(err, "--batch needs a positive integer, got", argv[i]);
-        } else if (argv[i][0] == '-' || path) {
-            return runt_cli_usage_error(err, "info: unexpected argument", argv[i]);
-        } else {
-            path = argv[i];
-        }
+    runt_json_begin_array(j, key);
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->dims[d] == RUNT_DIM_BATCH)
+            runt_json_string(j, NULL, "N");
+        else
+            runt_json_int(j, NULL, t->dims[d]);
     }
-    if (!path)
-        return runt_cli_usage_error(err, "info: which model?", NULL);
-    if (strcmp(path, "@list") == 0)
-        return runt_cli_list_zoo(out);
-    runt_model *m;
-    if (runt_cli_load(path, &m) != RUNT_OK)
-        return runt_cli_fail(err, path);
-    int n_rows = 0, n_in = 0, n_out = 0;
-    runt_cost total;
-    runt_node_info *rows = NULL;
-    int rc = 1;
-    if (runt_model_counts(m, &n_in, &n_out, NULL) != RUNT_OK ||
-        runt_model_describe(m, batch, NULL, 0, &n_rows, NULL) != RUNT_OK)
-        goto done;
-    rows = calloc((size_t)n_rows + 1, sizeof *rows);
-    if (!rows || runt_model_describe(m, batch, rows, n_rows, &n_rows, &total) != RUNT_OK)
-        goto done;
+    runt_json_end_array(j);
+}
+
+static void runt_cli_json_cost(runt_json *j, const runt_cost *c)
+{
+    runt_json_int(j, "params", c->params);
+    runt_json_int(j, "flops", c->flops);
+    runt_json_int(j, "bytes", c->bytes_read + c->bytes_written);
+}
+
+/* `runt info --json`: the table's content, one object. */
+static runt_status runt_cli_info_json(FILE *f, const char *path, const runt_model *m, int64_t batch,
+                                      int n_in, int n_out, const runt_node_info *rows, int n_rows,
+                                      const runt_cost *total)
+{
+    runt_json j;
+    runt_json_init(&j, f, 2);
+    runt_json_begin_object(&j, NULL);
+    runt_json_string(&j, "model", path);
+    runt_json_int(&j, "batch", batch);
+    for (int k = 0; k < 2; k++) {
+        runt_json_begin_array(&j, k ? "outputs" : "inputs");
+        for (int i = 0; i < (k ? n_out : n_in); i++) {
+            runt_io_info io;
+            runt_status s = k ? runt_model_output(m, i, &io) : runt_model_input(m, i, &io);
+            if (s != RUNT_OK)
+                return s;
+            runt_json_begin_object(&j, NULL);
+            runt_json_string(&j, "name", io.name);
+            runt_json_string(&j, "dtype", runt_dtype_name(io.desc.dtype));
+            runt_cli_json_shape(&j, "shape", &io.desc);
+            runt_json_end_object(&j);
+        }
+        runt_json_end_array(&j);
+    }
+    runt_json_begin_array(&j, "nodes");
+    for (int i = 0; i < n_rows; i++) {
+        runt_json_begin_object(&j, NULL);
+        runt_json_string(&j, "name", rows[i].name);
+        runt_json_string(&j, "op", runt_op_name(rows[i].op));
+        runt_cli_json_shape(&j, "output", &rows[i].output);
+        runt_cli_json_cost(&j, &rows[i].cost);
+        runt_json_end_object(&j);
+    }
+    runt_json_end_array(&j);
+    runt_json_begin_object(&j, "total");
+    runt_cli_json_cost(&j, total);
+    runt_json_end_object(&j);
+    runt_json_end_object(&j);
+    fputc('\n', f);
+    return runt_json_finish(&j) == 0 ? RUNT_OK : RUNT_E_IO; /* the caller says so */
+}
+
+static void runt_cli_info_table(FILE *out, const char *path, const runt_model *m, int64_t batch,
+                                int n_in, int n_out, const runt_node_info *rows, int n_rows,
+                                const runt_cost *total)
+{
     fprintf(out, "model %s, batch %lld\n", path, (long long)batch);
     for (int i = 0; i < n_in + n_out; i++) {
         runt_io_info io;
         if ((i < n_in ? runt_model_input(m, i, &io) : runt_model_output(m, i - n_in, &io)) != RUNT_OK)
-            goto done;
+            continue;
         fprintf(out, "%-7s %-20s %-5s ", i < n_in ? "input" : "output", io.name,
                 runt_dtype_name(io.desc.dtype));
         runt_cli_shape(out, &io.desc, 0);
@@ -131,12 +183,72 @@ static int runt_cli_info(int argc, char **argv, FILE *out, FILE *err)
                 (long long)(rows[i].cost.bytes_read + rows[i].cost.bytes_written));
     }
     fprintf(out, "%4s  %-24s %-20s %-22s %12lld %14lld %14lld\n", "", "total", "", "",
-            (long long)total.params, (long long)total.flops,
-            (long long)(total.bytes_read + total.bytes_written));
+            (long long)total->params, (long long)total->flops,
+            (long long)(total->bytes_read + total->bytes_written));
+}
+
+static int runt_cli_info(int argc, char **argv, FILE *out, FILE *err)
+{
+    const char *path = NULL, *json = NULL;
+    int64_t batch = 1;
+    int batch_given = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
+            if (!runt_cli_parse_int(argv[++i], &batch))
+                return runt_cli_usage_error(err, "--batch must be an integer from 1 to "
+                                            RUNT_CLI_MAX_BATCH_TEXT ", got", argv[i]);
+            batch_given = 1;
+        } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
+            json = argv[++i];
+        } else if (argv[i][0] == '-' || path) {
+            return runt_cli_usage_error(err, "info: unexpected argument", argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path)
+        return runt_cli_usage_error(err, "info: which model?", NULL);
+    if (strcmp(path, "@list") == 0)
+        return runt_cli_list_zoo(out);
+    if (json && runt_output_check_file(json) != RUNT_OK) {
+        fprintf(err, "runt: --json %s\n", runt_last_error());
+        return 1;
+    }
+    runt_model *m;
+    if (runt_cli_load(path, &m) != RUNT_OK)
+        return runt_cli_fail(err, path);
+    int n_rows = 0, n_in = 0, n_out = 0;
+    runt_cost total;
+    runt_node_info *rows = NULL;
+    int rc = 1;
+    if (runt_model_counts(m, &n_in, &n_out, NULL) != RUNT_OK ||
+        (batch_given && runt_model_check_batch(m, batch) != RUNT_OK) ||
+        runt_model_describe(m, batch, NULL, 0, &n_rows, NULL) != RUNT_OK)
+        goto done;
+    rows = calloc((size_t)n_rows + 1, sizeof *rows);
+    if (!rows || runt_model_describe(m, batch, rows, n_rows, &n_rows, &total) != RUNT_OK)
+        goto done;
+    if (json) {
+        FILE *f = runt_cli_open_output(json, out, err);
+        if (!f)
+            goto quiet;
+        runt_status s = runt_cli_info_json(f, path, m, batch, n_in, n_out, rows, n_rows, &total);
+        if (runt_cli_close_output(f, out, json, err) != 0)
+            goto quiet;
+        if (s == RUNT_E_IO) {
+            fprintf(err, "runt: --json %s: writing failed\n", json);
+            goto quiet;
+        }
+        if (s != RUNT_OK)
+            goto done;
+    } else {
+        runt_cli_info_table(out, path, m, batch, n_in, n_out, rows, n_rows, &total);
+    }
     rc = 0;
 done:
     if (rc)
         runt_cli_fail(err, path);
+quiet:
     free(rows);
     runt_model_free(m);
     return rc;
@@ -172,6 +284,11 @@ static int runt_cli_run(int argc, char **argv, FILE *out, FILE *err)
     }
     if (!path || !n_in || !n_out)
         return runt_cli_usage_error(err, "run: needs MODEL, --input and --output", NULL);
+    for (int i = 0; i < n_out; i++)
+        if (runt_output_check_file(outputs[i]) != RUNT_OK) {
+            fprintf(err, "runt: --output %s\n", runt_last_error());
+            return 1;
+        }
     runt_model *m = NULL;
     runt_session *s = NULL;
     runt_tensor in[RUNT_CLI_MAX_IO], res[RUNT_CLI_MAX_IO];
@@ -257,7 +374,7 @@ static void runt_cli_print_calibration(FILE *out, const runt_calibration *c, con
 
 typedef struct runt_cli_devices_opts {
     int calibrate, threads;
-    const char *backends, *cache_dir;
+    const char *backends, *cache_dir, *json;
 } runt_cli_devices_opts;
 
 static int runt_cli_devices_parse(int argc, char **argv, runt_cli_devices_opts *o, FILE *err)
@@ -276,6 +393,8 @@ static int runt_cli_devices_parse(int argc, char **argv, runt_cli_devices_opts *
             o->backends = argv[++i];
         } else if (strcmp(argv[i], "--cache-dir") == 0 && has_value) {
             o->cache_dir = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0 && has_value) {
+            o->json = argv[++i];
         } else {
             return runt_cli_usage_error(err, "devices: unexpected argument", argv[i]);
         }
@@ -298,12 +417,84 @@ static int runt_cli_listed(const char *list, const char *name)
     return 0;
 }
 
+/* Every name of a --backend list is one this build has; the message lists
+ * those it has. Names only: nothing is loaded to check them. */
+static int runt_cli_check_backend_list(const char *list, FILE *err)
+{
+    if (!list || strcmp(list, "all") == 0)
+        return 0;
+    int n = 0;
+    runt_backend_count(&n);
+    char known[160] = "";
+    for (int i = 0; i < n; i++) {
+        const char *name;
+        if (runt_backend_name(i, &name) == RUNT_OK) {
+            strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+            strncat(known, name, sizeof known - strlen(known) - 1);
+        }
+    }
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        int found = 0;
+        for (int i = 0; i < n && !found; i++) {
+            const char *name;
+            found = runt_backend_name(i, &name) == RUNT_OK && strlen(name) == len &&
+                    strncmp(name, p, len) == 0;
+        }
+        if (!found) {
+            fprintf(err, "runt: devices: no backend named '%.*s' (this build has: %s)\n", (int)len,
+                    p, known);
+            return 2;
+        }
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+static void runt_cli_devices_json_one(runt_json *j, const runt_device_info *d,
+                                      const runt_calibration *c)
+{
+    runt_json_begin_object(j, NULL);
+    runt_json_string(j, "backend", d->backend);
+    runt_json_string(j, "name", d->name);
+    runt_json_int(j, "available", d->available);
+    if (d->available)
+        runt_json_null(j, "reason");
+    else
+        runt_json_string(j, "reason", d->reason);
+    runt_json_int(j, "host_memory", d->host_memory);
+    runt_json_int(j, "compute_units", d->compute_units);
+    runt_json_int(j, "memory_bytes", d->memory_bytes);
+    if (!c) {
+        runt_json_null(j, "calibration");
+    } else {
+        runt_json_begin_object(j, "calibration");
+        runt_json_int(j, "threads", c->threads);
+        runt_json_number(j, "peak_gflops", c->peak_gflops);
+        runt_json_number(j, "peak_int8_gops", c->peak_int8_gops);
+        runt_json_number(j, "eltwise_gflops", c->eltwise_gflops);
+        runt_json_begin_object(j, "bandwidth_gbps");
+        for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+            runt_json_number(j, runt_level_names[l], c->bw_gbps[l]);
+        runt_json_end_object(j);
+        runt_json_number(j, "launch_us", c->launch_us);
+        runt_json_number(j, "h2d_gbps", c->h2d_gbps);
+        runt_json_number(j, "d2h_gbps", c->d2h_gbps);
+        runt_json_end_object(j);
+    }
+    runt_json_end_object(j);
+}
+
 static int runt_cli_devices(int argc, char **argv, FILE *out, FILE *err)
 {
     runt_cli_devices_opts o;
     int rc = runt_cli_devices_parse(argc, argv, &o, err);
-    if (rc)
+    if (rc || (rc = runt_cli_check_backend_list(o.backends, err)) != 0)
         return rc;
+    if (o.json && runt_output_check_file(o.json) != RUNT_OK) {
+        fprintf(err, "runt: --json %s\n", runt_last_error());
+        return 1;
+    }
     int n = 0;
     if (runt_backend_count(&n) != RUNT_OK)
         return runt_cli_fail(err, "devices");
@@ -312,40 +503,90 @@ static int runt_cli_devices(int argc, char **argv, FILE *out, FILE *err)
         snprintf(dir, sizeof dir, "%s", o.cache_dir);
     else
         runt_calibration_default_dir(dir, sizeof dir);
-    for (int i = 0; i < n; i++) {
+    runt_json j;
+    FILE *jf = NULL;
+    if (o.json) {
+        if (!(jf = runt_cli_open_output(o.json, out, err)))
+            return 1;
+        runt_json_init(&j, jf, 2);
+        runt_json_begin_array(&j, NULL);
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        const char *name;
+        if (runt_backend_name(i, &name) != RUNT_OK || !runt_cli_listed(o.backends, name))
+            continue; /* not probed: an unlisted module stays unloaded */
         runt_device_info d;
-        if (runt_backend_info(i, &d) != RUNT_OK)
-            return runt_cli_fail(err, "devices");
-        if (!runt_cli_listed(o.backends, d.backend))
+        if (runt_backend_info(i, &d) != RUNT_OK) {
+            rc = runt_cli_fail(err, "devices");
+            break;
+        }
+        runt_calibration c;
+        const runt_calibration *shown = NULL;
+        char path[1200] = "";
+        if (d.available) {
+            int threads = runt_calibration_threads(&d, o.threads), cached = 0;
+            runt_calibration_path(dir, d.backend, threads, path, sizeof path);
+            if (o.calibrate) {
+                if (runt_calibration_get(d.backend, o.threads, o.cache_dir, 1, &c, err, &cached) !=
+                    RUNT_OK) {
+                    rc = runt_cli_fail(err, d.backend);
+                    break;
+                }
+                shown = &c;
+            } else if (runt_calibration_load(path, &c) == RUNT_OK && strcmp(c.device, d.name) == 0) {
+                shown = &c;
+            }
+        }
+        if (jf) {
+            runt_cli_devices_json_one(&j, &d, shown);
             continue;
+        }
         if (!d.available) {
             fprintf(out, "%-6s unavailable: %s\n", d.backend, d.reason);
             continue;
         }
         fprintf(out, "%-6s %-40s units %d%s\n", d.backend, d.name, d.compute_units,
                 d.host_memory ? ", host memory" : "");
-        runt_calibration c;
-        char path[1200];
-        int threads = runt_calibration_threads(&d, o.threads), cached = 0;
-        runt_calibration_path(dir, d.backend, threads, path, sizeof path);
-        if (o.calibrate) {
-            if (runt_calibration_get(d.backend, o.threads, o.cache_dir, 1, &c, err, &cached) != RUNT_OK)
-                return runt_cli_fail(err, d.backend);
-            runt_cli_print_calibration(out, &c, path);
-        } else if (runt_calibration_load(path, &c) == RUNT_OK && strcmp(c.device, d.name) == 0) {
-            runt_cli_print_calibration(out, &c, path);
-        } else {
+        if (shown)
+            runt_cli_print_calibration(out, shown, path);
+        else
             fprintf(out, "       not calibrated (runt devices --calibrate)\n");
-        }
     }
-    return 0;
+    if (jf) {
+        runt_json_end_array(&j);
+        fputc('\n', jf);
+        if (runt_json_finish(&j) != 0 && rc == 0) {
+            fprintf(err, "runt: --json %s: writing failed\n", o.json);
+            rc = 1;
+        }
+        if (runt_cli_close_output(jf, out, o.json, err) != 0 && rc == 0)
+            rc = 1;
+    }
+    return rc;
 }
 
-int runt_cli_main(int argc, char **argv, FILE *out, FILE *err)
+static int runt_cli_dispatch(int argc, char **argv, FILE *out, FILE *err)
 {
     if (argc < 2)
         return runt_cli_usage_error(err, "no command given", NULL);
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
+        fprintf(out, "runt %s\n", runt_version());
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        const char *text = runt_cli_help_text(argc > 2 ? argv[2] : NULL);
+        if (!text)
+            return runt_cli_usage_error(err, "help: no command named", argv[2]);
+        fputs(text, out);
+        return 0;
+    }
+    /* COMMAND -h / --help, wherever the flag is. */
+    const char *help = runt_cli_help_text(cmd);
+    if (help && runt_cli_args_want_help(argc - 2, argv + 2)) {
+        fputs(help, out);
+        return 0;
+    }
     if (strcmp(cmd, "info") == 0)
         return runt_cli_info(argc - 2, argv + 2, out, err);
     if (strcmp(cmd, "run") == 0)
@@ -354,13 +595,18 @@ int runt_cli_main(int argc, char **argv, FILE *out, FILE *err)
         return runt_cli_devices(argc - 2, argv + 2, out, err);
     if (strcmp(cmd, "bench") == 0)
         return runt_bench_main(argc - 1, argv + 1, out, err);
-    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        fprintf(out, "runt %s\n", runt_version());
-        return 0;
-    }
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(runt_cli_usage, out);
-        return 0;
-    }
     return runt_cli_usage_error(err, "unknown command", cmd);
+}
+
+int runt_cli_main(int argc, char **argv, FILE *out, FILE *err)
+{
+    int n = 0;
+    char **args = runt_cli_args_expand(argc, argv, &n);
+    if (!args) {
+        fprintf(err, "runt: out of memory reading the command line\n");
+        return 1;
+    }
+    int rc = runt_cli_dispatch(n, args, out, err);
+    runt_cli_args_free(args, n);
+    return rc;
 }

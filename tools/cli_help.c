@@ -1,0 +1,113 @@
+#include "cli_help.h"
+
+#include <string.h>
+
+static const char runt_help_overview[] =
+    "usage: runt COMMAND [OPTIONS]     (runt COMMAND --help: the command's options)\n"
+    "\n"
+    "commands:\n"
+    "  info     MODEL            one row per node: op, output shape, params, FLOPs, bytes\n"
+    "  run      MODEL ...        run a model on .npy inputs, write .npy outputs\n"
+    "  bench    [...]            the bench suite: latency per model, backend and dtype\n"
+    "  devices                   the backends of this build, their devices, measured peaks\n"
+    "  help     [COMMAND]        this text, or a command's options\n"
+    "\n"
+    "  -V, --version             print runt's version\n"
+    "  -h, --help                print this text\n"
+    "\n"
+    "MODEL is an .onnx file or a built-in model written @name (runt info @list lists\n"
+    "them). Options take their value as the next argument or after '=': --batch 8,\n"
+    "--batch=8. Output paths are checked before a command starts its work. Exit\n"
+    "status: 0 success, 1 failure, 2 bad usage; errors are one line on stderr.\n";
+
+static const char runt_help_info[] =
+    "usage: runt info MODEL [--batch N] [--json FILE]\n"
+    "\n"
+    "One row per node of MODEL: op, output shape, params, FLOPs (a multiply-add\n"
+    "counts 2), bytes (every input read once plus every output written once);\n"
+    "then the totals. `runt info @list` lists the built-in models.\n"
+    "\n"
+    "  --batch N      batch size the shapes and costs are computed for (1 to\n"
+    "                 16777216; default 1). Refused when the model's inputs have a\n"
+    "                 fixed batch dimension other than N.\n"
+    "  --json FILE    write the same as JSON to FILE instead of the table ('-':\n"
+    "                 standard output)\n"
+    "  -h, --help     print this text\n";
+
+static const char runt_help_run[] =
+    "usage: runt run MODEL --input X.npy --output Y.npy [--backend NAME] [--dtype f32|int8]\n"
+    "\n"
+    "Runs MODEL once on the inputs and writes its outputs. .npy: NumPy format 1.0,\n"
+    "little-endian float32, C order. The batch is the first input's leading\n"
+    "dimension when the model leaves it open.\n"
+    "\n"
+    "  --input FILE     an input .npy, once per model input, in the model's order\n"
+    "  --output FILE    where to write an output, once per model output\n"
+    "  --backend NAME   ref, cpu or cuda (cuda:N for GPU N); default: cpu where it\n"
+    "                   works, else ref\n"
+    "  --dtype T        f32 (default), or int8: weights quantized at session\n"
+    "                   creation, activations per run\n"
+    "  -h, --help       print this text\n";
+
+static const char runt_help_bench[] =
+    "usage: runt bench [--suite seeds|sweep|all | --model MODEL [--batch N]] [OPTIONS]\n"
+    "\n"
+    "Times models on backends and dtypes and reports, per row, the median and\n"
+    "p10..p90 latency, the first run, FLOPs, bytes and the cost model's\n"
+    "prediction; then how well params, FLOPs, bytes and the prediction order the\n"
+    "latencies. Progress goes to stderr, the table to stdout. Every output path\n"
+    "is checked before anything runs.\n"
+    "\n"
+    "  --suite S         seeds (default), sweep, or all\n"
+    "  --model MODEL     one model instead of a suite (.onnx or @name)\n"
+    "  --batch N         batch for --model (1 to 16777216; default 1); refused when\n"
+    "                    the model's batch dimension is fixed to another size\n"
+    "  --backend LIST    comma-separated backends, or all (default: cpu where it\n"
+    "                    works, else ref)\n"
+    "  --dtype LIST      f32, int8 or f32,int8 (default: both)\n"
+    "  --threads N       threads for the CPU backend (default: all cores)\n"
+    "  --json FILE       write the results as JSON ('-': standard output; the\n"
+    "                    table then goes to stderr)\n"
+    "  --csv FILE        write every row, unsupported ones included, as CSV ('-':\n"
+    "                    standard output)\n"
+    "  --plots DIR       draw plots from the results into DIR, an existing\n"
+    "                    directory\n"
+    "  --peers           also time PyTorch and ONNX Runtime on the same models\n"
+    "  --min-time S      measure each row for at least S seconds (default 0.2)\n"
+    "  --min-reps N      and at least N runs (default 10)\n"
+    "  --cache-dir DIR   where calibrations are cached (default ~/.cache/runt)\n"
+    "  --recalibrate     measure the devices again instead of using the cache\n"
+    "  -h, --help        print this text\n";
+
+static const char runt_help_devices[] =
+    "usage: runt devices [--backend LIST] [--calibrate] [--threads N] [--cache-dir DIR]\n"
+    "                    [--json FILE]\n"
+    "\n"
+    "Lists the backends of this build with their devices, whether each can be\n"
+    "used (and why not), and the peaks measured by a calibration if one is cached.\n"
+    "\n"
+    "  --backend LIST    only these backends (comma-separated, or all); an unknown\n"
+    "                    name is an error\n"
+    "  --calibrate       measure the peaks now (a few seconds per backend) and\n"
+    "                    cache them\n"
+    "  --threads N       the thread count whose calibration is shown or measured\n"
+    "  --cache-dir DIR   where calibrations are cached (default ~/.cache/runt)\n"
+    "  --json FILE       write the devices as JSON to FILE ('-': standard output)\n"
+    "  -h, --help        print this text\n";
+
+const char *runt_cli_help_text(const char *command)
+{
+    if (!command)
+        return runt_help_overview;
+    if (strcmp(command, "info") == 0)
+        return runt_help_info;
+    if (strcmp(command, "run") == 0)
+        return runt_help_run;
+    if (strcmp(command, "bench") == 0)
+        return runt_help_bench;
+    if (strcmp(command, "devices") == 0)
+        return runt_help_devices;
+    if (strcmp(command, "help") == 0)
+        return runt_help_overview;
+    return NULL;
+}
