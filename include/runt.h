@@ -414,6 +414,12 @@ typedef struct runt_session_options {
     const runt_allocator *allocator;
     runt_log_fn log;
     void *log_user;
+    /* cpu: the highest tier of runt's own kernels this session uses: "c",
+     * "avx2", "avx512" (x86-64), "neon", "neon-dot" (Arm). NULL: the
+     * environment variable RUNT_CPU_TIER, else the best the CPU runs. A tier
+     * above the CPU's is its best; a name of no tier is RUNT_E_INVALID_ARG.
+     * It makes the paths of a lesser machine run (and be tested) on any one. */
+    const char *cpu_tier;
 } runt_session_options;
 
 /* The defaults named above. */

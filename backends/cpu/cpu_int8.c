@@ -25,6 +25,7 @@
 
 #include "cpu_impl.h"
 #include "error.h"
+#include "q8_impl.h"
 
 static const runt_plan_value *input(const runt_plan *p, int i, int j)
 {
@@ -181,7 +182,7 @@ static runt_status linear_run(const runt_cpu_state *st, const runt_plan *p, int 
     if (s != RUNT_OK)
         return s;
     runt_q8_output out = {y, w->n, 1, st->threads};
-    return runt_q8_gemm_u8(q, w->k_pad, m, scale, zp, w, bias, e, &out);
+    return runt_q8_gemm_u8_with(st->q8_kernel, q, w->k_pad, m, scale, zp, w, bias, e, &out);
 }
 
 static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken)
@@ -273,8 +274,9 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
                 im2col_u8(a, src, cg, h, w, kh, kw, ow, px, zp, col + px * wq->k_pad);
             runt_q8_output out = {y + (img * yd->dims[1] + g * mg) * pixels, 1, pixels,
                                   st->threads};
-            runt_status s = runt_q8_gemm_u8(col, wq->k_pad, pixels, scale, zp, wq,
-                                            bias ? bias + g * mg : NULL, &a->epilogue, &out);
+            runt_status s = runt_q8_gemm_u8_with(st->q8_kernel, col, wq->k_pad, pixels, scale,
+                                                 zp, wq, bias ? bias + g * mg : NULL,
+                                                 &a->epilogue, &out);
             if (s != RUNT_OK)
                 return s;
         }
