@@ -11,7 +11,8 @@
  *   runt_model    an immutable graph: values, nodes, weights. May be shared by
  *                 sessions on several threads.
  *   runt_session  a model prepared for one backend and one batch size: shapes
- *                 resolved, memory planned, weights converted. One thread at a time.
+ *                 resolved, memory planned, weights converted. One thread at a time:
+ *                 a run entered while another is in progress returns RUNT_E_BUSY.
  *   runt_tensor   a plain view (dtype, shape, data pointer) the caller owns.
  */
 #ifndef RUNT_H
@@ -43,7 +44,11 @@ typedef enum runt_status {
     RUNT_E_UNSUPPORTED,  /* valid, but not implemented (op, dtype, attribute)   */
     RUNT_E_OOM,          /* an allocation failed or a caller arena is too small */
     RUNT_E_BACKEND,      /* the backend failed or is unavailable                */
-    RUNT_E_IO            /* reading or writing a file failed                    */
+    RUNT_E_IO,           /* reading or writing a file failed                    */
+    RUNT_E_BUSY,         /* the session is running on another thread: a session
+                            is used by one thread at a time; the call did nothing */
+    RUNT_E_LIMIT         /* an input exceeds a ceiling of runt_limits (model file
+                            size, nodes, tensor elements, weights, arena, nesting) */
 } runt_status;
 
 /* "RUNT_E_SHAPE" etc.; never NULL. */
@@ -440,7 +445,16 @@ runt_status runt_session_input_desc(const runt_session *s, int index, runt_tenso
 runt_status runt_session_output_desc(const runt_session *s, int index, runt_tensor *out);
 
 /* Runs the model. inputs/outputs in the model's order, shapes as the descs say.
- * Allocates nothing; returns when the outputs are written. */
+ * Returns when the outputs are written. RUNT_E_BUSY (nothing done) if the
+ * session is running on another thread at that moment: the check is one atomic
+ * flag, so misuse is reported, never waited on; it cannot see a session freed
+ * meanwhile (freeing a session while it runs is undefined).
+ * Allocation: none by runt, in any backend (runt's allocator is not called).
+ * On "ref" nothing else allocates either. On "cpu" the OpenMP runtime
+ * (libgomp) allocates inside runs: the first parallel region of a thread team
+ * creates its threads and work shares, and later regions allocate small
+ * per-region bookkeeping (tests/backends/cpu/test_cpu_malloc.c counts these
+ * calls through a malloc wrapper; with threads = 1 no region is entered). */
 runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
                              runt_tensor *outputs, int n_outputs);
 

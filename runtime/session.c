@@ -5,6 +5,25 @@
  */
 #include <string.h>
 
+#if !defined(RUNT_BARE_METAL) && !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+/* A session is used by one thread at a time. A run marks it busy with one
+ * atomic test-and-set (no lock, nothing to wait on): a second thread that
+ * calls in meanwhile gets RUNT_E_BUSY instead of sharing the I/O pointers and
+ * the arena and returning wrong outputs as RUNT_OK. */
+typedef atomic_flag runt_busy_flag;
+#define RUNT_BUSY_INIT(f) atomic_flag_clear_explicit((f), memory_order_relaxed)
+#define RUNT_BUSY_ENTER(f) (!atomic_flag_test_and_set_explicit((f), memory_order_acquire))
+#define RUNT_BUSY_LEAVE(f) atomic_flag_clear_explicit((f), memory_order_release)
+#else
+/* Bare metal has no threads (and Cortex-M0 no atomic instructions): the flag
+ * still refuses a run re-entered from an interrupt handler. */
+typedef volatile int runt_busy_flag;
+#define RUNT_BUSY_INIT(f) (*(f) = 0)
+#define RUNT_BUSY_ENTER(f) (*(f) ? 0 : (*(f) = 1))
+#define RUNT_BUSY_LEAVE(f) (*(f) = 0)
+#endif
+
 #include "alloc.h"
 #include "backend.h"
 #include "cost.h"
@@ -28,6 +47,7 @@ struct runt_session {
     int stage_io;                /* device memory: inputs/outputs copied through the vtable */
     double last_run_us;
     size_t weight_bytes;
+    runt_busy_flag busy;         /* set while a run is in progress */
 };
 
 runt_session_options runt_session_options_default(void)
@@ -184,6 +204,7 @@ runt_status runt_session_create(const runt_model *m, const runt_session_options 
     if (!s)
         return runt_error_set(RUNT_E_OOM, "%s: out of memory", fn);
     s->model = m;
+    RUNT_BUSY_INIT(&s->busy);
     if (o->allocator)
         s->allocator = *o->allocator;
     st = runt_session_plan(m, o, &s->allocator, &s->backend, &s->plan);
@@ -256,12 +277,10 @@ static runt_status runt_check_tensor(const runt_plan_value *want, const runt_ten
     return RUNT_OK;
 }
 
-runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
-                             runt_tensor *outputs, int n_outputs)
+static runt_status runt_session_run_owned(runt_session *s, const runt_tensor *inputs,
+                                          int n_inputs, runt_tensor *outputs, int n_outputs)
 {
     const char *fn = "runt_session_run";
-    if (!s)
-        return runt_error_set(RUNT_E_INVALID_ARG, "%s: session is NULL", fn);
     const runt_plan *p = s->plan;
     if (n_inputs != p->n_inputs || n_outputs != p->n_outputs)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: got %d inputs and %d outputs, the model "
@@ -290,6 +309,20 @@ runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_i
         st = runt_backend_stage_io(s->backend, p, &b, 0);
     if (st == RUNT_OK)
         s->last_run_us = runt_backend_last_run_us(s->backend, s->state, runt_clock_us() - t0);
+    return st;
+}
+
+runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
+                             runt_tensor *outputs, int n_outputs)
+{
+    if (!s)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_session_run: session is NULL");
+    if (!RUNT_BUSY_ENTER(&s->busy))
+        return runt_error_set(RUNT_E_BUSY, "runt_session_run: the session is running on another "
+                              "thread; a session is used by one thread at a time (create one "
+                              "per thread: they may share the model)");
+    runt_status st = runt_session_run_owned(s, inputs, n_inputs, outputs, n_outputs);
+    RUNT_BUSY_LEAVE(&s->busy);
     return st;
 }
 
