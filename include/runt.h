@@ -315,6 +315,32 @@ void runt_model_free(runt_model *model);
 /* Loading ONNX models                                                       */
 /* ------------------------------------------------------------------------- */
 
+/* Ceilings for inputs from sources that are not trusted (a model file from
+ * elsewhere, the shapes it declares). Each is checked before the memory it
+ * would size is allocated, and exceeding one is RUNT_E_LIMIT with a message
+ * naming the limit, the value found and where. A field left 0 takes the
+ * default given here (runt_limits_default); a negative one is
+ * RUNT_E_INVALID_ARG. The defaults admit every model protobuf itself can
+ * carry; a program that loads models from strangers sets them lower. */
+typedef struct runt_limits {
+    int64_t max_file_bytes;       /* the model file or buffer; default 2 GiB, the most a
+                                     protobuf message may hold                        */
+    int64_t max_nodes;            /* nodes of the graph; default 1 << 20              */
+    int64_t max_tensor_elements;  /* elements of one tensor: initializer, Constant,
+                                     attribute list, graph input (batch 1), any value
+                                     a session plans; default 1 << 31                  */
+    int64_t max_weight_bytes;     /* initializers and Constant tensors together, as
+                                     their dims declare; default 16 GiB               */
+    int64_t max_arena_bytes;      /* a session's activation arena, and a backend's
+                                     scratch; default 16 GiB                          */
+    int64_t max_nesting;          /* protobuf groups nested in one another (skipped, but
+                                     walked: the one structure read by depth);
+                                     default and most 64                              */
+} runt_limits;
+
+/* The defaults named above. */
+runt_limits runt_limits_default(void);
+
 typedef struct runt_load_options {
     const runt_allocator *allocator;
     /* Where external tensor data files are looked up. runt_model_load_file
@@ -326,6 +352,8 @@ typedef struct runt_load_options {
     int n_constant_inputs;
     const char *const *constant_input_names;
     const runt_tensor *constant_inputs;
+    /* Ceilings for this load; NULL: runt_limits_default(). */
+    const runt_limits *limits;
 } runt_load_options;
 
 /* o may be NULL (defaults). */
@@ -425,6 +453,9 @@ typedef struct runt_session_options {
      * above the CPU's is its best; a name of no tier is RUNT_E_INVALID_ARG.
      * It makes the paths of a lesser machine run (and be tested) on any one. */
     const char *cpu_tier;
+    /* Ceilings on what the session plans (max_arena_bytes, max_tensor_elements;
+     * the others are the loader's); NULL: runt_limits_default(). */
+    const runt_limits *limits;
 } runt_session_options;
 
 /* The defaults named above. */

@@ -28,6 +28,7 @@ typedef volatile int runt_busy_flag;
 #include "backend.h"
 #include "cost.h"
 #include "error.h"
+#include "model_limits.h"
 #include "model.h"
 #include "plan.h"
 #include "shape.h"
@@ -208,8 +209,11 @@ runt_status runt_session_create(const runt_model *m, const runt_session_options 
     if (o->allocator)
         s->allocator = *o->allocator;
     st = runt_session_plan(m, o, &s->allocator, &s->backend, &s->plan);
+    runt_limits limits;
     if (st == RUNT_OK)
         st = runt_backend_check_plan(s->backend, s->plan);
+    if (st == RUNT_OK && (st = runt_limits_resolve(o->limits, fn, &limits)) == RUNT_OK)
+        st = runt_limits_check_plan(&limits, s->plan); /* before the arena is allocated */
     if (st == RUNT_OK)
         st = runt_session_setup(s, o);
     if (st == RUNT_OK)

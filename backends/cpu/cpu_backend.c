@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "cpu_impl.h"
 #include "error.h"
+#include "model_limits.h"
 #include "q8_impl.h"
 #include "ref/ref_impl.h"
 
@@ -72,7 +73,8 @@ static runt_status cpu_check_modes(const runt_plan *plan)
     return RUNT_OK;
 }
 
-static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan)
+static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan,
+                                     const runt_limits *plan_limits)
 {
     int packed_ok = st->tier >= RUNT_CPU_TIER_WIDE && runt_cpu_packed_available();
     for (int i = 0; i < plan->n_nodes; i++) {
@@ -83,6 +85,15 @@ static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan)
         if (st->nodes[i].scratch_floats > st->scratch_floats)
             st->scratch_floats = st->nodes[i].scratch_floats;
     }
+    runt_limits limits;
+    runt_status ls = runt_limits_resolve(plan_limits, "runt_session_create", &limits);
+    if (ls != RUNT_OK)
+        return ls;
+    if (st->scratch_floats > (uint64_t)limits.max_arena_bytes / sizeof(float))
+        return runt_error_set(RUNT_E_LIMIT, "the CPU backend's scratch of %zu bytes is above "
+                              "runt_limits.max_arena_bytes (%lld)",
+                              st->scratch_floats * sizeof(float),
+                              (long long)limits.max_arena_bytes);
     if (st->scratch_floats) {
         st->scratch = runt_cpu_alloc(st, st->scratch_floats * sizeof(float));
         if (!st->scratch)
@@ -119,7 +130,7 @@ static runt_status cpu_prepare(void *context, const runt_plan *plan,
     st->n_nodes = plan->n_nodes;
     if (s == RUNT_OK && plan->n_nodes) {
         st->nodes = runt_alloc_zeroed(a, (size_t)plan->n_nodes, sizeof *st->nodes);
-        s = st->nodes ? cpu_prepare_nodes(st, plan)
+        s = st->nodes ? cpu_prepare_nodes(st, plan, options ? options->limits : NULL)
                       : runt_error_set(RUNT_E_OOM, "out of memory for %d nodes", plan->n_nodes);
     }
     if (s != RUNT_OK) {
