@@ -160,6 +160,11 @@ static runt_status quantize_rows(const runt_plan *p, int i, const float *x, int6
     runt_status s = quantize_input(p, i, x, m * k, q, scale, zp);
     for (int64_t r = m - 1; s == RUNT_OK && r > 0 && k_pad != k; r--)
         memmove(q + r * k_pad, q + r * k, (size_t)k);
+    /* The kernels read each row to k_pad; the weights are zero past k, so any
+     * byte would do, but an unwritten one is uninitialised memory the product
+     * reads (valgrind reports every use of it downstream). */
+    for (int64_t r = 0; s == RUNT_OK && r < m && k_pad != k; r++)
+        memset(q + r * k_pad + k, 0, (size_t)(k_pad - k));
     return s;
 }
 
@@ -270,8 +275,11 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
             int nt = runt_cpu_pass_threads((double)pixels * (double)kc, st->threads);
             (void)nt;
             RUNT_CPU_PARALLEL_FOR
-            for (int64_t px = 0; px < pixels; px++)
-                im2col_u8(a, src, cg, h, w, kh, kw, ow, px, zp, col + px * wq->k_pad);
+            for (int64_t px = 0; px < pixels; px++) {
+                uint8_t *row = col + px * wq->k_pad;
+                im2col_u8(a, src, cg, h, w, kh, kw, ow, px, zp, row);
+                memset(row + kc, 0, (size_t)(wq->k_pad - kc)); /* as in quantize_rows */
+            }
             runt_q8_output out = {y + (img * yd->dims[1] + g * mg) * pixels, 1, pixels,
                                   st->threads};
             runt_status s = runt_q8_gemm_u8_with(st->q8_kernel, col, wq->k_pad, pixels, scale,
