@@ -480,12 +480,16 @@ runt_status runt_session_output_desc(const runt_session *s, int index, runt_tens
  * session is running on another thread at that moment: the check is one atomic
  * flag, so misuse is reported, never waited on; it cannot see a session freed
  * meanwhile (freeing a session while it runs is undefined).
- * Allocation: none by runt, in any backend (runt's allocator is not called).
- * On "ref" nothing else allocates either. On "cpu" the OpenMP runtime
- * (libgomp) allocates inside runs: the first parallel region of a thread team
- * creates its threads and work shares, and later regions allocate small
- * per-region bookkeeping (tests/backends/cpu/test_cpu_malloc.c counts these
- * calls through a malloc wrapper; with threads = 1 no region is entered). */
+ * Allocation: runt allocates nothing in a run, on any backend (the session's
+ * allocator is not called), and on "ref" nothing else does either. On "cpu"
+ * the OpenMP runtime (libgomp) allocates inside runs, out of runt's control:
+ * the first run that enters a parallel region with N > 1 threads starts the
+ * process's worker threads (libgomp's team and the threads' TLS, 3 calls on
+ * glibc), later such regions reuse them (0 calls); and a region entered with
+ * one thread (the conv paths do, when threads = 1) makes libgomp allocate a
+ * team of one each time (2 calls per region). OpenBLAS allocates nothing in a
+ * run. tests/malloc/malloc_count.c counts libc's allocations during runs
+ * through a malloc wrapper and checks that every one comes from libgomp. */
 runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
                              runt_tensor *outputs, int n_outputs);
 
