@@ -486,10 +486,13 @@ runt_status runt_session_output_desc(const runt_session *s, int index, runt_tens
  * the first run that enters a parallel region with N > 1 threads starts the
  * process's worker threads (libgomp's team and the threads' TLS, 3 calls on
  * glibc), later such regions reuse them (0 calls); and a region entered with
- * one thread (the conv paths do, when threads = 1) makes libgomp allocate a
- * team of one each time (2 calls per region). OpenBLAS allocates nothing in a
- * run. tests/malloc/malloc_count.c counts libc's allocations during runs
- * through a malloc wrapper and checks that every one comes from libgomp. */
+ * one thread (several paths do when threads = 1) makes libgomp allocate a
+ * team of one each time (2 calls per region). OpenBLAS, which runs the f32
+ * GEMMs below the AVX-512 kernel tier, allocates inside its calls too (5 to 9
+ * calls per run of a 3-layer MLP or a small conv net, measured with OpenBLAS
+ * 0.3.21). tests/malloc/malloc_count.c counts libc's allocations during runs
+ * through a malloc wrapper, per tier, and checks that each comes from libgomp
+ * or OpenBLAS. */
 runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
                              runt_tensor *outputs, int n_outputs);
 
