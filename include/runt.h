@@ -65,7 +65,10 @@ typedef enum runt_log_level {
 typedef void (*runt_log_fn)(void *user, runt_log_level level, const char *message);
 
 /* Memory hooks. Every allocation runt makes for an object goes through the
- * allocator given when the object was created (NULL means malloc/free). */
+ * allocator given when the object was created (NULL means malloc/free).
+ * Libraries under runt allocate on their own: libc's stdio when the CPU
+ * backend reads /proc/cpuinfo (probe, session creation), the OpenMP runtime
+ * and OpenBLAS (see runt_session_run). */
 typedef struct runt_allocator {
     void *(*alloc)(void *user, size_t size, size_t alignment);
     void (*free)(void *user, void *ptr);
