@@ -11,7 +11,8 @@
  *   runt_model    an immutable graph: values, nodes, weights. May be shared by
  *                 sessions on several threads.
  *   runt_session  a model prepared for one backend and one batch size: shapes
- *                 resolved, memory planned, weights converted. One thread at a time.
+ *                 resolved, memory planned, weights converted. One thread at a time:
+ *                 a run entered while another is in progress returns RUNT_E_BUSY.
  *   runt_tensor   a plain view (dtype, shape, data pointer) the caller owns.
  */
 #ifndef RUNT_H
@@ -43,7 +44,11 @@ typedef enum runt_status {
     RUNT_E_UNSUPPORTED,  /* valid, but not implemented (op, dtype, attribute)   */
     RUNT_E_OOM,          /* an allocation failed or a caller arena is too small */
     RUNT_E_BACKEND,      /* the backend failed or is unavailable                */
-    RUNT_E_IO            /* reading or writing a file failed                    */
+    RUNT_E_IO,           /* reading or writing a file failed                    */
+    RUNT_E_BUSY,         /* the session is running on another thread: a session
+                            is used by one thread at a time; the call did nothing */
+    RUNT_E_LIMIT         /* an input exceeds a ceiling of runt_limits (model file
+                            size, nodes, tensor elements, weights, arena, nesting) */
 } runt_status;
 
 /* "RUNT_E_SHAPE" etc.; never NULL. */
@@ -60,7 +65,10 @@ typedef enum runt_log_level {
 typedef void (*runt_log_fn)(void *user, runt_log_level level, const char *message);
 
 /* Memory hooks. Every allocation runt makes for an object goes through the
- * allocator given when the object was created (NULL means malloc/free). */
+ * allocator given when the object was created (NULL means malloc/free).
+ * Libraries under runt allocate on their own: libc's stdio when the CPU
+ * backend reads /proc/cpuinfo (probe, session creation), the OpenMP runtime
+ * and OpenBLAS (see runt_session_run). */
 typedef struct runt_allocator {
     void *(*alloc)(void *user, size_t size, size_t alignment);
     void (*free)(void *user, void *ptr);
@@ -315,6 +323,32 @@ void runt_model_free(runt_model *model);
 /* Loading ONNX models                                                       */
 /* ------------------------------------------------------------------------- */
 
+/* Ceilings for inputs from sources that are not trusted (a model file from
+ * elsewhere, the shapes it declares). Each is checked before the memory it
+ * would size is allocated, and exceeding one is RUNT_E_LIMIT with a message
+ * naming the limit, the value found and where. A field left 0 takes the
+ * default given here (runt_limits_default); a negative one is
+ * RUNT_E_INVALID_ARG. The defaults admit every model protobuf itself can
+ * carry; a program that loads models from strangers sets them lower. */
+typedef struct runt_limits {
+    int64_t max_file_bytes;       /* the model file or buffer; default 2 GiB, the most a
+                                     protobuf message may hold                        */
+    int64_t max_nodes;            /* nodes of the graph; default 1 << 20              */
+    int64_t max_tensor_elements;  /* elements of one tensor: initializer, Constant,
+                                     attribute list, graph input (batch 1), any value
+                                     a session plans; default 1 << 31                  */
+    int64_t max_weight_bytes;     /* initializers and Constant tensors together, as
+                                     their dims declare; default 16 GiB               */
+    int64_t max_arena_bytes;      /* a session's activation arena, and a backend's
+                                     scratch; default 16 GiB                          */
+    int64_t max_nesting;          /* protobuf groups nested in one another (skipped, but
+                                     walked: the one structure read by depth);
+                                     default and most 64                              */
+} runt_limits;
+
+/* The defaults named above. */
+runt_limits runt_limits_default(void);
+
 typedef struct runt_load_options {
     const runt_allocator *allocator;
     /* Where external tensor data files are looked up. runt_model_load_file
@@ -326,6 +360,8 @@ typedef struct runt_load_options {
     int n_constant_inputs;
     const char *const *constant_input_names;
     const runt_tensor *constant_inputs;
+    /* Ceilings for this load; NULL: runt_limits_default(). */
+    const runt_limits *limits;
 } runt_load_options;
 
 /* Reads an ONNX file into *out (the caller frees it with runt_model_free).
@@ -441,6 +477,15 @@ typedef struct runt_session_options {
     const runt_allocator *allocator;
     runt_log_fn log;
     void *log_user;
+    /* cpu: the highest tier of runt's own kernels this session uses: "c",
+     * "avx2", "avx512" (x86-64), "neon", "neon-dot" (Arm). NULL: the
+     * environment variable RUNT_CPU_TIER, else the best the CPU runs. A tier
+     * above the CPU's is its best; a name of no tier is RUNT_E_INVALID_ARG.
+     * It makes the paths of a lesser machine run (and be tested) on any one. */
+    const char *cpu_tier;
+    /* Ceilings on what the session plans (max_arena_bytes, max_tensor_elements;
+     * the others are the loader's); NULL: runt_limits_default(). */
+    const runt_limits *limits;
 } runt_session_options;
 
 /* The defaults named above. */
@@ -470,8 +515,24 @@ runt_status runt_session_input_desc(const runt_session *s, int index, runt_tenso
 runt_status runt_session_output_desc(const runt_session *s, int index, runt_tensor *out);
 
 /* Runs the model. inputs/outputs in the model's order, shapes as the descs say.
- * Allocates nothing; returns when the outputs are written. The buffers are
- * ordinary host memory (runt_session_run_in with RUNT_MEMORY_HOST). */
+ * Returns when the outputs are written. The buffers are ordinary host memory
+ * (runt_session_run_in with RUNT_MEMORY_HOST). RUNT_E_BUSY (nothing done) if the
+ * session is running on another thread at that moment: the check is one atomic
+ * flag, so misuse is reported, never waited on; it cannot see a session freed
+ * meanwhile (freeing a session while it runs is undefined).
+ * Allocation: runt allocates nothing in a run, on any backend (the session's
+ * allocator is not called), and on "ref" nothing else does either. On "cpu"
+ * the OpenMP runtime (libgomp) allocates inside runs, out of runt's control:
+ * the first run that enters a parallel region with N > 1 threads starts the
+ * process's worker threads (libgomp's team and the threads' TLS, 3 calls on
+ * glibc), later such regions reuse them (0 calls); and a region entered with
+ * one thread (several paths do when threads = 1) makes libgomp allocate a
+ * team of one each time (2 calls per region). OpenBLAS, which runs the f32
+ * GEMMs below the AVX-512 kernel tier, allocates inside its calls too (5 to 9
+ * calls per run of a 3-layer MLP or a small conv net, measured with OpenBLAS
+ * 0.3.21). tests/malloc/malloc_count.c counts libc's allocations during runs
+ * through a malloc wrapper, per tier, and checks that each comes from libgomp
+ * or OpenBLAS. */
 runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
                              runt_tensor *outputs, int n_outputs);
 

@@ -59,6 +59,8 @@ const char *runt_status_name(runt_status s)
     case RUNT_E_OOM: return "RUNT_E_OOM";
     case RUNT_E_BACKEND: return "RUNT_E_BACKEND";
     case RUNT_E_IO: return "RUNT_E_IO";
+    case RUNT_E_BUSY: return "RUNT_E_BUSY";
+    case RUNT_E_LIMIT: return "RUNT_E_LIMIT";
     }
     return "RUNT_E_UNKNOWN";
 }

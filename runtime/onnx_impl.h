@@ -147,6 +147,7 @@ typedef struct runt_onnx_ctx {
     size_t size;
     const char *source;            /* for messages: the path, or "onnx buffer" */
     const char *ext_dir;           /* NULL: external data refused              */
+    runt_limits limits;            /* resolved: no field 0                     */
 
     int64_t ir_version;
     int64_t opset;                 /* ai.onnx; 0 when not imported */
@@ -169,6 +170,9 @@ typedef struct runt_onnx_const {
     const void *data;              /* never NULL, also for 0 elements */
     void *owned;                   /* what to free, or NULL           */
 } runt_onnx_const;
+
+/* A reader of buf at the load's nesting limit (onnx_proto.c). */
+runt_pb_reader runt_onnx_reader(const runt_onnx_ctx *c, const runt_pb_message *msg);
 
 /* onnx_proto.c */
 extern const runt_pb_message runt_onnx_tensor_msg;

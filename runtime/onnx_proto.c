@@ -220,7 +220,7 @@ static runt_status runt_onnx_parse_attr(runt_pb_reader *r, runt_onnx_attr *a)
 runt_status runt_onnx_attr_values(const runt_onnx_ctx *c, const runt_onnx_attr *a, int is_float,
                                   void *out, size_t cap, size_t *n)
 {
-    runt_pb_reader r = runt_pb_reader_make(c->buf, c->size, c->source, &runt_onnx_attr_msg);
+    runt_pb_reader r = runt_onnx_reader(c, &runt_onnx_attr_msg);
     runt_pb_field f;
     runt_status s;
     uint32_t want = is_float ? 7 : 8;
@@ -289,6 +289,9 @@ static runt_status runt_onnx_parse_node(runt_onnx_ctx *c, runt_pb_reader *r)
         if (s != RUNT_OK)
             return s;
     }
+    if (c->g.n_nodes >= c->limits.max_nodes)
+        return runt_pb_error(r, node.at, 0, RUNT_E_LIMIT, "the graph has more than %lld nodes "
+                             "(runt_limits.max_nodes)", (long long)c->limits.max_nodes);
     node.n_inputs = c->g.n_node_inputs - node.first_input;
     node.n_outputs = c->g.n_node_outputs - node.first_output;
     node.n_attrs = c->g.n_attrs - node.first_attr;
@@ -463,9 +466,16 @@ static runt_status runt_onnx_parse_opset(runt_onnx_ctx *c, runt_pb_reader *r)
     return RUNT_OK;
 }
 
+runt_pb_reader runt_onnx_reader(const runt_onnx_ctx *c, const runt_pb_message *msg)
+{
+    runt_pb_reader r = runt_pb_reader_make(c->buf, c->size, c->source, msg);
+    r.max_depth = (int)c->limits.max_nesting;
+    return r;
+}
+
 runt_status runt_onnx_parse(runt_onnx_ctx *c)
 {
-    runt_pb_reader r = runt_pb_reader_make(c->buf, c->size, c->source, &runt_onnx_model_msg);
+    runt_pb_reader r = runt_onnx_reader(c, &runt_onnx_model_msg);
     runt_pb_reader sub;
     runt_pb_field f;
     runt_status s;

@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "model_limits.h"
 #include "onnx_impl.h"
 
 #if !defined(RUNT_BARE_METAL)
@@ -446,6 +447,44 @@ static runt_status runt_onnx_index_inputs(runt_onnx_ctx *c)
     return RUNT_OK;
 }
 
+/* Bytes a tensor's dims declare, saturated at INT64_MAX; 0 for a dtype runt
+ * does not read (refused when the tensor is used). */
+static int64_t runt_onnx_declared_bytes(const runt_onnx_tensor *t)
+{
+    runt_dtype dt;
+    if (runt_onnx_dtype(t->data_type, &dt) != RUNT_OK && t->data_type != RUNT_ONNX_BOOL)
+        return 0;
+    int64_t bytes = t->data_type == RUNT_ONNX_BOOL ? 1 : (int64_t)runt_dtype_size(dt);
+    for (int d = 0; d < t->ndim && d < RUNT_MAX_DIMS; d++) {
+        if (t->dims[d] && bytes > INT64_MAX / t->dims[d])
+            return INT64_MAX;
+        bytes *= t->dims[d];
+    }
+    return bytes;
+}
+
+/* The weights the graph declares (initializers and Constant nodes' tensors),
+ * summed from their dims before any is decoded. */
+static runt_status runt_onnx_check_weights(const runt_onnx_ctx *c)
+{
+    const runt_onnx_graph *g = &c->g;
+    int64_t total = 0, max = c->limits.max_weight_bytes;
+    for (int i = 0; i < g->n_initializers + g->n_attrs; i++) {
+        const runt_onnx_tensor *t = i < g->n_initializers ? &g->initializers[i]
+                                    : g->attrs[i - g->n_initializers].has_t
+                                        ? &g->attrs[i - g->n_initializers].t : NULL;
+        int64_t bytes = t ? runt_onnx_declared_bytes(t) : 0;
+        if (bytes > max - total)
+            return runt_error_set(RUNT_E_LIMIT, "%s: the initializers and constants declare "
+                                  "more than runt_limits.max_weight_bytes (%lld bytes); "
+                                  "reached at %s '%.*s'", c->source, (long long)max,
+                                  i < g->n_initializers ? "initializer" : "constant tensor",
+                                  runt_onnx_shown(&t->name), runt_onnx_chars(&t->name));
+        total += bytes;
+    }
+    return RUNT_OK;
+}
+
 /* Every name of the graph gets a symbol up front, with its number of readers. */
 static runt_status runt_onnx_index(runt_onnx_ctx *c)
 {
@@ -470,8 +509,8 @@ static runt_status runt_onnx_index(runt_onnx_ctx *c)
         s->index = i;
         s->rank = t->ndim <= RUNT_MAX_DIMS ? t->ndim : -1;
     }
-    runt_status st = runt_onnx_index_inputs(c);
-    if (st != RUNT_OK)
+    runt_status st = runt_onnx_check_weights(c);
+    if (st != RUNT_OK || (st = runt_onnx_index_inputs(c)) != RUNT_OK)
         return st;
     for (int i = 0; i < g->n_node_inputs; i++)
         if (g->node_inputs[i].n)
@@ -513,6 +552,7 @@ static runt_status runt_onnx_input_desc(const runt_onnx_ctx *c, const runt_onnx_
         return runt_error_set(RUNT_E_UNSUPPORTED, "%s: graph input '%.*s' has more than %d dims",
                               c->source, shown, name, RUNT_MAX_DIMS);
     t->ndim = vi->ndim;
+    int64_t count = 1;
     for (int d = 0; d < vi->ndim; d++) {
         const runt_onnx_dim *dim = &vi->dims[d];
         if (dim->kind == RUNT_ONNX_DIM_VALUE && dim->value < 0)
@@ -527,6 +567,13 @@ static runt_status runt_onnx_input_desc(const runt_onnx_ctx *c, const runt_onnx_
                                   "symbolic ('%.*s'); only the first dim (the batch) may be",
                                   c->source, shown, name, d, runt_onnx_shown(&dim->param),
                                   runt_onnx_chars(&dim->param));
+        int64_t n = t->dims[d] == RUNT_DIM_BATCH ? 1 : t->dims[d];
+        if (n && count > c->limits.max_tensor_elements / n)
+            return runt_error_set(RUNT_E_LIMIT, "%s: graph input '%.*s' has more than "
+                                  "runt_limits.max_tensor_elements (%lld) elements at batch 1",
+                                  c->source, shown, name,
+                                  (long long)c->limits.max_tensor_elements);
+        count *= n;
     }
     return RUNT_OK;
 }
@@ -668,7 +715,13 @@ static runt_status runt_onnx_load(const uint8_t *buf, size_t size, const char *s
     c.size = size;
     c.source = source;
     c.ext_dir = ext_dir;
-    runt_status s = runt_onnx_build(&c, out);
+    runt_status s = runt_limits_resolve(c.opt->limits, "runt_load_options", &c.limits);
+    if (s != RUNT_OK)
+        return s;
+    if ((uint64_t)size > (uint64_t)c.limits.max_file_bytes)
+        return runt_error_set(RUNT_E_LIMIT, "%s: %zu bytes, above runt_limits.max_file_bytes "
+                              "(%lld)", source, size, (long long)c.limits.max_file_bytes);
+    s = runt_onnx_build(&c, out);
     runt_builder_free(c.b);
     runt_free(c.alloc, c.syms);
     runt_free(c.alloc, c.scratch);
@@ -704,8 +757,8 @@ runt_status runt_model_load_file(const char *path, const runt_load_options *o, r
 #else
 
 /* The whole file, in memory from the allocator. */
-static runt_status runt_onnx_read_whole(const char *path, const runt_allocator *a, uint8_t **data,
-                                        size_t *size)
+static runt_status runt_onnx_read_whole(const char *path, const runt_allocator *a,
+                                        int64_t max_bytes, uint8_t **data, size_t *size)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -721,6 +774,9 @@ static runt_status runt_onnx_read_whole(const char *path, const runt_allocator *
         s = runt_error_set(RUNT_E_IO, "%s: cannot read: %s", path, strerror(errno));
     else if (fseek(fp, 0, SEEK_SET) != 0)
         s = runt_error_set(RUNT_E_IO, "%s: cannot seek back to the start", path);
+    else if ((uint64_t)end > (uint64_t)max_bytes) /* before the buffer is allocated */
+        s = runt_error_set(RUNT_E_LIMIT, "%s: %ld bytes, above runt_limits.max_file_bytes (%lld)",
+                           path, end, (long long)max_bytes);
     else if (end > 0 && !(*data = runt_alloc(a, *size)))
         s = runt_error_set(RUNT_E_OOM, "%s: out of memory for %zu bytes", path, *size);
     else if (end > 0 && fread(*data, 1, *size, fp) != *size)
@@ -756,7 +812,10 @@ runt_status runt_model_load_file(const char *path, const runt_load_options *o, r
     }
     uint8_t *data = NULL;
     size_t size = 0;
-    runt_status s = runt_onnx_read_whole(path, a, &data, &size);
+    runt_limits limits;
+    runt_status s = runt_limits_resolve(o ? o->limits : NULL, "runt_load_options", &limits);
+    if (s == RUNT_OK)
+        s = runt_onnx_read_whole(path, a, limits.max_file_bytes, &data, &size);
     if (s == RUNT_OK)
         s = runt_onnx_load(data ? data : (const uint8_t *)"", size, path, dir, o, out);
     runt_free(a, data);

@@ -105,7 +105,7 @@ static const char *runt_onnx_data_field_name(uint32_t number)
 
 static runt_pb_reader runt_onnx_tensor_reader(const runt_onnx_ctx *c, const runt_onnx_tensor *t)
 {
-    runt_pb_reader r = runt_pb_reader_make(c->buf, c->size, c->source, &runt_onnx_tensor_msg);
+    runt_pb_reader r = runt_onnx_reader(c, &runt_onnx_tensor_msg);
     r.pos = t->at;
     r.end = t->end;
     return r;
@@ -297,7 +297,8 @@ static runt_status runt_onnx_external_entry(const runt_onnx_ctx *c, const char *
     if (s != RUNT_OK)
         return s;
     if (runt_onnx_str_eq(&key, "location")) {
-        if (memchr(value.p, 0, value.n))
+        /* A value field may be absent (p NULL): memchr must not see it. */
+        if (value.n && memchr(value.p, 0, value.n))
             return runt_error_set(RUNT_E_BAD_MODEL, "%s: %s: external data location holds a NUL",
                                   c->source, label);
         e->location = value;
@@ -376,6 +377,9 @@ static runt_status runt_onnx_decode_external(runt_onnx_ctx *c, const runt_onnx_t
         return runt_error_set(RUNT_E_BAD_MODEL, "%s: %s: external data without a location",
                               c->source, label);
     int len = (int)(e.location.n > 200 ? 200 : e.location.n);
+    if (!e.location.n)
+        return runt_error_set(RUNT_E_BAD_MODEL, "%s: %s: external data location is empty",
+                              c->source, label);
     if (!runt_onnx_location_safe(&e.location))
         return runt_error_set(RUNT_E_BAD_MODEL, "%s: %s: external data location '%.*s' leaves "
                               "the model's directory", c->source, label, len,
@@ -437,10 +441,15 @@ runt_status runt_onnx_tensor_decode(runt_onnx_ctx *c, const runt_onnx_tensor *t,
     out->count = 1;
     for (int i = 0; i < t->ndim; i++) {
         out->dims[i] = t->dims[i];
+        /* Checked per dim, so the product never overflows on the way. */
+        if (t->dims[i] && out->count > c->limits.max_tensor_elements / t->dims[i])
+            return runt_error_set(RUNT_E_LIMIT, "%s: %s: its dims hold more than "
+                                  "runt_limits.max_tensor_elements (%lld) elements", c->source,
+                                  label, (long long)c->limits.max_tensor_elements);
         /* Bounded so that count * element size fits size_t on every target. */
         if (t->dims[i] && out->count > (int64_t)(SIZE_MAX / 8) / t->dims[i])
-            return runt_error_set(RUNT_E_UNSUPPORTED, "%s: %s: too many elements", c->source,
-                                  label);
+            return runt_error_set(RUNT_E_UNSUPPORTED, "%s: %s: too many elements for this "
+                                  "target's address space", c->source, label);
         out->count *= t->dims[i];
     }
     runt_status s;
@@ -470,6 +479,11 @@ runt_status runt_onnx_attr_const(runt_onnx_ctx *c, const runt_onnx_attr *a, runt
     case RUNT_ONNX_ATTR_FLOATS:
     case RUNT_ONNX_ATTR_INTS:
         n = is_float ? a->n_floats : a->n_ints;
+        if (n > (uint64_t)c->limits.max_tensor_elements)
+            return runt_error_set(RUNT_E_LIMIT, "%s: attribute '%.*s' holds %zu values, above "
+                                  "runt_limits.max_tensor_elements (%lld)", c->source,
+                                  (int)a->name.n, (const char *)a->name.p, n,
+                                  (long long)c->limits.max_tensor_elements);
         out->ndim = 1;
         out->dims[0] = (int64_t)n;
         break;

@@ -15,8 +15,6 @@
 
 /* The spec limits field numbers to 29 bits. */
 #define RUNT_PB_MAX_FIELD 0x1FFFFFFFu
-/* Deeper nesting of (deprecated) groups is refused rather than followed. */
-#define RUNT_PB_MAX_GROUP_DEPTH 64
 
 static const char *runt_pb_wire_name(unsigned wire)
 {
@@ -156,6 +154,8 @@ static runt_status runt_pb_skip_group(runt_pb_reader *r, const runt_pb_field *st
 {
     uint32_t open[RUNT_PB_MAX_GROUP_DEPTH];
     int depth = 0;
+    int max_depth = r->max_depth > 0 && r->max_depth < RUNT_PB_MAX_GROUP_DEPTH
+                        ? r->max_depth : RUNT_PB_MAX_GROUP_DEPTH;
     open[depth++] = start->number;
     while (depth > 0) {
         runt_pb_field f;
@@ -167,9 +167,10 @@ static runt_status runt_pb_skip_group(runt_pb_reader *r, const runt_pb_field *st
         if (s != RUNT_OK)
             return s;
         if (f.wire == RUNT_PB_GROUP_START) {
-            if (depth == RUNT_PB_MAX_GROUP_DEPTH)
-                return runt_pb_error(r, f.at, f.number, RUNT_E_BAD_MODEL,
-                                     "groups nested more than %d deep", RUNT_PB_MAX_GROUP_DEPTH);
+            /* Deeper nesting of (deprecated) groups is refused rather than followed. */
+            if (depth == max_depth)
+                return runt_pb_error(r, f.at, f.number, RUNT_E_LIMIT, "groups nested more than "
+                                     "%d deep (runt_limits.max_nesting)", max_depth);
             open[depth++] = f.number;
         } else if (f.wire == RUNT_PB_GROUP_END) {
             if (f.number != open[depth - 1])
@@ -185,7 +186,8 @@ static runt_status runt_pb_skip_group(runt_pb_reader *r, const runt_pb_field *st
 runt_pb_reader runt_pb_reader_make(const void *buf, size_t size, const char *source,
                                    const runt_pb_message *msg)
 {
-    runt_pb_reader r = {(const uint8_t *)buf, size, 0, size, source, msg};
+    runt_pb_reader r = {(const uint8_t *)buf, size, 0, size, source, msg,
+                        RUNT_PB_MAX_GROUP_DEPTH};
     return r;
 }
 

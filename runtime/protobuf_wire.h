@@ -47,6 +47,8 @@ typedef struct runt_pb_reader {
     size_t pos, end;
     const char *source;        /* "model.onnx", for messages                     */
     const runt_pb_message *msg;
+    int max_depth;             /* groups nested deeper are refused, RUNT_E_LIMIT;
+                                  at most RUNT_PB_MAX_GROUP_DEPTH (the default)   */
 } runt_pb_reader;
 
 typedef struct runt_pb_field {
@@ -56,6 +58,9 @@ typedef struct runt_pb_field {
     uint64_t value;            /* VARINT, FIXED64, FIXED32 (the raw bits)      */
     size_t offset, len;        /* LEN: where the payload starts, its length    */
 } runt_pb_field;
+
+/* The deepest group nesting a reader follows. */
+#define RUNT_PB_MAX_GROUP_DEPTH 64
 
 /* A reader of the top-level message in buf[0, size). */
 runt_pb_reader runt_pb_reader_make(const void *buf, size_t size, const char *source,

@@ -5,10 +5,30 @@
  */
 #include <string.h>
 
+#if !defined(RUNT_BARE_METAL) && !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+/* A session is used by one thread at a time. A run marks it busy with one
+ * atomic test-and-set (no lock, nothing to wait on): a second thread that
+ * calls in meanwhile gets RUNT_E_BUSY instead of sharing the I/O pointers and
+ * the arena and returning wrong outputs as RUNT_OK. */
+typedef atomic_flag runt_busy_flag;
+#define RUNT_BUSY_INIT(f) atomic_flag_clear_explicit((f), memory_order_relaxed)
+#define RUNT_BUSY_ENTER(f) (!atomic_flag_test_and_set_explicit((f), memory_order_acquire))
+#define RUNT_BUSY_LEAVE(f) atomic_flag_clear_explicit((f), memory_order_release)
+#else
+/* Bare metal has no threads (and Cortex-M0 no atomic instructions): the flag
+ * still refuses a run re-entered from an interrupt handler. */
+typedef volatile int runt_busy_flag;
+#define RUNT_BUSY_INIT(f) (*(f) = 0)
+#define RUNT_BUSY_ENTER(f) (*(f) ? 0 : (*(f) = 1))
+#define RUNT_BUSY_LEAVE(f) (*(f) = 0)
+#endif
+
 #include "alloc.h"
 #include "backend.h"
 #include "cost.h"
 #include "error.h"
+#include "model_limits.h"
 #include "model.h"
 #include "plan.h"
 #include "shape.h"
@@ -28,6 +48,7 @@ struct runt_session {
     int device_memory;           /* the backend keeps its arena and copies I/O itself */
     double last_run_us;
     size_t weight_bytes;
+    runt_busy_flag busy;         /* set while a run is in progress */
 };
 
 runt_session_options runt_session_options_default(void)
@@ -182,11 +203,15 @@ runt_status runt_session_create(const runt_model *m, const runt_session_options 
     if (!s)
         return runt_error_set(RUNT_E_OOM, "%s: out of memory", fn);
     s->model = m;
+    RUNT_BUSY_INIT(&s->busy);
     if (o->allocator)
         s->allocator = *o->allocator;
     st = runt_session_plan(m, o, &s->allocator, &s->backend, &s->plan);
+    runt_limits limits;
     if (st == RUNT_OK)
         st = runt_backend_check_plan(s->backend, s->plan);
+    if (st == RUNT_OK && (st = runt_limits_resolve(o->limits, fn, &limits)) == RUNT_OK)
+        st = runt_limits_check_plan(&limits, s->plan); /* before the arena is allocated */
     if (st == RUNT_OK)
         st = runt_session_setup(s, o);
     if (st == RUNT_OK)
@@ -254,23 +279,12 @@ static runt_status runt_check_tensor(const runt_plan_value *want, const runt_ten
     return RUNT_OK;
 }
 
-runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
-                             runt_tensor *outputs, int n_outputs)
-{
-    return runt_session_run_in(s, RUNT_MEMORY_HOST, inputs, n_inputs, outputs, n_outputs);
-}
-
-runt_status runt_session_run_in(runt_session *s, runt_memory where, const runt_tensor *inputs,
-                                int n_inputs, runt_tensor *outputs, int n_outputs)
+/* The run itself, by the thread that holds the session's busy flag. */
+static runt_status runt_session_run_owned(runt_session *s, runt_memory where,
+                                          const runt_tensor *inputs, int n_inputs,
+                                          runt_tensor *outputs, int n_outputs)
 {
     const char *fn = "runt_session_run";
-    if (!s)
-        return runt_error_set(RUNT_E_INVALID_ARG, "%s: session is NULL", fn);
-    if ((unsigned)where > (unsigned)RUNT_MEMORY_DEVICE)
-        return runt_error_set(RUNT_E_INVALID_ARG, "%s: unknown memory kind %d", fn, (int)where);
-    if (where == RUNT_MEMORY_DEVICE && !s->device_memory)
-        return runt_error_set(RUNT_E_INVALID_ARG, "%s: inputs and outputs in device memory, but "
-                              "backend '%s' computes in host memory", fn, s->backend.iface->name);
     const runt_plan *p = s->plan;
     if (n_inputs != p->n_inputs || n_outputs != p->n_outputs)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: got %d inputs and %d outputs, the model "
@@ -297,6 +311,32 @@ runt_status runt_session_run_in(runt_session *s, runt_memory where, const runt_t
     if (st == RUNT_OK)
         s->last_run_us = runt_backend_last_run_us(s->backend, s->state, runt_clock_us() - t0);
     return st;
+}
+
+runt_status runt_session_run_in(runt_session *s, runt_memory where, const runt_tensor *inputs,
+                                int n_inputs, runt_tensor *outputs, int n_outputs)
+{
+    const char *fn = "runt_session_run";
+    if (!s)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: session is NULL", fn);
+    if ((unsigned)where > (unsigned)RUNT_MEMORY_DEVICE)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: unknown memory kind %d", fn, (int)where);
+    if (where == RUNT_MEMORY_DEVICE && !s->device_memory)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: inputs and outputs in device memory, but "
+                              "backend '%s' computes in host memory", fn, s->backend.iface->name);
+    if (!RUNT_BUSY_ENTER(&s->busy))
+        return runt_error_set(RUNT_E_BUSY, "%s: the session is running on another thread; a "
+                              "session is used by one thread at a time (create one per thread: "
+                              "they may share the model)", fn);
+    runt_status st = runt_session_run_owned(s, where, inputs, n_inputs, outputs, n_outputs);
+    RUNT_BUSY_LEAVE(&s->busy);
+    return st;
+}
+
+runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
+                             runt_tensor *outputs, int n_outputs)
+{
+    return runt_session_run_in(s, RUNT_MEMORY_HOST, inputs, n_inputs, outputs, n_outputs);
 }
 
 runt_status runt_session_last_run_us(const runt_session *s, double *us)

@@ -13,6 +13,8 @@
 #include "alloc.h"
 #include "cpu_impl.h"
 #include "error.h"
+#include "model_limits.h"
+#include "q8_impl.h"
 #include "ref/ref_impl.h"
 
 void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes)
@@ -71,9 +73,10 @@ static runt_status cpu_check_modes(const runt_plan *plan)
     return RUNT_OK;
 }
 
-static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan)
+static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan,
+                                     const runt_limits *plan_limits)
 {
-    int packed_ok = runt_cpu_packed_available();
+    int packed_ok = st->tier >= RUNT_CPU_TIER_WIDE && runt_cpu_packed_available();
     for (int i = 0; i < plan->n_nodes; i++) {
         runt_status s = runt_cpu_node_prepare(st, plan, i, packed_ok);
         if (s != RUNT_OK)
@@ -82,6 +85,15 @@ static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan)
         if (st->nodes[i].scratch_floats > st->scratch_floats)
             st->scratch_floats = st->nodes[i].scratch_floats;
     }
+    runt_limits limits;
+    runt_status ls = runt_limits_resolve(plan_limits, "runt_session_create", &limits);
+    if (ls != RUNT_OK)
+        return ls;
+    if (st->scratch_floats > (uint64_t)limits.max_arena_bytes / sizeof(float))
+        return runt_error_set(RUNT_E_LIMIT, "the CPU backend's scratch of %zu bytes is above "
+                              "runt_limits.max_arena_bytes (%lld)",
+                              st->scratch_floats * sizeof(float),
+                              (long long)limits.max_arena_bytes);
     if (st->scratch_floats) {
         st->scratch = runt_cpu_alloc(st, st->scratch_floats * sizeof(float));
         if (!st->scratch)
@@ -89,9 +101,9 @@ static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan)
                                   st->scratch_floats * sizeof(float));
     }
     runt_plan_log(plan, RUNT_LOG_DEBUG,
-                  "cpu: %d threads, f32 GEMM on %s, int8 kernel %s, %zu bytes of scratch",
-                  st->threads, packed_ok ? "runt's AVX-512 kernel" : "OpenBLAS",
-                  plan->compute_dtype == RUNT_I8 ? runt_q8_kernel_name() : "unused",
+                  "cpu: %d threads, kernel tier %s, f32 GEMM on %s, int8 kernel %s, "
+                  "%zu bytes of scratch", st->threads, runt_cpu_tier_name(st->tier),
+                  packed_ok ? "runt's AVX-512 kernel" : "OpenBLAS", st->q8_kernel->name,
                   st->scratch_floats * sizeof(float));
     return RUNT_OK;
 }
@@ -113,10 +125,12 @@ static runt_status cpu_prepare(void *context, const runt_plan *plan,
     int threads = options && options->threads > 0 ? options->threads : plan->threads;
     st->threads = threads > 0 ? threads : runt_cpu_core_count();
     st->int8_min_weights = options ? options->int8_min_weights : 0;
+    s = runt_cpu_tier_resolve(options ? options->cpu_tier : NULL, &st->tier);
+    st->q8_kernel = runt_q8_kernel_best_up_to(st->tier);
     st->n_nodes = plan->n_nodes;
-    if (plan->n_nodes) {
+    if (s == RUNT_OK && plan->n_nodes) {
         st->nodes = runt_alloc_zeroed(a, (size_t)plan->n_nodes, sizeof *st->nodes);
-        s = st->nodes ? cpu_prepare_nodes(st, plan)
+        s = st->nodes ? cpu_prepare_nodes(st, plan, options ? options->limits : NULL)
                       : runt_error_set(RUNT_E_OOM, "out of memory for %d nodes", plan->n_nodes);
     }
     if (s != RUNT_OK) {

@@ -199,7 +199,9 @@ runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int 
     float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
     int panels = panels_from_image(cn, &s);
     float *col = s.direct ? NULL : st->scratch;
-    float *gemm_scratch = st->scratch + col_floats(cn, &s);
+    /* No node may need scratch (a 1x1 conv on OpenBLAS): scratch is then NULL,
+     * and an offset from NULL is undefined even when it is 0. */
+    float *gemm_scratch = st->scratch ? st->scratch + col_floats(cn, &s) : NULL;
     for (int64_t img = 0; img < s.n; img++)
         for (int64_t gi = 0; gi < s.group; gi++) {
             const float *xg = x + (img * s.c + gi * s.cg) * s.h * s.w;

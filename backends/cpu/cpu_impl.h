@@ -118,6 +118,23 @@ void runt_cpu_sgemm(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads
 void runt_cpu_epilogue_rows(float *c, int64_t m, int64_t n, int64_t ldc, const runt_epilogue *e,
                             int threads);
 
+/* ---- kernel tiers (cpu_tier.c) ---- */
+
+/* Instruction-set levels of runt's own kernels, lowest first. */
+enum {
+    RUNT_CPU_TIER_C = 0,     /* portable C                                    */
+    RUNT_CPU_TIER_SIMD,      /* "avx2" (x86-64: AVX2 + FMA), "neon" (Arm)     */
+    RUNT_CPU_TIER_WIDE       /* "avx512" (AVX-512 F, VNNI), "neon-dot" (Arm)  */
+};
+/* The best tier this CPU runs in this build. */
+int runt_cpu_tier_max(void);
+/* The session's tier: requested (runt_session_options.cpu_tier), else the
+ * environment's RUNT_CPU_TIER, else none, each capped at runt_cpu_tier_max.
+ * RUNT_E_INVALID_ARG for a name that is no tier of this architecture. */
+runt_status runt_cpu_tier_resolve(const char *requested, int *tier);
+/* "c", "avx2", "avx512", "neon", "neon-dot". */
+const char *runt_cpu_tier_name(int tier);
+
 /* ---- threads and host facts (cpu_threads.c, cpu_info.c) ---- */
 
 /* Cores this process may use (>= 1). */
@@ -165,6 +182,8 @@ typedef struct runt_cpu_node {
 typedef struct runt_cpu_state {
     runt_allocator allocator;
     int threads;
+    int tier;                /* RUNT_CPU_TIER_*: the highest kernels used     */
+    const struct runt_q8_kernel *q8_kernel; /* int8 dot products, at tier     */
     int64_t int8_min_weights; /* the session's option (0: RUNT_INT8_MIN_WEIGHTS_DEFAULT) */
     int n_nodes;
     runt_cpu_node *nodes;

@@ -25,6 +25,7 @@
 
 #include "cpu_impl.h"
 #include "error.h"
+#include "q8_impl.h"
 
 static const runt_plan_value *input(const runt_plan *p, int i, int j)
 {
@@ -159,6 +160,11 @@ static runt_status quantize_rows(const runt_plan *p, int i, const float *x, int6
     runt_status s = quantize_input(p, i, x, m * k, q, scale, zp);
     for (int64_t r = m - 1; s == RUNT_OK && r > 0 && k_pad != k; r--)
         memmove(q + r * k_pad, q + r * k, (size_t)k);
+    /* The kernels read each row to k_pad; the weights are zero past k, so any
+     * byte would do, but an unwritten one is uninitialised memory the product
+     * reads (valgrind reports every use of it downstream). */
+    for (int64_t r = 0; s == RUNT_OK && r < m && k_pad != k; r++)
+        memset(q + r * k_pad + k, 0, (size_t)(k_pad - k));
     return s;
 }
 
@@ -181,7 +187,7 @@ static runt_status linear_run(const runt_cpu_state *st, const runt_plan *p, int 
     if (s != RUNT_OK)
         return s;
     runt_q8_output out = {y, w->n, 1, st->threads};
-    return runt_q8_gemm_u8(q, w->k_pad, m, scale, zp, w, bias, e, &out);
+    return runt_q8_gemm_u8_with(st->q8_kernel, q, w->k_pad, m, scale, zp, w, bias, e, &out);
 }
 
 static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken)
@@ -269,12 +275,16 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
             int nt = runt_cpu_pass_threads((double)pixels * (double)kc, st->threads);
             (void)nt;
             RUNT_CPU_PARALLEL_FOR
-            for (int64_t px = 0; px < pixels; px++)
-                im2col_u8(a, src, cg, h, w, kh, kw, ow, px, zp, col + px * wq->k_pad);
+            for (int64_t px = 0; px < pixels; px++) {
+                uint8_t *row = col + px * wq->k_pad;
+                im2col_u8(a, src, cg, h, w, kh, kw, ow, px, zp, row);
+                memset(row + kc, 0, (size_t)(wq->k_pad - kc)); /* as in quantize_rows */
+            }
             runt_q8_output out = {y + (img * yd->dims[1] + g * mg) * pixels, 1, pixels,
                                   st->threads};
-            runt_status s = runt_q8_gemm_u8(col, wq->k_pad, pixels, scale, zp, wq,
-                                            bias ? bias + g * mg : NULL, &a->epilogue, &out);
+            runt_status s = runt_q8_gemm_u8_with(st->q8_kernel, col, wq->k_pad, pixels, scale,
+                                                 zp, wq, bias ? bias + g * mg : NULL,
+                                                 &a->epilogue, &out);
             if (s != RUNT_OK)
                 return s;
         }

@@ -95,6 +95,11 @@ int runt_q8_kernel_usable(const runt_q8_kernel *k);
 /* The first usable kernel of runt_q8_kernel_at's list. */
 const runt_q8_kernel *runt_q8_kernel_best(void);
 
+/* A kernel's tier (RUNT_CPU_TIER_*, cpu_impl.h) and the first usable kernel
+ * at or below a tier (cpu_tier.c). */
+int runt_q8_kernel_tier(const runt_q8_kernel *k);
+const runt_q8_kernel *runt_q8_kernel_best_up_to(int tier);
+
 /* runt_q8_gemm_u8 on a given kernel (tests run every usable one through it). */
 runt_status runt_q8_gemm_u8_with(const runt_q8_kernel *kernel, const uint8_t *xq,
                                  int64_t ldx, int64_t m, float x_scale, uint8_t x_zero_point,

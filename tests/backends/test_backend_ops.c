@@ -93,7 +93,8 @@ static int backend_takes(const runt_model *m, const char *backend, int64_t batch
 RT_TEST(backend_ops, every_case_on_every_backend_against_the_reference)
 {
     int n_backends = 0, checked = 0, refused = 0;
-    rt_mock_device_register(&registered, REGISTERED);
+    RT_ASSERT(rt_mock_device_register(&registered, REGISTERED) == RUNT_OK, "%s",
+              runt_last_error());
     RT_ASSERT(runt_backend_count(&n_backends) == RUNT_OK, "%s", runt_last_error());
     for (int b = 0; b < n_backends; b++) {
         runt_device_info d;

@@ -18,7 +18,10 @@
 
 static rt_mock_device mockdev;
 
-static void register_mockdev(void) { rt_mock_device_register(&mockdev, "mockdev"); }
+static void register_mockdev(void)
+{
+    RT_ASSERT(rt_mock_device_register(&mockdev, "mockdev") == RUNT_OK, "%s", runt_last_error());
+}
 
 static runt_calibration_config small_config(void)
 {

@@ -13,7 +13,10 @@
 
 static rt_mock_device mock;
 
-static void register_mock(void) { rt_mock_device_register(&mock, "mockstage"); }
+static void register_mock(void)
+{
+    RT_ASSERT(rt_mock_device_register(&mock, "mockstage") == RUNT_OK, "%s", runt_last_error());
+}
 
 static void reset_mock(void)
 {

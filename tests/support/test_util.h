@@ -63,6 +63,6 @@ typedef struct rt_mock_device {
     int copies_in, copies_out, live_arenas, fail_execute;
     double device_us;        /* what last_run_us reports; < 0: no device timer */
 } rt_mock_device;
-void rt_mock_device_register(rt_mock_device *m, const char *name);
+runt_status rt_mock_device_register(rt_mock_device *m, const char *name);
 
 #endif /* RT_TEST_UTIL_H */
