@@ -6,6 +6,7 @@
 
 #include "bench.h"
 #include "calibrate.h"
+#include "compile.h"
 #include "npy.h"
 #include "runt.h"
 #include "zoo.h"
@@ -20,7 +21,8 @@ static const char runt_cli_usage[] =
     "             [--dtype LIST] [--threads N] [--json FILE] [--csv FILE] [--plots DIR] [--peers]\n"
     "             [--min-time S] [--min-reps N] [--cache-dir DIR] [--recalibrate]\n"
     "  runt devices [--calibrate] [--backend LIST] [--threads N] [--cache-dir DIR]\n"
-    "MODEL is an .onnx file or a built-in model: @name (runt info @list lists them)\n";
+    "  runt compile MODEL -o OUT.rnt [--dtype f32|int8] [--batch N]\n"
+    "MODEL is an .onnx or .rnt file or a built-in model: @name (runt info @list lists them)\n";
 
 /* "runt: what: message", without repeating what when the message names it. */
 static int runt_cli_fail(FILE *err, const char *what)
@@ -44,6 +46,8 @@ static runt_status runt_cli_load(const char *path, runt_model **m)
 {
     if (path[0] == '@')
         return runt_zoo_build(path + 1, m);
+    if (runt_cli_is_rnt(path))
+        return runt_model_load_rnt_file(path, NULL, m);
     return runt_model_load_file(path, NULL, m);
 }
 
@@ -354,6 +358,8 @@ int runt_cli_main(int argc, char **argv, FILE *out, FILE *err)
         return runt_cli_devices(argc - 2, argv + 2, out, err);
     if (strcmp(cmd, "bench") == 0)
         return runt_bench_main(argc - 1, argv + 1, out, err);
+    if (strcmp(cmd, "compile") == 0)
+        return runt_cli_compile(argc - 2, argv + 2, out, err);
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         fprintf(out, "runt %s\n", runt_version());
         return 0;
