@@ -74,6 +74,27 @@ int runt_cli_compile(int argc, char **argv, FILE *out, FILE *err)
     runt_model_free(m);
     if (s != RUNT_OK)
         return runt_compile_fail(err, path);
+    /* Read the file back (as a device would) for the op list a firmware's
+     * RUNT_REF_OP_MASK needs. */
+    runt_model *back = NULL;
+    runt_node_info *rows = NULL;
+    unsigned long long mask = 0;
+    int n_rows = 0;
+    s = runt_model_load_rnt(bytes, size, NULL, &back);
+    if (s == RUNT_OK)
+        s = runt_model_describe(back, info.batch, NULL, 0, &n_rows, NULL);
+    if (s == RUNT_OK && !(rows = calloc((size_t)n_rows + 1, sizeof *rows)))
+        s = RUNT_E_OOM;
+    if (s == RUNT_OK)
+        s = runt_model_describe(back, info.batch, rows, n_rows, &n_rows, NULL);
+    for (int j = 0; s == RUNT_OK && j < n_rows; j++)
+        mask |= 1ull << rows[j].op;
+    free(rows);
+    runt_model_free(back);
+    if (s != RUNT_OK) {
+        free(bytes);
+        return runt_compile_fail(err, dest);
+    }
     FILE *f = fopen(dest, "wb");
     int ok = f && fwrite(bytes, 1, size, f) == size;
     if (f && fclose(f) != 0)
@@ -87,5 +108,10 @@ int runt_cli_compile(int argc, char **argv, FILE *out, FILE *err)
             o.dtype == RUNT_I8 ? "Linears and Convs quantized to int8" : "weights as the model has them");
     fprintf(out, "arena: %zu bytes at batch %lld (runt_session_arena_size, reference kernels)\n",
             info.arena_bytes, (long long)info.batch);
+    fprintf(out, "ops:");
+    for (int op = 0; op < RUNT_OP_COUNT; op++)
+        if (mask >> op & 1)
+            fprintf(out, " %s", runt_op_name((runt_op)op));
+    fprintf(out, " (a firmware for this model alone: -DRUNT_REF_OP_MASK=0x%llx)\n", mask);
     return 0;
 }

@@ -42,9 +42,15 @@ static runt_status runt_mcu_run_int8(const runt_plan *p, int i, const runt_bindi
         in[j] = runt_mcu_view(p, b, n->inputs[j]);
     for (int j = 0; j < n->n_outputs; j++)
         out[j] = runt_mcu_view(p, b, n->outputs[j]);
-    runt_status s = n->op == RUNT_OP_MATMUL_INTEGER
-                        ? runt_mcu_matmul_integer(&n->attrs, in, n->n_inputs, out, n->n_outputs)
-                        : runt_mcu_conv_integer(&n->attrs, in, n->n_inputs, out, n->n_outputs);
+    runt_ref_kernel_fn fn = NULL;
+    if (n->op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER))
+        fn = runt_mcu_matmul_integer;
+    if (n->op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER))
+        fn = runt_mcu_conv_integer;
+    if (!fn)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "node '%s' (%s): no mcu kernel", n->name,
+                              runt_op_name(n->op));
+    runt_status s = fn(&n->attrs, in, n->n_inputs, out, n->n_outputs);
     if (s != RUNT_OK)
         return runt_error_prefix(s, "node '%s' (%s): mcu kernel", n->name, runt_op_name(n->op));
     return RUNT_OK;
@@ -56,9 +62,9 @@ static runt_status runt_mcu_execute(void *state, const runt_plan *plan, const ru
     for (int i = 0; i < plan->n_nodes; i++) {
         runt_op op = plan->nodes[i].op;
         double t0 = b->node_us ? runt_clock_us() : 0.0;
-        runt_status s = op == RUNT_OP_MATMUL_INTEGER || op == RUNT_OP_CONV_INTEGER
-                            ? runt_mcu_run_int8(plan, i, b)
-                            : runt_ref_run_node(plan, i, b);
+        int own = (op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER)) ||
+                  (op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER));
+        runt_status s = own ? runt_mcu_run_int8(plan, i, b) : runt_ref_run_node(plan, i, b);
         if (s != RUNT_OK)
             return s;
         if (b->node_us)
