@@ -478,8 +478,9 @@ typedef struct runt_rnt_info {
 } runt_rnt_info;
 
 /* Serializes m (quantized first when o->dtype is RUNT_I8) into *bytes, from
- * a->alloc (16-byte aligned; release with a->free), or from malloc when a is
- * NULL (release with free). *info (may be NULL) says what the header records. */
+ * a->alloc (16-byte aligned; release with a->free), or from aligned_alloc when
+ * a is NULL (release with free). *info (may be NULL) says what the header
+ * records. */
 runt_status runt_model_save_rnt(const runt_model *m, const runt_rnt_options *o,
                                 const runt_allocator *a, void **bytes, size_t *size,
                                 runt_rnt_info *info);

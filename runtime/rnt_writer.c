@@ -130,7 +130,8 @@ static runt_status rnt_serialize(const runt_model *m, int64_t batch, size_t aren
                               "format's 4 GiB", total, arena);
     /* The caller frees the bytes itself (free, or a->free), so they come
      * straight from the allocator rather than through runt_alloc. */
-    unsigned char *p = a ? a->alloc(a->user, total, RUNT_RNT_DATA_ALIGN) : malloc(total);
+    unsigned char *p = a ? a->alloc(a->user, total, RUNT_RNT_DATA_ALIGN)
+                         : aligned_alloc(RUNT_RNT_DATA_ALIGN, total); /* total: a multiple */
     if (p)
         memset(p, 0, total);
     if (!p)
