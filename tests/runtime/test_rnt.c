@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "plan.h"
 #include "rnt_format.h"
 #include "rt_test.h"
 #include "runt.h"
@@ -378,4 +379,34 @@ RT_TEST(rnt, file_round_trip)
     remove(path);
     same_outputs(m, back, 2, 3);
     runt_model_free(back), free(buf), runt_model_free(m);
+}
+
+/* An int8 layer's int32 sums, their f32 cast, the rescale and the bias all
+ * take one buffer: the arena a device needs is no larger for it. */
+RT_TEST(rnt, int8_layer_works_in_one_buffer)
+{
+    runt_model *m = rt_conv_net(NULL, 8, 8, 2), *q;
+    RT_ASSERT(m, "%s", runt_last_error());
+    CHECK(runt_model_quantize_int8(m, NULL, &q));
+    runt_plan_config c;
+    memset(&c, 0, sizeof c);
+    c.batch = 1;
+    runt_plan *p;
+    CHECK(runt_plan_create(q, &c, NULL, &p));
+    int casts = 0;
+    for (int i = 0; i < p->n_nodes; i++) {
+        const runt_plan_node *n = &p->nodes[i];
+        if (n->op != RUNT_OP_CAST)
+            continue;
+        const runt_plan_value *x = &p->values[n->inputs[0]], *y = &p->values[n->outputs[0]];
+        RT_ASSERT(x->desc.dtype == RUNT_I32 && y->desc.dtype == RUNT_F32 &&
+                      x->storage == RUNT_STORE_ARENA && y->storage == RUNT_STORE_ARENA,
+                  "cast %d: the int32 sums to f32 in the arena", i);
+        RT_ASSERT(x->offset == y->offset, "cast '%s': sums at %zu, floats at %zu", n->name,
+                  x->offset, y->offset);
+        casts++;
+    }
+    RT_ASSERT(casts == 3, "%d casts, one per quantized layer", casts);
+    runt_plan_destroy(p, NULL);
+    runt_model_free(q), runt_model_free(m);
 }
