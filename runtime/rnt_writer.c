@@ -15,6 +15,9 @@
 
 static size_t rnt_align(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
+/* A name as written ("" for none). */
+static const char *rnt_name_of(const char *name) { return name ? name : ""; }
+
 /* Bytes of a constant's data. */
 static size_t rnt_data_bytes(const runt_model_value *v)
 {
@@ -118,9 +121,9 @@ static runt_status rnt_serialize(const runt_model *m, int64_t batch, size_t aren
         io += rnt_node_bytes(&m->nodes[i]);
     size_t strings = io + 4 * (size_t)(m->n_inputs + m->n_outputs), strings_bytes = 1;
     for (int v = 0; v < m->n_values; v++)
-        strings_bytes += strlen(m->values[v].name) + 1;
+        strings_bytes += strlen(rnt_name_of(m->values[v].name)) + 1;
     for (int i = 0; i < m->n_nodes; i++)
-        strings_bytes += strlen(m->nodes[i].name) + 1;
+        strings_bytes += strlen(rnt_name_of(m->nodes[i].name)) + 1;
     size_t data = rnt_align(strings + strings_bytes, RUNT_RNT_DATA_ALIGN), total = data;
     for (int v = 0; v < m->n_values; v++)
         if (m->values[v].is_constant)
@@ -149,8 +152,8 @@ static runt_status rnt_serialize(const runt_model *m, int64_t batch, size_t aren
     size_t name = 1, at = data; /* string 0 is the empty name */
     for (int v = 0; v < m->n_values; v++) {
         const runt_model_value *mv = &m->values[v];
-        size_t len = strlen(mv->name) + 1;
-        memcpy(p + strings + name, mv->name, len);
+        size_t len = strlen(rnt_name_of(mv->name)) + 1;
+        memcpy(p + strings + name, rnt_name_of(mv->name), len);
         rnt_write_value(p + values + (size_t)v * RUNT_RNT_VALUE_BYTES, mv, (uint32_t)name,
                         (uint32_t)at);
         name += len;
@@ -161,8 +164,8 @@ static runt_status rnt_serialize(const runt_model *m, int64_t batch, size_t aren
     }
     size_t np = nodes;
     for (int i = 0; i < m->n_nodes; i++) {
-        size_t len = strlen(m->nodes[i].name) + 1;
-        memcpy(p + strings + name, m->nodes[i].name, len);
+        size_t len = strlen(rnt_name_of(m->nodes[i].name)) + 1;
+        memcpy(p + strings + name, rnt_name_of(m->nodes[i].name), len);
         np += rnt_write_node(p + np, &m->nodes[i], (uint32_t)name);
         name += len;
     }

@@ -52,7 +52,8 @@ static runt_tensor tensor(runt_dtype t, int ndim, const int64_t *dims, void *dat
     memset(&x, 0, sizeof x);
     x.dtype = t;
     x.ndim = ndim;
-    memcpy(x.dims, dims, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0)
+        memcpy(x.dims, dims, sizeof(int64_t) * (size_t)ndim);
     x.data = data;
     return x;
 }
