@@ -51,8 +51,7 @@
 #define RUNT_RNT_NODE_BYTES 36
 #define RUNT_RNT_DATA_ALIGN 16
 #define RUNT_RNT_NONE 0xffffu
-/* Value ids are u16 with one reserved; names are bounded so a corrupt file
- * cannot make a reader walk far. */
+/* Value ids are u16, RUNT_RNT_NONE reserved for an absent input. */
 #define RUNT_RNT_MAX_VALUES 65535
 #define RUNT_RNT_MAX_ATTR_WORDS 32
 

@@ -29,6 +29,32 @@ int runt_cli_is_rnt(const char *path)
     return n > 4 && strcmp(path + n - 4, ".rnt") == 0;
 }
 
+/* Reads the written bytes back, as a device would, for the ops they use:
+ * bit i of *mask for runt_op i (what RUNT_REF_OP_MASK takes). Returns 0, or
+ * 1 after saying on err what failed. */
+static int runt_compile_op_mask(const void *bytes, size_t size, int64_t batch, const char *dest,
+                                unsigned long long *mask, FILE *err)
+{
+    runt_model *m = NULL;
+    runt_node_info *rows = NULL;
+    int n_rows = 0, rc = 1;
+    if (runt_model_load_rnt(bytes, size, NULL, &m) != RUNT_OK ||
+        runt_model_describe(m, batch, NULL, 0, &n_rows, NULL) != RUNT_OK) {
+        runt_compile_fail(err, dest);
+    } else if (!(rows = calloc((size_t)n_rows + 1, sizeof *rows))) {
+        fprintf(err, "runt: %s: out of memory\n", dest);
+    } else if (runt_model_describe(m, batch, rows, n_rows, &n_rows, NULL) != RUNT_OK) {
+        runt_compile_fail(err, dest);
+    } else {
+        for (int j = 0; j < n_rows; j++)
+            *mask |= 1ull << rows[j].op;
+        rc = 0;
+    }
+    free(rows);
+    runt_model_free(m);
+    return rc;
+}
+
 int runt_cli_compile(int argc, char **argv, FILE *out, FILE *err)
 {
     const char *path = NULL, *dest = NULL;
@@ -69,31 +95,13 @@ int runt_cli_compile(int argc, char **argv, FILE *out, FILE *err)
     size_t size = 0;
     runt_rnt_info info;
     s = runt_model_save_rnt(m, &o, NULL, &bytes, &size, &info);
-    int nodes = 0;
-    runt_model_counts(m, NULL, NULL, &nodes);
     runt_model_free(m);
     if (s != RUNT_OK)
         return runt_compile_fail(err, path);
-    /* Read the file back (as a device would) for the op list a firmware's
-     * RUNT_REF_OP_MASK needs. */
-    runt_model *back = NULL;
-    runt_node_info *rows = NULL;
     unsigned long long mask = 0;
-    int n_rows = 0;
-    s = runt_model_load_rnt(bytes, size, NULL, &back);
-    if (s == RUNT_OK)
-        s = runt_model_describe(back, info.batch, NULL, 0, &n_rows, NULL);
-    if (s == RUNT_OK && !(rows = calloc((size_t)n_rows + 1, sizeof *rows)))
-        s = RUNT_E_OOM;
-    if (s == RUNT_OK)
-        s = runt_model_describe(back, info.batch, rows, n_rows, &n_rows, NULL);
-    for (int j = 0; s == RUNT_OK && j < n_rows; j++)
-        mask |= 1ull << rows[j].op;
-    free(rows);
-    runt_model_free(back);
-    if (s != RUNT_OK) {
+    if (runt_compile_op_mask(bytes, size, info.batch, dest, &mask, err)) {
         free(bytes);
-        return runt_compile_fail(err, dest);
+        return 1;
     }
     FILE *f = fopen(dest, "wb");
     int ok = f && fwrite(bytes, 1, size, f) == size;
