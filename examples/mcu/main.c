@@ -6,7 +6,7 @@
  * and the run allocates nothing. It prints the outputs' bits through
  * semihosting for examples/mcu/check.py to compare with the host's.
  *
- * model_data.h (written by rnt2c.py) gives the model bytes, the arena size
+ * model_data.h (written by check.py) gives the model bytes, the arena size
  * and batch recorded in its header, and the fixed input.
  */
 #include <stdarg.h>
@@ -132,12 +132,19 @@ int main(void)
     if (runt_session_arena_size(m, &o, &need) != RUNT_OK)
         return fail("arena size");
     say("arena: %u bytes (runt_session_arena_size %u)\n", (unsigned)sizeof arena, (unsigned)need);
+    if (need != sizeof arena) {
+        say("firmware: the arena runt compile recorded is not what the session needs\n");
+        return 1;
+    }
     /* One byte short is refused, as the header's figure is exact. */
     o.arena = arena;
     o.arena_size = need - 1;
     runt_session *s;
-    if (runt_session_create(m, &o, &s) != RUNT_E_OOM)
-        return fail("an arena one byte short was accepted");
+    if (runt_session_create(m, &o, &s) != RUNT_E_OOM) {
+        say("firmware: an arena one byte short was not refused\n");
+        return 1;
+    }
+    say("one byte short: %s\n", runt_last_error());
     o.arena_size = sizeof arena;
     if (runt_session_create(m, &o, &s) != RUNT_OK)
         return fail("session");
@@ -150,8 +157,11 @@ int main(void)
     runt_tensor in, out;
     if (runt_session_input_desc(s, 0, &in) != RUNT_OK || runt_session_output_desc(s, 0, &out) != RUNT_OK)
         return fail("io");
-    if (runt_tensor_count(&in) != RUNT_FW_INPUT_COUNT || runt_tensor_count(&out) != RUNT_FW_OUTPUT_COUNT)
-        return fail("input or output size differs from model_data.h");
+    if (runt_tensor_count(&in) != RUNT_FW_INPUT_COUNT ||
+        runt_tensor_count(&out) != RUNT_FW_OUTPUT_COUNT) {
+        say("firmware: the input or output size differs from model_data.h\n");
+        return 1;
+    }
     in.data = (void *)runt_fw_input;
     out.data = output;
     for (int run = 0; run < 2; run++)
