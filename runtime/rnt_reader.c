@@ -24,9 +24,11 @@ typedef struct rnt_reader {
     size_t values, strings, strings_bytes;
 } rnt_reader;
 
+/* Sizes print as unsigned long: newlib as Debian builds it for Arm (nano or
+ * not) has no %zu, and this message is read on the device. */
 static runt_status rnt_bad(size_t at, const char *what)
 {
-    return runt_error_set(RUNT_E_BAD_MODEL, ".rnt: %s (byte %zu)", what, at);
+    return runt_error_set(RUNT_E_BAD_MODEL, ".rnt: %s (byte %lu)", what, (unsigned long)at);
 }
 
 /* 1 if [offset, offset + count * unit) lies inside the file. */
@@ -50,8 +52,8 @@ static runt_status rnt_header(const void *data, size_t size, runt_rnt_info *info
                               "(constants are read where they lie)", RUNT_RNT_DATA_ALIGN);
     const unsigned char *p = data;
     if (size < RUNT_RNT_HEADER_BYTES)
-        return runt_error_set(RUNT_E_BAD_MODEL, ".rnt: %zu bytes, shorter than the %d-byte header",
-                              size, RUNT_RNT_HEADER_BYTES);
+        return runt_error_set(RUNT_E_BAD_MODEL, ".rnt: %lu bytes, shorter than the %d-byte header",
+                              (unsigned long)size, RUNT_RNT_HEADER_BYTES);
     if (memcmp(p, "RUNT", 4) != 0)
         return rnt_bad(0, "no \"RUNT\" magic: not a .rnt file");
     if (rnt_get_u16(p + 4) != RUNT_RNT_VERSION)
@@ -62,8 +64,8 @@ static runt_status rnt_header(const void *data, size_t size, runt_rnt_info *info
         return rnt_bad(6, "header size is not 64");
     size_t file = rnt_get_u32(p + 8);
     if (file < RUNT_RNT_HEADER_BYTES || file > size)
-        return runt_error_set(RUNT_E_BAD_MODEL, ".rnt: the header says %zu bytes, the buffer has "
-                              "%zu (truncated?)", file, size);
+        return runt_error_set(RUNT_E_BAD_MODEL, ".rnt: the header says %lu bytes, the buffer has "
+                              "%lu (truncated?)", (unsigned long)file, (unsigned long)size);
     uint32_t crc = rnt_crc32(rnt_crc32(0, p, 12), p + 16, file - 16);
     if (crc != rnt_get_u32(p + 12))
         return runt_error_set(RUNT_E_BAD_MODEL, ".rnt: checksum 0x%08x, the header says 0x%08x "

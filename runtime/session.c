@@ -146,8 +146,8 @@ static runt_status runt_session_setup(runt_session *s, const runt_session_option
                                   RUNT_ARENA_ALIGN);
         if (o->arena_size < p->arena_size)
             return runt_error_set(RUNT_E_OOM,
-                                  "runt_session_create: the arena has %zu bytes, the plan needs %zu",
-                                  o->arena_size, p->arena_size);
+                                  "runt_session_create: the arena has %lu bytes, the plan needs %lu",
+                                  (unsigned long)o->arena_size, (unsigned long)p->arena_size);
         s->arena = o->arena;
     } else {
         runt_status st = runt_backend_alloc(s->backend, &s->allocator, p->arena_size, &s->arena);
