@@ -572,6 +572,59 @@ runt_status runt_session_last_run_us(const runt_session *s, double *us);
 runt_status runt_session_node(const runt_session *s, int index, runt_node_info *info,
                               double *last_us);
 
+/* ------------------------------------------------------------------------- */
+/* Compact device models (.rnt)                                              */
+/* ------------------------------------------------------------------------- */
+
+/* A .rnt holds a model laid out to be read in place (from flash on a
+ * microcontroller): little-endian, versioned, checksummed, constants 16-byte
+ * aligned (runtime/rnt_format.h has the layout). `runt compile` writes one. */
+typedef struct runt_rnt_options {
+    runt_dtype dtype;      /* RUNT_F32 keeps the weights; RUNT_I8 quantizes every
+                              Linear and Conv as runt_model_quantize_int8 does */
+    int64_t batch;         /* the batch the recorded arena size is for (0: 1) */
+} runt_rnt_options;
+
+/* What a .rnt's header records. */
+typedef struct runt_rnt_info {
+    int version;
+    int64_t batch;
+    size_t arena_bytes;    /* a "ref" session's arena at that batch */
+    size_t file_bytes;
+} runt_rnt_info;
+
+/* Serializes m (quantized first when o->dtype is RUNT_I8) into *bytes, from
+ * a->alloc (16-byte aligned; release with a->free), or from aligned_alloc when
+ * a is NULL (release with free). *info (may be NULL) says what the header
+ * records. */
+runt_status runt_model_save_rnt(const runt_model *m, const runt_rnt_options *o,
+                                const runt_allocator *a, void **bytes, size_t *size,
+                                runt_rnt_info *info);
+
+/* Loads a .rnt from memory in place: the model's constants point into data,
+ * which must be 16-byte aligned and stay unchanged while the model lives.
+ * Only the graph's records are allocated (through o->allocator). Every
+ * offset, size, id and attribute is checked; a damaged file is refused with
+ * RUNT_E_BAD_MODEL naming the field and its byte offset. */
+runt_status runt_model_load_rnt(const void *data, size_t size, const runt_load_options *o,
+                                runt_model **out);
+
+/* Reads a .rnt header (checked as runt_model_load_rnt checks it). */
+runt_status runt_rnt_info_get(const void *data, size_t size, runt_rnt_info *out);
+
+/* Reads a .rnt file into memory the model owns, then loads it in place. */
+runt_status runt_model_load_rnt_file(const char *path, const runt_load_options *o,
+                                     runt_model **out);
+
+/* A copy of m whose Linears (Gemm, and MatMul with constant 2-D weights) and
+ * Convs run in int8 as onnxruntime's quantize_dynamic writes them:
+ * DynamicQuantizeLinear -> MatMulInteger / ConvInteger -> Cast -> Mul(x_scale
+ * * w_scale) -> Add(bias), weights symmetric int8 per output channel
+ * (scale = max|w| / 127, round half to even). Other nodes are copied as they
+ * are. a: the new model's allocator (NULL: malloc). */
+runt_status runt_model_quantize_int8(const runt_model *m, const runt_allocator *a,
+                                     runt_model **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,13 +13,14 @@ void runt_model_destroy(runt_model *m)
     if (!m)
         return;
     runt_allocator a = m->allocator;
-    for (int i = 0; i < m->n_values; i++) {
+    for (int i = 0; i < m->n_values && !m->borrows_data; i++) {
         runt_free(&a, m->values[i].name);
         if (m->values[i].is_constant)
             runt_free(&a, m->values[i].desc.data);
     }
-    for (int i = 0; i < m->n_nodes; i++)
+    for (int i = 0; i < m->n_nodes && !m->borrows_data; i++)
         runt_free(&a, m->nodes[i].name);
+    runt_free(&a, m->blob);
     runt_free(&a, m->values);
     runt_free(&a, m->nodes);
     runt_free(&a, m->inputs);

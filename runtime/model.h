@@ -42,6 +42,11 @@ struct runt_model {
     int n_inputs, cap_inputs;
     int *outputs;                   /* value ids */
     int n_outputs, cap_outputs;
+    /* A model read in place (.rnt): names and constant data point into
+     * bytes the model does not free one by one; blob (NULL, or the whole
+     * file read by runt_model_load_rnt_file) is freed with the model. */
+    int borrows_data;
+    void *blob;
 };
 
 /* Frees everything the model owns (also used on a builder's partial model). */

@@ -8,7 +8,10 @@
 #define AC RUNT_OPF_ACTIVATION
 
 /* Input counts follow ONNX; constant operands folded into attributes at load
- * (Reshape's shape, Pad's pads, Clip's bounds) are not inputs here. */
+ * (Reshape's shape, Pad's pads, Clip's bounds) are not inputs here. Cast is
+ * in place only where both dtypes have one size (an int8 layer's int32 sums
+ * to f32): the planner grants in-place only between buffers of equal bytes,
+ * and each element is read before it is written. */
 static const runt_op_traits runt_op_table[RUNT_OP_COUNT] = {
     [RUNT_OP_GEMM] = {"Gemm", 2, 3, 1, 1, 0},
     [RUNT_OP_MATMUL] = {"MatMul", 2, 2, 1, 1, 0},
@@ -41,7 +44,7 @@ static const runt_op_traits runt_op_table[RUNT_OP_COUNT] = {
     [RUNT_OP_DYNAMIC_QUANTIZE_LINEAR] = {"DynamicQuantizeLinear", 1, 1, 1, 3, 0},
     [RUNT_OP_MATMUL_INTEGER] = {"MatMulInteger", 2, 4, 1, 1, 0},
     [RUNT_OP_CONV_INTEGER] = {"ConvInteger", 2, 4, 1, 1, 0},
-    [RUNT_OP_CAST] = {"Cast", 1, 1, 1, 1, 0},
+    [RUNT_OP_CAST] = {"Cast", 1, 1, 1, 1, IP},
 };
 
 const runt_op_traits *runt_op_traits_get(runt_op op)

@@ -164,8 +164,8 @@ static runt_status runt_session_setup(runt_session *s, const runt_session_option
                                   RUNT_ARENA_ALIGN);
         if (o->arena_size < p->arena_size)
             return runt_error_set(RUNT_E_OOM,
-                                  "runt_session_create: the arena has %zu bytes, the plan needs %zu",
-                                  o->arena_size, p->arena_size);
+                                  "runt_session_create: the arena has %lu bytes, the plan needs %lu",
+                                  (unsigned long)o->arena_size, (unsigned long)p->arena_size);
         s->arena = o->arena;
     } else if (!s->device_memory && p->arena_size) {
         s->arena = runt_alloc(&s->allocator, p->arena_size);

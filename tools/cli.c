@@ -9,6 +9,7 @@
 #include "calibrate.h"
 #include "cli_args.h"
 #include "cli_help.h"
+#include "compile.h"
 #include "json.h"
 #include "model_batch.h"
 #include "npy.h"
@@ -61,6 +62,8 @@ static runt_status runt_cli_load(const char *path, runt_model **m)
 {
     if (path[0] == '@')
         return runt_zoo_build(path + 1, m);
+    if (runt_cli_is_rnt(path))
+        return runt_model_load_rnt_file(path, NULL, m);
     return runt_model_load_file(path, NULL, m);
 }
 
@@ -595,6 +598,8 @@ static int runt_cli_dispatch(int argc, char **argv, FILE *out, FILE *err)
         return runt_cli_devices(argc - 2, argv + 2, out, err);
     if (strcmp(cmd, "bench") == 0)
         return runt_bench_main(argc - 1, argv + 1, out, err);
+    if (strcmp(cmd, "compile") == 0)
+        return runt_cli_compile(argc - 2, argv + 2, out, err);
     return runt_cli_usage_error(err, "unknown command", cmd);
 }
 

@@ -15,7 +15,7 @@ static const char runt_help_overview[] =
     "  -V, --version             print runt's version\n"
     "  -h, --help                print this text\n"
     "\n"
-    "MODEL is an .onnx file or a built-in model written @name (runt info @list lists\n"
+    "MODEL is an .onnx or .rnt file or a built-in model written @name (runt info @list lists\n"
     "them). Options take their value as the next argument or after '=': --batch 8,\n"
     "--batch=8. Output paths are checked before a command starts its work. Exit\n"
     "status: 0 success, 1 failure, 2 bad usage; errors are one line on stderr.\n";
@@ -95,6 +95,21 @@ static const char runt_help_devices[] =
     "  --json FILE       write the devices as JSON to FILE ('-': standard output)\n"
     "  -h, --help        print this text\n";
 
+static const char runt_help_compile[] =
+    "usage: runt compile MODEL -o OUT.rnt [--dtype f32|int8] [--batch N]\n"
+    "\n"
+    "Writes MODEL as .rnt: versioned, little-endian, checksummed, its weights\n"
+    "aligned so a device reads them in place (no copy, no ONNX reader). Prints the\n"
+    "file's size, the arena a session needs (runt_session_arena_size) and the\n"
+    "model's ops as the -DRUNT_REF_OP_MASK that builds only their kernels.\n"
+    "\n"
+    "  -o FILE        where to write the .rnt\n"
+    "  --dtype T      f32 (default), or int8: every Linear and Conv rewritten as\n"
+    "                 onnxruntime's quantize_dynamic writes them (weights int8 per\n"
+    "                 output channel, activations quantized per run)\n"
+    "  --batch N      the batch the arena is sized for (default 1)\n"
+    "  -h, --help     print this text\n";
+
 const char *runt_cli_help_text(const char *command)
 {
     if (!command)
@@ -107,6 +122,8 @@ const char *runt_cli_help_text(const char *command)
         return runt_help_bench;
     if (strcmp(command, "devices") == 0)
         return runt_help_devices;
+    if (strcmp(command, "compile") == 0)
+        return runt_help_compile;
     if (strcmp(command, "help") == 0)
         return runt_help_overview;
     return NULL;

@@ -8,39 +8,43 @@
 #include "ref_impl.h"
 #include "runt-backend.h"
 
+/* A kernel the build includes; with RUNT_REF_OP_MASK (ref_impl.h) a build
+ * for one model leaves out the others, and the linker drops their code. */
+#define RUNT_REF_KERNEL(op, fn) [op] = RUNT_REF_HAS_OP(op) ? fn : NULL
+
 static const runt_ref_kernel_fn runt_ref_kernels[RUNT_OP_COUNT] = {
-    [RUNT_OP_GEMM] = runt_ref_gemm,
-    [RUNT_OP_MATMUL] = runt_ref_matmul,
-    [RUNT_OP_ADD] = runt_ref_add,
-    [RUNT_OP_SUB] = runt_ref_sub,
-    [RUNT_OP_MUL] = runt_ref_mul,
-    [RUNT_OP_DIV] = runt_ref_div,
-    [RUNT_OP_RELU] = runt_ref_relu,
-    [RUNT_OP_LEAKY_RELU] = runt_ref_leaky_relu,
-    [RUNT_OP_CLIP] = runt_ref_clip,
-    [RUNT_OP_SIGMOID] = runt_ref_sigmoid,
-    [RUNT_OP_TANH] = runt_ref_tanh,
-    [RUNT_OP_ERF] = runt_ref_erf,
-    [RUNT_OP_GELU] = runt_ref_gelu,
-    [RUNT_OP_SOFTMAX] = runt_ref_softmax,
-    [RUNT_OP_CONV] = runt_ref_conv,
-    [RUNT_OP_MAX_POOL] = runt_ref_max_pool,
-    [RUNT_OP_AVERAGE_POOL] = runt_ref_average_pool,
-    [RUNT_OP_GLOBAL_AVERAGE_POOL] = runt_ref_global_average_pool,
-    [RUNT_OP_PAD] = runt_ref_pad,
-    [RUNT_OP_FLATTEN] = runt_ref_copy,
-    [RUNT_OP_RESHAPE] = runt_ref_copy,
-    [RUNT_OP_IDENTITY] = runt_ref_copy,
-    [RUNT_OP_DROPOUT] = runt_ref_copy,
-    [RUNT_OP_BATCH_NORM] = runt_ref_batch_norm,
-    [RUNT_OP_LAYER_NORM] = runt_ref_layer_norm,
-    [RUNT_OP_CONSTANT] = runt_ref_copy,
-    [RUNT_OP_QUANTIZE_LINEAR] = runt_ref_quantize_linear,
-    [RUNT_OP_DEQUANTIZE_LINEAR] = runt_ref_dequantize_linear,
-    [RUNT_OP_DYNAMIC_QUANTIZE_LINEAR] = runt_ref_dynamic_quantize_linear,
-    [RUNT_OP_MATMUL_INTEGER] = runt_ref_matmul_integer,
-    [RUNT_OP_CONV_INTEGER] = runt_ref_conv_integer,
-    [RUNT_OP_CAST] = runt_ref_cast,
+    RUNT_REF_KERNEL(RUNT_OP_GEMM, runt_ref_gemm),
+    RUNT_REF_KERNEL(RUNT_OP_MATMUL, runt_ref_matmul),
+    RUNT_REF_KERNEL(RUNT_OP_ADD, runt_ref_add),
+    RUNT_REF_KERNEL(RUNT_OP_SUB, runt_ref_sub),
+    RUNT_REF_KERNEL(RUNT_OP_MUL, runt_ref_mul),
+    RUNT_REF_KERNEL(RUNT_OP_DIV, runt_ref_div),
+    RUNT_REF_KERNEL(RUNT_OP_RELU, runt_ref_relu),
+    RUNT_REF_KERNEL(RUNT_OP_LEAKY_RELU, runt_ref_leaky_relu),
+    RUNT_REF_KERNEL(RUNT_OP_CLIP, runt_ref_clip),
+    RUNT_REF_KERNEL(RUNT_OP_SIGMOID, runt_ref_sigmoid),
+    RUNT_REF_KERNEL(RUNT_OP_TANH, runt_ref_tanh),
+    RUNT_REF_KERNEL(RUNT_OP_ERF, runt_ref_erf),
+    RUNT_REF_KERNEL(RUNT_OP_GELU, runt_ref_gelu),
+    RUNT_REF_KERNEL(RUNT_OP_SOFTMAX, runt_ref_softmax),
+    RUNT_REF_KERNEL(RUNT_OP_CONV, runt_ref_conv),
+    RUNT_REF_KERNEL(RUNT_OP_MAX_POOL, runt_ref_max_pool),
+    RUNT_REF_KERNEL(RUNT_OP_AVERAGE_POOL, runt_ref_average_pool),
+    RUNT_REF_KERNEL(RUNT_OP_GLOBAL_AVERAGE_POOL, runt_ref_global_average_pool),
+    RUNT_REF_KERNEL(RUNT_OP_PAD, runt_ref_pad),
+    RUNT_REF_KERNEL(RUNT_OP_FLATTEN, runt_ref_copy),
+    RUNT_REF_KERNEL(RUNT_OP_RESHAPE, runt_ref_copy),
+    RUNT_REF_KERNEL(RUNT_OP_IDENTITY, runt_ref_copy),
+    RUNT_REF_KERNEL(RUNT_OP_DROPOUT, runt_ref_copy),
+    RUNT_REF_KERNEL(RUNT_OP_BATCH_NORM, runt_ref_batch_norm),
+    RUNT_REF_KERNEL(RUNT_OP_LAYER_NORM, runt_ref_layer_norm),
+    RUNT_REF_KERNEL(RUNT_OP_CONSTANT, runt_ref_copy),
+    RUNT_REF_KERNEL(RUNT_OP_QUANTIZE_LINEAR, runt_ref_quantize_linear),
+    RUNT_REF_KERNEL(RUNT_OP_DEQUANTIZE_LINEAR, runt_ref_dequantize_linear),
+    RUNT_REF_KERNEL(RUNT_OP_DYNAMIC_QUANTIZE_LINEAR, runt_ref_dynamic_quantize_linear),
+    RUNT_REF_KERNEL(RUNT_OP_MATMUL_INTEGER, runt_ref_matmul_integer),
+    RUNT_REF_KERNEL(RUNT_OP_CONV_INTEGER, runt_ref_conv_integer),
+    RUNT_REF_KERNEL(RUNT_OP_CAST, runt_ref_cast),
 };
 
 /* A view of plan value v as bound for this run (absent: data NULL, ndim 0). */
@@ -75,8 +79,11 @@ static runt_status runt_ref_supports_node(void *context, const runt_plan *plan, 
 {
     (void)context;
     runt_op op = plan->nodes[node].op;
-    if ((unsigned)op >= (unsigned)RUNT_OP_COUNT || !runt_ref_kernels[op])
+    if ((unsigned)op >= (unsigned)RUNT_OP_COUNT)
         return runt_error_set(RUNT_E_UNSUPPORTED, "no reference kernel for op %d", (int)op);
+    if (!runt_ref_kernels[op])
+        return runt_error_set(RUNT_E_UNSUPPORTED, "%s: this build leaves out its reference kernel "
+                              "(RUNT_REF_OP_MASK)", runt_op_name(op));
     return RUNT_OK;
 }
 

@@ -19,6 +19,15 @@
 
 #include "runt.h"
 
+/* Which ops' kernels a build includes. A firmware for one model can define
+ * RUNT_REF_OP_MASK (bit i set: runt_op i; `runt compile` prints the mask a
+ * model needs) so that only those kernels are linked; unset, all are. */
+#ifdef RUNT_REF_OP_MASK
+#define RUNT_REF_HAS_OP(op) ((((unsigned long long)(RUNT_REF_OP_MASK)) >> (op)) & 1u)
+#else
+#define RUNT_REF_HAS_OP(op) 1
+#endif
+
 typedef runt_status (*runt_ref_kernel_fn)(const runt_attrs *attrs, const runt_tensor *in,
                                           int n_in, runt_tensor *out, int n_out);
 
