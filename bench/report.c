@@ -391,11 +391,8 @@ void runt_bench_print_verdicts(FILE *out, const runt_bench_report *r)
 /* Files                                                                     */
 /* ------------------------------------------------------------------------- */
 
-static void runt_json_device(runt_json *j, const runt_calibration *c)
+void runt_json_device_measures(runt_json *j, const runt_calibration *c)
 {
-    runt_json_begin_object(j, NULL);
-    runt_json_string(j, "backend", c->backend);
-    runt_json_string(j, "name", c->device);
     runt_json_number(j, "peak_gflops", c->peak_gflops);
     runt_json_number(j, "peak_int8_gops", c->peak_int8_gops);
     runt_json_begin_object(j, "bandwidth_gbps");
@@ -405,6 +402,14 @@ static void runt_json_device(runt_json *j, const runt_calibration *c)
     runt_json_number(j, "launch_us", c->launch_us);
     runt_json_number(j, "h2d_gbps", c->h2d_gbps);
     runt_json_number(j, "d2h_gbps", c->d2h_gbps);
+}
+
+static void runt_json_device(runt_json *j, const runt_calibration *c)
+{
+    runt_json_begin_object(j, NULL);
+    runt_json_string(j, "backend", c->backend);
+    runt_json_string(j, "name", c->device);
+    runt_json_device_measures(j, c);
     runt_json_end_object(j);
 }
 
