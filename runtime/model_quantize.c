@@ -4,9 +4,9 @@
  * runs them as it runs such a file: the reference backend node by node (the
  * int8 path every other is checked against), a backend with int8 kernels
  * as one quantized layer (runtime/quant_patterns.c). Weights are quantized
- * here, once, as the CPU backend quantizes them at prepare
- * (backends/cpu/q8.h): symmetric int8 per output channel, scale = max|w| /
- * 127, q = round half to even of w / scale.
+ * here, once, by the definition the backends' int8 paths use
+ * (runtime/weight_quant.h): symmetric int8 per output channel, scale =
+ * max|w| / 127, q = round half to even of w / scale.
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "model.h"
+#include "weight_quant.h"
 
 typedef struct mq {
     const runt_model *m;
@@ -52,32 +53,21 @@ static const runt_model_value *mq_f32_constant(const mq *q, const runt_model_nod
     return v->is_constant && v->desc.dtype == RUNT_F32 && v->desc.ndim == ndim ? v : NULL;
 }
 
-static float mq_round_half_even(float v)
-{
-    float r = floorf(v), frac = v - r;
-    if (frac > 0.5f || (frac == 0.5f && fmodf(r, 2.0f) != 0.0f))
-        r += 1.0f;
-    return r;
-}
-
-/* Quantizes channel c of w: its elements are w[c * c_stride + i * i_stride]
- * for i < count, written to q at the same places with q_c_stride/q_i_stride. */
+/* Quantizes channel c of w (runtime/weight_quant.h's definition, as the
+ * backends' int8 paths): its elements are w[c * c_stride + i * i_stride]
+ * for i < count, written to q at the same places with q_c_stride/q_i_stride.
+ * 0 if a weight is not finite. */
 static int mq_channel(const float *w, int64_t c_stride, int64_t i_stride, int64_t count,
                       int8_t *qw, int64_t q_c_stride, int64_t q_i_stride, int64_t c, float *scale)
 {
-    float mx = 0.0f;
-    for (int64_t i = 0; i < count; i++) {
-        float v = w[c * c_stride + i * i_stride];
-        if (!isfinite(v))
+    const float *wc = w + c * c_stride;
+    for (int64_t i = 0; i < count; i++)
+        if (!isfinite(wc[i * i_stride]))
             return 0;
-        mx = fabsf(v) > mx ? fabsf(v) : mx;
-    }
-    *scale = mx > 0.0f ? mx / 127.0f : 1.0f;
-    for (int64_t i = 0; i < count; i++) {
-        float r = mq_round_half_even(w[c * c_stride + i * i_stride] / *scale);
-        r = r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r;
-        qw[c * q_c_stride + i * q_i_stride] = (int8_t)r;
-    }
+    float amax = runt_weight_quant_amax(wc, count, i_stride);
+    *scale = runt_weight_quant_scale(amax);
+    for (int64_t i = 0; i < count; i++)
+        qw[c * q_c_stride + i * q_i_stride] = runt_weight_quant_one(wc[i * i_stride], amax, *scale);
     return 1;
 }
 

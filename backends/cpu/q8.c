@@ -10,6 +10,7 @@
 
 #include "runt-backend.h"
 #include "ref/ref_impl.h"
+#include "weight_quant.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -31,18 +32,6 @@
 /* Rounding                                                                  */
 /* ------------------------------------------------------------------------- */
 
-/* Round half to even for |v| <= 2^22, in the default rounding mode: adding
- * 1.5 * 2^23 leaves no fraction bits, so the FPU rounds v to an integer the
- * IEEE way (what ONNX's round and numpy's rint do). Unlike nearbyintf it is
- * no libm call where the target lacks a rounding instruction (x86-64 before
- * SSE4.1), and it vectorizes. Callers clamp v first. The float temporaries
- * drop any excess precision (C11 5.2.4.2.2), so it holds on x87 too. */
-static inline float round_half_even(float v)
-{
-    const float magic = 12582912.0f;
-    float t = v + magic;
-    return t - magic;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Kernel choice                                                             */
@@ -212,22 +201,11 @@ runt_status runt_q8_weights_pack(const float *w, int64_t n, int64_t k, int trans
     /* Element (j, kk) of w: [n][k] or, transposed, [k][n]. */
     int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
     for (int64_t j = 0; j < n; j++) {
-        float amax = 0.0f;
-        for (int64_t kk = 0; kk < k; kk++) {
-            float a = fabsf(w[j * sn + kk * sk]);
-            amax = a > amax ? a : amax;
-        }
-        /* A zero row, or one so tiny that amax / 127 underflows to 0, gets
-         * scale 1 and q = 0 (its weights are below 2e-43). */
-        float scale = amax / 127.0f;
-        if (!(scale > 0.0f))
-            scale = 1.0f, amax = 0.0f;
+        float amax = runt_weight_quant_amax(w + j * sn, k, sk);
+        float scale = runt_weight_quant_scale(amax);
         int32_t sum = 0;
-        for (int64_t kk = 0; amax > 0.0f && kk < k; kk++) {
-            float v = w[j * sn + kk * sk] / scale;
-            v = v > -127.0f ? v : -127.0f;
-            v = v < 127.0f ? v : 127.0f;
-            int8_t q = (int8_t)round_half_even(v);
+        for (int64_t kk = 0; kk < k; kk++) {
+            int8_t q = runt_weight_quant_one(w[j * sn + kk * sk], amax, scale);
             out->data[runt_q8_index(out, j, kk)] = q;
             sum += q;
         }
@@ -303,7 +281,7 @@ static void q8_params(float lo, float hi, float *scale, uint8_t *zero_point)
     zp = zp > 0.0f ? zp : 0.0f;
     zp = zp < 255.0f ? zp : 255.0f;
     *scale = s;
-    *zero_point = (uint8_t)round_half_even(zp);
+    *zero_point = (uint8_t)runt_round_half_even(zp);
 }
 
 /* q = saturate(round(x / scale) + zp), clamping before rounding (the bounds
@@ -316,7 +294,7 @@ static inline uint8_t q8_quantize_one(float x, float scale, float lo, float hi, 
     float v = x / scale;
     v = v > lo ? v : lo;
     v = v < hi ? v : hi;
-    return (uint8_t)((int32_t)round_half_even(v) + zp);
+    return (uint8_t)((int32_t)runt_round_half_even(v) + zp);
 }
 
 /* In runs of 16 so the compiler vectorizes at -O2 as well (scalar divss made

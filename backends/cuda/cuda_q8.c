@@ -1,16 +1,17 @@
 /*
- * int8 weights for the GPU, quantized on the host at prepare with the
- * arithmetic of backends/cpu/q8.c's runt_q8_weights_pack, so the GPU and the
- * CPU int8 paths multiply the same integers (tests/backends/cuda compares
- * the two bit for bit where the CPU backend is built). Only the layout
- * differs: plain rows [n][k_pad], which cuBLASLt's "TN" int8 product and the
- * dp4a kernel both read, instead of q8.c's VNNI blocks.
+ * int8 weights for the GPU, quantized on the host at prepare by
+ * runtime/weight_quant.h's definition, as the CPU backend's are, so the GPU
+ * and the CPU int8 paths multiply the same integers (tests/backends/cuda
+ * compares the two bit for bit where the CPU backend is built). Only the
+ * layout differs: plain rows [n][k_pad], which cuBLASLt's "TN" int8 product
+ * and the dp4a kernel both read, instead of q8.c's VNNI blocks.
  */
 #include <math.h>
 #include <string.h>
 
 #include "cuda_plan.h"
 #include "error.h"
+#include "weight_quant.h"
 
 runt_status runt_cuda_q8_pack(const float *w, int64_t n, int64_t k, int trans, int64_t k_pad,
                               int8_t *q, float *scale, int32_t *row_sum)
@@ -34,22 +35,11 @@ runt_status runt_cuda_q8_pack(const float *w, int64_t n, int64_t k, int trans, i
     int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
     memset(q, 0, (size_t)(n * k_pad));
     for (int64_t j = 0; j < n; j++) {
-        float amax = 0.0f;
-        for (int64_t kk = 0; kk < k; kk++) {
-            float a = fabsf(w[j * sn + kk * sk]);
-            amax = a > amax ? a : amax;
-        }
-        /* q8.c: a zero row, or one whose amax / 127 underflows, gets scale 1
-         * and all-zero q. */
-        float s = amax / 127.0f;
-        if (!(s > 0.0f))
-            s = 1.0f, amax = 0.0f;
+        float amax = runt_weight_quant_amax(w + j * sn, k, sk);
+        float s = runt_weight_quant_scale(amax);
         int32_t sum = 0;
-        for (int64_t kk = 0; amax > 0.0f && kk < k; kk++) {
-            float v = w[j * sn + kk * sk] / s;
-            v = v > -127.0f ? v : -127.0f;
-            v = v < 127.0f ? v : 127.0f;
-            int8_t qv = (int8_t)rintf(v); /* half to even, as q8.c's round */
+        for (int64_t kk = 0; kk < k; kk++) {
+            int8_t qv = runt_weight_quant_one(w[j * sn + kk * sk], amax, s);
             q[j * k_pad + kk] = qv;
             sum += qv;
         }
