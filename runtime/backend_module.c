@@ -1,7 +1,8 @@
 /*
  * Loading a backend module with dlopen. Only hosted builds that have a module
  * to load compile this (RUNT_BACKEND_MODULES); bare-metal and module-free
- * builds get the stub at the end, which always reports "not built".
+ * builds get the version at the end, which answers that the backend is not in
+ * this build (there is nothing to load there).
  */
 #if defined(RUNT_BACKEND_MODULES) && RUNT_BACKEND_MODULES
 #define _GNU_SOURCE /* dladdr */
