@@ -764,16 +764,19 @@ static runt_status runt_onnx_read_whole(const char *path, const runt_allocator *
     if (!fp)
         return runt_error_set(RUNT_E_IO, "%s: cannot open: %s", path, strerror(errno));
     runt_status s = RUNT_OK;
-    long end = fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;
     *data = NULL;
+    *size = 0;
+    /* A directory opens; then ftell gives LONG_MAX (64-bit glibc) or fails
+     * (32-bit): one byte read first tells, with the system's reason. */
+    int first = getc(fp);
+    int unreadable = first == EOF && ferror(fp);
+    int read_errno = errno;
+    long end = !unreadable && fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;
     *size = end > 0 ? (size_t)end : 0;
-    if (end < 0 || fseek(fp, 0, SEEK_SET) != 0)
+    if (unreadable)
+        s = runt_error_set(RUNT_E_IO, "%s: cannot read: %s", path, strerror(read_errno));
+    else if (end < 0 || fseek(fp, 0, SEEK_SET) != 0)
         s = runt_error_set(RUNT_E_IO, "%s: cannot find the file's size", path);
-    /* A directory opens, and ftell gives LONG_MAX: one byte read tells. */
-    else if (getc(fp) == EOF && ferror(fp))
-        s = runt_error_set(RUNT_E_IO, "%s: cannot read: %s", path, strerror(errno));
-    else if (fseek(fp, 0, SEEK_SET) != 0)
-        s = runt_error_set(RUNT_E_IO, "%s: cannot seek back to the start", path);
     else if ((uint64_t)end > (uint64_t)max_bytes) /* before the buffer is allocated */
         s = runt_error_set(RUNT_E_LIMIT, "%s: %ld bytes, above runt_limits.max_file_bytes (%lld)",
                            path, end, (long long)max_bytes);
