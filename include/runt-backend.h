@@ -133,13 +133,27 @@ static inline int runt_plan_node_quantized(const runt_plan *plan, int i)
            plan->values[n->inputs[1]].desc.dtype == RUNT_I8;
 }
 
-/* Host address of a value for host-memory backends. */
+/* Whether node i writes no element at all (every output is empty, say a
+ * zero-length batch): such a node has nothing to compute, and a backend may
+ * skip it rather than hand its kernels empty, possibly NULL, buffers. */
+static inline int runt_plan_node_writes_nothing(const runt_plan *plan, int i)
+{
+    const runt_plan_node *n = &plan->nodes[i];
+    for (int o = 0; o < n->n_outputs; o++)
+        if (n->outputs[o] >= 0 && plan->values[n->outputs[o]].nbytes > 0)
+            return 0;
+    return 1;
+}
+
+/* Host address of a value for host-memory backends. A plan whose
+ * intermediates are all empty needs no arena, so arena may be NULL; such a
+ * value then has no address either (offsetting NULL is undefined). */
 static inline void *runt_plan_value_ptr(const runt_plan *plan, const runt_bindings *b, int v)
 {
     const runt_plan_value *pv = &plan->values[v];
     switch (pv->storage) {
     case RUNT_STORE_CONSTANT: return (void *)pv->data;
-    case RUNT_STORE_ARENA: return (char *)b->arena + pv->offset;
+    case RUNT_STORE_ARENA: return b->arena ? (char *)b->arena + pv->offset : NULL;
     case RUNT_STORE_INPUT: return (void *)b->inputs[pv->input_index];
     case RUNT_STORE_OUTPUT: return b->outputs[pv->output_index];
     default: return NULL;

@@ -139,7 +139,9 @@ static runt_status mq_layer(mq *q, const runt_model_node *n, int is_conv, runt_v
             goto done;
         }
     }
-    runt_value_id x, xq[3], wq, ws, acc, f, sc, yv;
+    /* Zeroed: a failed step leaves the later ids unset, and they are still
+     * gathered into the next step's input list (which is then skipped). */
+    runt_value_id x = 0, xq[3] = {0}, wq = 0, ws = 0, acc = 0, f = 0, sc = 0, yv = 0;
     int64_t ws_dims[3] = {channels, 1, 1};
     s = mq_value(q, n->inputs[0], &x);
     snprintf(name, sizeof name, "%s.quantize_x", n->name);

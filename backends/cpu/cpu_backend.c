@@ -146,7 +146,8 @@ static runt_status cpu_execute(void *state, const runt_plan *plan, const runt_bi
     const runt_cpu_state *st = state;
     for (int i = 0; i < plan->n_nodes; i++) {
         double t0 = b->node_us ? runt_clock_us() : 0.0;
-        runt_status s = runt_cpu_node_run(st, plan, i, b);
+        runt_status s = runt_plan_node_writes_nothing(plan, i) ? RUNT_OK
+                                                               : runt_cpu_node_run(st, plan, i, b);
         if (s != RUNT_OK)
             return runt_error_prefix(s, "node '%s' (%s)", plan->nodes[i].name,
                                      runt_op_name(plan->nodes[i].op));

@@ -422,3 +422,53 @@ RT_TEST(session, gelu_erf_form_dag)
     runt_session_free(s);
     runt_model_free(m);
 }
+
+/* An input with a zero-length axis: every intermediate is empty, so the plan
+ * needs no arena at all. Each available backend (f32, and int8 where it has
+ * it) must run it and write nothing. */
+RT_TEST(session, empty_tensors_run_on_every_backend)
+{
+    rt_rng r = rt_rng_make(5);
+    float w[12], bias[3];
+    rt_fill_uniform(&r, w, 12, -0.5f, 0.5f);
+    rt_fill_uniform(&r, bias, 3, -0.5f, 0.5f);
+    runt_builder *b;
+    runt_value_id x;
+    int64_t dims[2] = {0, 4};
+    RT_ASSERT(runt_builder_create(NULL, &b) == RUNT_OK, "%s", runt_last_error());
+    runt_status s = runt_builder_input(b, "x", RUNT_F32, 2, dims, &x);
+    if (s == RUNT_OK)
+        s = runt_builder_linear(b, x, 4, 3, w, bias, &x);
+    if (s == RUNT_OK)
+        s = runt_builder_unary(b, RUNT_OP_RELU, x, NULL, &x);
+    if (s == RUNT_OK)
+        s = runt_builder_output(b, x, "y");
+    runt_model *m = NULL;
+    RT_ASSERT(s == RUNT_OK && runt_builder_finish(b, &m) == RUNT_OK, "%s", runt_last_error());
+    int n = 0;
+    RT_ASSERT(runt_backend_count(&n) == RUNT_OK, "%s", runt_last_error());
+    for (int i = 0; i < n; i++) {
+        runt_device_info d;
+        RT_ASSERT(runt_backend_info(i, &d) == RUNT_OK, "%s", runt_last_error());
+        for (int q8 = 0; q8 < 2 && d.available; q8++) {
+            runt_session_options o = runt_session_options_default();
+            o.backend = d.backend;
+            o.compute_dtype = q8 ? RUNT_I8 : RUNT_F32;
+            o.int8_min_weights = 1;
+            runt_session *sess = NULL;
+            if (runt_session_create(m, &o, &sess) != RUNT_OK) {
+                RT_ASSERT(q8, "%s: an empty f32 model is refused: %s", d.backend,
+                          runt_last_error());
+                continue; /* this backend has no int8 */
+            }
+            float xin[1], yout[1] = {42.0f};
+            int64_t xd[2] = {0, 4}, yd[2] = {0, 3};
+            runt_tensor tx = rt_tensor_f32(xin, 2, xd), ty = rt_tensor_f32(yout, 2, yd);
+            RT_ASSERT(runt_session_run(sess, &tx, 1, &ty, 1) == RUNT_OK, "%s%s: %s", d.backend,
+                      q8 ? " int8" : "", runt_last_error());
+            RT_ASSERT(yout[0] == 42.0f, "%s: wrote into an empty output", d.backend);
+            runt_session_free(sess);
+        }
+    }
+    runt_model_free(m);
+}
