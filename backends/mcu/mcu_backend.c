@@ -64,7 +64,9 @@ static runt_status runt_mcu_execute(void *state, const runt_plan *plan, const ru
         double t0 = b->node_us ? runt_clock_us() : 0.0;
         int own = (op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER)) ||
                   (op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER));
-        runt_status s = own ? runt_mcu_run_int8(plan, i, b) : runt_ref_run_node(plan, i, b);
+        runt_status s = runt_plan_node_writes_nothing(plan, i) ? RUNT_OK
+                        : own ? runt_mcu_run_int8(plan, i, b)
+                              : runt_ref_run_node(plan, i, b);
         if (s != RUNT_OK)
             return s;
         if (b->node_us)

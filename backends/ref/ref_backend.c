@@ -107,7 +107,8 @@ static runt_status runt_ref_execute(void *state, const runt_plan *plan, const ru
     (void)state;
     for (int i = 0; i < plan->n_nodes; i++) {
         double t0 = b->node_us ? runt_clock_us() : 0.0;
-        runt_status s = runt_ref_run_node(plan, i, b);
+        runt_status s = runt_plan_node_writes_nothing(plan, i) ? RUNT_OK
+                                                               : runt_ref_run_node(plan, i, b);
         if (s != RUNT_OK)
             return s;
         if (b->node_us)

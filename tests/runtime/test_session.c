@@ -425,7 +425,7 @@ RT_TEST(session, gelu_erf_form_dag)
 
 /* An input with a zero-length axis: every intermediate is empty, so the plan
  * needs no arena at all. Each available backend (f32, and int8 where it has
- * it) must run it and write nothing. */
+ * it; fused and not) must run it and write nothing. */
 RT_TEST(session, empty_tensors_run_on_every_backend)
 {
     rt_rng r = rt_rng_make(5);
@@ -450,9 +450,11 @@ RT_TEST(session, empty_tensors_run_on_every_backend)
     for (int i = 0; i < n; i++) {
         runt_device_info d;
         RT_ASSERT(runt_backend_info(i, &d) == RUNT_OK, "%s", runt_last_error());
-        for (int q8 = 0; q8 < 2 && d.available; q8++) {
+        for (int mode = 0; mode < 4 && d.available; mode++) {
+            int q8 = mode & 1;
             runt_session_options o = runt_session_options_default();
             o.backend = d.backend;
+            o.fuse = mode >> 1; /* unfused, a Relu reads an empty product */
             o.compute_dtype = q8 ? RUNT_I8 : RUNT_F32;
             o.int8_min_weights = 1;
             runt_session *sess = NULL;
