@@ -225,15 +225,21 @@ def main():
               f"{f['rnt']:6} {f['arena']:7} {pool if pool is not None else '-':>6}")
     print("(.rodata holds the .rnt; .bss the arena, the 64 KiB load-time pool and the outputs; "
           "pool: the most of it in use; the stack is 16 KiB more)")
-    mlp = [sh for name, kernels, s, sh, pool in rows if name == "mlp" and kernels == "model's ops"]
-    mlp = mlp[0] if mlp else None
-    mlp = figures.get("mlp", {}).get("share")
-    if mlp and mlp["text"] > MLP_RUNT_TEXT_LIMIT:
-        failed.append(f"mlp (model's ops): runt's .text is {mlp['text']} bytes, over "
+    runt_text = {(name, kernels): sh["text"] for name, kernels, s, sh, pool in rows}
+    mlp_text = runt_text.get(("mlp", "model's ops"))
+    if mlp_text is None or mlp_text > MLP_RUNT_TEXT_LIMIT:
+        failed.append(f"mlp (model's ops): runt's .text is {mlp_text} bytes, over "
                       f"{MLP_RUNT_TEXT_LIMIT}")
+    # The op mask must take effect: a model's own build links fewer kernels.
+    for name in figures:
+        own, every = runt_text.get((name, "model's ops")), runt_text.get((name, "every kernel"))
+        if own is not None and every is not None and own >= every:
+            failed.append(f"{name}: the op-mask build's runt .text ({own} bytes) is not smaller "
+                          f"than every kernel's ({every}): RUNT_FW_OP_MASK did not reach librunt")
     for f in failed:
         print("FAILED:", f)
-    checks = sum(len(models) for _, models, _ in builds) + 1   # each run, and the size limit
+    # each run, the size limit, and each model's op mask
+    checks = sum(len(models) for _, models, _ in builds) + 1 + len(figures)
     print(f"{checks - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
