@@ -18,12 +18,6 @@
 #include "suite.h"
 #include "zoo.h"
 
-#ifndef RUNT_SOURCE_DIR
-#define RUNT_SOURCE_DIR "."
-#endif
-
-const char *runt_bench_source_dir(void) { return RUNT_SOURCE_DIR; }
-
 /* Backends runt knows of, so that asking for one this build lacks is a
  * note ("not in this build"), not a usage error. */
 static const char *const runt_bench_known_backends[] = {"ref", "cpu", "cuda"};

@@ -91,7 +91,8 @@ runt_status runt_bench_write_plots(const char *dir, const runt_bench_report *r);
  * RUNT_E_UNSUPPORTED saying which is missing. */
 runt_status runt_bench_plots_available(void);
 
-/* The source tree the tool was built from (bench/check_json.py, peers). */
+/* The source tree the tool was built from (plot.py; tests find check_json.py
+ * through it). */
 const char *runt_bench_source_dir(void);
 
 /* `runt bench ...`: argv[0] is "bench". Exit status: 0, 1 failure, 2 usage. */

@@ -15,9 +15,14 @@
 #include "bench.h"
 #include "runt-backend.h"
 
+#ifndef RUNT_SOURCE_DIR
+#define RUNT_SOURCE_DIR "."
+#endif
 #ifndef RUNT_PLOT_SCRIPT_INSTALLED
 #define RUNT_PLOT_SCRIPT_INSTALLED ""
 #endif
+
+const char *runt_bench_source_dir(void) { return RUNT_SOURCE_DIR; }
 
 /* plot.py's exit status when matplotlib cannot be imported. */
 #define RUNT_PLOT_NO_MATPLOTLIB 3
