@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cost_model.h"
+#include "dtype_arg.h"
 #include "measure.h"
 #include "model_batch.h"
 #include "output_check.h"
@@ -50,11 +51,7 @@ static int runt_bench_parse_dtypes(const char *list, runt_bench_options *o)
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         runt_dtype d;
-        if (strcmp(t, "f32") == 0)
-            d = RUNT_F32;
-        else if (strcmp(t, "int8") == 0)
-            d = RUNT_I8;
-        else
+        if (!runt_dtype_arg_parse(t, &d))
             return 0;
         if (o->n_dtypes == 2 || (o->n_dtypes == 1 && o->dtypes[0] == d))
             return 0;
