@@ -535,11 +535,6 @@ static void runt_csv_number(FILE *f, double v)
         fprintf(f, "%.6g", v);
 }
 
-runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
-{
-    return runt_bench_write_csv_to(path, stdout, r);
-}
-
 runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
                                     const runt_bench_report *r)
 {
