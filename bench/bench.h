@@ -71,18 +71,18 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r);
 void runt_bench_print_summary(FILE *out, const runt_bench_report *r);
 /* What each seed claim turns out to be, per backend, from the rows. */
 void runt_bench_print_verdicts(FILE *out, const runt_bench_report *r);
-/* path "-" writes to standard output (the _to forms: to standard_output). */
+/* The report as JSON or CSV; path "-" writes to standard_output (to stdout
+ * for runt_bench_write_json, which plots.c and the tests use). */
 runt_status runt_bench_write_json(const char *path, const runt_bench_report *r);
+runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
+                                     const runt_bench_report *r);
+runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
+                                    const runt_bench_report *r);
 /* A device's measured peaks with the bench JSON's keys (peak_gflops,
  * peak_int8_gops, bandwidth_gbps, launch_us, h2d_gbps, d2h_gbps), into the
  * object being written; `runt devices --json` uses the same. */
 struct runt_json;
 void runt_json_device_measures(struct runt_json *j, const runt_calibration *c);
-runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r);
-runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
-                                     const runt_bench_report *r);
-runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
-                                    const runt_bench_report *r);
 /* plots.c: bench/plot.py draws roofline-<backend>.png, latency-vs-flops.png,
  * latency-vs-params.png and predicted-vs-measured.png into dir (an existing
  * directory) from the report's JSON. */
@@ -91,7 +91,8 @@ runt_status runt_bench_write_plots(const char *dir, const runt_bench_report *r);
  * RUNT_E_UNSUPPORTED saying which is missing. */
 runt_status runt_bench_plots_available(void);
 
-/* The source tree the tool was built from (bench/check_json.py, peers). */
+/* The source tree the tool was built from (plot.py; tests find check_json.py
+ * through it). */
 const char *runt_bench_source_dir(void);
 
 /* `runt bench ...`: argv[0] is "bench". Exit status: 0, 1 failure, 2 usage. */

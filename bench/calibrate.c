@@ -174,6 +174,21 @@ static runt_status runt_probe_mlp(const runt_probe *p, const int64_t *widths, in
     return rc;
 }
 
+/* Times one op on x[1, dims...] at batch 1 in f32: the elementwise and the
+ * copy probes, which differ only in the op. */
+static runt_status runt_probe_op(const runt_probe *p, runt_op op, const runt_attrs *attrs,
+                                 int ndim, const int64_t *dims, runt_measurement *meas,
+                                 runt_session_stats *st)
+{
+    runt_model *m;
+    runt_status rc = runt_probe_single_op(op, attrs, ndim, dims, &m);
+    if (rc != RUNT_OK)
+        return rc;
+    rc = runt_probe_run(p, m, 1, RUNT_F32, meas, st);
+    runt_model_free(m);
+    return rc;
+}
+
 /* The best GFLOP/s of square GEMMs, n doubling until a run takes 50 ms.
  * NAN with RUNT_OK when the backend refuses the dtype. */
 static runt_status runt_probe_peak(const runt_probe *p, runt_dtype dtype, double *gflops)
@@ -206,14 +221,9 @@ static runt_status runt_probe_peak(const runt_probe *p, runt_dtype dtype, double
 static runt_status runt_probe_eltwise(const runt_probe *p, const runt_calibration *c, double *gflops)
 {
     int64_t dims[2] = {1, 64 * 1024};
-    runt_model *m;
-    runt_status rc = runt_probe_single_op(RUNT_OP_RELU, NULL, 2, dims, &m);
-    if (rc != RUNT_OK)
-        return rc;
     runt_measurement meas;
     runt_session_stats st;
-    rc = runt_probe_run(p, m, 1, RUNT_F32, &meas, &st);
-    runt_model_free(m);
+    runt_status rc = runt_probe_op(p, RUNT_OP_RELU, NULL, 2, dims, &meas, &st);
     if (rc != RUNT_OK)
         return rc;
     double us = meas.min_us - st.launches * c->launch_us - c->run_us;
@@ -286,7 +296,7 @@ static runt_status runt_probe_bandwidth(const runt_probe *p, const runt_calibrat
     return RUNT_OK;
 }
 
-/* One op on x[1, dims...] -> output; for the copy probes. */
+/* A model of one op on x[1, dims...] -> y, for runt_probe_op. */
 static runt_status runt_probe_single_op(runt_op op, const runt_attrs *attrs, int ndim,
                                         const int64_t *dims, runt_model **out)
 {
@@ -314,11 +324,12 @@ static runt_status runt_probe_copy(const runt_probe *p, double bytes, int to_dev
 {
     int64_t elems = (int64_t)(bytes / 4);
     elems = elems < 64 ? 64 : elems - elems % 64;
-    runt_model *m;
+    runt_measurement meas;
+    runt_session_stats st;
     runt_status rc;
     if (to_device) {
         int64_t d4[4] = {1, 64, 1, elems / 64}; /* the pool wants [N, C, H, W] */
-        rc = runt_probe_single_op(RUNT_OP_GLOBAL_AVERAGE_POOL, NULL, 4, d4, &m);
+        rc = runt_probe_op(p, RUNT_OP_GLOBAL_AVERAGE_POOL, NULL, 4, d4, &meas, &st);
     } else {
         runt_attrs a;
         runt_attrs_default(RUNT_OP_PAD, &a);
@@ -326,14 +337,8 @@ static runt_status runt_probe_copy(const runt_probe *p, double bytes, int to_dev
         memset(a.pad.pads, 0, sizeof a.pad.pads);
         a.pad.pads[3] = elems - 1; /* after axis 1 */
         int64_t d2[2] = {1, 1};
-        rc = runt_probe_single_op(RUNT_OP_PAD, &a, 2, d2, &m);
+        rc = runt_probe_op(p, RUNT_OP_PAD, &a, 2, d2, &meas, &st);
     }
-    if (rc != RUNT_OK)
-        return rc;
-    runt_measurement meas;
-    runt_session_stats st;
-    rc = runt_probe_run(p, m, 1, RUNT_F32, &meas, &st);
-    runt_model_free(m);
     *us = rc == RUNT_OK ? meas.wall_median_us : NAN;
     return rc;
 }

@@ -8,31 +8,13 @@
 
 #include "json.h"
 #include "runt-backend.h"
+#include "shell_quote.h"
 
 #ifndef RUNT_SOURCE_DIR
 #define RUNT_SOURCE_DIR "."
 #endif
 
 const char *runt_peer_script(void) { return RUNT_SOURCE_DIR "/bench/peers/peer.py"; }
-
-/* Appends s single-quoted for the shell. */
-static void runt_shell_quote(char *buf, size_t size, const char *s)
-{
-    size_t n = strlen(buf);
-    if (n + 1 < size)
-        buf[n++] = '\'';
-    for (; *s && n + 5 < size; s++) {
-        if (*s == '\'') {
-            memcpy(buf + n, "'\\''", 4);
-            n += 4;
-        } else {
-            buf[n++] = *s;
-        }
-    }
-    if (n + 1 < size)
-        buf[n++] = '\'';
-    buf[n] = '\0';
-}
 
 runt_status runt_peer_run(const char *onnx_path, const runt_tensor *input, const char *device,
                           int threads, double min_time_s, int min_reps, runt_peer_result *out)

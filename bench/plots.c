@@ -14,32 +14,19 @@
 
 #include "bench.h"
 #include "runt-backend.h"
+#include "shell_quote.h"
 
+#ifndef RUNT_SOURCE_DIR
+#define RUNT_SOURCE_DIR "."
+#endif
 #ifndef RUNT_PLOT_SCRIPT_INSTALLED
 #define RUNT_PLOT_SCRIPT_INSTALLED ""
 #endif
 
+const char *runt_bench_source_dir(void) { return RUNT_SOURCE_DIR; }
+
 /* plot.py's exit status when matplotlib cannot be imported. */
 #define RUNT_PLOT_NO_MATPLOTLIB 3
-
-/* Appends s to cmd in single quotes (the shell takes it literally). */
-static void runt_plot_quote(char *cmd, size_t size, const char *s)
-{
-    size_t n = strlen(cmd);
-    if (n + 1 < size)
-        cmd[n++] = '\'';
-    for (; *s && n + 5 < size; s++) {
-        if (*s == '\'') {
-            memcpy(cmd + n, "'\\''", 4);
-            n += 4;
-        } else {
-            cmd[n++] = *s;
-        }
-    }
-    if (n + 1 < size)
-        cmd[n++] = '\'';
-    cmd[n] = '\0';
-}
 
 /* The script: in the source tree the program was built from, else where
  * `cmake --install` put it. */
@@ -84,11 +71,11 @@ runt_status runt_bench_write_plots(const char *dir, const runt_bench_report *r)
         return rc;
     }
     char cmd[4096] = "python3 ";
-    runt_plot_quote(cmd, sizeof cmd, script);
+    runt_shell_quote(cmd, sizeof cmd, script);
     strncat(cmd, " ", sizeof cmd - strlen(cmd) - 1);
-    runt_plot_quote(cmd, sizeof cmd, json);
+    runt_shell_quote(cmd, sizeof cmd, json);
     strncat(cmd, " --out ", sizeof cmd - strlen(cmd) - 1);
-    runt_plot_quote(cmd, sizeof cmd, dir);
+    runt_shell_quote(cmd, sizeof cmd, dir);
     strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
     FILE *p = popen(cmd, "r");
     if (!p) {

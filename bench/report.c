@@ -444,6 +444,24 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w)
     runt_json_end_object(j);
 }
 
+/* The JSON and the CSV are written alike: "-" is standard output, which is
+ * flushed and left open; a file is closed, and a failure at either step or
+ * an earlier write error (bad) fails the whole report. */
+static runt_status runt_report_open(const char *path, FILE *standard_output, FILE **f)
+{
+    *f = strcmp(path, "-") == 0 ? standard_output : fopen(path, "w");
+    if (!*f)
+        return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
+    return RUNT_OK;
+}
+
+static runt_status runt_report_close(FILE *f, const char *path, FILE *standard_output, int bad)
+{
+    if ((f == standard_output ? fflush(f) : fclose(f)) != 0 || bad)
+        return runt_error_set(RUNT_E_IO, "writing %s failed", path);
+    return RUNT_OK;
+}
+
 runt_status runt_bench_write_json(const char *path, const runt_bench_report *r)
 {
     return runt_bench_write_json_to(path, stdout, r);
@@ -452,10 +470,10 @@ runt_status runt_bench_write_json(const char *path, const runt_bench_report *r)
 runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
                                      const runt_bench_report *r)
 {
-    int to_stdout = strcmp(path, "-") == 0; /* "-": standard output */
-    FILE *f = to_stdout ? standard_output : fopen(path, "w");
-    if (!f)
-        return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
+    FILE *f;
+    runt_status rc = runt_report_open(path, standard_output, &f);
+    if (rc != RUNT_OK)
+        return rc;
     runt_json j;
     runt_json_init(&j, f, 2);
     runt_json_begin_object(&j, NULL);
@@ -491,9 +509,7 @@ runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
     runt_json_end_object(&j);
     runt_json_end_object(&j);
     int bad = runt_json_finish(&j);
-    if ((to_stdout ? fflush(f) : fclose(f)) != 0 || bad)
-        return runt_error_set(RUNT_E_IO, "writing %s failed", path);
-    return RUNT_OK;
+    return runt_report_close(f, path, standard_output, bad);
 }
 
 /* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
@@ -519,18 +535,13 @@ static void runt_csv_number(FILE *f, double v)
         fprintf(f, "%.6g", v);
 }
 
-runt_status runt_bench_write_csv(const char *path, const runt_bench_report *r)
-{
-    return runt_bench_write_csv_to(path, stdout, r);
-}
-
 runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
                                     const runt_bench_report *r)
 {
-    int to_stdout = strcmp(path, "-") == 0; /* "-": standard output */
-    FILE *f = to_stdout ? standard_output : fopen(path, "w");
-    if (!f)
-        return runt_error_set(RUNT_E_IO, "cannot write %s: %s", path, strerror(errno));
+    FILE *f;
+    runt_status rc = runt_report_open(path, standard_output, &f);
+    if (rc != RUNT_OK)
+        return rc;
     fputs("suite,model,family,backend,dtype,batch,params,flops,bytes,layers,launches,status,"
           "median_us,p10_us,p90_us,first_run_us,h2d_us,d2h_us,gflops,gbps,predicted_us,"
           "torch_us,onnxruntime_us,runt_over_torch,runt_over_onnxruntime,reps,threads,note,"
@@ -566,7 +577,5 @@ runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
         fputc('\n', f);
     }
     int bad = ferror(f);
-    if ((to_stdout ? fflush(f) : fclose(f)) != 0 || bad)
-        return runt_error_set(RUNT_E_IO, "writing %s failed", path);
-    return RUNT_OK;
+    return runt_report_close(f, path, standard_output, bad);
 }

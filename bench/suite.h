@@ -14,7 +14,7 @@
 #include "runt.h"
 
 typedef enum runt_case_kind {
-    RUNT_CASE_ZOO,     /* a built-in model: name (tools/zoo.h)           */
+    RUNT_CASE_ZOO,     /* a built-in model: name (bench/zoo.h)           */
     RUNT_CASE_MLP,     /* Linear layers, no activations                   */
     RUNT_CASE_CONV,    /* one 'same' Conv2d                               */
     RUNT_CASE_FILE     /* an ONNX file: path                              */

@@ -10,6 +10,7 @@
 #include "cli_args.h"
 #include "cli_help.h"
 #include "compile.h"
+#include "dtype_arg.h"
 #include "json.h"
 #include "model_batch.h"
 #include "npy.h"
@@ -273,11 +274,7 @@ static int runt_cli_run(int argc, char **argv, FILE *out, FILE *err)
             o.backend = argv[++i];
         } else if (strcmp(a, "--dtype") == 0 && has_value) {
             const char *d = argv[++i];
-            if (strcmp(d, "f32") == 0)
-                o.compute_dtype = RUNT_F32;
-            else if (strcmp(d, "int8") == 0)
-                o.compute_dtype = RUNT_I8;
-            else
+            if (!runt_dtype_arg_parse(d, &o.compute_dtype))
                 return runt_cli_usage_error(err, "--dtype must be f32 or int8, got", d);
         } else if (a[0] == '-' || path) {
             return runt_cli_usage_error(err, "run: unexpected argument", a);

@@ -112,19 +112,17 @@ static const char runt_help_compile[] =
 
 const char *runt_cli_help_text(const char *command)
 {
+    static const struct {
+        const char *command, *text;
+    } helps[] = {
+        {"info", runt_help_info},       {"run", runt_help_run},
+        {"bench", runt_help_bench},     {"devices", runt_help_devices},
+        {"compile", runt_help_compile}, {"help", runt_help_overview},
+    };
     if (!command)
         return runt_help_overview;
-    if (strcmp(command, "info") == 0)
-        return runt_help_info;
-    if (strcmp(command, "run") == 0)
-        return runt_help_run;
-    if (strcmp(command, "bench") == 0)
-        return runt_help_bench;
-    if (strcmp(command, "devices") == 0)
-        return runt_help_devices;
-    if (strcmp(command, "compile") == 0)
-        return runt_help_compile;
-    if (strcmp(command, "help") == 0)
-        return runt_help_overview;
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
+        if (strcmp(command, helps[i].command) == 0)
+            return helps[i].text;
     return NULL;
 }

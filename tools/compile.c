@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtype_arg.h"
 #include "runt.h"
 #include "zoo.h"
 
@@ -65,11 +66,7 @@ int runt_cli_compile(int argc, char **argv, FILE *out, FILE *err)
             dest = argv[++i];
         } else if (strcmp(argv[i], "--dtype") == 0 && has_value) {
             const char *d = argv[++i];
-            if (strcmp(d, "f32") == 0)
-                o.dtype = RUNT_F32;
-            else if (strcmp(d, "int8") == 0)
-                o.dtype = RUNT_I8;
-            else
+            if (!runt_dtype_arg_parse(d, &o.dtype))
                 return runt_compile_usage(err, "--dtype must be f32 or int8, got", d);
         } else if (strcmp(argv[i], "--batch") == 0 && has_value) {
             char *end;

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runt-backend.h" /* runt_error_set: tools use only the public headers */
+/* runt_error_set is in the backend header only: runt.h lets a caller read
+ * runt_last_error(), not set it, and npy.c reports a bad file the way the
+ * library reports a bad model, so the CLI prints both alike. */
+#include "runt-backend.h"
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
