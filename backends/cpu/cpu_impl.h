@@ -135,7 +135,7 @@ runt_status runt_cpu_tier_resolve(const char *requested, int *tier);
 /* "c", "avx2", "avx512", "neon", "neon-dot". */
 const char *runt_cpu_tier_name(int tier);
 
-/* ---- threads and host facts (cpu_threads.c, cpu_info.c) ---- */
+/* ---- threads and host facts (cpu_info.c) ---- */
 
 /* Cores this process may use (>= 1). */
 int runt_cpu_core_count(void);
@@ -217,7 +217,7 @@ int runt_cpu_sliceable(const runt_plan *p, int i, int threads, runt_cpu_slicing 
 runt_status runt_cpu_sliced_run(const runt_cpu_state *st, const runt_plan *p, int i,
                                 const runt_bindings *b);
 
-/* Allocation through the session's allocator, 64-byte aligned. */
+/* Allocation through the session's allocator, 64-byte aligned (cpu_alloc.c). */
 void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes);
 void runt_cpu_free(runt_cpu_state *st, void *p);
 
