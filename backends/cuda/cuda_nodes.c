@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "common/tensor_geom.h"
 #include "cuda_plan.h"
 #include "error.h"
 #include "ops.h"
@@ -153,16 +154,6 @@ static void broadcast_strides(const runt_tensor *t, int rank, int64_t *strides)
     }
 }
 
-static int same_dims(const runt_tensor *a, const runt_tensor *b)
-{
-    if (a->ndim != b->ndim)
-        return 0;
-    for (int d = 0; d < a->ndim; d++)
-        if (a->dims[d] != b->dims[d])
-            return 0;
-    return 1;
-}
-
 static runt_status plan_binary(const runt_plan *p, int i, runt_cuda_node *o)
 {
     static const runt_cuda_binop ops[] = {RUNT_CUDA_ADD, RUNT_CUDA_SUB, RUNT_CUDA_MUL,
@@ -173,7 +164,7 @@ static runt_status plan_binary(const runt_plan *p, int i, runt_cuda_node *o)
     o->kind = RUNT_CUDA_K_BINARY;
     k->op = ops[p->nodes[i].op - RUNT_OP_ADD];
     k->count = runt_tensor_count(y);
-    k->same_shape = same_dims(a, y) && same_dims(b, y);
+    k->same_shape = runt_geom_same_dims(a, y) && runt_geom_same_dims(b, y);
     k->rank = y->ndim > 0 ? y->ndim : 1; /* a scalar as shape [1] */
     for (int d = 0; d < k->rank; d++)
         k->dims[d] = y->ndim > 0 ? y->dims[d] : 1;
@@ -368,20 +359,6 @@ static runt_status plan_gemm(const runt_plan *p, int i, runt_cuda_node *o)
     return RUNT_OK;
 }
 
-/* Element strides of t's matrices along the output's nb batch dims (ref_gemm.c). */
-static void mm_batch_strides(const runt_tensor *t, int mat, int nb, int64_t *strides)
-{
-    int64_t step = 1;
-    for (int d = t->ndim - mat; d < t->ndim; d++)
-        step *= t->dims[d];
-    int lead = nb - (t->ndim - mat);
-    for (int d = nb - 1; d >= 0; d--) {
-        int64_t dim = d >= lead ? t->dims[d - lead] : 1;
-        strides[d] = dim == 1 ? 0 : step;
-        step *= dim;
-    }
-}
-
 /* How an operand's matrices follow the flat batch index: 0 all the same
  * matrix, 1 one after another (its batch dims are the output's), -1 neither. */
 static int mm_batch_kind(const runt_tensor *t, int mat, const runt_tensor *y, int nb,
@@ -416,8 +393,8 @@ static runt_status plan_matmul(const runt_plan *p, int i, runt_cuda_node *o)
     int64_t n_batch = 1;
     for (int d = 0; d < nb; d++)
         n_batch *= y->dims[d];
-    mm_batch_strides(a, mat_a, nb, o->mm_sa);
-    mm_batch_strides(b, mat_b, nb, o->mm_sb);
+    runt_geom_batch_strides(a, mat_a, nb, o->mm_sa);
+    runt_geom_batch_strides(b, mat_b, nb, o->mm_sb);
     int ka = mm_batch_kind(a, mat_a, y, nb, o->mm_sa), kb = mm_batch_kind(b, mat_b, y, nb, o->mm_sb);
 
     runt_cuda_gemm_desc *d = &o->gemm;
