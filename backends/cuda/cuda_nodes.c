@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "common/q8_layers.h"
 #include "common/tensor_geom.h"
 #include "cuda_plan.h"
 #include "error.h"
@@ -518,37 +519,23 @@ static runt_status plan_conv(const runt_plan *p, int i, runt_cuda_node *o)
 /* int8: the nodes the CPU backend quantizes (cpu_int8.c), the same way      */
 /* ------------------------------------------------------------------------- */
 
-/* cpu_int8.c's linear_shape: Gemm / MatMul as y[M, N] = x[M, K] W + bias
- * with W constant. 0 when the node stays f32. */
+/* Gemm / MatMul as y[M, N] = x[M, K] W + bias with W constant, the layers
+ * the CPU backend quantizes (common/q8_layers.h). 0 when the node stays
+ * f32, which it also does here with no outputs (nothing to launch). */
 static int q8_linear_shape(const runt_plan *p, int i, runt_cuda_node *o)
 {
-    const runt_plan_node *node = &p->nodes[i];
-    const runt_plan_value *va = in_value(p, i, 0), *vb = in_value(p, i, 1), *vc = in_value(p, i, 2);
-    const runt_tensor *ty = &out_value(p, i, 0)->desc;
-    if (!vb || vb->storage != RUNT_STORE_CONSTANT)
+    runt_q8_layer_linear lin;
+    if (!runt_q8_linear_shape(p, i, &lin) || lin.n <= 0)
         return 0;
-    if (node->op == RUNT_OP_GEMM) {
-        const runt_gemm_attrs *g = &node->attrs.gemm;
-        int row_c = !vc || (vc->storage == RUNT_STORE_CONSTANT &&
-                            runt_tensor_count(&vc->desc) == ty->dims[1] &&
-                            (vc->desc.ndim == 1 || (vc->desc.ndim == 2 && vc->desc.dims[0] == 1)));
-        if (g->trans_a || g->alpha != 1.0f || !row_c || va->desc.ndim != 2)
-            return 0;
-        o->q8_rows = ty->dims[0], o->q8_n = ty->dims[1], o->q8_k = va->desc.dims[1];
-        o->q8_trans = !g->trans_b;
-        o->q8_has_bias = vc != NULL;
+    o->q8_rows = lin.m, o->q8_n = lin.n, o->q8_k = lin.k;
+    o->q8_trans = lin.trans;
+    if (p->nodes[i].op == RUNT_OP_GEMM) {
+        const runt_gemm_attrs *g = &p->nodes[i].attrs.gemm;
+        o->q8_has_bias = runt_q8_layer_input(p, i, 2) != NULL;
         o->q8_bias_beta = g->beta;
         o->q8_act = g->epilogue;
-    } else {
-        const runt_tensor *tb = &vb->desc, *ta = &va->desc;
-        if (tb->ndim > 2 || tb->ndim < 1 || ta->ndim < 1)
-            return 0;
-        o->q8_k = ta->dims[ta->ndim - 1];
-        o->q8_n = tb->ndim == 2 ? tb->dims[1] : 1;
-        o->q8_rows = runt_tensor_count(ty) / (o->q8_n ? o->q8_n : 1);
-        o->q8_trans = tb->ndim == 2;
     }
-    return o->q8_k > 0 && o->q8_k <= RUNT_CUDA_Q8_MAX_K && o->q8_n > 0;
+    return 1;
 }
 
 /* Scratch of an int8 node: range partials, the scale, the quantized
