@@ -56,21 +56,19 @@ static runt_status runt_mcu_run_int8(const runt_plan *p, int i, const runt_bindi
     return RUNT_OK;
 }
 
+/* The int8 products on the mcu kernels, everything else on the reference's. */
+static runt_status mcu_run_node(const runt_plan *plan, int i, const runt_bindings *b)
+{
+    runt_op op = plan->nodes[i].op;
+    int own = (op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER)) ||
+              (op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER));
+    return own ? runt_mcu_run_int8(plan, i, b) : runt_ref_run_node(plan, i, b);
+}
+
 static runt_status runt_mcu_execute(void *state, const runt_plan *plan, const runt_bindings *b)
 {
     (void)state;
-    for (int i = 0; i < plan->n_nodes; i++) {
-        runt_op op = plan->nodes[i].op;
-        double t0 = b->node_us ? runt_clock_us() : 0.0;
-        int own = (op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER)) ||
-                  (op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER));
-        runt_status s = own ? runt_mcu_run_int8(plan, i, b) : runt_ref_run_node(plan, i, b);
-        if (s != RUNT_OK)
-            return s;
-        if (b->node_us)
-            b->node_us[i] = runt_clock_us() - t0;
-    }
-    return RUNT_OK;
+    return runt_ref_run_nodes(plan, b, mcu_run_node);
 }
 
 const runt_backend_i runt_backend_mcu = {

@@ -102,18 +102,24 @@ static runt_status runt_ref_prepare(void *context, const runt_plan *plan,
     return RUNT_OK;
 }
 
-static runt_status runt_ref_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+runt_status runt_ref_run_nodes(const runt_plan *plan, const runt_bindings *b,
+                               runt_ref_node_fn run)
 {
-    (void)state;
     for (int i = 0; i < plan->n_nodes; i++) {
         double t0 = b->node_us ? runt_clock_us() : 0.0;
-        runt_status s = runt_ref_run_node(plan, i, b);
+        runt_status s = run(plan, i, b);
         if (s != RUNT_OK)
             return s;
         if (b->node_us)
             b->node_us[i] = runt_clock_us() - t0;
     }
     return RUNT_OK;
+}
+
+static runt_status runt_ref_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+{
+    (void)state;
+    return runt_ref_run_nodes(plan, b, runt_ref_run_node);
 }
 
 const runt_backend_i runt_backend_ref = {

@@ -90,4 +90,12 @@ runt_status runt_ref_cast(const runt_attrs *, const runt_tensor *, int, runt_ten
 #include "runt-backend.h"
 runt_status runt_ref_run_node(const runt_plan *plan, int i, const runt_bindings *b);
 
+/* Runs the plan's nodes in order through run (runt_ref_run_node, or a
+ * backend's own that falls back to it, as the mcu backend's does), timing
+ * each into b->node_us when asked: the one execute loop of the host
+ * backends that run node by node. */
+typedef runt_status (*runt_ref_node_fn)(const runt_plan *plan, int i, const runt_bindings *b);
+runt_status runt_ref_run_nodes(const runt_plan *plan, const runt_bindings *b,
+                               runt_ref_node_fn run);
+
 #endif /* RUNT_REF_IMPL_H */
