@@ -88,6 +88,10 @@ runt_status runt_ref_cast(const runt_attrs *, const runt_tensor *, int, runt_ten
 /* Runs plan node i with the reference kernel (ref_backend.c); other backends
  * call it for ops they leave to the reference path. */
 #include "runt-backend.h"
+/* Runs kernel fn on node i's inputs and outputs as bound for this run; an
+ * error is prefixed with the node, its op and `what` ran it. */
+runt_status runt_ref_run_kernel(const runt_plan *plan, int i, const runt_bindings *b,
+                                runt_ref_kernel_fn fn, const char *what);
 runt_status runt_ref_run_node(const runt_plan *plan, int i, const runt_bindings *b);
 
 /* Runs the plan's nodes in order through run (runt_ref_run_node, or a
