@@ -17,13 +17,6 @@
 #include "q8_impl.h"
 #include "ref/ref_impl.h"
 
-void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes)
-{
-    return runt_alloc(&st->allocator, bytes);
-}
-
-void runt_cpu_free(runt_cpu_state *st, void *p) { runt_free(&st->allocator, p); }
-
 static runt_status cpu_probe(void *context, runt_device_info *info)
 {
     (void)context;

@@ -4,6 +4,7 @@
  * BLAS adds the product to them) and applies the epilogue afterwards; the
  * packed path does both inside its tile store (sgemm_avx512.c).
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -108,6 +109,8 @@ static void blas_layout(int64_t rs, int64_t cs, int64_t rows, int64_t cols,
 /* A vector's increment: its stride, or 1 when it has one element. */
 static int blas_inc(int64_t stride, int64_t len) { return len > 1 ? (int)stride : 1; }
 
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void blas_run(const runt_cpu_gemm *g, int threads)
 {
     int m = (int)g->m, n = (int)g->n, k = (int)g->k, ldc = (int)g->ldc;
@@ -116,6 +119,13 @@ static void blas_run(const runt_cpu_gemm *g, int threads)
     /* Zero first rather than trusting beta = 0 to ignore NaN left in the
      * arena: BLAS implementations differ on 0 * NaN in their scaling step. */
     blas_init(g, threads);
+    /* OpenBLAS's thread count is one per process, and Debian's 0.3.21 has no
+     * per-caller setting (openblas_set_num_threads_local came in 0.3.27), so
+     * two sessions on two threads would overwrite each other's count between
+     * setting it and calling. Setting and calling under one lock keeps each
+     * call at its own session's count. The price: the BLAS calls of
+     * concurrent sessions take turns (the packed path takes no lock). */
+    pthread_mutex_lock(&blas_lock);
     runt_cpu_blas_threads(threads);
     enum CBLAS_TRANSPOSE ta, tb;
     int lda, ldb;
@@ -145,6 +155,7 @@ static void blas_run(const runt_cpu_gemm *g, int threads)
         cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, g->a, lda, g->b, ldb, 1.0f, g->c,
                     ldc);
     }
+    pthread_mutex_unlock(&blas_lock);
     runt_cpu_epilogue_rows(g->c, g->m, g->n, g->ldc, &g->epilogue, threads);
 }
 

@@ -9,7 +9,8 @@
  *     AVX-512F; see sgemm_avx512.c for the measurement that made it the
  *     default over OpenBLAS on such machines.
  *   - BLAS: cblas_sgemm / cblas_sgemv from OpenBLAS, everywhere else.
- *     OpenBLAS's thread count is set to the session's before each call and
+ *     OpenBLAS's thread count is set to the session's before each call (the
+ *     setting and the call under one lock, as the count is process-wide) and
  *     BLAS is never called inside an OpenMP region, so the two pools do not
  *     multiply.
  * Both start from the same init (zero, C, a bias row or a bias column) and
@@ -135,11 +136,12 @@ runt_status runt_cpu_tier_resolve(const char *requested, int *tier);
 /* "c", "avx2", "avx512", "neon", "neon-dot". */
 const char *runt_cpu_tier_name(int tier);
 
-/* ---- threads and host facts (cpu_threads.c, cpu_info.c) ---- */
+/* ---- threads and host facts (cpu_info.c) ---- */
 
 /* Cores this process may use (>= 1). */
 int runt_cpu_core_count(void);
-/* Sets BLAS's thread count (it is process-wide in OpenBLAS). */
+/* Sets BLAS's thread count (process-wide in OpenBLAS: call it under
+ * cpu_gemm.c's lock, with the BLAS call it is for). */
 void runt_cpu_blas_threads(int threads);
 /* Fills the device info: CPU model name, cores, host memory. */
 void runt_cpu_describe(runt_device_info *info);
@@ -217,7 +219,7 @@ int runt_cpu_sliceable(const runt_plan *p, int i, int threads, runt_cpu_slicing 
 runt_status runt_cpu_sliced_run(const runt_cpu_state *st, const runt_plan *p, int i,
                                 const runt_bindings *b);
 
-/* Allocation through the session's allocator, 64-byte aligned. */
+/* Allocation through the session's allocator, 64-byte aligned (cpu_alloc.c). */
 void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes);
 void runt_cpu_free(runt_cpu_state *st, void *p);
 

@@ -29,8 +29,8 @@ int runt_cpu_core_count(void)
 
 void runt_cpu_blas_threads(int threads)
 {
-    /* Process-wide in OpenBLAS, so set before every call: two sessions with
-     * different thread counts then each get their own. */
+    /* Process-wide in OpenBLAS, so set before every call, under cpu_gemm.c's
+     * lock: two sessions with different thread counts then each get their own. */
     openblas_set_num_threads(threads > 0 ? threads : 1);
 }
 

@@ -23,6 +23,7 @@
  */
 #include <string.h>
 
+#include "common/q8_layers.h"
 #include "cpu_impl.h"
 #include "error.h"
 #include "q8_impl.h"
@@ -57,38 +58,6 @@ static runt_status pack_weights(runt_cpu_state *st, runt_cpu_node *cn, int group
               : runt_q8_weights_pack(w, n, k, trans, at, one, &cn->q8[group]);
 }
 
-/* Gemm / MatMul as y[M, N] = x[M, K] W + bias: the row count, depth and
- * output width, the weight and its layout; 0 if the node does not fit. */
-static int linear_shape(const runt_plan *p, int i, int64_t *m, int64_t *n, int64_t *k,
-                        const float **w, int *trans)
-{
-    const runt_plan_node *node = &p->nodes[i];
-    const runt_plan_value *va = input(p, i, 0), *vb = input(p, i, 1), *vc = input(p, i, 2);
-    const runt_tensor *ty = &p->values[node->outputs[0]].desc;
-    if (!vb || vb->storage != RUNT_STORE_CONSTANT)
-        return 0;
-    if (node->op == RUNT_OP_GEMM) {
-        const runt_gemm_attrs *g = &node->attrs.gemm;
-        int row_c = !vc || (vc->storage == RUNT_STORE_CONSTANT &&
-                            runt_tensor_count(&vc->desc) == ty->dims[1] &&
-                            (vc->desc.ndim == 1 || (vc->desc.ndim == 2 && vc->desc.dims[0] == 1)));
-        if (g->trans_a || g->alpha != 1.0f || !row_c)
-            return 0;
-        *m = ty->dims[0], *n = ty->dims[1], *k = va->desc.dims[1];
-        *trans = !g->trans_b; /* B [K, N] is W stored transposed */
-    } else {
-        const runt_tensor *tb = &vb->desc, *ta = &va->desc;
-        if (tb->ndim > 2)
-            return 0; /* a batch of weights: f32 */
-        *k = ta->dims[ta->ndim - 1];
-        *n = tb->ndim == 2 ? tb->dims[1] : 1;
-        *m = runt_tensor_count(ty) / (*n ? *n : 1);
-        *trans = tb->ndim == 2;
-    }
-    *w = vb->data;
-    return *k > 0 && *k <= RUNT_Q8_MAX_K;
-}
-
 /* A Linear with fewer weights stays f32 in an int8 session: its f32
  * weights fit in L1 (64 KB and less), so the f32 product runs at L1 speed
  * and quantizing x each run costs more than 4x fewer weight bytes save.
@@ -103,11 +72,10 @@ static int linear_shape(const runt_plan *p, int i, int64_t *m, int64_t *n, int64
 static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken)
 {
     runt_cpu_node *cn = &st->nodes[i];
-    int64_t m, n, k;
-    const float *w;
-    int trans;
-    if (!linear_shape(p, i, &m, &n, &k, &w, &trans))
+    runt_q8_layer_linear lin;
+    if (!runt_q8_linear_shape(p, i, &lin))
         return RUNT_OK;
+    int64_t m = lin.m, n = lin.n, k = lin.k;
     int64_t min_weights = st->int8_min_weights > 0 ? st->int8_min_weights
                                                    : RUNT_INT8_MIN_WEIGHTS_DEFAULT;
     if (n * k < min_weights) {
@@ -116,7 +84,7 @@ static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i,
         return RUNT_OK;
     }
     cn->q8_groups = 1;
-    runt_status s = pack_weights(st, cn, 0, w, NULL, NULL, n, k, trans);
+    runt_status s = pack_weights(st, cn, 0, lin.w, NULL, NULL, n, k, lin.trans);
     if (s != RUNT_OK)
         return s;
     const runt_plan_value *vc = input(p, i, 2);

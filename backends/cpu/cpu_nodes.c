@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "common/tensor_geom.h"
 #include "cpu_impl.h"
 #include "error.h"
 #include "ref/ref_impl.h"
@@ -142,20 +143,6 @@ typedef struct matmul_geom {
     int64_t sa[RUNT_MAX_DIMS], sb[RUNT_MAX_DIMS];
 } matmul_geom;
 
-/* Element strides of t's matrices along the output's nb batch dims. */
-static void batch_strides(const runt_tensor *t, int mat, int nb, int64_t *strides)
-{
-    int64_t step = 1;
-    for (int d = t->ndim - mat; d < t->ndim; d++)
-        step *= t->dims[d];
-    int lead = nb - (t->ndim - mat);
-    for (int d = nb - 1; d >= 0; d--) {
-        int64_t dim = d >= lead ? t->dims[d - lead] : 1;
-        strides[d] = dim == 1 ? 0 : step;
-        step *= dim;
-    }
-}
-
 static matmul_geom matmul_geometry(const runt_plan *p, int i)
 {
     const runt_tensor *ta = &in_value(p, i, 0)->desc, *tb = &in_value(p, i, 1)->desc;
@@ -170,8 +157,8 @@ static matmul_geom matmul_geometry(const runt_plan *p, int i)
     g.n_batch = 1;
     for (int d = 0; d < g.nb; d++)
         g.n_batch *= ty->dims[d];
-    batch_strides(ta, mat_a, g.nb, g.sa);
-    batch_strides(tb, mat_b, g.nb, g.sb);
+    runt_geom_batch_strides(ta, mat_a, g.nb, g.sa);
+    runt_geom_batch_strides(tb, mat_b, g.nb, g.sb);
     /* B with no batch of its own: A's batch is the output's and A is dense,
      * so the batches stack into one [n_batch * m, K] product. */
     g.b_flat = 1;

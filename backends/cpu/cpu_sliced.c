@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "common/tensor_geom.h"
 #include "cpu_impl.h"
 #include "ref/ref_impl.h"
 
@@ -42,16 +43,6 @@ static runt_ref_kernel_fn ref_kernel(runt_op op)
     }
 }
 
-static int same_shape(const runt_tensor *a, const runt_tensor *b)
-{
-    if (a->ndim != b->ndim)
-        return 0;
-    for (int d = 0; d < a->ndim; d++)
-        if (a->dims[d] != b->dims[d])
-            return 0;
-    return 1;
-}
-
 static int64_t dims_product(const runt_tensor *t, int from, int to)
 {
     int64_t n = 1;
@@ -73,10 +64,10 @@ static int slicing_of(const runt_plan *p, int i, runt_cpu_slicing *how, int64_t 
     case RUNT_OP_TANH: case RUNT_OP_ERF: case RUNT_OP_GELU:
         *how = RUNT_CPU_SLICE_FLAT;
         *units = runt_tensor_count(y);
-        return same_shape(x, y);
+        return runt_geom_same_dims(x, y);
     case RUNT_OP_ADD: case RUNT_OP_SUB: case RUNT_OP_MUL: case RUNT_OP_DIV: {
         const runt_tensor *x1 = &p->values[n->inputs[1]].desc;
-        if (same_shape(x, y) && same_shape(x1, y)) {
+        if (runt_geom_same_dims(x, y) && runt_geom_same_dims(x1, y)) {
             *how = RUNT_CPU_SLICE_FLAT;
             *units = runt_tensor_count(y);
             return 1;

@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "common/q8_layers.h"
+#include "common/tensor_geom.h"
 #include "cuda_plan.h"
 #include "error.h"
 #include "ops.h"
@@ -153,16 +155,6 @@ static void broadcast_strides(const runt_tensor *t, int rank, int64_t *strides)
     }
 }
 
-static int same_dims(const runt_tensor *a, const runt_tensor *b)
-{
-    if (a->ndim != b->ndim)
-        return 0;
-    for (int d = 0; d < a->ndim; d++)
-        if (a->dims[d] != b->dims[d])
-            return 0;
-    return 1;
-}
-
 static runt_status plan_binary(const runt_plan *p, int i, runt_cuda_node *o)
 {
     static const runt_cuda_binop ops[] = {RUNT_CUDA_ADD, RUNT_CUDA_SUB, RUNT_CUDA_MUL,
@@ -173,7 +165,7 @@ static runt_status plan_binary(const runt_plan *p, int i, runt_cuda_node *o)
     o->kind = RUNT_CUDA_K_BINARY;
     k->op = ops[p->nodes[i].op - RUNT_OP_ADD];
     k->count = runt_tensor_count(y);
-    k->same_shape = same_dims(a, y) && same_dims(b, y);
+    k->same_shape = runt_geom_same_dims(a, y) && runt_geom_same_dims(b, y);
     k->rank = y->ndim > 0 ? y->ndim : 1; /* a scalar as shape [1] */
     for (int d = 0; d < k->rank; d++)
         k->dims[d] = y->ndim > 0 ? y->dims[d] : 1;
@@ -368,20 +360,6 @@ static runt_status plan_gemm(const runt_plan *p, int i, runt_cuda_node *o)
     return RUNT_OK;
 }
 
-/* Element strides of t's matrices along the output's nb batch dims (ref_gemm.c). */
-static void mm_batch_strides(const runt_tensor *t, int mat, int nb, int64_t *strides)
-{
-    int64_t step = 1;
-    for (int d = t->ndim - mat; d < t->ndim; d++)
-        step *= t->dims[d];
-    int lead = nb - (t->ndim - mat);
-    for (int d = nb - 1; d >= 0; d--) {
-        int64_t dim = d >= lead ? t->dims[d - lead] : 1;
-        strides[d] = dim == 1 ? 0 : step;
-        step *= dim;
-    }
-}
-
 /* How an operand's matrices follow the flat batch index: 0 all the same
  * matrix, 1 one after another (its batch dims are the output's), -1 neither. */
 static int mm_batch_kind(const runt_tensor *t, int mat, const runt_tensor *y, int nb,
@@ -416,8 +394,8 @@ static runt_status plan_matmul(const runt_plan *p, int i, runt_cuda_node *o)
     int64_t n_batch = 1;
     for (int d = 0; d < nb; d++)
         n_batch *= y->dims[d];
-    mm_batch_strides(a, mat_a, nb, o->mm_sa);
-    mm_batch_strides(b, mat_b, nb, o->mm_sb);
+    runt_geom_batch_strides(a, mat_a, nb, o->mm_sa);
+    runt_geom_batch_strides(b, mat_b, nb, o->mm_sb);
     int ka = mm_batch_kind(a, mat_a, y, nb, o->mm_sa), kb = mm_batch_kind(b, mat_b, y, nb, o->mm_sb);
 
     runt_cuda_gemm_desc *d = &o->gemm;
@@ -541,37 +519,23 @@ static runt_status plan_conv(const runt_plan *p, int i, runt_cuda_node *o)
 /* int8: the nodes the CPU backend quantizes (cpu_int8.c), the same way      */
 /* ------------------------------------------------------------------------- */
 
-/* cpu_int8.c's linear_shape: Gemm / MatMul as y[M, N] = x[M, K] W + bias
- * with W constant. 0 when the node stays f32. */
+/* Gemm / MatMul as y[M, N] = x[M, K] W + bias with W constant, the layers
+ * the CPU backend quantizes (common/q8_layers.h). 0 when the node stays
+ * f32, which it also does here with no outputs (nothing to launch). */
 static int q8_linear_shape(const runt_plan *p, int i, runt_cuda_node *o)
 {
-    const runt_plan_node *node = &p->nodes[i];
-    const runt_plan_value *va = in_value(p, i, 0), *vb = in_value(p, i, 1), *vc = in_value(p, i, 2);
-    const runt_tensor *ty = &out_value(p, i, 0)->desc;
-    if (!vb || vb->storage != RUNT_STORE_CONSTANT)
+    runt_q8_layer_linear lin;
+    if (!runt_q8_linear_shape(p, i, &lin) || lin.n <= 0)
         return 0;
-    if (node->op == RUNT_OP_GEMM) {
-        const runt_gemm_attrs *g = &node->attrs.gemm;
-        int row_c = !vc || (vc->storage == RUNT_STORE_CONSTANT &&
-                            runt_tensor_count(&vc->desc) == ty->dims[1] &&
-                            (vc->desc.ndim == 1 || (vc->desc.ndim == 2 && vc->desc.dims[0] == 1)));
-        if (g->trans_a || g->alpha != 1.0f || !row_c || va->desc.ndim != 2)
-            return 0;
-        o->q8_rows = ty->dims[0], o->q8_n = ty->dims[1], o->q8_k = va->desc.dims[1];
-        o->q8_trans = !g->trans_b;
-        o->q8_has_bias = vc != NULL;
+    o->q8_rows = lin.m, o->q8_n = lin.n, o->q8_k = lin.k;
+    o->q8_trans = lin.trans;
+    if (p->nodes[i].op == RUNT_OP_GEMM) {
+        const runt_gemm_attrs *g = &p->nodes[i].attrs.gemm;
+        o->q8_has_bias = runt_q8_layer_input(p, i, 2) != NULL;
         o->q8_bias_beta = g->beta;
         o->q8_act = g->epilogue;
-    } else {
-        const runt_tensor *tb = &vb->desc, *ta = &va->desc;
-        if (tb->ndim > 2 || tb->ndim < 1 || ta->ndim < 1)
-            return 0;
-        o->q8_k = ta->dims[ta->ndim - 1];
-        o->q8_n = tb->ndim == 2 ? tb->dims[1] : 1;
-        o->q8_rows = runt_tensor_count(ty) / (o->q8_n ? o->q8_n : 1);
-        o->q8_trans = tb->ndim == 2;
     }
-    return o->q8_k > 0 && o->q8_k <= RUNT_CUDA_Q8_MAX_K && o->q8_n > 0;
+    return 1;
 }
 
 /* Scratch of an int8 node: range partials, the scale, the quantized

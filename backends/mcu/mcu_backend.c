@@ -23,25 +23,9 @@ static runt_status runt_mcu_prepare(void *context, const runt_plan *plan,
     return runt_backend_ref.prepare(context, plan, options, state);
 }
 
-/* A view of plan value v as bound for this run (absent: data NULL, ndim 0). */
-static runt_tensor runt_mcu_view(const runt_plan *p, const runt_bindings *b, int v)
-{
-    runt_tensor t = {0};
-    if (v >= 0) {
-        t = p->values[v].desc;
-        t.data = runt_plan_value_ptr(p, b, v);
-    }
-    return t;
-}
-
 static runt_status runt_mcu_run_int8(const runt_plan *p, int i, const runt_bindings *b)
 {
     const runt_plan_node *n = &p->nodes[i];
-    runt_tensor in[RUNT_MAX_NODE_INPUTS], out[RUNT_MAX_NODE_OUTPUTS];
-    for (int j = 0; j < n->n_inputs; j++)
-        in[j] = runt_mcu_view(p, b, n->inputs[j]);
-    for (int j = 0; j < n->n_outputs; j++)
-        out[j] = runt_mcu_view(p, b, n->outputs[j]);
     runt_ref_kernel_fn fn = NULL;
     if (n->op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER))
         fn = runt_mcu_matmul_integer;
@@ -50,29 +34,22 @@ static runt_status runt_mcu_run_int8(const runt_plan *p, int i, const runt_bindi
     if (!fn)
         return runt_error_set(RUNT_E_UNSUPPORTED, "node '%s' (%s): no mcu kernel", n->name,
                               runt_op_name(n->op));
-    runt_status s = fn(&n->attrs, in, n->n_inputs, out, n->n_outputs);
-    if (s != RUNT_OK)
-        return runt_error_prefix(s, "node '%s' (%s): mcu kernel", n->name, runt_op_name(n->op));
-    return RUNT_OK;
+    return runt_ref_run_kernel(p, i, b, fn, "mcu kernel");
+}
+
+/* The int8 products on the mcu kernels, everything else on the reference's. */
+static runt_status mcu_run_node(const runt_plan *plan, int i, const runt_bindings *b)
+{
+    runt_op op = plan->nodes[i].op;
+    int own = (op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER)) ||
+              (op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER));
+    return own ? runt_mcu_run_int8(plan, i, b) : runt_ref_run_node(plan, i, b);
 }
 
 static runt_status runt_mcu_execute(void *state, const runt_plan *plan, const runt_bindings *b)
 {
     (void)state;
-    for (int i = 0; i < plan->n_nodes; i++) {
-        runt_op op = plan->nodes[i].op;
-        double t0 = b->node_us ? runt_clock_us() : 0.0;
-        int own = (op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER)) ||
-                  (op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER));
-        runt_status s = runt_plan_node_writes_nothing(plan, i) ? RUNT_OK
-                        : own ? runt_mcu_run_int8(plan, i, b)
-                              : runt_ref_run_node(plan, i, b);
-        if (s != RUNT_OK)
-            return s;
-        if (b->node_us)
-            b->node_us[i] = runt_clock_us() - t0;
-    }
-    return RUNT_OK;
+    return runt_ref_run_nodes(plan, b, mcu_run_node);
 }
 
 const runt_backend_i runt_backend_mcu = {

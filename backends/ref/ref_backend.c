@@ -60,7 +60,8 @@ static runt_tensor runt_ref_view(const runt_plan *p, const runt_bindings *b, int
     return t;
 }
 
-runt_status runt_ref_run_node(const runt_plan *p, int i, const runt_bindings *b)
+runt_status runt_ref_run_kernel(const runt_plan *p, int i, const runt_bindings *b,
+                                runt_ref_kernel_fn fn, const char *what)
 {
     const runt_plan_node *n = &p->nodes[i];
     runt_tensor in[RUNT_MAX_NODE_INPUTS], out[RUNT_MAX_NODE_OUTPUTS];
@@ -68,11 +69,15 @@ runt_status runt_ref_run_node(const runt_plan *p, int i, const runt_bindings *b)
         in[j] = runt_ref_view(p, b, n->inputs[j]);
     for (int j = 0; j < n->n_outputs; j++)
         out[j] = runt_ref_view(p, b, n->outputs[j]);
-    runt_status s = runt_ref_kernels[n->op](&n->attrs, in, n->n_inputs, out, n->n_outputs);
+    runt_status s = fn(&n->attrs, in, n->n_inputs, out, n->n_outputs);
     if (s != RUNT_OK)
-        return runt_error_prefix(s, "node '%s' (%s): reference kernel", n->name,
-                                 runt_op_name(n->op));
+        return runt_error_prefix(s, "node '%s' (%s): %s", n->name, runt_op_name(n->op), what);
     return RUNT_OK;
+}
+
+runt_status runt_ref_run_node(const runt_plan *p, int i, const runt_bindings *b)
+{
+    return runt_ref_run_kernel(p, i, b, runt_ref_kernels[p->nodes[i].op], "reference kernel");
 }
 
 static runt_status runt_ref_supports_node(void *context, const runt_plan *plan, int node)
@@ -102,19 +107,25 @@ static runt_status runt_ref_prepare(void *context, const runt_plan *plan,
     return RUNT_OK;
 }
 
-static runt_status runt_ref_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+runt_status runt_ref_run_nodes(const runt_plan *plan, const runt_bindings *b,
+                               runt_ref_node_fn run)
 {
-    (void)state;
     for (int i = 0; i < plan->n_nodes; i++) {
         double t0 = b->node_us ? runt_clock_us() : 0.0;
-        runt_status s = runt_plan_node_writes_nothing(plan, i) ? RUNT_OK
-                                                               : runt_ref_run_node(plan, i, b);
+        /* A node that writes no element has nothing to compute. */
+        runt_status s = runt_plan_node_writes_nothing(plan, i) ? RUNT_OK : run(plan, i, b);
         if (s != RUNT_OK)
             return s;
         if (b->node_us)
             b->node_us[i] = runt_clock_us() - t0;
     }
     return RUNT_OK;
+}
+
+static runt_status runt_ref_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+{
+    (void)state;
+    return runt_ref_run_nodes(plan, b, runt_ref_run_node);
 }
 
 const runt_backend_i runt_backend_ref = {

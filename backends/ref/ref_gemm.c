@@ -11,6 +11,7 @@
  * The price is software double on FPUs without it (e.g. Cortex-M4F); a
  * microcontroller that needs speed runs the int8 path.
  */
+#include "common/tensor_geom.h"
 #include "ref_impl.h"
 
 /* sum_k a[k * sa] * b[k * sb], exactly for every product. */
@@ -65,21 +66,6 @@ runt_status runt_ref_gemm(const runt_attrs *attrs, const runt_tensor *in, int n_
     return RUNT_OK;
 }
 
-/* Element strides of t's matrices along the output's nb batch dims; the last
- * `mat` dims of t are the matrix (1 for a 1-D operand). */
-static void batch_strides(const runt_tensor *t, int mat, int nb, int64_t *strides)
-{
-    int64_t step = 1;
-    for (int d = t->ndim - mat; d < t->ndim; d++)
-        step *= t->dims[d];
-    int lead = nb - (t->ndim - mat); /* batch dims t lacks */
-    for (int d = nb - 1; d >= 0; d--) {
-        int64_t dim = d >= lead ? t->dims[d - lead] : 1;
-        strides[d] = dim == 1 ? 0 : step;
-        step *= dim;
-    }
-}
-
 /* numpy matmul: a 1-D A is a row [1, K] and a 1-D B a column [K, 1], the
  * added dim then dropped from the result; the batch dims (all but the last
  * two) broadcast. The output view already has the result's shape. */
@@ -99,8 +85,8 @@ runt_status runt_ref_matmul(const runt_attrs *attrs, const runt_tensor *in, int 
     int64_t sa[RUNT_MAX_DIMS], sb[RUNT_MAX_DIMS], n_batch = 1;
     for (int d = 0; d < nb; d++)
         n_batch *= out[0].dims[d];
-    batch_strides(ta, mat_a, nb, sa);
-    batch_strides(tb, mat_b, nb, sb);
+    runt_geom_batch_strides(ta, mat_a, nb, sa);
+    runt_geom_batch_strides(tb, mat_b, nb, sb);
 
     const float *a = ta->data, *b = tb->data;
     float *y = out[0].data;

@@ -88,6 +88,18 @@ runt_status runt_ref_cast(const runt_attrs *, const runt_tensor *, int, runt_ten
 /* Runs plan node i with the reference kernel (ref_backend.c); other backends
  * call it for ops they leave to the reference path. */
 #include "runt-backend.h"
+/* Runs kernel fn on node i's inputs and outputs as bound for this run; an
+ * error is prefixed with the node, its op and `what` ran it. */
+runt_status runt_ref_run_kernel(const runt_plan *plan, int i, const runt_bindings *b,
+                                runt_ref_kernel_fn fn, const char *what);
 runt_status runt_ref_run_node(const runt_plan *plan, int i, const runt_bindings *b);
+
+/* Runs the plan's nodes in order through run (runt_ref_run_node, or a
+ * backend's own that falls back to it, as the mcu backend's does), timing
+ * each into b->node_us when asked: the one execute loop of the host
+ * backends that run node by node. */
+typedef runt_status (*runt_ref_node_fn)(const runt_plan *plan, int i, const runt_bindings *b);
+runt_status runt_ref_run_nodes(const runt_plan *plan, const runt_bindings *b,
+                               runt_ref_node_fn run);
 
 #endif /* RUNT_REF_IMPL_H */

@@ -19,6 +19,7 @@
  * checked by the core (runtime/shape_quant.c); scale values are data and are
  * checked here.
  */
+#include "common/tensor_geom.h"
 #include "ref_impl.h"
 
 #include <math.h>
@@ -244,20 +245,6 @@ static int64_t zp_of(const runt_tensor *zp, const runt_tensor *t, const int64_t 
     return int_at(zp, at);
 }
 
-/* Element strides of t's matrices along the output's nb batch dims. */
-static void batch_strides(const runt_tensor *t, int mat, int nb, int64_t *strides)
-{
-    int64_t step = 1;
-    for (int d = t->ndim - mat; d < t->ndim; d++)
-        step *= t->dims[d];
-    int lead = nb - (t->ndim - mat);
-    for (int d = nb - 1; d >= 0; d--) {
-        int64_t dim = d >= lead ? t->dims[d - lead] : 1;
-        strides[d] = dim == 1 ? 0 : step;
-        step *= dim;
-    }
-}
-
 static runt_status store_i32(int32_t *y, int64_t i, int64_t acc, const char *op)
 {
     if (acc < INT32_MIN || acc > INT32_MAX)
@@ -287,8 +274,8 @@ runt_status runt_ref_matmul_integer(const runt_attrs *attrs, const runt_tensor *
     int64_t n_batch = 1;
     for (int d = 0; d < nb; d++)
         n_batch *= out[0].dims[d];
-    batch_strides(ta, mat_a, nb, sa);
-    batch_strides(tb, mat_b, nb, sb);
+    runt_geom_batch_strides(ta, mat_a, nb, sa);
+    runt_geom_batch_strides(tb, mat_b, nb, sb);
     zp_strides(za, ta, 1, zsa);
     zp_strides(zb, tb, 0, zsb);
     int32_t *y = out[0].data;
