@@ -6,7 +6,6 @@
  * it allocates nothing of its own. Not built in: a firmware (or a test)
  * adds it with runt_backend_register(&runt_backend_mcu, NULL).
  */
-#include "error.h"
 #include "mcu_int8.h"
 #include "ref/ref_impl.h"
 #include "runt-backend.h"
@@ -23,27 +22,22 @@ static runt_status runt_mcu_prepare(void *context, const runt_plan *plan,
     return runt_backend_ref.prepare(context, plan, options, state);
 }
 
-static runt_status runt_mcu_run_int8(const runt_plan *p, int i, const runt_bindings *b)
+/* The DSP kernel for node op, or NULL where the reference's kernel runs
+ * (every other op, and these two when the build's op mask leaves them out). */
+static runt_ref_kernel_fn mcu_kernel(runt_op op)
 {
-    const runt_plan_node *n = &p->nodes[i];
-    runt_ref_kernel_fn fn = NULL;
-    if (n->op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER))
-        fn = runt_mcu_matmul_integer;
-    if (n->op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER))
-        fn = runt_mcu_conv_integer;
-    if (!fn)
-        return runt_error_set(RUNT_E_UNSUPPORTED, "node '%s' (%s): no mcu kernel", n->name,
-                              runt_op_name(n->op));
-    return runt_ref_run_kernel(p, i, b, fn, "mcu kernel");
+    if (op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER))
+        return runt_mcu_matmul_integer;
+    if (op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER))
+        return runt_mcu_conv_integer;
+    return NULL;
 }
 
 /* The int8 products on the mcu kernels, everything else on the reference's. */
 static runt_status mcu_run_node(const runt_plan *plan, int i, const runt_bindings *b)
 {
-    runt_op op = plan->nodes[i].op;
-    int own = (op == RUNT_OP_MATMUL_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_MATMUL_INTEGER)) ||
-              (op == RUNT_OP_CONV_INTEGER && RUNT_REF_HAS_OP(RUNT_OP_CONV_INTEGER));
-    return own ? runt_mcu_run_int8(plan, i, b) : runt_ref_run_node(plan, i, b);
+    runt_ref_kernel_fn fn = mcu_kernel(plan->nodes[i].op);
+    return fn ? runt_ref_run_kernel(plan, i, b, fn, "mcu kernel") : runt_ref_run_node(plan, i, b);
 }
 
 static runt_status runt_mcu_execute(void *state, const runt_plan *plan, const runt_bindings *b)
