@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtype_arg.h"
+#include "arg_values.h"
 #include "model_batch.h"
 #include "output_check.h"
 #include "zoo.h"
@@ -33,16 +33,6 @@ static int runt_bench_parse_dtypes(const char *list, runt_bench_options *o)
     return o->n_dtypes > 0;
 }
 
-static int runt_bench_parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
 static int runt_bench_takes_value(const char *a)
 {
     static const char *const valued[] = {"--suite", "--model", "--batch", "--backend", "--dtype",
@@ -63,7 +53,7 @@ static int runt_bench_option(runt_bench_options *o, const char *a, const char *v
             return runt_bench_usage(err, "--suite is seeds, sweep or all, not", v);
         o->suite = v;
     } else if (strcmp(a, "--batch") == 0) {
-        if (!runt_bench_parse_int(v, 1, RUNT_CLI_MAX_BATCH, &n))
+        if (!runt_int_arg_parse(v, 1, RUNT_CLI_MAX_BATCH, &n))
             return runt_bench_usage(err, "--batch must be an integer from 1 to "
                                     RUNT_CLI_MAX_BATCH_TEXT ", got", v);
         o->batch = n;
@@ -72,11 +62,11 @@ static int runt_bench_option(runt_bench_options *o, const char *a, const char *v
         if (!runt_bench_parse_dtypes(v, o))
             return runt_bench_usage(err, "--dtype is a list of f32 and int8, not", v);
     } else if (strcmp(a, "--threads") == 0) {
-        if (!runt_bench_parse_int(v, 1, 4096, &n))
+        if (!runt_int_arg_parse(v, 1, 4096, &n))
             return runt_bench_usage(err, "--threads needs a positive integer, got", v);
         o->threads = (int)n;
     } else if (strcmp(a, "--min-reps") == 0) {
-        if (!runt_bench_parse_int(v, 1, 1000000, &n))
+        if (!runt_int_arg_parse(v, 1, 1000000, &n))
             return runt_bench_usage(err, "--min-reps needs a positive integer, got", v);
         o->measure.min_reps = (int)n;
         if (o->measure.max_reps < (int)n)

@@ -10,7 +10,7 @@
 #include "cli_args.h"
 #include "cli_help.h"
 #include "compile.h"
-#include "dtype_arg.h"
+#include "arg_values.h"
 #include "json.h"
 #include "model_batch.h"
 #include "npy.h"
@@ -66,16 +66,6 @@ static runt_status runt_cli_load(const char *path, runt_model **m)
     if (runt_cli_is_rnt(path))
         return runt_model_load_rnt_file(path, NULL, m);
     return runt_model_load_file(path, NULL, m);
-}
-
-static int runt_cli_parse_int(const char *s, int64_t *out)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v < 1 || v > RUNT_CLI_MAX_BATCH)
-        return 0;
-    *out = v;
-    return 1;
 }
 
 static void runt_cli_shape(FILE *out, const runt_tensor *t, int width)
@@ -198,9 +188,11 @@ static int runt_cli_info(int argc, char **argv, FILE *out, FILE *err)
     int batch_given = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
-            if (!runt_cli_parse_int(argv[++i], &batch))
+            long long v;
+            if (!runt_int_arg_parse(argv[++i], 1, RUNT_CLI_MAX_BATCH, &v))
                 return runt_cli_usage_error(err, "--batch must be an integer from 1 to "
                                             RUNT_CLI_MAX_BATCH_TEXT ", got", argv[i]);
+            batch = v;
             batch_given = 1;
         } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             json = argv[++i];
@@ -385,8 +377,8 @@ static int runt_cli_devices_parse(int argc, char **argv, runt_cli_devices_opts *
         if (strcmp(argv[i], "--calibrate") == 0) {
             o->calibrate = 1;
         } else if (strcmp(argv[i], "--threads") == 0 && has_value) {
-            int64_t t;
-            if (!runt_cli_parse_int(argv[++i], &t) || t > 4096)
+            long long t;
+            if (!runt_int_arg_parse(argv[++i], 1, 4096, &t))
                 return runt_cli_usage_error(err, "--threads needs a positive integer, got", argv[i]);
             o->threads = (int)t;
         } else if (strcmp(argv[i], "--backend") == 0 && has_value) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dtype_arg.h"
+#include "arg_values.h"
 #include "runt.h"
 #include "zoo.h"
 
@@ -69,9 +69,8 @@ int runt_cli_compile(int argc, char **argv, FILE *out, FILE *err)
             if (!runt_dtype_arg_parse(d, &o.dtype))
                 return runt_compile_usage(err, "--dtype must be f32 or int8, got", d);
         } else if (strcmp(argv[i], "--batch") == 0 && has_value) {
-            char *end;
-            long long b = strtoll(argv[++i], &end, 10);
-            if (!*argv[i] || *end || b < 1 || b > (1 << 24))
+            long long b;
+            if (!runt_int_arg_parse(argv[++i], 1, 1 << 24, &b))
                 return runt_compile_usage(err, "--batch needs a positive integer, got", argv[i]);
             o.batch = b;
         } else if (argv[i][0] == '-' || path) {
