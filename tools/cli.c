@@ -268,6 +268,14 @@ static int runt_cli_run(int argc, char **argv, FILE *out, FILE *err)
             const char *d = argv[++i];
             if (!runt_dtype_arg_parse(d, &o.compute_dtype))
                 return runt_cli_usage_error(err, "--dtype must be f32 or int8, got", d);
+        } else if (strcmp(a, "--threads") == 0 && has_value) {
+            /* The same bounds as bench's --threads, so a count one accepts the
+             * other does too; backends without threads ignore it. */
+            long long t;
+            if (!runt_int_arg_parse(argv[++i], 1, 4096, &t))
+                return runt_cli_usage_error(err, "run: --threads needs an integer from 1 to 4096, got",
+                                            argv[i]);
+            o.threads = (int)t;
         } else if (a[0] == '-' || path) {
             return runt_cli_usage_error(err, "run: unexpected argument", a);
         } else {

@@ -36,6 +36,7 @@ static const char runt_help_info[] =
 
 static const char runt_help_run[] =
     "usage: runt run MODEL --input X.npy --output Y.npy [--backend NAME] [--dtype f32|int8]\n"
+    "                [--threads N]\n"
     "\n"
     "Runs MODEL once on the inputs and writes its outputs. .npy: NumPy format 1.0,\n"
     "little-endian float32, C order. The batch is the first input's leading\n"
@@ -47,6 +48,8 @@ static const char runt_help_run[] =
     "                   works, else ref\n"
     "  --dtype T        f32 (default), or int8: weights quantized at session\n"
     "                   creation, activations per run\n"
+    "  --threads N      threads for the CPU backend, 1 to 4096 (default: all\n"
+    "                   cores); the ref backend runs on one whatever is asked\n"
     "  -h, --help       print this text\n";
 
 static const char runt_help_bench[] =
