@@ -54,9 +54,16 @@ double runt_calibration_spread(const double *rounds_us, int n)
     return used < 2 ? NAN : second / best - 1;
 }
 
+/* The bound with room for rounding: 105 / 100 - 1 is 0.05000000000000004
+ * in doubles, and 5 % exactly should settle. NAN is not settled. */
+static int runt_spread_ok(double spread)
+{
+    return spread <= RUNT_CALIBRATION_MAX_SPREAD * (1 + 1e-9);
+}
+
 int runt_calibration_settled(const double *rounds_us, int n)
 {
-    return runt_calibration_spread(rounds_us, n) <= RUNT_CALIBRATION_MAX_SPREAD;
+    return runt_spread_ok(runt_calibration_spread(rounds_us, n));
 }
 
 int runt_calibration_busy(double others_cores, int cores, int threads)
@@ -95,7 +102,7 @@ int runt_calibration_unsettled(const runt_calibration *c)
     if (!c->checked)
         return 0;
     for (int p = 0; p < RUNT_PROBE_COUNT; p++)
-        if (runt_calibration_probed(c, p) && !(c->spread[p] <= RUNT_CALIBRATION_MAX_SPREAD))
+        if (runt_calibration_probed(c, p) && !runt_spread_ok(c->spread[p]))
             bits |= 1 << p;
     return bits;
 }
@@ -955,6 +962,38 @@ static const char *runt_calibration_absurd(const runt_calibration *c, double *ba
     return NULL;
 }
 
+/* 1 when the text is one JSON object whose braces close (outside strings):
+ * a file cut short can still hold every key, but it was not written whole,
+ * so nothing in it is trusted. */
+static int runt_cal_whole_object(const char *text)
+{
+    int depth = 0, in_string = 0, opened = 0;
+    const char *last = NULL;
+    for (const char *p = text; *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_string = 0;
+            continue;
+        }
+        if (*p == '"')
+            in_string = 1;
+        else if (*p == '{')
+            depth++, opened = 1;
+        else if (*p == '}' && --depth == 0)
+            last = p;
+        if (depth < 0)
+            return 0;
+    }
+    if (!opened || depth != 0 || in_string || !last)
+        return 0;
+    for (const char *p = last + 1; *p; p++)
+        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
+            return 0;
+    return 1;
+}
+
 /* An integer field read as a double: whole and in int range, else NAN so
  * the range check names it. */
 static int runt_cal_int(double v)
@@ -981,6 +1020,9 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
         return runt_error_set(RUNT_E_IO, "%s is not a calibration: it holds a zero byte", path);
     double format, threads, host_memory;
     char version[32];
+    if (!runt_cal_whole_object(text))
+        return runt_error_set(RUNT_E_IO, "%s is not a calibration: not one whole JSON object "
+                              "(truncated or damaged)", path);
     if (runt_json_find_number(text, "format", &format) != 1)
         return runt_error_set(RUNT_E_IO, "%s is not a runt calibration (no \"format\")", path);
     if (format != RUNT_CALIBRATION_FORMAT && format != RUNT_CALIBRATION_FORMAT_UNCHECKED)
