@@ -20,10 +20,10 @@ RT_TEST(calibration_trust, spread_is_second_fastest_over_fastest)
     RT_ASSERT(fabs(runt_calibration_spread(a, 3) - 0.03) < 1e-12, "3 %%: %g",
               runt_calibration_spread(a, 3));
     RT_ASSERT(runt_calibration_settled(a, 3), "3 %% settles");
-    double b[] = {100, 110};
-    RT_ASSERT(!runt_calibration_settled(b, 2), "10 %% does not settle");
-    double edge[] = {100, 105};
-    RT_ASSERT(runt_calibration_settled(edge, 2), "5 %% exactly settles");
+    double b[] = {100, 111};
+    RT_ASSERT(!runt_calibration_settled(b, 2), "11 %% does not settle");
+    double edge[] = {100, 110};
+    RT_ASSERT(runt_calibration_settled(edge, 2), "10 %% exactly settles");
     double tie[] = {7, 7};
     RT_ASSERT(runt_calibration_spread(tie, 2) == 0 && runt_calibration_settled(tie, 2), "tie");
     /* One round cannot agree with anything. */
@@ -138,6 +138,45 @@ RT_TEST(calibration_trust, reuse_only_a_quiet_settled_matching_record)
     RT_ASSERT(!runt_calibration_reusable(&c, "Test CPU", 1, why, sizeof why) &&
                   strstr(why, "2 threads, not 1"), "threads: %s", why);
     RT_ASSERT(runt_calibration_reusable(&c, NULL, 2, why, sizeof why), "NULL device: not checked");
+}
+
+RT_TEST(calibration_trust, attempts_fold_to_each_probes_fastest)
+{
+    /* The case seen on a loaded 2-core machine: the first attempt read the
+     * elementwise and L2 rates right with dram unsettled, the second had
+     * every run wait out a timeslice and agreed on slow values. */
+    runt_calibration a = quiet(), b = quiet();
+    a.busy = 1;
+    a.load_others = 1.07;
+    a.spread[RUNT_PROBE_BW_DRAM] = 0.38;
+    a.bw_gbps[RUNT_LEVEL_DRAM] = 15.9;
+    b.busy = 0;
+    b.load_others = 0.9;
+    b.eltwise_gflops = 0.01;
+    b.spread[RUNT_PROBE_ELTWISE] = 0.012;
+    b.bw_gbps[RUNT_LEVEL_L2] = 0.1;
+    b.bw_gbps[RUNT_LEVEL_DRAM] = 8.4;
+    b.spread[RUNT_PROBE_BW_DRAM] = 0.002;
+    b.peak_gflops = 120; /* faster in b */
+    b.spread[RUNT_PROBE_PEAK_F32] = 0.07;
+    b.launch_us = 0.04;
+    b.spread[RUNT_PROBE_DISPATCH] = 0.02;
+    runt_calibration_fold(&a, &b);
+    RT_ASSERT(a.eltwise_gflops == 5 && a.bw_gbps[RUNT_LEVEL_L2] == 50, "slow agreement lost");
+    RT_ASSERT(a.bw_gbps[RUNT_LEVEL_DRAM] == 15.9 && a.spread[RUNT_PROBE_BW_DRAM] == 0.38,
+              "dram kept with its own spread");
+    RT_ASSERT(a.peak_gflops == 120 && a.spread[RUNT_PROBE_PEAK_F32] == 0.07, "b's faster peak");
+    RT_ASSERT(a.launch_us == 0.04 && a.spread[RUNT_PROBE_DISPATCH] == 0.02, "b's cheaper dispatch");
+    RT_ASSERT(a.busy == 1 && a.load_others == 1.07, "the worse load is kept");
+    char why[512];
+    RT_ASSERT(!runt_calibration_reusable(&a, "Test CPU", 2, why, sizeof why), "not reused: %s", why);
+    /* A level folded in nearer-slower than a farther one is raised. */
+    runt_calibration c = quiet(), d = quiet();
+    d.bw_gbps[RUNT_LEVEL_L3] = 80; /* faster than c's l2 of 50 */
+    runt_calibration_fold(&c, &d);
+    RT_ASSERT(c.bw_gbps[RUNT_LEVEL_L2] == 80 && (c.raised & (1 << RUNT_LEVEL_L2)), "raised: %g",
+              c.bw_gbps[RUNT_LEVEL_L2]);
+    RT_ASSERT(c.busy == 0, "two quiet attempts stay quiet");
 }
 
 static void write_text(const char *path, const char *text, size_t n)
