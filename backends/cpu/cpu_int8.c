@@ -212,6 +212,26 @@ static void im2col_u8(const runt_conv_attrs *a, const uint8_t *xq, int64_t cg, i
     }
 }
 
+/* The u8 im2col of one image and group: rows (output pixels) [lo, hi). */
+typedef struct im2col_u8_loop {
+    const runt_conv_attrs *a;
+    const uint8_t *src;
+    int64_t cg, h, w, kh, kw, ow, kc, k_pad;
+    uint8_t zp;
+    uint8_t *col;
+} im2col_u8_loop;
+
+static void im2col_u8_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const im2col_u8_loop *l = ctx;
+    (void)slot;
+    for (int64_t px = lo; px < hi; px++) {
+        uint8_t *row = l->col + px * l->k_pad;
+        im2col_u8(l->a, l->src, l->cg, l->h, l->w, l->kh, l->kw, l->ow, px, l->zp, row);
+        memset(row + l->kc, 0, (size_t)(l->k_pad - l->kc)); /* as in quantize_rows */
+    }
+}
+
 static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
                             const runt_bindings *b)
 {
@@ -240,14 +260,9 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
         for (int64_t g = 0; g < groups; g++) {
             const runt_q8_weights *wq = &cn->q8[g];
             const uint8_t *src = xq + (img * c + g * cg) * h * w;
-            int nt = runt_cpu_pass_threads((double)pixels * (double)kc, st->threads);
-            (void)nt;
-            RUNT_CPU_PARALLEL_FOR
-            for (int64_t px = 0; px < pixels; px++) {
-                uint8_t *row = col + px * wq->k_pad;
-                im2col_u8(a, src, cg, h, w, kh, kw, ow, px, zp, row);
-                memset(row + kc, 0, (size_t)(wq->k_pad - kc)); /* as in quantize_rows */
-            }
+            im2col_u8_loop l = {a, src, cg, h, w, kh, kw, ow, kc, wq->k_pad, zp, col};
+            runt_cpu_parallel(runt_cpu_pass_threads((double)pixels * (double)kc, st->threads),
+                              pixels, 0, im2col_u8_body, &l);
             runt_q8_output out = {y + (img * yd->dims[1] + g * mg) * pixels, 1, pixels,
                                   st->threads};
             runt_status s = runt_q8_gemm_u8_with(st->q8_kernel, col, wq->k_pad, pixels, scale,

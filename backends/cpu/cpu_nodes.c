@@ -96,6 +96,23 @@ static runt_status gemm_prepare(runt_cpu_state *st, const runt_plan *p, int i, r
     return RUNT_OK;
 }
 
+typedef struct fill_c_loop {
+    const runt_cpu_gemm *g;
+    const float *cd;
+    float beta;
+    int64_t rs, cs; /* C's strides as broadcast: 0 along a dimension of 1 */
+} fill_c_loop;
+
+static void fill_c_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const fill_c_loop *l = ctx;
+    const runt_cpu_gemm *g = l->g;
+    (void)slot;
+    for (int64_t i = lo; i < hi; i++)
+        for (int64_t j = 0; j < g->n; j++)
+            g->c[i * g->ldc + j] = l->beta * l->cd[i * l->rs + j * l->cs];
+}
+
 /* Y = beta * C broadcast to [M, N] (ONNX Gemm: C is [], [1], [N], [1, N],
  * [M, 1] or [M, N]), before the product is added. */
 static void gemm_fill_c(const runt_cpu_gemm *g, const runt_tensor *c, const float *cd, float beta,
@@ -103,13 +120,9 @@ static void gemm_fill_c(const runt_cpu_gemm *g, const runt_tensor *c, const floa
 {
     int64_t rows = c->ndim >= 2 ? c->dims[c->ndim - 2] : 1;
     int64_t cols = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
-    int64_t rs = rows == 1 ? 0 : cols, cs = cols == 1 ? 0 : 1;
-    int nt = runt_cpu_pass_threads((double)g->m * (double)g->n, threads);
-    (void)nt;
-    RUNT_CPU_PARALLEL_FOR
-    for (int64_t i = 0; i < g->m; i++)
-        for (int64_t j = 0; j < g->n; j++)
-            g->c[i * g->ldc + j] = beta * cd[i * rs + j * cs];
+    fill_c_loop l = {g, cd, beta, rows == 1 ? 0 : cols, cols == 1 ? 0 : 1};
+    runt_cpu_parallel(runt_cpu_pass_threads((double)g->m * (double)g->n, threads), g->m, 0,
+                      fill_c_body, &l);
 }
 
 static void gemm_run(const runt_cpu_state *st, const runt_plan *p, int i, const runt_bindings *b)
