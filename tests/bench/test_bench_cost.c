@@ -104,9 +104,10 @@ RT_TEST(bench_cost, session_prediction_from_the_layer_shape)
     double memory = weights / (bw * 1e3) + io / (100 * 1e3);
     double compute = (2.0 * 1000 * 10 + 10) / (100 * 1e3);
     double want = c.run_us + st.launches * c.launch_us + fmax(memory, compute);
-    double got;
-    RT_ASSERT(runt_cost_model_predict(&c, s, RUNT_F32, io, &got) == RUNT_OK, "%s", runt_last_error());
-    RT_ASSERT(fabs(got - want) < 1e-9, "predicted %.9f us, by hand %.9f", got, want);
+    runt_cost_prediction p;
+    RT_ASSERT(runt_cost_model_explain(&c, s, RUNT_F32, 4000, 40, NULL, &p) == RUNT_OK, "%s",
+              runt_last_error());
+    RT_ASSERT(fabs(p.us - want) < 1e-9, "predicted %.9f us, by hand %.9f", p.us, want);
     runt_session_free(s);
     runt_model_free(m);
 }
