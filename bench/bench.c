@@ -171,21 +171,6 @@ static runt_bench_row *runt_bench_new_row(runt_bench_report *r)
     return w;
 }
 
-static double runt_bench_io_bytes(const runt_session *s, double *in_bytes)
-{
-    double total = 0;
-    *in_bytes = 0;
-    runt_tensor d;
-    for (int i = 0; runt_session_input_desc(s, i, &d) == RUNT_OK; i++) {
-        double b = (double)runt_tensor_count(&d) * (double)runt_dtype_size(d.dtype);
-        *in_bytes += b;
-        total += b;
-    }
-    for (int i = 0; runt_session_output_desc(s, i, &d) == RUNT_OK; i++)
-        total += (double)runt_tensor_count(&d) * (double)runt_dtype_size(d.dtype);
-    return total;
-}
-
 /* One copy's time (NAN when the backend cannot run the probe), measured
  * once per backend, size and direction. */
 static double runt_bench_copy_us(runt_bench_ctx *x, const char *backend, double bytes, int to_device)
@@ -234,16 +219,19 @@ static void runt_bench_fill(runt_bench_ctx *x, runt_session *s, const runt_calib
     }
     /* Only after a success: counting the outputs ends on an "index out of
      * range" message, which would hide why the measurement failed. */
-    double in_bytes = 0, io = 0;
+    double in_bytes = 0, out_bytes = 0;
+    runt_cost_prediction p;
     if (rc == RUNT_OK) {
-        io = runt_bench_io_bytes(s, &in_bytes);
-        rc = runt_cost_model_predict(cal, s, dtype, io, &w->predicted_us);
+        runt_cost_model_io_bytes(s, &in_bytes, &out_bytes);
+        rc = runt_cost_model_explain(cal, s, dtype, in_bytes, out_bytes, NULL, &p);
     }
     if (rc != RUNT_OK) {
         w->status = RUNT_ROW_FAILED;
         snprintf(w->note, sizeof w->note, "%s", runt_last_error());
         return;
     }
+    w->predicted_us = p.us;
+    snprintf(w->bound, sizeof w->bound, "%s", runt_cost_model_bound_name(cal, p.bound));
     w->median_us = m.median_us;
     w->p10_us = m.p10_us;
     w->p90_us = m.p90_us;
@@ -252,7 +240,7 @@ static void runt_bench_fill(runt_bench_ctx *x, runt_session *s, const runt_calib
     w->gflops = (double)w->flops / m.median_us * 1e-3;
     w->gbps = (double)w->bytes / m.median_us * 1e-3;
     if (!cal->host_memory)
-        runt_bench_copies(x, cal, in_bytes, io - in_bytes, w);
+        runt_bench_copies(x, cal, in_bytes, out_bytes, w);
 }
 
 static void runt_bench_progress(runt_bench_ctx *x, const runt_bench_row *w)

@@ -29,6 +29,8 @@ typedef struct runt_bench_row {
     double create_us;        /* runt_session_create on the host clock           */
     double h2d_us, d2h_us;
     double gflops, gbps, predicted_us;
+    char bound[16];          /* what the prediction is bound by (cost_model.h);
+                                empty when there is no prediction          */
     double torch_us, ort_us;
     double torch_graph_us;   /* device backends: PyTorch's CUDA-graph replay   */
     int reps;

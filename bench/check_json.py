@@ -33,7 +33,11 @@ RESULT = {
 OPTIONAL = {
     "create_us": NUM_OR_NULL,        # runt_session_create on the host clock
     "torch_graph_us": NUM_OR_NULL,   # peer: PyTorch CUDA-graph replay (device backends)
+    "bound": STR,                    # the prediction's largest term (bench/cost_model.h)
 }
+# What "bound" may say: compute, a memory level (device: a GPU's own memory),
+# dispatch, or the copies of inputs and outputs.
+BOUNDS = {"compute", "L1", "L2", "L3", "DRAM", "device", "dispatch", "copy"}
 SUMMARY = {
     "within_15pct": NUM_OR_NULL,
     "spearman": {"params": NUM_OR_NULL, "flops": NUM_OR_NULL, "bytes": NUM_OR_NULL,
@@ -101,6 +105,8 @@ def check_meaning(doc, problems):
             problems.append(f"{where}: suite {r.get('suite')!r}")
         if r.get("suite") == "seeds" and r.get("model") not in SEED_MODELS:
             problems.append(f"{where}: {r.get('model')!r} is not a seeds model name")
+        if "bound" in r and isinstance(r["bound"], str) and r["bound"] not in BOUNDS:
+            problems.append(f"{where}: bound {r['bound']!r} is none of {sorted(BOUNDS)}")
         try:
             if not r["p10_us"] <= r["median_us"] <= r["p90_us"]:
                 problems.append(f"{where}: p10 <= median <= p90 does not hold")

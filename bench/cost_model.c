@@ -1,6 +1,7 @@
 #include "cost_model.h"
 
 #include <math.h>
+#include <string.h>
 
 int runt_cost_model_level(const runt_calibration *c, double bytes)
 {
@@ -15,24 +16,108 @@ int runt_cost_model_level(const runt_calibration *c, double bytes)
     return last;
 }
 
-static double runt_cost_model_bytes_us(const runt_calibration *c, double bytes, double ws)
+const char *runt_cost_model_bound_name(const runt_calibration *c, runt_bound b)
+{
+    static const char *const names[RUNT_BOUND_COUNT] = {"compute", "L1",       "L2",  "L3",
+                                                        "DRAM",    "dispatch", "copy"};
+    /* A GPU's farthest level is its own memory (HBM, GDDR), not the host's
+     * DRAM: saying "DRAM" there would send a reader to the wrong memory. */
+    if (b == RUNT_BOUND_DRAM && c && !c->host_memory)
+        return "device";
+    return (unsigned)b < RUNT_BOUND_COUNT ? names[b] : "?";
+}
+
+/* Adds bytes read at the level a working set of ws bytes lives in. */
+static void runt_cost_model_add_bytes(const runt_calibration *c, double bytes, double ws,
+                                      runt_cost_terms *t)
 {
     if (bytes <= 0)
-        return 0;
-    double bw = c->bw_gbps[runt_cost_model_level(c, ws)];
-    return isfinite(bw) && bw > 0 ? bytes / (bw * 1e3) : 0; /* GB/s = 1e3 bytes/µs */
+        return;
+    int l = runt_cost_model_level(c, ws);
+    double bw = c->bw_gbps[l];
+    if (isfinite(bw) && bw > 0)
+        t->memory_us[l] += bytes / (bw * 1e3); /* GB/s = 1e3 bytes/µs */
+}
+
+runt_cost_terms runt_cost_model_node_terms(const runt_calibration *c,
+                                           const runt_cost_model_node *n, double footprint_bytes)
+{
+    runt_cost_terms t;
+    memset(&t, 0, sizeof t);
+    double peak = !n->matmul                                ? c->eltwise_gflops
+                  : n->int8 && isfinite(c->peak_int8_gops) ? c->peak_int8_gops
+                                                           : c->peak_gflops;
+    t.compute_us = isfinite(peak) && peak > 0 ? n->flops / (peak * 1e3) : 0;
+    runt_cost_model_add_bytes(c, n->weight_bytes, footprint_bytes, &t);
+    runt_cost_model_add_bytes(c, n->other_bytes, n->other_bytes, &t);
+    return t;
+}
+
+double runt_cost_terms_memory_us(const runt_cost_terms *t)
+{
+    double sum = 0;
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+        sum += t->memory_us[l];
+    return sum;
+}
+
+/* Compute and memory overlap (a kernel streams its operands while it
+ * computes), so a node takes the slower of the two. */
+static double runt_cost_terms_work_us(const runt_cost_terms *t)
+{
+    double memory = runt_cost_terms_memory_us(t);
+    return t->compute_us > memory ? t->compute_us : memory;
 }
 
 double runt_cost_model_node_us(const runt_calibration *c, const runt_cost_model_node *n,
                                double footprint_bytes)
 {
-    double peak = !n->matmul                                ? c->eltwise_gflops
-                  : n->int8 && isfinite(c->peak_int8_gops) ? c->peak_int8_gops
-                                                           : c->peak_gflops;
-    double compute = isfinite(peak) && peak > 0 ? n->flops / (peak * 1e3) : 0;
-    double memory = runt_cost_model_bytes_us(c, n->weight_bytes, footprint_bytes) +
-                    runt_cost_model_bytes_us(c, n->other_bytes, n->other_bytes);
-    return compute > memory ? compute : memory;
+    runt_cost_terms t = runt_cost_model_node_terms(c, n, footprint_bytes);
+    return runt_cost_terms_work_us(&t);
+}
+
+double runt_cost_terms_us(const runt_cost_terms *t)
+{
+    return runt_cost_terms_work_us(t) + t->dispatch_us + t->copy_us;
+}
+
+int runt_cost_terms_level(const runt_cost_terms *t)
+{
+    int best = -1;
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+        if (t->memory_us[l] > 0 && (best < 0 || t->memory_us[l] > t->memory_us[best]))
+            best = l;
+    return best;
+}
+
+void runt_cost_terms_attribute(const runt_cost_terms *t, double by_bound[RUNT_BOUND_COUNT])
+{
+    /* Only the slower of compute and memory is time the node takes; the
+     * faster one is hidden under it and is no reason for anything. */
+    if (t->compute_us >= runt_cost_terms_memory_us(t)) {
+        by_bound[RUNT_BOUND_COMPUTE] += t->compute_us;
+    } else {
+        for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+            by_bound[RUNT_BOUND_L1 + l] += t->memory_us[l];
+    }
+    by_bound[RUNT_BOUND_DISPATCH] += t->dispatch_us;
+    by_bound[RUNT_BOUND_COPY] += t->copy_us;
+}
+
+runt_bound runt_cost_model_bound(const double by_bound[RUNT_BOUND_COUNT])
+{
+    runt_bound best = RUNT_BOUND_COMPUTE;
+    for (int b = 1; b < RUNT_BOUND_COUNT; b++)
+        if (by_bound[b] > by_bound[best])
+            best = (runt_bound)b;
+    return best;
+}
+
+runt_bound runt_cost_terms_bound(const runt_cost_terms *t)
+{
+    double by_bound[RUNT_BOUND_COUNT] = {0};
+    runt_cost_terms_attribute(t, by_bound);
+    return runt_cost_model_bound(by_bound);
 }
 
 runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_dtype compute)
@@ -51,27 +136,63 @@ runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_d
     return n;
 }
 
-runt_status runt_cost_model_predict(const runt_calibration *c, const runt_session *s,
-                                    runt_dtype compute, double io_bytes, double *us)
+void runt_cost_model_io_bytes(const runt_session *s, double *in_bytes, double *out_bytes)
 {
+    *in_bytes = *out_bytes = 0;
+    runt_tensor d;
+    for (int i = 0; runt_session_input_desc(s, i, &d) == RUNT_OK; i++)
+        *in_bytes += (double)runt_tensor_count(&d) * (double)runt_dtype_size(d.dtype);
+    for (int i = 0; runt_session_output_desc(s, i, &d) == RUNT_OK; i++)
+        *out_bytes += (double)runt_tensor_count(&d) * (double)runt_dtype_size(d.dtype);
+}
+
+/* bytes at rate GB/s in µs; 0 where the rate was not measured. */
+static double runt_cost_model_copy_us(double bytes, double gbps)
+{
+    return bytes > 0 && isfinite(gbps) && gbps > 0 ? bytes / (gbps * 1e3) : 0;
+}
+
+runt_status runt_cost_model_explain(const runt_calibration *c, const runt_session *s,
+                                    runt_dtype compute, double in_bytes, double out_bytes,
+                                    runt_cost_terms *nodes, runt_cost_prediction *out)
+{
+    memset(out, 0, sizeof *out);
     runt_session_stats st;
     runt_status rc = runt_session_stats_get(s, &st);
     if (rc != RUNT_OK)
         return rc;
-    double footprint = (double)st.arena_bytes + io_bytes;
+    double footprint = (double)st.arena_bytes + in_bytes + out_bytes;
     for (int i = 0; i < st.n_nodes; i++) {
         runt_node_info info;
         if ((rc = runt_session_node(s, i, &info, NULL)) != RUNT_OK)
             return rc;
         footprint += runt_cost_model_describe(&info, compute).weight_bytes;
     }
-    double total = c->run_us + st.launches * c->launch_us;
+    /* The backend counts launches for the whole plan (the CUDA backend fuses
+     * some nodes into one kernel and splits others into several), so each
+     * node is shown an equal share; the total is summed as launches *
+     * launch_us in one product, as the calibration's dispatch probe fits it. */
+    double launch_total = st.launches * c->launch_us;
+    double share = st.n_nodes > 0 ? launch_total / st.n_nodes : 0;
+    double total = c->run_us + launch_total;
+    out->run.dispatch_us = st.n_nodes > 0 ? c->run_us : c->run_us + launch_total;
     for (int i = 0; i < st.n_nodes; i++) {
         runt_node_info info;
         runt_session_node(s, i, &info, NULL);
         runt_cost_model_node n = runt_cost_model_describe(&info, compute);
-        total += runt_cost_model_node_us(c, &n, footprint);
+        runt_cost_terms t = runt_cost_model_node_terms(c, &n, footprint);
+        total += runt_cost_terms_work_us(&t);
+        t.dispatch_us = share;
+        runt_cost_terms_attribute(&t, out->by_bound);
+        if (nodes)
+            nodes[i] = t;
     }
-    *us = total;
+    if (!c->host_memory)
+        out->run.copy_us = runt_cost_model_copy_us(in_bytes, c->h2d_gbps) +
+                           runt_cost_model_copy_us(out_bytes, c->d2h_gbps);
+    runt_cost_terms_attribute(&out->run, out->by_bound);
+    out->us = total;
+    out->copy_us = out->run.copy_us;
+    out->bound = runt_cost_model_bound(out->by_bound);
     return RUNT_OK;
 }

@@ -1,14 +1,23 @@
 /*
  * The cost model: a latency prediction for a planned session from its
- * per-node costs and the backend's calibration (calibrate.h).
+ * per-node costs and the backend's calibration (calibrate.h), and what each
+ * part of it goes to.
  *
- *   node   max(FLOPs / peak, weight bytes / bw(level of the model's
- *          footprint) + other bytes / bw(level of the node's own traffic))
- *          where peak is the GEMM peak for matrix products (Gemm, MatMul,
- *          Conv; the int8 one in an int8 session) and the elementwise rate
- *          for every other op: on the CPU backend a ReLU runs ~1000x below
- *          the GEMM peak, so one peak for all would call it free.
- *   run    sum over nodes + launches * launch_us + run_us
+ *   node   max(compute, memory) + dispatch, where
+ *          compute  = FLOPs / peak; peak is the GEMM peak for matrix products
+ *                     (Gemm, MatMul, Conv; the int8 one in an int8 session)
+ *                     and the elementwise rate for every other op: on the CPU
+ *                     backend a ReLU runs ~1000x below the GEMM peak, so one
+ *                     peak for all would call it free;
+ *          memory   = weight bytes / bw(level of the model's footprint)
+ *                     + other bytes / bw(level of the node's own traffic);
+ *          dispatch = the node's share of launches * launch_us.
+ *   run    sum over nodes + run_us: what predicted_us is, and what the bench
+ *          compares with the measured median.
+ *   copies a device-memory backend also copies the inputs in (h2d) and the
+ *          outputs out (d2h) on every runt_session_run. Device events time
+ *          the computation without them, so the median and the prediction
+ *          leave them out; they are a term of their own (copy_us).
  *
  * "The level its working set lives in" is decided per kind of data. A weight
  * is read once per run, so between two reads of it the whole model is
@@ -16,6 +25,13 @@
  * inputs + outputs) fits. Activations are read right after they are written:
  * they live at the level the node's own traffic fits. An int8 session stores
  * a matrix product's weights as 1 byte per parameter.
+ *
+ * The reason ("bound"): a node's max(compute, memory) goes to compute when
+ * compute is at least memory, else to the levels its bytes come from (each
+ * level its own time); dispatch and run_us go to dispatch, copies to copy.
+ * Summed over a run, the bound with the most time names what the run is
+ * bound by; a tie goes to the earlier bound in runt_bound's order, so the
+ * same terms always give the same answer.
  */
 #ifndef RUNT_BENCH_COST_MODEL_H
 #define RUNT_BENCH_COST_MODEL_H
@@ -31,20 +47,78 @@ typedef struct runt_cost_model_node {
     int int8;               /* ... computed in int8                      */
 } runt_cost_model_node;
 
+/* What a predicted time goes to; a memory level l is RUNT_BOUND_L1 + l. */
+typedef enum runt_bound {
+    RUNT_BOUND_COMPUTE,
+    RUNT_BOUND_L1,
+    RUNT_BOUND_L2,
+    RUNT_BOUND_L3,
+    RUNT_BOUND_DRAM,
+    RUNT_BOUND_DISPATCH,
+    RUNT_BOUND_COPY,
+    RUNT_BOUND_COUNT
+} runt_bound;
+
+/* One node's (or the run's own) predicted terms, in µs. */
+typedef struct runt_cost_terms {
+    double compute_us;
+    double memory_us[RUNT_LEVEL_COUNT];  /* by the level the bytes come from */
+    double dispatch_us;
+    double copy_us;
+} runt_cost_terms;
+
+/* A session's prediction with its reason. */
+typedef struct runt_cost_prediction {
+    double us;                          /* nodes + run_us: predicted_us     */
+    double copy_us;                     /* inputs in + outputs out; 0 on a
+                                           host-memory backend              */
+    runt_cost_terms run;                /* dispatch: run_us; copy: copy_us  */
+    double by_bound[RUNT_BOUND_COUNT];  /* us + copy_us, split by bound     */
+    runt_bound bound;                   /* the largest of by_bound          */
+} runt_cost_prediction;
+
 /* The first level with a measured bandwidth whose capacity holds bytes
  * (the last measured one when none does). */
 int runt_cost_model_level(const runt_calibration *c, double bytes);
 
-/* Time of one node's work, dispatch excluded, in µs. */
+/* "compute", "L1", "L2", "L3", "DRAM", "dispatch", "copy"; a device-memory
+ * backend's farthest level is its own memory, "device". */
+const char *runt_cost_model_bound_name(const runt_calibration *c, runt_bound b);
+
+/* One node's compute and memory terms (dispatch and copy 0). */
+runt_cost_terms runt_cost_model_node_terms(const runt_calibration *c,
+                                           const runt_cost_model_node *n, double footprint_bytes);
+
+/* Time of one node's work, dispatch excluded, in µs: max(compute, memory). */
 double runt_cost_model_node_us(const runt_calibration *c, const runt_cost_model_node *n,
                                double footprint_bytes);
+
+/* The sum of t's memory terms. */
+double runt_cost_terms_memory_us(const runt_cost_terms *t);
+/* t's predicted time: max(compute, memory) + dispatch + copy. */
+double runt_cost_terms_us(const runt_cost_terms *t);
+/* The level most of t's memory time comes from (the nearer on a tie); -1
+ * when t has none. */
+int runt_cost_terms_level(const runt_cost_terms *t);
+/* Adds t's predicted time to by_bound, split as the header says. */
+void runt_cost_terms_attribute(const runt_cost_terms *t, double by_bound[RUNT_BOUND_COUNT]);
+/* The bound with the most time; a tie goes to the earlier one. */
+runt_bound runt_cost_model_bound(const double by_bound[RUNT_BOUND_COUNT]);
+/* The bound of one set of terms alone. */
+runt_bound runt_cost_terms_bound(const runt_cost_terms *t);
 
 /* The node a session's plan node is, for the model (weights converted to the
  * session's storage). */
 runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_dtype compute);
 
-/* Predicted µs of one run of s; io_bytes: its inputs and outputs. */
-runt_status runt_cost_model_predict(const runt_calibration *c, const runt_session *s,
-                                    runt_dtype compute, double io_bytes, double *us);
+/* The bytes of s's inputs and of its outputs, as the session binds them. */
+void runt_cost_model_io_bytes(const runt_session *s, double *in_bytes, double *out_bytes);
+
+/* Predicts one run of s: in_bytes and out_bytes are its inputs' and
+ * outputs' sizes. nodes, when not NULL, receives each plan node's terms
+ * (runt_session_stats' n_nodes of them). */
+runt_status runt_cost_model_explain(const runt_calibration *c, const runt_session *s,
+                                    runt_dtype compute, double in_bytes, double out_bytes,
+                                    runt_cost_terms *nodes, runt_cost_prediction *out);
 
 #endif /* RUNT_BENCH_COST_MODEL_H */

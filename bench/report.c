@@ -112,13 +112,18 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
         peers |= isfinite(r->rows[i].torch_us) || isfinite(r->rows[i].ort_us);
         graphs |= isfinite(r->rows[i].torch_graph_us);
     }
+    /* bound is padded only where peer columns follow it: no trailing blanks. */
+    int bound_width = peers || graphs ? 8 : 0;
     fprintf(out, "runt bench: %s, %d thread%s, %s. Times in us: median, p10, p90 of the\n"
                  "measured runs after the first run and warm-up; first = the session's first run;\n"
-                 "pred = the cost model's prediction; lay/lau = layers (model nodes) / launches.\n\n",
+                 "pred = the cost model's prediction; lay/lau = layers (model nodes) / launches;\n"
+                 "bound = the prediction's largest term: compute, the memory level its bytes\n"
+                 "come from (L1, L2, L3, DRAM; device = a GPU's own memory), dispatch, copy\n"
+                 "(runt info MODEL --predict --backend B: the terms per node).\n\n",
             r->cpu, r->threads, r->threads == 1 ? "" : "s", r->os);
-    fprintf(out, "%-6s %-18s %-7s %-5s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s %9s %6s %7s %6s",
+    fprintf(out, "%-6s %-18s %-7s %-5s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s %9s %6s %7s %6s %-*s",
             "suite", "model", "backend", "dtype", "batch", "params", "FLOPs", "bytes", "lay", "lau",
-            "median", "p10", "p90", "first", "pred", "pr/me", "GFLOP/s", "GB/s");
+            "median", "p10", "p90", "first", "pred", "pr/me", "GFLOP/s", "GB/s", bound_width, "bound");
     if (peers)
         fprintf(out, " %9s %9s %6s %6s", "torch", "ort", "/torch", "/ort");
     if (graphs)
@@ -136,10 +141,11 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
                     w->note);
             continue;
         }
-        fprintf(out, " %9s %9s %9s %9s %9s %6.2f %7.2f %6.2f", runt_us(a, sizeof a, w->median_us),
+        fprintf(out, " %9s %9s %9s %9s %9s %6.2f %7.2f %6.2f %-*s", runt_us(a, sizeof a, w->median_us),
                 runt_us(b, sizeof b, w->p10_us), runt_us(c, sizeof c, w->p90_us),
                 runt_us(d, sizeof d, w->first_run_us), runt_us(e, sizeof e, w->predicted_us),
-                w->predicted_us / w->median_us, w->gflops, w->gbps);
+                w->predicted_us / w->median_us, w->gflops, w->gbps, bound_width,
+                w->bound[0] ? w->bound : "-");
         if (peers) {
             snprintf(f, sizeof f, "-");
             snprintf(g, sizeof g, "-");
@@ -436,6 +442,7 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w)
     runt_json_number(j, "gflops", w->gflops);
     runt_json_number(j, "gbps", w->gbps);
     runt_json_number(j, "predicted_us", w->predicted_us);
+    runt_json_string(j, "bound", w->bound[0] ? w->bound : NULL);
     runt_json_begin_object(j, "peer");
     runt_json_number(j, "torch_us", w->torch_us);
     runt_json_number(j, "onnxruntime_us", w->ort_us);
@@ -545,7 +552,7 @@ runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
     fputs("suite,model,family,backend,dtype,batch,params,flops,bytes,layers,launches,status,"
           "median_us,p10_us,p90_us,first_run_us,h2d_us,d2h_us,gflops,gbps,predicted_us,"
           "torch_us,onnxruntime_us,runt_over_torch,runt_over_onnxruntime,reps,threads,note,"
-          "create_us,torch_graph_us\n", f);
+          "create_us,torch_graph_us,bound\n", f);
     static const char *const status[] = {"measured", "not supported", "failed"};
     for (int i = 0; i < r->n_rows; i++) {
         const runt_bench_row *w = &r->rows[i];
@@ -574,6 +581,9 @@ runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
         runt_csv_text(f, w->note);
         runt_csv_number(f, w->create_us);
         runt_csv_number(f, w->torch_graph_us);
+        /* Appended last, after the columns older readers index by position. */
+        fputc(',', f);
+        runt_csv_text(f, w->bound);
         fputc('\n', f);
     }
     int bad = ferror(f);

@@ -18,7 +18,7 @@ install(TARGETS ${RUNT_CORE_TARGETS} EXPORT runtTargets
 install(EXPORT runtTargets NAMESPACE runt:: DESTINATION ${RUNT_CMAKE_DIR})
 
 # One export set per backend: find_package(runt COMPONENTS cpu) looks for
-# OpenBLAS and OpenMP only when the cpu component is asked for.
+# OpenBLAS and threads only when the cpu component is asked for.
 foreach(backend ${RUNT_BUILTIN_BACKENDS})
   install(TARGETS runt_${backend} EXPORT runt-${backend}Targets
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
@@ -35,7 +35,6 @@ endif()
 
 # What the config needs to know of this build.
 set(RUNT_CONFIG_BACKENDS ${RUNT_BUILTIN_BACKENDS})
-set(RUNT_CONFIG_OPENMP ${RUNT_CPU_OPENMP})
 configure_package_config_file(cmake/runtConfig.cmake.in
   ${PROJECT_BINARY_DIR}/runtConfig.cmake INSTALL_DESTINATION ${RUNT_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/runtConfigVersion.cmake
@@ -59,10 +58,6 @@ endif()
 configure_file(cmake/runt.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/runt.pc @ONLY)
 set(RUNT_PC_FILES ${PROJECT_BINARY_DIR}/pkgconfig/runt.pc)
 if("cpu" IN_LIST RUNT_BUILTIN_BACKENDS)
-  set(RUNT_PC_OPENMP "")
-  if(RUNT_CPU_OPENMP)
-    string(JOIN " " RUNT_PC_OPENMP ${OpenMP_C_FLAGS})
-  endif()
   set(RUNT_PC_BLAS_REQUIRES "")
   set(RUNT_PC_BLAS_LIBS "")
   if(RUNT_OPENBLAS_PC_FOUND)

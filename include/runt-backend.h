@@ -133,6 +133,20 @@ static inline int runt_plan_node_quantized(const runt_plan *plan, int i)
            plan->values[n->inputs[1]].desc.dtype == RUNT_I8;
 }
 
+/* Node i's input j and output j, or NULL where the node has no such
+ * operand (an optional input left out, an index past its count). */
+static inline const runt_plan_value *runt_plan_node_input(const runt_plan *plan, int i, int j)
+{
+    const runt_plan_node *n = &plan->nodes[i];
+    return j < n->n_inputs && n->inputs[j] >= 0 ? &plan->values[n->inputs[j]] : NULL;
+}
+
+static inline const runt_plan_value *runt_plan_node_output(const runt_plan *plan, int i, int j)
+{
+    const runt_plan_node *n = &plan->nodes[i];
+    return j < n->n_outputs && n->outputs[j] >= 0 ? &plan->values[n->outputs[j]] : NULL;
+}
+
 /* Whether node i writes no element at all (every output is empty, say a
  * zero-length batch): such a node has nothing to compute, and a backend may
  * skip it rather than hand its kernels empty, possibly NULL, buffers. */

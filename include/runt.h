@@ -67,8 +67,9 @@ typedef void (*runt_log_fn)(void *user, runt_log_level level, const char *messag
 /* Memory hooks. Every allocation runt makes for an object goes through the
  * allocator given when the object was created (NULL means malloc/free).
  * Libraries under runt allocate on their own: libc's stdio when the CPU
- * backend reads /proc/cpuinfo (probe, session creation), the OpenMP runtime
- * and OpenBLAS (see runt_session_run). */
+ * backend reads /proc/cpuinfo (probe, session creation), the C library when
+ * the CPU backend starts its worker threads, and OpenBLAS (see
+ * runt_session_run). */
 typedef struct runt_allocator {
     void *(*alloc)(void *user, size_t size, size_t alignment);
     void (*free)(void *user, void *ptr);
@@ -522,17 +523,15 @@ runt_status runt_session_output_desc(const runt_session *s, int index, runt_tens
  * meanwhile (freeing a session while it runs is undefined).
  * Allocation: runt allocates nothing in a run, on any backend (the session's
  * allocator is not called), and on "ref" nothing else does either. On "cpu"
- * the OpenMP runtime (libgomp) allocates inside runs, out of runt's control:
- * the first run that enters a parallel region with N > 1 threads starts the
- * process's worker threads (libgomp's team and the threads' TLS, 3 calls on
- * glibc), later such regions reuse them (0 calls); and a region entered with
- * one thread (several paths do when threads = 1) makes libgomp allocate a
- * team of one each time (2 calls per region). OpenBLAS, which runs the f32
- * GEMMs below the AVX-512 kernel tier, allocates inside its calls too (5 to 9
- * calls per run of a 3-layer MLP or a small conv net, measured with OpenBLAS
- * 0.3.21). tests/malloc/malloc_count.c counts libc's allocations during runs
- * through a malloc wrapper, per tier, and checks that each comes from libgomp
- * or OpenBLAS. */
+ * the first run that needs more worker threads than the process has starts
+ * them (the CPU backend's one pool per process, shared by its sessions), and
+ * glibc allocates each new thread's TLS vector (1 call per thread); later
+ * runs reuse them (0 calls). OpenBLAS, which runs the f32 GEMMs below the
+ * AVX-512 kernel tier single-threaded on those workers, may allocate inside
+ * its calls (none measured with OpenBLAS 0.3.21 single-threaded).
+ * tests/malloc/malloc_count.c counts libc's allocations during runs through a
+ * malloc wrapper, per tier, and checks that each comes from the dynamic
+ * loader or OpenBLAS. */
 runt_status runt_session_run(runt_session *s, const runt_tensor *inputs, int n_inputs,
                              runt_tensor *outputs, int n_outputs);
 

@@ -10,6 +10,7 @@
 #include "cli_args.h"
 #include "cli_help.h"
 #include "compile.h"
+#include "cost_model.h"
 #include "arg_values.h"
 #include "json.h"
 #include "model_batch.h"
@@ -181,13 +182,177 @@ static void runt_cli_info_table(FILE *out, const char *path, const runt_model *m
             (long long)(total->bytes_read + total->bytes_written));
 }
 
+/* `runt info --predict`: what the prediction is for. */
+typedef struct runt_cli_predict_opts {
+    const char *backend, *cache_dir;
+    int threads;        /* 0: the backend's default */
+    runt_dtype dtype;
+} runt_cli_predict_opts;
+
+/* The cached calibration of o->backend at o->threads on this machine's
+ * device. Never measured here: a prediction that silently ran the probes
+ * would take seconds and change the machine's state under the user. */
+static int runt_cli_predict_calibration(const runt_cli_predict_opts *o, runt_calibration *c,
+                                        char *path, size_t path_size, FILE *err)
+{
+    int n = 0;
+    runt_backend_count(&n);
+    char known[160] = "";
+    for (int i = 0; i < n; i++) {
+        const char *name;
+        if (runt_backend_name(i, &name) != RUNT_OK)
+            continue;
+        strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+        strncat(known, name, sizeof known - strlen(known) - 1);
+        if (strcmp(name, o->backend) != 0)
+            continue;
+        runt_device_info d;
+        if (runt_backend_info(i, &d) != RUNT_OK)
+            return runt_cli_fail(err, o->backend);
+        if (!d.available) {
+            fprintf(err, "runt: info: backend '%s' is unavailable: %s\n", o->backend, d.reason);
+            return 1;
+        }
+        char dir[1024];
+        if (o->cache_dir)
+            snprintf(dir, sizeof dir, "%s", o->cache_dir);
+        else
+            runt_calibration_default_dir(dir, sizeof dir);
+        int threads = runt_calibration_threads(&d, o->threads);
+        runt_calibration_path(dir, d.backend, threads, path, path_size);
+        if (runt_calibration_load(path, c) == RUNT_OK && strcmp(c->backend, d.backend) == 0 &&
+            strcmp(c->device, d.name) == 0 && c->threads == threads)
+            return 0;
+        char again[64] = "";
+        if (o->threads > 0)
+            snprintf(again, sizeof again, " --threads %d", o->threads);
+        fprintf(err, "runt: info: no calibration of %s at %d thread%s on %s in %s; "
+                     "run `runt devices --calibrate --backend %s%s%s%s` first\n",
+                d.backend, threads, threads == 1 ? "" : "s", d.name, dir, d.backend, again,
+                o->cache_dir ? " --cache-dir " : "", o->cache_dir ? o->cache_dir : "");
+        return 1;
+    }
+    fprintf(err, "runt: info: no backend named '%s' (this build has: %s)\n", o->backend, known);
+    return 2;
+}
+
+static void runt_cli_predict_terms(FILE *out, const runt_calibration *c, const runt_cost_terms *t)
+{
+    int level = runt_cost_terms_level(t);
+    fprintf(out, " %10.3f %10.3f %10.3f %-6s %10.3f %10.3f  %s\n", runt_cost_terms_us(t),
+            t->compute_us, runt_cost_terms_memory_us(t),
+            level < 0 ? "-" : runt_cost_model_bound_name(c, (runt_bound)(RUNT_BOUND_L1 + level)),
+            t->dispatch_us, t->copy_us, runt_cost_model_bound_name(c, runt_cost_terms_bound(t)));
+}
+
+/* `runt info MODEL --predict --backend B`: the cost model's terms per plan
+ * node (after fusion, as the backend runs it) and the run's. */
+static int runt_cli_info_predict(FILE *out, FILE *err, const char *path, const runt_model *m,
+                                 int64_t batch, const runt_cli_predict_opts *o)
+{
+    runt_calibration c;
+    char cal_path[1200];
+    int rc = runt_cli_predict_calibration(o, &c, cal_path, sizeof cal_path, err);
+    if (rc)
+        return rc;
+    runt_session_options so = runt_session_options_default();
+    so.backend = o->backend;
+    so.batch = batch;
+    so.compute_dtype = o->dtype;
+    so.threads = o->threads;
+    runt_session *s;
+    if (runt_session_create(m, &so, &s) != RUNT_OK)
+        return runt_cli_fail(err, path);
+    runt_session_stats st;
+    runt_cost_terms *nodes = NULL;
+    runt_cost_prediction p;
+    double in_bytes, out_bytes;
+    rc = 1;
+    if (runt_session_stats_get(s, &st) != RUNT_OK)
+        goto done;
+    nodes = calloc((size_t)st.n_nodes + 1, sizeof *nodes);
+    if (!nodes) {
+        fprintf(err, "runt: info: out of memory\n");
+        goto quiet;
+    }
+    runt_cost_model_io_bytes(s, &in_bytes, &out_bytes);
+    if (runt_cost_model_explain(&c, s, o->dtype, in_bytes, out_bytes, nodes, &p) != RUNT_OK)
+        goto done;
+    fprintf(out, "model %s, batch %lld, %s on %s, %s at %d thread%s\n", path, (long long)batch,
+            runt_dtype_name(o->dtype) ? runt_dtype_name(o->dtype) : "?", c.backend, c.device,
+            c.threads, c.threads == 1 ? "" : "s");
+    fprintf(out, "calibration %s\n", cal_path);
+    fprintf(out, "Predicted us per node: compute = FLOPs / peak, memory = bytes / bandwidth of\n"
+                 "the level they come from, a node takes max(compute, memory) + dispatch; bound =\n"
+                 "its largest term (compute, L1, L2, L3, DRAM or device memory, dispatch, copy).\n\n");
+    fprintf(out, "%4s  %-24s %-18s %10s %10s %10s %-6s %10s %10s  %s\n", "#", "node", "op", "pred",
+            "compute", "memory", "level", "dispatch", "copy", "bound");
+    runt_cost_terms sum;
+    memset(&sum, 0, sizeof sum);
+    for (int i = 0; i < st.n_nodes; i++) {
+        runt_node_info info;
+        if (runt_session_node(s, i, &info, NULL) != RUNT_OK)
+            goto done;
+        fprintf(out, "%4d  %-24.24s %-18.18s", i, info.name ? info.name : "", runt_op_name(info.op));
+        runt_cli_predict_terms(out, &c, &nodes[i]);
+        sum.compute_us += nodes[i].compute_us;
+        for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+            sum.memory_us[l] += nodes[i].memory_us[l];
+        sum.dispatch_us += nodes[i].dispatch_us;
+    }
+    fprintf(out, "%4s  %-24s %-18s", "", "per run", "");
+    runt_cli_predict_terms(out, &c, &p.run);
+    int level = runt_cost_terms_level(&sum);
+    fprintf(out, "%4s  %-24s %-18s %10.3f %10.3f %10.3f %-6s %10.3f %10.3f  %s\n", "", "total", "",
+            p.us + p.copy_us, sum.compute_us, runt_cost_terms_memory_us(&sum),
+            level < 0 ? "-" : runt_cost_model_bound_name(&c, (runt_bound)(RUNT_BOUND_L1 + level)),
+            sum.dispatch_us + p.run.dispatch_us, p.copy_us, runt_cost_model_bound_name(&c, p.bound));
+    fprintf(out, "\npredicted %.3f us per run (the bench's pred column)", p.us);
+    if (p.copy_us > 0)
+        fprintf(out, "; the copies of inputs and outputs add %.3f us, which device events (the\n"
+                     "bench's median) leave out", p.copy_us);
+    fprintf(out, "\nbound by %s:", runt_cost_model_bound_name(&c, p.bound));
+    for (int b = 0; b < RUNT_BOUND_COUNT; b++)
+        if (p.by_bound[b] > 0)
+            fprintf(out, " %s %.3f us", runt_cost_model_bound_name(&c, (runt_bound)b), p.by_bound[b]);
+    fputc('\n', out);
+    rc = 0;
+done:
+    if (rc)
+        runt_cli_fail(err, path);
+quiet:
+    free(nodes);
+    runt_session_free(s);
+    return rc;
+}
+
 static int runt_cli_info(int argc, char **argv, FILE *out, FILE *err)
 {
     const char *path = NULL, *json = NULL;
     int64_t batch = 1;
-    int batch_given = 0;
+    int batch_given = 0, predict = 0;
+    const char *predict_only = NULL;   /* an option that only --predict takes */
+    runt_cli_predict_opts po = {.backend = NULL, .cache_dir = NULL, .threads = 0, .dtype = RUNT_F32};
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--predict") == 0) {
+            predict = 1;
+        } else if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            predict_only = argv[i];
+            po.backend = argv[++i];
+        } else if (strcmp(argv[i], "--cache-dir") == 0 && i + 1 < argc) {
+            predict_only = argv[i];
+            po.cache_dir = argv[++i];
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            long long t;
+            predict_only = argv[i];
+            if (!runt_int_arg_parse(argv[++i], 1, 4096, &t))
+                return runt_cli_usage_error(err, "--threads needs a positive integer, got", argv[i]);
+            po.threads = (int)t;
+        } else if (strcmp(argv[i], "--dtype") == 0 && i + 1 < argc) {
+            predict_only = argv[i];
+            if (!runt_dtype_arg_parse(argv[++i], &po.dtype))
+                return runt_cli_usage_error(err, "--dtype must be f32 or int8, got", argv[i]);
+        } else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
             long long v;
             if (!runt_int_arg_parse(argv[++i], 1, RUNT_CLI_MAX_BATCH, &v))
                 return runt_cli_usage_error(err, "--batch must be an integer from 1 to "
@@ -204,6 +369,12 @@ static int runt_cli_info(int argc, char **argv, FILE *out, FILE *err)
     }
     if (!path)
         return runt_cli_usage_error(err, "info: which model?", NULL);
+    if (predict_only && !predict)
+        return runt_cli_usage_error(err, "info: this option needs --predict:", predict_only);
+    if (predict && !po.backend)
+        return runt_cli_usage_error(err, "info: --predict needs --backend B", NULL);
+    if (predict && json)
+        return runt_cli_usage_error(err, "info: --predict prints a table; --json is not for it", NULL);
     if (strcmp(path, "@list") == 0)
         return runt_cli_list_zoo(out);
     if (json && runt_output_check_file(json) != RUNT_OK) {
@@ -213,6 +384,13 @@ static int runt_cli_info(int argc, char **argv, FILE *out, FILE *err)
     runt_model *m;
     if (runt_cli_load(path, &m) != RUNT_OK)
         return runt_cli_fail(err, path);
+    if (predict) {
+        int prc = batch_given && runt_model_check_batch(m, batch) != RUNT_OK
+                      ? runt_cli_fail(err, path)
+                      : runt_cli_info_predict(out, err, path, m, batch, &po);
+        runt_model_free(m);
+        return prc;
+    }
     int n_rows = 0, n_in = 0, n_out = 0;
     runt_cost total;
     runt_node_info *rows = NULL;

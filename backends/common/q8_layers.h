@@ -20,12 +20,6 @@ typedef struct runt_q8_layer_linear {
     const float *w;  /* the constant weight as stored */
 } runt_q8_layer_linear;
 
-static inline const runt_plan_value *runt_q8_layer_input(const runt_plan *p, int i, int j)
-{
-    const runt_plan_node *n = &p->nodes[i];
-    return j < n->n_inputs && n->inputs[j] >= 0 ? &p->values[n->inputs[j]] : NULL;
-}
-
 /* 1 and *s filled when Gemm / MatMul node i is a Linear the int8 kernels
  * take: W constant and at most 2-D (a batch of weights stays f32), a Gemm
  * with alpha 1, A not transposed and a bias that is one row, and a depth
@@ -36,9 +30,9 @@ static inline const runt_plan_value *runt_q8_layer_input(const runt_plan *p, int
 static inline int runt_q8_linear_shape(const runt_plan *p, int i, runt_q8_layer_linear *s)
 {
     const runt_plan_node *node = &p->nodes[i];
-    const runt_plan_value *va = runt_q8_layer_input(p, i, 0);
-    const runt_plan_value *vb = runt_q8_layer_input(p, i, 1);
-    const runt_plan_value *vc = runt_q8_layer_input(p, i, 2);
+    const runt_plan_value *va = runt_plan_node_input(p, i, 0);
+    const runt_plan_value *vb = runt_plan_node_input(p, i, 1);
+    const runt_plan_value *vc = runt_plan_node_input(p, i, 2);
     const runt_tensor *ty = &p->values[node->outputs[0]].desc;
     if (!vb || vb->storage != RUNT_STORE_CONSTANT)
         return 0;

@@ -134,20 +134,19 @@ static runt_status cpu_prepare(void *context, const runt_plan *plan,
     return RUNT_OK;
 }
 
+static runt_status cpu_node(const void *state, const runt_plan *plan, int i,
+                            const runt_bindings *b)
+{
+    runt_status s = runt_cpu_node_run(state, plan, i, b);
+    if (s != RUNT_OK)
+        return runt_error_prefix(s, "node '%s' (%s)", plan->nodes[i].name,
+                                 runt_op_name(plan->nodes[i].op));
+    return RUNT_OK;
+}
+
 static runt_status cpu_execute(void *state, const runt_plan *plan, const runt_bindings *b)
 {
-    const runt_cpu_state *st = state;
-    for (int i = 0; i < plan->n_nodes; i++) {
-        double t0 = b->node_us ? runt_clock_us() : 0.0;
-        runt_status s = runt_plan_node_writes_nothing(plan, i) ? RUNT_OK
-                                                               : runt_cpu_node_run(st, plan, i, b);
-        if (s != RUNT_OK)
-            return runt_error_prefix(s, "node '%s' (%s)", plan->nodes[i].name,
-                                     runt_op_name(plan->nodes[i].op));
-        if (b->node_us)
-            b->node_us[i] = runt_clock_us() - t0;
-    }
-    return RUNT_OK;
+    return runt_ref_run_nodes(state, plan, b, cpu_node);
 }
 
 /* One dispatch per node: a fused Gemm/Conv is one, as is a node run on

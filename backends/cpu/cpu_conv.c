@@ -154,13 +154,22 @@ static void tap_range(int64_t off, int64_t stride, int64_t w, int64_t ow, int64_
  * The padding's columns are the same for every row of a tap, so each row
  * is a zero run, a copy (memcpy at stride 1) and a zero run, with no test
  * per element. */
-static void im2col(const conv_shape *s, const runt_conv_attrs *a, const float *x, float *col,
-                   int threads)
+typedef struct im2col_loop {
+    const conv_shape *s;
+    const runt_conv_attrs *a;
+    const float *x;
+    float *col;
+} im2col_loop;
+
+static void im2col_body(void *ctx, int64_t k_lo, int64_t k_hi, int slot)
 {
-    int nt = runt_cpu_pass_threads((double)s->kc * (double)s->p, threads);
-    (void)nt;
-    RUNT_CPU_PARALLEL_FOR
-    for (int64_t k = 0; k < s->kc; k++) {
+    const im2col_loop *l = ctx;
+    const conv_shape *s = l->s;
+    const runt_conv_attrs *a = l->a;
+    const float *x = l->x;
+    float *col = l->col;
+    (void)slot;
+    for (int64_t k = k_lo; k < k_hi; k++) {
         int64_t c = k / (s->kh * s->kw), i = k / s->kw % s->kh, j = k % s->kw;
         int64_t sx = a->strides[1], off = j * a->dilations[1] - a->pads[1], lo, hi;
         tap_range(off, sx, s->w, s->ow, &lo, &hi);
@@ -183,6 +192,14 @@ static void im2col(const conv_shape *s, const runt_conv_attrs *a, const float *x
             memset(out + hi, 0, (size_t)(s->ow - hi) * sizeof(float));
         }
     }
+}
+
+static void im2col(const conv_shape *s, const runt_conv_attrs *a, const float *x, float *col,
+                   int threads)
+{
+    im2col_loop l = {s, a, x, col};
+    runt_cpu_parallel(runt_cpu_pass_threads((double)s->kc * (double)s->p, threads), s->kc, 0,
+                      im2col_body, &l);
 }
 
 runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int i,

@@ -4,7 +4,6 @@
  * BLAS adds the product to them) and applies the epilogue afterwards; the
  * packed path does both inside its tile store (sgemm_avx512.c).
  */
-#include <pthread.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -59,25 +58,35 @@ static int rows_threads(int64_t m, int64_t n, int threads)
     return runt_cpu_pass_threads((double)m * (double)n, threads);
 }
 
+typedef struct epilogue_loop {
+    float *c;
+    int64_t n, ldc;
+    const runt_epilogue *e;
+} epilogue_loop;
+
+static void epilogue_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const epilogue_loop *l = ctx;
+    (void)slot;
+    for (int64_t i = lo; i < hi; i++)
+        runt_ref_apply_epilogue(l->c + i * l->ldc, l->n, l->e);
+}
+
 void runt_cpu_epilogue_rows(float *c, int64_t m, int64_t n, int64_t ldc, const runt_epilogue *e,
                             int threads)
 {
     if (e->act == RUNT_ACT_NONE)
         return;
-    int nt = rows_threads(m, n, threads);
-    (void)nt;
-    RUNT_CPU_PARALLEL_FOR
-    for (int64_t i = 0; i < m; i++)
-        runt_ref_apply_epilogue(c + i * ldc, n, e);
+    epilogue_loop l = {c, n, ldc, e};
+    runt_cpu_parallel(rows_threads(m, n, threads), m, 0, epilogue_body, &l);
 }
 
 /* C's starting value for the BLAS path, which then adds with beta = 1. */
-static void blas_init(const runt_cpu_gemm *g, int threads)
+static void blas_init_body(void *ctx, int64_t lo, int64_t hi, int slot)
 {
-    int nt = rows_threads(g->m, g->n, threads);
-    (void)nt;
-    RUNT_CPU_PARALLEL_FOR
-    for (int64_t i = 0; i < g->m; i++) {
+    const runt_cpu_gemm *g = ctx;
+    (void)slot;
+    for (int64_t i = lo; i < hi; i++) {
         float *ci = g->c + i * g->ldc;
         switch (g->init) {
         case RUNT_CPU_INIT_ROW: memcpy(ci, g->bias, (size_t)g->n * sizeof(float)); break;
@@ -109,53 +118,78 @@ static void blas_layout(int64_t rs, int64_t cs, int64_t rows, int64_t cols,
 /* A vector's increment: its stride, or 1 when it has one element. */
 static int blas_inc(int64_t stride, int64_t len) { return len > 1 ? (int)stride : 1; }
 
-static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void blas_run(const runt_cpu_gemm *g, int threads)
+/* One BLAS call for rows [r0, r1) and columns [c0, c1) of g's product
+ * (C already holds its starting value: BLAS adds with beta = 1). */
+static void blas_block(const runt_cpu_gemm *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1)
 {
-    int m = (int)g->m, n = (int)g->n, k = (int)g->k, ldc = (int)g->ldc;
-    if (m <= 0 || n <= 0)
-        return;
-    /* Zero first rather than trusting beta = 0 to ignore NaN left in the
-     * arena: BLAS implementations differ on 0 * NaN in their scaling step. */
-    blas_init(g, threads);
-    /* OpenBLAS's thread count is one per process, and Debian's 0.3.21 has no
-     * per-caller setting (openblas_set_num_threads_local came in 0.3.27), so
-     * two sessions on two threads would overwrite each other's count between
-     * setting it and calling. Setting and calling under one lock keeps each
-     * call at its own session's count. The price: the BLAS calls of
-     * concurrent sessions take turns (the packed path takes no lock). */
-    pthread_mutex_lock(&blas_lock);
-    runt_cpu_blas_threads(threads);
+    int m = (int)(r1 - r0), n = (int)(c1 - c0), k = (int)g->k, ldc = (int)g->ldc;
+    const float *a = g->a + r0 * g->a_rs, *b = g->b + c0 * g->b_cs;
+    float *c = g->c + r0 * g->ldc + c0;
     enum CBLAS_TRANSPOSE ta, tb;
     int lda, ldb;
+    /* The layout of the whole operands: a block keeps their strides. */
     blas_layout(g->a_rs, g->a_cs, g->m, g->k, &ta, &lda);
     blas_layout(g->b_rs, g->b_cs, g->k, g->n, &tb, &ldb);
-    if (k == 0) {
+    if (k == 0 || m <= 0 || n <= 0) {
         /* nothing to add */
-    } else if (m == 1) {
+    } else if (g->m == 1) {
         /* y[j] = sum_p x[p] B[p][j]: B read as stored, y along C's row. */
         int incx = blas_inc(g->a_cs, g->k);
         if (tb == CblasNoTrans)
-            cblas_sgemv(CblasRowMajor, CblasTrans, k, n, g->alpha, g->b, ldb, g->a, incx, 1.0f,
-                        g->c, 1);
+            cblas_sgemv(CblasRowMajor, CblasTrans, k, n, g->alpha, b, ldb, a, incx, 1.0f, c, 1);
         else
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, g->alpha, g->b, ldb, g->a, incx, 1.0f,
-                        g->c, 1);
-    } else if (n == 1) {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, g->alpha, b, ldb, a, incx, 1.0f, c, 1);
+    } else if (g->n == 1) {
         /* y[i] = sum_p A[i][p] x[p]: down C's column. */
         int incx = blas_inc(g->b_rs, g->k);
         if (ta == CblasNoTrans)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, g->alpha, g->a, lda, g->b, incx, 1.0f,
-                        g->c, ldc);
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, g->alpha, a, lda, b, incx, 1.0f, c, ldc);
         else
-            cblas_sgemv(CblasRowMajor, CblasTrans, k, m, g->alpha, g->a, lda, g->b, incx, 1.0f,
-                        g->c, ldc);
+            cblas_sgemv(CblasRowMajor, CblasTrans, k, m, g->alpha, a, lda, b, incx, 1.0f, c, ldc);
     } else {
-        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, g->a, lda, g->b, ldb, 1.0f, g->c,
-                    ldc);
+        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, a, lda, b, ldb, 1.0f, c, ldc);
     }
-    pthread_mutex_unlock(&blas_lock);
+}
+
+/* The split: whole blocks of rows, or of columns when there are fewer
+ * rows than columns (batch 1 has one row), in multiples of BLAS_ALIGN so
+ * each block keeps BLAS's own kernel on full tiles. */
+#define BLAS_ALIGN 16
+
+typedef struct blas_loop {
+    const runt_cpu_gemm *g;
+    int by_rows;
+} blas_loop;
+
+static void blas_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const blas_loop *l = ctx;
+    (void)slot;
+    if (l->by_rows)
+        blas_block(l->g, lo, hi, 0, l->g->n);
+    else
+        blas_block(l->g, 0, l->g->m, lo, hi);
+}
+
+static void blas_run(const runt_cpu_gemm *g, int threads)
+{
+    if (g->m <= 0 || g->n <= 0)
+        return;
+    /* Zero first rather than trusting beta = 0 to ignore NaN left in the
+     * arena: BLAS implementations differ on 0 * NaN in their scaling step. */
+    runt_cpu_parallel(rows_threads(g->m, g->n, threads), g->m, 0, blas_init_body, (void *)g);
+    /* BLAS runs single-threaded inside runt's pool (cpu_pool.h): OpenBLAS's
+     * own threads would wait at their barrier for any thread the OS put
+     * behind another process, and its thread count is process-wide, so
+     * sessions with different counts would overwrite each other's. */
+    runt_cpu_blas_single_threaded();
+    double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
+    blas_loop l = {g, g->m >= g->n};
+    int64_t units = l.by_rows ? g->m : g->n;
+    int nt = flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : threads;
+    int64_t grain = (units + nt - 1) / (nt > 0 ? nt : 1);
+    grain = (grain + BLAS_ALIGN - 1) / BLAS_ALIGN * BLAS_ALIGN;
+    runt_cpu_parallel(nt, units, grain, blas_body, &l);
     runt_cpu_epilogue_rows(g->c, g->m, g->n, g->ldc, &g->epilogue, threads);
 }
 

@@ -8,11 +8,9 @@
  *     with weights packed once at prepare. Chosen wherever the CPU has
  *     AVX-512F; see sgemm_avx512.c for the measurement that made it the
  *     default over OpenBLAS on such machines.
- *   - BLAS: cblas_sgemm / cblas_sgemv from OpenBLAS, everywhere else.
- *     OpenBLAS's thread count is set to the session's before each call (the
- *     setting and the call under one lock, as the count is process-wide) and
- *     BLAS is never called inside an OpenMP region, so the two pools do not
- *     multiply.
+ *   - BLAS: cblas_sgemm / cblas_sgemv from OpenBLAS, everywhere else,
+ *     single-threaded, on blocks of the product that runt's pool runs in
+ *     parallel (cpu_pool.h), so there is one set of threads, not two.
  * Both start from the same init (zero, C, a bias row or a bias column) and
  * end with the same epilogue, computed with runt_ref_activate's functions.
  */
@@ -22,30 +20,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu_pool.h"
 #include "q8.h"
 #include "runt-backend.h"
 
 /* Elementwise passes (epilogues, bias fills, im2col, sliced reference
  * kernels) split across threads from this many elements. Measured on the
  * 2-core dev VM: the reference Relu takes ~0.9 ns per element (32768 in
- * 28 us), an empty 2-thread OpenMP region ~1 us, so splitting pays from a
- * few thousand elements; 8192 keeps a margin for the cheapest ops. */
+ * 28 us), handing a loop to a spinning worker ~1 us, so splitting pays from
+ * a few thousand elements; 8192 keeps a margin for the cheapest ops. */
 #define RUNT_CPU_PARALLEL_MIN_ELEMENTS 8192
+
+/* Matrix products split across threads from this many FLOPs (a 2-thread
+ * split of a smaller product costs more in hand-over than it saves). */
+#define RUNT_CPU_PARALLEL_MIN_FLOPS 200000.0
 
 /* Threads for a pass over `elements` elements. */
 static inline int runt_cpu_pass_threads(double elements, int threads)
 {
     return elements < RUNT_CPU_PARALLEL_MIN_ELEMENTS ? 1 : threads;
 }
-
-/* Loops over independent work use `RUNT_CPU_PARALLEL_FOR for (...)` with an
- * int `nt` (threads for this loop) in scope; without OpenMP they run serially
- * and nothing warns about an unknown pragma. */
-#ifdef _OPENMP
-#define RUNT_CPU_PARALLEL_FOR _Pragma("omp parallel for num_threads(nt) schedule(static) if (nt > 1)")
-#else
-#define RUNT_CPU_PARALLEL_FOR
-#endif
 
 /* What C holds before alpha * A * B is added to it. */
 typedef enum runt_cpu_init {
@@ -112,8 +106,7 @@ void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch);
 /* Scratch floats runt_cpu_sgemm needs (0 for BLAS). */
 size_t runt_cpu_sgemm_scratch_floats(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads);
 /* Runs g. scratch: runt_cpu_sgemm_scratch_floats floats (64-byte aligned
- * is best; any float alignment works).
- * Never called from inside an OpenMP parallel region (BLAS threads itself). */
+ * is best; any float alignment works). */
 void runt_cpu_sgemm(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads, float *scratch);
 /* The epilogue on rows of a C: the same function as runt_ref_activate, threaded. */
 void runt_cpu_epilogue_rows(float *c, int64_t m, int64_t n, int64_t ldc, const runt_epilogue *e,
@@ -140,9 +133,9 @@ const char *runt_cpu_tier_name(int tier);
 
 /* Cores this process may use (>= 1). */
 int runt_cpu_core_count(void);
-/* Sets BLAS's thread count (process-wide in OpenBLAS: call it under
- * cpu_gemm.c's lock, with the BLAS call it is for). */
-void runt_cpu_blas_threads(int threads);
+/* Keeps BLAS single-threaded (OpenBLAS's count is process-wide: the
+ * program may have changed it), before runt's threads call it. */
+void runt_cpu_blas_single_threaded(void);
 /* Fills the device info: CPU model name, cores, host memory. */
 void runt_cpu_describe(runt_device_info *info);
 

@@ -28,12 +28,6 @@
 #include "error.h"
 #include "q8_impl.h"
 
-static const runt_plan_value *input(const runt_plan *p, int i, int j)
-{
-    const runt_plan_node *n = &p->nodes[i];
-    return j < n->n_inputs && n->inputs[j] >= 0 ? &p->values[n->inputs[j]] : NULL;
-}
-
 static size_t bytes_as_floats(size_t bytes) { return (bytes + 63) / 64 * 16; }
 
 /* Quantizes n x k f32 weights w (trans: stored [k][n]) into owned storage;
@@ -87,7 +81,7 @@ static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     runt_status s = pack_weights(st, cn, 0, lin.w, NULL, NULL, n, k, lin.trans);
     if (s != RUNT_OK)
         return s;
-    const runt_plan_value *vc = input(p, i, 2);
+    const runt_plan_value *vc = runt_plan_node_input(p, i, 2);
     float beta = p->nodes[i].attrs.gemm.beta;
     if (vc && beta != 1.0f) {
         cn->bias = runt_cpu_alloc(st, (size_t)n * sizeof(float));
@@ -144,7 +138,7 @@ static runt_status linear_run(const runt_cpu_state *st, const runt_plan *p, int 
     const runt_q8_weights *w = &cn->q8[0];
     const float *x = runt_plan_value_ptr(p, b, node->inputs[0]);
     float *y = runt_plan_value_ptr(p, b, node->outputs[0]);
-    const runt_plan_value *vc = input(p, i, 2);
+    const runt_plan_value *vc = runt_plan_node_input(p, i, 2);
     const float *bias = cn->bias ? cn->bias : vc ? runt_plan_value_ptr(p, b, node->inputs[2]) : NULL;
     const runt_epilogue *e = node->op == RUNT_OP_GEMM ? &node->attrs.gemm.epilogue : NULL;
     int64_t m = runt_tensor_count(&p->values[node->outputs[0]].desc) / w->n;
@@ -162,7 +156,7 @@ static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, i
 {
     runt_cpu_node *cn = &st->nodes[i];
     const runt_plan_node *node = &p->nodes[i];
-    const runt_plan_value *vw = input(p, i, 1);
+    const runt_plan_value *vw = runt_plan_node_input(p, i, 1);
     if (!vw || vw->storage != RUNT_STORE_CONSTANT || !runt_cpu_conv_as_gemm(p, i, 1))
         return RUNT_OK;
     const runt_tensor *x = &p->values[node->inputs[0]].desc, *wd = &vw->desc;
@@ -212,6 +206,26 @@ static void im2col_u8(const runt_conv_attrs *a, const uint8_t *xq, int64_t cg, i
     }
 }
 
+/* The u8 im2col of one image and group: rows (output pixels) [lo, hi). */
+typedef struct im2col_u8_loop {
+    const runt_conv_attrs *a;
+    const uint8_t *src;
+    int64_t cg, h, w, kh, kw, ow, kc, k_pad;
+    uint8_t zp;
+    uint8_t *col;
+} im2col_u8_loop;
+
+static void im2col_u8_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const im2col_u8_loop *l = ctx;
+    (void)slot;
+    for (int64_t px = lo; px < hi; px++) {
+        uint8_t *row = l->col + px * l->k_pad;
+        im2col_u8(l->a, l->src, l->cg, l->h, l->w, l->kh, l->kw, l->ow, px, l->zp, row);
+        memset(row + l->kc, 0, (size_t)(l->k_pad - l->kc)); /* as in quantize_rows */
+    }
+}
+
 static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
                             const runt_bindings *b)
 {
@@ -240,14 +254,9 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
         for (int64_t g = 0; g < groups; g++) {
             const runt_q8_weights *wq = &cn->q8[g];
             const uint8_t *src = xq + (img * c + g * cg) * h * w;
-            int nt = runt_cpu_pass_threads((double)pixels * (double)kc, st->threads);
-            (void)nt;
-            RUNT_CPU_PARALLEL_FOR
-            for (int64_t px = 0; px < pixels; px++) {
-                uint8_t *row = col + px * wq->k_pad;
-                im2col_u8(a, src, cg, h, w, kh, kw, ow, px, zp, row);
-                memset(row + kc, 0, (size_t)(wq->k_pad - kc)); /* as in quantize_rows */
-            }
+            im2col_u8_loop l = {a, src, cg, h, w, kh, kw, ow, kc, wq->k_pad, zp, col};
+            runt_cpu_parallel(runt_cpu_pass_threads((double)pixels * (double)kc, st->threads),
+                              pixels, 0, im2col_u8_body, &l);
             runt_q8_output out = {y + (img * yd->dims[1] + g * mg) * pixels, 1, pixels,
                                   st->threads};
             runt_status s = runt_q8_gemm_u8_with(st->q8_kernel, col, wq->k_pad, pixels, scale,
@@ -269,7 +278,7 @@ static runt_status qlayer_pack(runt_cpu_state *st, const runt_plan *p, int i, in
                                int64_t n, int64_t k, int trans)
 {
     runt_cpu_node *cn = &st->nodes[i];
-    const runt_plan_value *vw = input(p, i, 1), *vs = input(p, i, RUNT_QW_W_SCALE);
+    const runt_plan_value *vw = runt_plan_node_input(p, i, 1), *vs = runt_plan_node_input(p, i, RUNT_QW_W_SCALE);
     int64_t channels = groups * n, given = runt_tensor_count(&vs->desc);
     float *scales = runt_cpu_alloc(st, (size_t)channels * sizeof(float));
     if (!scales)
@@ -289,7 +298,7 @@ runt_status runt_cpu_qlayer_prepare(runt_cpu_state *st, const runt_plan *p, int 
 {
     runt_cpu_node *cn = &st->nodes[i];
     const runt_plan_node *node = &p->nodes[i];
-    const runt_tensor *wd = &input(p, i, 1)->desc, *x = &p->values[node->inputs[0]].desc;
+    const runt_tensor *wd = &runt_plan_node_input(p, i, 1)->desc, *x = &p->values[node->inputs[0]].desc;
     const runt_tensor *y = &p->values[node->outputs[0]].desc;
     runt_status s;
     if (node->op == RUNT_OP_CONV) {

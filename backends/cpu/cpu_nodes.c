@@ -11,12 +11,6 @@
 #include "error.h"
 #include "ref/ref_impl.h"
 
-static const runt_plan_value *in_value(const runt_plan *p, int i, int j)
-{
-    const runt_plan_node *n = &p->nodes[i];
-    return j < n->n_inputs && n->inputs[j] >= 0 ? &p->values[n->inputs[j]] : NULL;
-}
-
 static int all_f32(const runt_plan *p, int i)
 {
     const runt_plan_node *n = &p->nodes[i];
@@ -50,7 +44,7 @@ static int c_is_row(const runt_plan_value *c, int64_t n)
 static runt_cpu_gemm gemm_describe(const runt_plan *p, int i, const runt_bindings *b)
 {
     const runt_gemm_attrs *ga = &p->nodes[i].attrs.gemm;
-    const runt_plan_value *va = in_value(p, i, 0), *vb = in_value(p, i, 1);
+    const runt_plan_value *va = runt_plan_node_input(p, i, 0), *vb = runt_plan_node_input(p, i, 1);
     const runt_plan_value *vy = &p->values[p->nodes[i].outputs[0]];
     runt_cpu_gemm g;
     memset(&g, 0, sizeof g);
@@ -72,7 +66,7 @@ static runt_cpu_gemm gemm_describe(const runt_plan *p, int i, const runt_binding
 
 static runt_status gemm_prepare(runt_cpu_state *st, const runt_plan *p, int i, runt_cpu_node *cn)
 {
-    const runt_plan_value *vb = in_value(p, i, 1), *vc = in_value(p, i, 2);
+    const runt_plan_value *vb = runt_plan_node_input(p, i, 1), *vc = runt_plan_node_input(p, i, 2);
     const runt_gemm_attrs *ga = &p->nodes[i].attrs.gemm;
     runt_cpu_gemm g = gemm_describe(p, i, NULL);
     cn->kind = RUNT_CPU_K_GEMM;
@@ -96,6 +90,23 @@ static runt_status gemm_prepare(runt_cpu_state *st, const runt_plan *p, int i, r
     return RUNT_OK;
 }
 
+typedef struct fill_c_loop {
+    const runt_cpu_gemm *g;
+    const float *cd;
+    float beta;
+    int64_t rs, cs; /* C's strides as broadcast: 0 along a dimension of 1 */
+} fill_c_loop;
+
+static void fill_c_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const fill_c_loop *l = ctx;
+    const runt_cpu_gemm *g = l->g;
+    (void)slot;
+    for (int64_t i = lo; i < hi; i++)
+        for (int64_t j = 0; j < g->n; j++)
+            g->c[i * g->ldc + j] = l->beta * l->cd[i * l->rs + j * l->cs];
+}
+
 /* Y = beta * C broadcast to [M, N] (ONNX Gemm: C is [], [1], [N], [1, N],
  * [M, 1] or [M, N]), before the product is added. */
 static void gemm_fill_c(const runt_cpu_gemm *g, const runt_tensor *c, const float *cd, float beta,
@@ -103,19 +114,15 @@ static void gemm_fill_c(const runt_cpu_gemm *g, const runt_tensor *c, const floa
 {
     int64_t rows = c->ndim >= 2 ? c->dims[c->ndim - 2] : 1;
     int64_t cols = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
-    int64_t rs = rows == 1 ? 0 : cols, cs = cols == 1 ? 0 : 1;
-    int nt = runt_cpu_pass_threads((double)g->m * (double)g->n, threads);
-    (void)nt;
-    RUNT_CPU_PARALLEL_FOR
-    for (int64_t i = 0; i < g->m; i++)
-        for (int64_t j = 0; j < g->n; j++)
-            g->c[i * g->ldc + j] = beta * cd[i * rs + j * cs];
+    fill_c_loop l = {g, cd, beta, rows == 1 ? 0 : cols, cols == 1 ? 0 : 1};
+    runt_cpu_parallel(runt_cpu_pass_threads((double)g->m * (double)g->n, threads), g->m, 0,
+                      fill_c_body, &l);
 }
 
 static void gemm_run(const runt_cpu_state *st, const runt_plan *p, int i, const runt_bindings *b)
 {
     const runt_cpu_node *cn = &st->nodes[i];
-    const runt_plan_value *vc = in_value(p, i, 2);
+    const runt_plan_value *vc = runt_plan_node_input(p, i, 2);
     float beta = p->nodes[i].attrs.gemm.beta;
     runt_cpu_gemm g = gemm_describe(p, i, b);
     g.b_packed = cn->packed;
@@ -145,7 +152,7 @@ typedef struct matmul_geom {
 
 static matmul_geom matmul_geometry(const runt_plan *p, int i)
 {
-    const runt_tensor *ta = &in_value(p, i, 0)->desc, *tb = &in_value(p, i, 1)->desc;
+    const runt_tensor *ta = &runt_plan_node_input(p, i, 0)->desc, *tb = &runt_plan_node_input(p, i, 1)->desc;
     const runt_tensor *ty = &p->values[p->nodes[i].outputs[0]].desc;
     matmul_geom g;
     memset(&g, 0, sizeof g);
@@ -188,7 +195,7 @@ static runt_cpu_gemm matmul_gemm(const matmul_geom *mg, const float *a, const fl
 
 static runt_status matmul_prepare(runt_cpu_state *st, const runt_plan *p, int i, runt_cpu_node *cn)
 {
-    const runt_plan_value *vb = in_value(p, i, 1);
+    const runt_plan_value *vb = runt_plan_node_input(p, i, 1);
     matmul_geom mg = matmul_geometry(p, i);
     runt_cpu_gemm g = matmul_gemm(&mg, NULL, vb->data, NULL);
     cn->kind = RUNT_CPU_K_MATMUL;

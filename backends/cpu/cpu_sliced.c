@@ -264,6 +264,25 @@ static runt_status run_range(const runt_plan *p, int i, const runt_bindings *b,
     return RUNT_OK;
 }
 
+/* Task t runs the units [t * units / tasks, (t + 1) * units / tasks). */
+typedef struct sliced_loop {
+    const runt_plan *p;
+    int node;
+    const runt_bindings *b;
+    runt_cpu_slicing slicing;
+    int64_t units, tasks;
+    runt_status *status; /* one per task */
+} sliced_loop;
+
+static void sliced_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const sliced_loop *l = ctx;
+    (void)slot;
+    for (int64_t t = lo; t < hi; t++)
+        l->status[t] = run_range(l->p, l->node, l->b, l->slicing, t * l->units / l->tasks,
+                                 (t + 1) * l->units / l->tasks);
+}
+
 runt_status runt_cpu_sliced_run(const runt_cpu_state *st, const runt_plan *p, int i,
                                 const runt_bindings *b)
 {
@@ -272,12 +291,8 @@ runt_status runt_cpu_sliced_run(const runt_cpu_state *st, const runt_plan *p, in
     if (tasks > MAX_SLICES)
         tasks = MAX_SLICES;
     runt_status status[MAX_SLICES];
-    int nt = (int)tasks;
-    (void)nt;
-    RUNT_CPU_PARALLEL_FOR
-    for (int64_t t = 0; t < tasks; t++)
-        status[t] = run_range(p, i, b, cn->slicing, t * cn->units / tasks,
-                              (t + 1) * cn->units / tasks);
+    sliced_loop l = {p, i, b, cn->slicing, cn->units, tasks, status};
+    runt_cpu_parallel((int)tasks, tasks, 1, sliced_body, &l);
     for (int64_t t = 0; t < tasks; t++)
         if (status[t] != RUNT_OK) /* again whole, so the message is this thread's */
             return runt_ref_run_node(p, i, b);

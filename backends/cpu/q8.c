@@ -12,9 +12,8 @@
 #include "ref/ref_impl.h"
 #include "weight_quant.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "cpu_impl.h" /* the pool, the core count */
+
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMDDP
@@ -491,21 +490,18 @@ static void q8_run_tile(const q8_call *c, int64_t t)
  * 1.64x at 1000x1000. */
 #define Q8_MIN_MACS_PER_THREAD 131072
 
+static void q8_tiles_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    (void)slot;
+    for (int64_t t = lo; t < hi; t++)
+        q8_run_tile(ctx, t);
+}
+
 static int q8_thread_count(int requested, double macs)
 {
-#ifdef _OPENMP
-    /* Called from inside the backend's own parallel region: stay on this
-     * thread rather than nest a team (oversubscription). */
-    if (omp_in_parallel())
-        return 1;
-    int threads = requested > 0 ? requested : omp_get_max_threads();
+    int threads = requested > 0 ? requested : runt_cpu_core_count();
     double useful = macs / Q8_MIN_MACS_PER_THREAD;
     return useful < threads ? (useful >= 2 ? (int)useful : 1) : threads;
-#else
-    (void)requested;
-    (void)macs;
-    return 1;
-#endif
 }
 
 /* Tiles: up to Q8_TILE_M rows (m shared evenly: 17 rows are 9 + 8, not
@@ -565,19 +561,10 @@ runt_status runt_q8_gemm_u8_with(const runt_q8_kernel *kernel, const uint8_t *xq
     int threads = q8_thread_count(out->threads, (double)m * (double)w->n * (double)w->k);
     q8_plan_tiles(&c, threads);
     int64_t tiles = c.row_tiles * c.col_tiles;
-    if (threads > 1 && tiles > 1) {
-        /* Static: the same tiles land on the same core each call, so each
-         * core's L2 keeps its share of the weights between calls. */
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(threads)
-#endif
-        for (int64_t t = 0; t < tiles; t++)
-            q8_run_tile(&c, t);
-    } else {
-        /* No parallel region at all: even a team of one costs a libgomp call. */
-        for (int64_t t = 0; t < tiles; t++)
-            q8_run_tile(&c, t);
-    }
+    /* One contiguous range of tiles per thread, claimed in the same order
+     * each call, so each core's L2 tends to keep its share of the weights
+     * between calls. */
+    runt_cpu_parallel(threads, tiles, 0, q8_tiles_body, &c);
     return RUNT_OK;
 }
 

@@ -80,10 +80,10 @@ size_t runt_q8_linear_scratch(int64_t m, int64_t k);
  * and per tensor by runt_q8_quantize_u8; accumulation in int32;
  * y = x_scale * w_scale[n] * (acc - x_zp * row_sums[n]) + bias[n]. bias may be
  * NULL. y may alias x (x is read completely before y is written).
- * Threads: OpenMP's default for the calling thread (omp_get_max_threads; set
- * it per session with omp_set_num_threads), fewer when a thread would get
- * under 131072 multiply-adds (the measured break-even), one inside a parallel
- * region; runt_q8_gemm_u8 takes an explicit count. */
+ * Threads: every core this process may use, on the backend's pool
+ * (cpu_pool.h), fewer when a thread would get under 131072 multiply-adds (the
+ * measured break-even), one inside a pool loop; runt_q8_gemm_u8 takes an
+ * explicit count. */
 runt_status runt_q8_linear(const float *x, int64_t m, const runt_q8_weights *w,
                            const float *bias, const runt_epilogue *epilogue, float *y,
                            void *scratch, size_t scratch_size);
@@ -93,7 +93,7 @@ typedef struct runt_q8_output {
     float *y;                /* element (i, j) at y[i * row_stride + j * col_stride] */
     int64_t row_stride;      /* n for a [m][n] output; 1 for [n][m] (Conv's NCHW)   */
     int64_t col_stride;
-    int threads;             /* OpenMP threads; 0: the OpenMP default (1 without)   */
+    int threads;             /* threads; 0: every core this process may use         */
 } runt_q8_output;
 
 /* The same computation on an input quantized already (Conv quantizes its input

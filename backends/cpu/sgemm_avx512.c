@@ -47,18 +47,11 @@
 #include "cpu_impl.h"
 #include "ref/ref_impl.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #define MR 12
 #define NR 32
 #define KC 256
 #define MC 192 /* a multiple of MR, so a prepacked A's panels line up with blocks */
 #define NC_PANELS 32 /* KC x 32 panels of packed B: 1 MB, within L2 */
-
-/* Below this many flops one thread finishes before a team forks (~ a few us). */
-#define PARALLEL_MIN_FLOPS 200000.0
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -177,14 +170,26 @@ static void im2col_panel(const runt_cpu_im2col *g, int64_t jp, float *dst)
             }
 }
 
+typedef struct im2col_loop {
+    const runt_cpu_im2col *g;
+    float *dst;
+    int64_t panel_floats;
+} im2col_loop;
+
+static void im2col_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const im2col_loop *l = ctx;
+    (void)slot;
+    for (int64_t jp = lo; jp < hi; jp++)
+        im2col_panel(l->g, jp, l->dst + jp * l->panel_floats);
+}
+
 void runt_cpu_pack_b_im2col(const runt_cpu_im2col *g, int threads, float *dst)
 {
     int64_t kc = g->c * g->kh * g->kw, panels = (g->oh * g->ow + NR - 1) / NR;
-    int nt = runt_cpu_pass_threads((double)kc * (double)(panels * NR), threads);
-    (void)nt;
-    RUNT_CPU_PARALLEL_FOR
-    for (int64_t jp = 0; jp < panels; jp++)
-        im2col_panel(g, jp, dst + jp * (kc > 0 ? kc : 1) * NR);
+    im2col_loop l = {g, dst, (kc > 0 ? kc : 1) * NR};
+    runt_cpu_parallel(runt_cpu_pass_threads((double)kc * (double)(panels * NR), threads), panels,
+                      0, im2col_body, &l);
 }
 
 void runt_cpu_pack_a(const float *a, int64_t rs, int64_t cs, int64_t m, int64_t k, float *dst)
@@ -561,38 +566,47 @@ static int dot_fits(const runt_cpu_gemm *g)
     return g->n <= DOT_MAX_N && (g->b_rs == 1 || g->k == 1) && rows_contiguous;
 }
 
-/* Threads split the rows when the product is worth a team. */
+typedef struct dot_loop {
+    const runt_cpu_gemm *g;
+    const float *a;
+    int64_t a_rs;
+} dot_loop;
+
+static void dot_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const dot_loop *l = ctx;
+    (void)slot;
+    dot_gemm(l->g, l->a, l->a_rs, lo, hi);
+}
+
+/* Threads split the rows when the product is worth it. */
 static void dot(const runt_cpu_gemm *g, int threads)
 {
-    const float *a = g->a_packed ? g->a_packed : g->a;
-    int64_t a_rs = g->a_packed ? g->k : g->a_rs;
+    dot_loop l = {g, g->a_packed ? g->a_packed : g->a, g->a_packed ? g->k : g->a_rs};
     double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
-    int nt = (int)min64(flops < PARALLEL_MIN_FLOPS || threads < 1 ? 1 : threads, g->m);
-    if (nt <= 1) {
-        dot_gemm(g, a, a_rs, 0, g->m);
-        return;
-    }
-    RUNT_CPU_PARALLEL_FOR
-    for (int t = 0; t < nt; t++)
-        dot_gemm(g, a, a_rs, g->m * t / nt, g->m * (t + 1) / nt);
+    runt_cpu_parallel(flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : threads, g->m, 0, dot_body, &l);
+}
+
+typedef struct gemv_loop {
+    const runt_cpu_gemm *g;
+    const float *bp;
+    int64_t n_panels;
+} gemv_loop;
+
+static void gemv_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const gemv_loop *l = ctx;
+    (void)slot;
+    gemv_panels(l->g, l->bp, min64(lo * GEMV_PANELS, l->n_panels),
+                min64(hi * GEMV_PANELS, l->n_panels));
 }
 
 /* Threads take contiguous runs of whole GEMV_PANELS groups. */
 static void gemv(const runt_cpu_gemm *g, const float *bp, int threads)
 {
     int64_t n_panels = (g->n + NR - 1) / NR;
-    int64_t groups = (n_panels + GEMV_PANELS - 1) / GEMV_PANELS;
-    int nt = (int)min64(threads, groups);
-    if (nt <= 1) {
-        /* No parallel region: even a team of one costs libgomp a team
-         * allocation, more than a small layer's whole product. */
-        gemv_panels(g, bp, 0, n_panels);
-        return;
-    }
-    RUNT_CPU_PARALLEL_FOR
-    for (int t = 0; t < nt; t++)
-        gemv_panels(g, bp, min64(groups * t / nt * GEMV_PANELS, n_panels),
-                    min64(groups * (t + 1) / nt * GEMV_PANELS, n_panels));
+    gemv_loop l = {g, bp, n_panels};
+    runt_cpu_parallel(threads, (n_panels + GEMV_PANELS - 1) / GEMV_PANELS, 0, gemv_body, &l);
 }
 
 /* Rows [r_lo, r_hi) times panels [p_lo, p_hi), every K block. The loop
@@ -641,6 +655,28 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
     }
 }
 
+/* The tasks of a product split over threads: a grid of n_rc row ranges
+ * (whole micro-panels) by n_nc column ranges (whole panels). */
+typedef struct block_loop {
+    const runt_cpu_gemm *g;
+    const float *bp;
+    float *abufs; /* one MC x KC buffer per slot */
+    int64_t n_strips, n_panels, n_rc, n_nc;
+} block_loop;
+
+static void block_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const block_loop *l = ctx;
+    const runt_cpu_gemm *g = l->g;
+    for (int64_t task = lo; task < hi; task++) {
+        int64_t rc = task / l->n_nc, nc = task % l->n_nc;
+        int64_t r_lo = rc * l->n_strips / l->n_rc * MR;
+        int64_t r_hi = min64((rc + 1) * l->n_strips / l->n_rc * MR, g->m);
+        run_block(g, l->bp, l->abufs + (size_t)slot * MC * KC, r_lo, r_hi,
+                  nc * l->n_panels / l->n_nc, (nc + 1) * l->n_panels / l->n_nc);
+    }
+}
+
 int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g) { return dot_fits(g); }
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
@@ -671,7 +707,7 @@ void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch)
         abufs = scratch + round16(runt_cpu_pack_b_floats(g->k, g->n));
     }
     double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
-    int nt = flops < PARALLEL_MIN_FLOPS || threads < 1 ? 1 : threads;
+    int nt = flops < RUNT_CPU_PARALLEL_MIN_FLOPS || threads < 1 ? 1 : threads;
     if (g->m == 1) {
         gemv(g, bp, nt);
         return;
@@ -686,16 +722,6 @@ void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch)
         run_block(g, bp, abufs, 0, g->m, 0, n_panels);
         return;
     }
-    nt = (int)tasks;
-    RUNT_CPU_PARALLEL_FOR
-    for (int64_t task = 0; task < tasks; task++) {
-        int id = 0;
-#ifdef _OPENMP
-        id = omp_get_thread_num();
-#endif
-        int64_t rc = task / n_nc, nc = task % n_nc;
-        int64_t r_lo = rc * n_strips / n_rc * MR, r_hi = min64((rc + 1) * n_strips / n_rc * MR, g->m);
-        run_block(g, bp, abufs + (size_t)id * MC * KC, r_lo, r_hi, nc * n_panels / n_nc,
-                  (nc + 1) * n_panels / n_nc);
-    }
+    block_loop l = {g, bp, abufs, n_strips, n_panels, n_rc, n_nc};
+    runt_cpu_parallel((int)tasks, tasks, 1, block_body, &l);
 }

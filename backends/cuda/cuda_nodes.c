@@ -13,18 +13,6 @@
 #include "error.h"
 #include "ops.h"
 
-static const runt_plan_value *in_value(const runt_plan *p, int i, int j)
-{
-    const runt_plan_node *n = &p->nodes[i];
-    return j < n->n_inputs && n->inputs[j] >= 0 ? &p->values[n->inputs[j]] : NULL;
-}
-
-static const runt_plan_value *out_value(const runt_plan *p, int i, int j)
-{
-    const runt_plan_node *n = &p->nodes[i];
-    return j < n->n_outputs && n->outputs[j] >= 0 ? &p->values[n->outputs[j]] : NULL;
-}
-
 static int64_t max1(int64_t v) { return v > 1 ? v : 1; }
 static int fits_int(int64_t v) { return v >= 0 && v <= INT_MAX; }
 static int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
@@ -70,8 +58,8 @@ static int is_copy(const runt_plan *p, int i)
 {
     const runt_plan_node *n = &p->nodes[i];
     if (n->op == RUNT_OP_CAST)
-        return in_value(p, i, 0) && out_value(p, i, 0) &&
-               in_value(p, i, 0)->desc.dtype == out_value(p, i, 0)->desc.dtype;
+        return runt_plan_node_input(p, i, 0) && runt_plan_node_output(p, i, 0) &&
+               runt_plan_node_input(p, i, 0)->desc.dtype == runt_plan_node_output(p, i, 0)->desc.dtype;
     return n->op == RUNT_OP_IDENTITY || n->op == RUNT_OP_RESHAPE || n->op == RUNT_OP_FLATTEN ||
            n->op == RUNT_OP_DROPOUT || n->op == RUNT_OP_CONSTANT;
 }
@@ -93,7 +81,7 @@ static runt_status check_values(const runt_plan *p, int i)
     for (int side = 0; side < 2; side++) {
         int count = side ? n->n_outputs : n->n_inputs;
         for (int j = 0; j < count; j++) {
-            const runt_plan_value *v = side ? out_value(p, i, j) : in_value(p, i, j);
+            const runt_plan_value *v = side ? runt_plan_node_output(p, i, j) : runt_plan_node_input(p, i, j);
             if (!v)
                 continue;
             if (v->storage == RUNT_STORE_INPUT || v->storage == RUNT_STORE_OUTPUT)
@@ -116,7 +104,7 @@ static runt_status check_values(const runt_plan *p, int i)
 
 static runt_status plan_copy(const runt_plan *p, int i, runt_cuda_node *o)
 {
-    const runt_plan_value *x = in_value(p, i, 0), *y = out_value(p, i, 0);
+    const runt_plan_value *x = runt_plan_node_input(p, i, 0), *y = runt_plan_node_output(p, i, 0);
     o->kind = RUNT_CUDA_K_NOP;
     if (!y)
         return RUNT_OK;
@@ -135,7 +123,7 @@ static runt_status plan_unary(const runt_plan *p, int i, runt_cuda_node *o)
     const runt_plan_node *n = &p->nodes[i];
     runt_cuda_unary *u = &o->k.unary;
     o->kind = RUNT_CUDA_K_UNARY;
-    u->count = runt_tensor_count(&out_value(p, i, 0)->desc);
+    u->count = runt_tensor_count(&runt_plan_node_output(p, i, 0)->desc);
     u->erf = n->op == RUNT_OP_ERF;
     if (!u->erf && !runt_op_as_epilogue(n->op, &n->attrs, &u->act))
         return runt_error_set(RUNT_E_UNSUPPORTED, "no element-wise kernel for this op");
@@ -159,8 +147,8 @@ static runt_status plan_binary(const runt_plan *p, int i, runt_cuda_node *o)
 {
     static const runt_cuda_binop ops[] = {RUNT_CUDA_ADD, RUNT_CUDA_SUB, RUNT_CUDA_MUL,
                                           RUNT_CUDA_DIV};
-    const runt_tensor *a = &in_value(p, i, 0)->desc, *b = &in_value(p, i, 1)->desc;
-    const runt_tensor *y = &out_value(p, i, 0)->desc;
+    const runt_tensor *a = &runt_plan_node_input(p, i, 0)->desc, *b = &runt_plan_node_input(p, i, 1)->desc;
+    const runt_tensor *y = &runt_plan_node_output(p, i, 0)->desc;
     runt_cuda_binary *k = &o->k.binary;
     o->kind = RUNT_CUDA_K_BINARY;
     k->op = ops[p->nodes[i].op - RUNT_OP_ADD];
@@ -178,7 +166,7 @@ static int norm_axis(int axis, int ndim) { return axis < 0 ? axis + ndim : axis;
 
 static runt_status plan_softmax(const runt_plan *p, int i, runt_cuda_node *o)
 {
-    const runt_tensor *x = &in_value(p, i, 0)->desc;
+    const runt_tensor *x = &runt_plan_node_input(p, i, 0)->desc;
     runt_cuda_softmax *k = &o->k.softmax;
     o->kind = RUNT_CUDA_K_SOFTMAX;
     k->outer = k->len = k->inner = 1;
@@ -212,7 +200,7 @@ static void ln_param(const runt_tensor *t, int nd, int64_t block, int *direct, i
 static runt_status plan_layer_norm(const runt_plan *p, int i, runt_cuda_node *o)
 {
     const runt_plan_node *n = &p->nodes[i];
-    const runt_tensor *x = &in_value(p, i, 0)->desc;
+    const runt_tensor *x = &runt_plan_node_input(p, i, 0)->desc;
     runt_cuda_layer_norm *k = &o->k.layer_norm;
     o->kind = RUNT_CUDA_K_LAYER_NORM;
     int axis = norm_axis(n->attrs.layer_norm.axis, x->ndim);
@@ -228,22 +216,22 @@ static runt_status plan_layer_norm(const runt_plan *p, int i, runt_cuda_node *o)
         k->block *= k->bdims[d];
     }
     k->epsilon = n->attrs.layer_norm.epsilon;
-    ln_param(&in_value(p, i, 1)->desc, k->nd, k->block, &k->scale_direct, k->scale_stride);
-    if (in_value(p, i, 2))
-        ln_param(&in_value(p, i, 2)->desc, k->nd, k->block, &k->bias_direct, k->bias_stride);
+    ln_param(&runt_plan_node_input(p, i, 1)->desc, k->nd, k->block, &k->scale_direct, k->scale_stride);
+    if (runt_plan_node_input(p, i, 2))
+        ln_param(&runt_plan_node_input(p, i, 2)->desc, k->nd, k->block, &k->bias_direct, k->bias_stride);
     return RUNT_OK;
 }
 
 static runt_status plan_batch_norm(const runt_plan *p, int i, runt_cuda_node *o)
 {
-    const runt_tensor *x = &in_value(p, i, 0)->desc;
+    const runt_tensor *x = &runt_plan_node_input(p, i, 0)->desc;
     runt_cuda_batch_norm *k = &o->k.batch_norm;
     o->kind = RUNT_CUDA_K_BATCH_NORM;
     if (x->ndim < 2)
         return runt_error_set(RUNT_E_UNSUPPORTED, "BatchNormalization of a rank-%d tensor",
                               x->ndim);
     for (int j = 1; j < 5; j++)
-        if (!in_value(p, i, j) || runt_tensor_count(&in_value(p, i, j)->desc) != x->dims[1])
+        if (!runt_plan_node_input(p, i, j) || runt_tensor_count(&runt_plan_node_input(p, i, j)->desc) != x->dims[1])
             return runt_error_set(RUNT_E_UNSUPPORTED,
                                   "BatchNormalization input %d must hold %lld channels", j,
                                   (long long)x->dims[1]);
@@ -260,12 +248,12 @@ static runt_status plan_pool(const runt_plan *p, int i, runt_cuda_node *o)
 {
     const runt_plan_node *n = &p->nodes[i];
     const runt_pool_attrs *a = &n->attrs.pool;
-    const runt_tensor *x = &in_value(p, i, 0)->desc, *y = &out_value(p, i, 0)->desc;
+    const runt_tensor *x = &runt_plan_node_input(p, i, 0)->desc, *y = &runt_plan_node_output(p, i, 0)->desc;
     runt_cuda_pool *k = &o->k.pool;
     o->kind = RUNT_CUDA_K_POOL;
     if (x->ndim != 4 || y->ndim != 4)
         return runt_error_set(RUNT_E_UNSUPPORTED, "only 2-D (NCHW) pooling has a kernel");
-    if (out_value(p, i, 1))
+    if (runt_plan_node_output(p, i, 1))
         return runt_error_set(RUNT_E_UNSUPPORTED, "MaxPool's Indices output has no kernel");
     k->count = runt_tensor_count(y);
     k->ih = x->dims[2], k->iw = x->dims[3], k->oh = y->dims[2], k->ow = y->dims[3];
@@ -283,7 +271,7 @@ static runt_status plan_pool(const runt_plan *p, int i, runt_cuda_node *o)
 
 static runt_status plan_global_pool(const runt_plan *p, int i, runt_cuda_node *o)
 {
-    const runt_tensor *x = &in_value(p, i, 0)->desc;
+    const runt_tensor *x = &runt_plan_node_input(p, i, 0)->desc;
     runt_cuda_global_pool *k = &o->k.global_pool;
     o->kind = RUNT_CUDA_K_GLOBAL_POOL;
     if (x->ndim < 3)
@@ -297,7 +285,7 @@ static runt_status plan_global_pool(const runt_plan *p, int i, runt_cuda_node *o
 static runt_status plan_pad(const runt_plan *p, int i, runt_cuda_node *o)
 {
     const runt_pad_attrs *a = &p->nodes[i].attrs.pad;
-    const runt_tensor *x = &in_value(p, i, 0)->desc, *y = &out_value(p, i, 0)->desc;
+    const runt_tensor *x = &runt_plan_node_input(p, i, 0)->desc, *y = &runt_plan_node_output(p, i, 0)->desc;
     runt_cuda_pad *k = &o->k.pad;
     o->kind = RUNT_CUDA_K_PAD;
     if (a->ndim != x->ndim || y->ndim != x->ndim)
@@ -325,8 +313,8 @@ static runt_status plan_pad(const runt_plan *p, int i, runt_cuda_node *o)
 static runt_status plan_gemm(const runt_plan *p, int i, runt_cuda_node *o)
 {
     const runt_gemm_attrs *g = &p->nodes[i].attrs.gemm;
-    const runt_tensor *a = &in_value(p, i, 0)->desc, *y = &out_value(p, i, 0)->desc;
-    const runt_plan_value *c = in_value(p, i, 2);
+    const runt_tensor *a = &runt_plan_node_input(p, i, 0)->desc, *y = &runt_plan_node_output(p, i, 0)->desc;
+    const runt_plan_value *c = runt_plan_node_input(p, i, 2);
     if (a->ndim != 2 || y->ndim != 2)
         return runt_error_set(RUNT_E_UNSUPPORTED, "Gemm of rank %d operands", a->ndim);
     int64_t m = y->dims[0], n = y->dims[1], k = g->trans_a ? a->dims[0] : a->dims[1];
@@ -382,8 +370,8 @@ static int mm_batch_kind(const runt_tensor *t, int mat, const runt_tensor *y, in
  * broadcast. One call when the batches line up, else one call per batch. */
 static runt_status plan_matmul(const runt_plan *p, int i, runt_cuda_node *o)
 {
-    const runt_tensor *a = &in_value(p, i, 0)->desc, *b = &in_value(p, i, 1)->desc;
-    const runt_tensor *y = &out_value(p, i, 0)->desc;
+    const runt_tensor *a = &runt_plan_node_input(p, i, 0)->desc, *b = &runt_plan_node_input(p, i, 1)->desc;
+    const runt_tensor *y = &runt_plan_node_output(p, i, 0)->desc;
     int mat_a = a->ndim >= 2 ? 2 : 1, mat_b = b->ndim >= 2 ? 2 : 1;
     if (a->ndim < 1 || b->ndim < 1)
         return runt_error_set(RUNT_E_UNSUPPORTED, "MatMul of a scalar");
@@ -437,8 +425,8 @@ static runt_status plan_matmul(const runt_plan *p, int i, runt_cuda_node *o)
 static runt_status conv_geometry(const runt_plan *p, int i, runt_cuda_conv_geom *g)
 {
     const runt_conv_attrs *a = &p->nodes[i].attrs.conv;
-    const runt_tensor *x = &in_value(p, i, 0)->desc, *w = &in_value(p, i, 1)->desc;
-    const runt_tensor *y = &out_value(p, i, 0)->desc;
+    const runt_tensor *x = &runt_plan_node_input(p, i, 0)->desc, *w = &runt_plan_node_input(p, i, 1)->desc;
+    const runt_tensor *y = &runt_plan_node_output(p, i, 0)->desc;
     if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
         return runt_error_set(RUNT_E_UNSUPPORTED, "only 2-D (NCHW) Conv has a kernel");
     memset(g, 0, sizeof *g);
@@ -506,7 +494,7 @@ static runt_status plan_conv(const runt_plan *p, int i, runt_cuda_node *o)
         d->stride_b = g->mg * g->kc;
         d->stride_c = g->mg * g->p;
     }
-    o->has_epilogue = in_value(p, i, 2) || a->epilogue.act != RUNT_ACT_NONE;
+    o->has_epilogue = runt_plan_node_input(p, i, 2) || a->epilogue.act != RUNT_ACT_NONE;
     runt_cuda_epilogue *e = &o->epilogue;
     e->count = g->n * g->m * g->p;
     e->rows = max1(g->m), e->cols = max1(g->p);
@@ -531,7 +519,7 @@ static int q8_linear_shape(const runt_plan *p, int i, runt_cuda_node *o)
     o->q8_trans = lin.trans;
     if (p->nodes[i].op == RUNT_OP_GEMM) {
         const runt_gemm_attrs *g = &p->nodes[i].attrs.gemm;
-        o->q8_has_bias = runt_q8_layer_input(p, i, 2) != NULL;
+        o->q8_has_bias = runt_plan_node_input(p, i, 2) != NULL;
         o->q8_bias_beta = g->beta;
         o->q8_act = g->epilogue;
     }
@@ -598,7 +586,7 @@ static runt_status plan_q8_linear(runt_cuda_node *o)
 /* cpu_int8.c's conv_prepare: a constant weight, a valid 2-D conv, kc in range. */
 static int q8_conv_fits(const runt_plan *p, int i, runt_cuda_node *o)
 {
-    const runt_plan_value *w = in_value(p, i, 1);
+    const runt_plan_value *w = runt_plan_node_input(p, i, 1);
     runt_cuda_conv_geom g;
     if (!w || w->storage != RUNT_STORE_CONSTANT || conv_geometry(p, i, &g) != RUNT_OK) {
         runt_error_clear();
@@ -652,7 +640,7 @@ runt_status runt_cuda_node_plan(const runt_plan *plan, int i, runt_cuda_node *ou
     runt_status s = check_values(plan, i);
     if (s != RUNT_OK)
         return s;
-    if (!out_value(plan, i, 0))
+    if (!runt_plan_node_output(plan, i, 0))
         return RUNT_OK; /* nothing reads the result: a NOP */
     if (plan->compute_dtype == RUNT_I8) {
         if ((op == RUNT_OP_GEMM || op == RUNT_OP_MATMUL) && q8_linear_shape(plan, i, out))

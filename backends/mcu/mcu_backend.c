@@ -34,16 +34,17 @@ static runt_ref_kernel_fn mcu_kernel(runt_op op)
 }
 
 /* The int8 products on the mcu kernels, everything else on the reference's. */
-static runt_status mcu_run_node(const runt_plan *plan, int i, const runt_bindings *b)
+static runt_status mcu_run_node(const void *state, const runt_plan *plan, int i,
+                                const runt_bindings *b)
 {
+    (void)state;
     runt_ref_kernel_fn fn = mcu_kernel(plan->nodes[i].op);
     return fn ? runt_ref_run_kernel(plan, i, b, fn, "mcu kernel") : runt_ref_run_node(plan, i, b);
 }
 
 static runt_status runt_mcu_execute(void *state, const runt_plan *plan, const runt_bindings *b)
 {
-    (void)state;
-    return runt_ref_run_nodes(plan, b, mcu_run_node);
+    return runt_ref_run_nodes(state, plan, b, mcu_run_node);
 }
 
 const runt_backend_i runt_backend_mcu = {

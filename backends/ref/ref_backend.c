@@ -107,13 +107,13 @@ static runt_status runt_ref_prepare(void *context, const runt_plan *plan,
     return RUNT_OK;
 }
 
-runt_status runt_ref_run_nodes(const runt_plan *plan, const runt_bindings *b,
+runt_status runt_ref_run_nodes(const void *state, const runt_plan *plan, const runt_bindings *b,
                                runt_ref_node_fn run)
 {
     for (int i = 0; i < plan->n_nodes; i++) {
         double t0 = b->node_us ? runt_clock_us() : 0.0;
         /* A node that writes no element has nothing to compute. */
-        runt_status s = runt_plan_node_writes_nothing(plan, i) ? RUNT_OK : run(plan, i, b);
+        runt_status s = runt_plan_node_writes_nothing(plan, i) ? RUNT_OK : run(state, plan, i, b);
         if (s != RUNT_OK)
             return s;
         if (b->node_us)
@@ -122,10 +122,16 @@ runt_status runt_ref_run_nodes(const runt_plan *plan, const runt_bindings *b,
     return RUNT_OK;
 }
 
-static runt_status runt_ref_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+static runt_status ref_node(const void *state, const runt_plan *plan, int i,
+                            const runt_bindings *b)
 {
     (void)state;
-    return runt_ref_run_nodes(plan, b, runt_ref_run_node);
+    return runt_ref_run_node(plan, i, b);
+}
+
+static runt_status runt_ref_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+{
+    return runt_ref_run_nodes(state, plan, b, ref_node);
 }
 
 const runt_backend_i runt_backend_ref = {

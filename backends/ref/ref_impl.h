@@ -94,12 +94,14 @@ runt_status runt_ref_run_kernel(const runt_plan *plan, int i, const runt_binding
                                 runt_ref_kernel_fn fn, const char *what);
 runt_status runt_ref_run_node(const runt_plan *plan, int i, const runt_bindings *b);
 
-/* Runs the plan's nodes in order through run (runt_ref_run_node, or a
- * backend's own that falls back to it, as the mcu backend's does), timing
- * each into b->node_us when asked: the one execute loop of the host
- * backends that run node by node. */
-typedef runt_status (*runt_ref_node_fn)(const runt_plan *plan, int i, const runt_bindings *b);
-runt_status runt_ref_run_nodes(const runt_plan *plan, const runt_bindings *b,
+/* Runs the plan's nodes in order through run(state, ...) (the reference
+ * kernels, or a backend's own node function: the mcu's falls back to the
+ * reference's, the CPU's runs its own kernels), skipping nodes that write
+ * nothing and timing each into b->node_us when asked: the one execute loop
+ * of the host backends, which all run node by node. */
+typedef runt_status (*runt_ref_node_fn)(const void *state, const runt_plan *plan, int i,
+                                        const runt_bindings *b);
+runt_status runt_ref_run_nodes(const void *state, const runt_plan *plan, const runt_bindings *b,
                                runt_ref_node_fn run);
 
 #endif /* RUNT_REF_IMPL_H */

@@ -21,14 +21,11 @@
 #define _POSIX_C_SOURCE 199309L /* clock_gettime, nanosleep */
 
 #include <cblas.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "runt.h"
 
@@ -58,9 +55,8 @@ static double median(double *v, int n)
     return v[n / 2];
 }
 
-/* Worker threads spin for a while after their work ends: libgomp's (runt
- * and the FMA loop) for up to a few milliseconds, OpenBLAS's for about
- * 0.1 s. On a machine with as many cores as threads, the next phase would
+/* Worker threads spin for a while after their work ends: runt's pool's for
+ * 0.1 ms, OpenBLAS's for about 0.1 s. On a machine with as many cores as threads, the next phase would
  * share them with those spinners, so each phase starts after a pause, and
  * then with one untimed run of its own (a core that idled through the
  * pause may take a while to come back, as a VM's virtual CPU does). */
@@ -177,18 +173,37 @@ static int run_runt(const phase *ph)
 static int run_openblas(const phase *ph)
 {
     int s = (int)ph->size;
+    /* Process-wide, and runt's BLAS path sets it to 1 (it splits the work
+     * over its own threads): set it for each call. */
+    openblas_set_num_threads(ph->threads);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, s, s, 1.0f, ph->lc->x, s, ph->lc->w,
                 s, 0.0f, ph->lc->c, s);
     return 1;
 }
 
-/* The FMA loop on every thread. */
+static void *fma_thread(void *arg)
+{
+    fma_chains(((const phase *)arg)->iterations);
+    return NULL;
+}
+
+/* The FMA loop on every thread (this one and threads - 1 started for it;
+ * a thread's start costs microseconds against a loop of milliseconds). */
 static int run_fma(const phase *ph)
 {
-#ifdef _OPENMP
-#pragma omp parallel num_threads(ph->threads)
-#endif
+    pthread_t others[1024];
+    int started = 0;
+    while (started < ph->threads - 1 && started < 1024 &&
+           pthread_create(&others[started], NULL, fma_thread, (void *)ph) == 0)
+        started++;
     fma_chains(ph->iterations);
+    for (int t = 0; t < started; t++)
+        pthread_join(others[t], NULL);
+    if (started < ph->threads - 1) {
+        fprintf(stderr, "gemm-peak: could start only %d of %d FMA threads\n", started + 1,
+                ph->threads);
+        return 0;
+    }
     return 1;
 }
 

@@ -156,6 +156,9 @@ RT_TEST(bench_cli, end_to_end_json_has_every_contract_key)
               "null where not applicable");
     RT_ASSERT(strstr(text, "\"model\": \"seed1_model5\"") && strstr(text, "\"suite\": \"model\""),
               "the row names the model");
+    /* Beyond the contract: what the row's prediction is bound by, a name
+     * check_json.py knows (it runs below). */
+    RT_ASSERT(strstr(text, "\"bound\": \""), "the row carries its bound:\n%s", text);
 
     f = fopen(csv, "r");
     RT_ASSERT(f, "CSV written");
@@ -163,6 +166,7 @@ RT_TEST(bench_cli, end_to_end_json_has_every_contract_key)
     cli_slurp(f, ctext, sizeof ctext);
     RT_ASSERT(strncmp(ctext, "suite,model,", 12) == 0 && strstr(ctext, "not supported"),
               "CSV header and the unsupported int8 row: %s", ctext);
+    RT_ASSERT(strstr(ctext, ",torch_graph_us,bound\n"), "bound is the CSV's last column: %s", ctext);
 
     /* The committed schema check, when python3 is here. */
     if (system("python3 -c 'import json' >/dev/null 2>&1") == 0) {

@@ -5,7 +5,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "bench.h"
 #include "calibrate.h"
 #include "json.h"
 #include "rt_test.h"
@@ -256,4 +259,166 @@ RT_TEST(bench_json, calibration_cache_round_trip)
     RT_ASSERT(runt_calibration_load("/nonexistent/x.json", &back) == RUNT_E_IO, "missing file");
     remove(path);
     remove(dir);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The bound field in the bench's JSON and CSV, and the contract checker      */
+/* ------------------------------------------------------------------------- */
+
+/* One ref device and two measured rows, one memory-bound, one compute-bound. */
+static runt_bench_report *bound_report(void)
+{
+    runt_bench_report *r = calloc(1, sizeof *r);
+    RT_ASSERT(r, "calloc");
+    snprintf(r->cpu, sizeof r->cpu, "test cpu");
+    snprintf(r->os, sizeof r->os, "test os");
+    r->threads = 1;
+    runt_calibration *c = &r->devices[r->n_devices++];
+    snprintf(c->backend, sizeof c->backend, "ref");
+    snprintf(c->device, sizeof c->device, "host");
+    c->threads = 1;
+    c->host_memory = 1;
+    c->peak_gflops = 4;
+    c->peak_int8_gops = c->h2d_gbps = c->d2h_gbps = NAN;
+    c->eltwise_gflops = 0.5;
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+        c->bw_gbps[l] = 10.0 / (1 + l);
+    c->launch_us = 0.5;
+    r->rows = calloc(2, sizeof *r->rows);
+    RT_ASSERT(r->rows, "calloc");
+    r->n_rows = r->cap_rows = 2;
+    static const char *const models[2] = {"seed1_model2", "seed0_simple"};
+    static const char *const bounds[2] = {"L3", "compute"};
+    for (int i = 0; i < 2; i++) {
+        runt_bench_row *w = &r->rows[i];
+        snprintf(w->suite, sizeof w->suite, "seeds");
+        snprintf(w->model, sizeof w->model, "%s", models[i]);
+        snprintf(w->family, sizeof w->family, "mlp");
+        snprintf(w->backend, sizeof w->backend, "ref");
+        snprintf(w->dtype, sizeof w->dtype, "f32");
+        snprintf(w->bound, sizeof w->bound, "%s", bounds[i]);
+        w->batch = 1;
+        w->params = w->flops = w->bytes = 1000;
+        w->layers = w->launches = 1;
+        w->median_us = w->p10_us = w->p90_us = w->first_run_us = 10;
+        w->create_us = 1;
+        w->h2d_us = w->d2h_us = w->torch_us = w->ort_us = w->torch_graph_us = NAN;
+        w->gflops = w->gbps = 0.1;
+        w->predicted_us = 11;
+        w->reps = 3;
+    }
+    return r;
+}
+
+static void free_bound_report(runt_bench_report *r)
+{
+    free(r->rows);
+    free(r);
+}
+
+/* Runs bench/check_json.py on path; its exit status. */
+static int check_json(const char *path)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "python3 %s/bench/check_json.py %s >/dev/null 2>&1",
+             runt_bench_source_dir(), path);
+    int rc = system(cmd);
+    return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+/* Writes text to path with every line holding `drop` left out, and every
+ * `from` replaced by `to` (when from is not NULL). */
+static void rewrite(const char *text, const char *path, const char *drop, const char *from,
+                    const char *to)
+{
+    FILE *f = fopen(path, "w");
+    RT_ASSERT(f, "write %s", path);
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line + 1) : strlen(line);
+        char buf[512];
+        snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+        if (!drop || !strstr(buf, drop)) {
+            char *at = from ? strstr(buf, from) : NULL;
+            if (at)
+                fprintf(f, "%.*s%s%s", (int)(at - buf), buf, to, at + strlen(from));
+            else
+                fputs(buf, f);
+        }
+        line += len;
+    }
+    fclose(f);
+}
+
+RT_TEST(bench_json, rows_carry_the_bound_and_the_checker_takes_old_and_new)
+{
+    runt_bench_report *r = bound_report();
+    char dir[] = "/tmp/runt-bound-XXXXXX";
+    RT_ASSERT(mkdtemp(dir), "mkdtemp");
+    char json[256], old[256], bad[256], csv[256];
+    snprintf(json, sizeof json, "%s/new.json", dir);
+    snprintf(old, sizeof old, "%s/old.json", dir);
+    snprintf(bad, sizeof bad, "%s/bad.json", dir);
+    snprintf(csv, sizeof csv, "%s/rows.csv", dir);
+    RT_ASSERT(runt_bench_write_json_to(json, stdout, r) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_bench_write_csv_to(csv, stdout, r) == RUNT_OK, "%s", runt_last_error());
+
+    static char text[16384];
+    FILE *f = fopen(json, "r");
+    RT_ASSERT(f, "JSON written");
+    slurp(f, text, sizeof text);
+    RT_ASSERT(strstr(text, "\"bound\": \"L3\"") && strstr(text, "\"bound\": \"compute\""),
+              "each row's bound in the JSON:\n%s", text);
+    /* The bound sits right after the prediction it explains. */
+    const char *pred = strstr(text, "\"predicted_us\"");
+    RT_ASSERT(pred && strstr(pred, "\"bound\"") < strstr(pred, "\"peer\""), "bound after predicted_us");
+
+    f = fopen(csv, "r");
+    RT_ASSERT(f, "CSV written");
+    static char ctext[4096];
+    slurp(f, ctext, sizeof ctext);
+    /* Appended as the last column, so readers that index the older columns
+     * by position still find them. */
+    const char *eol = strchr(ctext, '\n');
+    RT_ASSERT(eol && eol - ctext > 6 && strncmp(eol - 6, ",bound", 6) == 0, "header ends in bound: %s",
+              ctext);
+    static const char older[] = "suite,model,family,backend,dtype,batch,params,flops,bytes,"
+                                "layers,launches,status,median_us,";
+    RT_ASSERT(strncmp(ctext, older, sizeof older - 1) == 0, "the older columns keep their places");
+    int header_commas = 0;
+    for (const char *p = ctext; p < eol; p++)
+        header_commas += *p == ',';
+    const char *row = eol + 1, *row_end = strchr(row, '\n');
+    int row_commas = 0;
+    for (const char *p = row; p < row_end; p++)
+        row_commas += *p == ',';
+    RT_ASSERT(row_commas == header_commas, "a row has the header's %d columns: %d", header_commas + 1,
+              row_commas + 1);
+    RT_ASSERT(row_end - row > 3 && strncmp(row_end - 3, ",L3", 3) == 0, "first row ends in L3: %.*s",
+              (int)(row_end - row), row);
+
+    if (system("python3 -c 'import json' >/dev/null 2>&1") != 0) {
+        const char *files[] = {json, csv};
+        for (int i = 0; i < 2; i++)
+            unlink(files[i]);
+        rmdir(dir);
+        free_bound_report(r);
+        RT_SKIP("python3 is not here: bench/check_json.py not run");
+    }
+    RT_ASSERT(check_json(json) == 0, "the checker accepts output with bound");
+    rewrite(text, old, "\"bound\"", NULL, NULL);
+    f = fopen(old, "r");
+    static char otext[16384];
+    slurp(f, otext, sizeof otext);
+    RT_ASSERT(!strstr(otext, "bound"), "the old form has no bound");
+    RT_ASSERT(check_json(old) == 0, "the checker accepts output from before the bound");
+    rewrite(text, bad, NULL, "\"bound\": \"L3\"", "\"bound\": \"L4\"");
+    RT_ASSERT(check_json(bad) == 1, "a bound that names nothing known is refused");
+    rewrite(text, bad, NULL, "\"bound\": \"L3\"", "\"bound\": 3");
+    RT_ASSERT(check_json(bad) == 1, "a bound that is not a string is refused");
+    const char *files[] = {json, old, bad, csv};
+    for (int i = 0; i < 4; i++)
+        unlink(files[i]);
+    rmdir(dir);
+    free_bound_report(r);
 }
