@@ -33,7 +33,13 @@
  *               Its spread is recorded per probe.
  *   busy        the cores other processes kept busy while the probes ran
  *               (/proc/stat less this process's own CPU time) against the
- *               cores the probes left free (runt_calibration_busy).
+ *               cores the probes left free (runt_calibration_busy). The
+ *               1-minute load average is recorded beside it but does not
+ *               decide: it trails the load by a minute and counts this
+ *               process's own threads (on the dev VM it read 2.05 while
+ *               other processes held 0.00 cores during the probes, a build
+ *               having ended; a second backend calibrated in the same
+ *               process would find the first one's threads in it).
  *   attempts    a busy or unsettled attempt is repeated after a pause, a
  *               bounded number of times within a time budget. A quiet,
  *               settled attempt is kept as it is; otherwise each probe keeps
