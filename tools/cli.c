@@ -726,7 +726,9 @@ static void runt_cli_devices_json_one(runt_json *j, const runt_device_info *d,
         } else {
             runt_json_null(j, "load_avg_1m");
             runt_json_null(j, "load_others_cores");
+            runt_json_null(j, "cores");
             runt_json_null(j, "busy");
+            runt_json_null(j, "attempts");
             runt_json_null(j, "probes");
         }
         runt_json_end_object(j);
