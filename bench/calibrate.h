@@ -24,6 +24,29 @@
  *   h2d, d2h    device backends only: GlobalAveragePool of a 64 MiB input
  *               (the run is the input's copy) and a Pad from 1 element to
  *               64 MiB (the run is the output's copy), on the host clock.
+ *
+ * Guarding against load (a calibration taken while another process held a
+ * core was once cached and made later predictions 431x off):
+ *   rounds      every probe is timed in rounds, each the fastest of its runs;
+ *               the probe reads the fastest round once the two fastest agree
+ *               (runt_calibration_settled), within RUNT_CALIBRATION_MAX_ROUNDS.
+ *               Its spread is recorded per probe.
+ *   busy        the cores other processes kept busy while the probes ran
+ *               (/proc/stat less this process's own CPU time) against the
+ *               cores the probes left free (runt_calibration_busy). The
+ *               1-minute load average is recorded beside it but does not
+ *               decide: it trails the load by a minute and counts this
+ *               process's own threads (on the dev VM it read 2.05 while
+ *               other processes held 0.00 cores during the probes, a build
+ *               having ended; a second backend calibrated in the same
+ *               process would find the first one's threads in it).
+ *   attempts    a busy or unsettled attempt is repeated after a pause, a
+ *               bounded number of times within a time budget. A quiet,
+ *               settled attempt is kept as it is; otherwise each probe keeps
+ *               its fastest result over the attempts, and the load record
+ *               the worst attempt's. Spreads and load are cached with it, and
+ *               a cached calibration that was busy or unsettled is measured
+ *               again by the next `runt bench` (runt_calibration_reusable).
  */
 #ifndef RUNT_BENCH_CALIBRATE_H
 #define RUNT_BENCH_CALIBRATE_H
@@ -37,6 +60,48 @@ enum { RUNT_LEVEL_L1, RUNT_LEVEL_L2, RUNT_LEVEL_L3, RUNT_LEVEL_DRAM, RUNT_LEVEL_
 
 /* "l1", "l2", "l3", "dram": the keys of the bench JSON's bandwidth_gbps. */
 extern const char *const runt_level_names[RUNT_LEVEL_COUNT];
+
+/* The probes whose rounds are checked for agreement, in display order. */
+enum {
+    RUNT_PROBE_PEAK_F32,
+    RUNT_PROBE_PEAK_INT8,
+    RUNT_PROBE_ELTWISE,
+    RUNT_PROBE_DISPATCH,
+    RUNT_PROBE_BW_L1, /* the bandwidth probes, in level order */
+    RUNT_PROBE_BW_L2,
+    RUNT_PROBE_BW_L3,
+    RUNT_PROBE_BW_DRAM,
+    RUNT_PROBE_H2D,
+    RUNT_PROBE_D2H,
+    RUNT_PROBE_COUNT
+};
+
+/* "peak_f32", "peak_int8", "elementwise", "dispatch", "l1", "l2", "l3",
+ * "dram", "h2d", "d2h". */
+extern const char *const runt_probe_names[RUNT_PROBE_COUNT];
+
+/* A probe has settled when its second-fastest round is within 10 % of its
+ * fastest. Measured on the 2-core dev VM with other processes holding under
+ * 0.01 core, the two fastest rounds agreed within 0.3-4.8 % (the widest:
+ * the L1 GEMV, whose 0.2 us runs make 10 ns 5 %; once an int8 GEMM at
+ * 6.1 %), and probes that caught another process spread 9.5-38 % and more.
+ * 10 % is twice the quiet spread, so a quiet machine is not sent round
+ * again for timer grain, and under the 15 % a prediction is judged by
+ * (within_15pct), so a settled input does not use up that error alone.
+ * Rounds all slowed alike agree (the ReLU probe once settled at 0.01
+ * GFLOP/s, every run waiting out a timeslice): the busy rule catches those. */
+#define RUNT_CALIBRATION_MAX_SPREAD 0.10
+/* Rounds per probe: 2 is the least that can agree; past 5, a probe that has
+ * not settled is not going to (the load is steady), and 5 rounds of the
+ * slowest probe (a 2048^3 GEMM) still fit the time budget. */
+#define RUNT_CALIBRATION_MIN_ROUNDS 2
+#define RUNT_CALIBRATION_MAX_ROUNDS 5
+/* Busy: other processes kept more than (cores - threads) + 0.5 cores busy.
+ * The probes read the fastest of many runs, so brief activity (a daemon
+ * waking) is filtered out; what poisons them is a core taken for most of
+ * the time, and past half a core taken on average, most runs of a probe that
+ * uses every free core share one. */
+#define RUNT_CALIBRATION_LOAD_SLACK 0.5
 
 /* NAN in a field means "not applicable" (written as JSON null). */
 typedef struct runt_calibration {
@@ -55,6 +120,18 @@ typedef struct runt_calibration {
     int raised;                            /* bit l: level l's probe came out
                                               slower than a farther level's and
                                               was raised (runt_calibration_monotone) */
+    /* How much to trust the numbers above. checked 0: a cache file older
+     * than these fields (spread and load NAN, busy 0). */
+    int checked;
+    double spread[RUNT_PROBE_COUNT];       /* second-fastest round / fastest - 1;
+                                              NAN: probe not run              */
+    double load_avg;                       /* 1-minute load average at the end;
+                                              NAN: unknown (no /proc/loadavg)  */
+    double load_others;                    /* cores other processes kept busy
+                                              during the probes; NAN: unknown  */
+    int cores;                             /* online CPUs; 0: unknown          */
+    int busy;                              /* runt_calibration_busy said so    */
+    int attempts;                          /* attempts made (the best is kept) */
 } runt_calibration;
 
 typedef struct runt_calibration_config {
@@ -62,9 +139,16 @@ typedef struct runt_calibration_config {
     int min_reps;
     double max_probe_bytes;   /* caps the largest working set (tests keep it small) */
     int max_gemm_n;           /* the peak probe's largest n                        */
+    int max_attempts;         /* full attempts while busy or unsettled (>= 1)      */
+    double retry_pause_s;     /* wait before another attempt                       */
+    double max_total_s;       /* no attempt starts that would likely end past this */
 } runt_calibration_config;
 
-/* 0.2 s and 10 runs per probe; working sets up to 1 GiB, GEMMs up to 2048. */
+/* 0.2 s and 10 runs per probe (split over its rounds); working sets up to
+ * 1 GiB, GEMMs up to 2048; 3 attempts 2 s apart within 50 s. On the dev VM
+ * one quiet attempt takes 3.6 s for ref and 6-7 s for cpu (2 threads), and
+ * three busy cpu attempts took 30 s, so a backend stays within the 60 s it
+ * may take; the pause lets a transient (one compile, a test) end. */
 runt_calibration_config runt_calibration_config_default(void);
 
 /* The threads a backend runs on when asked for `requested` (0: all): a
@@ -95,18 +179,57 @@ runt_status runt_calibration_copy_us(const char *backend, int threads, double by
  * levels are skipped. */
 void runt_calibration_monotone(runt_calibration *c);
 
+/* The spread of a probe's rounds (times, smaller is faster): the
+ * second-fastest over the fastest, minus 1. Rounds that are not finite and
+ * positive are ignored; NAN when fewer than 2 remain. */
+double runt_calibration_spread(const double *rounds_us, int n);
+
+/* 1 when the rounds have settled: spread at most RUNT_CALIBRATION_MAX_SPREAD. */
+int runt_calibration_settled(const double *rounds_us, int n);
+
+/* 1 when others_cores (cores other processes kept busy) leaves the probes'
+ * threads less than their cores: others_cores > max(cores - threads, 0) +
+ * RUNT_CALIBRATION_LOAD_SLACK. 0 when the load is unknown (NAN or
+ * negative) or cores < 1: an unknown load cannot be blamed, and the spreads
+ * are still checked. */
+int runt_calibration_busy(double others_cores, int cores, int threads);
+
+/* Bit p set for every probe p that ran and did not settle (a NAN spread of a
+ * probe that ran counts as unsettled only when checked). */
+int runt_calibration_unsettled(const runt_calibration *c);
+
+/* Folds attempt b into the kept attempt into, probe by probe: the faster
+ * result wins (another process only ever slows a probe down) with its
+ * spread and raised bit; the load record keeps the worse of the two (busy
+ * if either was), so a folded calibration is reused only when no attempt
+ * was busy. */
+void runt_calibration_fold(runt_calibration *into, const runt_calibration *b);
+
+/* Whether `runt bench` may reuse a cached calibration for device name and
+ * effective threads: 1, or 0 with the reason in why (one phrase, e.g. "it
+ * was measured while the machine was busy (...)"). Decides on the record
+ * alone, so it is tested without measuring. */
+int runt_calibration_reusable(const runt_calibration *c, const char *device, int threads,
+                              char *why, size_t why_size);
+
 /* The cache directory: $XDG_CACHE_HOME/runt, else $HOME/.cache/runt, else
  * ./.runt-cache. */
 void runt_calibration_default_dir(char *out, size_t size);
 /* dir/calibration-<backend>-t<threads>.json */
 void runt_calibration_path(const char *dir, const char *backend, int threads, char *out,
                            size_t size);
-/* Writes (creating dir) / reads a cache file. */
+/* Writes (creating dir) / reads a cache file. A file of the previous
+ * format (3, without spreads and load) loads with checked 0; a file that is
+ * truncated, of another format or runt version, or holds an absurd value
+ * (a negative or non-finite rate, NaN) is refused with RUNT_E_IO and a
+ * message naming the file and the field. */
 runt_status runt_calibration_save(const runt_calibration *c, const char *dir);
 runt_status runt_calibration_load(const char *path, runt_calibration *out);
 
-/* The cached calibration when one matches backend, device and threads (and
- * force is 0); otherwise runs it and caches it. *from_cache says which. */
+/* The cached calibration when one matches backend, device and threads, is
+ * reusable and force is 0; otherwise runs it and caches it. *from_cache
+ * says which. Why a cached one was not reused, and a kept calibration that
+ * was busy or unsettled, are said on progress (may be NULL). */
 runt_status runt_calibration_get(const char *backend, int threads, const char *cache_dir,
                                  int force, runt_calibration *out, FILE *progress,
                                  int *from_cache);

@@ -446,6 +446,14 @@ static int runt_cli_run(int argc, char **argv, FILE *out, FILE *err)
             const char *d = argv[++i];
             if (!runt_dtype_arg_parse(d, &o.compute_dtype))
                 return runt_cli_usage_error(err, "--dtype must be f32 or int8, got", d);
+        } else if (strcmp(a, "--threads") == 0 && has_value) {
+            /* The same bounds as bench's --threads, so a count one accepts the
+             * other does too; backends without threads ignore it. */
+            long long t;
+            if (!runt_int_arg_parse(argv[++i], 1, 4096, &t))
+                return runt_cli_usage_error(err, "run: --threads needs an integer from 1 to 4096, got",
+                                            argv[i]);
+            o.threads = (int)t;
         } else if (a[0] == '-' || path) {
             return runt_cli_usage_error(err, "run: unexpected argument", a);
         } else {
@@ -523,6 +531,14 @@ quiet:
     return rc;
 }
 
+static int runt_cli_file_exists(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f)
+        fclose(f);
+    return f != NULL;
+}
+
 /* A backend's measured peaks on one line. */
 static void runt_cli_print_calibration(FILE *out, const runt_calibration *c, const char *origin)
 {
@@ -540,6 +556,45 @@ static void runt_cli_print_calibration(FILE *out, const runt_calibration *c, con
     if (isfinite(c->h2d_gbps) || isfinite(c->d2h_gbps))
         fprintf(out, ", h2d %.1f GB/s, d2h %.1f GB/s", c->h2d_gbps, c->d2h_gbps);
     fprintf(out, " (%s)\n", origin);
+}
+
+/* The load a calibration was measured under and each probe's spread, so a
+ * user sees why `runt bench` would measure it again. */
+static void runt_cli_print_trust(FILE *out, const runt_calibration *c)
+{
+    if (!c->checked) {
+        fprintf(out, "       load and probe spreads not recorded (an older cache file): runt "
+                     "bench measures it again\n");
+        return;
+    }
+    fprintf(out, "       load: ");
+    if (isfinite(c->load_others))
+        fprintf(out, "other processes %.2f of %d cores", c->load_others, c->cores);
+    else
+        fprintf(out, "other processes unknown");
+    if (isfinite(c->load_avg))
+        fprintf(out, ", 1-minute average %.2f", c->load_avg);
+    fprintf(out, "%s; %d attempt%s\n", c->busy ? " (busy)" : "", c->attempts,
+            c->attempts == 1 ? "" : "s");
+    fprintf(out, "       spread of the two fastest rounds (over %.0f%%: unstable):",
+            100 * RUNT_CALIBRATION_MAX_SPREAD);
+    int unsettled = runt_calibration_unsettled(c), first = 1;
+    for (int p = 0; p < RUNT_PROBE_COUNT; p++) {
+        if (isnan(c->spread[p]) && !(unsettled & (1 << p)))
+            continue; /* not probed */
+        fprintf(out, "%s %s ", first ? "" : ",", runt_probe_names[p]);
+        first = 0;
+        if (isnan(c->spread[p]))
+            fprintf(out, "-");
+        else
+            fprintf(out, "%.1f%%", 100 * c->spread[p]);
+        if (unsettled & (1 << p))
+            fprintf(out, " unstable");
+    }
+    fprintf(out, "\n");
+    char why[512];
+    if (!runt_calibration_reusable(c, NULL, c->threads, why, sizeof why))
+        fprintf(out, "       runt bench measures it again: %s\n", why);
 }
 
 typedef struct runt_cli_devices_opts {
@@ -622,7 +677,7 @@ static int runt_cli_check_backend_list(const char *list, FILE *err)
 }
 
 static void runt_cli_devices_json_one(runt_json *j, const runt_device_info *d,
-                                      const runt_calibration *c)
+                                      const runt_calibration *c, const char *refused)
 {
     runt_json_begin_object(j, NULL);
     runt_json_string(j, "backend", d->backend);
@@ -635,6 +690,8 @@ static void runt_cli_devices_json_one(runt_json *j, const runt_device_info *d,
     runt_json_int(j, "host_memory", d->host_memory);
     runt_json_int(j, "compute_units", d->compute_units);
     runt_json_int(j, "memory_bytes", d->memory_bytes);
+    if (refused[0])
+        runt_json_string(j, "calibration_refused", refused);
     if (!c) {
         runt_json_null(j, "calibration");
     } else {
@@ -642,6 +699,38 @@ static void runt_cli_devices_json_one(runt_json *j, const runt_device_info *d,
         runt_json_int(j, "threads", c->threads);
         runt_json_number(j, "eltwise_gflops", c->eltwise_gflops);
         runt_json_device_measures(j, c);
+        /* How much to trust the numbers: null where an older cache file
+         * did not record it. */
+        char why[512];
+        int reusable = runt_calibration_reusable(c, NULL, c->threads, why, sizeof why);
+        runt_json_int(j, "checked", c->checked);
+        runt_json_int(j, "reusable", reusable);
+        runt_json_string(j, "remeasure_reason", reusable ? NULL : why);
+        if (c->checked) {
+            runt_json_number(j, "load_avg_1m", c->load_avg);
+            runt_json_number(j, "load_others_cores", c->load_others);
+            runt_json_int(j, "cores", c->cores);
+            runt_json_int(j, "busy", c->busy);
+            runt_json_int(j, "attempts", c->attempts);
+            int unsettled = runt_calibration_unsettled(c);
+            runt_json_begin_object(j, "probes");
+            for (int p = 0; p < RUNT_PROBE_COUNT; p++) {
+                if (isnan(c->spread[p]) && !(unsettled & (1 << p)))
+                    continue;
+                runt_json_begin_object(j, runt_probe_names[p]);
+                runt_json_number(j, "spread", c->spread[p]);
+                runt_json_int(j, "stable", !(unsettled & (1 << p)));
+                runt_json_end_object(j);
+            }
+            runt_json_end_object(j);
+        } else {
+            runt_json_null(j, "load_avg_1m");
+            runt_json_null(j, "load_others_cores");
+            runt_json_null(j, "cores");
+            runt_json_null(j, "busy");
+            runt_json_null(j, "attempts");
+            runt_json_null(j, "probes");
+        }
         runt_json_end_object(j);
     }
     runt_json_end_object(j);
@@ -684,7 +773,7 @@ static int runt_cli_devices(int argc, char **argv, FILE *out, FILE *err)
         }
         runt_calibration c;
         const runt_calibration *shown = NULL;
-        char path[1200] = "";
+        char path[1200] = "", refused[1400] = "";
         if (d.available) {
             int threads = runt_calibration_threads(&d, o.threads), cached = 0;
             runt_calibration_path(dir, d.backend, threads, path, sizeof path);
@@ -695,12 +784,17 @@ static int runt_cli_devices(int argc, char **argv, FILE *out, FILE *err)
                     break;
                 }
                 shown = &c;
-            } else if (runt_calibration_load(path, &c) == RUNT_OK && strcmp(c.device, d.name) == 0) {
-                shown = &c;
+            } else if (runt_calibration_load(path, &c) == RUNT_OK) {
+                if (strcmp(c.device, d.name) == 0)
+                    shown = &c;
+            } else if (runt_cli_file_exists(path)) {
+                /* There is a file, and it is not a calibration this runt
+                 * takes: say why rather than "not calibrated". */
+                snprintf(refused, sizeof refused, "%s", runt_last_error());
             }
         }
         if (jf) {
-            runt_cli_devices_json_one(&j, &d, shown);
+            runt_cli_devices_json_one(&j, &d, shown, refused);
             continue;
         }
         if (!d.available) {
@@ -709,10 +803,15 @@ static int runt_cli_devices(int argc, char **argv, FILE *out, FILE *err)
         }
         fprintf(out, "%-6s %-40s units %d%s\n", d.backend, d.name, d.compute_units,
                 d.host_memory ? ", host memory" : "");
-        if (shown)
+        if (shown) {
             runt_cli_print_calibration(out, shown, path);
-        else
+            runt_cli_print_trust(out, shown);
+        } else if (refused[0]) {
+            fprintf(out, "       cached calibration refused: %s (runt devices --calibrate "
+                         "measures it again)\n", refused);
+        } else {
             fprintf(out, "       not calibrated (runt devices --calibrate)\n");
+        }
     }
     if (jf) {
         runt_json_end_array(&j);

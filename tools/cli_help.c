@@ -53,6 +53,7 @@ static const char runt_help_info[] =
 
 static const char runt_help_run[] =
     "usage: runt run MODEL --input X.npy --output Y.npy [--backend NAME] [--dtype f32|int8]\n"
+    "                [--threads N]\n"
     "\n"
     "Runs MODEL once on the inputs and writes its outputs. .npy: NumPy format 1.0,\n"
     "little-endian float32, C order. The batch is the first input's leading\n"
@@ -64,6 +65,8 @@ static const char runt_help_run[] =
     "                   works, else ref\n"
     "  --dtype T        f32 (default), or int8: weights quantized at session\n"
     "                   creation, activations per run\n"
+    "  --threads N      threads for the CPU backend, 1 to 4096 (default: all\n"
+    "                   cores); the ref backend runs on one whatever is asked\n"
     "  -h, --help       print this text\n";
 
 static const char runt_help_bench[] =
@@ -94,19 +97,27 @@ static const char runt_help_bench[] =
     "  --min-reps N      and at least N runs (default 10)\n"
     "  --cache-dir DIR   where calibrations are cached (default ~/.cache/runt)\n"
     "  --recalibrate     measure the devices again instead of using the cache\n"
-    "  -h, --help        print this text\n";
+    "  -h, --help        print this text\n"
+    "\n"
+    "A cached calibration is measured again, with the reason on stderr, when it\n"
+    "was taken while other processes kept the machine busy, when a probe's\n"
+    "repeated rounds did not agree, or when it predates these checks.\n";
 
 static const char runt_help_devices[] =
     "usage: runt devices [--backend LIST] [--calibrate] [--threads N] [--cache-dir DIR]\n"
     "                    [--json FILE]\n"
     "\n"
     "Lists the backends of this build with their devices, whether each can be\n"
-    "used (and why not), and the peaks measured by a calibration if one is cached.\n"
+    "used (and why not), and the peaks measured by a calibration if one is cached,\n"
+    "with the load it was measured under (cores other processes kept busy, the\n"
+    "1-minute load average) and each probe's spread: how far its second-fastest\n"
+    "round was from its fastest (over 10%: unstable).\n"
     "\n"
     "  --backend LIST    only these backends (comma-separated, or all); an unknown\n"
     "                    name is an error\n"
-    "  --calibrate       measure the peaks now (a few seconds per backend) and\n"
-    "                    cache them\n"
+    "  --calibrate       measure the peaks now and cache them: seconds per backend\n"
+    "                    on a quiet machine; on a busy one it measures again after\n"
+    "                    a pause, up to about a minute, and marks what it keeps\n"
     "  --threads N       the thread count whose calibration is shown or measured\n"
     "  --cache-dir DIR   where calibrations are cached (default ~/.cache/runt)\n"
     "  --json FILE       write the devices as JSON to FILE ('-': standard output)\n"

@@ -12,6 +12,7 @@
 #include "bench.h"
 #include "calibrate.h"
 #include "cli_harness.h"
+#include "quick_calibration.h"
 #include "rt_test.h"
 
 static int one_line(const char *s)
@@ -67,13 +68,8 @@ RT_TEST(bench_cli, an_unavailable_backend_is_reported_not_fatal)
     /* Beside an available backend it is a note, and the rest runs. */
     char dir[] = "/tmp/runt-unavail-XXXXXX";
     RT_ASSERT(mkdtemp(dir), "mkdtemp");
-    runt_calibration_config cc = runt_calibration_config_default();
-    cc.min_time_s = 0.001;
-    cc.min_reps = 2;
-    cc.max_probe_bytes = 256 * 1024;
-    cc.max_gemm_n = 128;
     runt_calibration cal;
-    RT_ASSERT(runt_calibration_run("ref", 0, &cc, &cal, NULL) == RUNT_OK, "%s", runt_last_error());
+    rt_quick_calibration("ref", &cal);
     RT_ASSERT(runt_calibration_save(&cal, dir) == RUNT_OK, "%s", runt_last_error());
     r = CLI("runt", "bench", "--model", "@seed1_model5", "--backend", "ref,cuda", "--dtype", "f32",
             "--min-time", "0.001", "--min-reps", "2", "--cache-dir", dir);
@@ -89,13 +85,8 @@ RT_TEST(bench_cli, a_model_that_does_not_load_fails_naming_it)
 {
     char dir[] = "/tmp/runt-nomodel-XXXXXX";
     RT_ASSERT(mkdtemp(dir), "mkdtemp");
-    runt_calibration_config cc = runt_calibration_config_default();
-    cc.min_time_s = 0.001;
-    cc.min_reps = 2;
-    cc.max_probe_bytes = 256 * 1024;
-    cc.max_gemm_n = 128;
     runt_calibration cal;
-    RT_ASSERT(runt_calibration_run("ref", 0, &cc, &cal, NULL) == RUNT_OK, "%s", runt_last_error());
+    rt_quick_calibration("ref", &cal);
     RT_ASSERT(runt_calibration_save(&cal, dir) == RUNT_OK, "%s", runt_last_error());
     cli_result *r = CLI("runt", "bench", "--model", "/nonexistent/m.onnx", "--backend", "ref",
                         "--cache-dir", dir);
@@ -128,13 +119,8 @@ RT_TEST(bench_cli, end_to_end_json_has_every_contract_key)
     RT_ASSERT(mkdtemp(dir), "mkdtemp");
     /* A small calibration, cached where the bench will look, so the run
      * exercises the cache instead of the full probes. */
-    runt_calibration_config cc = runt_calibration_config_default();
-    cc.min_time_s = 0.001;
-    cc.min_reps = 2;
-    cc.max_probe_bytes = 256 * 1024;
-    cc.max_gemm_n = 128;
     runt_calibration cal;
-    RT_ASSERT(runt_calibration_run("ref", 0, &cc, &cal, NULL) == RUNT_OK, "%s", runt_last_error());
+    rt_quick_calibration("ref", &cal);
     RT_ASSERT(cal.peak_gflops > 0 && isnan(cal.peak_int8_gops) && isnan(cal.h2d_gbps),
               "ref: f32 peak, no int8, no copies");
     RT_ASSERT(runt_calibration_save(&cal, dir) == RUNT_OK, "%s", runt_last_error());

@@ -11,6 +11,7 @@
 
 #include "calibrate.h"
 #include "cli.h"
+#include "quick_calibration.h"
 #include "ref/ref_impl.h"
 #include "rt_test.h"
 #include "runt-backend.h"
@@ -23,20 +24,11 @@ static void register_mockdev(void)
     RT_ASSERT(rt_mock_device_register(&mockdev, "mockdev") == RUNT_OK, "%s", runt_last_error());
 }
 
-static runt_calibration_config small_config(void)
-{
-    runt_calibration_config cc = runt_calibration_config_default();
-    cc.min_time_s = 0.001;
-    cc.min_reps = 2;
-    cc.max_probe_bytes = 256 * 1024;
-    cc.max_gemm_n = 128;
-    return cc;
-}
 
 RT_TEST(bench_device, calibration_measures_copies_and_device_levels)
 {
     register_mockdev();
-    runt_calibration_config cc = small_config();
+    runt_calibration_config cc = rt_quick_calibration_config();
     runt_calibration c;
     RT_ASSERT(runt_calibration_run("mockdev", 0, &cc, &c, NULL) == RUNT_OK, "%s", runt_last_error());
     RT_ASSERT(!c.host_memory && c.threads == 1, "a device backend, host threads 1: %d", c.threads);
@@ -45,6 +37,18 @@ RT_TEST(bench_device, calibration_measures_copies_and_device_levels)
               "no L1 or L3 probe on a device");
     RT_ASSERT(c.bw_gbps[RUNT_LEVEL_L2] > 0 && c.bw_gbps[RUNT_LEVEL_DRAM] > 0, "L2 and HBM probed");
     RT_ASSERT(isnan(c.peak_int8_gops), "the mock has no int8: %g", c.peak_int8_gops);
+    /* Every probe that ran has a spread, those that did not have none, and
+     * the record says how it was measured (values depend on the machine's
+     * load, so only their presence is checked). */
+    RT_ASSERT(c.checked && c.attempts == 1, "checked, one attempt: %d %d", c.checked, c.attempts);
+    int ran[] = {RUNT_PROBE_PEAK_F32, RUNT_PROBE_ELTWISE, RUNT_PROBE_DISPATCH, RUNT_PROBE_BW_L2,
+                 RUNT_PROBE_BW_DRAM, RUNT_PROBE_H2D, RUNT_PROBE_D2H};
+    for (size_t i = 0; i < sizeof ran / sizeof ran[0]; i++)
+        RT_ASSERT(c.spread[ran[i]] >= 0, "%s has a spread: %g", runt_probe_names[ran[i]],
+                  c.spread[ran[i]]);
+    RT_ASSERT(isnan(c.spread[RUNT_PROBE_BW_L1]) && isnan(c.spread[RUNT_PROBE_BW_L3]) &&
+                  isnan(c.spread[RUNT_PROBE_PEAK_INT8]), "no spread for probes not run");
+    RT_ASSERT(c.busy == 0 || c.busy == 1, "busy is a flag: %d", c.busy);
     double us;
     RT_ASSERT(runt_calibration_copy_us("mockdev", 0, 65536, 1, &cc, &us) == RUNT_OK && us > 0,
               "one copy timed: %g", us);
@@ -55,9 +59,10 @@ RT_TEST(bench_device, rows_carry_copy_times)
     register_mockdev();
     char dir[] = "/tmp/runt-mockdev-XXXXXX";
     RT_ASSERT(mkdtemp(dir), "mkdtemp");
-    runt_calibration_config cc = small_config();
+    runt_calibration_config cc = rt_quick_calibration_config();
     runt_calibration c;
     RT_ASSERT(runt_calibration_run("mockdev", 0, &cc, &c, NULL) == RUNT_OK, "%s", runt_last_error());
+    rt_calibration_mark_quiet(&c);
     RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
     char json[256];
     snprintf(json, sizeof json, "%s/out.json", dir);

@@ -10,6 +10,7 @@
 
 #include "calibrate.h"
 #include "cli_harness.h"
+#include "quick_calibration.h"
 #include "rt_test.h"
 #include "runt-backend.h"
 #include "test_util.h"
@@ -18,13 +19,8 @@
  * it, so the bench skips the full probes. */
 static void cache_calibration(const char *dir, const char *backend, const char *device)
 {
-    runt_calibration_config cc = runt_calibration_config_default();
-    cc.min_time_s = 0.001;
-    cc.min_reps = 2;
-    cc.max_probe_bytes = 256 * 1024;
-    cc.max_gemm_n = 128;
     runt_calibration cal;
-    RT_ASSERT(runt_calibration_run("ref", 0, &cc, &cal, NULL) == RUNT_OK, "%s", runt_last_error());
+    rt_quick_calibration("ref", &cal);
     snprintf(cal.backend, sizeof cal.backend, "%s", backend);
     snprintf(cal.device, sizeof cal.device, "%s", device);
     RT_ASSERT(runt_calibration_save(&cal, dir) == RUNT_OK, "%s", runt_last_error());
