@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protobuf_wire.h"
+#include "onnx/protobuf_wire.h"
 #include "protobuf_writer.h"
 #include "rt_test.h"
 #include "runt.h"

@@ -2,7 +2,7 @@
  * The quantization ops in the core: shape and dtype inference
  * (runtime/shape_quant.c) with every error it owns (wrong zero-point dtypes,
  * per-axis and blocked scales that do not fit, output_dtype conflicts), the
- * cost rules (cost.h), and the ONNX reader's mapping (runtime/onnx_ops.c):
+ * cost rules (cost.h), and the ONNX reader's mapping (runtime/onnx/onnx_ops.c):
  * attributes and opset forms, multi-output DynamicQuantizeLinear, 1-D
  * ConvInteger, and the attributes runt refuses. Values are checked against
  * the ONNX formulas computed here in double precision.
