@@ -12,6 +12,26 @@
 #include "error.h"
 #include "onnx_impl.h"
 
+/* The views the decoder makes: compared, and printed in messages. They are
+ * here, at the bottom of the reader's files, because every file above uses
+ * them. */
+
+int runt_onnx_str_eq(const runt_onnx_str *s, const char *z)
+{
+    size_t n = strlen(z);
+    return s->n == n && (n == 0 || memcmp(s->p, z, n) == 0);
+}
+
+int runt_onnx_shown(const runt_onnx_str *s)
+{
+    return (int)(s->n > RUNT_ONNX_NAME_SHOWN ? RUNT_ONNX_NAME_SHOWN : s->n);
+}
+
+const char *runt_onnx_chars(const runt_onnx_str *s)
+{
+    return s->p ? (const char *)s->p : "";
+}
+
 /* Field names for messages; numbers from onnx.proto. */
 static const runt_pb_field_name runt_onnx_model_fields[] = {
     {1, "ir_version"}, {2, "producer_name"}, {3, "producer_version"}, {4, "domain"},
