@@ -5,7 +5,10 @@
  *   onnx_proto.c     decodes the ModelProto messages into the structs below
  *   onnx_tensor.c    decodes tensor data (raw, typed fields, external files)
  *   onnx_symbols.c   names → builder values; what the op mappers build with
- *   onnx_ops.c       maps each ONNX op_type and its attributes to a runt op
+ *   onnx_op_args.c   what the op mappers read nodes with (onnx_op_args.h)
+ *   onnx_ops_*.c     map each ONNX op_type and its attributes to runt ops, one
+ *                    file per op family (onnx_op_mappers.h)
+ *   onnx_ops.c       the table of op_types, and the dispatch to the mappers
  *   onnx_reader.c    the public entry points; graph assembly
  *
  * Decoding keeps no copies: strings and payloads are (pointer, length) views
