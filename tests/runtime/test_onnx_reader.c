@@ -1,4 +1,4 @@
-/* The ONNX reader: models written as bytes here (protobuf_writer.h), loaded,
+/* The ONNX reader: models written as bytes here (onnx_messages.h), loaded,
  * run on the reference backend and compared with double-precision
  * references; every encoding ONNX allows (raw vs typed data, packed vs
  * unpacked, unknown fields), the opset-dependent forms, and every malformed
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "protobuf_writer.h"
+#include "onnx_messages.h"
 #include "rt_test.h"
 #include "runt.h"
 #include "test_util.h"
@@ -228,7 +228,7 @@ RT_TEST(onnx_reader, gemm_relu_mlp_matches_reference)
     free(x);
     rt_guarded_free(y);
     runt_model_free(model);
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     mlp_free(&m);
 }
 
@@ -260,7 +260,7 @@ RT_TEST(onnx_reader, encodings_and_unknown_fields_give_identical_results)
             rt_guarded_free(y);
         }
         runt_model_free(model);
-        free(bytes.p);
+        runt_pb_writer_free(&bytes);
     }
     rt_guarded_free(first);
     free(x);
@@ -369,7 +369,7 @@ RT_TEST(onnx_reader, conv_maxpool_matches_reference)
     free(x);
     rt_guarded_free(y);
     runt_model_free(model);
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     free(wt);
     free(b);
 }
@@ -420,13 +420,13 @@ RT_TEST(onnx_reader, conv1d_maxpool1d_matches_reference)
     RT_ASSERT(runt_model_counts(model2, &n_in, NULL, &n_nodes) == RUNT_OK && n_in == 2 &&
               n_nodes == 4, "reshape x, reshape w, conv, reshape y: %d nodes", n_nodes);
     runt_model_free(model2);
-    free(bytes2.p);
+    runt_pb_writer_free(&bytes2);
     free(cy);
     free(want);
     free(x);
     rt_guarded_free(y);
     runt_model_free(model);
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     free(wt);
     free(b);
 }
@@ -490,7 +490,7 @@ RT_TEST(onnx_reader, constant_nodes_fold_into_constants_and_attributes)
     free(x);
     rt_guarded_free(y);
     runt_model_free(model);
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -538,7 +538,7 @@ RT_TEST(onnx_reader, clip_attribute_and_input_forms_agree)
         check_close(y, want, n, form == 0 ? "clip attrs" : "clip inputs");
         rt_guarded_free(y);
         runt_model_free(model);
-        free(bytes.p);
+        runt_pb_writer_free(&bytes);
     }
     free(x);
 }
@@ -596,7 +596,7 @@ RT_TEST(onnx_reader, behaviour_inputs_must_be_constant_unless_frozen)
     load_fails(&bytes, &o, RUNT_E_INVALID_ARG, NAMES("'m'", "does not match", NULL));
     o.constant_inputs = NULL;
     load_fails(&bytes, &o, RUNT_E_INVALID_ARG, NAMES("n_constant_inputs", NULL));
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
 }
 
 /* ONNX's test_constant is a graph of one Constant node and no input: valid
@@ -615,7 +615,7 @@ RT_TEST(onnx_reader, graph_with_no_input_left_is_unsupported)
     add_io(&g, ONNX_GRAPH_OUTPUT, "y", 2, dims);
     pbw bytes = onnx_model(&g, 13);
     load_fails(&bytes, NULL, RUNT_E_UNSUPPORTED, NAMES("no input left", "0 graph inputs", NULL));
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
 
     pbw g2 = {0};
     add_node(&g2, "Relu", "relu", 1, NAMES("x"), 1, NAMES("y"), 0, NULL);
@@ -630,7 +630,7 @@ RT_TEST(onnx_reader, graph_with_no_input_left_is_unsupported)
     o.constant_input_names = names;
     o.constant_inputs = &t;
     load_fails(&bytes, &o, RUNT_E_UNSUPPORTED, NAMES("no input left", "1 graph inputs", NULL));
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
 }
 
 /* ReduceMean over axes (2, 3) of an NCHW input, keepdims or not, with axes
@@ -680,16 +680,16 @@ RT_TEST(onnx_reader, reduce_mean_over_spatial_dims_is_global_average_pool)
                 check_close(y, want, n, "ReduceMean as GlobalAveragePool");
                 rt_guarded_free(y);
                 runt_model_free(m);
-                free(bytes.p);
+                runt_pb_writer_free(&bytes);
             }
     /* Any other reduction is refused, naming the node. */
     static const int64_t other[2] = {1, 2};
     pbw bytes = reduce_mean_model(13, 1, other, 4);
     load_fails(&bytes, NULL, RUNT_E_UNSUPPORTED, NAMES("'mean'", "ReduceMean", "spatial", NULL));
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     bytes = reduce_mean_model(18, 1, forms[0], 3);
     load_fails(&bytes, NULL, RUNT_E_UNSUPPORTED, NAMES("'mean'", "rank 3", NULL));
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     free(x);
 }
 
@@ -736,12 +736,12 @@ RT_TEST(onnx_reader, softmax_axis_follows_the_opset)
     check_close(y, want, n, "softmax opset 11 2-D");
     rt_guarded_free(y);
     runt_model_free(model);
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     /* Opset 11, axis 1 of [N, 3, k] normalizes over 3 * k values: refused. */
     int64_t d3[3] = {-1, 3, k};
     bytes = softmax_model(11, 0, 0, 3, d3);
     load_fails(&bytes, NULL, RUNT_E_UNSUPPORTED, NAMES("'sm'", "opset 11", "Softmax", NULL));
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     /* Opset 11, axis -1 of the same input is the last axis. */
     bytes = softmax_model(11, 1, -1, 3, d3);
     model = load_ok(&bytes, NULL);
@@ -750,7 +750,7 @@ RT_TEST(onnx_reader, softmax_axis_follows_the_opset)
     check_close(y, want, n, "softmax opset 11 axis -1");
     rt_guarded_free(y);
     runt_model_free(model);
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     /* Opset 13, axis 1 of [N, 3, k]: along that axis alone. */
     bytes = softmax_model(13, 1, 1, 3, d3);
     model = load_ok(&bytes, NULL);
@@ -759,7 +759,7 @@ RT_TEST(onnx_reader, softmax_axis_follows_the_opset)
     check_close(y, want, n, "softmax opset 13 axis 1");
     rt_guarded_free(y);
     runt_model_free(model);
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     free(want);
     free(x);
 }
@@ -810,7 +810,7 @@ RT_TEST(onnx_reader, pad_forms_agree)
         check_close(y, want, n, "pad");
         rt_guarded_free(y);
         runt_model_free(model);
-        free(bytes.p);
+        runt_pb_writer_free(&bytes);
     }
     free(want);
     free(x);
@@ -881,7 +881,7 @@ RT_TEST(onnx_reader, activation_and_norm_attributes_are_read)
     free(x);
     rt_guarded_free(y);
     runt_model_free(model);
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
     free(scale);
     free(bias);
     free(mean);
@@ -913,7 +913,7 @@ RT_TEST(onnx_reader, dropout_mask_and_training_mode)
             load_fails(&bytes, NULL, RUNT_E_UNSUPPORTED, NAMES("'drop'", "training_mode", NULL));
         else
             runt_model_free(load_ok(&bytes, NULL));
-        free(bytes.p);
+        runt_pb_writer_free(&bytes);
     }
 }
 
@@ -937,12 +937,12 @@ RT_TEST(onnx_reader, reshape_shape_from_initializer_or_frozen_input)
             add_init(&g, onnx_tensor_int("shape", ONNX_INT32, 1, &three, shape, FORM_PACKED));
         } else {
             pbw vi = {0}, tt = {0}, type = {0}, sh = {0}, d = {0};
-            pbw_int(&d, 1, 3);
+            runt_pb_put_int(&d, 1, 3);
             pbw_msg(&sh, 1, &d);
-            pbw_int(&tt, 1, ONNX_INT64);
+            runt_pb_put_int(&tt, 1, ONNX_INT64);
             pbw_msg(&tt, 2, &sh);
             pbw_msg(&type, 1, &tt);
-            pbw_str(&vi, 1, "shape");
+            runt_pb_put_str(&vi, 1, "shape");
             pbw_msg(&vi, 2, &type);
             pbw_msg(&g, ONNX_GRAPH_INPUT, &vi);
             memset(&t, 0, sizeof t);
@@ -964,7 +964,7 @@ RT_TEST(onnx_reader, reshape_shape_from_initializer_or_frozen_input)
         rt_guarded_free(y);
         free(x);
         runt_model_free(model);
-        free(bytes.p);
+        runt_pb_writer_free(&bytes);
     }
 }
 
@@ -1000,7 +1000,7 @@ RT_TEST(onnx_reader, every_truncation_fails_with_a_message)
         free(copy);
     }
     runt_model_free(load_ok(&bytes, NULL));
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
 }
 
 /* Random corruption must never crash (run under ASan/valgrind); what loads is
@@ -1028,39 +1028,39 @@ RT_TEST(onnx_reader, random_byte_flips_never_crash)
         free(copy);
     }
     RT_ASSERT(loaded < 3000, "corruption was never detected");
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
 }
 
 RT_TEST(onnx_reader, bad_wire_types_are_refused_with_offset_and_field)
 {
     pbw bytes = small_mlp_bytes();
     pbw bad = {0};
-    pbw_raw(&bad, bytes.p, bytes.n);
-    pbw_tag(&bad, 9, 7);
+    runt_pb_put_raw(&bad, bytes.p, bytes.n);
+    runt_pb_put_tag(&bad, 9, 7);
     char at[32];
     snprintf(at, sizeof at, "byte %zu", bytes.n);
     load_fails(&bad, NULL, RUNT_E_BAD_MODEL, NAMES(at, "ModelProto field 9", "wire type 7", NULL));
-    free(bad.p);
+    runt_pb_writer_free(&bad);
     /* A field runt reads, with the wrong wire type. */
     pbw wrong = {0};
-    pbw_int(&wrong, 7, 5);
+    runt_pb_put_int(&wrong, 7, 5);
     load_fails(&wrong, NULL, RUNT_E_BAD_MODEL,
                NAMES("byte 0", "ModelProto.graph", "expected 2 (length-delimited)", NULL));
-    free(wrong.p);
-    free(bytes.p);
+    runt_pb_writer_free(&wrong);
+    runt_pb_writer_free(&bytes);
 }
 
 RT_TEST(onnx_reader, huge_lengths_are_refused)
 {
     pbw g = {0};
-    pbw_tag(&g, ONNX_GRAPH_NODE, 2);
-    pbw_varint(&g, (uint64_t)1 << 40);
-    pbw_raw(&g, "xyz", 3);
+    runt_pb_put_tag(&g, ONNX_GRAPH_NODE, 2);
+    runt_pb_put_varint(&g, (uint64_t)1 << 40);
+    runt_pb_put_raw(&g, "xyz", 3);
     pbw bytes = onnx_model(&g, 13);
     load_fails(&bytes, NULL, RUNT_E_BAD_MODEL,
                NAMES("onnx buffer: byte", "GraphProto.node: length 1099511627776 runs past the end",
                      NULL));
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
 }
 
 /* One small model per malformed or unsupported detail. */
@@ -1084,7 +1084,7 @@ static pbw defect_model(defect d)
     case D_SYMBOLIC_DIM: xd[1] = -1; break;
     case D_RAW_SIZE: {
         pbw t = onnx_tensor_f32("w", 1, &two, vals, FORM_RAW);
-        pbw_int(&t, 1, 2); /* a second dim makes the data too short */
+        runt_pb_put_int(&t, 1, 2); /* a second dim makes the data too short */
         add_init(&g, t);
         in = "w";
         break;
@@ -1115,7 +1115,7 @@ static pbw defect_model(defect d)
         pbw t = {0};
         double dv[2] = {1, 2};
         onnx_tensor_head(&t, "w", ONNX_DOUBLE, 1, &two, 1);
-        pbw_bytes(&t, 9, dv, sizeof dv);
+        runt_pb_put_bytes(&t, 9, dv, sizeof dv);
         add_init(&g, t);
         in = "w";
         break;
@@ -1127,7 +1127,7 @@ static pbw defect_model(defect d)
     case D_NO_OUTPUT: break;
     case D_NUL_NAME: {
         pbw vi = {0};
-        pbw_bytes(&vi, 1, "x\0y", 3);
+        runt_pb_put_bytes(&vi, 1, "x\0y", 3);
         pbw_msg(&g, ONNX_GRAPH_INPUT, &vi);
         break;
     }
@@ -1139,14 +1139,14 @@ static pbw defect_model(defect d)
     case D_NO_OPSET: opset = 0; break;
     case D_OLD_OPSET: opset = 6; break;
     case D_NEW_OPSET: opset = 26; break;
-    case D_SPARSE: pbw_str(&g, 15, ""); break;
+    case D_SPARSE: runt_pb_put_str(&g, 15, ""); break;
     default: break;
     }
     if (d == D_INT8_RANGE) {
         add_node(&g, op, "n", 2, NAMES("x", "w"), 1, NAMES("y"), 0, NULL);
     } else if (d == D_DOMAIN) {
         pbw nd = onnx_node("Gelu", "n", 1, NAMES("x"), 1, NAMES("y"), 0, NULL);
-        pbw_str(&nd, 7, "com.microsoft");
+        runt_pb_put_str(&nd, 7, "com.microsoft");
         pbw_msg(&g, ONNX_GRAPH_NODE, &nd);
     } else if (d == D_PAD_MODE) {
         int64_t p[4] = {0, 1, 0, 1};
@@ -1174,9 +1174,9 @@ static pbw defect_model(defect d)
     }
     add_io(&g, ONNX_GRAPH_OUTPUT, "y", 2, xd);
     if (d == D_NO_GRAPH) {
-        free(g.p);
+        runt_pb_writer_free(&g);
         pbw m = {0};
-        pbw_int(&m, 1, 8);
+        runt_pb_put_int(&m, 1, 8);
         return m;
     }
     if (d == D_NO_OPSET) {
@@ -1226,7 +1226,7 @@ RT_TEST(onnx_reader, malformed_and_unsupported_models_say_why)
         for (int i = 0; i < 4 && want[d].needles[i]; i++)
             RT_ASSERT(strstr(runt_last_error(), want[d].needles[i]), "defect %d: lacks '%s': %s",
                       d, want[d].needles[i], runt_last_error());
-        free(bytes.p);
+        runt_pb_writer_free(&bytes);
     }
 }
 
@@ -1241,7 +1241,7 @@ RT_TEST(onnx_reader, unsupported_op_names_op_node_and_opset)
     pbw bytes = onnx_model(&g, 14);
     load_fails(&bytes, NULL, RUNT_E_UNSUPPORTED,
                NAMES("'my_einsum'", "op_type 'Einsum'", "opset 14", "not supported", NULL));
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
 }
 
 RT_TEST(onnx_reader, bad_arguments)
@@ -1307,7 +1307,7 @@ RT_TEST(onnx_reader, allocations_go_through_the_allocator_and_failures_are_clean
                   runt_status_name(s), runt_last_error());
         RT_ASSERT(cnt.live == 0, "allocation %ld failing: %ld leaked", k, cnt.live);
     }
-    free(bytes.p);
+    runt_pb_writer_free(&bytes);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1365,11 +1365,11 @@ static pbw mlp_external_bytes(const mlp *m, const char *location, int64_t offset
         if (i == 2 && length < 0)
             continue;
         pbw e = {0};
-        pbw_str(&e, 1, keys[i]);
-        pbw_str(&e, 2, vals[i]);
+        runt_pb_put_str(&e, 1, keys[i]);
+        runt_pb_put_str(&e, 2, vals[i]);
         pbw_msg(&w1, 13, &e);
     }
-    pbw_int(&w1, 14, 1);
+    runt_pb_put_int(&w1, 14, 1);
     add_init(&g, w1);
     add_init(&g, onnx_tensor_f32("B1", 1, &m->hid, m->b1, FORM_RAW));
     add_init(&g, onnx_tensor_f32("W2", 2, d_w2, m->w2, FORM_RAW));
@@ -1423,13 +1423,13 @@ RT_TEST(onnx_reader, files_and_external_data)
     load_fails(&off, &o, RUNT_E_BAD_MODEL, NAMES("runs past the end", NULL));
     pbw missing = mlp_external_bytes(&m, "absent.bin", 0, (int64_t)wbytes);
     load_fails(&missing, &o, RUNT_E_IO, NAMES("absent.bin", NULL));
-    free(ok.p);
-    free(rest.p);
-    free(esc.p);
-    free(abs.p);
-    free(len.p);
-    free(off.p);
-    free(missing.p);
+    runt_pb_writer_free(&ok);
+    runt_pb_writer_free(&rest);
+    runt_pb_writer_free(&esc);
+    runt_pb_writer_free(&abs);
+    runt_pb_writer_free(&len);
+    runt_pb_writer_free(&off);
+    runt_pb_writer_free(&missing);
     free(want);
     free(x);
     free(blob);

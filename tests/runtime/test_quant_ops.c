@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cost.h"
-#include "protobuf_writer.h"
+#include "onnx_messages.h"
 #include "rt_test.h"
 #include "runt.h"
 #include "shape.h"
@@ -295,7 +295,7 @@ static runt_status load(pbw *graph, int64_t opset, runt_model **m)
     pbw model = onnx_model(graph, opset);
     *m = NULL;
     runt_status s = runt_model_load_buffer(model.p, model.n, NULL, m);
-    free(model.p);
+    runt_pb_writer_free(&model);
     return s;
 }
 
