@@ -218,6 +218,17 @@ int runt_onnx_rank_matmul(int a, int b)
     return a > b ? a : b;
 }
 
+runt_status runt_onnx_emit_on_input0(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op,
+                                    const runt_attrs *attrs, int rank)
+{
+    runt_value_id x;
+    int r;
+    runt_status s = runt_onnx_value(c, n, 0, &x, &r);
+    if (s != RUNT_OK)
+        return s;
+    return runt_onnx_emit_one(c, n, op, attrs, 1, &x, rank == RUNT_ONNX_SAME_RANK ? r : rank);
+}
+
 /* ------------------------------------------------------------------------- */
 /* Dtypes and opsets                                                         */
 /* ------------------------------------------------------------------------- */

@@ -42,6 +42,12 @@ runt_status runt_onnx_const_scalar(runt_onnx_ctx *c, const runt_onnx_node *n, in
 runt_status runt_onnx_emit_one(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op,
                                const runt_attrs *attrs, int n_in, const runt_value_id *in,
                                int rank);
+/* The last step of the mappers of one-input ops, once their attributes are
+ * read: the node on input 0, bound to output 0, of the given rank or, with
+ * RUNT_ONNX_SAME_RANK, of input 0's. */
+#define RUNT_ONNX_SAME_RANK (-2)
+runt_status runt_onnx_emit_on_input0(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op,
+                                    const runt_attrs *attrs, int rank);
 /* A helper Reshape for the 1-D → 2-D mappings (0 copies a dim, as in ONNX). */
 runt_status runt_onnx_reshape(runt_onnx_ctx *c, const runt_onnx_node *n,
                               const char *suffix, runt_value_id x, int ndim,

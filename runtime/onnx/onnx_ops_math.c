@@ -14,12 +14,8 @@
 
 runt_status runt_onnx_emit_unary(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
-    runt_value_id x;
-    int r;
-    runt_status s;
-    if ((s = runt_onnx_arity(c, n, 1, 1, 1)) || (s = runt_onnx_value(c, n, 0, &x, &r)))
-        return s;
-    return runt_onnx_emit_one(c, n, op, NULL, 1, &x, r);
+    runt_status s = runt_onnx_arity(c, n, 1, 1, 1);
+    return s ? s : runt_onnx_emit_on_input0(c, n, op, NULL, RUNT_ONNX_SAME_RANK);
 }
 
 runt_status runt_onnx_emit_binary(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
@@ -59,15 +55,12 @@ runt_status runt_onnx_emit_gemm(runt_onnx_ctx *c, const runt_onnx_node *n, runt_
 runt_status runt_onnx_emit_leaky_relu(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
     runt_attrs a;
-    runt_value_id x;
-    int r;
     runt_status s;
     runt_attrs_default(op, &a);
     if ((s = runt_onnx_arity(c, n, 1, 1, 1)) ||
-        (s = runt_onnx_attr_float(c, n, "alpha", 0.01f, &a.leaky_relu.alpha)) ||
-        (s = runt_onnx_value(c, n, 0, &x, &r)))
+        (s = runt_onnx_attr_float(c, n, "alpha", 0.01f, &a.leaky_relu.alpha)))
         return s;
-    return runt_onnx_emit_one(c, n, op, &a, 1, &x, r);
+    return runt_onnx_emit_on_input0(c, n, op, &a, RUNT_ONNX_SAME_RANK);
 }
 
 /* Clip: bounds are attributes before opset 11, optional inputs from 11. A
@@ -76,8 +69,6 @@ runt_status runt_onnx_emit_leaky_relu(runt_onnx_ctx *c, const runt_onnx_node *n,
 runt_status runt_onnx_emit_clip(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
     runt_attrs a;
-    runt_value_id x;
-    int r;
     double v;
     runt_status s;
     runt_attrs_default(op, &a);
@@ -102,25 +93,20 @@ runt_status runt_onnx_emit_clip(runt_onnx_ctx *c, const runt_onnx_node *n, runt_
             a.clip.max = (float)v;
         }
     }
-    if ((s = runt_onnx_value(c, n, 0, &x, &r)))
-        return s;
-    return runt_onnx_emit_one(c, n, op, &a, 1, &x, r);
+    return runt_onnx_emit_on_input0(c, n, op, &a, RUNT_ONNX_SAME_RANK);
 }
 
 runt_status runt_onnx_emit_gelu(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
     static const char *const forms[] = {"none", "tanh", NULL};
     runt_attrs a;
-    runt_value_id x;
-    int r;
     runt_status s;
     runt_attrs_default(op, &a);
     if ((s = runt_onnx_arity(c, n, 1, 1, 1)) ||
         (s = runt_onnx_attr_choice(c, n, "approximate", forms, 0, RUNT_E_BAD_MODEL,
-                                   &a.gelu.approximate_tanh)) ||
-        (s = runt_onnx_value(c, n, 0, &x, &r)))
+                                   &a.gelu.approximate_tanh)))
         return s;
-    return runt_onnx_emit_one(c, n, op, &a, 1, &x, r);
+    return runt_onnx_emit_on_input0(c, n, op, &a, RUNT_ONNX_SAME_RANK);
 }
 
 /* Softmax from opset 13 normalizes along one axis (default -1). Before 13 it

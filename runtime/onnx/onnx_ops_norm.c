@@ -60,8 +60,6 @@ runt_status runt_onnx_emit_layer_norm(runt_onnx_ctx *c, const runt_onnx_node *n,
  * may turn it on; it must then be a constant false. */
 runt_status runt_onnx_emit_dropout(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
-    runt_value_id x;
-    int r;
     double training = 0.0;
     runt_status s;
     if ((s = runt_onnx_arity(c, n, 1, c->opset < 12 ? 1 : 3, 2)) ||
@@ -73,7 +71,5 @@ runt_status runt_onnx_emit_dropout(runt_onnx_ctx *c, const runt_onnx_node *n, ru
     if (training != 0.0)
         return runt_onnx_node_error(c, n, RUNT_E_UNSUPPORTED, "training_mode is true (inference "
                                     "only)");
-    if ((s = runt_onnx_value(c, n, 0, &x, &r)))
-        return s;
-    return runt_onnx_emit_one(c, n, op, NULL, 1, &x, r);
+    return runt_onnx_emit_on_input0(c, n, op, NULL, RUNT_ONNX_SAME_RANK);
 }

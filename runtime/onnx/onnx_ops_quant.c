@@ -93,8 +93,7 @@ runt_status runt_onnx_emit_conv_integer(runt_onnx_ctx *c, const runt_onnx_node *
 runt_status runt_onnx_emit_cast(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
     runt_attrs a;
-    runt_value_id x;
-    int r, given;
+    int given;
     runt_status s;
     runt_attrs_default(op, &a);
     if ((s = runt_onnx_arity(c, n, 1, 1, 1)) ||
@@ -102,7 +101,5 @@ runt_status runt_onnx_emit_cast(runt_onnx_ctx *c, const runt_onnx_node *n, runt_
         return s;
     if (!given)
         return runt_onnx_node_error(c, n, RUNT_E_BAD_MODEL, "attribute 'to' is required");
-    if ((s = runt_onnx_value(c, n, 0, &x, &r)))
-        return s;
-    return runt_onnx_emit_one(c, n, op, &a, 1, &x, r);
+    return runt_onnx_emit_on_input0(c, n, op, &a, RUNT_ONNX_SAME_RANK);
 }

@@ -14,32 +14,26 @@
 runt_status runt_onnx_emit_flatten(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
     runt_attrs a;
-    runt_value_id x;
-    int r;
     runt_status s;
     runt_attrs_default(op, &a);
     if ((s = runt_onnx_arity(c, n, 1, 1, 1)) ||
-        (s = runt_onnx_attr_int(c, n, "axis", 1, -RUNT_MAX_DIMS, RUNT_MAX_DIMS, &a.axis.axis)) ||
-        (s = runt_onnx_value(c, n, 0, &x, &r)))
+        (s = runt_onnx_attr_int(c, n, "axis", 1, -RUNT_MAX_DIMS, RUNT_MAX_DIMS, &a.axis.axis)))
         return s;
-    return runt_onnx_emit_one(c, n, op, &a, 1, &x, 2);
+    return runt_onnx_emit_on_input0(c, n, op, &a, 2);
 }
 
 /* Reshape takes its shape as an input from opset 5 (runt reads 7 on). */
 runt_status runt_onnx_emit_reshape(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
     runt_attrs a;
-    runt_value_id x;
-    int r;
     runt_status s;
     runt_attrs_default(op, &a);
     if ((s = runt_onnx_arity(c, n, 2, 2, 1)) ||
         (s = runt_onnx_const_ints(c, n, 1, "shape", a.reshape.shape, RUNT_MAX_DIMS,
                                   &a.reshape.ndim)) ||
-        (s = runt_onnx_attr_int(c, n, "allowzero", 0, 0, 1, &a.reshape.allowzero)) ||
-        (s = runt_onnx_value(c, n, 0, &x, &r)))
+        (s = runt_onnx_attr_int(c, n, "allowzero", 0, 0, 1, &a.reshape.allowzero)))
         return s;
-    return runt_onnx_emit_one(c, n, op, &a, 1, &x, a.reshape.ndim);
+    return runt_onnx_emit_on_input0(c, n, op, &a, a.reshape.ndim);
 }
 
 /* pads (2 * k values) for the listed axes, spread over all r dims. */
