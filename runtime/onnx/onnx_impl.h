@@ -191,6 +191,10 @@ void runt_onnx_graph_free(runt_onnx_ctx *c);
  * them written to out (int64_t or float); *n is the full count. */
 runt_status runt_onnx_attr_values(const runt_onnx_ctx *c, const runt_onnx_attr *a, int is_float,
                                   void *out, size_t cap, size_t *n);
+/* Adds to *total the elements of one occurrence of a repeated scalar field
+ * (attribute lists, tensor data), packed or not. */
+runt_status runt_onnx_count_values(const runt_pb_reader *r, const runt_pb_field *f,
+                                   runt_pb_wire elem, size_t *total);
 int runt_onnx_str_eq(const runt_onnx_str *s, const char *z);
 /* The bytes of s for "%.*s" (never NULL) and a length cut for messages. */
 const char *runt_onnx_chars(const runt_onnx_str *s);

@@ -145,8 +145,7 @@ static runt_status runt_onnx_sub(const runt_pb_reader *r, const runt_pb_field *f
     return s;
 }
 
-/* Counts the elements of one occurrence of a repeated scalar field. */
-static runt_status runt_onnx_count(const runt_pb_reader *r, const runt_pb_field *f,
+runt_status runt_onnx_count_values(const runt_pb_reader *r, const runt_pb_field *f,
                                    runt_pb_wire elem, size_t *total)
 {
     runt_pb_values v;
@@ -220,8 +219,8 @@ static runt_status runt_onnx_parse_attr(runt_pb_reader *r, runt_onnx_attr *a)
                 s = runt_onnx_parse_tensor(&sub, &a->t);
             a->has_t = 1;
             break;
-        case 7: s = runt_onnx_count(r, &f, RUNT_PB_FIXED32, &a->n_floats); break;
-        case 8: s = runt_onnx_count(r, &f, RUNT_PB_VARINT, &a->n_ints); break;
+        case 7: s = runt_onnx_count_values(r, &f, RUNT_PB_FIXED32, &a->n_floats); break;
+        case 8: s = runt_onnx_count_values(r, &f, RUNT_PB_VARINT, &a->n_ints); break;
         case 20: s = runt_pb_int64(r, &f, &a->type); break;
         default: break;
         }
