@@ -10,6 +10,8 @@
  *                    file per op family (onnx_op_mappers.h)
  *   onnx_ops.c       the table of op_types, and the dispatch to the mappers
  *   onnx_reader.c    the public entry points; graph assembly
+ * The writer, onnx_writer.c (runt_model_save_onnx), needs none of this: it
+ * reads a runt model and encodes with protobuf_encode.h.
  *
  * Decoding keeps no copies: strings and payloads are (pointer, length) views
  * into the caller's buffer, and repeated fields that may be split over many
