@@ -2,12 +2,13 @@
  * Loading ONNX models: runt_model_load_buffer and runt_model_load_file.
  *
  * The file is decoded into views (onnx_proto.c), then turned into a model
- * through the public builder only, in the graph's order: graph inputs, nodes
- * (onnx_ops.c maps each), graph outputs. ONNX names values by string; a hash
- * table (onnx_symbols.c) maps each name to its builder value. Constants (initializers,
- * Constant nodes, frozen inputs) are given to the builder on first use as a
- * data input, so those that only select behaviour (a Reshape's shape) are
- * folded into attributes and never stored twice.
+ * through the public builder only, in the graph's order: graph inputs,
+ * nodes (onnx_ops.c dispatches each to its mapper), graph outputs. ONNX
+ * names values by string; a hash table (onnx_symbols.c) maps each name to
+ * its builder value. Constants (initializers, Constant nodes, frozen
+ * inputs) are given to the builder on first use as a data input, so those
+ * that only select behaviour (a Reshape's shape) are folded into attributes
+ * and never stored twice.
  */
 #include <stdio.h>
 #include <string.h>

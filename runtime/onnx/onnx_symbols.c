@@ -103,7 +103,7 @@ runt_status runt_onnx_node_error(const runt_onnx_ctx *c, const runt_onnx_node *n
 }
 
 /* ------------------------------------------------------------------------- */
-/* Inputs and outputs of nodes, for onnx_ops.c                               */
+/* Inputs and outputs of nodes, for the op mappers (onnx_ops_*.c)            */
 /* ------------------------------------------------------------------------- */
 
 const runt_onnx_str *runt_onnx_input_name(const runt_onnx_ctx *c, const runt_onnx_node *n, int i)

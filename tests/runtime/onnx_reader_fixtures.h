@@ -24,8 +24,9 @@
 /* Building models                                                           */
 /* ------------------------------------------------------------------------- */
 
-static inline void add_node(pbw *g, const char *op, const char *name, int n_in, const char *const *ins,
-                            int n_out, const char *const *outs, int n_attrs, pbw *attrs)
+static inline void add_node(pbw *g, const char *op, const char *name, int n_in,
+                            const char *const *ins, int n_out, const char *const *outs,
+                            int n_attrs, pbw *attrs)
 {
     pbw nd = onnx_node(op, name, n_in, ins, n_out, outs, n_attrs, attrs);
     pbw_msg(g, ONNX_GRAPH_NODE, &nd);
