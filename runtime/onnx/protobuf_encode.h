@@ -23,7 +23,9 @@ typedef struct runt_pb_writer {
     const runt_allocator *alloc;   /* NULL: the C library              */
     uint8_t *p;                    /* the bytes written, n of them     */
     size_t n, cap;
-    int oom;                       /* an allocation failed; p is stale */
+    /* An allocation failed: the bytes are incomplete and later writes do
+     * nothing. */
+    int oom;
 } runt_pb_writer;
 
 /* Frees the bytes and leaves an empty writer on the same allocator. */
