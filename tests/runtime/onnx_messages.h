@@ -6,9 +6,11 @@
  * The bytes come from the library's own protobuf encoder
  * (runtime/onnx/protobuf_encode.h), the one the ONNX writer uses. That is no
  * loop of the code under test checking itself: the encoder and the wire
- * reader share no code, the reader's tests also hold hand-written bytes
- * (test_protobuf_wire.c), and models saved by the writer are checked by the
- * onnx package's own checker (test_onnx_writer.c).
+ * reader share no code, the encoder is held to bytes written out by hand
+ * from the wire-format specification (test_protobuf_encode.c), the reader's
+ * tests also hold hand-written bytes (test_protobuf_wire.c), and models
+ * saved by the writer are checked by the onnx package's own checker
+ * (test_onnx_writer.c).
  *
  * Messages are pbw buffers; a sub-message is built on its own and written
  * into its parent with pbw_msg, which frees it. Allocation failure is not
