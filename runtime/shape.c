@@ -1,3 +1,10 @@
+/*
+ * Shape inference of the float ops (and of the ops that copy any dtype:
+ * Identity, Dropout, Reshape, Flatten, Constant, Pad), and the shape helpers
+ * every rule uses. The quantization ops are in shape_quant.c, which reuses
+ * the MatMul and Conv rules here; runt_shape_infer (shape_infer.c) picks
+ * between the two, so calls between these files only go down.
+ */
 #include "shape.h"
 
 #include <stdio.h>
@@ -342,13 +349,11 @@ static runt_status runt_infer_batch_norm(const runt_tensor *in, runt_tensor *out
     return RUNT_OK;
 }
 
-runt_status runt_shape_infer(runt_op op, runt_attrs *attrs, const runt_tensor *in, int n_in,
-                             runt_tensor *out, int n_out)
+runt_status runt_shape_infer_float(runt_op op, runt_attrs *attrs, const runt_tensor *in, int n_in,
+                                   runt_tensor *out, int n_out)
 {
     runt_status s;
     const runt_tensor *x = &in[0];
-    if (runt_shape_is_quant(op))
-        return runt_shape_infer_quant(op, attrs, in, n_in, out, n_out);
     int is_copy = op == RUNT_OP_IDENTITY || op == RUNT_OP_DROPOUT || op == RUNT_OP_RESHAPE ||
                   op == RUNT_OP_FLATTEN || op == RUNT_OP_CONSTANT || op == RUNT_OP_PAD;
     if (!is_copy && (s = runt_require_f32(in, n_in)))

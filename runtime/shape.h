@@ -14,9 +14,13 @@
 runt_status runt_shape_infer(runt_op op, runt_attrs *attrs, const runt_tensor *in, int n_in,
                              runt_tensor *out, int n_out);
 
+/* The two halves runt_shape_infer (shape_infer.c) picks between. The float
+ * ops and the ops that copy any dtype: shape.c. */
+runt_status runt_shape_infer_float(runt_op op, runt_attrs *attrs, const runt_tensor *in, int n_in,
+                                   runt_tensor *out, int n_out);
 /* The quantization ops (QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear,
  * MatMulInteger, ConvInteger, Cast), whose dtypes vary by input: shape_quant.c.
- * runt_shape_infer hands them over; 0 from runt_shape_is_quant for other ops. */
+ * 0 from runt_shape_is_quant for other ops. */
 int runt_shape_is_quant(runt_op op);
 runt_status runt_shape_infer_quant(runt_op op, runt_attrs *attrs, const runt_tensor *in, int n_in,
                                    runt_tensor *out, int n_out);

@@ -226,7 +226,7 @@ static runt_status infer_matmul_integer(runt_attrs *attrs, const runt_tensor *in
                                   i == 2 ? "row of A" : "column of B");
     runt_tensor twins[2];
     as_f32(in, twins);
-    if ((s = runt_shape_infer(RUNT_OP_MATMUL, attrs, twins, 2, out, 1)))
+    if ((s = runt_shape_infer_float(RUNT_OP_MATMUL, attrs, twins, 2, out, 1)))
         return s;
     out->dtype = RUNT_I32;
     return RUNT_OK;
@@ -246,7 +246,7 @@ static runt_status infer_conv_integer(runt_attrs *attrs, const runt_tensor *in, 
                               runt_shape_str(&in[2], sz, sizeof sz));
     runt_tensor twins[2];
     as_f32(in, twins);
-    if ((s = runt_shape_infer(RUNT_OP_CONV, attrs, twins, 2, out, 1)))
+    if ((s = runt_shape_infer_float(RUNT_OP_CONV, attrs, twins, 2, out, 1)))
         return s;
     if (present(in, n_in, 3) && runt_tensor_count(&in[3]) != 1 &&
         (in[3].ndim != 1 || in[3].dims[0] != in[1].dims[0]))

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protobuf_wire.h"
-#include "protobuf_writer.h"
+#include "onnx/protobuf_wire.h"
+#include "onnx_messages.h"
 #include "rt_test.h"
 #include "runt.h"
 #include "test_util.h"
@@ -40,8 +40,8 @@ RT_TEST(pb_wire, varints_round_trip)
         values[i] = rt_rng_next(&rng) >> (rt_rng_next(&rng) % 64);
     pbw w = {0};
     for (int i = 0; i < 64; i++) {
-        pbw_tag(&w, 1, 0);
-        pbw_varint(&w, values[i]);
+        runt_pb_put_tag(&w, 1, 0);
+        runt_pb_put_varint(&w, values[i]);
     }
     runt_pb_reader r = reader_of(&w);
     runt_pb_field f;
@@ -53,17 +53,17 @@ RT_TEST(pb_wire, varints_round_trip)
                   (unsigned long long)f.value, (unsigned long long)values[i]);
     }
     RT_ASSERT(runt_pb_next(&r, &f) == RUNT_OK && f.number == 0, "end of message");
-    free(w.p);
+    runt_pb_writer_free(&w);
 }
 
 RT_TEST(pb_wire, every_wire_type_and_typed_getters)
 {
     pbw w = {0};
-    pbw_int(&w, 1, -42);
-    pbw_str(&w, 2, "hello");
-    pbw_f32(&w, 3, 1.5f);
-    pbw_tag(&w, 4, 1);
-    pbw_fixed(&w, 0x1122334455667788ull, 8);
+    runt_pb_put_int(&w, 1, -42);
+    runt_pb_put_str(&w, 2, "hello");
+    runt_pb_put_float(&w, 3, 1.5f);
+    runt_pb_put_tag(&w, 4, 1);
+    runt_pb_put_fixed(&w, 0x1122334455667788ull, 8);
     runt_pb_reader r = reader_of(&w);
     runt_pb_field f;
     int64_t i64;
@@ -83,7 +83,7 @@ RT_TEST(pb_wire, every_wire_type_and_typed_getters)
     RT_ASSERT(runt_pb_float(&r, &f, &f32) == RUNT_E_BAD_MODEL, "fixed64 read as float");
     RT_ASSERT(strstr(runt_last_error(), "TestProto.big") && strstr(runt_last_error(), "byte "),
               "message names field and byte: %s", runt_last_error());
-    free(w.p);
+    runt_pb_writer_free(&w);
 }
 
 RT_TEST(pb_wire, packed_and_unpacked_repeated_fields_agree)
@@ -130,7 +130,7 @@ RT_TEST(pb_wire, packed_and_unpacked_repeated_fields_agree)
             }
         }
         RT_ASSERT(ni == 40 && nf == 40, "packed=%d: read %d ints, %d floats", packed, ni, nf);
-        free(w.p);
+        runt_pb_writer_free(&w);
     }
 }
 
@@ -138,22 +138,22 @@ RT_TEST(pb_wire, groups_are_skipped_whole)
 {
     pbw w = {0};
     pbw_unknown_fields(&w);
-    pbw_int(&w, 1, 9);
+    runt_pb_put_int(&w, 1, 9);
     int n;
     RT_ASSERT(read_all(&w, &n) == RUNT_OK, "unknown fields: %s", runt_last_error());
     /* Four non-group unknown fields, the group (skipped), then count. */
     RT_ASSERT(n == 5, "fields seen: %d", n);
-    free(w.p);
+    runt_pb_writer_free(&w);
 }
 
 RT_TEST(pb_wire, malformed_groups_are_refused)
 {
     pbw stray = {0}, open = {0}, mismatch = {0};
-    pbw_tag(&stray, 7, 4);
-    pbw_tag(&open, 7, 3);
-    pbw_int(&open, 1, 1);
-    pbw_tag(&mismatch, 7, 3);
-    pbw_tag(&mismatch, 8, 4);
+    runt_pb_put_tag(&stray, 7, 4);
+    runt_pb_put_tag(&open, 7, 3);
+    runt_pb_put_int(&open, 1, 1);
+    runt_pb_put_tag(&mismatch, 7, 3);
+    runt_pb_put_tag(&mismatch, 8, 4);
     const pbw *cases[3] = {&stray, &open, &mismatch};
     const char *want[3] = {"without a group start", "group runs past the end", "does not match"};
     for (int i = 0; i < 3; i++) {
@@ -163,36 +163,36 @@ RT_TEST(pb_wire, malformed_groups_are_refused)
     }
     pbw deep = {0};
     for (int i = 0; i < 100; i++)
-        pbw_tag(&deep, 7, 3);
+        runt_pb_put_tag(&deep, 7, 3);
     int n;
     /* Nesting past the reader's depth is a limit (runt_limits.max_nesting). */
     RT_ASSERT(read_all(&deep, &n) == RUNT_E_LIMIT && strstr(runt_last_error(), "deep"),
               "nesting limit: %s", runt_last_error());
-    free(stray.p);
-    free(open.p);
-    free(mismatch.p);
-    free(deep.p);
+    runt_pb_writer_free(&stray);
+    runt_pb_writer_free(&open);
+    runt_pb_writer_free(&mismatch);
+    runt_pb_writer_free(&deep);
 }
 
 RT_TEST(pb_wire, bad_wire_types_and_field_numbers)
 {
     for (int wire = 6; wire <= 7; wire++) {
         pbw w = {0};
-        pbw_int(&w, 1, 3);
-        pbw_tag(&w, 2, wire);
+        runt_pb_put_int(&w, 1, 3);
+        runt_pb_put_tag(&w, 2, wire);
         int n;
         RT_ASSERT(read_all(&w, &n) == RUNT_E_BAD_MODEL, "wire type %d accepted", wire);
         RT_ASSERT(strstr(runt_last_error(), "wire type") && strstr(runt_last_error(), "byte 2"),
                   "wire %d: %s", wire, runt_last_error());
-        free(w.p);
+        runt_pb_writer_free(&w);
     }
     pbw zero = {0};
-    pbw_tag(&zero, 0, 0);
-    pbw_varint(&zero, 1);
+    runt_pb_put_tag(&zero, 0, 0);
+    runt_pb_put_varint(&zero, 1);
     int n;
     RT_ASSERT(read_all(&zero, &n) == RUNT_E_BAD_MODEL && strstr(runt_last_error(), "field number"),
               "field 0: %s", runt_last_error());
-    free(zero.p);
+    runt_pb_writer_free(&zero);
 }
 
 RT_TEST(pb_wire, overlong_and_truncated_varints)
@@ -214,10 +214,10 @@ RT_TEST(pb_wire, overlong_and_truncated_varints)
 RT_TEST(pb_wire, lengths_past_the_end_name_field_and_offset)
 {
     pbw w = {0};
-    pbw_int(&w, 1, 1);
-    pbw_tag(&w, 2, 2);
-    pbw_varint(&w, 99999);
-    pbw_raw(&w, "abc", 3);
+    runt_pb_put_int(&w, 1, 1);
+    runt_pb_put_tag(&w, 2, 2);
+    runt_pb_put_varint(&w, 99999);
+    runt_pb_put_raw(&w, "abc", 3);
     int n;
     RT_ASSERT(read_all(&w, &n) == RUNT_E_BAD_MODEL, "length past the end accepted");
     const char *e = runt_last_error();
@@ -225,33 +225,33 @@ RT_TEST(pb_wire, lengths_past_the_end_name_field_and_offset)
               "message: %s", e);
     /* A 2^62 length must not wrap around any offset arithmetic. */
     pbw huge = {0};
-    pbw_tag(&huge, 2, 2);
-    pbw_varint(&huge, (uint64_t)1 << 62);
+    runt_pb_put_tag(&huge, 2, 2);
+    runt_pb_put_varint(&huge, (uint64_t)1 << 62);
     RT_ASSERT(read_all(&huge, &n) == RUNT_E_BAD_MODEL, "huge length accepted");
-    free(w.p);
-    free(huge.p);
+    runt_pb_writer_free(&w);
+    runt_pb_writer_free(&huge);
 }
 
 RT_TEST(pb_wire, sub_messages_stay_inside_their_parent)
 {
     /* The inner field claims 4 bytes; the buffer has them, its parent not. */
     pbw inner = {0}, outer = {0};
-    pbw_tag(&inner, 2, 2);
-    pbw_varint(&inner, 4);
+    runt_pb_put_tag(&inner, 2, 2);
+    runt_pb_put_varint(&inner, 4);
     pbw_msg(&outer, 2, &inner);
-    pbw_raw(&outer, "wxyz", 4);
+    runt_pb_put_raw(&outer, "wxyz", 4);
     runt_pb_reader r = reader_of(&outer);
     runt_pb_field f;
     RT_ASSERT(runt_pb_next(&r, &f) == RUNT_OK && f.number == 2, "outer: %s", runt_last_error());
     runt_pb_reader sub = runt_pb_reader_sub(&r, &f, &test_msg);
     RT_ASSERT(runt_pb_next(&sub, &f) == RUNT_E_BAD_MODEL, "inner read past its parent");
-    free(outer.p);
+    runt_pb_writer_free(&outer);
 }
 
 RT_TEST(pb_wire, malformed_packed_payloads)
 {
     pbw odd = {0};
-    pbw_bytes(&odd, 3, "abcde", 5); /* 5 bytes of fixed32 */
+    runt_pb_put_bytes(&odd, 3, "abcde", 5); /* 5 bytes of fixed32 */
     runt_pb_reader r = reader_of(&odd);
     runt_pb_field f;
     runt_pb_values v;
@@ -262,7 +262,7 @@ RT_TEST(pb_wire, malformed_packed_payloads)
               runt_last_error());
     pbw cut = {0};
     uint8_t payload[3] = {0x01, 0x80, 0x80}; /* the last varint never ends */
-    pbw_bytes(&cut, 5, payload, 3);
+    runt_pb_put_bytes(&cut, 5, payload, 3);
     r = reader_of(&cut);
     RT_ASSERT(runt_pb_next(&r, &f) == RUNT_OK &&
               runt_pb_values_begin(&r, &f, RUNT_PB_VARINT, &v) == RUNT_OK, "begin");
@@ -273,12 +273,12 @@ RT_TEST(pb_wire, malformed_packed_payloads)
     RT_ASSERT(runt_pb_values_next(&r, &v, &bits, &has) == RUNT_E_BAD_MODEL, "cut varint read");
     /* A repeated varint field given as 32-bit is refused. */
     pbw wrong = {0};
-    pbw_f32(&wrong, 5, 1.0f);
+    runt_pb_put_float(&wrong, 5, 1.0f);
     r = reader_of(&wrong);
     RT_ASSERT(runt_pb_next(&r, &f) == RUNT_OK &&
               runt_pb_values_begin(&r, &f, RUNT_PB_VARINT, &v) == RUNT_E_BAD_MODEL,
               "32-bit as varint accepted");
-    free(odd.p);
-    free(cut.p);
-    free(wrong.p);
+    runt_pb_writer_free(&odd);
+    runt_pb_writer_free(&cut);
+    runt_pb_writer_free(&wrong);
 }

@@ -2,7 +2,7 @@
  * The quantization ops in the core: shape and dtype inference
  * (runtime/shape_quant.c) with every error it owns (wrong zero-point dtypes,
  * per-axis and blocked scales that do not fit, output_dtype conflicts), the
- * cost rules (cost.h), and the ONNX reader's mapping (runtime/onnx_ops.c):
+ * cost rules (cost.h), and the ONNX reader's mapping (runtime/onnx/onnx_ops.c):
  * attributes and opset forms, multi-output DynamicQuantizeLinear, 1-D
  * ConvInteger, and the attributes runt refuses. Values are checked against
  * the ONNX formulas computed here in double precision.
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cost.h"
-#include "protobuf_writer.h"
+#include "onnx_messages.h"
 #include "rt_test.h"
 #include "runt.h"
 #include "shape.h"
@@ -295,7 +295,7 @@ static runt_status load(pbw *graph, int64_t opset, runt_model **m)
     pbw model = onnx_model(graph, opset);
     *m = NULL;
     runt_status s = runt_model_load_buffer(model.p, model.n, NULL, m);
-    free(model.p);
+    runt_pb_writer_free(&model);
     return s;
 }
 

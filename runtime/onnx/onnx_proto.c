@@ -12,6 +12,26 @@
 #include "error.h"
 #include "onnx_impl.h"
 
+/* The views the decoder makes: compared, and printed in messages. They are
+ * here, at the bottom of the reader's files, because every file above uses
+ * them. */
+
+int runt_onnx_str_eq(const runt_onnx_str *s, const char *z)
+{
+    size_t n = strlen(z);
+    return s->n == n && (n == 0 || memcmp(s->p, z, n) == 0);
+}
+
+int runt_onnx_shown(const runt_onnx_str *s)
+{
+    return (int)(s->n > RUNT_ONNX_NAME_SHOWN ? RUNT_ONNX_NAME_SHOWN : s->n);
+}
+
+const char *runt_onnx_chars(const runt_onnx_str *s)
+{
+    return s->p ? (const char *)s->p : "";
+}
+
 /* Field names for messages; numbers from onnx.proto. */
 static const runt_pb_field_name runt_onnx_model_fields[] = {
     {1, "ir_version"}, {2, "producer_name"}, {3, "producer_version"}, {4, "domain"},
@@ -125,8 +145,7 @@ static runt_status runt_onnx_sub(const runt_pb_reader *r, const runt_pb_field *f
     return s;
 }
 
-/* Counts the elements of one occurrence of a repeated scalar field. */
-static runt_status runt_onnx_count(const runt_pb_reader *r, const runt_pb_field *f,
+runt_status runt_onnx_count_values(const runt_pb_reader *r, const runt_pb_field *f,
                                    runt_pb_wire elem, size_t *total)
 {
     runt_pb_values v;
@@ -200,8 +219,8 @@ static runt_status runt_onnx_parse_attr(runt_pb_reader *r, runt_onnx_attr *a)
                 s = runt_onnx_parse_tensor(&sub, &a->t);
             a->has_t = 1;
             break;
-        case 7: s = runt_onnx_count(r, &f, RUNT_PB_FIXED32, &a->n_floats); break;
-        case 8: s = runt_onnx_count(r, &f, RUNT_PB_VARINT, &a->n_ints); break;
+        case 7: s = runt_onnx_count_values(r, &f, RUNT_PB_FIXED32, &a->n_floats); break;
+        case 8: s = runt_onnx_count_values(r, &f, RUNT_PB_VARINT, &a->n_ints); break;
         case 20: s = runt_pb_int64(r, &f, &a->type); break;
         default: break;
         }

@@ -171,17 +171,6 @@ static runt_status runt_onnx_fill_typed(const runt_onnx_ctx *c, const runt_onnx_
     return s;
 }
 
-static runt_status runt_onnx_count_field(const runt_pb_reader *r, const runt_pb_field *f,
-                                         runt_pb_wire elem, size_t *total)
-{
-    runt_pb_values v;
-    size_t n;
-    runt_status s = runt_pb_values_begin(r, f, elem, &v);
-    if (s == RUNT_OK && (s = runt_pb_values_count(r, &v, &n)) == RUNT_OK)
-        *total += n;
-    return s;
-}
-
 /* Data stored in the model itself: raw_data or one typed field. */
 static runt_status runt_onnx_decode_inline(runt_onnx_ctx *c, const runt_onnx_tensor *t,
                                            const char *label, runt_onnx_const *k)
@@ -195,10 +184,10 @@ static runt_status runt_onnx_decode_inline(runt_onnx_ctx *c, const runt_onnx_ten
     while ((s = runt_pb_next(&r, &f)) == RUNT_OK && f.number) {
         switch (f.number) {
         case 9: s = runt_pb_bytes(&r, &f, &raw, &raw_len); has_raw = 1; break;
-        case 4: s = runt_onnx_count_field(&r, &f, RUNT_PB_FIXED32, &counts[4]); break;
-        case 10: s = runt_onnx_count_field(&r, &f, RUNT_PB_FIXED64, &counts[10]); break;
+        case 4: s = runt_onnx_count_values(&r, &f, RUNT_PB_FIXED32, &counts[4]); break;
+        case 10: s = runt_onnx_count_values(&r, &f, RUNT_PB_FIXED64, &counts[10]); break;
         case 5: case 7: case 11:
-            s = runt_onnx_count_field(&r, &f, RUNT_PB_VARINT, &counts[f.number]);
+            s = runt_onnx_count_values(&r, &f, RUNT_PB_VARINT, &counts[f.number]);
             break;
         case 6: counts[6]++; break;
         default: break;

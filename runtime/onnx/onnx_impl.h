@@ -1,9 +1,17 @@
 /*
- * onnx_impl.h — internals shared by the ONNX reader's files:
- *   onnx_proto.c   decodes the ModelProto messages into the structs below
- *   onnx_tensor.c  decodes tensor data (raw, typed fields, external files)
- *   onnx_reader.c  the public entry points; names → values; graph assembly
- *   onnx_ops.c     maps each ONNX op_type and its attributes to a runt op
+ * onnx_impl.h — internals shared by the ONNX reader's files, listed from the
+ * bottom up (each calls only the files listed before it):
+ *   protobuf_wire.c  reads the protobuf wire format
+ *   onnx_proto.c     decodes the ModelProto messages into the structs below
+ *   onnx_tensor.c    decodes tensor data (raw, typed fields, external files)
+ *   onnx_symbols.c   names → builder values; what the op mappers build with
+ *   onnx_op_args.c   what the op mappers read nodes with (onnx_op_args.h)
+ *   onnx_ops_*.c     map each ONNX op_type and its attributes to runt ops, one
+ *                    file per op family (onnx_op_mappers.h)
+ *   onnx_ops.c       the table of op_types, and the dispatch to the mappers
+ *   onnx_reader.c    the public entry points; graph assembly
+ * The writer, onnx_writer.c (runt_model_save_onnx), needs none of this: it
+ * reads a runt model and encodes with protobuf_encode.h.
  *
  * Decoding keeps no copies: strings and payloads are (pointer, length) views
  * into the caller's buffer, and repeated fields that may be split over many
@@ -23,6 +31,9 @@
  * 7, ops had legacy attributes (consumed_inputs, broadcast) that are not read. */
 #define RUNT_ONNX_OPSET_MIN 7
 #define RUNT_ONNX_OPSET_MAX 25
+
+/* Names in messages are cut to this many bytes. */
+#define RUNT_ONNX_NAME_SHOWN 120
 
 /* TensorProto.DataType values runt reads. */
 enum {
@@ -182,6 +193,14 @@ void runt_onnx_graph_free(runt_onnx_ctx *c);
  * them written to out (int64_t or float); *n is the full count. */
 runt_status runt_onnx_attr_values(const runt_onnx_ctx *c, const runt_onnx_attr *a, int is_float,
                                   void *out, size_t cap, size_t *n);
+/* Adds to *total the elements of one occurrence of a repeated scalar field
+ * (attribute lists, tensor data), packed or not. */
+runt_status runt_onnx_count_values(const runt_pb_reader *r, const runt_pb_field *f,
+                                   runt_pb_wire elem, size_t *total);
+int runt_onnx_str_eq(const runt_onnx_str *s, const char *z);
+/* The bytes of s for "%.*s" (never NULL) and a length cut for messages. */
+const char *runt_onnx_chars(const runt_onnx_str *s);
+int runt_onnx_shown(const runt_onnx_str *s);
 
 /* onnx_tensor.c */
 runt_status runt_onnx_dtype(int64_t onnx_type, runt_dtype *out);
@@ -195,7 +214,19 @@ runt_status runt_onnx_tensor_decode(runt_onnx_ctx *c, const runt_onnx_tensor *t,
 runt_status runt_onnx_attr_const(runt_onnx_ctx *c, const runt_onnx_attr *a, runt_onnx_const *out);
 void runt_onnx_const_release(runt_onnx_ctx *c, runt_onnx_const *k);
 
-/* onnx_reader.c: what the op mappers use */
+/* onnx_symbols.c: the symbol table, for onnx_reader.c */
+runt_onnx_sym *runt_onnx_sym_find(const runt_onnx_ctx *c, const uint8_t *p, size_t n);
+/* The symbol of a non-empty name, created on first sight. */
+runt_onnx_sym *runt_onnx_sym_add(runt_onnx_ctx *c, const runt_onnx_str *name);
+/* A NUL-terminated copy of name + suffix in c's scratch buffer (valid until
+ * the next call). */
+runt_status runt_onnx_cname(runt_onnx_ctx *c, const runt_onnx_str *name, const char *suffix,
+                            const char **out);
+/* Gives a constant symbol to the builder under its own name (once); other
+ * symbols have their builder value already. */
+runt_status runt_onnx_declare(runt_onnx_ctx *c, runt_onnx_sym *s);
+
+/* onnx_symbols.c: what the op mappers use */
 const runt_onnx_str *runt_onnx_input_name(const runt_onnx_ctx *c, const runt_onnx_node *n, int i);
 const runt_onnx_str *runt_onnx_output_name(const runt_onnx_ctx *c, const runt_onnx_node *n, int i);
 /* 1 if input i is given (present and not ""). */
@@ -238,10 +269,6 @@ runt_status runt_onnx_node_error(const runt_onnx_ctx *c, const runt_onnx_node *n
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
-int runt_onnx_str_eq(const runt_onnx_str *s, const char *z);
-/* The bytes of s for "%.*s" (never NULL) and a length cut for messages. */
-const char *runt_onnx_chars(const runt_onnx_str *s);
-int runt_onnx_shown(const runt_onnx_str *s);
 
 /* onnx_ops.c */
 runt_status runt_onnx_emit_node(runt_onnx_ctx *c, const runt_onnx_node *n);

@@ -16,9 +16,8 @@
  * Graph inputs get the symbolic batch dim "N" where runt declares
  * RUNT_DIM_BATCH.
  *
- * The protobuf encoder is here and writes only what these messages need;
- * a length-delimited message is written in place and its length put in
- * front afterwards, so nothing is encoded twice.
+ * The bytes are encoded with protobuf_encode.h, the writer beside the
+ * reader's wire decoder.
  */
 #include <errno.h>
 #include <math.h>
@@ -29,6 +28,7 @@
 #include "error.h"
 #include "model.h"
 #include "ops.h"
+#include "protobuf_encode.h"
 
 #if defined(RUNT_BARE_METAL)
 
@@ -61,130 +61,16 @@ enum {
 
 /* AttributeProto.AttributeType and TensorProto.DataType values. */
 enum { ATTR_TYPE_FLOAT = 1, ATTR_TYPE_INT = 2, ATTR_TYPE_STRING = 3, ATTR_TYPE_INTS = 7 };
-enum { PB_VARINT = 0, PB_LEN = 2, PB_FIXED32 = 5 };
 
-/* ------------------------------------------------------------------------- */
-/* The encoder                                                               */
-/* ------------------------------------------------------------------------- */
-
-/* Room left for a length in front of a message: a varint of up to 5 bytes
- * holds any length below 2^35, beyond anything a buffer here holds. */
-#define ONNX_W_LEN_ROOM 5
-
+/* The model being written and the bytes so far. */
 typedef struct onnx_w {
     const runt_model *m;
     const runt_allocator *a;
-    uint8_t *p;
-    size_t n, cap;
-    int oom;
+    runt_pb_writer pb;
     /* Names made up for helper values, so none repeats a model name. */
     char **names;
     int n_names, cap_names;
 } onnx_w;
-
-static void ow_raw(onnx_w *w, const void *data, size_t n)
-{
-    if (w->oom)
-        return;
-    if (n > w->cap - w->n) {
-        size_t cap = w->cap ? w->cap : 4096;
-        while (cap - w->n < n) {
-            if (cap > (size_t)-1 / 2) {
-                w->oom = 1;
-                return;
-            }
-            cap *= 2;
-        }
-        uint8_t *p = runt_alloc(w->a, cap);
-        if (!p) {
-            w->oom = 1;
-            return;
-        }
-        if (w->n)
-            memcpy(p, w->p, w->n);
-        runt_free(w->a, w->p);
-        w->p = p;
-        w->cap = cap;
-    }
-    if (n)
-        memcpy(w->p + w->n, data, n);
-    w->n += n;
-}
-
-static size_t ow_varint_bytes(uint64_t v, uint8_t *b)
-{
-    size_t n = 0;
-    do {
-        b[n] = (uint8_t)(v & 0x7F);
-        v >>= 7;
-        if (v)
-            b[n] |= 0x80;
-        n++;
-    } while (v);
-    return n;
-}
-
-static void ow_varint(onnx_w *w, uint64_t v)
-{
-    uint8_t b[10];
-    ow_raw(w, b, ow_varint_bytes(v, b));
-}
-
-static void ow_tag(onnx_w *w, uint32_t field, int wire)
-{
-    ow_varint(w, (uint64_t)field << 3 | (uint64_t)wire);
-}
-
-/* int32 and int64 fields: a negative value is its 64-bit two's complement. */
-static void ow_int(onnx_w *w, uint32_t field, int64_t v)
-{
-    ow_tag(w, field, PB_VARINT);
-    ow_varint(w, (uint64_t)v);
-}
-
-static void ow_float(onnx_w *w, uint32_t field, float f)
-{
-    uint32_t bits;
-    memcpy(&bits, &f, 4);
-    uint8_t b[4] = {(uint8_t)bits, (uint8_t)(bits >> 8), (uint8_t)(bits >> 16),
-                    (uint8_t)(bits >> 24)};
-    ow_tag(w, field, PB_FIXED32);
-    ow_raw(w, b, 4);
-}
-
-static void ow_bytes(onnx_w *w, uint32_t field, const void *data, size_t n)
-{
-    ow_tag(w, field, PB_LEN);
-    ow_varint(w, n);
-    ow_raw(w, data, n);
-}
-
-static void ow_str(onnx_w *w, uint32_t field, const char *s)
-{
-    ow_bytes(w, field, s, strlen(s));
-}
-
-/* Opens a sub-message; returns where its body starts (for ow_end). */
-static size_t ow_begin(onnx_w *w, uint32_t field)
-{
-    static const uint8_t room[ONNX_W_LEN_ROOM];
-    ow_tag(w, field, PB_LEN);
-    ow_raw(w, room, sizeof room);
-    return w->n;
-}
-
-/* Puts the body's length in front of it and closes the gap left. */
-static void ow_end(onnx_w *w, size_t body)
-{
-    if (w->oom)
-        return;
-    uint8_t b[10];
-    size_t len = w->n - body, k = ow_varint_bytes(len, b);
-    uint8_t *at = w->p + body - ONNX_W_LEN_ROOM;
-    memcpy(at, b, k);
-    memmove(at + k, w->p + body, len);
-    w->n -= ONNX_W_LEN_ROOM - k;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Names                                                                     */
@@ -206,7 +92,7 @@ static int ow_name_taken(const onnx_w *w, const char *name)
 static const char *ow_new_name(onnx_w *w, const char *base, const char *what)
 {
     char buf[300];
-    if (w->oom)
+    if (w->pb.oom)
         return NULL;
     snprintf(buf, sizeof buf, "%.200s/%s", base, what);
     for (int k = 2; ow_name_taken(w, buf); k++)
@@ -215,7 +101,7 @@ static const char *ow_new_name(onnx_w *w, const char *base, const char *what)
         int cap = w->cap_names ? 2 * w->cap_names : 16;
         char **p = runt_alloc_zeroed(w->a, (size_t)cap, sizeof *p);
         if (!p) {
-            w->oom = 1;
+            w->pb.oom = 1;
             return NULL;
         }
         if (w->n_names)
@@ -226,7 +112,7 @@ static const char *ow_new_name(onnx_w *w, const char *base, const char *what)
     }
     char *copy = runt_strdup(w->a, buf);
     if (!copy) {
-        w->oom = 1;
+        w->pb.oom = 1;
         return NULL;
     }
     w->names[w->n_names++] = copy;
@@ -266,10 +152,10 @@ static int ow_host_little_endian(void)
 static void ow_raw_data(onnx_w *w, const void *data, size_t count, size_t esize)
 {
     size_t bytes = count * esize;
-    ow_tag(w, TENSOR_RAW_DATA, PB_LEN);
-    ow_varint(w, bytes);
+    runt_pb_put_tag(&w->pb, TENSOR_RAW_DATA, RUNT_PB_LEN);
+    runt_pb_put_varint(&w->pb, bytes);
     if (ow_host_little_endian() || esize == 1) {
-        ow_raw(w, data, bytes);
+        runt_pb_put_raw(&w->pb, data, bytes);
         return;
     }
     const uint8_t *src = data;
@@ -277,23 +163,23 @@ static void ow_raw_data(onnx_w *w, const void *data, size_t count, size_t esize)
         uint8_t e[8];
         for (size_t k = 0; k < esize; k++)
             e[k] = src[i * esize + esize - 1 - k];
-        ow_raw(w, e, esize);
+        runt_pb_put_raw(&w->pb, e, esize);
     }
 }
 
 static void ow_initializer(onnx_w *w, const char *name, runt_dtype dtype, int ndim,
                            const int64_t *dims, const void *data)
 {
-    size_t body = ow_begin(w, GRAPH_INITIALIZER);
+    size_t body = runt_pb_begin(&w->pb, GRAPH_INITIALIZER);
     size_t count = 1;
     for (int d = 0; d < ndim; d++) {
-        ow_int(w, TENSOR_DIMS, dims[d]);
+        runt_pb_put_int(&w->pb, TENSOR_DIMS, dims[d]);
         count *= (size_t)dims[d];
     }
-    ow_int(w, TENSOR_DATA_TYPE, ow_onnx_dtype(dtype));
-    ow_str(w, TENSOR_NAME, name);
+    runt_pb_put_int(&w->pb, TENSOR_DATA_TYPE, ow_onnx_dtype(dtype));
+    runt_pb_put_str(&w->pb, TENSOR_NAME, name);
     ow_raw_data(w, data, count, runt_dtype_size(dtype));
-    ow_end(w, body);
+    runt_pb_end(&w->pb, body);
 }
 
 /* A scalar (0-dim) f32 initializer, for Clip's bounds, Pad's value and the
@@ -322,24 +208,24 @@ static const char *ow_int64s(onnx_w *w, const char *base, const char *what, cons
  * them a multiple of the batch, which "N" would misstate. */
 static void ow_value_info(onnx_w *w, uint32_t field, const runt_model_value *v)
 {
-    size_t info = ow_begin(w, field);
-    ow_str(w, VALUE_INFO_NAME, v->name);
-    size_t type = ow_begin(w, VALUE_INFO_TYPE);
-    size_t tensor = ow_begin(w, TYPE_TENSOR);
-    ow_int(w, TYPE_TENSOR_ELEM_TYPE, ow_onnx_dtype(v->desc.dtype));
-    size_t shape = ow_begin(w, TYPE_TENSOR_SHAPE);
+    size_t info = runt_pb_begin(&w->pb, field);
+    runt_pb_put_str(&w->pb, VALUE_INFO_NAME, v->name);
+    size_t type = runt_pb_begin(&w->pb, VALUE_INFO_TYPE);
+    size_t tensor = runt_pb_begin(&w->pb, TYPE_TENSOR);
+    runt_pb_put_int(&w->pb, TYPE_TENSOR_ELEM_TYPE, ow_onnx_dtype(v->desc.dtype));
+    size_t shape = runt_pb_begin(&w->pb, TYPE_TENSOR_SHAPE);
     for (int d = 0; d < v->desc.ndim; d++) {
-        size_t dim = ow_begin(w, SHAPE_DIM);
+        size_t dim = runt_pb_begin(&w->pb, SHAPE_DIM);
         if (v->desc.dims[d] >= 0)
-            ow_int(w, DIM_VALUE, v->desc.dims[d]);
+            runt_pb_put_int(&w->pb, DIM_VALUE, v->desc.dims[d]);
         else if (d == 0)
-            ow_str(w, DIM_PARAM, "N");
-        ow_end(w, dim);
+            runt_pb_put_str(&w->pb, DIM_PARAM, "N");
+        runt_pb_end(&w->pb, dim);
     }
-    ow_end(w, shape);
-    ow_end(w, tensor);
-    ow_end(w, type);
-    ow_end(w, info);
+    runt_pb_end(&w->pb, shape);
+    runt_pb_end(&w->pb, tensor);
+    runt_pb_end(&w->pb, type);
+    runt_pb_end(&w->pb, info);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -348,39 +234,39 @@ static void ow_value_info(onnx_w *w, uint32_t field, const runt_model_value *v)
 
 static void ow_attr_int(onnx_w *w, const char *name, int64_t v)
 {
-    size_t a = ow_begin(w, NODE_ATTRIBUTE);
-    ow_str(w, ATTR_NAME, name);
-    ow_int(w, ATTR_TYPE, ATTR_TYPE_INT);
-    ow_int(w, ATTR_I, v);
-    ow_end(w, a);
+    size_t a = runt_pb_begin(&w->pb, NODE_ATTRIBUTE);
+    runt_pb_put_str(&w->pb, ATTR_NAME, name);
+    runt_pb_put_int(&w->pb, ATTR_TYPE, ATTR_TYPE_INT);
+    runt_pb_put_int(&w->pb, ATTR_I, v);
+    runt_pb_end(&w->pb, a);
 }
 
 static void ow_attr_float(onnx_w *w, const char *name, float v)
 {
-    size_t a = ow_begin(w, NODE_ATTRIBUTE);
-    ow_str(w, ATTR_NAME, name);
-    ow_int(w, ATTR_TYPE, ATTR_TYPE_FLOAT);
-    ow_float(w, ATTR_F, v);
-    ow_end(w, a);
+    size_t a = runt_pb_begin(&w->pb, NODE_ATTRIBUTE);
+    runt_pb_put_str(&w->pb, ATTR_NAME, name);
+    runt_pb_put_int(&w->pb, ATTR_TYPE, ATTR_TYPE_FLOAT);
+    runt_pb_put_float(&w->pb, ATTR_F, v);
+    runt_pb_end(&w->pb, a);
 }
 
 static void ow_attr_ints(onnx_w *w, const char *name, const int *v, int n)
 {
-    size_t a = ow_begin(w, NODE_ATTRIBUTE);
-    ow_str(w, ATTR_NAME, name);
-    ow_int(w, ATTR_TYPE, ATTR_TYPE_INTS);
+    size_t a = runt_pb_begin(&w->pb, NODE_ATTRIBUTE);
+    runt_pb_put_str(&w->pb, ATTR_NAME, name);
+    runt_pb_put_int(&w->pb, ATTR_TYPE, ATTR_TYPE_INTS);
     for (int i = 0; i < n; i++)
-        ow_int(w, ATTR_INTS, v[i]); /* unpacked, the proto2 default encoding */
-    ow_end(w, a);
+        runt_pb_put_int(&w->pb, ATTR_INTS, v[i]); /* unpacked, the proto2 default encoding */
+    runt_pb_end(&w->pb, a);
 }
 
 static void ow_attr_string(onnx_w *w, const char *name, const char *s)
 {
-    size_t a = ow_begin(w, NODE_ATTRIBUTE);
-    ow_str(w, ATTR_NAME, name);
-    ow_int(w, ATTR_TYPE, ATTR_TYPE_STRING);
-    ow_str(w, ATTR_S, s);
-    ow_end(w, a);
+    size_t a = runt_pb_begin(&w->pb, NODE_ATTRIBUTE);
+    runt_pb_put_str(&w->pb, ATTR_NAME, name);
+    runt_pb_put_int(&w->pb, ATTR_TYPE, ATTR_TYPE_STRING);
+    runt_pb_put_str(&w->pb, ATTR_S, s);
+    runt_pb_end(&w->pb, a);
 }
 
 /* A node header: its names, op_type, inputs ("" for an absent optional one,
@@ -389,15 +275,15 @@ static void ow_attr_string(onnx_w *w, const char *name, const char *s)
 static size_t ow_node_begin(onnx_w *w, const char *name, const char *op_type, int n_in,
                             const char *const *in, int n_out, const char *const *out)
 {
-    size_t node = ow_begin(w, GRAPH_NODE);
+    size_t node = runt_pb_begin(&w->pb, GRAPH_NODE);
     while (n_in > 0 && !*in[n_in - 1])
         n_in--;
     for (int i = 0; i < n_in; i++)
-        ow_str(w, NODE_INPUT, in[i]);
+        runt_pb_put_str(&w->pb, NODE_INPUT, in[i]);
     for (int i = 0; i < n_out; i++)
-        ow_str(w, NODE_OUTPUT, out[i]);
-    ow_str(w, NODE_NAME, name);
-    ow_str(w, NODE_OP_TYPE, op_type);
+        runt_pb_put_str(&w->pb, NODE_OUTPUT, out[i]);
+    runt_pb_put_str(&w->pb, NODE_NAME, name);
+    runt_pb_put_str(&w->pb, NODE_OP_TYPE, op_type);
     return node;
 }
 
@@ -405,7 +291,7 @@ static size_t ow_node_begin(onnx_w *w, const char *name, const char *op_type, in
 static void ow_node(onnx_w *w, const char *name, const char *op_type, int n_in,
                     const char *const *in, const char *out)
 {
-    ow_end(w, ow_node_begin(w, name, op_type, n_in, in, 1, &out));
+    runt_pb_end(&w->pb, ow_node_begin(w, name, op_type, n_in, in, 1, &out));
 }
 
 /* "<base>/<what>" as a node name (node names need not be unique in ONNX,
@@ -476,7 +362,7 @@ static void ow_activation(onnx_w *w, const char *base, const runt_epilogue *e, c
     case RUNT_ACT_LEAKY_RELU:
         node = ow_node_begin(w, base, "LeakyRelu", 1, &x, 1, &y);
         ow_attr_float(w, "alpha", e->alpha);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     case RUNT_ACT_CLIP: {
         /* The bounds as they are, +-inf included, so a loaded copy clips alike. */
@@ -615,7 +501,7 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
         ow_attr_float(w, "beta", a->gemm.beta);
         ow_attr_int(w, "transA", a->gemm.trans_a != 0);
         ow_attr_int(w, "transB", a->gemm.trans_b != 0);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     case RUNT_OP_CONV:
     case RUNT_OP_CONV_INTEGER: {
@@ -626,7 +512,7 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
                   &w->m->values[n->inputs[0]].desc);
         ow_attr_ints(w, "dilations", a->conv.dilations, 2);
         ow_attr_int(w, "group", a->conv.group);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     }
     case RUNT_OP_MAX_POOL:
@@ -639,13 +525,13 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
             ow_attr_ints(w, "dilations", a->pool.dilations, 2);
         else
             ow_attr_int(w, "count_include_pad", a->pool.count_include_pad != 0);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     case RUNT_OP_SOFTMAX:
     case RUNT_OP_FLATTEN:
         node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
         ow_attr_int(w, "axis", a->axis.axis);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     case RUNT_OP_PAD: {
         const char *pads = ow_int64s(w, n->name, "pads", a->pad.pads, 2 * a->pad.ndim);
@@ -661,34 +547,34 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
         node = ow_node_begin(w, n->name, op_type, 2, (const char *[]){in[0], shape}, 1, &y);
         if (a->reshape.allowzero)
             ow_attr_int(w, "allowzero", 1);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     }
     case RUNT_OP_BATCH_NORM:
         node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
         ow_attr_float(w, "epsilon", a->batch_norm.epsilon);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     case RUNT_OP_LAYER_NORM:
         node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, n->n_outputs, out);
         ow_attr_int(w, "axis", a->layer_norm.axis);
         ow_attr_float(w, "epsilon", a->layer_norm.epsilon);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     case RUNT_OP_QUANTIZE_LINEAR:
     case RUNT_OP_DEQUANTIZE_LINEAR:
         node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
         ow_attr_int(w, "axis", a->quant.axis);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     case RUNT_OP_DYNAMIC_QUANTIZE_LINEAR:
         node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, n->n_outputs, out);
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     case RUNT_OP_CAST:
         node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
         ow_attr_int(w, "to", ow_onnx_dtype(a->cast.to));
-        ow_end(w, node);
+        runt_pb_end(&w->pb, node);
         break;
     case RUNT_OP_CONSTANT:
         /* runt's Constant copies its constant input: an Identity of the initializer. */
@@ -711,8 +597,8 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
 static void ow_graph(onnx_w *w)
 {
     const runt_model *m = w->m;
-    size_t graph = ow_begin(w, MODEL_GRAPH);
-    ow_str(w, GRAPH_NAME, "runt");
+    size_t graph = runt_pb_begin(&w->pb, MODEL_GRAPH);
+    runt_pb_put_str(&w->pb, GRAPH_NAME, "runt");
     for (int v = 0; v < m->n_values; v++) {
         const runt_model_value *mv = &m->values[v];
         if (mv->is_constant)
@@ -725,7 +611,7 @@ static void ow_graph(onnx_w *w)
         ow_value_info(w, GRAPH_INPUT, &m->values[m->inputs[i]]);
     for (int i = 0; i < m->n_outputs; i++)
         ow_value_info(w, GRAPH_OUTPUT, &m->values[m->outputs[i]]);
-    ow_end(w, graph);
+    runt_pb_end(&w->pb, graph);
 }
 
 static runt_status ow_model(onnx_w *w)
@@ -741,16 +627,16 @@ static runt_status ow_model(onnx_w *w)
                                   "has dtype %d, which has no ONNX type here", v,
                                   w->m->values[v].name ? w->m->values[v].name : "?",
                                   (int)w->m->values[v].desc.dtype);
-    ow_int(w, MODEL_IR_VERSION, RUNT_ONNX_WRITE_IR);
-    ow_str(w, MODEL_PRODUCER_NAME, "runt");
-    ow_str(w, MODEL_PRODUCER_VERSION, runt_version());
-    size_t opset = ow_begin(w, MODEL_OPSET_IMPORT);
-    ow_int(w, OPSET_VERSION, RUNT_ONNX_WRITE_OPSET); /* domain "" (ai.onnx) is the default */
-    ow_end(w, opset);
+    runt_pb_put_int(&w->pb, MODEL_IR_VERSION, RUNT_ONNX_WRITE_IR);
+    runt_pb_put_str(&w->pb, MODEL_PRODUCER_NAME, "runt");
+    runt_pb_put_str(&w->pb, MODEL_PRODUCER_VERSION, runt_version());
+    size_t opset = runt_pb_begin(&w->pb, MODEL_OPSET_IMPORT);
+    runt_pb_put_int(&w->pb, OPSET_VERSION, RUNT_ONNX_WRITE_OPSET); /* domain "" (ai.onnx) is the default */
+    runt_pb_end(&w->pb, opset);
     ow_graph(w);
-    if (w->oom)
+    if (w->pb.oom)
         return runt_error_set(RUNT_E_OOM, "runt_model_save_onnx: out of memory (%zu bytes "
-                              "encoded)", w->n);
+                              "encoded)", w->pb.n);
     return RUNT_OK;
 }
 
@@ -760,7 +646,7 @@ static runt_status ow_write_file(const onnx_w *w, const char *path)
     if (!fp)
         return runt_error_set(RUNT_E_IO, "runt_model_save_onnx: cannot open '%s' for writing: %s",
                               path, strerror(errno));
-    int ok = fwrite(w->p, 1, w->n, fp) == w->n;
+    int ok = fwrite(w->pb.p, 1, w->pb.n, fp) == w->pb.n;
     int err = errno;
     if (fclose(fp) != 0 && ok) {
         ok = 0;
@@ -768,7 +654,7 @@ static runt_status ow_write_file(const onnx_w *w, const char *path)
     }
     if (!ok)
         return runt_error_set(RUNT_E_IO, "runt_model_save_onnx: writing %zu bytes to '%s' "
-                              "failed: %s", w->n, path, strerror(err));
+                              "failed: %s", w->pb.n, path, strerror(err));
     return RUNT_OK;
 }
 
@@ -781,13 +667,14 @@ runt_status runt_model_save_onnx(const runt_model *m, const char *path)
     memset(&w, 0, sizeof w);
     w.m = m;
     w.a = &m->allocator;
+    w.pb.alloc = w.a;
     runt_status s = ow_model(&w);
     if (s == RUNT_OK)
         s = ow_write_file(&w, path);
     for (int i = 0; i < w.n_names; i++)
         runt_free(w.a, w.names[i]);
     runt_free(w.a, w.names);
-    runt_free(w.a, w.p);
+    runt_pb_writer_free(&w.pb);
     return s;
 }
 
