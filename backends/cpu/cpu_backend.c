@@ -1,8 +1,8 @@
 /*
- * The CPU backend: f32 on OpenBLAS or runt's AVX-512 GEMM (cpu_impl.h says
- * which runs where), int8 on q8.h's kernels (cpu_int8.c), OpenMP threads
- * across independent work, the reference kernels for whatever has no kernel
- * of its own here.
+ * The CPU backend: f32 on runt's AVX-512 GEMM, OpenBLAS or runt's portable
+ * GEMM (cpu_impl.h says which runs where), int8 on q8.h's kernels
+ * (cpu_int8.c), the pool's threads (cpu_pool.h) across independent work, the
+ * reference kernels for whatever has no kernel of its own here.
  *
  * prepare chooses each node's kernel, packs constant weights, and sizes one
  * scratch buffer (the largest any node needs; nodes run one after another);
@@ -96,7 +96,8 @@ static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan,
     runt_plan_log(plan, RUNT_LOG_DEBUG,
                   "cpu: %d threads, kernel tier %s, f32 GEMM on %s, int8 kernel %s, "
                   "%zu bytes of scratch", st->threads, runt_cpu_tier_name(st->tier),
-                  packed_ok ? "runt's AVX-512 kernel" : "OpenBLAS", st->q8_kernel->name,
+                  packed_ok ? "runt's AVX-512 kernel" : runt_cpu_library_gemm_name(),
+                  st->q8_kernel->name,
                   st->scratch_floats * sizeof(float));
     return RUNT_OK;
 }

@@ -1,12 +1,13 @@
 /*
  * The GEMM driver: one description (runt_cpu_gemm), two implementations.
- * The BLAS path initializes C itself (bias rows or columns, then beta = 1 so
- * BLAS adds the product to them) and applies the epilogue afterwards; the
- * packed path does both inside its tile store (sgemm_avx512.c).
+ * The packed path (sgemm_avx512.c) does C's start value and the epilogue
+ * inside its tile store. The other, "BLAS", path sets C's start value
+ * (bias rows or columns) here, splits the product into blocks of rows or
+ * columns over the pool, has each block added by a single-threaded library
+ * GEMM — OpenBLAS where the build has it (cpu_blas.c), else runt's portable
+ * one (sgemm_portable.c) — and applies the epilogue afterwards.
  */
 #include <string.h>
-
-#include <cblas.h>
 
 #include "cpu_impl.h"
 #include "ref/ref_impl.h"
@@ -100,91 +101,74 @@ static void blas_init_body(void *ctx, int64_t lo, int64_t hi, int slot)
     }
 }
 
-/* How BLAS reads a rows x cols operand with strides (rs, cs): transposed or
- * not, and its leading dimension. One of the strides is 1 (or the operand is
- * a single row or column). */
-static void blas_layout(int64_t rs, int64_t cs, int64_t rows, int64_t cols,
-                        enum CBLAS_TRANSPOSE *t, int *ld)
+/* One block of the product: rows [r0, r1), columns [c0, c1). */
+static void library_block(const runt_cpu_gemm *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                          float *scratch)
 {
-    if (cs == 1 || cols == 1) {
-        *t = CblasNoTrans;
-        *ld = (int)(rows == 1 || rs < cols ? (cols > 0 ? cols : 1) : rs);
-    } else {
-        *t = CblasTrans;
-        *ld = (int)(cols == 1 || cs < rows ? (rows > 0 ? rows : 1) : cs);
-    }
+#if defined(RUNT_CPU_BLAS)
+    (void)scratch;
+    runt_cpu_blas_block(g, r0, r1, c0, c1);
+#else
+    runt_cpu_sgemm_portable_block(g, r0, r1, c0, c1, scratch);
+#endif
 }
 
-/* A vector's increment: its stride, or 1 when it has one element. */
-static int blas_inc(int64_t stride, int64_t len) { return len > 1 ? (int)stride : 1; }
-
-/* One BLAS call for rows [r0, r1) and columns [c0, c1) of g's product
- * (C already holds its starting value: BLAS adds with beta = 1). */
-static void blas_block(const runt_cpu_gemm *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1)
+/* Per thread: what the block function needs. */
+static size_t library_scratch_floats(void)
 {
-    int m = (int)(r1 - r0), n = (int)(c1 - c0), k = (int)g->k, ldc = (int)g->ldc;
-    const float *a = g->a + r0 * g->a_rs, *b = g->b + c0 * g->b_cs;
-    float *c = g->c + r0 * g->ldc + c0;
-    enum CBLAS_TRANSPOSE ta, tb;
-    int lda, ldb;
-    /* The layout of the whole operands: a block keeps their strides. */
-    blas_layout(g->a_rs, g->a_cs, g->m, g->k, &ta, &lda);
-    blas_layout(g->b_rs, g->b_cs, g->k, g->n, &tb, &ldb);
-    if (k == 0 || m <= 0 || n <= 0) {
-        /* nothing to add */
-    } else if (g->m == 1) {
-        /* y[j] = sum_p x[p] B[p][j]: B read as stored, y along C's row. */
-        int incx = blas_inc(g->a_cs, g->k);
-        if (tb == CblasNoTrans)
-            cblas_sgemv(CblasRowMajor, CblasTrans, k, n, g->alpha, b, ldb, a, incx, 1.0f, c, 1);
-        else
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, g->alpha, b, ldb, a, incx, 1.0f, c, 1);
-    } else if (g->n == 1) {
-        /* y[i] = sum_p A[i][p] x[p]: down C's column. */
-        int incx = blas_inc(g->b_rs, g->k);
-        if (ta == CblasNoTrans)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, g->alpha, a, lda, b, incx, 1.0f, c, ldc);
-        else
-            cblas_sgemv(CblasRowMajor, CblasTrans, k, m, g->alpha, a, lda, b, incx, 1.0f, c, ldc);
-    } else {
-        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, a, lda, b, ldb, 1.0f, c, ldc);
-    }
+#if defined(RUNT_CPU_BLAS)
+    return 0;
+#else
+    return runt_cpu_portable_scratch_floats();
+#endif
+}
+
+const char *runt_cpu_library_gemm_name(void)
+{
+#if defined(RUNT_CPU_BLAS)
+    return "OpenBLAS";
+#else
+    return "portable C";
+#endif
 }
 
 /* The split: whole blocks of rows, or of columns when there are fewer
  * rows than columns (batch 1 has one row), in multiples of BLAS_ALIGN so
- * each block keeps BLAS's own kernel on full tiles. */
+ * each block keeps the library's own kernel on full tiles. */
 #define BLAS_ALIGN 16
 
 typedef struct blas_loop {
     const runt_cpu_gemm *g;
     int by_rows;
+    float *scratch; /* library_scratch_floats() per slot */
 } blas_loop;
 
 static void blas_body(void *ctx, int64_t lo, int64_t hi, int slot)
 {
     const blas_loop *l = ctx;
-    (void)slot;
+    float *scratch = l->scratch ? l->scratch + (size_t)slot * library_scratch_floats() : NULL;
     if (l->by_rows)
-        blas_block(l->g, lo, hi, 0, l->g->n);
+        library_block(l->g, lo, hi, 0, l->g->n, scratch);
     else
-        blas_block(l->g, 0, l->g->m, lo, hi);
+        library_block(l->g, 0, l->g->m, lo, hi, scratch);
 }
 
-static void blas_run(const runt_cpu_gemm *g, int threads)
+static void blas_run(const runt_cpu_gemm *g, int threads, float *scratch)
 {
     if (g->m <= 0 || g->n <= 0)
         return;
     /* Zero first rather than trusting beta = 0 to ignore NaN left in the
      * arena: BLAS implementations differ on 0 * NaN in their scaling step. */
     runt_cpu_parallel(rows_threads(g->m, g->n, threads), g->m, 0, blas_init_body, (void *)g);
+#if defined(RUNT_CPU_BLAS)
     /* BLAS runs single-threaded inside runt's pool (cpu_pool.h): OpenBLAS's
      * own threads would wait at their barrier for any thread the OS put
      * behind another process, and its thread count is process-wide, so
      * sessions with different counts would overwrite each other's. */
     runt_cpu_blas_single_threaded();
+#endif
     double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
-    blas_loop l = {g, g->m >= g->n};
+    blas_loop l = {g, g->m >= g->n, scratch};
     int64_t units = l.by_rows ? g->m : g->n;
     int nt = flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : threads;
     int64_t grain = (units + nt - 1) / (nt > 0 ? nt : 1);
@@ -197,7 +181,9 @@ size_t runt_cpu_sgemm_scratch_floats(const runt_cpu_gemm *g, runt_cpu_gemm_impl 
 {
     if (impl == RUNT_CPU_GEMM_PACKED && runt_cpu_packed_available())
         return runt_cpu_packed_scratch_floats(g, threads);
-    return 0;
+    if (g->k == 0 || g->m <= 0 || g->n <= 0)
+        return 0;
+    return (size_t)(threads > 0 ? threads : 1) * library_scratch_floats();
 }
 
 void runt_cpu_sgemm(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads, float *scratch)
@@ -205,5 +191,5 @@ void runt_cpu_sgemm(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads
     if (impl == RUNT_CPU_GEMM_PACKED && runt_cpu_packed_available())
         runt_cpu_sgemm_packed(g, threads, scratch);
     else
-        blas_run(g, threads);
+        blas_run(g, threads, scratch);
 }

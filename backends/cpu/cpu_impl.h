@@ -8,9 +8,11 @@
  *     with weights packed once at prepare. Chosen wherever the CPU has
  *     AVX-512F; see sgemm_avx512.c for the measurement that made it the
  *     default over OpenBLAS on such machines.
- *   - BLAS: cblas_sgemm / cblas_sgemv from OpenBLAS, everywhere else,
- *     single-threaded, on blocks of the product that runt's pool runs in
- *     parallel (cpu_pool.h), so there is one set of threads, not two.
+ *   - BLAS: everywhere else, blocks of the product that runt's pool runs in
+ *     parallel (cpu_pool.h), each added by one single-threaded call:
+ *     cblas_sgemm / cblas_sgemv from OpenBLAS where the build has it
+ *     (cpu_blas.c), else runt's portable C GEMM (sgemm_portable.c), so the
+ *     backend builds and runs wherever a C compiler and threads are.
  * Both start from the same init (zero, C, a bias row or a bias column) and
  * end with the same epilogue, computed with runt_ref_activate's functions.
  */
@@ -101,9 +103,25 @@ int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g);
 size_t runt_cpu_packed_scratch_floats(const runt_cpu_gemm *g, int threads);
 void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch);
 
+/* ---- the library GEMM under the BLAS path, one block per call ---- */
+
+/* OpenBLAS (cpu_blas.c, in builds with RUNT_CPU_BLAS): adds alpha * A B to
+ * rows [r0, r1) and columns [c0, c1) of C, which holds its start value. */
+void runt_cpu_blas_block(const runt_cpu_gemm *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
+/* Keeps OpenBLAS single-threaded (its count is process-wide: the program
+ * may have changed it), before runt's threads call it. */
+void runt_cpu_blas_single_threaded(void);
+/* The same block with runt's portable GEMM (sgemm_portable.c, every build),
+ * on runt_cpu_portable_scratch_floats() floats of scratch. */
+void runt_cpu_sgemm_portable_block(const runt_cpu_gemm *g, int64_t r0, int64_t r1, int64_t c0,
+                                   int64_t c1, float *scratch);
+size_t runt_cpu_portable_scratch_floats(void);
+/* "OpenBLAS" or "portable C": which of the two this build's BLAS path uses. */
+const char *runt_cpu_library_gemm_name(void);
+
 /* ---- the driver (cpu_gemm.c) ---- */
 
-/* Scratch floats runt_cpu_sgemm needs (0 for BLAS). */
+/* Scratch floats runt_cpu_sgemm needs (0 for OpenBLAS). */
 size_t runt_cpu_sgemm_scratch_floats(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads);
 /* Runs g. scratch: runt_cpu_sgemm_scratch_floats floats (64-byte aligned
  * is best; any float alignment works). */
@@ -129,13 +147,10 @@ runt_status runt_cpu_tier_resolve(const char *requested, int *tier);
 /* "c", "avx2", "avx512", "neon", "neon-dot". */
 const char *runt_cpu_tier_name(int tier);
 
-/* ---- threads and host facts (cpu_info.c) ---- */
+/* ---- host facts (cpu_info.c) ---- */
 
 /* Cores this process may use (>= 1). */
 int runt_cpu_core_count(void);
-/* Keeps BLAS single-threaded (OpenBLAS's count is process-wide: the
- * program may have changed it), before runt's threads call it. */
-void runt_cpu_blas_single_threaded(void);
 /* Fills the device info: CPU model name, cores, host memory. */
 void runt_cpu_describe(runt_device_info *info);
 

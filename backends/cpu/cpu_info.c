@@ -1,24 +1,17 @@
 /*
- * Host facts for the CPU backend: the CPU's model name, the cores this
- * process may run on, and BLAS kept single-threaded.
+ * Host facts for the CPU backend: the CPU's model name and the cores this
+ * process may run on.
  */
 #if !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #endif
 
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
 #include "cpu_impl.h"
-
-/* OpenBLAS's, declared here too in case the cblas.h found is another's. */
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
 
 int runt_cpu_core_count(void)
 {
@@ -27,19 +20,6 @@ int runt_cpu_core_count(void)
         return CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
-}
-
-static pthread_mutex_t blas_threads_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void runt_cpu_blas_single_threaded(void)
-{
-    /* Checked on every call, not once: the program may set OpenBLAS's
-     * process-wide count itself between runs. The lock keeps two sessions
-     * from calling OpenBLAS's setter at once (it is not thread-safe). */
-    pthread_mutex_lock(&blas_threads_lock);
-    if (openblas_get_num_threads() != 1)
-        openblas_set_num_threads(1);
-    pthread_mutex_unlock(&blas_threads_lock);
 }
 
 /* "model name : Intel(R) Xeon(R) ..." from /proc/cpuinfo (x86), or the

@@ -1,6 +1,8 @@
 /*
  * The GEMM driver (cpu_impl.h) on its own, both implementations (OpenBLAS
- * and, where the CPU has AVX-512, the packed kernel) against a double
+ * or the portable GEMM, and, where the CPU has AVX-512, the packed kernel),
+ * and the portable GEMM's blocks on their own (a build with OpenBLAS does not
+ * reach them through the driver), against a double
  * reference written here: every init mode, strides for both transposes,
  * prepacked operands, K = 0, row strides wider than N, epilogues, threads
  * 1 and 2. C sits in a guarded buffer; an extra column past N per row
@@ -267,4 +269,69 @@ RT_TEST(cpu_gemm, packing_layouts)
         }
     rt_guarded_free(pa);
     rt_guarded_free(pb);
+}
+
+/* The portable GEMM adds alpha A B to one block of C: the whole product cut
+ * into a grid of blocks with odd edges, over K past its depth block, for
+ * both transposes; what lies outside the block it is given stays. */
+static void check_portable(int64_t m, int64_t n, int64_t k, int trans_a, int trans_b, float alpha,
+                           uint64_t seed)
+{
+    rt_rng r = rt_rng_make(seed);
+    int64_t ldc = n + 1;
+    size_t na = (size_t)(m * k), nb = (size_t)(k * n), nc = (size_t)(m * ldc);
+    float *a = malloc((na ? na : 1) * sizeof(float)), *b = malloc((nb ? nb : 1) * sizeof(float));
+    float *c = rt_guarded_alloc(nc);
+    double *want = malloc(nc * sizeof(double));
+    RT_ASSERT(a && b && want, "out of memory");
+    rt_fill_uniform(&r, a, na, -1, 1);
+    rt_fill_uniform(&r, b, nb, -1, 1);
+    rt_fill_uniform(&r, c, nc, -1, 1);
+    runt_cpu_gemm g;
+    memset(&g, 0, sizeof g);
+    g.m = m, g.n = n, g.k = k, g.alpha = alpha;
+    g.a = a, g.a_rs = trans_a ? 1 : k, g.a_cs = trans_a ? m : 1;
+    g.b = b, g.b_rs = trans_b ? 1 : n, g.b_cs = trans_b ? k : 1;
+    g.c = c, g.ldc = ldc;
+    double scale = 1e-6;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < ldc; j++) {
+            double acc = 0.0;
+            for (int64_t p = 0; j < n && p < k; p++)
+                acc += (double)a[i * g.a_rs + p * g.a_cs] * b[p * g.b_rs + j * g.b_cs];
+            want[i * ldc + j] = c[i * ldc + j] + (j < n ? alpha * acc : 0.0);
+            scale = fabs(want[i * ldc + j]) > scale ? fabs(want[i * ldc + j]) : scale;
+        }
+    size_t ns = runt_cpu_portable_scratch_floats();
+    float *scratch = rt_guarded_alloc(ns);
+    int64_t row_cut = m / 3 + 1, col_cut = n / 2 + 3;
+    for (int64_t r0 = 0; r0 < m; r0 += row_cut)
+        for (int64_t c0 = 0; c0 < n; c0 += col_cut)
+            runt_cpu_sgemm_portable_block(&g, r0, r0 + row_cut < m ? r0 + row_cut : m, c0,
+                                          c0 + col_cut < n ? c0 + col_cut : n, scratch);
+    double err = rt_norm_max_error(c, want, nc, scale);
+    RT_ASSERT(err <= BOUND_F32, "portable M %lld N %lld K %lld ta %d tb %d: normalized error %g",
+              (long long)m, (long long)n, (long long)k, trans_a, trans_b, err);
+    for (int64_t i = 0; i < m; i++)
+        RT_ASSERT(c[i * ldc + n] == (float)want[i * ldc + n], "row %lld: the column past N changed",
+                  (long long)i);
+    RT_ASSERT(rt_guard_intact(c, nc), "wrote past C");
+    RT_ASSERT(rt_guard_intact(scratch, ns), "wrote past the scratch it asked for");
+    rt_guarded_free(scratch);
+    rt_guarded_free(c);
+    free(want);
+    free(a);
+    free(b);
+}
+
+RT_TEST(cpu_gemm, portable_blocks)
+{
+    CPU_REQUIRE();
+    static const int64_t shapes[][3] = {{1, 1, 1},   {1, 300, 70},  {5, 3, 2},    {7, 17, 9},
+                                        {13, 9, 0},  {33, 65, 257}, {64, 520, 300}, {3, 1, 600},
+                                        {130, 40, 513}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int t = 0; t < 4; t++)
+            check_portable(shapes[s][0], shapes[s][1], shapes[s][2], t & 1, t >> 1,
+                           t == 3 ? -0.75f : 1.0f, 3000 + s * 4 + (uint64_t)t);
 }
