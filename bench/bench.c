@@ -435,13 +435,7 @@ static runt_status runt_bench_cases(const runt_bench_options *o, runt_case_list 
     }
     double caches[RUNT_LEVEL_COUNT];
     runt_host_cache_bytes(1, caches);
-    const char *suite = o->suite ? o->suite : "seeds";
-    runt_status rc = RUNT_OK;
-    if (strcmp(suite, "sweep") != 0)
-        rc = runt_suite_append(cases, "seeds", caches);
-    if (rc == RUNT_OK && strcmp(suite, "seeds") != 0)
-        rc = runt_suite_append(cases, "sweep", caches);
-    return rc;
+    return runt_suite_append(cases, o->suite ? o->suite : "seeds", caches);
 }
 
 /* ------------------------------------------------------------------------- */
