@@ -475,7 +475,23 @@ static void runt_json_device(runt_json *j, const runt_calibration *c)
     runt_json_end_object(j);
 }
 
-static void runt_json_row(runt_json *j, const runt_bench_row *w)
+/* The row's predicted time split by bound, keyed by the bound names the
+ * "bound" field uses (so a device backend says "device", not "DRAM");
+ * nothing when the row has no prediction or no calibrated device. */
+static void runt_json_terms(runt_json *j, const runt_bench_row *w, const runt_calibration *c)
+{
+    int any = 0;
+    for (int b = 0; b < RUNT_BOUND_COUNT; b++)
+        any |= isfinite(w->terms_us[b]);
+    if (!any || !c)
+        return;
+    runt_json_begin_object(j, "terms_us");
+    for (int b = 0; b < RUNT_BOUND_COUNT; b++)
+        runt_json_number(j, runt_cost_model_bound_name(c, (runt_bound)b), w->terms_us[b]);
+    runt_json_end_object(j);
+}
+
+static void runt_json_row(runt_json *j, const runt_bench_row *w, const runt_calibration *c)
 {
     runt_json_begin_object(j, NULL);
     runt_json_string(j, "suite", w->suite);
@@ -499,6 +515,7 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w)
     runt_json_number(j, "gbps", w->gbps);
     runt_json_number(j, "predicted_us", w->predicted_us);
     runt_json_string(j, "bound", w->bound[0] ? w->bound : NULL);
+    runt_json_terms(j, w, c);
     runt_json_begin_object(j, "peer");
     runt_json_number(j, "torch_us", w->torch_us);
     runt_json_number(j, "onnxruntime_us", w->ort_us);
@@ -554,8 +571,13 @@ runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
      * numbers for the contract's fields: they are in the table and CSV. */
     runt_json_begin_array(&j, "results");
     for (int i = 0; i < r->n_rows; i++)
-        if (r->rows[i].status == RUNT_ROW_MEASURED)
-            runt_json_row(&j, &r->rows[i]);
+        if (r->rows[i].status == RUNT_ROW_MEASURED) {
+            const runt_calibration *c = NULL;
+            for (int d = 0; d < r->n_devices; d++)
+                if (strcmp(r->devices[d].backend, r->rows[i].backend) == 0)
+                    c = &r->devices[d];
+            runt_json_row(&j, &r->rows[i], c);
+        }
     runt_json_end_array(&j);
     runt_json_begin_object(&j, "summary");
     const char *suites[8];
