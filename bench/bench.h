@@ -97,9 +97,11 @@ runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
  * object being written; `runt devices --json` uses the same. */
 struct runt_json;
 void runt_json_device_measures(struct runt_json *j, const runt_calibration *c);
-/* plots.c: bench/plot.py draws roofline-<backend>.png, latency-vs-flops.png,
- * latency-vs-params.png and predicted-vs-measured.png into dir (an existing
- * directory) from the report's JSON. */
+/* plots.c: bench/plot.py draws latency-vs-flops.png, latency-vs-params.png,
+ * predicted-vs-measured.png and, per backend, roofline-<backend>.png,
+ * latency-<backend>.png (latency against FLOPs, params and the prediction)
+ * and terms-<backend>.png (the seeds rows' predicted terms beside their
+ * medians) into dir (an existing directory) from the report's JSON. */
 runt_status runt_bench_write_plots(const char *dir, const runt_bench_report *r);
 /* RUNT_OK when plot.py and python3 with matplotlib are there; else
  * RUNT_E_UNSUPPORTED saying which is missing. */
