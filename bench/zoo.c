@@ -222,6 +222,10 @@ runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, i
     return runt_zoo_finish(b, s, y, out);
 }
 
+/* A limit's value inside a message literal. */
+#define RUNT_ZOO_TEXT_(x) #x
+#define RUNT_ZOO_TEXT(x) RUNT_ZOO_TEXT_(x)
+
 static runt_status runt_zoo_net_check(const runt_zoo_net *n)
 {
     const char *why = NULL;
@@ -229,9 +233,9 @@ static runt_status runt_zoo_net_check(const runt_zoo_net *n)
     if (n->c < 1 || n->h < 0 || n->w < 0 || (image && (n->h < 1 || n->w < 1)))
         why = "needs a positive input size";
     else if (n->n_convs < 0 || n->n_convs > RUNT_ZOO_NET_MAX_CONVS || (!image && n->n_convs))
-        why = "convolutions need an image input, at most RUNT_ZOO_NET_MAX_CONVS";
+        why = "convolutions need an image input, " RUNT_ZOO_TEXT(RUNT_ZOO_NET_MAX_CONVS) " at most";
     else if (n->n_linear < 1 || n->n_linear > RUNT_ZOO_NET_MAX_LINEAR)
-        why = "needs 1 to RUNT_ZOO_NET_MAX_LINEAR Linear layers";
+        why = "needs 1 to " RUNT_ZOO_TEXT(RUNT_ZOO_NET_MAX_LINEAR) " Linear layers";
     else if (n->act != RUNT_OP_COUNT && n->act != RUNT_OP_RELU && n->act != RUNT_OP_GELU &&
              n->act != RUNT_OP_TANH && n->act != RUNT_OP_LEAKY_RELU)
         why = "act is Relu, Gelu, Tanh, LeakyRelu or none";
