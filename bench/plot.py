@@ -139,11 +139,12 @@ def backend_plot(plt, rows, device, path):
                 continue
             xs = [r[key] for r in group]
             ys = [r["median_us"] for r in group]
-            ax.scatter(xs, ys, s=14, label=f"{suite} ({len(group)})")
+            label = f"{suite} ({len(group)})"
             if key == "predicted_us":
                 within = sum(abs(r[key] / r["median_us"] - 1) <= BAND for r in group)
-                ax.collections[-1].set_label(f"{suite}: {within}/{len(group)} within ±{BAND:.0%}")
+                label = f"{suite}: {within}/{len(group)} within ±{BAND:.0%}"
                 lo, hi = min(lo, *xs, *ys), max(hi, *xs, *ys)
+            ax.scatter(xs, ys, s=14, label=label)
             label_points(ax, group, xs, ys)
         if key == "predicted_us" and hi > 0:
             diagonal(ax, lo, hi)
