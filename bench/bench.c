@@ -168,6 +168,8 @@ static runt_bench_row *runt_bench_new_row(runt_bench_report *r)
     w->median_us = w->p10_us = w->p90_us = w->first_run_us = NAN;
     w->h2d_us = w->d2h_us = w->gflops = w->gbps = w->predicted_us = NAN;
     w->torch_us = w->ort_us = w->torch_graph_us = w->create_us = NAN;
+    for (int b = 0; b < RUNT_BOUND_COUNT; b++)
+        w->terms_us[b] = NAN;
     return w;
 }
 
@@ -231,6 +233,8 @@ static void runt_bench_fill(runt_bench_ctx *x, runt_session *s, const runt_calib
         return;
     }
     w->predicted_us = p.us;
+    for (int b = 0; b < RUNT_BOUND_COUNT; b++)
+        w->terms_us[b] = p.by_bound[b];
     snprintf(w->bound, sizeof w->bound, "%s", runt_cost_model_bound_name(cal, p.bound));
     w->median_us = m.median_us;
     w->p10_us = m.p10_us;
@@ -435,13 +439,7 @@ static runt_status runt_bench_cases(const runt_bench_options *o, runt_case_list 
     }
     double caches[RUNT_LEVEL_COUNT];
     runt_host_cache_bytes(1, caches);
-    const char *suite = o->suite ? o->suite : "seeds";
-    runt_status rc = RUNT_OK;
-    if (strcmp(suite, "sweep") != 0)
-        rc = runt_suite_append(cases, "seeds", caches);
-    if (rc == RUNT_OK && strcmp(suite, "seeds") != 0)
-        rc = runt_suite_append(cases, "sweep", caches);
-    return rc;
+    return runt_suite_append(cases, o->suite ? o->suite : "seeds", caches);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "calibrate.h"
+#include "cost_model.h"
 #include "runt.h"
 
 #define RUNT_BENCH_MAX_BACKENDS 8
@@ -31,6 +32,9 @@ typedef struct runt_bench_row {
     double gflops, gbps, predicted_us;
     char bound[16];          /* what the prediction is bound by (cost_model.h);
                                 empty when there is no prediction          */
+    double terms_us[RUNT_BOUND_COUNT]; /* predicted_us + copies, split by bound
+                                (runt_cost_prediction's by_bound); NAN when
+                                there is no prediction                      */
     double torch_us, ort_us;
     double torch_graph_us;   /* device backends: PyTorch's CUDA-graph replay   */
     int reps;
@@ -44,6 +48,7 @@ extern const char *const runt_corr_names[RUNT_CORR_COUNT];
 
 typedef struct runt_bench_summary {
     int rows;                             /* measured rows of the backend   */
+    int within;                           /* of them, |pred/meas - 1| <= 0.15 */
     double within_15pct;                  /* share with |pred/meas - 1| <= 0.15 */
     double spearman[RUNT_CORR_COUNT];     /* NAN with fewer than 3 rows      */
 } runt_bench_summary;
@@ -69,6 +74,13 @@ void runt_bench_note(runt_bench_report *r, const char *fmt, ...)
 
 /* report.c */
 void runt_bench_summarize(const runt_bench_report *r, const char *backend, runt_bench_summary *out);
+/* The same over the backend's rows of one suite ("seeds", "sweep", "zoo",
+ * "model"); suite NULL: every suite (runt_bench_summarize). */
+void runt_bench_summarize_suite(const runt_bench_report *r, const char *backend, const char *suite,
+                                runt_bench_summary *out);
+/* The suites of the report's rows, in the order they first appear; returns
+ * how many (at most max). */
+int runt_bench_suites(const runt_bench_report *r, const char *names[], int max);
 void runt_bench_print_table(FILE *out, const runt_bench_report *r);
 void runt_bench_print_summary(FILE *out, const runt_bench_report *r);
 /* What each seed claim turns out to be, per backend, from the rows. */
@@ -85,9 +97,11 @@ runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
  * object being written; `runt devices --json` uses the same. */
 struct runt_json;
 void runt_json_device_measures(struct runt_json *j, const runt_calibration *c);
-/* plots.c: bench/plot.py draws roofline-<backend>.png, latency-vs-flops.png,
- * latency-vs-params.png and predicted-vs-measured.png into dir (an existing
- * directory) from the report's JSON. */
+/* plots.c: bench/plot.py draws latency-vs-flops.png, latency-vs-params.png,
+ * predicted-vs-measured.png and, per backend, roofline-<backend>.png,
+ * latency-<backend>.png (latency against FLOPs, params and the prediction)
+ * and terms-<backend>.png (the seeds rows' predicted terms beside their
+ * medians) into dir (an existing directory) from the report's JSON. */
 runt_status runt_bench_write_plots(const char *dir, const runt_bench_report *r);
 /* RUNT_OK when plot.py and python3 with matplotlib are there; else
  * RUNT_E_UNSUPPORTED saying which is missing. */

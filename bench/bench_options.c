@@ -8,6 +8,7 @@
 #include "arg_values.h"
 #include "model_batch.h"
 #include "output_check.h"
+#include "suite.h"
 #include "zoo.h"
 
 /* One line: "runt: bench: what" and exit status 2. */
@@ -49,8 +50,8 @@ static int runt_bench_option(runt_bench_options *o, const char *a, const char *v
 {
     long long n;
     if (strcmp(a, "--suite") == 0) {
-        if (strcmp(v, "seeds") && strcmp(v, "sweep") && strcmp(v, "all"))
-            return runt_bench_usage(err, "--suite is seeds, sweep or all, not", v);
+        if (!runt_suite_known(v))
+            return runt_bench_usage(err, "--suite is seeds, sweep, zoo or all, not", v);
         o->suite = v;
     } else if (strcmp(a, "--batch") == 0) {
         if (!runt_int_arg_parse(v, 1, RUNT_CLI_MAX_BATCH, &n))

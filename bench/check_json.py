@@ -34,7 +34,11 @@ OPTIONAL = {
     "create_us": NUM_OR_NULL,        # runt_session_create on the host clock
     "torch_graph_us": NUM_OR_NULL,   # peer: PyTorch CUDA-graph replay (device backends)
     "bound": STR,                    # the prediction's largest term (bench/cost_model.h)
+    "terms_us": None,                # the prediction split by bound: checked in check_meaning
+    "suites": None,                  # summary: within_15pct per suite: checked in check_meaning
 }
+SUITES = ("seeds", "sweep", "zoo", "model")
+SUITE_SUMMARY = {"rows": INT, "within_15pct": NUM_OR_NULL}
 # What "bound" may say: compute, a memory level (device: a GPU's own memory),
 # dispatch, or the copies of inputs and outputs.
 BOUNDS = {"compute", "L1", "L2", "L3", "DRAM", "device", "dispatch", "copy"}
@@ -78,7 +82,8 @@ def check(value, schema, where, problems):
                 if schema[key] is not None:
                     check(value[key], schema[key], f"{where}.{key}", problems)
             elif key in OPTIONAL:
-                check(value[key], OPTIONAL[key], f"{where}.{key}", problems)
+                if OPTIONAL[key] is not None:
+                    check(value[key], OPTIONAL[key], f"{where}.{key}", problems)
             else:
                 problems.append(f"{where}: key '{key}' is not in the contract")
     elif isinstance(schema, list):
@@ -91,6 +96,37 @@ def check(value, schema, where, problems):
         problems.append(f"{where}: {value!r} is not a {schema}")
 
 
+def check_terms(terms, where, problems):
+    """A row's prediction by bound: an object of bound names to non-negative
+    microseconds."""
+    if not isinstance(terms, dict):
+        problems.append(f"{where}: expected an object")
+        return
+    for key, value in terms.items():
+        if key not in BOUNDS:
+            problems.append(f"{where}: {key!r} is none of {sorted(BOUNDS)}")
+        elif not type_ok(value, NUM) or value < 0:
+            problems.append(f"{where}.{key}: {value!r} is not a non-negative number")
+
+
+def check_suites(suites, where, problems):
+    """The summary's per-suite share: suite name -> {rows, within_15pct}."""
+    if not isinstance(suites, dict):
+        problems.append(f"{where}: expected an object")
+        return
+    for name, entry in suites.items():
+        if name not in SUITES:
+            problems.append(f"{where}: suite {name!r} is none of {list(SUITES)}")
+        check(entry, SUITE_SUMMARY, f"{where}.{name}", problems)
+        if not isinstance(entry, dict):
+            continue
+        share = entry.get("within_15pct")
+        if type_ok(share, NUM) and not 0 <= share <= 1:
+            problems.append(f"{where}.{name}.within_15pct: {share!r} is not a share in [0, 1]")
+        if type_ok(entry.get("rows"), INT) and entry["rows"] < 1:
+            problems.append(f"{where}.{name}.rows: a suite with no measured rows is left out")
+
+
 def check_meaning(doc, problems):
     backends = {d.get("backend") for d in doc.get("devices", []) if isinstance(d, dict)}
     for i, r in enumerate(doc.get("results", [])):
@@ -101,12 +137,16 @@ def check_meaning(doc, problems):
             problems.append(f"{where}: backend {r.get('backend')!r} has no device entry")
         if r.get("dtype") not in ("f32", "int8"):
             problems.append(f"{where}: dtype {r.get('dtype')!r}")
-        if r.get("suite") not in ("seeds", "sweep", "model"):
+        if r.get("suite") not in SUITES:
             problems.append(f"{where}: suite {r.get('suite')!r}")
         if r.get("suite") == "seeds" and r.get("model") not in SEED_MODELS:
             problems.append(f"{where}: {r.get('model')!r} is not a seeds model name")
         if "bound" in r and isinstance(r["bound"], str) and r["bound"] not in BOUNDS:
             problems.append(f"{where}: bound {r['bound']!r} is none of {sorted(BOUNDS)}")
+        if "terms_us" in r:
+            check_terms(r["terms_us"], f"{where}.terms_us", problems)
+        if "suites" in r:
+            problems.append(f"{where}: key 'suites' belongs to the summary")
         try:
             if not r["p10_us"] <= r["median_us"] <= r["p90_us"]:
                 problems.append(f"{where}: p10 <= median <= p90 does not hold")
@@ -120,6 +160,10 @@ def check_meaning(doc, problems):
         if backend not in backends:
             problems.append(f"summary.{backend}: no device entry for it")
         check(entry, SUMMARY, f"summary.{backend}", problems)
+        if isinstance(entry, dict) and "suites" in entry:
+            check_suites(entry["suites"], f"summary.{backend}.suites", problems)
+        if isinstance(entry, dict) and "terms_us" in entry:
+            problems.append(f"summary.{backend}: key 'terms_us' belongs to a result")
     for b in backends:
         if b not in summary:
             problems.append(f"summary: missing backend '{b}'")

@@ -37,7 +37,32 @@ static double runt_row_measure(const runt_bench_row *row, int which)
     }
 }
 
+static int runt_summary_row(const runt_bench_row *row, const char *backend, const char *suite)
+{
+    return row->status == RUNT_ROW_MEASURED && strcmp(row->backend, backend) == 0 &&
+           (!suite || strcmp(row->suite, suite) == 0);
+}
+
 void runt_bench_summarize(const runt_bench_report *r, const char *backend, runt_bench_summary *out)
+{
+    runt_bench_summarize_suite(r, backend, NULL, out);
+}
+
+int runt_bench_suites(const runt_bench_report *r, const char *names[], int max)
+{
+    int n = 0;
+    for (int i = 0; i < r->n_rows; i++) {
+        int seen = 0;
+        for (int k = 0; k < n && !seen; k++)
+            seen = strcmp(names[k], r->rows[i].suite) == 0;
+        if (!seen && n < max)
+            names[n++] = r->rows[i].suite;
+    }
+    return n;
+}
+
+void runt_bench_summarize_suite(const runt_bench_report *r, const char *backend, const char *suite,
+                                runt_bench_summary *out)
 {
     memset(out, 0, sizeof *out);
     for (int k = 0; k < RUNT_CORR_COUNT; k++)
@@ -51,19 +76,20 @@ void runt_bench_summarize(const runt_bench_report *r, const char *backend, runt_
     int within = 0;
     for (int i = 0; i < r->n_rows; i++) {
         const runt_bench_row *row = &r->rows[i];
-        if (row->status != RUNT_ROW_MEASURED || strcmp(row->backend, backend) != 0)
+        if (!runt_summary_row(row, backend, suite))
             continue;
         lat[n++] = row->median_us;
         within += fabs(row->predicted_us / row->median_us - 1.0) <= 0.15;
     }
     out->rows = (int)n;
+    out->within = within;
     if (n)
         out->within_15pct = (double)within / (double)n;
     for (int k = 0; k < RUNT_CORR_COUNT; k++) {
         size_t m = 0;
         for (int i = 0; i < r->n_rows; i++) {
             const runt_bench_row *row = &r->rows[i];
-            if (row->status == RUNT_ROW_MEASURED && strcmp(row->backend, backend) == 0)
+            if (runt_summary_row(row, backend, suite))
                 v[m++] = runt_row_measure(row, k);
         }
         out->spearman[k] = runt_stats_spearman(v, lat, n);
@@ -176,6 +202,35 @@ static void runt_print_rho(FILE *out, double rho)
         fprintf(out, " %9s", "-");
 }
 
+/* Within +-15 % per suite: the seeds and the sweep are what the cost model
+ * was built beside, the zoo is what it never saw, so one share over all of
+ * them would hide the difference the zoo is there to show. */
+static void runt_print_suites(FILE *out, const runt_bench_report *r)
+{
+    const char *suites[8];
+    int n = runt_bench_suites(r, suites, 8);
+    if (n < 2 && !(n == 1 && strcmp(suites[0], "zoo") == 0))
+        return; /* one suite: the line above says it all */
+    fprintf(out, "\nWithin +-15 %% per suite (rows within / measured rows):\n%-7s", "backend");
+    for (int k = 0; k < n; k++)
+        fprintf(out, " %17s", suites[k]);
+    fputc('\n', out);
+    for (int d = 0; d < r->n_devices; d++) {
+        fprintf(out, "%-7s", r->devices[d].backend);
+        for (int k = 0; k < n; k++) {
+            runt_bench_summary s;
+            runt_bench_summarize_suite(r, r->devices[d].backend, suites[k], &s);
+            char cell[32];
+            if (s.rows)
+                snprintf(cell, sizeof cell, "%d/%d %5.1f %%", s.within, s.rows, 100 * s.within_15pct);
+            else
+                snprintf(cell, sizeof cell, "-");
+            fprintf(out, " %17s", cell);
+        }
+        fputc('\n', out);
+    }
+}
+
 void runt_bench_print_summary(FILE *out, const runt_bench_report *r)
 {
     fprintf(out, "\nDevices (calibrated through runt; GB/s are GEMV reads whose weights fit each level):\n");
@@ -221,6 +276,7 @@ void runt_bench_print_summary(FILE *out, const runt_bench_report *r)
             runt_print_rho(out, s.spearman[k]);
         fputc('\n', out);
     }
+    runt_print_suites(out, r);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -419,7 +475,23 @@ static void runt_json_device(runt_json *j, const runt_calibration *c)
     runt_json_end_object(j);
 }
 
-static void runt_json_row(runt_json *j, const runt_bench_row *w)
+/* The row's predicted time split by bound, keyed by the bound names the
+ * "bound" field uses (so a device backend says "device", not "DRAM");
+ * nothing when the row has no prediction or no calibrated device. */
+static void runt_json_terms(runt_json *j, const runt_bench_row *w, const runt_calibration *c)
+{
+    int any = 0;
+    for (int b = 0; b < RUNT_BOUND_COUNT; b++)
+        any |= isfinite(w->terms_us[b]);
+    if (!any || !c)
+        return;
+    runt_json_begin_object(j, "terms_us");
+    for (int b = 0; b < RUNT_BOUND_COUNT; b++)
+        runt_json_number(j, runt_cost_model_bound_name(c, (runt_bound)b), w->terms_us[b]);
+    runt_json_end_object(j);
+}
+
+static void runt_json_row(runt_json *j, const runt_bench_row *w, const runt_calibration *c)
 {
     runt_json_begin_object(j, NULL);
     runt_json_string(j, "suite", w->suite);
@@ -443,6 +515,7 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w)
     runt_json_number(j, "gbps", w->gbps);
     runt_json_number(j, "predicted_us", w->predicted_us);
     runt_json_string(j, "bound", w->bound[0] ? w->bound : NULL);
+    runt_json_terms(j, w, c);
     runt_json_begin_object(j, "peer");
     runt_json_number(j, "torch_us", w->torch_us);
     runt_json_number(j, "onnxruntime_us", w->ort_us);
@@ -498,10 +571,17 @@ runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
      * numbers for the contract's fields: they are in the table and CSV. */
     runt_json_begin_array(&j, "results");
     for (int i = 0; i < r->n_rows; i++)
-        if (r->rows[i].status == RUNT_ROW_MEASURED)
-            runt_json_row(&j, &r->rows[i]);
+        if (r->rows[i].status == RUNT_ROW_MEASURED) {
+            const runt_calibration *c = NULL;
+            for (int d = 0; d < r->n_devices; d++)
+                if (strcmp(r->devices[d].backend, r->rows[i].backend) == 0)
+                    c = &r->devices[d];
+            runt_json_row(&j, &r->rows[i], c);
+        }
     runt_json_end_array(&j);
     runt_json_begin_object(&j, "summary");
+    const char *suites[8];
+    int n_suites = runt_bench_suites(r, suites, 8);
     for (int d = 0; d < r->n_devices; d++) {
         runt_bench_summary s;
         runt_bench_summarize(r, r->devices[d].backend, &s);
@@ -510,6 +590,20 @@ runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
         runt_json_begin_object(&j, "spearman");
         for (int k = 0; k < RUNT_CORR_COUNT; k++)
             runt_json_number(&j, runt_corr_names[k], s.spearman[k]);
+        runt_json_end_object(&j);
+        /* Added after the contract: the same share per suite, for the
+         * backend's suites with measured rows. */
+        runt_json_begin_object(&j, "suites");
+        for (int k = 0; k < n_suites; k++) {
+            runt_bench_summary t;
+            runt_bench_summarize_suite(r, r->devices[d].backend, suites[k], &t);
+            if (!t.rows)
+                continue;
+            runt_json_begin_object(&j, suites[k]);
+            runt_json_int(&j, "rows", t.rows);
+            runt_json_number(&j, "within_15pct", t.within_15pct);
+            runt_json_end_object(&j);
+        }
         runt_json_end_object(&j);
         runt_json_end_object(&j);
     }

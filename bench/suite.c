@@ -138,13 +138,144 @@ static runt_status runt_suite_sweep(runt_case_list *list, const double cache_byt
     return bad ? runt_error_set(RUNT_E_OOM, "bench: out of memory") : RUNT_OK;
 }
 
+/* splitmix64 on integers only: the zoo is the same list on every machine
+ * and compiler (no floating point decides a shape). */
+static uint64_t runt_zoo_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+#define RUNT_PICK(rng, table) ((table)[runt_zoo_next(rng) % (sizeof(table) / sizeof((table)[0]))])
+
+static const char *runt_zoo_act_name(runt_op act)
+{
+    switch (act) {
+    case RUNT_OP_RELU: return "relu";
+    case RUNT_OP_GELU: return "gelu";
+    case RUNT_OP_TANH: return "tanh";
+    case RUNT_OP_LEAKY_RELU: return "leaky";
+    default: return "lin";
+    }
+}
+
+/* An MLP: `depth` Linear layers, in -> w -> ... -> w -> out. */
+static void runt_zoo_draw_mlp(uint64_t *rng, runt_op act, runt_bench_case *c)
+{
+    static const int64_t ins[] = {16, 32, 64, 100, 128, 256, 512, 784, 1024};
+    static const int64_t hidden[] = {32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536};
+    static const int64_t outs[] = {1, 10, 100};
+    runt_zoo_net *n = &c->net;
+    n->c = RUNT_PICK(rng, ins);
+    int depth = 2 + (int)(runt_zoo_next(rng) % 5); /* 2..6: 1 would have no hidden width */
+    int64_t w = RUNT_PICK(rng, hidden), out = RUNT_PICK(rng, outs);
+    n->n_linear = depth;
+    for (int i = 0; i < depth; i++)
+        n->linear_out[i] = i + 1 < depth ? w : out;
+    n->act = act;
+    snprintf(c->name, sizeof c->name, "zoo_mlp_%s_i%lld_d%d_w%lld_o%lld", runt_zoo_act_name(act),
+             (long long)n->c, depth, (long long)w, (long long)out);
+}
+
+/* A CNN: `depth` k x k 'same' convolutions of ch, 2ch, 4ch ... channels
+ * (at most 128), each followed by a 2x2 max pool while the image is at
+ * least 8 pixels across (as LeNet and VGG halve it), then Linear to fc (when
+ * drawn) and to 10 classes. */
+static void runt_zoo_draw_cnn(uint64_t *rng, runt_op act, runt_bench_case *c)
+{
+    static const int64_t chans[] = {1, 3}, sides[] = {8, 12, 16, 24, 28, 32},
+                         base[] = {4, 8, 12, 16, 24, 32}, fcs[] = {0, 32, 64, 128};
+    static const int kernels[] = {1, 3, 5};
+    runt_zoo_net *n = &c->net;
+    n->c = RUNT_PICK(rng, chans);
+    n->h = n->w = RUNT_PICK(rng, sides);
+    int depth = 1 + (int)(runt_zoo_next(rng) % 3);
+    int64_t ch = RUNT_PICK(rng, base), fc = RUNT_PICK(rng, fcs);
+    int k = RUNT_PICK(rng, kernels);
+    n->n_convs = depth;
+    int64_t side = n->h;
+    for (int i = 0; i < depth; i++) {
+        n->conv_out[i] = ch << i < 128 ? ch << i : 128;
+        n->conv_k[i] = k;
+        n->pool[i] = side >= 8;
+        side /= n->pool[i] ? 2 : 1;
+    }
+    n->n_linear = 0;
+    if (fc)
+        n->linear_out[n->n_linear++] = fc;
+    n->linear_out[n->n_linear++] = 10;
+    n->act = act;
+    snprintf(c->name, sizeof c->name, "zoo_cnn_%s_%lldx%lld_d%d_c%lld_k%d_f%lld",
+             runt_zoo_act_name(act), (long long)n->c, (long long)n->h, depth, (long long)ch, k,
+             (long long)fc);
+}
+
+/* Models the cost model was never tuned on: half MLPs, half CNNs, the
+ * activations taken in turn so each kind meets each one equally often, the
+ * rest drawn from a fixed seed. A draw whose batch-1 FLOPs exceed the
+ * budget, or whose name is taken, is drawn again; the batch is drawn, then
+ * halved until the run fits the budget. */
+static runt_status runt_suite_zoo(runt_case_list *list)
+{
+    static const runt_op acts[] = {RUNT_OP_RELU, RUNT_OP_GELU, RUNT_OP_TANH, RUNT_OP_LEAKY_RELU};
+    static const int64_t batches[] = {1, 1, 2, 4, 8, 16, 32, 64, 128, 256};
+    uint64_t rng = 0x7A00C0DEull;
+    int first = list->n;
+    for (int i = 0; i < RUNT_ZOO_SUITE_MODELS; i++) {
+        runt_bench_case c;
+        int64_t flops;
+        for (;;) {
+            memset(&c, 0, sizeof c);
+            snprintf(c.suite, sizeof c.suite, "zoo");
+            snprintf(c.family, sizeof c.family, "%s", i % 2 ? "cnn" : "mlp");
+            c.kind = RUNT_CASE_NET;
+            runt_op act = acts[(i / 2) % 4];
+            if (i % 2)
+                runt_zoo_draw_cnn(&rng, act, &c);
+            else
+                runt_zoo_draw_mlp(&rng, act, &c);
+            runt_zoo_net_counts(&c.net, &flops, NULL);
+            int taken = 0;
+            for (int j = first; j < list->n && !taken; j++)
+                taken = strncmp(list->items[j].name, c.name, strlen(c.name)) == 0 &&
+                        list->items[j].name[strlen(c.name)] == '_';
+            if (flops <= RUNT_ZOO_SUITE_MAX_FLOPS && !taken)
+                break;
+        }
+        c.batch = RUNT_PICK(&rng, batches);
+        while (c.batch > 1 && c.batch * flops > RUNT_ZOO_SUITE_MAX_FLOPS)
+            c.batch /= 2;
+        size_t len = strlen(c.name);
+        snprintf(c.name + len, sizeof c.name - len, "_b%lld", (long long)c.batch);
+        if (runt_case_list_push(list, &c))
+            return runt_error_set(RUNT_E_OOM, "bench: out of memory");
+    }
+    return RUNT_OK;
+}
+
+int runt_suite_known(const char *name)
+{
+    return name && (strcmp(name, "seeds") == 0 || strcmp(name, "sweep") == 0 ||
+                    strcmp(name, "zoo") == 0 || strcmp(name, "all") == 0);
+}
+
 runt_status runt_suite_append(runt_case_list *list, const char *suite, const double cache_bytes[3])
 {
     if (strcmp(suite, "seeds") == 0)
         return runt_suite_seeds(list);
     if (strcmp(suite, "sweep") == 0)
         return runt_suite_sweep(list, cache_bytes);
-    return runt_error_set(RUNT_E_INVALID_ARG, "no suite '%s' (seeds, sweep, all)", suite);
+    if (strcmp(suite, "zoo") == 0)
+        return runt_suite_zoo(list);
+    if (strcmp(suite, "all") == 0) {
+        runt_status rc = runt_suite_seeds(list);
+        if (rc == RUNT_OK)
+            rc = runt_suite_sweep(list, cache_bytes);
+        return rc == RUNT_OK ? runt_suite_zoo(list) : rc;
+    }
+    return runt_error_set(RUNT_E_INVALID_ARG, "no suite '%s' (seeds, sweep, zoo, all)", suite);
 }
 
 runt_status runt_case_build(const runt_bench_case *c, runt_model **out)
@@ -154,6 +285,8 @@ runt_status runt_case_build(const runt_bench_case *c, runt_model **out)
         return runt_zoo_build(c->path, out);
     case RUNT_CASE_FILE:
         return runt_model_load_file(c->path, NULL, out);
+    case RUNT_CASE_NET:
+        return runt_zoo_build_net(&c->net, out);
     case RUNT_CASE_CONV:
         return runt_zoo_build_conv(c->c_in, c->c_out, c->k, c->h, c->w, out);
     case RUNT_CASE_MLP: {

@@ -221,3 +221,111 @@ runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, i
         s = runt_zoo_conv(b, x, c_in, c_out, k, k / 2, &rng, &y);
     return runt_zoo_finish(b, s, y, out);
 }
+
+/* A limit's value inside a message literal. */
+#define RUNT_ZOO_TEXT_(x) #x
+#define RUNT_ZOO_TEXT(x) RUNT_ZOO_TEXT_(x)
+
+static runt_status runt_zoo_net_check(const runt_zoo_net *n)
+{
+    const char *why = NULL;
+    int image = n->h > 0 || n->w > 0;
+    if (n->c < 1 || n->h < 0 || n->w < 0 || (image && (n->h < 1 || n->w < 1)))
+        why = "needs a positive input size";
+    else if (n->n_convs < 0 || n->n_convs > RUNT_ZOO_NET_MAX_CONVS || (!image && n->n_convs))
+        why = "convolutions need an image input, " RUNT_ZOO_TEXT(RUNT_ZOO_NET_MAX_CONVS) " at most";
+    else if (n->n_linear < 1 || n->n_linear > RUNT_ZOO_NET_MAX_LINEAR)
+        why = "needs 1 to " RUNT_ZOO_TEXT(RUNT_ZOO_NET_MAX_LINEAR) " Linear layers";
+    else if (n->act != RUNT_OP_COUNT && n->act != RUNT_OP_RELU && n->act != RUNT_OP_GELU &&
+             n->act != RUNT_OP_TANH && n->act != RUNT_OP_LEAKY_RELU)
+        why = "act is Relu, Gelu, Tanh, LeakyRelu or none";
+    int64_t h = n->h, w = n->w;
+    for (int i = 0; !why && i < n->n_convs; i++) {
+        if (n->conv_out[i] < 1 || n->conv_k[i] < 1 || n->conv_k[i] % 2 == 0)
+            why = "a convolution needs channels and an odd kernel";
+        else if (n->pool[i] && (h < 2 || w < 2))
+            why = "a 2x2 pool needs an image of at least 2x2";
+        if (n->pool[i]) {
+            h /= 2;
+            w /= 2;
+        }
+    }
+    for (int i = 0; !why && i < n->n_linear; i++)
+        if (n->linear_out[i] < 1)
+            why = "a Linear layer needs a positive width";
+    return why ? runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_net: %s", why) : RUNT_OK;
+}
+
+void runt_zoo_net_counts(const runt_zoo_net *n, int64_t *flops, int64_t *params)
+{
+    int64_t f = 0, p = 0, c = n->c, h = n->h > 0 ? n->h : 1, w = n->w > 0 ? n->w : 1;
+    int act = n->act != RUNT_OP_COUNT;
+    for (int i = 0; i < n->n_convs; i++) {
+        int64_t k2 = (int64_t)n->conv_k[i] * n->conv_k[i], y = n->conv_out[i] * h * w;
+        f += 2 * y * c * k2 + y + (act ? y : 0);
+        p += n->conv_out[i] * c * k2 + n->conv_out[i];
+        c = n->conv_out[i];
+        if (n->pool[i]) {
+            h /= 2;
+            w /= 2;
+            f += 4 * c * h * w; /* a 2x2 max pool: 4 per output */
+        }
+    }
+    int64_t in = c * h * w;
+    for (int i = 0; i < n->n_linear; i++) {
+        int64_t y = n->linear_out[i];
+        f += 2 * in * y + y + (act && i + 1 < n->n_linear ? y : 0);
+        p += in * y + y;
+        in = y;
+    }
+    if (flops)
+        *flops = f;
+    if (params)
+        *params = p;
+}
+
+runt_status runt_zoo_build_net(const runt_zoo_net *net, runt_model **out)
+{
+    if (!net || !out)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_net: %s is NULL",
+                              net ? "out" : "net");
+    runt_status s = runt_zoo_net_check(net);
+    if (s != RUNT_OK)
+        return s;
+    runt_builder *b;
+    if ((s = runt_builder_create(NULL, &b)) != RUNT_OK)
+        return s;
+    /* Weights from a seed of the net's own size, so two nets of one shape
+     * get the same weights and a list that changes elsewhere does not move
+     * them. */
+    uint64_t rng = 0x200 + (uint64_t)(net->c * 131 + net->h * 17 + net->n_convs * 7 + net->n_linear);
+    int image = net->h > 0;
+    int64_t dims[4] = {RUNT_DIM_BATCH, net->c, net->h, net->w};
+    runt_value_id x, y = -1;
+    s = runt_builder_input(b, "x", RUNT_F32, image ? 4 : 2, dims, &x);
+    runt_attrs pool;
+    runt_attrs_default(RUNT_OP_MAX_POOL, &pool);
+    pool.pool.kernel[0] = pool.pool.kernel[1] = 2;
+    pool.pool.strides[0] = pool.pool.strides[1] = 2;
+    int64_t c = net->c, h = net->h, w = net->w;
+    for (int i = 0; !s && i < net->n_convs; i++) {
+        s = runt_zoo_conv(b, x, c, net->conv_out[i], net->conv_k[i], net->conv_k[i] / 2, &rng, &x);
+        c = net->conv_out[i];
+        if (!s && net->act != RUNT_OP_COUNT)
+            s = runt_builder_unary(b, net->act, x, NULL, &x);
+        if (!s && net->pool[i]) {
+            s = runt_builder_unary(b, RUNT_OP_MAX_POOL, x, &pool, &x);
+            h /= 2;
+            w /= 2;
+        }
+    }
+    int64_t widths[RUNT_ZOO_NET_MAX_LINEAR + 1];
+    widths[0] = image ? c * h * w : c;
+    for (int i = 0; i < net->n_linear; i++)
+        widths[i + 1] = net->linear_out[i];
+    if (!s && image)
+        s = runt_builder_unary(b, RUNT_OP_FLATTEN, x, NULL, &x);
+    if (!s)
+        s = runt_zoo_mlp(b, x, widths, net->n_linear + 1, net->act, 1, &rng, &y);
+    return runt_zoo_finish(b, s, y, out);
+}

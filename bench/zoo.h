@@ -30,4 +30,34 @@ runt_status runt_zoo_build_mlp(const int64_t *widths, int n, int bias, runt_mode
 runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,
                                 runt_model **out);
 
+/* A generated feed-forward net (the bench's zoo suite): on an image input
+ * [N, c, h, w], n_convs 'same' Conv2d layers, each followed by act and, where
+ * pool[i] is set, a 2x2 max pool, then Flatten; on a vector input [N, c]
+ * (h = w = 0) none of that. Then Linear layers to linear_out[0..n_linear)
+ * with act between them (not after the last, as in the seeds). act is
+ * RUNT_OP_RELU, RUNT_OP_GELU, RUNT_OP_TANH, RUNT_OP_LEAKY_RELU (ONNX's alpha
+ * 0.01) or RUNT_OP_COUNT for none. */
+#define RUNT_ZOO_NET_MAX_CONVS 4
+#define RUNT_ZOO_NET_MAX_LINEAR 8
+
+typedef struct runt_zoo_net {
+    int64_t c, h, w;
+    int n_convs;
+    int64_t conv_out[RUNT_ZOO_NET_MAX_CONVS];
+    int conv_k[RUNT_ZOO_NET_MAX_CONVS];       /* odd */
+    int pool[RUNT_ZOO_NET_MAX_CONVS];
+    int n_linear;
+    int64_t linear_out[RUNT_ZOO_NET_MAX_LINEAR];
+    runt_op act;
+} runt_zoo_net;
+
+/* RUNT_E_INVALID_ARG for a spec the builder cannot make (no layers, an even
+ * kernel, a pool on a 1-pixel image, too many layers). */
+runt_status runt_zoo_build_net(const runt_zoo_net *net, runt_model **out);
+/* The net's FLOPs for one sample, counted as runt_model_describe counts them
+ * (2 per multiply-add, 1 per bias add, activation and pooled element), and
+ * its parameter count; both without building it, so a generator can keep
+ * a net within a budget before paying for its weights. */
+void runt_zoo_net_counts(const runt_zoo_net *net, int64_t *flops, int64_t *params);
+
 #endif /* RUNT_ZOO_H */

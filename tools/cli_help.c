@@ -78,7 +78,7 @@ static const char runt_help_bench[] =
     "latencies. Progress goes to stderr, the table to stdout. Every output path\n"
     "is checked before anything runs.\n"
     "\n"
-    "  --suite S         seeds (default), sweep, or all\n"
+    "  --suite S         seeds (default), sweep, zoo (generated MLPs/CNNs), or all\n"
     "  --model MODEL     one model instead of a suite (.onnx or @name)\n"
     "  --batch N         batch for --model (1 to 16777216; default 1); refused when\n"
     "                    the model's batch dimension is fixed to another size\n"

@@ -72,6 +72,15 @@ static runt_bench_report *small_report(void)
         w->gflops = (double)w->flops / w->median_us * 1e-3;
         w->gbps = (double)w->bytes / w->median_us * 1e-3;
         w->predicted_us = w->median_us * 1.1;
+        /* Rows 0..2 carry the prediction's terms; the others are drawn as
+         * files from before terms_us were (one bar for the prediction). */
+        for (int b = 0; b < RUNT_BOUND_COUNT; b++)
+            w->terms_us[b] = NAN;
+        if (i < 3) {
+            w->terms_us[RUNT_BOUND_COMPUTE] = 0.6 * w->predicted_us;
+            w->terms_us[RUNT_BOUND_L2] = 0.3 * w->predicted_us;
+            w->terms_us[RUNT_BOUND_DISPATCH] = 0.1 * w->predicted_us;
+        }
         w->reps = 10;
         if (i >= 5) {
             w->status = i == 5 ? RUNT_ROW_UNSUPPORTED : RUNT_ROW_FAILED;
@@ -125,6 +134,10 @@ RT_TEST(plot, bench_plots_are_compressed_pngs_from_the_json)
     check_png(dir, "predicted-vs-measured.png");
     check_png(dir, "roofline-ref.png");
     check_png(dir, "roofline-cpu.png");
+    check_png(dir, "latency-ref.png");
+    check_png(dir, "latency-cpu.png");
+    check_png(dir, "terms-ref.png");
+    check_png(dir, "terms-cpu.png");
     RT_ASSERT(rmdir(dir) == 0, "only the expected files were written");
     free_report(r);
 }
@@ -160,14 +173,16 @@ RT_TEST(plot, every_measured_row_is_a_point_and_only_those)
     RT_ASSERT(mkdtemp(dir), "mkdtemp");
     snprintf(json, sizeof json, "%s/results.json", dir);
     RT_ASSERT(runt_bench_write_json(json, r) == RUNT_OK, "%s", runt_last_error());
-    int counts[8] = {0}, measured = 0, per_device[2] = {0, 0};
+    int counts[16] = {0}, measured = 0, per_device[2] = {0, 0}, seeds[2] = {0, 0};
     for (int i = 0; i < r->n_rows; i++)
         if (r->rows[i].status == RUNT_ROW_MEASURED) {
+            int d = strcmp(r->rows[i].backend, "ref") == 0 ? 0 : 1;
             measured++;
-            per_device[strcmp(r->rows[i].backend, "ref") == 0 ? 0 : 1]++;
+            per_device[d]++;
+            seeds[d] += strcmp(r->rows[i].suite, "seeds") == 0;
         }
     char last[512];
-    int status = run_plot_py(json, dir, counts, 8, last, sizeof last);
+    int status = run_plot_py(json, dir, counts, 16, last, sizeof last);
     RT_ASSERT(status == 0, "plot.py: status %d: %s", status, last);
     /* flops, params, predicted, then one roofline per device in JSON order. */
     for (int k = 0; k < 3; k++)
@@ -175,9 +190,18 @@ RT_TEST(plot, every_measured_row_is_a_point_and_only_those)
                   measured);
     RT_ASSERT(counts[3] == per_device[0] && counts[4] == per_device[1], "rooflines %d %d", counts[3],
               counts[4]);
+    /* Then per device: its latency panels (its measured rows) and its terms
+     * (its seeds rows). */
+    for (int d = 0; d < 2; d++) {
+        RT_ASSERT(counts[5 + 2 * d] == per_device[d], "latency panels of device %d: %d points, %d rows",
+                  d, counts[5 + 2 * d], per_device[d]);
+        RT_ASSERT(counts[6 + 2 * d] == seeds[d], "terms of device %d: %d bars, %d seeds rows", d,
+                  counts[6 + 2 * d], seeds[d]);
+    }
     const char *files[] = {"latency-vs-flops.png", "latency-vs-params.png",
-                           "predicted-vs-measured.png", "roofline-ref.png", "roofline-cpu.png"};
-    for (int k = 0; k < 5; k++)
+                           "predicted-vs-measured.png", "roofline-ref.png", "roofline-cpu.png",
+                           "latency-ref.png", "terms-ref.png", "latency-cpu.png", "terms-cpu.png"};
+    for (int k = 0; k < 9; k++)
         check_png(dir, files[k]);
     remove(json);
     RT_ASSERT(rmdir(dir) == 0, "only the expected files were written");
@@ -200,4 +224,35 @@ RT_TEST(plot, a_file_that_is_not_bench_json_is_refused)
     RT_ASSERT(status == 1 && strstr(last, "not a runt bench JSON"), "status %d: %s", status, last);
     remove(json);
     RT_ASSERT(rmdir(dir) == 0, "no plots written");
+}
+
+RT_TEST(plot, a_file_from_before_bound_and_terms_still_draws)
+{
+    need_matplotlib();
+    runt_bench_report *r = small_report();
+    char dir[] = "/tmp/runt-plot-XXXXXX", json[128], cmd[1024];
+    RT_ASSERT(mkdtemp(dir), "mkdtemp");
+    snprintf(json, sizeof json, "%s/results.json", dir);
+    RT_ASSERT(runt_bench_write_json(json, r) == RUNT_OK, "%s", runt_last_error());
+    /* The contract's fields only: no bound, terms_us, create_us or suites. */
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))\n"
+             "for row in d[\"results\"]:\n"
+             "  for k in (\"bound\", \"terms_us\", \"create_us\"): row.pop(k, None)\n"
+             "for s in d[\"summary\"].values(): s.pop(\"suites\", None)\n"
+             "json.dump(d, open(sys.argv[1], \"w\"))' %s",
+             json);
+    RT_ASSERT(system(cmd) == 0, "strip the newer fields");
+    int counts[16] = {0};
+    char last[512];
+    int status = run_plot_py(json, dir, counts, 16, last, sizeof last);
+    RT_ASSERT(status == 0, "plot.py on an old file: status %d: %s", status, last);
+    const char *files[] = {"latency-vs-flops.png", "latency-vs-params.png",
+                           "predicted-vs-measured.png", "roofline-ref.png", "roofline-cpu.png",
+                           "latency-ref.png", "terms-ref.png", "latency-cpu.png", "terms-cpu.png"};
+    for (int k = 0; k < 9; k++)
+        check_png(dir, files[k]);
+    remove(json);
+    RT_ASSERT(rmdir(dir) == 0, "only the expected files were written");
+    free_report(r);
 }
