@@ -251,11 +251,11 @@ static void runt_bench_progress(runt_bench_ctx *x, const runt_bench_row *w)
 {
     x->done++;
     if (w->status == RUNT_ROW_MEASURED)
-        fprintf(x->err, "[%3d/%d] %-4s %-4s %-18s b%-5lld %10.2f us (p10 %.2f, p90 %.2f, %d runs)\n",
+        fprintf(x->err, "[%3d/%d] %-4s %-4s %-24s b%-5lld %10.2f us (p10 %.2f, p90 %.2f, %d runs)\n",
                 x->done, x->total, w->backend, w->dtype, w->model, (long long)w->batch,
                 w->median_us, w->p10_us, w->p90_us, w->reps);
     else
-        fprintf(x->err, "[%3d/%d] %-4s %-4s %-18s b%-5lld %s: %s\n", x->done, x->total, w->backend,
+        fprintf(x->err, "[%3d/%d] %-4s %-4s %-24s b%-5lld %s: %s\n", x->done, x->total, w->backend,
                 w->dtype, w->model, (long long)w->batch,
                 w->status == RUNT_ROW_UNSUPPORTED ? "not supported" : "failed", w->note);
     fflush(x->err);

@@ -140,6 +140,12 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
     }
     /* bound is padded only where peer columns follow it: no trailing blanks. */
     int bound_width = peers || graphs ? 8 : 0;
+    /* The model column fits the longest name (the zoo's spell out shapes). */
+    int model_width = 18;
+    for (int i = 0; i < r->n_rows; i++) {
+        int len = (int)strlen(r->rows[i].model);
+        model_width = len > model_width ? len : model_width;
+    }
     fprintf(out, "runt bench: %s, %d thread%s, %s. Times in us: median, p10, p90 of the\n"
                  "measured runs after the first run and warm-up; first = the session's first run;\n"
                  "pred = the cost model's prediction; lay/lau = layers (model nodes) / launches;\n"
@@ -147,8 +153,8 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
                  "come from (L1, L2, L3, DRAM; device = a GPU's own memory), dispatch, copy\n"
                  "(runt info MODEL --predict --backend B: the terms per node).\n\n",
             r->cpu, r->threads, r->threads == 1 ? "" : "s", r->os);
-    fprintf(out, "%-6s %-18s %-7s %-5s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s %9s %6s %7s %6s %-*s",
-            "suite", "model", "backend", "dtype", "batch", "params", "FLOPs", "bytes", "lay", "lau",
+    fprintf(out, "%-6s %-*s %-7s %-5s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s %9s %6s %7s %6s %-*s",
+            "suite", model_width, "model", "backend", "dtype", "batch", "params", "FLOPs", "bytes", "lay", "lau",
             "median", "p10", "p90", "first", "pred", "pr/me", "GFLOP/s", "GB/s", bound_width, "bound");
     if (peers)
         fprintf(out, " %9s %9s %6s %6s", "torch", "ort", "/torch", "/ort");
@@ -158,8 +164,8 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
     for (int i = 0; i < r->n_rows; i++) {
         const runt_bench_row *w = &r->rows[i];
         char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
-        fprintf(out, "%-6s %-18s %-7s %-5s %5lld %7s %7s %7s %4d %4d", w->suite, w->model,
-                w->backend, w->dtype, (long long)w->batch, runt_si(a, sizeof a, (double)w->params),
+        fprintf(out, "%-6s %-*s %-7s %-5s %5lld %7s %7s %7s %4d %4d", w->suite, model_width,
+                w->model, w->backend, w->dtype, (long long)w->batch, runt_si(a, sizeof a, (double)w->params),
                 runt_si(b, sizeof b, (double)w->flops), runt_si(c, sizeof c, (double)w->bytes),
                 w->layers, w->launches);
         if (w->status != RUNT_ROW_MEASURED) {

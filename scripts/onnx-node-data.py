@@ -10,7 +10,7 @@ and are written here the way onnx's own `backend-test-tools generate-data`
 writes them (tensor inputs and outputs only).
 
 A case is written when every node of its graph has an op_type that runt's
-ONNX reader maps: the table in runtime/onnx_ops.c (--ops-from), so that an op
+ONNX reader maps: the table in runtime/onnx/onnx_ops.c (--ops-from), so that an op
 added there is tested without editing this script. Whether runt then loads
 the case (dtypes, ranks, attributes) is for the test driver to decide and
 report. The cases left out are listed in OUT/excluded.txt with the op types
@@ -46,7 +46,7 @@ EXCLUDED = "excluded.txt"  # the cases not written, with the op types that kept 
 
 
 def reader_ops(path):
-    """op_types of the mapping table in runtime/onnx_ops.c: {"Gemm", RUNT_OP_..."""
+    """op_types of the mapping table in runtime/onnx/onnx_ops.c: {"Gemm", RUNT_OP_..."""
     with open(path, encoding="utf-8") as f:
         ops = re.findall(r'\{\s*"([A-Za-z0-9_]+)"\s*,\s*RUNT_OP_', f.read())
     if len(ops) < 10:
@@ -110,7 +110,7 @@ def write_case(onnx, numpy_helper, case, out):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="folder to (re)write")
-    p.add_argument("--ops-from", required=True, help="runtime/onnx_ops.c")
+    p.add_argument("--ops-from", required=True, help="runtime/onnx/onnx_ops.c")
     p.add_argument("--force", action="store_true", help="rewrite even if the stamp matches")
     p.add_argument("--any-version", action="store_true",
                    help="use the installed onnx even if it is not %s (a machine that cannot "

@@ -70,7 +70,7 @@ static const char runt_help_run[] =
     "  -h, --help       print this text\n";
 
 static const char runt_help_bench[] =
-    "usage: runt bench [--suite seeds|sweep|all | --model MODEL [--batch N]] [OPTIONS]\n"
+    "usage: runt bench [--suite seeds|sweep|zoo|all | --model MODEL [--batch N]] [OPTIONS]\n"
     "\n"
     "Times models on backends and dtypes and reports, per row, the median and\n"
     "p10..p90 latency, the first run, FLOPs, bytes and the cost model's\n"

@@ -5,7 +5,7 @@ The bench's peers run one definition of each model: the ONNX file runt wrote
 by interpreting its graph with torch.nn.functional and torch ops, so there is
 no second, hand-written copy of any model that could drift from runt's.
 
-Covered: the ai.onnx ops runt reads (runtime/onnx_ops.c), with the attribute
+Covered: the ai.onnx ops runt reads (runtime/onnx/onnx_ops.c), with the attribute
 semantics of opsets 13 to 20: Gemm, MatMul, Add, Sub, Mul, Div, Relu,
 LeakyRelu, Clip, Sigmoid, Tanh, Erf, Gelu, Softmax, Conv, MaxPool,
 AveragePool, GlobalAveragePool, Pad (constant), Flatten, Reshape, Identity,
