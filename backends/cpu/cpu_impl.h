@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu_info.h"
 #include "cpu_pool.h"
 #include "q8.h"
 #include "runt-backend.h"
@@ -146,13 +147,6 @@ int runt_cpu_tier_max(void);
 runt_status runt_cpu_tier_resolve(const char *requested, int *tier);
 /* "c", "avx2", "avx512", "neon", "neon-dot". */
 const char *runt_cpu_tier_name(int tier);
-
-/* ---- host facts (cpu_info.c) ---- */
-
-/* Cores this process may use (>= 1). */
-int runt_cpu_core_count(void);
-/* Fills the device info: CPU model name, cores, host memory. */
-void runt_cpu_describe(runt_device_info *info);
 
 /* ---- per node state and kernels (cpu_backend.c, cpu_nodes.c, cpu_conv.c) ---- */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cpu_impl.h"
+#include "cpu_info.h"
 
 int runt_cpu_core_count(void)
 {

@@ -12,7 +12,8 @@
 #include "ref/ref_impl.h"
 #include "weight_quant.h"
 
-#include "cpu_impl.h" /* the pool, the core count */
+#include "cpu_info.h"
+#include "cpu_pool.h"
 
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
