@@ -5,34 +5,13 @@
 #include <string.h>
 
 #include "cost_model.h"
+#include "made_up_calibration.h"
 #include "rt_test.h"
 #include "zoo.h"
 
-/* L1 32 KiB at 100 GB/s, L2 1 MiB at 50, L3 32 MiB at 20, DRAM 10; f32
- * 100 GFLOP/s, int8 400 GOP/s, elementwise 2 GFLOP/s; 0.5 us per launch,
- * 0.25 us per run. */
-static runt_calibration made_up(void)
-{
-    runt_calibration c;
-    memset(&c, 0, sizeof c);
-    strcpy(c.backend, "ref");
-    c.threads = 1;
-    c.host_memory = 1;
-    c.peak_gflops = 100;
-    c.peak_int8_gops = 400;
-    c.eltwise_gflops = 2;
-    double bw[4] = {100, 50, 20, 10}, cap[4] = {32768, 1048576, 33554432, INFINITY};
-    memcpy(c.bw_gbps, bw, sizeof bw);
-    memcpy(c.level_bytes, cap, sizeof cap);
-    c.launch_us = 0.5;
-    c.run_us = 0.25;
-    c.h2d_gbps = c.d2h_gbps = NAN;
-    return c;
-}
-
 RT_TEST(bench_cost, levels_follow_capacity)
 {
-    runt_calibration c = made_up();
+    runt_calibration c = rt_made_up_calibration();
     RT_ASSERT(runt_cost_model_level(&c, 1000) == RUNT_LEVEL_L1, "1 kB in L1");
     RT_ASSERT(runt_cost_model_level(&c, 32768) == RUNT_LEVEL_L1, "exactly L1 fits L1");
     RT_ASSERT(runt_cost_model_level(&c, 32769) == RUNT_LEVEL_L2, "one byte more is L2");
@@ -44,7 +23,7 @@ RT_TEST(bench_cost, levels_follow_capacity)
 
 RT_TEST(bench_cost, node_is_the_slower_of_compute_and_memory)
 {
-    runt_calibration c = made_up();
+    runt_calibration c = rt_made_up_calibration();
     /* Memory-bound GEMV: 4e6 weight bytes with a 4 MB footprint (L3, 20 GB/s)
      * = 200 us, plus 1000 activation bytes in L1 (100 GB/s) = 0.01 us;
      * compute 2e6 FLOPs / 100 GFLOP/s = 20 us. */
@@ -99,7 +78,7 @@ RT_TEST(bench_cost, session_prediction_from_the_layer_shape)
      * input 4000 + output 40 bytes. Footprint = arena + io + weights. */
     double io = 4000 + 40, weights = 40040;
     double footprint = (double)st.arena_bytes + io + weights;
-    runt_calibration c = made_up();
+    runt_calibration c = rt_made_up_calibration();
     double bw = footprint <= 32768 ? 100 : footprint <= 1048576 ? 50 : 20;
     double memory = weights / (bw * 1e3) + io / (100 * 1e3);
     double compute = (2.0 * 1000 * 10 + 10) / (100 * 1e3);
@@ -114,7 +93,7 @@ RT_TEST(bench_cost, session_prediction_from_the_layer_shape)
 
 RT_TEST(bench_cost, nearer_levels_are_never_slower)
 {
-    runt_calibration c = made_up();
+    runt_calibration c = rt_made_up_calibration();
     double noisy[4] = {80, 0.4, NAN, 9};  /* L2 caught another process; L3 unprobed */
     memcpy(c.bw_gbps, noisy, sizeof noisy);
     runt_calibration_monotone(&c);
@@ -135,7 +114,7 @@ RT_TEST(bench_cost, nearer_levels_are_never_slower)
 
 RT_TEST(bench_cost, node_terms_name_the_level_of_each_kind_of_bytes)
 {
-    runt_calibration c = made_up();
+    runt_calibration c = rt_made_up_calibration();
     /* A GEMV with a 4 MB footprint: its weights come from L3, its 1000
      * activation bytes (own traffic) from L1. */
     double flops = 2e6, weights = 4e6, acts = 1000, footprint = 4e6;
@@ -205,7 +184,7 @@ RT_TEST(bench_cost, attribution_counts_only_the_slower_of_compute_and_memory)
 
 RT_TEST(bench_cost, ties_go_to_the_earlier_bound)
 {
-    runt_calibration c = made_up();
+    runt_calibration c = rt_made_up_calibration();
     /* 1e5 FLOPs at 100 GFLOP/s and 1e5 bytes at L1's 100 GB/s: both 1 us. */
     runt_cost_model_node n = {.flops = 1e5, .weight_bytes = 0, .other_bytes = 1e5, .matmul = 1};
     c.level_bytes[RUNT_LEVEL_L1] = 1e5;
@@ -229,7 +208,7 @@ RT_TEST(bench_cost, ties_go_to_the_earlier_bound)
 
 RT_TEST(bench_cost, bound_names)
 {
-    runt_calibration c = made_up();
+    runt_calibration c = rt_made_up_calibration();
     static const char *const host[RUNT_BOUND_COUNT] = {"compute", "L1",       "L2",  "L3",
                                                        "DRAM",    "dispatch", "copy"};
     for (int b = 0; b < RUNT_BOUND_COUNT; b++)
@@ -254,7 +233,7 @@ RT_TEST(bench_cost, two_node_session_terms_from_the_shapes)
     runt_session_stats st;
     RT_ASSERT(runt_session_stats_get(s, &st) == RUNT_OK, "stats");
     RT_ASSERT(st.n_nodes == 2, "two Gemm nodes, got %d", st.n_nodes);
-    runt_calibration c = made_up();
+    runt_calibration c = rt_made_up_calibration();
     const double in[2] = {100, 500}, outw[2] = {500, 100};
     double in_bytes = 4 * in[0], out_bytes = 4 * outw[1];
     double weights[2], all_weights = 0;
@@ -325,7 +304,7 @@ RT_TEST(bench_cost, device_copies_are_their_own_term)
     o.backend = "ref";
     runt_session *s;
     RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
-    runt_calibration host = made_up(), dev = made_up();
+    runt_calibration host = rt_made_up_calibration(), dev = rt_made_up_calibration();
     dev.host_memory = 0;
     dev.h2d_gbps = 0.5;   /* a slow, pageable copy */
     dev.d2h_gbps = 0.25;
