@@ -17,9 +17,16 @@
  * widens it to int32 exactly. The int32 sums then wrap nowhere: the result
  * and every partial sum are bounded by 255 * 128 * k (RUNT_Q8_MAX_K). Per 32
  * weight bytes: 1 vpsignb + 1 vpmaddubsw + 1 vpmaddwd + 1 add, two of them
- * multiplies, against four multiplies in the split form below; measured on a
- * Zen 5 capped to this kernel, Linear(1024, 1024) went from 1.0x the f32 GEMM
- * to 1.7x (bench/results/2026-12-05-q8-avx2.md).
+ * multiplies, against four multiplies in the split form below.
+ *
+ * Measured on a Zen 5 capped to this kernel (RUNT_CPU_TIER=avx2, 1 thread,
+ * bench/results/2026-12-05-q8-avx2.md): Linear(1024, 1024) against the f32
+ * GEMM went from 1.13x to 1.68x at batch 64, 0.99x to 1.52x at 256, 1.01x to
+ * 1.47x at 1024. That is near the form's ceiling there: a loop of nothing but
+ * the four instructions sustains one step per 1.2 cycles (27 multiply-adds a
+ * cycle) against 16 for two 8-wide FMAs, so about 1.7x an f32 GEMM at its
+ * peak. A CPU that issues fewer vector integer multiplies per cycle than
+ * FMAs gains less; an AVX2-only CPU (Zen 2, Haswell) was not measured.
  *
  * Split (some weight is -128, only runt_q8_weights_pack_s8 stores it, and
  * vpsignb cannot negate it): the activation byte is split, x = lo + hi with
@@ -33,9 +40,10 @@
  * channel land in different lanes, so every block would end in a horizontal
  * reduction.
  *
- * Tiles: 2 rows x 2 blocks (8 accumulators; 2 x 1 or 4 x 1 measured no
- * faster, 3 x 2 and larger spill with GCC 12), 1 row x 4 blocks for batch 1
- * (8 independent chains while the weights stream from memory).
+ * Tiles: 2 rows x 2 blocks (8 accumulators; 2 x 1, 3 x 1, 4 x 1, 3 x 2 and
+ * blocks-outer loop orders measured no faster, within the noise of a shared
+ * machine), 1 row x 4 blocks for batch 1 (8 independent chains while the
+ * weights stream from memory).
  *
  * Built with -mavx2; without it the file still compiles and the kernel reports
  * itself absent.
