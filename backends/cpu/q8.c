@@ -175,6 +175,7 @@ static runt_status q8_pack_begin(const void *w, int64_t n, int64_t k, void *stor
     out->data = (int8_t *)storage;
     out->scales = (float *)((char *)storage + s.data);
     out->row_sums = (int32_t *)((char *)storage + s.data + s.scales);
+    out->has_minus_128 = 0;
     return RUNT_OK;
 }
 
@@ -235,6 +236,7 @@ runt_status runt_q8_weights_pack_s8(const int8_t *q, const float *scales, int64_
         for (int64_t kk = 0; kk < k; kk++) {
             int8_t v = q[j * sn + kk * sk];
             out->data[runt_q8_index(out, j, kk)] = v;
+            out->has_minus_128 |= v == INT8_MIN;
             sum += v;
         }
         out->scales[j] = scales[j];

@@ -33,6 +33,9 @@ typedef struct runt_q8_weights {
     int8_t *data;        /* quantized weights in the layout the kernels want        */
     float *scales;       /* per output channel: w[n][k] ≈ scales[n] * q[n][k]       */
     int32_t *row_sums;   /* sum over k of q[n][k]: folds the activation zero point  */
+    int has_minus_128;   /* 1 if some q[n][k] is -128 (only runt_q8_weights_pack_s8
+                            stores it): a kernel that negates weights (the AVX2
+                            one) needs them in [-127, 127] and checks this       */
 } runt_q8_weights;
 
 /* Bytes of one block holding data, scales and row_sums for n x k weights;

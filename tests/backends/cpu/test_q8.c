@@ -169,6 +169,39 @@ RT_TEST(q8, pack_s8_keeps_values)
     }
 }
 
+/* has_minus_128 picks the AVX2 kernel's form: it must be 1 exactly when a
+ * stored weight is -128, including after storage is packed again. */
+RT_TEST(q8, pack_flags_minus_128)
+{
+    int64_t n = 5, k = 7;
+    float wf[5 * 7], scales[5];
+    int8_t q[5 * 7];
+    for (int i = 0; i < n * k; i++) {
+        wf[i] = (i % 3 ? -1.0f : 0.5f) * (float)(i + 1);   /* -amax in every row */
+        q[i] = (int8_t)(i % 2 ? -127 : 127);
+    }
+    for (int j = 0; j < n; j++)
+        scales[j] = 0.01f;
+    size_t size = runt_q8_weights_size(n, k);
+    void *storage = aligned_alloc(64, (size + 63) / 64 * 64);
+    RT_ASSERT(storage, "out of memory");
+    for (int trans = 0; trans <= 1; trans++) {
+        runt_q8_weights w;
+        RT_ASSERT(runt_q8_weights_pack(wf, n, k, trans, storage, size, &w) == RUNT_OK, "pack: %s",
+                  runt_last_error());
+        RT_ASSERT(w.has_minus_128 == 0, "pack from floats (trans=%d) flags -128", trans);
+        q[n * k - 1] = INT8_MIN;
+        RT_ASSERT(runt_q8_weights_pack_s8(q, scales, n, k, trans, storage, size, &w) == RUNT_OK,
+                  "pack_s8: %s", runt_last_error());
+        RT_ASSERT(w.has_minus_128 == 1, "pack_s8 (trans=%d) missed the -128", trans);
+        q[n * k - 1] = -127;
+        RT_ASSERT(runt_q8_weights_pack_s8(q, scales, n, k, trans, storage, size, &w) == RUNT_OK,
+                  "pack_s8: %s", runt_last_error());
+        RT_ASSERT(w.has_minus_128 == 0, "pack_s8 (trans=%d) without -128 flags it", trans);
+    }
+    free(storage);
+}
+
 RT_TEST(q8, weights_size_is_exact_bound)
 {
     RT_ASSERT(runt_q8_weights_size(0, 5) == 0 && runt_q8_weights_size(5, 0) == 0 &&

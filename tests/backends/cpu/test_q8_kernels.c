@@ -25,8 +25,10 @@ typedef struct kcase {
 
 typedef enum fill { FILL_RANDOM, FILL_CONST } fill;
 
+/* Random weights are drawn from [wlo, 127]: wlo = -128 exercises the AVX2
+ * kernel's split path, -127 (what packing from floats gives) its signed one. */
 static void kcase_make(kcase *c, int64_t m, int64_t n, int64_t k, rt_rng *r, fill how, int xv,
-                       int wv)
+                       int wv, int wlo)
 {
     c->m = m, c->n = n, c->k = k;
     size_t size = runt_q8_weights_size(n, k);
@@ -36,7 +38,7 @@ static void kcase_make(kcase *c, int64_t m, int64_t n, int64_t k, rt_rng *r, fil
     RT_ASSERT(c->storage && c->q && scales, "out of memory for n=%lld k=%lld", (long long)n,
               (long long)k);
     for (int64_t i = 0; i < n * k; i++)
-        c->q[i] = (int8_t)(how == FILL_RANDOM ? rt_rng_int(r, -128, 127) : wv);
+        c->q[i] = (int8_t)(how == FILL_RANDOM ? rt_rng_int(r, wlo, 127) : wv);
     for (int64_t j = 0; j < n; j++)
         scales[j] = 1.0f;
     runt_status st = runt_q8_weights_pack_s8(c->q, scales, n, k, 0, c->storage, size, &c->w);
@@ -95,7 +97,7 @@ RT_TEST(q8_kernels, c_matches_integer_math)
                                         {5, 7, 127}, {1, 100, 1000}, {4, 31, 257}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         kcase c;
-        kcase_make(&c, shapes[s][0], shapes[s][1], shapes[s][2], &r, FILL_RANDOM, 0, 0);
+        kcase_make(&c, shapes[s][0], shapes[s][1], shapes[s][2], &r, FILL_RANDOM, 0, 0, -128);
         int64_t blocks = runt_q8_blocks(&c.w);
         int32_t *acc = run_kernel(&runt_q8_kernel_c, &c, 0, blocks);
         size_t ld = (size_t)blocks * RUNT_Q8_NB;
@@ -132,7 +134,7 @@ static void expect_same(const runt_q8_kernel *kernel, const kcase *c, int64_t b0
     rt_guarded_free((float *)got);
 }
 
-static void check_random_shapes(const char *name, uint64_t seed)
+static void check_random_shapes(const char *name, uint64_t seed, int wlo)
 {
     const runt_q8_kernel *kernel = kernel_or_skip(name);
     rt_rng r = rt_rng_make(seed);
@@ -147,7 +149,7 @@ static void check_random_shapes(const char *name, uint64_t seed)
         if (n * k * m > 4000000)
             m = 1;
         kcase c;
-        kcase_make(&c, m, n, k, &r, FILL_RANDOM, 0, 0);
+        kcase_make(&c, m, n, k, &r, FILL_RANDOM, 0, 0, wlo);
         int64_t blocks = runt_q8_blocks(&c.w);
         expect_same(kernel, &c, 0, blocks);
         /* A sub-range, as a tile of a threaded call sees it. */
@@ -168,7 +170,9 @@ static void check_extremes(const char *name, uint64_t seed)
     for (size_t a = 0; a < sizeof xs / sizeof xs[0]; a++)
         for (size_t b = 0; b < sizeof ws / sizeof ws[0]; b++) {
             kcase c;
-            kcase_make(&c, 5, 37, 515, &r, FILL_CONST, xs[a], ws[b]);
+            kcase_make(&c, 5, 37, 515, &r, FILL_CONST, xs[a], ws[b], 0);
+            RT_ASSERT(c.w.has_minus_128 == (ws[b] == -128), "has_minus_128 %d for w=%d",
+                      c.w.has_minus_128, ws[b]);
             expect_same(kernel, &c, 0, runt_q8_blocks(&c.w));
             int64_t want = 515LL * xs[a] * ws[b];
             int32_t *got = run_kernel(kernel, &c, 0, 1);
@@ -177,28 +181,34 @@ static void check_extremes(const char *name, uint64_t seed)
             rt_guarded_free((float *)got);
             kcase_free(&c);
         }
-    /* Random mixes of the extremes. */
+    /* Random mixes of the extremes: odd t with -128 among the weights, even t
+     * without it (the AVX2 kernel's two paths; the flag is redone to match). */
     for (int t = 0; t < 8; t++) {
         kcase c;
-        kcase_make(&c, 3, 48, 1024 + t, &r, FILL_RANDOM, 0, 0);
+        kcase_make(&c, 3, 48, 1024 + t, &r, FILL_RANDOM, 0, 0, -128);
         for (int64_t i = 0; i < c.m * c.w.k_pad; i++)
             c.x[i] = (uint8_t)xs[rt_rng_int(&r, 0, 1)];
+        static const int mix[2][3] = {{127, -127, 126}, {127, -128, -127}};
         for (int64_t j = 0; j < c.n; j++)
             for (int64_t kk = 0; kk < c.k; kk++)
-                c.w.data[runt_q8_index(&c.w, j, kk)] = (int8_t)ws[rt_rng_int(&r, 0, 2)];
+                c.w.data[runt_q8_index(&c.w, j, kk)] = (int8_t)mix[t % 2][rt_rng_int(&r, 0, 2)];
+        c.w.has_minus_128 = 0;
         for (int64_t j = 0; j < c.n; j++) {
             int32_t sum = 0;
-            for (int64_t kk = 0; kk < c.k; kk++)
+            for (int64_t kk = 0; kk < c.k; kk++) {
                 sum += c.w.data[runt_q8_index(&c.w, j, kk)];
+                c.w.has_minus_128 |= c.w.data[runt_q8_index(&c.w, j, kk)] == -128;
+            }
             c.w.row_sums[j] = sum;
         }
         expect_same(kernel, &c, 0, runt_q8_blocks(&c.w));
         kcase_free(&c);
     }
-    for (int sign = -1; sign <= 1; sign += 2) {
+    static const int ends[] = {-128, -127, 127};
+    for (size_t e = 0; e < sizeof ends / sizeof ends[0]; e++) {
         kcase c;
-        kcase_make(&c, 2, 17, RUNT_Q8_MAX_K, &r, FILL_CONST, 255, sign < 0 ? -128 : 127);
-        int64_t want = (int64_t)RUNT_Q8_MAX_K * 255 * (sign < 0 ? -128 : 127);
+        kcase_make(&c, 2, 17, RUNT_Q8_MAX_K, &r, FILL_CONST, 255, ends[e], 0);
+        int64_t want = (int64_t)RUNT_Q8_MAX_K * 255 * ends[e];
         int32_t *got = run_kernel(kernel, &c, 0, 2);
         for (int i = 0; i < 2 * 2 * RUNT_Q8_NB; i++) {
             int64_t expect = (i % 32) < 17 ? want : 0;
@@ -213,7 +223,11 @@ static void check_extremes(const char *name, uint64_t seed)
 #define KERNEL_TESTS(id, name, seed)                                                               \
     RT_TEST(q8_kernels, id##_random_shapes)                                                        \
     {                                                                                              \
-        check_random_shapes(name, seed);                                                           \
+        check_random_shapes(name, seed, -128);                                                     \
+    }                                                                                              \
+    RT_TEST(q8_kernels, id##_random_shapes_no_minus_128)                                           \
+    {                                                                                              \
+        check_random_shapes(name, seed + 2, -127);                                                 \
     }                                                                                              \
     RT_TEST(q8_kernels, id##_extremes)                                                             \
     {                                                                                              \
