@@ -180,7 +180,7 @@ RT_TEST(info_predict, breakdown_of_two_linears_worked_out_by_hand)
             by[RUNT_BOUND_L1] += mem_a;
         }
     }
-    double got;
+    double got = NAN;
     const char *line = strstr(r->out, "\npredicted ");
     RT_ASSERT(line && sscanf(line, "\npredicted %lf us per run", &got) == 1, "total line: %s",
               r->out);

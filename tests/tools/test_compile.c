@@ -79,7 +79,7 @@ RT_TEST(compile, int8_file_holds_integer_layers)
     void *aligned = aligned_alloc(64, (size + 63) / 64 * 64);
     memcpy(aligned, bytes, size);
     runt_rnt_info info;
-    runt_model *m;
+    runt_model *m = NULL;
     RT_ASSERT(runt_rnt_info_get(aligned, size, &info) == RUNT_OK &&
                   runt_model_load_rnt(aligned, size, NULL, &m) == RUNT_OK,
               "%s", runt_last_error());
