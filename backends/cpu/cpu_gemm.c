@@ -101,36 +101,27 @@ static void blas_init_body(void *ctx, int64_t lo, int64_t hi, int slot)
     }
 }
 
-/* One block of the product: rows [r0, r1), columns [c0, c1). */
+/* Which library adds the blocks, decided once here: OpenBLAS where the
+ * build has it, else runt's portable GEMM. library_block adds rows [r0, r1),
+ * columns [c0, c1) of the product on library_scratch_floats() of scratch. */
+#if defined(RUNT_CPU_BLAS)
 static void library_block(const runt_cpu_gemm *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
                           float *scratch)
 {
-#if defined(RUNT_CPU_BLAS)
     (void)scratch;
     runt_cpu_blas_block(g, r0, r1, c0, c1);
+}
+static size_t library_scratch_floats(void) { return 0; }
+const char *runt_cpu_library_gemm_name(void) { return "OpenBLAS"; }
 #else
+static void library_block(const runt_cpu_gemm *g, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                          float *scratch)
+{
     runt_cpu_sgemm_portable_block(g, r0, r1, c0, c1, scratch);
-#endif
 }
-
-/* Per thread: what the block function needs. */
-static size_t library_scratch_floats(void)
-{
-#if defined(RUNT_CPU_BLAS)
-    return 0;
-#else
-    return runt_cpu_portable_scratch_floats();
+static size_t library_scratch_floats(void) { return runt_cpu_portable_scratch_floats(); }
+const char *runt_cpu_library_gemm_name(void) { return "portable C"; }
 #endif
-}
-
-const char *runt_cpu_library_gemm_name(void)
-{
-#if defined(RUNT_CPU_BLAS)
-    return "OpenBLAS";
-#else
-    return "portable C";
-#endif
-}
 
 /* The split: whole blocks of rows, or of columns when there are fewer
  * rows than columns (batch 1 has one row), in multiples of BLAS_ALIGN so

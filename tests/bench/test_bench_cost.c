@@ -67,11 +67,8 @@ RT_TEST(bench_cost, describe_converts_weights_for_int8)
 RT_TEST(bench_cost, session_prediction_from_the_layer_shape)
 {
     runt_model *m;
-    RT_ASSERT(runt_zoo_build("seed1_model5", &m) == RUNT_OK, "%s", runt_last_error());
-    runt_session_options o = runt_session_options_default();
-    o.backend = "ref";
     runt_session *s;
-    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    rt_ref_session("seed1_model5", &m, &s);
     runt_session_stats st;
     RT_ASSERT(runt_session_stats_get(s, &st) == RUNT_OK, "stats");
     /* Linear(1000, 10) at batch 1: weights 10000 + 10 floats = 40040 bytes;
@@ -225,11 +222,8 @@ RT_TEST(bench_cost, bound_names)
 RT_TEST(bench_cost, two_node_session_terms_from_the_shapes)
 {
     runt_model *m;
-    RT_ASSERT(runt_zoo_build("seed1_model4", &m) == RUNT_OK, "%s", runt_last_error());
-    runt_session_options o = runt_session_options_default();
-    o.backend = "ref";
     runt_session *s;
-    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    rt_ref_session("seed1_model4", &m, &s);
     runt_session_stats st;
     RT_ASSERT(runt_session_stats_get(s, &st) == RUNT_OK, "stats");
     RT_ASSERT(st.n_nodes == 2, "two Gemm nodes, got %d", st.n_nodes);
@@ -299,11 +293,8 @@ RT_TEST(bench_cost, two_node_session_terms_from_the_shapes)
 RT_TEST(bench_cost, device_copies_are_their_own_term)
 {
     runt_model *m;
-    RT_ASSERT(runt_zoo_build("seed1_model5", &m) == RUNT_OK, "%s", runt_last_error());
-    runt_session_options o = runt_session_options_default();
-    o.backend = "ref";
     runt_session *s;
-    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    rt_ref_session("seed1_model5", &m, &s);
     runt_calibration host = rt_made_up_calibration(), dev = rt_made_up_calibration();
     dev.host_memory = 0;
     dev.h2d_gbps = 0.5;   /* a slow, pageable copy */

@@ -134,11 +134,8 @@ RT_TEST(info_predict, breakdown_of_two_linears_worked_out_by_hand)
 
     /* The footprint needs the planned arena, which only a session knows. */
     runt_model *m;
-    RT_ASSERT(runt_zoo_build("seed1_model4", &m) == RUNT_OK, "%s", runt_last_error());
-    runt_session_options o = runt_session_options_default();
-    o.backend = "ref";
     runt_session *s;
-    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    rt_ref_session("seed1_model4", &m, &s);
     runt_session_stats st;
     RT_ASSERT(runt_session_stats_get(s, &st) == RUNT_OK && st.n_nodes == 2, "two nodes");
 
