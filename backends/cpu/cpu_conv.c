@@ -22,19 +22,13 @@
 /* Output channels per group below which a GEMM does not pay. */
 #define CONV_GEMM_MIN_MG 4
 
-typedef struct conv_shape {
-    int64_t n, c, h, w, m, oh, ow, kh, kw, cg, mg, group;
-    int64_t kc, p;           /* GEMM depth and width per group          */
-    int direct;              /* 1x1, stride 1, no padding: B is X        */
-} conv_shape;
-
-static conv_shape conv_shape_of(const runt_plan *p, int i)
+runt_cpu_conv_shape runt_cpu_conv_shape_of(const runt_plan *p, int i)
 {
     const runt_plan_node *n = &p->nodes[i];
     const runt_conv_attrs *a = &n->attrs.conv;
     const runt_tensor *x = &p->values[n->inputs[0]].desc, *w = &p->values[n->inputs[1]].desc;
     const runt_tensor *y = &p->values[n->outputs[0]].desc;
-    conv_shape s;
+    runt_cpu_conv_shape s;
     s.n = x->dims[0], s.c = x->dims[1], s.h = x->dims[2], s.w = x->dims[3];
     s.m = w->dims[0], s.cg = w->dims[1], s.kh = w->dims[2], s.kw = w->dims[3];
     s.oh = y->dims[2], s.ow = y->dims[3];
@@ -42,7 +36,7 @@ static conv_shape conv_shape_of(const runt_plan *p, int i)
     s.mg = s.m / s.group;
     s.kc = s.cg * s.kh * s.kw;
     s.p = s.oh * s.ow;
-    s.direct = s.kh == 1 && s.kw == 1 && a->strides[0] == 1 && a->strides[1] == 1 &&
+    s.pointwise = s.kh == 1 && s.kw == 1 && a->strides[0] == 1 && a->strides[1] == 1 &&
                a->pads[0] == 0 && a->pads[1] == 0 && a->pads[2] == 0 && a->pads[3] == 0 &&
                s.oh == s.h && s.ow == s.w;
     return s;
@@ -70,7 +64,7 @@ int runt_cpu_conv_as_gemm(const runt_plan *p, int i, int any_width)
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
 /* The GEMM of image `img`, group `gi` (pointers NULL at prepare). */
-static runt_cpu_gemm conv_gemm(const conv_shape *s, const runt_conv_attrs *a, const float *w,
+static runt_cpu_gemm conv_gemm(const runt_cpu_conv_shape *s, const runt_conv_attrs *a, const float *w,
                                const float *packed, const float *bias, const float *x,
                                const float *col, float *y, int64_t img, int64_t gi)
 {
@@ -80,7 +74,7 @@ static runt_cpu_gemm conv_gemm(const conv_shape *s, const runt_conv_attrs *a, co
     g.a = w ? w + gi * s->mg * s->kc : NULL;
     g.a_rs = s->kc, g.a_cs = 1;
     g.a_packed = packed ? packed + gi * runt_cpu_pack_a_floats(s->mg, s->kc) : NULL;
-    g.b = s->direct ? (x ? x + (img * s->c + gi * s->cg) * s->h * s->w : NULL) : col;
+    g.b = s->pointwise ? (x ? x + (img * s->c + gi * s->cg) * s->h * s->w : NULL) : col;
     g.b_rs = s->p, g.b_cs = 1;
     g.alpha = 1.0f;
     g.c = y ? y + (img * s->m + gi * s->mg) * s->p : NULL;
@@ -93,9 +87,9 @@ static runt_cpu_gemm conv_gemm(const conv_shape *s, const runt_conv_attrs *a, co
 
 /* 1 when B goes to the packed kernel as panels written straight from the
  * image (runt_cpu_pack_b_im2col), not as an im2col matrix it packs again. */
-static int panels_from_image(const runt_cpu_node *cn, const conv_shape *s)
+static int panels_from_image(const runt_cpu_node *cn, const runt_cpu_conv_shape *s)
 {
-    return !s->direct && cn->impl == RUNT_CPU_GEMM_PACKED && runt_cpu_packed_available();
+    return !s->pointwise && cn->impl == RUNT_CPU_GEMM_PACKED && runt_cpu_packed_available();
 }
 
 /* Only its address is used: it marks B as packed when counting scratch. */
@@ -103,11 +97,11 @@ static const float b_packed_at_run = 0.0f;
 
 /* Scratch floats for B ahead of the GEMM's own: its panels, the im2col
  * matrix, or nothing (a 1x1 conv reads X). */
-static size_t col_floats(const runt_cpu_node *cn, const conv_shape *s)
+static size_t col_floats(const runt_cpu_node *cn, const runt_cpu_conv_shape *s)
 {
     if (panels_from_image(cn, s))
         return round16(runt_cpu_pack_b_floats(s->kc, s->p));
-    if (s->direct)
+    if (s->pointwise)
         return 0;
     return round16((size_t)(s->kc > 0 ? s->kc : 1) * (size_t)(s->p > 0 ? s->p : 1));
 }
@@ -117,7 +111,9 @@ runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
     runt_cpu_node *cn = &st->nodes[i];
     const runt_plan_node *n = &p->nodes[i];
     const runt_plan_value *w = &p->values[n->inputs[1]];
-    conv_shape s = conv_shape_of(p, i);
+    if (runt_cpu_conv_direct_wanted(st, p, i))
+        return runt_cpu_conv_direct_prepare(st, p, i);
+    runt_cpu_conv_shape s = runt_cpu_conv_shape_of(p, i);
     cn->kind = RUNT_CPU_K_CONV;
     if (cn->impl == RUNT_CPU_GEMM_PACKED && w->storage == RUNT_STORE_CONSTANT) {
         size_t per_group = runt_cpu_pack_a_floats(s.mg, s.kc);
@@ -155,7 +151,7 @@ static void tap_range(int64_t off, int64_t stride, int64_t w, int64_t ow, int64_
  * is a zero run, a copy (memcpy at stride 1) and a zero run, with no test
  * per element. */
 typedef struct im2col_loop {
-    const conv_shape *s;
+    const runt_cpu_conv_shape *s;
     const runt_conv_attrs *a;
     const float *x;
     float *col;
@@ -164,7 +160,7 @@ typedef struct im2col_loop {
 static void im2col_body(void *ctx, int64_t k_lo, int64_t k_hi, int slot)
 {
     const im2col_loop *l = ctx;
-    const conv_shape *s = l->s;
+    const runt_cpu_conv_shape *s = l->s;
     const runt_conv_attrs *a = l->a;
     const float *x = l->x;
     float *col = l->col;
@@ -194,7 +190,7 @@ static void im2col_body(void *ctx, int64_t k_lo, int64_t k_hi, int slot)
     }
 }
 
-static void im2col(const conv_shape *s, const runt_conv_attrs *a, const float *x, float *col,
+static void im2col(const runt_cpu_conv_shape *s, const runt_conv_attrs *a, const float *x, float *col,
                    int threads)
 {
     im2col_loop l = {s, a, x, col};
@@ -208,14 +204,14 @@ runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int 
     const runt_cpu_node *cn = &st->nodes[i];
     const runt_plan_node *n = &p->nodes[i];
     const runt_conv_attrs *a = &n->attrs.conv;
-    conv_shape s = conv_shape_of(p, i);
+    runt_cpu_conv_shape s = runt_cpu_conv_shape_of(p, i);
     const float *x = runt_plan_value_ptr(p, b, n->inputs[0]);
     const float *w = runt_plan_value_ptr(p, b, n->inputs[1]);
     const float *bias = n->n_inputs > 2 && n->inputs[2] >= 0
                             ? runt_plan_value_ptr(p, b, n->inputs[2]) : NULL;
     float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
     int panels = panels_from_image(cn, &s);
-    float *col = s.direct ? NULL : st->scratch;
+    float *col = s.pointwise ? NULL : st->scratch;
     /* No node may need scratch (a 1x1 conv on OpenBLAS): scratch is then NULL,
      * and an offset from NULL is undefined even when it is 0. */
     float *gemm_scratch = st->scratch ? st->scratch + col_floats(cn, &s) : NULL;
@@ -228,7 +224,7 @@ runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int 
                                       {a->dilations[0], a->dilations[1]},
                                       {a->pads[0], a->pads[1]}};
                 runt_cpu_pack_b_im2col(&ic, st->threads, col);
-            } else if (!s.direct) {
+            } else if (!s.pointwise) {
                 im2col(&s, a, xg, col, st->threads);
             }
             runt_cpu_gemm g = conv_gemm(&s, a, w, cn->packed, bias, x, col, y, img, gi);

@@ -156,6 +156,7 @@ typedef enum runt_cpu_kind {
     RUNT_CPU_K_GEMM,
     RUNT_CPU_K_MATMUL,
     RUNT_CPU_K_CONV,         /* im2col (or none for 1x1) + GEMM per group   */
+    RUNT_CPU_K_CONV_DIRECT,  /* stride 1: tiles on the padded input (cpu_conv_direct.c) */
     RUNT_CPU_K_Q8_LINEAR,    /* int8: Gemm / MatMul on q8.h's kernels       */
     RUNT_CPU_K_Q8_CONV       /* int8: u8 im2col + q8.h's kernels            */
 } runt_cpu_kind;
@@ -200,12 +201,28 @@ runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i,
 runt_status runt_cpu_node_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);
 
-/* Conv as GEMM (cpu_conv.c): 1 if node i's shapes are a valid 2-D conv
- * and (for f32, any_width 0) its groups are wide enough to pay. */
+/* A 2-D conv node's sizes (cpu_conv.c), for the paths that run it. */
+typedef struct runt_cpu_conv_shape {
+    int64_t n, c, h, w, m, oh, ow, kh, kw, cg, mg, group;
+    int64_t kc, p;           /* GEMM depth and width per group          */
+    int pointwise;           /* 1x1, stride 1, no padding: B is X itself */
+} runt_cpu_conv_shape;
+runt_cpu_conv_shape runt_cpu_conv_shape_of(const runt_plan *p, int i);
+
+/* Conv (cpu_conv.c): 1 if node i's shapes are a valid 2-D conv and (for
+ * f32, any_width 0) its groups are wide enough for the paths below.
+ * runt_cpu_conv_prepare picks the path (direct or im2col + GEMM). */
 int runt_cpu_conv_as_gemm(const runt_plan *p, int i, int any_width);
 runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i);
 runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);
+
+/* Direct convolution (cpu_conv_direct.c): 1 when node i runs it at this
+ * state's tier (see there for the rule and its measurement). */
+int runt_cpu_conv_direct_wanted(const runt_cpu_state *st, const runt_plan *p, int i);
+runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p, int i);
+runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                                     const runt_bindings *b);
 
 /* int8 (cpu_int8.c): *taken = 1 when node i runs quantized. A quantized
  * layer (runt_plan_node_quantized) always does: runt_cpu_qlayer_prepare. */

@@ -5,6 +5,7 @@
  * nodes are split across threads; batch 1 and > 1; 1 and 2 threads.
  * Bound and error measure: cpu_compare.h.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,18 @@ typedef struct conv_case {
     const char *what;
 } conv_case;
 
+/* The conv paths the CPU backend chooses between (cpu_conv_direct.c): the
+ * rule's choice, then each one forced where it can run. */
+static const char *const conv_paths[] = {NULL, "direct", "gemm"};
+
+static void conv_path_use(const char *path)
+{
+    if (path)
+        setenv("RUNT_CPU_CONV", path, 1);
+    else
+        unsetenv("RUNT_CPU_CONV");
+}
+
 RT_TEST(cpu_ops, conv_geometries)
 {
     CPU_REQUIRE();
@@ -140,25 +153,40 @@ RT_TEST(cpu_ops, conv_geometries)
         {1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, RUNT_ACT_NONE, "1x1x1x1"},
         {32, 40, 40, 48, 3, 3, 1, 1, 1, 1, 1, RUNT_ACT_GELU, "large: K 288, P 1600"},
         {64, 64, 64, 64, 3, 3, 1, 1, 1, 64, 1, RUNT_ACT_NONE, "large depthwise (sliced)"},
+        /* direct-path edges: output channels past a tile's block, one
+         * column, large and over-large kernels, a padded 1x1. */
+        {7, 9, 1, 13, 3, 3, 1, 1, 1, 1, 1, RUNT_ACT_RELU, "13 outputs, width 1"},
+        {3, 20, 19, 9, 7, 7, 1, 1, 3, 1, 1, RUNT_ACT_NONE, "7x7 pad 3"},
+        {2, 12, 12, 4, 9, 9, 1, 1, 4, 1, 1, RUNT_ACT_NONE, "9x9: over the direct taps"},
+        {5, 6, 11, 17, 1, 1, 1, 1, 1, 1, 0, RUNT_ACT_GELU_TANH, "1x1 pad 1"},
+        {10, 8, 8, 10, 3, 3, 1, 1, 1, 2, 1, RUNT_ACT_NONE, "2 groups of 5"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const conv_case *k = &cases[i];
-        runt_attrs at;
-        runt_attrs_default(RUNT_OP_CONV, &at);
-        at.conv.strides[0] = at.conv.strides[1] = k->stride;
-        at.conv.dilations[0] = at.conv.dilations[1] = k->dilation;
-        at.conv.pads[0] = at.conv.pads[1] = at.conv.pads[2] = at.conv.pads[3] = k->pad;
-        if (i == 1)
-            at.conv.pads[2] = 1; /* asymmetric: extra padding at the bottom */
-        at.conv.group = k->group;
-        at.conv.epilogue.act = k->act;
-        at.conv.epilogue.alpha = k->act == RUNT_ACT_CLIP ? -0.2f : 0.05f;
-        at.conv.epilogue.beta = 0.3f;
-        operand ops[3] = {op4(RUNT_DIM_BATCH, k->c, k->h, k->w, 0),
-                          op4(k->m, k->c / k->group, k->kh, k->kw, 1),
-                          k->bias ? (operand){1, {k->m}, 1} : ABSENT};
-        check_node(RUNT_OP_CONV, &at, 3, ops, 1, i < 9 ? 3 : 2, BOUND_F32, 500 + i, k->what);
+    for (size_t path = 0; path < sizeof conv_paths / sizeof conv_paths[0]; path++) {
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            conv_path_use(conv_paths[path]);
+            const conv_case *k = &cases[i];
+            runt_attrs at;
+            runt_attrs_default(RUNT_OP_CONV, &at);
+            at.conv.strides[0] = at.conv.strides[1] = k->stride;
+            at.conv.dilations[0] = at.conv.dilations[1] = k->dilation;
+            at.conv.pads[0] = at.conv.pads[1] = at.conv.pads[2] = at.conv.pads[3] = k->pad;
+            if (i == 1)
+                at.conv.pads[2] = 1; /* asymmetric: extra padding at the bottom */
+            at.conv.group = k->group;
+            at.conv.epilogue.act = k->act;
+            at.conv.epilogue.alpha = k->act == RUNT_ACT_CLIP ? -0.2f : 0.05f;
+            at.conv.epilogue.beta = 0.3f;
+            operand ops[3] = {op4(RUNT_DIM_BATCH, k->c, k->h, k->w, 0),
+                              op4(k->m, k->c / k->group, k->kh, k->kw, 1),
+                              k->bias ? (operand){1, {k->m}, 1} : ABSENT};
+            char what[96];
+            snprintf(what, sizeof what, "%s, conv path %s", k->what,
+                     conv_paths[path] ? conv_paths[path] : "chosen");
+            check_node(RUNT_OP_CONV, &at, 3, ops, 1, i < 9 || i > 10 ? 3 : 2, BOUND_F32, 500 + i,
+                       what);
+        }
     }
+    conv_path_use(NULL);
 }
 
 /* im2col's padding runs: each tap's valid output columns are computed, not
@@ -180,21 +208,26 @@ RT_TEST(cpu_ops, conv_padding_edges)
         {{1, 4, 0, 1}, {2, 3}, {1, 2}, 9, 17},
         {{0, 0, 0, 0}, {2, 2}, {3, 1}, 12, 10},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        runt_attrs at;
-        runt_attrs_default(RUNT_OP_CONV, &at);
-        for (int d = 0; d < 4; d++)
-            at.conv.pads[d] = cases[i].pads[d];
-        for (int d = 0; d < 2; d++) {
-            at.conv.strides[d] = cases[i].stride[d];
-            at.conv.dilations[d] = cases[i].dilation[d];
+    for (size_t path = 0; path < sizeof conv_paths / sizeof conv_paths[0]; path++) {
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            conv_path_use(conv_paths[path]);
+            runt_attrs at;
+            runt_attrs_default(RUNT_OP_CONV, &at);
+            for (int d = 0; d < 4; d++)
+                at.conv.pads[d] = cases[i].pads[d];
+            for (int d = 0; d < 2; d++) {
+                at.conv.strides[d] = cases[i].stride[d];
+                at.conv.dilations[d] = cases[i].dilation[d];
+            }
+            operand ops[3] = {op4(RUNT_DIM_BATCH, 5, cases[i].h, cases[i].w, 0), op4(8, 5, 3, 3, 1),
+                              (operand){1, {8}, 1}};
+            char what[64];
+            snprintf(what, sizeof what, "padding edges case %zu, conv path %s", i,
+                     conv_paths[path] ? conv_paths[path] : "chosen");
+            check_node(RUNT_OP_CONV, &at, 3, ops, 1, 2, BOUND_F32, 540 + i, what);
         }
-        operand ops[3] = {op4(RUNT_DIM_BATCH, 5, cases[i].h, cases[i].w, 0), op4(8, 5, 3, 3, 1),
-                          (operand){1, {8}, 1}};
-        char what[48];
-        snprintf(what, sizeof what, "padding edges case %zu", i);
-        check_node(RUNT_OP_CONV, &at, 3, ops, 1, 2, BOUND_F32, 540 + i, what);
     }
+    conv_path_use(NULL);
 }
 
 /* ------------------------------------------------------------------------ */

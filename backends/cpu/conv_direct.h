@@ -1,0 +1,59 @@
+/*
+ * Direct convolution at stride 1: the tile kernels (one file per ISA,
+ * conv_direct_<isa>.c, all expanded from conv_direct_tile.h) and what the
+ * driver (cpu_conv_direct.c) hands them.
+ *
+ * The output is computed on the padded input's grid. With the input of one
+ * channel padded to hp x wp and stored row after row, output pixel (oy, ox)
+ * of tap (ky, kx) reads input position (oy + ky*dy) * wp + ox + kx*dx, that
+ * is q + taps[ky][kx] with q = oy * wp + ox. So over the flat positions
+ * q in [0, oh * wp) every tap is one contiguous, unit-stride run of the
+ * input: a tile of consecutive q is a few vector loads per tap, whatever
+ * the image width, with no edge case inside the loop. The wp - ow positions
+ * at the end of each row (ox >= ow) are computed and thrown away, a waste
+ * of (kw - 1) * dx / wp: 6 % on a 32-wide 3x3, 20 % on an 8-wide one.
+ *
+ * A tile is mr output channels x q_tile positions: mr x (q_tile / vector
+ * width) accumulator registers; per channel and tap, q_tile / width vector
+ * loads of the input and mr broadcasts of a weight feed mr x that many FMAs.
+ */
+#ifndef RUNT_CONV_DIRECT_H
+#define RUNT_CONV_DIRECT_H
+
+#include <stdint.h>
+
+/* The largest tile any kernel has (floats of its output block) and the
+ * most taps (kh * kw) the direct path takes; larger kernels use im2col. */
+#define RUNT_CONV_DIRECT_MAX_TILE 512
+#define RUNT_CONV_DIRECT_MAX_TAPS 64
+
+/* One tile: out[m][j] = bias[m] + sum over c < channels and k < n_taps of
+ *   w[(c * n_taps + k) * mr + m] * x[c * plane + taps[k] + j]. */
+typedef struct runt_conv_direct_tile {
+    const float *x;          /* the padded input's first channel, at the tile's first q */
+    int64_t plane;           /* floats from one padded channel to the next  */
+    int64_t channels;
+    const int64_t *taps;     /* offset of each tap in a padded channel      */
+    int n_taps;
+    const float *w;          /* this block's weights, [channels][n_taps][mr] */
+    const float *bias;       /* mr values                                   */
+    float *out;              /* [mr][q_tile]                                */
+} runt_conv_direct_tile;
+
+typedef struct runt_conv_direct_kernel {
+    const char *name;
+    int mr;                  /* output channels per tile                     */
+    int q_tile;              /* output positions per tile                    */
+    void (*run)(const runt_conv_direct_tile *t); /* NULL: the build compiled
+                                the file without its ISA's flags            */
+} runt_conv_direct_kernel;
+
+extern const runt_conv_direct_kernel runt_conv_direct_avx512;
+extern const runt_conv_direct_kernel runt_conv_direct_avx2;
+extern const runt_conv_direct_kernel runt_conv_direct_neon;
+
+/* The kernel a CPU tier (RUNT_CPU_TIER_*) runs, or NULL where it has none
+ * (the C tier, a build without the ISA's flags) (cpu_conv_direct.c). */
+const runt_conv_direct_kernel *runt_cpu_conv_direct_kernel(int tier);
+
+#endif

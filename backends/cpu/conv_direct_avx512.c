@@ -1,0 +1,29 @@
+/*
+ * The direct-convolution tile for AVX-512 F: 8 output channels x 3 vectors
+ * of 16 positions, 24 of the 32 zmm registers as accumulators; per channel
+ * and tap 3 loads and 8 broadcasts (folded into the FMAs) feed 24 FMAs.
+ * Built with the AVX-512 flags (CMakeLists.txt); without them the kernel is
+ * absent.
+ */
+#include "conv_direct.h"
+
+#if defined(__AVX512F__) && defined(__FMA__)
+
+#include <immintrin.h>
+
+#define CD_VEC __m512
+#define CD_WIDTH 16
+#define CD_MR 8
+#define CD_NR 3
+#define CD_SET1(f) _mm512_set1_ps(f)
+#define CD_LOADU(p) _mm512_loadu_ps(p)
+#define CD_STOREU(p, v) _mm512_storeu_ps(p, v)
+#define CD_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define CD_TILE conv_direct_tile_avx512
+#include "conv_direct_tile.h"
+
+const runt_conv_direct_kernel runt_conv_direct_avx512 = {"avx512", CD_MR, CD_NR * CD_WIDTH,
+                                                         conv_direct_tile_avx512};
+#else
+const runt_conv_direct_kernel runt_conv_direct_avx512 = {"avx512", 8, 48, 0};
+#endif

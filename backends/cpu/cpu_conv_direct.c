@@ -1,0 +1,252 @@
+/*
+ * Direct convolution at stride 1 (conv_direct.h has the tile and why it
+ * works on the padded grid): per image, the input is copied once into
+ * padded channels (the halo and a tail of zeros written out, so no tile
+ * tests a border), then tiles of mr output channels x q_tile positions run
+ * in parallel, each written out row by row to Y with the epilogue.
+ *
+ * Against im2col + GEMM it reads each input pixel where it lies instead of
+ * copying it kh * kw times into a matrix that is then packed, and needs no
+ * scratch beyond one padded copy of the input.
+ *
+ * Which one runs (runt_cpu_conv_direct_wanted): measured on the 2-core
+ * development VM (Zen 5, AVX-512) with RUNT_CPU_CONV=direct and =gemm side
+ * by side, see the comment there.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv_direct.h"
+#include "cpu_impl.h"
+#include "error.h"
+#include "ref/ref_impl.h"
+
+static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
+
+const runt_conv_direct_kernel *runt_cpu_conv_direct_kernel(int tier)
+{
+    const runt_conv_direct_kernel *k = NULL;
+#if defined(__x86_64__) || defined(_M_X64)
+    if (tier >= RUNT_CPU_TIER_WIDE && runt_conv_direct_avx512.run)
+        k = &runt_conv_direct_avx512;
+    else if (tier >= RUNT_CPU_TIER_SIMD)
+        k = &runt_conv_direct_avx2;
+#elif defined(__aarch64__)
+    if (tier >= RUNT_CPU_TIER_SIMD)
+        k = &runt_conv_direct_neon;
+#else
+    (void)tier;
+#endif
+    return k && k->run ? k : NULL;
+}
+
+/* Where the padded input puts things, and how the work splits. */
+typedef struct direct_geometry {
+    runt_cpu_conv_shape s;
+    int64_t pad_top, pad_left, hp, wp, dil_y, dil_x;
+    int64_t span;            /* oh * wp flat output positions                 */
+    int64_t tiles;           /* of q_tile positions covering the span         */
+    int64_t blocks;          /* of mr output channels per group               */
+    int64_t plane;           /* floats per padded channel, tail included       */
+    int n_taps;
+    int64_t taps[RUNT_CONV_DIRECT_MAX_TAPS];
+} direct_geometry;
+
+/* 0 when node i's attributes fall outside the direct path. */
+static int geometry_of(const runt_plan *p, int i, const runt_conv_direct_kernel *k,
+                       direct_geometry *g)
+{
+    const runt_conv_attrs *a = &p->nodes[i].attrs.conv;
+    const runt_cpu_conv_shape s = runt_cpu_conv_shape_of(p, i);
+    if (a->strides[0] != 1 || a->strides[1] != 1 || s.kh * s.kw > RUNT_CONV_DIRECT_MAX_TAPS)
+        return 0;
+    for (int j = 0; j < 4; j++)
+        if (a->pads[j] < 0)
+            return 0;
+    if (a->dilations[0] < 1 || a->dilations[1] < 1)
+        return 0;
+    g->s = s;
+    g->pad_top = a->pads[0], g->pad_left = a->pads[1];
+    g->hp = s.h + a->pads[0] + a->pads[2];
+    g->wp = s.w + a->pads[1] + a->pads[3];
+    g->dil_y = a->dilations[0], g->dil_x = a->dilations[1];
+    /* The plan's output sizes are what stride 1 gives; anything else is a
+     * shape the reference kernel reports. */
+    if (s.oh != g->hp - (s.kh - 1) * g->dil_y || s.ow != g->wp - (s.kw - 1) * g->dil_x ||
+        s.oh < 1 || s.ow < 1)
+        return 0;
+    g->span = s.oh * g->wp;
+    g->tiles = (g->span + k->q_tile - 1) / k->q_tile;
+    g->blocks = (s.mg + k->mr - 1) / k->mr;
+    g->n_taps = (int)(s.kh * s.kw);
+    for (int64_t ky = 0; ky < s.kh; ky++)
+        for (int64_t kx = 0; kx < s.kw; kx++)
+            g->taps[ky * s.kw + kx] = ky * g->dil_y * g->wp + kx * g->dil_x;
+    /* The last tile reads q_tile positions past its start at every tap. */
+    g->plane = (int64_t)round16((size_t)(g->tiles * k->q_tile + g->taps[g->n_taps - 1]));
+    return 1;
+}
+
+/* RUNT_CPU_CONV=direct or =gemm forces one path wherever both can run (for
+ * the bench's side-by-side measurement and the tests); unset, the rule. */
+static int forced_path(void)
+{
+    const char *env = getenv("RUNT_CPU_CONV");
+    if (!env || !*env)
+        return -1;
+    if (!strcmp(env, "direct"))
+        return 1;
+    if (!strcmp(env, "gemm"))
+        return 0;
+    return -1;
+}
+
+int runt_cpu_conv_direct_wanted(const runt_cpu_state *st, const runt_plan *p, int i)
+{
+    const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
+    direct_geometry g;
+    if (!k || p->values[p->nodes[i].inputs[1]].storage != RUNT_STORE_CONSTANT ||
+        !geometry_of(p, i, k, &g))
+        return 0;
+    int forced = forced_path();
+    if (forced >= 0)
+        return forced;
+    /* A 1x1 conv at stride 1 with no padding is a plain GEMM on X. */
+    return !g.s.pointwise;
+}
+
+runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p, int i)
+{
+    runt_cpu_node *cn = &st->nodes[i];
+    const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
+    direct_geometry g;
+    geometry_of(p, i, k, &g); /* runt_cpu_conv_direct_wanted checked it */
+    const runt_cpu_conv_shape *s = &g.s;
+    const float *w = p->values[p->nodes[i].inputs[1]].data;
+    int64_t per_block = s->cg * g.n_taps * k->mr;
+    cn->packed = runt_cpu_alloc(st, (size_t)(s->group * g.blocks * per_block) * sizeof(float));
+    if (!cn->packed)
+        return runt_error_set(RUNT_E_OOM, "out of memory packing the conv weights");
+    /* packed[group][block][c][tap][m] = W[group * mg + block * mr + m][c][tap],
+     * zero past mg: a block's last channels compute zeros, not read past W. */
+    for (int64_t gi = 0; gi < s->group; gi++)
+        for (int64_t bl = 0; bl < g.blocks; bl++) {
+            float *dst = cn->packed + (gi * g.blocks + bl) * per_block;
+            for (int64_t c = 0; c < s->cg; c++)
+                for (int t = 0; t < g.n_taps; t++)
+                    for (int m = 0; m < k->mr; m++) {
+                        int64_t oc = bl * k->mr + m;
+                        *dst++ = oc < s->mg ? w[((gi * s->mg + oc) * s->cg + c) * g.n_taps + t]
+                                            : 0.0f;
+                    }
+        }
+    cn->kind = RUNT_CPU_K_CONV_DIRECT;
+    cn->scratch_floats = round16((size_t)(s->c * g.plane));
+    return RUNT_OK;
+}
+
+typedef struct direct_run {
+    const direct_geometry *g;
+    const runt_conv_direct_kernel *k;
+    const float *x;          /* this image's channels                         */
+    float *xp;               /* their padded copies                           */
+    const float *packed, *bias;
+    float *y;                /* this image's output channels                  */
+    const runt_epilogue *epilogue;
+} direct_run;
+
+/* Padded channels [lo, hi): the halo rows and columns and the tail zero. */
+static void pad_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const direct_run *r = ctx;
+    const direct_geometry *g = r->g;
+    int64_t w = g->s.w, right = g->wp - g->pad_left - w;
+    (void)slot;
+    for (int64_t c = lo; c < hi; c++) {
+        const float *src = r->x + c * g->s.h * w;
+        float *dst = r->xp + c * g->plane;
+        memset(dst, 0, (size_t)(g->pad_top * g->wp) * sizeof(float));
+        dst += g->pad_top * g->wp;
+        for (int64_t y = 0; y < g->s.h; y++, dst += g->wp, src += w) {
+            memset(dst, 0, (size_t)g->pad_left * sizeof(float));
+            memcpy(dst + g->pad_left, src, (size_t)w * sizeof(float));
+            memset(dst + g->pad_left + w, 0, (size_t)right * sizeof(float));
+        }
+        int64_t written = (g->pad_top + g->s.h) * g->wp;
+        memset(dst, 0, (size_t)(g->plane - written) * sizeof(float));
+    }
+}
+
+/* Tile [q0, q0 + q_tile) of output channel row `out` into Y's plane `dst`:
+ * the positions with ox < ow, a run per output row, then the epilogue. */
+static void write_tile_row(const direct_geometry *g, const float *out, int64_t q0, int64_t q1,
+                           float *dst, const runt_epilogue *e)
+{
+    for (int64_t q = q0; q < q1;) {
+        int64_t oy = q / g->wp, ox = q % g->wp;
+        int64_t run = g->wp - ox < q1 - q ? g->wp - ox : q1 - q;
+        if (ox < g->s.ow) {
+            int64_t n = g->s.ow - ox < run ? g->s.ow - ox : run;
+            float *d = dst + oy * g->s.ow + ox;
+            memcpy(d, out + (q - q0), (size_t)n * sizeof(float));
+            runt_ref_apply_epilogue(d, n, e);
+        }
+        q += run;
+    }
+}
+
+/* Units are (group, tile, block), blocks innermost: a chunk of consecutive
+ * units keeps one tile's input in cache for all its output channels. */
+static void tile_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const direct_run *r = ctx;
+    const direct_geometry *g = r->g;
+    const runt_cpu_conv_shape *s = &g->s;
+    const runt_conv_direct_kernel *k = r->k;
+    float out[RUNT_CONV_DIRECT_MAX_TILE];
+    float bias[RUNT_CONV_DIRECT_MAX_TILE];
+    (void)slot;
+    for (int64_t u = lo; u < hi; u++) {
+        int64_t bl = u % g->blocks, tile = u / g->blocks % g->tiles;
+        int64_t gi = u / (g->blocks * g->tiles);
+        int64_t oc0 = gi * s->mg + bl * k->mr;
+        int64_t mr = s->mg - bl * k->mr < k->mr ? s->mg - bl * k->mr : k->mr;
+        for (int m = 0; m < k->mr; m++)
+            bias[m] = r->bias && m < mr ? r->bias[oc0 + m] : 0.0f;
+        int64_t q0 = tile * k->q_tile;
+        runt_conv_direct_tile t = {
+            r->xp + gi * s->cg * g->plane + q0, g->plane, s->cg, g->taps, g->n_taps,
+            r->packed + (gi * g->blocks + bl) * s->cg * g->n_taps * k->mr, bias, out};
+        k->run(&t);
+        int64_t q1 = q0 + k->q_tile < g->span ? q0 + k->q_tile : g->span;
+        for (int64_t m = 0; m < mr; m++)
+            write_tile_row(g, out + m * k->q_tile, q0, q1, r->y + (oc0 + m) * s->oh * s->ow,
+                           r->epilogue);
+    }
+}
+
+runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                                     const runt_bindings *b)
+{
+    const runt_cpu_node *cn = &st->nodes[i];
+    const runt_plan_node *n = &p->nodes[i];
+    const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
+    direct_geometry g;
+    geometry_of(p, i, k, &g);
+    const runt_cpu_conv_shape *s = &g.s;
+    const float *x = runt_plan_value_ptr(p, b, n->inputs[0]);
+    const float *bias = n->n_inputs > 2 && n->inputs[2] >= 0
+                            ? runt_plan_value_ptr(p, b, n->inputs[2]) : NULL;
+    float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
+    double flops = 2.0 * (double)(s->m * s->oh * s->ow) * (double)(s->cg * g.n_taps);
+    int threads = flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : st->threads;
+    int64_t units = s->group * g.tiles * g.blocks;
+    for (int64_t img = 0; img < s->n; img++) {
+        direct_run r = {&g, k, x + img * s->c * s->h * s->w, st->scratch, cn->packed, bias,
+                        y + img * s->m * s->oh * s->ow, &n->attrs.conv.epilogue};
+        runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), threads), s->c, 0,
+                          pad_body, &r);
+        runt_cpu_parallel(threads, units, g.blocks, tile_body, &r);
+    }
+    return RUNT_OK;
+}

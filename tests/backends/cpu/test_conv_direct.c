@@ -1,0 +1,76 @@
+/*
+ * The direct-convolution tile kernels (conv_direct.h), each tier this CPU
+ * runs, against the sum it defines computed in double precision here: odd
+ * channel counts, one tap to 25, tap offsets that are not multiples of the
+ * vector width, bias values per output channel. The whole path (padding,
+ * tiles, writing rows out, epilogues) is checked against the reference
+ * backend in test_cpu_ops.c with each conv path forced.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "rt_test.h"
+#include "test_util.h"
+#include "cpu/conv_direct.h"
+#include "cpu/cpu_impl.h"
+
+static void check_tile(const runt_conv_direct_kernel *k, int64_t channels, int n_taps,
+                       rt_rng *r)
+{
+    int64_t taps[RUNT_CONV_DIRECT_MAX_TAPS];
+    int64_t reach = 0;
+    for (int t = 0; t < n_taps; t++) {
+        taps[t] = rt_rng_int(r, 0, 37);
+        reach = taps[t] > reach ? taps[t] : reach;
+    }
+    int64_t plane = reach + k->q_tile + rt_rng_int(r, 0, 5);
+    size_t nx = (size_t)(channels * plane), nw = (size_t)(channels * n_taps * k->mr);
+    float *x = malloc(nx * sizeof(float)), *w = malloc(nw * sizeof(float));
+    float bias[RUNT_CONV_DIRECT_MAX_TILE], out[RUNT_CONV_DIRECT_MAX_TILE];
+    double *want = malloc((size_t)(k->mr * k->q_tile) * sizeof(double));
+    RT_ASSERT(x && w && want, "out of memory");
+    rt_fill_uniform(r, x, nx, -1.0f, 1.0f);
+    rt_fill_uniform(r, w, nw, -1.0f, 1.0f);
+    rt_fill_uniform(r, bias, (size_t)k->mr, -1.0f, 1.0f);
+    for (int m = 0; m < k->mr; m++)
+        for (int j = 0; j < k->q_tile; j++) {
+            double s = bias[m];
+            for (int64_t c = 0; c < channels; c++)
+                for (int t = 0; t < n_taps; t++)
+                    s += (double)w[(c * n_taps + t) * k->mr + m] *
+                         (double)x[c * plane + taps[t] + j];
+            want[m * k->q_tile + j] = s;
+        }
+    runt_conv_direct_tile tile = {x, plane, channels, taps, n_taps, w, bias, out};
+    k->run(&tile);
+    /* Every term is below 1 in magnitude: float rounding of the sum stays
+     * within a few ulps of the number of terms. */
+    double bound = 1e-6 * (double)(channels * n_taps + 1);
+    double err = rt_norm_max_error(out, want, (size_t)(k->mr * k->q_tile), 1.0);
+    RT_ASSERT(err <= bound, "%s tile, %lld channels, %d taps: error %g above %g", k->name,
+              (long long)channels, n_taps, err, bound);
+    free(x);
+    free(w);
+    free(want);
+}
+
+RT_TEST(conv_direct, tiles_match_double_sums)
+{
+    int tested = 0;
+    rt_rng r = rt_rng_make(77);
+    for (int tier = RUNT_CPU_TIER_SIMD; tier <= runt_cpu_tier_max(); tier++) {
+        const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(tier);
+        if (!k)
+            continue;
+        RT_ASSERT(k->mr * k->q_tile <= RUNT_CONV_DIRECT_MAX_TILE,
+                  "%s tile of %d x %d above RUNT_CONV_DIRECT_MAX_TILE", k->name, k->mr, k->q_tile);
+        static const int64_t channels[] = {1, 3, 7, 16};
+        static const int taps[] = {1, 2, 9, 25};
+        for (size_t c = 0; c < sizeof channels / sizeof channels[0]; c++)
+            for (size_t t = 0; t < sizeof taps / sizeof taps[0]; t++)
+                check_tile(k, channels[c], taps[t], &r);
+        tested++;
+    }
+    if (!tested)
+        RT_SKIP("no direct-convolution kernel on this CPU and build");
+}
