@@ -9,9 +9,8 @@
  * copying it kh * kw times into a matrix that is then packed, and needs no
  * scratch beyond one padded copy of the input.
  *
- * Which one runs (runt_cpu_conv_direct_wanted): measured on the 2-core
- * development VM (Zen 5, AVX-512) with RUNT_CPU_CONV=direct and =gemm side
- * by side, see the comment there.
+ * Which one runs (runt_cpu_conv_direct_wanted) was measured with
+ * RUNT_CPU_CONV=direct and =gemm side by side; see the comment there.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +110,16 @@ int runt_cpu_conv_direct_wanted(const runt_cpu_state *st, const runt_plan *p, in
     int forced = forced_path();
     if (forced >= 0)
         return forced;
-    /* A 1x1 conv at stride 1 with no padding is a plain GEMM on X. */
-    return !g.s.pointwise;
+    /* Measured (bench/results/2026-12-05-conv-direct/, Conv2d(C, max(C, 8),
+     * k) on HxH, C 3..128, H 8..56, k 1/3/5, 1 thread, AVX-512 and AVX2):
+     * direct is 1.2-5.9x faster than im2col + GEMM for k 3 and 5 except
+     * where it computes many positions it throws away while the GEMM has
+     * many rows: 8x8 images with 128 outputs (0.88-0.91x). A 1x1 conv at
+     * stride 1 without padding is a plain GEMM on X (direct 0.2-0.99x). */
+    if (g.s.pointwise)
+        return 0;
+    double used = (double)(g.s.oh * g.s.ow) / (double)(g.tiles * k->q_tile);
+    return !(g.s.mg >= 128 && used < 0.75);
 }
 
 runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p, int i)

@@ -52,6 +52,54 @@ static runt_status pack_weights(runt_cpu_state *st, runt_cpu_node *cn, int group
               : runt_q8_weights_pack(w, n, k, trans, at, one, &cn->q8[group]);
 }
 
+/* One group's conv weights, [mg][cg][taps] as ONNX stores them, into the
+ * order of the im2col rows below, [mg][taps][cg]; elem bytes per weight.
+ * Each output channel keeps the same values, so its scale and quantized
+ * values do not change. */
+static void taps_outer(const void *w, int64_t mg, int64_t cg, int64_t taps, size_t elem,
+                       void *dst)
+{
+    const char *src = w;
+    char *out = dst;
+    for (int64_t m = 0; m < mg; m++)
+        for (int64_t t = 0; t < taps; t++)
+            for (int64_t c = 0; c < cg; c++)
+                memcpy(out + (size_t)((m * taps + t) * cg + c) * elem,
+                       src + (size_t)((m * cg + c) * taps + t) * elem, elem);
+}
+
+/* Packs a conv's weights per group in taps_outer's order: f32 w quantized,
+ * or int8 wq as they are with scales (one per output channel). */
+static runt_status pack_conv_weights(runt_cpu_state *st, runt_cpu_node *cn, int64_t groups,
+                                     int64_t mg, int64_t cg, int64_t taps, const float *w,
+                                     const int8_t *wq, const float *scales)
+{
+    size_t elem = wq ? sizeof *wq : sizeof *w, group_bytes = (size_t)(mg * cg * taps) * elem;
+    void *reordered = runt_cpu_alloc(st, group_bytes);
+    if (!reordered)
+        return runt_error_set(RUNT_E_OOM, "int8: out of memory reordering the conv weights");
+    cn->q8_groups = (int)groups;
+    runt_status s = RUNT_OK;
+    for (int64_t g = 0; g < groups && s == RUNT_OK; g++) {
+        const char *src = wq ? (const char *)wq : (const char *)w;
+        taps_outer(src + (size_t)g * group_bytes, mg, cg, taps, elem, reordered);
+        s = pack_weights(st, cn, (int)g, wq ? NULL : reordered, wq ? reordered : NULL,
+                         scales ? scales + g * mg : NULL, mg, cg * taps, 0);
+    }
+    runt_cpu_free(st, reordered);
+    return s;
+}
+
+/* Scratch of an int8 conv: the quantized input, one group of it in HWC
+ * order, and the im2col rows. */
+static size_t conv_scratch_floats(const runt_tensor *x, const runt_tensor *y, int64_t cg,
+                                  int64_t kc)
+{
+    return bytes_as_floats((size_t)runt_tensor_count(x)) +
+           bytes_as_floats((size_t)(cg * x->dims[2] * x->dims[3])) +
+           bytes_as_floats(runt_q8_linear_scratch(y->dims[2] * y->dims[3], kc));
+}
+
 /* A Linear with fewer weights stays f32 in an int8 session: its f32
  * weights fit in L1 (64 KB and less), so the f32 product runs at L1 speed
  * and quantizing x each run costs more than 4x fewer weight bytes save.
@@ -162,54 +210,48 @@ static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, i
     const runt_tensor *x = &p->values[node->inputs[0]].desc, *wd = &vw->desc;
     const runt_tensor *y = &p->values[node->outputs[0]].desc;
     int64_t groups = node->attrs.conv.group, mg = wd->dims[0] / groups;
-    int64_t kc = wd->dims[1] * wd->dims[2] * wd->dims[3], pixels = y->dims[2] * y->dims[3];
+    int64_t kc = wd->dims[1] * wd->dims[2] * wd->dims[3];
     if (kc > RUNT_Q8_MAX_K)
         return RUNT_OK;
-    cn->q8_groups = (int)groups;
-    for (int64_t g = 0; g < groups; g++) {
-        runt_status s = pack_weights(st, cn, (int)g, (const float *)vw->data + g * mg * kc, NULL,
-                                     NULL, mg, kc, 0);
-        if (s != RUNT_OK)
-            return s;
-    }
-    size_t xq = (size_t)runt_tensor_count(x), col = runt_q8_linear_scratch(pixels, kc);
+    runt_status s = pack_conv_weights(st, cn, groups, mg, wd->dims[1], wd->dims[2] * wd->dims[3],
+                                      vw->data, NULL, NULL);
+    if (s != RUNT_OK)
+        return s;
     cn->kind = RUNT_CPU_K_Q8_CONV;
-    cn->scratch_floats = bytes_as_floats(xq) + bytes_as_floats(col);
+    cn->scratch_floats = conv_scratch_floats(x, y, wd->dims[1], kc);
     *taken = 1;
     return RUNT_OK;
 }
 
-/* Row p of col: the kc taps of output pixel p over one group's cg
- * channels of the quantized image xq, in the weights' (c, i, j) order; zp
- * where a tap falls into the padding. Walked as nested loops so a tap's
- * position is an add, not a division per byte. */
-static void im2col_u8(const runt_conv_attrs *a, const uint8_t *xq, int64_t cg, int64_t h,
-                      int64_t w, int64_t kh, int64_t kw, int64_t ow, int64_t pixel, uint8_t zp,
-                      uint8_t *row)
+/* The quantized image's channels of one group, [cg][h][w], as [h][w][cg]
+ * (NHWC): one tap of an output pixel is then cg consecutive bytes, which
+ * im2col copies as a run (the byte-by-byte gather from [cg][h][w] took two
+ * thirds of an int8 3x3 conv's time). Units: image rows. */
+typedef struct hwc_loop {
+    const uint8_t *src;
+    int64_t cg, h, w;
+    uint8_t *dst;
+} hwc_loop;
+
+static void hwc_body(void *ctx, int64_t lo, int64_t hi, int slot)
 {
-    int64_t y0 = pixel / ow * a->strides[0] - a->pads[0];
-    int64_t x0 = pixel % ow * a->strides[1] - a->pads[1];
-    for (int64_t c = 0; c < cg; c++) {
-        const uint8_t *plane = xq + c * h * w;
-        for (int64_t i = 0; i < kh; i++, row += kw) {
-            int64_t iy = y0 + i * a->dilations[0];
-            if (iy < 0 || iy >= h) {
-                memset(row, zp, (size_t)kw);
-                continue;
-            }
-            const uint8_t *src = plane + iy * w;
-            for (int64_t j = 0; j < kw; j++) {
-                int64_t ix = x0 + j * a->dilations[1];
-                row[j] = ix >= 0 && ix < w ? src[ix] : zp;
-            }
+    const hwc_loop *l = ctx;
+    (void)slot;
+    for (int64_t y = lo; y < hi; y++)
+        for (int64_t c = 0; c < l->cg; c++) {
+            const uint8_t *src = l->src + (c * l->h + y) * l->w;
+            uint8_t *dst = l->dst + y * l->w * l->cg + c;
+            for (int64_t x = 0; x < l->w; x++)
+                dst[x * l->cg] = src[x];
         }
-    }
 }
 
-/* The u8 im2col of one image and group: rows (output pixels) [lo, hi). */
+/* The im2col rows [lo, hi) (output pixels) of one group from its HWC image:
+ * taps in (i, j) order, each cg bytes (the weights' order, taps_outer), zp
+ * where a tap falls into the padding, zeros from kc to k_pad. */
 typedef struct im2col_u8_loop {
     const runt_conv_attrs *a;
-    const uint8_t *src;
+    const uint8_t *hwc;
     int64_t cg, h, w, kh, kw, ow, kc, k_pad;
     uint8_t zp;
     uint8_t *col;
@@ -218,11 +260,36 @@ typedef struct im2col_u8_loop {
 static void im2col_u8_body(void *ctx, int64_t lo, int64_t hi, int slot)
 {
     const im2col_u8_loop *l = ctx;
+    const runt_conv_attrs *a = l->a;
+    size_t run = (size_t)l->cg;
     (void)slot;
     for (int64_t px = lo; px < hi; px++) {
         uint8_t *row = l->col + px * l->k_pad;
-        im2col_u8(l->a, l->src, l->cg, l->h, l->w, l->kh, l->kw, l->ow, px, l->zp, row);
-        memset(row + l->kc, 0, (size_t)(l->k_pad - l->kc)); /* as in quantize_rows */
+        int64_t y0 = px / l->ow * a->strides[0] - a->pads[0];
+        int64_t x0 = px % l->ow * a->strides[1] - a->pads[1];
+        for (int64_t i = 0; i < l->kh; i++) {
+            int64_t iy = y0 + i * a->dilations[0];
+            if (iy < 0 || iy >= l->h) {
+                memset(row, l->zp, run * (size_t)l->kw);
+                row += run * (size_t)l->kw;
+                continue;
+            }
+            const uint8_t *src = l->hwc + iy * l->w * l->cg;
+            if (a->dilations[1] == 1 && x0 >= 0 && x0 + l->kw <= l->w) {
+                /* The row's taps lie side by side in the image: one run. */
+                memcpy(row, src + x0 * l->cg, run * (size_t)l->kw);
+                row += run * (size_t)l->kw;
+                continue;
+            }
+            for (int64_t j = 0; j < l->kw; j++, row += run) {
+                int64_t ix = x0 + j * a->dilations[1];
+                if (ix >= 0 && ix < l->w)
+                    memcpy(row, src + ix * l->cg, run);
+                else
+                    memset(row, l->zp, run);
+            }
+        }
+        memset(row, 0, (size_t)(l->k_pad - l->kc)); /* as in quantize_rows */
     }
 }
 
@@ -244,7 +311,8 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
     int64_t kh = wd->dims[2], kw = wd->dims[3], ow = yd->dims[3];
     int64_t pixels = yd->dims[2] * ow, kc = cg * kh * kw;
     uint8_t *xq = (uint8_t *)st->scratch;
-    uint8_t *col = (uint8_t *)(st->scratch + bytes_as_floats((size_t)runt_tensor_count(xd)));
+    uint8_t *hwc = (uint8_t *)(st->scratch + bytes_as_floats((size_t)runt_tensor_count(xd)));
+    uint8_t *col = hwc + bytes_as_floats((size_t)(cg * h * w)) * sizeof(float);
     float scale;
     uint8_t zp;
     runt_status st_q = quantize_input(p, i, x, runt_tensor_count(xd), xq, &scale, &zp);
@@ -253,8 +321,10 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
     for (int64_t img = 0; img < n; img++)
         for (int64_t g = 0; g < groups; g++) {
             const runt_q8_weights *wq = &cn->q8[g];
-            const uint8_t *src = xq + (img * c + g * cg) * h * w;
-            im2col_u8_loop l = {a, src, cg, h, w, kh, kw, ow, kc, wq->k_pad, zp, col};
+            hwc_loop t = {xq + (img * c + g * cg) * h * w, cg, h, w, hwc};
+            runt_cpu_parallel(runt_cpu_pass_threads((double)(cg * h * w), st->threads), h, 0,
+                              hwc_body, &t);
+            im2col_u8_loop l = {a, hwc, cg, h, w, kh, kw, ow, kc, wq->k_pad, zp, col};
             runt_cpu_parallel(runt_cpu_pass_threads((double)pixels * (double)kc, st->threads),
                               pixels, 0, im2col_u8_body, &l);
             runt_q8_output out = {y + (img * yd->dims[1] + g * mg) * pixels, 1, pixels,
@@ -272,10 +342,11 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
 /* Quantized layers (a quantized model's, runt-backend.h): int8 weights      */
 /* ------------------------------------------------------------------------ */
 
-/* The weights [n][k] of each group (n output channels, depth k), packed as
- * they are with w_scale repeated per channel when it is one value. */
+/* The weights of each group, packed as they are with w_scale repeated per
+ * channel when it is one value: a Linear's [n][k] (taps 0), or a conv's
+ * [n][k][taps] in the order of its im2col rows (pack_conv_weights). */
 static runt_status qlayer_pack(runt_cpu_state *st, const runt_plan *p, int i, int64_t groups,
-                               int64_t n, int64_t k, int trans)
+                               int64_t n, int64_t k, int64_t taps, int trans)
 {
     runt_cpu_node *cn = &st->nodes[i];
     const runt_plan_value *vw = runt_plan_node_input(p, i, 1), *vs = runt_plan_node_input(p, i, RUNT_QW_W_SCALE);
@@ -285,11 +356,13 @@ static runt_status qlayer_pack(runt_cpu_state *st, const runt_plan *p, int i, in
         return runt_error_set(RUNT_E_OOM, "int8: out of memory for the weight scales");
     for (int64_t j = 0; j < channels; j++)
         scales[j] = ((const float *)vs->data)[given == 1 ? 0 : j];
-    cn->q8_groups = (int)groups;
-    runt_status s = RUNT_OK;
-    for (int64_t g = 0; g < groups && s == RUNT_OK; g++)
-        s = pack_weights(st, cn, (int)g, NULL, (const int8_t *)vw->data + g * n * k,
-                         scales + g * n, n, k, trans);
+    runt_status s;
+    if (taps) {
+        s = pack_conv_weights(st, cn, groups, n, k, taps, NULL, vw->data, scales);
+    } else {
+        cn->q8_groups = 1;
+        s = pack_weights(st, cn, 0, NULL, vw->data, scales, n, k, trans);
+    }
     runt_cpu_free(st, scales);
     return s;
 }
@@ -304,18 +377,17 @@ runt_status runt_cpu_qlayer_prepare(runt_cpu_state *st, const runt_plan *p, int 
     if (node->op == RUNT_OP_CONV) {
         if (!runt_cpu_conv_as_gemm(p, i, 1))
             return runt_error_set(RUNT_E_UNSUPPORTED, "int8: a quantized Conv of this shape");
-        int64_t groups = node->attrs.conv.group, kc = wd->dims[1] * wd->dims[2] * wd->dims[3];
-        if ((s = qlayer_pack(st, p, i, groups, wd->dims[0] / groups, kc, 0)))
+        int64_t groups = node->attrs.conv.group, taps = wd->dims[2] * wd->dims[3];
+        if ((s = qlayer_pack(st, p, i, groups, wd->dims[0] / groups, wd->dims[1], taps, 0)))
             return s;
         cn->kind = RUNT_CPU_K_Q8_CONV;
-        cn->scratch_floats = bytes_as_floats((size_t)runt_tensor_count(x)) +
-                             bytes_as_floats(runt_q8_linear_scratch(y->dims[2] * y->dims[3], kc));
+        cn->scratch_floats = conv_scratch_floats(x, y, wd->dims[1], wd->dims[1] * taps);
         return RUNT_OK;
     }
     /* Gemm's B with trans_b is [N, K]; otherwise [K, N], as MatMul's. */
     int nk = node->op == RUNT_OP_GEMM && node->attrs.gemm.trans_b;
     int64_t n = wd->dims[nk ? 0 : 1], k = wd->dims[nk ? 1 : 0];
-    if ((s = qlayer_pack(st, p, i, 1, n, k, !nk)))
+    if ((s = qlayer_pack(st, p, i, 1, n, k, 0, !nk)))
         return s;
     cn->kind = RUNT_CPU_K_Q8_LINEAR;
     cn->scratch_floats = bytes_as_floats(runt_q8_linear_scratch(runt_tensor_count(y) / n, k));
