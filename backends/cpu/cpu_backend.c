@@ -69,9 +69,9 @@ static runt_status cpu_check_modes(const runt_plan *plan)
 static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan,
                                      const runt_limits *plan_limits)
 {
-    int packed_ok = st->tier >= RUNT_CPU_TIER_WIDE && runt_cpu_packed_available();
+    runt_cpu_gemm_impl impl = runt_cpu_gemm_impl_at(st->tier);
     for (int i = 0; i < plan->n_nodes; i++) {
-        runt_status s = runt_cpu_node_prepare(st, plan, i, packed_ok);
+        runt_status s = runt_cpu_node_prepare(st, plan, i, impl);
         if (s != RUNT_OK)
             return runt_error_prefix(s, "node '%s' (%s)", plan->nodes[i].name,
                                      runt_op_name(plan->nodes[i].op));
@@ -96,7 +96,7 @@ static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan,
     runt_plan_log(plan, RUNT_LOG_DEBUG,
                   "cpu: %d threads, kernel tier %s, f32 GEMM on %s, int8 kernel %s, "
                   "%zu bytes of scratch", st->threads, runt_cpu_tier_name(st->tier),
-                  packed_ok ? "runt's AVX-512 kernel" : runt_cpu_library_gemm_name(),
+                  runt_cpu_gemm_impl_name(impl),
                   st->q8_kernel->name,
                   st->scratch_floats * sizeof(float));
     return RUNT_OK;

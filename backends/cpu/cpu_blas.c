@@ -2,7 +2,7 @@
  * OpenBLAS under the CPU backend: one block of a product per call, on one
  * thread (the pool runs the blocks, cpu_gemm.c), with OpenBLAS's own thread
  * count kept at 1. Built only when the build found OpenBLAS (RUNT_CPU_BLAS);
- * without it the blocks go to sgemm_portable.c.
+ * without it the blocks go to sgemm_blocked.c.
  */
 #include <pthread.h>
 

@@ -3,17 +3,19 @@
  * driver every matrix product goes through (Gemm, MatMul, Conv's im2col
  * product), and the host facts the probe and the kernel choice read.
  *
- * Two GEMM implementations sit behind one description (runt_cpu_gemm):
+ * Three GEMM implementations sit behind one description (runt_cpu_gemm):
  *   - PACKED: runt's own AVX-512 kernel (sgemm_avx512.c) on packed operands,
  *     with weights packed once at prepare. Chosen wherever the CPU has
  *     AVX-512F; see sgemm_avx512.c for the measurement that made it the
  *     default over OpenBLAS on such machines.
- *   - BLAS: everywhere else, blocks of the product that runt's pool runs in
- *     parallel (cpu_pool.h), each added by one single-threaded call:
+ *   - SIMD: at the AVX2 and NEON tiers, blocks of the product that runt's
+ *     pool runs in parallel (cpu_pool.h), each added by runt's blocked GEMM
+ *     with that ISA's register tile (sgemm_blocked.c).
+ *   - BLAS: the same blocks added by one single-threaded call each:
  *     cblas_sgemm / cblas_sgemv from OpenBLAS where the build has it
- *     (cpu_blas.c), else runt's portable C GEMM (sgemm_portable.c), so the
- *     backend builds and runs wherever a C compiler and threads are.
- * Both start from the same init (zero, C, a bias row or a bias column) and
+ *     (cpu_blas.c), else the blocked GEMM's C tile, so the backend builds
+ *     and runs wherever a C compiler and threads are.
+ * All start from the same init (zero, C, a bias row or a bias column) and
  * end with the same epilogue, computed with runt_ref_activate's functions.
  */
 #ifndef RUNT_CPU_IMPL_H
@@ -53,8 +55,9 @@ typedef enum runt_cpu_init {
 } runt_cpu_init;
 
 typedef enum runt_cpu_gemm_impl {
-    RUNT_CPU_GEMM_BLAS = 0,
-    RUNT_CPU_GEMM_PACKED
+    RUNT_CPU_GEMM_BLAS = 0,  /* OpenBLAS, or the blocked GEMM's C tile without it */
+    RUNT_CPU_GEMM_PACKED,    /* runt's AVX-512 kernel                            */
+    RUNT_CPU_GEMM_SIMD       /* the blocked GEMM with the AVX2 or NEON tile      */
 } runt_cpu_gemm_impl;
 
 /* C[M, N] (row stride ldc) = epilogue(alpha * A[M, K] B[K, N] + init), with
@@ -112,13 +115,18 @@ void runt_cpu_blas_block(const runt_cpu_gemm *g, int64_t r0, int64_t r1, int64_t
 /* Keeps OpenBLAS single-threaded (its count is process-wide: the program
  * may have changed it), before runt's threads call it. */
 void runt_cpu_blas_single_threaded(void);
-/* The same block with runt's portable GEMM (sgemm_portable.c, every build),
- * on runt_cpu_portable_scratch_floats() floats of scratch. */
-void runt_cpu_sgemm_portable_block(const runt_cpu_gemm *g, int64_t r0, int64_t r1, int64_t c0,
-                                   int64_t c1, float *scratch);
-size_t runt_cpu_portable_scratch_floats(void);
-/* "OpenBLAS" or "portable C": which of the two this build's BLAS path uses. */
+/* The same block with runt's blocked GEMM (sgemm_blocked.c, every build)
+ * and register tile t (sgemm_blocked.h), on runt_cpu_blocked_scratch_floats()
+ * floats of scratch. */
+struct runt_cpu_sgemm_tile;
+void runt_cpu_sgemm_blocked(const runt_cpu_gemm *g, const struct runt_cpu_sgemm_tile *t,
+                            int64_t r0, int64_t r1, int64_t c0, int64_t c1, float *scratch);
+size_t runt_cpu_blocked_scratch_floats(void);
+/* Which of the two this build's BLAS path uses. */
 const char *runt_cpu_library_gemm_name(void);
+/* The f32 GEMM a session at this tier uses (cpu_gemm.c), and its name. */
+runt_cpu_gemm_impl runt_cpu_gemm_impl_at(int tier);
+const char *runt_cpu_gemm_impl_name(runt_cpu_gemm_impl impl);
 
 /* ---- the driver (cpu_gemm.c) ---- */
 
@@ -197,7 +205,8 @@ typedef struct runt_cpu_state {
 } runt_cpu_state;
 
 /* Chooses node i's kernel and packs its weights (cpu_nodes.c). */
-runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i, int packed_ok);
+runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i,
+                                  runt_cpu_gemm_impl impl);
 runt_status runt_cpu_node_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);
 

@@ -243,11 +243,12 @@ static void matmul_run(const runt_cpu_state *st, const runt_plan *p, int i, cons
 /* Dispatch                                                                 */
 /* ------------------------------------------------------------------------ */
 
-runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i, int packed_ok)
+runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i,
+                                  runt_cpu_gemm_impl impl)
 {
     runt_cpu_node *cn = &st->nodes[i];
     cn->kind = RUNT_CPU_K_REF;
-    cn->impl = packed_ok ? RUNT_CPU_GEMM_PACKED : RUNT_CPU_GEMM_BLAS;
+    cn->impl = impl;
     if (runt_plan_node_quantized(p, i))
         return runt_cpu_qlayer_prepare(st, p, i);
     if (!all_f32(p, i))

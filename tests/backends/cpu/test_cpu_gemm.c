@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cpu/cpu_impl.h"
+#include "cpu/sgemm_blocked.h"
 #include "cpu_compare.h"
 
 /* Same formulas as ref_activation.c, in double. */
@@ -271,11 +272,12 @@ RT_TEST(cpu_gemm, packing_layouts)
     rt_guarded_free(pb);
 }
 
-/* The portable GEMM adds alpha A B to one block of C: the whole product cut
- * into a grid of blocks with odd edges, over K past its depth block, for
- * both transposes; what lies outside the block it is given stays. */
-static void check_portable(int64_t m, int64_t n, int64_t k, int trans_a, int trans_b, float alpha,
-                           uint64_t seed)
+/* The blocked GEMM adds alpha A B to one block of C with tile t: the whole
+ * product cut into a grid of blocks with odd edges, over K past its depth
+ * block, for both transposes; what lies outside the block it is given
+ * stays. */
+static void check_blocked(const runt_cpu_sgemm_tile *t, int64_t m, int64_t n, int64_t k,
+                          int trans_a, int trans_b, float alpha, uint64_t seed)
 {
     rt_rng r = rt_rng_make(seed);
     int64_t ldc = n + 1;
@@ -302,16 +304,16 @@ static void check_portable(int64_t m, int64_t n, int64_t k, int trans_a, int tra
             want[i * ldc + j] = c[i * ldc + j] + (j < n ? alpha * acc : 0.0);
             scale = fabs(want[i * ldc + j]) > scale ? fabs(want[i * ldc + j]) : scale;
         }
-    size_t ns = runt_cpu_portable_scratch_floats();
+    size_t ns = runt_cpu_blocked_scratch_floats();
     float *scratch = rt_guarded_alloc(ns);
     int64_t row_cut = m / 3 + 1, col_cut = n / 2 + 3;
     for (int64_t r0 = 0; r0 < m; r0 += row_cut)
         for (int64_t c0 = 0; c0 < n; c0 += col_cut)
-            runt_cpu_sgemm_portable_block(&g, r0, r0 + row_cut < m ? r0 + row_cut : m, c0,
-                                          c0 + col_cut < n ? c0 + col_cut : n, scratch);
+            runt_cpu_sgemm_blocked(&g, t, r0, r0 + row_cut < m ? r0 + row_cut : m, c0,
+                                   c0 + col_cut < n ? c0 + col_cut : n, scratch);
     double err = rt_norm_max_error(c, want, nc, scale);
-    RT_ASSERT(err <= BOUND_F32, "portable M %lld N %lld K %lld ta %d tb %d: normalized error %g",
-              (long long)m, (long long)n, (long long)k, trans_a, trans_b, err);
+    RT_ASSERT(err <= BOUND_F32, "blocked, tile %s, M %lld N %lld K %lld ta %d tb %d: "
+              "normalized error %g", t->name, (long long)m, (long long)n, (long long)k, trans_a, trans_b, err);
     for (int64_t i = 0; i < m; i++)
         RT_ASSERT(c[i * ldc + n] == (float)want[i * ldc + n], "row %lld: the column past N changed",
                   (long long)i);
@@ -324,14 +326,25 @@ static void check_portable(int64_t m, int64_t n, int64_t k, int trans_a, int tra
     free(b);
 }
 
-RT_TEST(cpu_gemm, portable_blocks)
+RT_TEST(cpu_gemm, blocked_tiles)
 {
     CPU_REQUIRE();
     static const int64_t shapes[][3] = {{1, 1, 1},   {1, 300, 70},  {5, 3, 2},    {7, 17, 9},
                                         {13, 9, 0},  {33, 65, 257}, {64, 520, 300}, {3, 1, 600},
                                         {130, 40, 513}};
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (int t = 0; t < 4; t++)
-            check_portable(shapes[s][0], shapes[s][1], shapes[s][2], t & 1, t >> 1,
-                           t == 3 ? -0.75f : 1.0f, 3000 + s * 4 + (uint64_t)t);
+    /* Every tile this CPU runs: C always, the SIMD one of this architecture
+     * (the others' descriptors have no function here). */
+    const runt_cpu_sgemm_tile *tiles[] = {&runt_sgemm_tile_c, &runt_sgemm_tile_avx2,
+                                          &runt_sgemm_tile_neon};
+    for (size_t ti = 0; ti < sizeof tiles / sizeof tiles[0]; ti++) {
+        const runt_cpu_sgemm_tile *t = tiles[ti];
+        if (!t->run || (ti > 0 && runt_cpu_tier_max() < RUNT_CPU_TIER_SIMD))
+            continue;
+        RT_ASSERT(t->mr <= RUNT_SGEMM_TILE_MAX_MR, "tile %s: %d rows above the maximum", t->name,
+                  t->mr);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int tr = 0; tr < 4; tr++)
+                check_blocked(t, shapes[s][0], shapes[s][1], shapes[s][2], tr & 1, tr >> 1,
+                              tr == 3 ? -0.75f : 1.0f, 3000 + s * 4 + (uint64_t)tr);
+    }
 }
