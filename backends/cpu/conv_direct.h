@@ -52,8 +52,35 @@ extern const runt_conv_direct_kernel runt_conv_direct_avx512;
 extern const runt_conv_direct_kernel runt_conv_direct_avx2;
 extern const runt_conv_direct_kernel runt_conv_direct_neon;
 
+/* int8 (AVX-512 VNNI): the same tile on quantized input. vpdpbusd adds the
+ * products of 4 consecutive u8 x s8 bytes into each 32-bit lane, so the
+ * padded input interleaves its channels by 4: byte u of position q in
+ * channel group g is channel 4g + u. A lane then holds one position, and 4
+ * channels of one tap go into it per instruction:
+ *   out[m][j] = sum over g < groups4, k < n_taps, u < 4 of
+ *               w[((g * n_taps + k) * mr + m) * 4 + u] * x[(g * plane + taps[k] + j) * 4 + u]
+ * exactly (int32; the caller keeps 255 * 127 * channels * taps in range). */
+typedef struct runt_conv_direct_q8_tile {
+    const uint8_t *x;        /* group 0 of the padded input, at the tile's first q */
+    int64_t plane;           /* positions from one channel group to the next  */
+    int64_t groups4;
+    const int64_t *taps;
+    int n_taps;
+    const int8_t *w;         /* this block's weights                           */
+    int32_t *out;            /* [mr][q_tile]                                   */
+} runt_conv_direct_q8_tile;
+
+typedef struct runt_conv_direct_q8_kernel {
+    const char *name;
+    int mr, q_tile;
+    void (*run)(const runt_conv_direct_q8_tile *t); /* NULL: absent from the build */
+} runt_conv_direct_q8_kernel;
+
+extern const runt_conv_direct_q8_kernel runt_conv_direct_q8_avx512vnni;
+
 /* The kernel a CPU tier (RUNT_CPU_TIER_*) runs, or NULL where it has none
  * (the C tier, a build without the ISA's flags) (cpu_conv_direct.c). */
 const runt_conv_direct_kernel *runt_cpu_conv_direct_kernel(int tier);
+const runt_conv_direct_q8_kernel *runt_cpu_conv_direct_q8_kernel(int tier);
 
 #endif

@@ -47,6 +47,7 @@ static void cpu_release(void *state, const runt_plan *plan)
         runt_cpu_free(st, st->nodes[i].bias);
         runt_cpu_free(st, st->nodes[i].q8);
         runt_cpu_free(st, st->nodes[i].q8_storage);
+        runt_cpu_free(st, st->nodes[i].packed_q8);
     }
     runt_cpu_free(st, st->nodes);
     runt_cpu_free(st, st->scratch);

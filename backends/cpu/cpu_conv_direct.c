@@ -9,6 +9,9 @@
  * copying it kh * kw times into a matrix that is then packed, and needs no
  * scratch beyond one padded copy of the input.
  *
+ * The int8 path (below) runs the same tiles on a quantized copy of the
+ * input with its channels interleaved by 4, for AVX-512 VNNI.
+ *
  * Which one runs (runt_cpu_conv_direct_wanted) was measured with
  * RUNT_CPU_CONV=direct and =gemm side by side; see the comment there.
  */
@@ -18,6 +21,7 @@
 #include "conv_direct.h"
 #include "cpu_impl.h"
 #include "error.h"
+#include "q8_impl.h"
 #include "ref/ref_impl.h"
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
@@ -52,8 +56,7 @@ typedef struct direct_geometry {
 } direct_geometry;
 
 /* 0 when node i's attributes fall outside the direct path. */
-static int geometry_of(const runt_plan *p, int i, const runt_conv_direct_kernel *k,
-                       direct_geometry *g)
+static int geometry_of(const runt_plan *p, int i, int mr, int q_tile, direct_geometry *g)
 {
     const runt_conv_attrs *a = &p->nodes[i].attrs.conv;
     const runt_cpu_conv_shape s = runt_cpu_conv_shape_of(p, i);
@@ -75,14 +78,14 @@ static int geometry_of(const runt_plan *p, int i, const runt_conv_direct_kernel 
         s.oh < 1 || s.ow < 1)
         return 0;
     g->span = s.oh * g->wp;
-    g->tiles = (g->span + k->q_tile - 1) / k->q_tile;
-    g->blocks = (s.mg + k->mr - 1) / k->mr;
+    g->tiles = (g->span + q_tile - 1) / q_tile;
+    g->blocks = (s.mg + mr - 1) / mr;
     g->n_taps = (int)(s.kh * s.kw);
     for (int64_t ky = 0; ky < s.kh; ky++)
         for (int64_t kx = 0; kx < s.kw; kx++)
             g->taps[ky * s.kw + kx] = ky * g->dil_y * g->wp + kx * g->dil_x;
     /* The last tile reads q_tile positions past its start at every tap. */
-    g->plane = (int64_t)round16((size_t)(g->tiles * k->q_tile + g->taps[g->n_taps - 1]));
+    g->plane = (int64_t)round16((size_t)(g->tiles * q_tile + g->taps[g->n_taps - 1]));
     return 1;
 }
 
@@ -105,7 +108,7 @@ int runt_cpu_conv_direct_wanted(const runt_cpu_state *st, const runt_plan *p, in
     const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
     direct_geometry g;
     if (!k || p->values[p->nodes[i].inputs[1]].storage != RUNT_STORE_CONSTANT ||
-        !geometry_of(p, i, k, &g))
+        !geometry_of(p, i, k->mr, k->q_tile, &g))
         return 0;
     int forced = forced_path();
     if (forced >= 0)
@@ -127,7 +130,7 @@ runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p,
     runt_cpu_node *cn = &st->nodes[i];
     const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
     direct_geometry g;
-    geometry_of(p, i, k, &g); /* runt_cpu_conv_direct_wanted checked it */
+    geometry_of(p, i, k->mr, k->q_tile, &g); /* runt_cpu_conv_direct_wanted checked it */
     const runt_cpu_conv_shape *s = &g.s;
     const float *w = p->values[p->nodes[i].inputs[1]].data;
     int64_t per_block = s->cg * g.n_taps * k->mr;
@@ -239,7 +242,7 @@ runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *
     const runt_plan_node *n = &p->nodes[i];
     const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
     direct_geometry g;
-    geometry_of(p, i, k, &g);
+    geometry_of(p, i, k->mr, k->q_tile, &g);
     const runt_cpu_conv_shape *s = &g.s;
     const float *x = runt_plan_value_ptr(p, b, n->inputs[0]);
     const float *bias = n->n_inputs > 2 && n->inputs[2] >= 0
@@ -254,6 +257,171 @@ runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *
         runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), threads), s->c, 0,
                           pad_body, &r);
         runt_cpu_parallel(threads, units, g.blocks, tile_body, &r);
+    }
+    return RUNT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* int8: the same tiles on the quantized input (conv_direct.h)              */
+/* ------------------------------------------------------------------------ */
+
+const runt_conv_direct_q8_kernel *runt_cpu_conv_direct_q8_kernel(int tier)
+{
+    (void)tier;
+    const runt_conv_direct_q8_kernel *k = &runt_conv_direct_q8_avx512vnni;
+    return k->run ? k : NULL;
+}
+
+int runt_cpu_conv_direct_q8_wanted(const runt_cpu_state *st, const runt_plan *p, int i)
+{
+    const runt_conv_direct_q8_kernel *k = runt_cpu_conv_direct_q8_kernel(st->tier);
+    direct_geometry g;
+    /* The VNNI tile runs where the session's int8 kernel is the VNNI one:
+     * the tier and the CPU allow it. */
+    if (!k || st->q8_kernel->isa != RUNT_Q8_ISA_AVX512VNNI ||
+        !geometry_of(p, i, k->mr, k->q_tile, &g))
+        return 0;
+    int forced = forced_path();
+    if (forced >= 0)
+        return forced;
+    return !g.s.pointwise;
+}
+
+/* Channels of a group in the interleaved input: rounded up to 4. */
+static int64_t groups_of_4(int64_t channels) { return (channels + 3) / 4; }
+
+runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan *p, int i)
+{
+    runt_cpu_node *cn = &st->nodes[i];
+    const runt_conv_direct_q8_kernel *k = runt_cpu_conv_direct_q8_kernel(st->tier);
+    direct_geometry g;
+    geometry_of(p, i, k->mr, k->q_tile, &g); /* runt_cpu_conv_direct_q8_wanted checked it */
+    const runt_cpu_conv_shape *s = &g.s;
+    int64_t g4 = groups_of_4(s->cg), per_block = g4 * g.n_taps * k->mr * 4;
+    cn->packed_q8 = runt_cpu_alloc(st, (size_t)(s->group * g.blocks * per_block));
+    if (!cn->packed_q8)
+        return runt_error_set(RUNT_E_OOM, "int8: out of memory packing the conv weights");
+    /* From the quantized weights already packed for im2col (cn->q8, one per
+     * group, k = tap * cg + channel): block bl's byte u of (channel group c4,
+     * tap t, row m) is output channel bl * mr + m, channel 4 * c4 + u; zero
+     * past mg and past cg. Their scales and row sums stay in cn->q8. */
+    for (int64_t gi = 0; gi < s->group; gi++) {
+        const runt_q8_weights *w = &cn->q8[gi];
+        for (int64_t bl = 0; bl < g.blocks; bl++) {
+            int8_t *dst = cn->packed_q8 + (gi * g.blocks + bl) * per_block;
+            for (int64_t c4 = 0; c4 < g4; c4++)
+                for (int t = 0; t < g.n_taps; t++)
+                    for (int m = 0; m < k->mr; m++)
+                        for (int u = 0; u < 4; u++) {
+                            int64_t oc = bl * k->mr + m, c = c4 * 4 + u;
+                            *dst++ = oc < s->mg && c < s->cg
+                                         ? w->data[runt_q8_index(w, oc, t * s->cg + c)]
+                                         : 0;
+                        }
+        }
+    }
+    cn->kind = RUNT_CPU_K_Q8_CONV_DIRECT;
+    size_t bytes = (size_t)(s->group * g4 * g.plane * 4);
+    cn->scratch_floats = round16((bytes + sizeof(float) - 1) / sizeof(float));
+    return RUNT_OK;
+}
+
+typedef struct direct_q8_run {
+    const direct_geometry *g;
+    const runt_conv_direct_q8_kernel *k;
+    const float *x;          /* this image                                    */
+    uint8_t *xq;             /* its quantized, padded, interleaved copy       */
+    float scale;
+    uint8_t zp;
+    const runt_cpu_node *cn;
+    const float *bias;
+    float *y;
+    const runt_epilogue *epilogue;
+} direct_q8_run;
+
+/* Units: (group, channel group of 4). Padding and absent channels hold the
+ * zero point, which is the value 0 once the row sums take it off. */
+static void pad_q8_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const direct_q8_run *r = ctx;
+    const direct_geometry *g = r->g;
+    const runt_cpu_conv_shape *s = &g->s;
+    int64_t g4 = groups_of_4(s->cg);
+    uint8_t run[256];
+    (void)slot;
+    for (int64_t u = lo; u < hi; u++) {
+        int64_t gi = u / g4, c4 = u % g4;
+        uint8_t *dst = r->xq + u * g->plane * 4;
+        memset(dst, r->zp, (size_t)(g->plane * 4));
+        for (int lane = 0; lane < 4 && c4 * 4 + lane < s->cg; lane++) {
+            const float *src = r->x + (gi * s->cg + c4 * 4 + lane) * s->h * s->w;
+            for (int64_t y = 0; y < s->h; y++)
+                for (int64_t x0 = 0; x0 < s->w; x0 += (int64_t)sizeof run) {
+                    int64_t n = s->w - x0 < (int64_t)sizeof run ? s->w - x0 : (int64_t)sizeof run;
+                    /* The scale was checked when it was chosen. */
+                    runt_q8_quantize_u8_with(src + y * s->w + x0, n, r->scale, r->zp, run);
+                    uint8_t *d = dst + ((g->pad_top + y) * g->wp + g->pad_left + x0) * 4 + lane;
+                    for (int64_t j = 0; j < n; j++)
+                        d[j * 4] = run[j];
+                }
+        }
+    }
+}
+
+static void tile_q8_body(void *ctx, int64_t lo, int64_t hi, int slot)
+{
+    const direct_q8_run *r = ctx;
+    const direct_geometry *g = r->g;
+    const runt_cpu_conv_shape *s = &g->s;
+    const runt_conv_direct_q8_kernel *k = r->k;
+    int64_t g4 = groups_of_4(s->cg), per_block = g4 * g->n_taps * k->mr * 4;
+    int32_t acc[RUNT_CONV_DIRECT_MAX_TILE];
+    float out[RUNT_CONV_DIRECT_MAX_TILE];
+    (void)slot;
+    for (int64_t u = lo; u < hi; u++) {
+        int64_t bl = u % g->blocks, tile = u / g->blocks % g->tiles;
+        int64_t gi = u / (g->blocks * g->tiles);
+        int64_t q0 = tile * k->q_tile;
+        runt_conv_direct_q8_tile t = {r->xq + (gi * g4 * g->plane + q0) * 4, g->plane, g4,
+                                      g->taps, g->n_taps,
+                                      r->cn->packed_q8 + (gi * g->blocks + bl) * per_block, acc};
+        k->run(&t);
+        const runt_q8_weights *w = &r->cn->q8[gi];
+        int64_t q1 = q0 + k->q_tile < g->span ? q0 + k->q_tile : g->span;
+        int64_t mr = s->mg - bl * k->mr < k->mr ? s->mg - bl * k->mr : k->mr;
+        for (int64_t m = 0; m < mr; m++) {
+            int64_t oc = bl * k->mr + m;
+            float b = r->bias ? r->bias[gi * s->mg + oc] : 0.0f;
+            for (int64_t j = 0; j < q1 - q0; j++)
+                out[j] = runt_q8_dequantize_one(acc[m * k->q_tile + j], r->scale, r->zp,
+                                                w->scales[oc], w->row_sums[oc]) + b;
+            write_tile_row(g, out, q0, q1, r->y + (gi * s->mg + oc) * s->oh * s->ow, r->epilogue);
+        }
+    }
+}
+
+runt_status runt_cpu_conv_direct_q8_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                                        const runt_bindings *b, float scale, uint8_t zp)
+{
+    const runt_plan_node *n = &p->nodes[i];
+    const runt_conv_direct_q8_kernel *k = runt_cpu_conv_direct_q8_kernel(st->tier);
+    direct_geometry g;
+    geometry_of(p, i, k->mr, k->q_tile, &g);
+    const runt_cpu_conv_shape *s = &g.s;
+    const float *x = runt_plan_value_ptr(p, b, n->inputs[0]);
+    const float *bias = n->n_inputs > 2 && n->inputs[2] >= 0
+                            ? runt_plan_value_ptr(p, b, n->inputs[2]) : NULL;
+    float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
+    double macs = (double)(s->m * s->oh * s->ow) * (double)(s->cg * g.n_taps);
+    int threads = 2.0 * macs < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : st->threads;
+    int64_t g4 = groups_of_4(s->cg);
+    for (int64_t img = 0; img < s->n; img++) {
+        direct_q8_run r = {&g, k, x + img * s->c * s->h * s->w, (uint8_t *)st->scratch, scale, zp,
+                           &st->nodes[i], bias, y + img * s->m * s->oh * s->ow,
+                           &n->attrs.conv.epilogue};
+        runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), threads),
+                          s->group * g4, 0, pad_q8_body, &r);
+        runt_cpu_parallel(threads, s->group * g.tiles * g.blocks, g.blocks, tile_q8_body, &r);
     }
     return RUNT_OK;
 }

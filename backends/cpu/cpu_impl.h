@@ -166,7 +166,8 @@ typedef enum runt_cpu_kind {
     RUNT_CPU_K_CONV,         /* im2col (or none for 1x1) + GEMM per group   */
     RUNT_CPU_K_CONV_DIRECT,  /* stride 1: tiles on the padded input (cpu_conv_direct.c) */
     RUNT_CPU_K_Q8_LINEAR,    /* int8: Gemm / MatMul on q8.h's kernels       */
-    RUNT_CPU_K_Q8_CONV       /* int8: u8 im2col + q8.h's kernels            */
+    RUNT_CPU_K_Q8_CONV,      /* int8: u8 im2col + q8.h's kernels            */
+    RUNT_CPU_K_Q8_CONV_DIRECT /* int8: direct tiles (cpu_conv_direct.c)     */
 } runt_cpu_kind;
 
 /* How a node splits into independent slices for the reference kernel. */
@@ -189,6 +190,7 @@ typedef struct runt_cpu_node {
     size_t scratch_floats;
     int q8_groups;           /* int8: one quantized weight per conv group    */
     runt_q8_weights *q8;     /* (owned)                                      */
+    int8_t *packed_q8;       /* int8 direct conv's weights (owned), or NULL */
     void *q8_storage;        /* their data (owned)                           */
 } runt_cpu_node;
 
@@ -232,6 +234,13 @@ int runt_cpu_conv_direct_wanted(const runt_cpu_state *st, const runt_plan *p, in
 runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p, int i);
 runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *p, int i,
                                      const runt_bindings *b);
+/* Its int8 form (after cpu_int8.c packed the weights into node i's q8, in
+ * taps-outer order): wanted, prepare, and run with the input's
+ * quantization parameters. */
+int runt_cpu_conv_direct_q8_wanted(const runt_cpu_state *st, const runt_plan *p, int i);
+runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan *p, int i);
+runt_status runt_cpu_conv_direct_q8_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                                        const runt_bindings *b, float scale, uint8_t zp);
 
 /* int8 (cpu_int8.c): *taken = 1 when node i runs quantized. A quantized
  * layer (runt_plan_node_quantized) always does: runt_cpu_qlayer_prepare. */

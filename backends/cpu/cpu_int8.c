@@ -163,6 +163,19 @@ static runt_status quantize_input(const runt_plan *p, int i, const float *x, int
     return runt_q8_quantize_u8_with(x, count, *scale, *zp, q);
 }
 
+/* The u8 scale and zero point quantize_input would use, without
+ * quantizing (the direct conv quantizes as it lays the input out). */
+static runt_status input_params(const runt_plan *p, int i, const float *x, int64_t count,
+                                float *scale, uint8_t *zp)
+{
+    const runt_plan_node *n = &p->nodes[i];
+    int vs = n->n_inputs > RUNT_QW_X_SCALE ? n->inputs[RUNT_QW_X_SCALE] : -1;
+    if (vs < 0)
+        return runt_q8_quantize_u8(x, count, NULL, scale, zp);
+    uint8_t unused;
+    return quantize_input(p, i, x, 0, &unused, scale, zp); /* checks the scale */
+}
+
 /* Quantizes x [m][k] as one tensor into q, rows k_pad bytes apart. */
 static runt_status quantize_rows(const runt_plan *p, int i, const float *x, int64_t m, int64_t k,
                                  int64_t k_pad, uint8_t *q, float *scale, uint8_t *zp)
@@ -200,6 +213,18 @@ static runt_status linear_run(const runt_cpu_state *st, const runt_plan *p, int 
     return runt_q8_gemm_u8_with(st->q8_kernel, q, w->k_pad, m, scale, zp, w, bias, e, &out);
 }
 
+/* An int8 conv with its weights packed: direct (cpu_conv_direct.c) where
+ * that runs, else im2col + the q8 GEMM. */
+static runt_status conv_path(runt_cpu_state *st, const runt_plan *p, int i, const runt_tensor *x,
+                             const runt_tensor *y, int64_t cg, int64_t kc)
+{
+    if (runt_cpu_conv_direct_q8_wanted(st, p, i))
+        return runt_cpu_conv_direct_q8_prepare(st, p, i);
+    st->nodes[i].kind = RUNT_CPU_K_Q8_CONV;
+    st->nodes[i].scratch_floats = conv_scratch_floats(x, y, cg, kc);
+    return RUNT_OK;
+}
+
 static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken)
 {
     runt_cpu_node *cn = &st->nodes[i];
@@ -217,10 +242,8 @@ static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, i
                                       vw->data, NULL, NULL);
     if (s != RUNT_OK)
         return s;
-    cn->kind = RUNT_CPU_K_Q8_CONV;
-    cn->scratch_floats = conv_scratch_floats(x, y, wd->dims[1], kc);
     *taken = 1;
-    return RUNT_OK;
+    return conv_path(st, p, i, x, y, wd->dims[1], kc);
 }
 
 /* The quantized image's channels of one group, [cg][h][w], as [h][w][cg]
@@ -380,9 +403,7 @@ runt_status runt_cpu_qlayer_prepare(runt_cpu_state *st, const runt_plan *p, int 
         int64_t groups = node->attrs.conv.group, taps = wd->dims[2] * wd->dims[3];
         if ((s = qlayer_pack(st, p, i, groups, wd->dims[0] / groups, wd->dims[1], taps, 0)))
             return s;
-        cn->kind = RUNT_CPU_K_Q8_CONV;
-        cn->scratch_floats = conv_scratch_floats(x, y, wd->dims[1], wd->dims[1] * taps);
-        return RUNT_OK;
+        return conv_path(st, p, i, x, y, wd->dims[1], wd->dims[1] * taps);
     }
     /* Gemm's B with trans_b is [N, K]; otherwise [K, N], as MatMul's. */
     int nk = node->op == RUNT_OP_GEMM && node->attrs.gemm.trans_b;
@@ -408,6 +429,16 @@ runt_status runt_cpu_int8_prepare(runt_cpu_state *st, const runt_plan *p, int i,
 runt_status runt_cpu_int8_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b)
 {
-    return st->nodes[i].kind == RUNT_CPU_K_Q8_CONV ? conv_run(st, p, i, b)
-                                                   : linear_run(st, p, i, b);
+    switch (st->nodes[i].kind) {
+    case RUNT_CPU_K_Q8_CONV: return conv_run(st, p, i, b);
+    case RUNT_CPU_K_Q8_CONV_DIRECT: {
+        const runt_tensor *xd = &p->values[p->nodes[i].inputs[0]].desc;
+        float scale;
+        uint8_t zp;
+        runt_status s = input_params(p, i, runt_plan_value_ptr(p, b, p->nodes[i].inputs[0]),
+                                     runt_tensor_count(xd), &scale, &zp);
+        return s != RUNT_OK ? s : runt_cpu_conv_direct_q8_run(st, p, i, b, scale, zp);
+    }
+    default: return linear_run(st, p, i, b);
+    }
 }

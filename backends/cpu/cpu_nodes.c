@@ -283,7 +283,8 @@ runt_status runt_cpu_node_run(const runt_cpu_state *st, const runt_plan *p, int 
     case RUNT_CPU_K_CONV_DIRECT: return runt_cpu_conv_direct_run(st, p, i, b);
     case RUNT_CPU_K_SLICED: return runt_cpu_sliced_run(st, p, i, b);
     case RUNT_CPU_K_Q8_LINEAR:
-    case RUNT_CPU_K_Q8_CONV: return runt_cpu_int8_run(st, p, i, b);
+    case RUNT_CPU_K_Q8_CONV:
+    case RUNT_CPU_K_Q8_CONV_DIRECT: return runt_cpu_int8_run(st, p, i, b);
     case RUNT_CPU_K_REF:
     default: return runt_ref_run_node(p, i, b);
     }

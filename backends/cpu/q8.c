@@ -386,21 +386,11 @@ typedef struct q8_call {
     int64_t row_tiles, col_tiles;
 } q8_call;
 
-/* y = x_scale * w_scale[c] * (acc - zp * row_sums[c]) + bias[c]: the
- * operations and order of onnxruntime's quantize_dynamic graph
- * (MatMulInteger, Cast, Mul by the product of the scales, Add). acc - zp *
- * row_sums is sum (x - zp) * q, at most 255 * 128 * k in magnitude: no int32
- * overflow. A contiguous row, locals restrict-qualified: the loop vectorizes
- * (scalar, with reloads through c, it took longer than the dot products of a
- * batch-1 Linear(256, 256)). */
-static inline float q8_dequantize_one(int32_t acc, float x_scale, int32_t zp, float scale,
-                                     int32_t row_sum)
-{
-    return (float)(acc - zp * row_sum) * (x_scale * scale);
-}
-
-/* Runs of 16 vectorize at -O2 too (GCC 12's -O2 leaves loops of unknown
- * length with a remainder scalar); always inlined twice so that has_bias is a
+/* y = runt_q8_dequantize_one + bias[c] on a contiguous row, locals
+ * restrict-qualified so the loop vectorizes (scalar, with reloads through c,
+ * it took longer than the dot products of a batch-1 Linear(256, 256)). Runs
+ * of 16 vectorize at -O2 too (GCC 12's -O2 leaves loops of unknown length
+ * with a remainder scalar); always inlined twice so that has_bias is a
  * constant in each copy. */
 static RUNT_Q8_ALWAYS_INLINE void
 q8_dequantize_runs(const int32_t *restrict acc, int64_t cols, float x_scale, int32_t zp,
@@ -410,10 +400,11 @@ q8_dequantize_runs(const int32_t *restrict acc, int64_t cols, float x_scale, int
     int64_t j = 0;
     for (; j + 16 <= cols; j += 16)
         for (int l = 0; l < 16; l++)
-            y[j + l] = q8_dequantize_one(acc[j + l], x_scale, zp, scales[j + l], row_sums[j + l]) +
+            y[j + l] = runt_q8_dequantize_one(acc[j + l], x_scale, zp, scales[j + l],
+                                              row_sums[j + l]) +
                        (has_bias ? bias[j + l] : 0.0f);
     for (; j < cols; j++)
-        y[j] = q8_dequantize_one(acc[j], x_scale, zp, scales[j], row_sums[j]) +
+        y[j] = runt_q8_dequantize_one(acc[j], x_scale, zp, scales[j], row_sums[j]) +
                (has_bias ? bias[j] : 0.0f);
 }
 

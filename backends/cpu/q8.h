@@ -75,6 +75,19 @@ runt_status runt_q8_quantize_u8(const float *x, int64_t count, uint8_t *q, float
 runt_status runt_q8_quantize_u8_with(const float *x, int64_t count, float scale,
                                      uint8_t zero_point, uint8_t *q);
 
+/* One output before bias and activation: the int32 sum of a row of x_q
+ * (zero point zp) with a weight row (scale, row_sum) back to float, as
+ * x_scale * w_scale * (acc - zp * row_sum), the operations and order of
+ * onnxruntime's quantize_dynamic graph (MatMulInteger, Cast, Mul by the
+ * product of the scales). acc - zp * row_sum is sum (x - zp) * q, at most
+ * 255 * 128 * k in magnitude: no int32 overflow. Every int8 path of this
+ * backend goes through it. */
+static inline float runt_q8_dequantize_one(int32_t acc, float x_scale, int32_t zp, float scale,
+                                           int32_t row_sum)
+{
+    return (float)(acc - zp * row_sum) * (x_scale * scale);
+}
+
 /* Scratch bytes runt_q8_linear needs for an m x k input (0 if m or k is out of range). */
 size_t runt_q8_linear_scratch(int64_t m, int64_t k);
 

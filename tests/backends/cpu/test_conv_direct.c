@@ -13,6 +13,7 @@
 #include "test_util.h"
 #include "cpu/conv_direct.h"
 #include "cpu/cpu_impl.h"
+#include "cpu/q8_impl.h"
 
 static void check_tile(const runt_conv_direct_kernel *k, int64_t channels, int n_taps,
                        rt_rng *r)
@@ -73,4 +74,58 @@ RT_TEST(conv_direct, tiles_match_double_sums)
     }
     if (!tested)
         RT_SKIP("no direct-convolution kernel on this CPU and build");
+}
+
+/* The int8 tile against the integer sum it defines: exact. Weights over the
+ * whole s8 range and inputs over the whole u8 range (vpdpbusd adds without
+ * saturating, so nothing there is out of reach). */
+static void check_q8_tile(const runt_conv_direct_q8_kernel *k, int64_t groups4, int n_taps,
+                          rt_rng *r)
+{
+    int64_t taps[RUNT_CONV_DIRECT_MAX_TAPS], reach = 0;
+    for (int t = 0; t < n_taps; t++) {
+        taps[t] = rt_rng_int(r, 0, 41);
+        reach = taps[t] > reach ? taps[t] : reach;
+    }
+    int64_t plane = reach + k->q_tile + rt_rng_int(r, 0, 3);
+    size_t nx = (size_t)(groups4 * plane * 4), nw = (size_t)(groups4 * n_taps * k->mr * 4);
+    uint8_t *x = malloc(nx);
+    int8_t *w = malloc(nw);
+    int32_t out[RUNT_CONV_DIRECT_MAX_TILE];
+    RT_ASSERT(x && w, "out of memory");
+    for (size_t j = 0; j < nx; j++)
+        x[j] = (uint8_t)rt_rng_int(r, 0, 255);
+    for (size_t j = 0; j < nw; j++)
+        w[j] = (int8_t)rt_rng_int(r, -128, 127);
+    runt_conv_direct_q8_tile tile = {x, plane, groups4, taps, n_taps, w, out};
+    k->run(&tile);
+    for (int m = 0; m < k->mr; m++)
+        for (int j = 0; j < k->q_tile; j++) {
+            int64_t want = 0;
+            for (int64_t g = 0; g < groups4; g++)
+                for (int t = 0; t < n_taps; t++)
+                    for (int u = 0; u < 4; u++)
+                        want += (int64_t)w[((g * n_taps + t) * k->mr + m) * 4 + u] *
+                                x[(g * plane + taps[t] + j) * 4 + u];
+            RT_ASSERT(out[m * k->q_tile + j] == want,
+                      "%s int8 tile, %lld channel groups, %d taps: out[%d][%d] = %d, not %lld",
+                      k->name, (long long)groups4, n_taps, m, j, out[m * k->q_tile + j],
+                      (long long)want);
+        }
+    free(x);
+    free(w);
+}
+
+RT_TEST(conv_direct, int8_tiles_are_exact)
+{
+    const runt_conv_direct_q8_kernel *k = runt_cpu_conv_direct_q8_kernel(runt_cpu_tier_max());
+    if (!k || !runt_q8_kernel_usable(&runt_q8_kernel_avx512vnni))
+        RT_SKIP("no int8 direct-convolution kernel on this CPU and build");
+    RT_ASSERT(k->mr * k->q_tile <= RUNT_CONV_DIRECT_MAX_TILE, "int8 tile above the maximum");
+    rt_rng r = rt_rng_make(78);
+    static const int64_t groups4[] = {1, 2, 5};
+    static const int taps[] = {1, 9, 25};
+    for (size_t g = 0; g < sizeof groups4 / sizeof groups4[0]; g++)
+        for (size_t t = 0; t < sizeof taps / sizeof taps[0]; t++)
+            check_q8_tile(k, groups4[g], taps[t], &r);
 }

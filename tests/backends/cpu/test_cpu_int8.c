@@ -10,6 +10,7 @@
  * layers compound that. The worst case seen in these tests was 7.1e-3. The kernels' own bit-exactness and the measured
  * errors on the seed MLPs are in test_q8*.c.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,72 @@ RT_TEST(cpu_int8, conv_net_and_conv_geometries)
         snprintf(label, sizeof label, "Conv edges %zu", e);
         cmp_check_dtype(c, RUNT_I8, 2, 1, BOUND_INT8, 140 + e, label);
         runt_model_free(c);
+    }
+}
+
+/* Runs m at int8 on the cpu backend with RUNT_CPU_CONV=path; y[0] (caller frees). */
+static void run_conv_path(const runt_model *m, const char *path, float **x, float **y, size_t *ny)
+{
+    setenv("RUNT_CPU_CONV", path, 1);
+    cmp_opts c = {2, 2, 1, RUNT_I8};
+    cmp_run(m, "cpu", &c, x, y, ny);
+    unsetenv("RUNT_CPU_CONV");
+}
+
+/* The direct int8 conv (cpu_conv_direct.c) against im2col + the q8 GEMM on
+ * the same quantized weights and input: both sum the same integers exactly
+ * and dequantize with the same expression, so they agree to rounding (in
+ * practice bit for bit). Stride-1 shapes the direct path takes: channels
+ * that do not fill a group of 4, outputs past a tile's 8, one-sided pads,
+ * dilation, 2 groups, no bias, a padded 1x1, a 7x7. Where the CPU has no
+ * VNNI both runs take im2col. */
+RT_TEST(cpu_int8, direct_conv_equals_im2col)
+{
+    CPU_REQUIRE();
+    static const struct {
+        int64_t c, h, w, m, k;
+        int pads[4], dilation, group, bias;
+        runt_activation act;
+    } cases[] = {
+        {5, 9, 11, 13, 3, {1, 1, 1, 1}, 1, 1, 1, RUNT_ACT_RELU},
+        {16, 12, 12, 16, 3, {0, 2, 1, 0}, 1, 1, 1, RUNT_ACT_NONE},
+        {7, 14, 10, 9, 3, {2, 2, 2, 2}, 2, 1, 0, RUNT_ACT_TANH},
+        {12, 8, 8, 20, 3, {1, 1, 1, 1}, 1, 2, 1, RUNT_ACT_LEAKY_RELU},
+        {9, 6, 7, 17, 1, {1, 1, 1, 1}, 1, 1, 1, RUNT_ACT_NONE},
+        {3, 20, 19, 8, 7, {3, 3, 3, 3}, 1, 1, 1, RUNT_ACT_RELU},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        runt_attrs at;
+        runt_attrs_default(RUNT_OP_CONV, &at);
+        for (int d = 0; d < 4; d++)
+            at.conv.pads[d] = cases[i].pads[d];
+        at.conv.dilations[0] = at.conv.dilations[1] = cases[i].dilation;
+        at.conv.group = cases[i].group;
+        at.conv.epilogue.act = cases[i].act;
+        at.conv.epilogue.alpha = 0.1f;
+        operand ops[3] = {op4(RUNT_DIM_BATCH, cases[i].c, cases[i].h, cases[i].w, 0),
+                          op4(cases[i].m, cases[i].c / cases[i].group, cases[i].k, cases[i].k, 1),
+                          cases[i].bias ? (operand){1, {cases[i].m}, 1} : ABSENT};
+        runt_model *m = one_node(RUNT_OP_CONV, &at, 3, ops, 1, 160 + i);
+        cmp_opts c = {2, 2, 1, RUNT_I8};
+        rt_rng r = rt_rng_make(170 + i);
+        float *x[CMP_MAX_IO] = {0}, *direct[CMP_MAX_IO] = {0}, *im2col[CMP_MAX_IO] = {0};
+        size_t n[CMP_MAX_IO] = {0}, n2[CMP_MAX_IO] = {0};
+        cmp_inputs(m, &c, &r, x);
+        run_conv_path(m, "direct", x, direct, n);
+        run_conv_path(m, "gemm", x, im2col, n2);
+        double *want = malloc(n[0] * sizeof(double));
+        RT_ASSERT(want && n[0] == n2[0], "out of memory or outputs of different sizes");
+        for (size_t j = 0; j < n[0]; j++)
+            want[j] = im2col[0][j];
+        double err = rt_norm_max_error(direct[0], want, n[0], 1e-3);
+        RT_ASSERT(err <= 1e-6, "int8 conv case %zu: direct against im2col, normalized error %g",
+                  i, err);
+        free(want);
+        free(x[0]);
+        rt_guarded_free(direct[0]);
+        rt_guarded_free(im2col[0]);
+        runt_model_free(m);
     }
 }
 
