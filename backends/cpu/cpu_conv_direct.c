@@ -284,7 +284,14 @@ int runt_cpu_conv_direct_q8_wanted(const runt_cpu_state *st, const runt_plan *p,
     int forced = forced_path();
     if (forced >= 0)
         return forced;
-    return !g.s.pointwise;
+    /* Measured as for f32 (conv-grid-t1-avx512-int8-k3k5.txt, 1 thread):
+     * direct is 1.2-5.1x faster than the u8 im2col + q8 GEMM up to 32
+     * output channels and on 32x32 and larger images; with 64 and more
+     * outputs on 8x8 and 16x16 images the GEMM's blocking wins (direct
+     * 0.70-1.01x). */
+    if (g.s.pointwise)
+        return 0;
+    return !(g.s.mg >= 64 && g.s.oh * g.s.ow < 1024);
 }
 
 /* Channels of a group in the interleaved input: rounded up to 4. */
