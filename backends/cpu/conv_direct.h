@@ -1,7 +1,7 @@
 /*
- * Direct convolution at stride 1: the tile kernels (one file per ISA,
- * conv_direct_<isa>.c, all expanded from conv_direct_tile.h) and what the
- * driver (cpu_conv_direct.c) hands them.
+ * Direct convolution at stride 1: the tile kernels (f32 in f32_tiles_<isa>.c,
+ * expanded from conv_direct_tile.h; int8 in conv_direct_q8_avx512.c) and
+ * what the driver (cpu_conv_direct.c) hands them.
  *
  * The output is computed on the padded input's grid. With the input of one
  * channel padded to hp x wp and stored row after row, output pixel (oy, ox)

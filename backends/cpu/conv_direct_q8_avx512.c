@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conv_direct.h"
+#include "q8_impl.h"
 
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
 
@@ -16,17 +17,11 @@
 #define MR 8
 #define NV 3
 
-#if defined(__clang__)
-#define Q8D_UNROLL _Pragma("clang loop unroll(full)")
-#else
-#define Q8D_UNROLL _Pragma("GCC unroll 16")
-#endif
-
 static void tile_avx512vnni(const runt_conv_direct_q8_tile *t)
 {
     __m512i acc[MR][NV];
-    Q8D_UNROLL for (int m = 0; m < MR; m++)
-        Q8D_UNROLL for (int v = 0; v < NV; v++)
+    RUNT_Q8_UNROLL for (int m = 0; m < MR; m++)
+        RUNT_Q8_UNROLL for (int v = 0; v < NV; v++)
             acc[m][v] = _mm512_setzero_si512();
     const int8_t *w = t->w;
     for (int64_t g = 0; g < t->groups4; g++) {
@@ -34,19 +29,19 @@ static void tile_avx512vnni(const runt_conv_direct_q8_tile *t)
         for (int k = 0; k < t->n_taps; k++, w += MR * 4) {
             const uint8_t *xk = xg + t->taps[k] * 4;
             __m512i in[NV];
-            Q8D_UNROLL for (int v = 0; v < NV; v++)
+            RUNT_Q8_UNROLL for (int v = 0; v < NV; v++)
                 in[v] = _mm512_loadu_si512(xk + v * 64);
-            Q8D_UNROLL for (int m = 0; m < MR; m++) {
+            RUNT_Q8_UNROLL for (int m = 0; m < MR; m++) {
                 int32_t w4;
                 memcpy(&w4, w + m * 4, sizeof w4);
                 __m512i wm = _mm512_set1_epi32(w4);
-                Q8D_UNROLL for (int v = 0; v < NV; v++)
+                RUNT_Q8_UNROLL for (int v = 0; v < NV; v++)
                     acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], in[v], wm);
             }
         }
     }
-    Q8D_UNROLL for (int m = 0; m < MR; m++)
-        Q8D_UNROLL for (int v = 0; v < NV; v++)
+    RUNT_Q8_UNROLL for (int m = 0; m < MR; m++)
+        RUNT_Q8_UNROLL for (int v = 0; v < NV; v++)
             _mm512_storeu_si512(t->out + m * (NV * 16) + v * 16, acc[m][v]);
 }
 

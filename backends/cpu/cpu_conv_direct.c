@@ -103,6 +103,17 @@ static int forced_path(void)
     return -1;
 }
 
+/* The path for a conv the direct kernel can run: RUNT_CPU_CONV's where it
+ * is set, else never for a 1x1 at stride 1 without padding (a plain GEMM on
+ * X, direct 0.2-0.99x in the measurements below), else the rule's. */
+static int path_chosen(const direct_geometry *g, int rule)
+{
+    int forced = forced_path();
+    if (forced >= 0)
+        return forced;
+    return !g->s.pointwise && rule;
+}
+
 int runt_cpu_conv_direct_wanted(const runt_cpu_state *st, const runt_plan *p, int i)
 {
     const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
@@ -110,19 +121,13 @@ int runt_cpu_conv_direct_wanted(const runt_cpu_state *st, const runt_plan *p, in
     if (!k || p->values[p->nodes[i].inputs[1]].storage != RUNT_STORE_CONSTANT ||
         !geometry_of(p, i, k->mr, k->q_tile, &g))
         return 0;
-    int forced = forced_path();
-    if (forced >= 0)
-        return forced;
     /* Measured (bench/results/2026-12-05-conv-direct/, Conv2d(C, max(C, 8),
      * k) on HxH, C 3..128, H 8..56, k 1/3/5, 1 thread, AVX-512 and AVX2):
      * direct is 1.2-5.9x faster than im2col + GEMM for k 3 and 5 except
      * where it computes many positions it throws away while the GEMM has
-     * many rows: 8x8 images with 128 outputs (0.88-0.91x). A 1x1 conv at
-     * stride 1 without padding is a plain GEMM on X (direct 0.2-0.99x). */
-    if (g.s.pointwise)
-        return 0;
+     * many rows: 8x8 images with 128 outputs (0.88-0.91x). */
     double used = (double)(g.s.oh * g.s.ow) / (double)(g.tiles * k->q_tile);
-    return !(g.s.mg >= 128 && used < 0.75);
+    return path_chosen(&g, !(g.s.mg >= 128 && used < 0.75));
 }
 
 runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p, int i)
@@ -281,17 +286,12 @@ int runt_cpu_conv_direct_q8_wanted(const runt_cpu_state *st, const runt_plan *p,
     if (!k || st->q8_kernel->isa != RUNT_Q8_ISA_AVX512VNNI ||
         !geometry_of(p, i, k->mr, k->q_tile, &g))
         return 0;
-    int forced = forced_path();
-    if (forced >= 0)
-        return forced;
     /* Measured as for f32 (conv-grid-t1-avx512-int8-k3k5.txt, 1 thread):
      * direct is 1.2-5.1x faster than the u8 im2col + q8 GEMM up to 32
      * output channels and on 32x32 and larger images; with 64 and more
      * outputs on 8x8 and 16x16 images the GEMM's blocking wins (direct
      * 0.70-1.01x). */
-    if (g.s.pointwise)
-        return 0;
-    return !(g.s.mg >= 64 && g.s.oh * g.s.ow < 1024);
+    return path_chosen(&g, !(g.s.mg >= 64 && g.s.oh * g.s.ow < 1024));
 }
 
 /* Channels of a group in the interleaved input: rounded up to 4. */

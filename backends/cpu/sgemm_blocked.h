@@ -1,6 +1,6 @@
 /*
  * runt's blocked f32 GEMM (sgemm_blocked.c) and the register tiles it runs:
- * portable C there, AVX2 + FMA and aarch64 NEON in sgemm_tile_<isa>.c, all
+ * portable C there, AVX2 + FMA and aarch64 NEON in f32_tiles_<isa>.c, all
  * but the C one expanded from sgemm_tile.h.
  */
 #ifndef RUNT_SGEMM_BLOCKED_H
