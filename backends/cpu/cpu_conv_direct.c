@@ -240,6 +240,28 @@ static void tile_body(void *ctx, int64_t lo, int64_t hi, int slot)
     }
 }
 
+/* A run's tensors and threads (the product is split from
+ * RUNT_CPU_PARALLEL_MIN_FLOPS, as every GEMM). */
+typedef struct direct_io {
+    const float *x, *bias;
+    float *y;
+    int threads;
+} direct_io;
+
+static direct_io io_of(const runt_cpu_state *st, const runt_plan *p, int i,
+                       const runt_bindings *b, const direct_geometry *g)
+{
+    const runt_plan_node *n = &p->nodes[i];
+    const runt_cpu_conv_shape *s = &g->s;
+    double flops = 2.0 * (double)(s->m * s->oh * s->ow) * (double)(s->cg * g->n_taps);
+    direct_io io = {runt_plan_value_ptr(p, b, n->inputs[0]),
+                    n->n_inputs > 2 && n->inputs[2] >= 0 ? runt_plan_value_ptr(p, b, n->inputs[2])
+                                                         : NULL,
+                    runt_plan_value_ptr(p, b, n->outputs[0]),
+                    flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : st->threads};
+    return io;
+}
+
 runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *p, int i,
                                      const runt_bindings *b)
 {
@@ -249,19 +271,14 @@ runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *
     direct_geometry g;
     geometry_of(p, i, k->mr, k->q_tile, &g);
     const runt_cpu_conv_shape *s = &g.s;
-    const float *x = runt_plan_value_ptr(p, b, n->inputs[0]);
-    const float *bias = n->n_inputs > 2 && n->inputs[2] >= 0
-                            ? runt_plan_value_ptr(p, b, n->inputs[2]) : NULL;
-    float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
-    double flops = 2.0 * (double)(s->m * s->oh * s->ow) * (double)(s->cg * g.n_taps);
-    int threads = flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : st->threads;
+    direct_io io = io_of(st, p, i, b, &g);
     int64_t units = s->group * g.tiles * g.blocks;
     for (int64_t img = 0; img < s->n; img++) {
-        direct_run r = {&g, k, x + img * s->c * s->h * s->w, st->scratch, cn->packed, bias,
-                        y + img * s->m * s->oh * s->ow, &n->attrs.conv.epilogue};
-        runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), threads), s->c, 0,
+        direct_run r = {&g, k, io.x + img * s->c * s->h * s->w, st->scratch, cn->packed, io.bias,
+                        io.y + img * s->m * s->oh * s->ow, &n->attrs.conv.epilogue};
+        runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), io.threads), s->c, 0,
                           pad_body, &r);
-        runt_cpu_parallel(threads, units, g.blocks, tile_body, &r);
+        runt_cpu_parallel(io.threads, units, g.blocks, tile_body, &r);
     }
     return RUNT_OK;
 }
@@ -415,20 +432,15 @@ runt_status runt_cpu_conv_direct_q8_run(const runt_cpu_state *st, const runt_pla
     direct_geometry g;
     geometry_of(p, i, k->mr, k->q_tile, &g);
     const runt_cpu_conv_shape *s = &g.s;
-    const float *x = runt_plan_value_ptr(p, b, n->inputs[0]);
-    const float *bias = n->n_inputs > 2 && n->inputs[2] >= 0
-                            ? runt_plan_value_ptr(p, b, n->inputs[2]) : NULL;
-    float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
-    double macs = (double)(s->m * s->oh * s->ow) * (double)(s->cg * g.n_taps);
-    int threads = 2.0 * macs < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : st->threads;
+    direct_io io = io_of(st, p, i, b, &g);
     int64_t g4 = groups_of_4(s->cg);
     for (int64_t img = 0; img < s->n; img++) {
-        direct_q8_run r = {&g, k, x + img * s->c * s->h * s->w, (uint8_t *)st->scratch, scale, zp,
-                           &st->nodes[i], bias, y + img * s->m * s->oh * s->ow,
+        direct_q8_run r = {&g, k, io.x + img * s->c * s->h * s->w, (uint8_t *)st->scratch, scale,
+                           zp, &st->nodes[i], io.bias, io.y + img * s->m * s->oh * s->ow,
                            &n->attrs.conv.epilogue};
-        runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), threads),
+        runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), io.threads),
                           s->group * g4, 0, pad_q8_body, &r);
-        runt_cpu_parallel(threads, s->group * g.tiles * g.blocks, g.blocks, tile_q8_body, &r);
+        runt_cpu_parallel(io.threads, s->group * g.tiles * g.blocks, g.blocks, tile_q8_body, &r);
     }
     return RUNT_OK;
 }
