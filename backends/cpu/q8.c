@@ -179,22 +179,13 @@ static runt_status q8_pack_begin(const void *w, int64_t n, int64_t k, void *stor
     return RUNT_OK;
 }
 
-/* The first non-finite weight, or -1. */
-static int64_t q8_find_non_finite(const float *w, int64_t count)
-{
-    for (int64_t i = 0; i < count; i++)
-        if (!isfinite(w[i]))
-            return i;
-    return -1;
-}
-
 runt_status runt_q8_weights_pack(const float *w, int64_t n, int64_t k, int trans,
                                  void *storage, size_t size, runt_q8_weights *out)
 {
     runt_status st = q8_pack_begin(w, n, k, storage, size, out, "runt_q8_weights_pack");
     if (st != RUNT_OK)
         return st;
-    int64_t bad = q8_find_non_finite(w, n * k);
+    int64_t bad = runt_weight_quant_first_non_finite(w, n * k);
     if (bad >= 0)
         return runt_error_set(RUNT_E_INVALID_ARG,
                               "runt_q8_weights_pack: weight %lld is %g, not finite",
@@ -205,11 +196,10 @@ runt_status runt_q8_weights_pack(const float *w, int64_t n, int64_t k, int trans
         float amax = runt_weight_quant_amax(w + j * sn, k, sk);
         float scale = runt_weight_quant_scale(amax);
         int32_t sum = 0;
-        for (int64_t kk = 0; kk < k; kk++) {
-            int8_t q = runt_weight_quant_one(w[j * sn + kk * sk], amax, scale);
-            out->data[runt_q8_index(out, j, kk)] = q;
-            sum += q;
-        }
+        /* A channel's four k of one group lie together in the VNNI layout. */
+        for (int64_t kk = 0; kk < k; kk += 4)
+            sum += runt_weight_quant_run(w + j * sn + kk * sk, k - kk < 4 ? k - kk : 4, sk,
+                                         amax, scale, out->data + runt_q8_index(out, j, kk), 1);
         out->scales[j] = scale;
         out->row_sums[j] = sum;
     }
@@ -225,7 +215,7 @@ runt_status runt_q8_weights_pack_s8(const int8_t *q, const float *scales, int64_
         return st;
     if (!scales)
         return runt_error_set(RUNT_E_INVALID_ARG, "runt_q8_weights_pack_s8: scales is NULL");
-    int64_t bad = q8_find_non_finite(scales, n);
+    int64_t bad = runt_weight_quant_first_non_finite(scales, n);
     if (bad >= 0)
         return runt_error_set(RUNT_E_INVALID_ARG,
                               "runt_q8_weights_pack_s8: scale %lld is %g, not finite",
