@@ -64,20 +64,31 @@ static runt_cpu_gemm gemm_describe(const runt_plan *p, int i, const runt_binding
     return g;
 }
 
+/* A constant B the packed GEMM reads in its own layout: packed once here
+ * into cn->packed, which g then reads. Anything else stays as stored. */
+static runt_status pack_constant_b(runt_cpu_state *st, const runt_plan_value *vb,
+                                   runt_cpu_gemm *g, runt_cpu_node *cn)
+{
+    if (cn->impl != RUNT_CPU_GEMM_PACKED || vb->storage != RUNT_STORE_CONSTANT ||
+        runt_cpu_packed_reads_b_as_stored(g))
+        return RUNT_OK;
+    cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g->k, g->n) * sizeof(float));
+    if (!cn->packed)
+        return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
+    runt_cpu_pack_b(vb->data, g->b_rs, g->b_cs, g->k, g->n, cn->packed);
+    g->b_packed = cn->packed;
+    return RUNT_OK;
+}
+
 static runt_status gemm_prepare(runt_cpu_state *st, const runt_plan *p, int i, runt_cpu_node *cn)
 {
     const runt_plan_value *vb = runt_plan_node_input(p, i, 1), *vc = runt_plan_node_input(p, i, 2);
     const runt_gemm_attrs *ga = &p->nodes[i].attrs.gemm;
     runt_cpu_gemm g = gemm_describe(p, i, NULL);
     cn->kind = RUNT_CPU_K_GEMM;
-    if (cn->impl == RUNT_CPU_GEMM_PACKED && vb->storage == RUNT_STORE_CONSTANT &&
-        !runt_cpu_packed_reads_b_as_stored(&g)) {
-        cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g.k, g.n) * sizeof(float));
-        if (!cn->packed)
-            return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
-        runt_cpu_pack_b(vb->data, g.b_rs, g.b_cs, g.k, g.n, cn->packed);
-        g.b_packed = cn->packed;
-    }
+    runt_status s = pack_constant_b(st, vb, &g, cn);
+    if (s != RUNT_OK)
+        return s;
     /* A constant bias row with beta != 1 is scaled once here. */
     if (vc && vc->storage == RUNT_STORE_CONSTANT && c_is_row(vc, g.n) && ga->beta != 1.0f) {
         cn->bias = runt_cpu_alloc(st, (size_t)(g.n > 0 ? g.n : 1) * sizeof(float));
@@ -189,13 +200,10 @@ static runt_status matmul_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     matmul_geom mg = matmul_geometry(p, i);
     runt_cpu_gemm g = matmul_gemm(&mg, NULL, vb->data, NULL);
     cn->kind = RUNT_CPU_K_MATMUL;
-    if (cn->impl == RUNT_CPU_GEMM_PACKED && mg.b_flat && vb->storage == RUNT_STORE_CONSTANT &&
-        !runt_cpu_packed_reads_b_as_stored(&g)) {
-        cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g.k, g.n) * sizeof(float));
-        if (!cn->packed)
-            return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
-        runt_cpu_pack_b(vb->data, g.b_rs, g.b_cs, g.k, g.n, cn->packed);
-        g.b_packed = cn->packed;
+    if (mg.b_flat) {
+        runt_status s = pack_constant_b(st, vb, &g, cn);
+        if (s != RUNT_OK)
+            return s;
     }
     cn->scratch_floats = runt_cpu_sgemm_scratch_floats(&g, cn->impl, st->threads);
     return RUNT_OK;

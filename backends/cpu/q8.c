@@ -145,10 +145,13 @@ size_t runt_q8_weights_size(int64_t n, int64_t k)
     return q8_sizes_of(n, k, &s) ? s.data + 2 * s.scales : 0;
 }
 
-/* Checks what both pack functions take and lays out *out in storage (all
- * zero: padding channels and padding k stay zero). */
+/* Checks what both pack functions take, including that the n_finite floats
+ * `finite` (the weights, or the scales that come with int8 weights), each a
+ * `what`, are finite, and lays out *out in storage (all zero: padding
+ * channels and padding k stay zero). */
 static runt_status q8_pack_begin(const void *w, int64_t n, int64_t k, void *storage,
-                                 size_t size, runt_q8_weights *out, const char *fn)
+                                 size_t size, runt_q8_weights *out, const char *fn,
+                                 const float *finite, int64_t n_finite, const char *what)
 {
     q8_sizes s;
     if (!w || !storage || !out)
@@ -176,20 +179,22 @@ static runt_status q8_pack_begin(const void *w, int64_t n, int64_t k, void *stor
     out->scales = (float *)((char *)storage + s.data);
     out->row_sums = (int32_t *)((char *)storage + s.data + s.scales);
     out->has_minus_128 = 0;
+    if (!finite)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %ss is NULL", fn, what);
+    int64_t bad = runt_weight_quant_first_non_finite(finite, n_finite);
+    if (bad >= 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s %lld is %g, not finite", fn, what,
+                              (long long)bad, (double)finite[bad]);
     return RUNT_OK;
 }
 
 runt_status runt_q8_weights_pack(const float *w, int64_t n, int64_t k, int trans,
                                  void *storage, size_t size, runt_q8_weights *out)
 {
-    runt_status st = q8_pack_begin(w, n, k, storage, size, out, "runt_q8_weights_pack");
+    runt_status st = q8_pack_begin(w, n, k, storage, size, out, "runt_q8_weights_pack", w,
+                                   n * k, "weight");
     if (st != RUNT_OK)
         return st;
-    int64_t bad = runt_weight_quant_first_non_finite(w, n * k);
-    if (bad >= 0)
-        return runt_error_set(RUNT_E_INVALID_ARG,
-                              "runt_q8_weights_pack: weight %lld is %g, not finite",
-                              (long long)bad, (double)w[bad]);
     /* Element (j, kk) of w: [n][k] or, transposed, [k][n]. */
     int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
     for (int64_t j = 0; j < n; j++) {
@@ -210,16 +215,10 @@ runt_status runt_q8_weights_pack_s8(const int8_t *q, const float *scales, int64_
                                     int64_t k, int trans, void *storage, size_t size,
                                     runt_q8_weights *out)
 {
-    runt_status st = q8_pack_begin(q, n, k, storage, size, out, "runt_q8_weights_pack_s8");
+    runt_status st = q8_pack_begin(q, n, k, storage, size, out, "runt_q8_weights_pack_s8",
+                                   scales, n, "scale");
     if (st != RUNT_OK)
         return st;
-    if (!scales)
-        return runt_error_set(RUNT_E_INVALID_ARG, "runt_q8_weights_pack_s8: scales is NULL");
-    int64_t bad = runt_weight_quant_first_non_finite(scales, n);
-    if (bad >= 0)
-        return runt_error_set(RUNT_E_INVALID_ARG,
-                              "runt_q8_weights_pack_s8: scale %lld is %g, not finite",
-                              (long long)bad, (double)scales[bad]);
     int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
     for (int64_t j = 0; j < n; j++) {
         int32_t sum = 0;
