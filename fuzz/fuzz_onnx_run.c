@@ -12,6 +12,7 @@
 
 #include "fuzz_limits.h"
 #include "fuzz_session.h"
+#include "runt-cpu.h"
 #include "runt.h"
 
 #define FUZZ_MAX_FLOPS 20000000
@@ -42,7 +43,9 @@ static void fuzz_run(const runt_model *m, const char *backend, runt_dtype dtype,
     o.backend = backend;
     o.compute_dtype = dtype;
     o.threads = 1;
-    o.int8_min_weights = 1;
+    runt_cpu_options cpu = runt_cpu_options_default();
+    cpu.int8_min_weights = 1; /* int8 on every Linear, however small */
+    o.backend_options = strcmp(backend, "cpu") == 0 ? &cpu.base : NULL;
     o.limits = limits;
     runt_session *s = NULL;
     if (runt_session_create(m, &o, &s) != RUNT_OK)

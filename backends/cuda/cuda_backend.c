@@ -9,8 +9,8 @@
  * weights (int8 ones quantized on the way), allocates scratch, the arena of
  * activations and page-locked staging for inputs and outputs, then runs the
  * plan once on a zeroed arena (loading every module and warming cuBLAS's
- * heuristics) and, unless options.cuda_graphs is 0 or the session profiles
- * nodes, captures the computation into a CUDA graph and replays it once. A
+ * heuristics) and, unless runt_cuda_options.graphs is 0 or the session
+ * profiles nodes, captures the computation into a CUDA graph and replays it once. A
  * capture that fails is logged at RUNT_LOG_WARN with CUDA's reason, and the
  * session keeps plain launches.
  *
@@ -30,6 +30,7 @@
 #include "alloc.h"
 #include "cuda_impl.h"
 #include "error.h"
+#include "runt-cuda.h"
 
 /* Workspace for cuBLAS and cuBLASLt: the sizes the cuBLAS documentation
  * (cublasSetWorkspace) recommends, 32 MiB on Hopper, 4 MiB before it. Set
@@ -385,7 +386,9 @@ static runt_status prepare_state(runt_cuda_state *st, const runt_plan *plan,
     int profile = o && o->profile;
     if (s == RUNT_OK && profile)
         s = create_node_events(st);
-    st->use_graphs = (!o || o->cuda_graphs) && !profile;
+    const runt_cuda_options *co =
+        (const runt_cuda_options *)runt_backend_options_find(o, RUNT_CUDA_OPTIONS_TYPE);
+    st->use_graphs = (!co || co->graphs) && !profile;
     return s == RUNT_OK ? warm_up(st, plan) : s;
 }
 
@@ -548,4 +551,5 @@ const runt_backend_i runt_backend_cuda = {
     .last_run_us = cuda_last_run_us,
     .launch_count = cuda_launch_count,
     .release = cuda_release,
+    .options_type = RUNT_CUDA_OPTIONS_TYPE,
 };

@@ -163,7 +163,9 @@ static void run_on(const runt_model *m, const char *backend, runt_dtype dtype,
     runt_session_options o = runt_session_options_default();
     o.backend = backend;
     o.compute_dtype = dtype;
-    o.int8_min_weights = min_weights;
+    runt_cpu_options cpu = runt_cpu_options_default();
+    cpu.int8_min_weights = min_weights;
+    o.backend_options = strcmp(backend, "cpu") == 0 ? &cpu.base : NULL;
     runt_session *s = NULL;
     RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
     runt_tensor ti, to;
@@ -318,13 +320,15 @@ RT_TEST(cpu_int8, non_finite_weights_are_refused_with_the_node)
     runt_session_options o = runt_session_options_default();
     o.backend = "cpu";
     o.compute_dtype = RUNT_I8;
-    o.int8_min_weights = 1;
+    runt_cpu_options cpu = runt_cpu_options_default();
+    cpu.int8_min_weights = 1;
+    o.backend_options = &cpu.base;
     runt_session *s = NULL;
     runt_status st = runt_session_create(m, &o, &s);
     RT_ASSERT(st == RUNT_E_INVALID_ARG && !s, "NaN weight in int8: %s", runt_status_name(st));
     RT_ASSERT(strstr(runt_last_error(), "Gemm"), "the message names the node: %s",
               runt_last_error());
-    o.int8_min_weights = 0; /* 12 weights: the layer stays f32 and is not quantized */
+    cpu.int8_min_weights = 0; /* 12 weights: the layer stays f32 and is not quantized */
     RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
     runt_session_free(s);
     o.compute_dtype = RUNT_F32; /* f32 takes the weights as they are */

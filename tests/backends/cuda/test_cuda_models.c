@@ -133,7 +133,9 @@ RT_TEST(cuda_models, session_contract)
         o.allocator = &a;
         o.log = record_log;
         o.log_user = &log;
-        o.cuda_graphs = variant != 1;
+        runt_cuda_options cuda = runt_cuda_options_default();
+        cuda.graphs = variant != 1;
+        o.backend_options = &cuda.base;
         o.profile = variant == 2;
         runt_session *s = NULL;
         RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
