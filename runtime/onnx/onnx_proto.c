@@ -363,15 +363,11 @@ static runt_status runt_onnx_parse_node(runt_onnx_ctx *c, const runt_pb_reader *
 static runt_status runt_onnx_dim_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
 {
     runt_onnx_dim *d = ctx;
-    if (f->number == 1) {
-        d->kind = RUNT_ONNX_DIM_VALUE;
-        return runt_pb_int64(r, f, &d->value);
+    switch (f->number) {
+    case 1: d->kind = RUNT_ONNX_DIM_VALUE; return runt_pb_int64(r, f, &d->value);
+    case 2: d->kind = RUNT_ONNX_DIM_PARAM; return runt_onnx_get_str(r, f, &d->param);
+    default: return RUNT_OK;
     }
-    if (f->number == 2) {
-        d->kind = RUNT_ONNX_DIM_PARAM;
-        return runt_onnx_get_str(r, f, &d->param);
-    }
-    return RUNT_OK;
 }
 
 static runt_status runt_onnx_shape_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
@@ -393,40 +389,41 @@ static runt_status runt_onnx_tensor_type_field(runt_pb_reader *r, const runt_pb_
                                                void *ctx)
 {
     runt_onnx_value_info *vi = ctx;
-    if (f->number == 1)
-        return runt_pb_int64(r, f, &vi->elem_type);
-    if (f->number == 2) {
+    switch (f->number) {
+    case 1: return runt_pb_int64(r, f, &vi->elem_type);
+    case 2:
         vi->has_shape = 1;
         vi->ndim = 0;
         return runt_onnx_message(r, f, &runt_onnx_shape_msg, runt_onnx_shape_field, vi);
+    default: return RUNT_OK;
     }
-    return RUNT_OK;
 }
 
 static runt_status runt_onnx_type_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
 {
     runt_onnx_value_info *vi = ctx;
-    if (f->number == 1) {
+    switch (f->number) {
+    case 1:
         vi->has_type = vi->is_tensor = 1;
         return runt_onnx_message(r, f, &runt_onnx_tensor_type_msg, runt_onnx_tensor_type_field,
                                  vi);
-    }
-    if (f->number == 4 || f->number == 5 || f->number == 8 || f->number == 9) {
-        vi->has_type = 1; /* sequence, map, optional, sparse: not tensors */
+    case 4: case 5: case 8: case 9: /* sequence, map, optional, sparse: not tensors */
+        vi->has_type = 1;
         vi->is_tensor = 0;
+        return RUNT_OK;
+    default: return RUNT_OK;
     }
-    return RUNT_OK;
 }
 
 static runt_status runt_onnx_value_info_field(runt_pb_reader *r, const runt_pb_field *f,
                                               void *ctx)
 {
     runt_onnx_value_info *vi = ctx;
-    if (f->number == 1)
-        return runt_onnx_get_str(r, f, &vi->name);
-    if (f->number == 2)
-        return runt_onnx_message(r, f, &runt_onnx_type_msg, runt_onnx_type_field, vi);
-    return RUNT_OK;
+    switch (f->number) {
+    case 1: return runt_onnx_get_str(r, f, &vi->name);
+    case 2: return runt_onnx_message(r, f, &runt_onnx_type_msg, runt_onnx_type_field, vi);
+    default: return RUNT_OK;
+    }
 }
 
 /* A graph input or output (ValueInfoProto in field f), appended to its list. */
@@ -475,11 +472,11 @@ typedef struct runt_onnx_opset {
 static runt_status runt_onnx_opset_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
 {
     runt_onnx_opset *o = ctx;
-    if (f->number == 1)
-        return runt_onnx_get_str(r, f, &o->domain);
-    if (f->number == 2)
-        return runt_pb_int64(r, f, &o->version);
-    return RUNT_OK;
+    switch (f->number) {
+    case 1: return runt_onnx_get_str(r, f, &o->domain);
+    case 2: return runt_pb_int64(r, f, &o->version);
+    default: return RUNT_OK;
+    }
 }
 
 static runt_status runt_onnx_parse_opset(runt_onnx_ctx *c, const runt_pb_reader *r,

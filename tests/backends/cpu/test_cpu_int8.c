@@ -72,14 +72,7 @@ RT_TEST(cpu_int8, conv_net_and_conv_geometries)
     } edges[] = {{{3, 3, 3, 3}, {1, 1}, {1, 1}}, {{1, 4, 0, 1}, {2, 3}, {1, 2}},
                  {{0, 0, 2, 0}, {3, 1}, {2, 1}}};
     for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
-        runt_attrs at;
-        runt_attrs_default(RUNT_OP_CONV, &at);
-        for (int d = 0; d < 4; d++)
-            at.conv.pads[d] = edges[e].pads[d];
-        for (int d = 0; d < 2; d++) {
-            at.conv.strides[d] = edges[e].stride[d];
-            at.conv.dilations[d] = edges[e].dilation[d];
-        }
+        runt_attrs at = conv_attrs(edges[e].pads, edges[e].stride, edges[e].dilation);
         operand ops[3] = {op4(RUNT_DIM_BATCH, 6, 12, 15, 0), op4(16, 6, 3, 3, 1), {1, {16}, 1}};
         runt_model *c = one_node(RUNT_OP_CONV, &at, 3, ops, 1, 130 + e);
         char label[32];

@@ -5,22 +5,14 @@
 #include <string.h>
 
 #include "cpu_compare.h"
+#include "cpu_models.h"
 #include "runt-cpu.h"
 #include "runt-cuda.h"
-#include "test_models.h"
-
-static runt_model *options_mlp(void)
-{
-    static const int64_t widths[4] = {16, 8, 8, 4};
-    runt_model *m = rt_mlp3(NULL, widths, RUNT_OP_RELU, NULL, 95);
-    RT_ASSERT(m, "mlp: %s", runt_last_error());
-    return m;
-}
 
 RT_TEST(cpu_options, a_negative_int8_min_weights_is_refused_by_name)
 {
     CPU_REQUIRE();
-    runt_model *m = options_mlp();
+    runt_model *m = small_mlp(95);
     runt_cpu_options cpu = runt_cpu_options_default();
     cpu.int8_min_weights = -1;
     runt_session_options o = runt_session_options_default();
@@ -37,7 +29,7 @@ RT_TEST(cpu_options, a_negative_int8_min_weights_is_refused_by_name)
 RT_TEST(cpu_options, the_cuda_backends_options_are_refused)
 {
     CPU_REQUIRE();
-    runt_model *m = options_mlp();
+    runt_model *m = small_mlp(95);
     runt_cuda_options cuda = runt_cuda_options_default();
     runt_session_options o = runt_session_options_default();
     o.backend = "cpu";
@@ -53,7 +45,7 @@ RT_TEST(cpu_options, the_cuda_backends_options_are_refused)
 RT_TEST(cpu_options, chained_after_another_backends_options_they_still_apply)
 {
     CPU_REQUIRE();
-    runt_model *m = options_mlp();
+    runt_model *m = small_mlp(95);
     runt_cpu_options cpu = runt_cpu_options_default();
     cpu.tier = "no such tier"; /* refused only if the CPU backend reads it */
     runt_cuda_options cuda = runt_cuda_options_default();

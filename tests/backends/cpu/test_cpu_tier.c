@@ -53,19 +53,11 @@ static runt_status tier_of_session(const runt_model *m, const char *cpu_tier, ti
     return st;
 }
 
-static runt_model *small_mlp(void)
-{
-    static const int64_t widths[4] = {64, 48, 32, 8};
-    runt_model *m = rt_mlp3(NULL, widths, RUNT_OP_RELU, NULL, 91);
-    RT_ASSERT(m, "mlp: %s", runt_last_error());
-    return m;
-}
-
 RT_TEST(cpu_tier, each_tier_is_taken_and_capped_at_the_machine)
 {
     CPU_REQUIRE();
     unsetenv("RUNT_CPU_TIER");
-    runt_model *m = small_mlp();
+    runt_model *m = small_mlp(91);
     int max = runt_cpu_tier_max();
     for (int tier = RUNT_CPU_TIER_C; tier <= RUNT_CPU_TIER_WIDE; tier++) {
         const char *name = runt_cpu_tier_name(tier);
@@ -88,7 +80,7 @@ RT_TEST(cpu_tier, each_tier_is_taken_and_capped_at_the_machine)
 RT_TEST(cpu_tier, environment_sets_the_cap_and_the_option_wins)
 {
     CPU_REQUIRE();
-    runt_model *m = small_mlp();
+    runt_model *m = small_mlp(91);
     tier_log t;
     setenv("RUNT_CPU_TIER", "c", 1);
     RT_ASSERT(tier_of_session(m, NULL, &t) == RUNT_OK, "%s", runt_last_error());
@@ -112,7 +104,7 @@ RT_TEST(cpu_tier, unknown_names_are_refused)
 {
     CPU_REQUIRE();
     unsetenv("RUNT_CPU_TIER");
-    runt_model *m = small_mlp();
+    runt_model *m = small_mlp(91);
     tier_log t;
 #if defined(__x86_64__)
     const char *other_arch = "neon";
