@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "common/backend_state.h"
 #include "cpu_impl.h"
 #include "error.h"
 #include "model_limits.h"
@@ -112,11 +113,9 @@ static runt_status cpu_prepare(void *context, const runt_plan *plan,
     if (s != RUNT_OK)
         return s;
     const runt_allocator *a = options ? options->allocator : NULL;
-    runt_cpu_state *st = runt_alloc_zeroed(a, 1, sizeof *st);
+    runt_cpu_state *st = runt_backend_state_new(options, sizeof *st, "CPU");
     if (!st)
-        return runt_error_set(RUNT_E_OOM, "out of memory for the CPU backend's state");
-    if (a)
-        st->allocator = *a;
+        return RUNT_E_OOM;
     int threads = options && options->threads > 0 ? options->threads : plan->threads;
     st->threads = threads > 0 ? threads : runt_cpu_core_count();
     const runt_cpu_options *co =

@@ -184,7 +184,7 @@ typedef struct runt_cpu_node {
 } runt_cpu_node;
 
 typedef struct runt_cpu_state {
-    runt_allocator allocator;
+    runt_allocator allocator; /* first: common/backend_state.h sets it */
     int threads;
     int tier;                /* RUNT_CPU_TIER_*: the highest kernels used     */
     const struct runt_q8_kernel *q8_kernel; /* int8 dot products, at tier     */

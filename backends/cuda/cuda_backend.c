@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "common/backend_state.h"
 #include "cuda_impl.h"
 #include "error.h"
 #include "runt-cuda.h"
@@ -401,11 +402,9 @@ static runt_status cuda_prepare(void *context, const runt_plan *plan,
         return runt_error_set(RUNT_E_UNSUPPORTED, "the CUDA backend computes in f32 or int8, "
                               "not %s", runt_dtype_name(plan->compute_dtype));
     const runt_allocator *a = options ? options->allocator : NULL;
-    runt_cuda_state *st = runt_alloc_zeroed(a, 1, sizeof *st);
+    runt_cuda_state *st = runt_backend_state_new(options, sizeof *st, "CUDA");
     if (!st)
-        return runt_error_set(RUNT_E_OOM, "out of memory for the CUDA backend's state");
-    if (a)
-        st->allocator = *a;
+        return RUNT_E_OOM;
     st->n_nodes = plan->n_nodes;
     size_t n = (size_t)(plan->n_nodes ? plan->n_nodes : 1);
     st->nodes = runt_alloc_zeroed(a, n, sizeof *st->nodes);
