@@ -466,10 +466,11 @@ typedef enum runt_math_mode {
  * member of that struct. Options of several backends chain through next,
  * for a program that lets runt choose the backend (options.backend NULL):
  * the chosen backend takes its own and the others are ignored. With
- * options.backend named, every entry must be that backend's:
- * runt_session_create refuses (RUNT_E_INVALID_ARG, naming both backends)
- * options of another, a type no registered backend takes, two entries of
- * one type, and a chain of more than RUNT_BACKEND_OPTIONS_MAX entries. */
+ * options.backend named, every entry must be that backend's.
+ * runt_session_create refuses (RUNT_E_INVALID_ARG) a type no registered
+ * backend takes, two entries of one type, a chain of more than
+ * RUNT_BACKEND_OPTIONS_MAX entries (a cycle), and, when options.backend is
+ * named, another backend's options (the message names both backends). */
 typedef struct runt_backend_options {
     uint32_t type;                             /* the struct's tag, e.g. RUNT_CPU_OPTIONS_TYPE */
     const struct runt_backend_options *next;   /* another backend's options, or NULL */
