@@ -136,6 +136,13 @@ static inline runt_model *rt_mlp3(const runt_allocator *a, const int64_t *w, run
     return s == RUNT_OK ? m : NULL;
 }
 
+/* rt_mlp3 with activation rt_activations[a] between its layers. */
+static inline runt_model *rt_activation_mlp(const int64_t *w, size_t a, uint64_t seed)
+{
+    runt_attrs at = rt_activation_attrs(&rt_activations[a]);
+    return rt_mlp3(NULL, w, rt_activations[a].op, &at, seed);
+}
+
 /* image [N, 3, h, w] -> Conv 3x3 + bias -> BatchNorm -> Relu -> MaxPool
  * 2x2 -> Conv 1x1 -> Relu -> Add(Constant) -> GlobalAveragePool ->
  * Flatten -> Linear -> Softmax: most ops, a fused epilogue, and arena reuse

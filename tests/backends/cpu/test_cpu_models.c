@@ -18,12 +18,10 @@ RT_TEST(cpu_models, mlp_every_activation_fused_and_unfused)
     static const int64_t widths[][4] = {{37, 64, 31, 5}, {300, 257, 129, 10}, {1000, 1000, 100, 1}};
     for (size_t a = 0; a < RT_N_ACTIVATIONS; a++)
         for (size_t w = 0; w < 3; w++) {
-            const rt_activation *act = &rt_activations[a];
-            runt_attrs at = rt_activation_attrs(act);
-            runt_model *m = rt_mlp3(NULL, widths[w], act->op, &at, 40 + a);
+            runt_model *m = rt_activation_mlp(widths[w], a, 40 + a);
             RT_ASSERT(m, "mlp: %s", runt_last_error());
             char label[64];
-            snprintf(label, sizeof label, "MLP %s widths %zu", runt_op_name(act->op), w);
+            snprintf(label, sizeof label, "MLP %s widths %zu", runt_op_name(rt_activations[a].op), w);
             for (int fuse = 0; fuse <= 1; fuse++) {
                 cmp_check(m, 1, fuse, BOUND_F32, 50 + a, label);
                 if (w < 2)

@@ -15,9 +15,7 @@ RT_TEST(cuda_models, mlp_every_activation_fused_and_unfused)
     static const int64_t widths[][4] = {{37, 64, 31, 5}, {1000, 1000, 100, 1}};
     for (size_t a = 0; a < RT_N_ACTIVATIONS; a++)
         for (size_t w = 0; w < 2; w++) {
-            const rt_activation *act = &rt_activations[a];
-            runt_attrs at = rt_activation_attrs(act);
-            runt_model *m = rt_mlp3(NULL, widths[w], act->op, &at, 40 + a);
+            runt_model *m = rt_activation_mlp(widths[w], a, 40 + a);
             RT_ASSERT(m, "mlp: %s", runt_last_error());
             for (int fuse = 0; fuse <= 1; fuse++)
                 for (int64_t batch = 1; batch <= 7; batch += 6) {
@@ -25,7 +23,7 @@ RT_TEST(cuda_models, mlp_every_activation_fused_and_unfused)
                     gpu.fuse = ref.fuse = fuse;
                     double e = oc_compare(m, &gpu, &ref, 50 + a, NULL);
                     RT_ASSERT(e <= CT_BOUND_F32, "MLP %s widths %zu fuse %d batch %lld: %g",
-                              runt_op_name(act->op), w, fuse, (long long)batch, e);
+                              runt_op_name(rt_activations[a].op), w, fuse, (long long)batch, e);
                 }
             runt_model_free(m);
         }
