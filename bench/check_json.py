@@ -69,6 +69,14 @@ def type_ok(value, kind):
     return value is None or (is_num and math.isfinite(value))
 
 
+def object_items(value, where, problems):
+    """value's items where it is an object; otherwise none, and a problem."""
+    if isinstance(value, dict):
+        return value.items()
+    problems.append(f"{where}: expected an object")
+    return ()
+
+
 def check(value, schema, where, problems):
     if isinstance(schema, dict):
         if not isinstance(value, dict):
@@ -99,10 +107,7 @@ def check(value, schema, where, problems):
 def check_terms(terms, where, problems):
     """A row's prediction by bound: an object of bound names to non-negative
     microseconds."""
-    if not isinstance(terms, dict):
-        problems.append(f"{where}: expected an object")
-        return
-    for key, value in terms.items():
+    for key, value in object_items(terms, where, problems):
         if key not in BOUNDS:
             problems.append(f"{where}: {key!r} is none of {sorted(BOUNDS)}")
         elif not type_ok(value, NUM) or value < 0:
@@ -111,10 +116,7 @@ def check_terms(terms, where, problems):
 
 def check_suites(suites, where, problems):
     """The summary's per-suite share: suite name -> {rows, within_15pct}."""
-    if not isinstance(suites, dict):
-        problems.append(f"{where}: expected an object")
-        return
-    for name, entry in suites.items():
+    for name, entry in object_items(suites, where, problems):
         if name not in SUITES:
             problems.append(f"{where}: suite {name!r} is none of {list(SUITES)}")
         check(entry, SUITE_SUMMARY, f"{where}.{name}", problems)

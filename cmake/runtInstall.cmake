@@ -5,7 +5,8 @@
 include(CMakePackageConfigHelpers)
 set(RUNT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/runt)
 
-install(FILES include/runt.h include/runt-backend.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES include/runt.h include/runt-backend.h include/runt-cpu.h include/runt-cuda.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 set(RUNT_CORE_TARGETS runt)
 if(TARGET runt_shared)

@@ -1,6 +1,7 @@
 /*
- * What every example repeats: stop with runt's message when a call fails,
- * and fill a session's inputs with reproducible values.
+ * What every example repeats: its usage line, stopping with runt's message
+ * when a call fails, and a session's input and output buffers, the input
+ * filled with reproducible values.
  */
 #ifndef RUNT_EXAMPLE_UTIL_H
 #define RUNT_EXAMPLE_UTIL_H
@@ -32,6 +33,28 @@ static inline runt_tensor example_tensor(const runt_tensor *desc, int fill)
     for (int64_t i = 0; i < n; i++)
         f[i] = fill ? (float)((i * 7919) % 1000) / 1000.0f - 0.5f : 0.0f;
     return t;
+}
+
+/* The session's first input, filled, and its first output, zeroed: the
+ * models the examples take have one of each. The caller frees both data. */
+static inline void example_io(runt_session *s, runt_tensor *in, runt_tensor *out)
+{
+    runt_tensor in_desc, out_desc;
+    CHECK(runt_session_input_desc(s, 0, &in_desc));
+    CHECK(runt_session_output_desc(s, 0, &out_desc));
+    *in = example_tensor(&in_desc, 1);
+    *out = example_tensor(&out_desc, 0);
+}
+
+/* Exits with status 2 and the usage line "usage: PROGRAM args" unless the
+ * program was given min_args to max_args arguments. */
+static inline void example_check_args(int argc, char **argv, int min_args, int max_args,
+                                      const char *args)
+{
+    if (argc - 1 < min_args || argc - 1 > max_args) {
+        fprintf(stderr, "usage: %s %s\n", argv[0], args);
+        exit(2);
+    }
 }
 
 #endif /* RUNT_EXAMPLE_UTIL_H */

@@ -7,10 +7,7 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2 && argc != 3) {
-        fprintf(stderr, "usage: %s MODEL.onnx [ref|cpu|cuda]\n", argv[0]);
-        return 2;
-    }
+    example_check_args(argc, argv, 1, 2, "MODEL.onnx [ref|cpu|cuda]");
     runt_model *model;
     CHECK(runt_model_load_file(argv[1], NULL, &model));
     runt_session_options o = runt_session_options_default();
@@ -19,10 +16,8 @@ int main(int argc, char **argv)
     runt_session *s;
     CHECK(runt_session_create(model, &o, &s));
 
-    runt_tensor in_desc, out_desc;
-    CHECK(runt_session_input_desc(s, 0, &in_desc));
-    CHECK(runt_session_output_desc(s, 0, &out_desc));
-    runt_tensor in = example_tensor(&in_desc, 1), out = example_tensor(&out_desc, 0);
+    runt_tensor in, out;
+    example_io(s, &in, &out);
     /* The first run pays one-time costs (page faults, caches, graph capture);
      * the timings below are the last run's. */
     for (int i = 0; i < 3; i++)

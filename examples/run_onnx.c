@@ -7,10 +7,7 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s MODEL.onnx\n", argv[0]);
-        return 2;
-    }
+    example_check_args(argc, argv, 1, 1, "MODEL.onnx");
     runt_model *model;
     CHECK(runt_model_load_file(argv[1], NULL, &model));
 
@@ -18,10 +15,8 @@ int main(int argc, char **argv)
     runt_session *s;
     CHECK(runt_session_create(model, &o, &s));
 
-    runt_tensor in_desc, out_desc;
-    CHECK(runt_session_input_desc(s, 0, &in_desc));
-    CHECK(runt_session_output_desc(s, 0, &out_desc));
-    runt_tensor in = example_tensor(&in_desc, 1), out = example_tensor(&out_desc, 0);
+    runt_tensor in, out;
+    example_io(s, &in, &out);
     CHECK(runt_session_run(s, &in, 1, &out, 1));
 
     const float *y = out.data;

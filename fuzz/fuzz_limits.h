@@ -7,6 +7,9 @@
 #ifndef RUNT_FUZZ_LIMITS_H
 #define RUNT_FUZZ_LIMITS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "runt.h"
 
 static inline runt_limits runt_fuzz_limits(void)
@@ -18,6 +21,17 @@ static inline runt_limits runt_fuzz_limits(void)
     l.max_weight_bytes = 16 << 20;
     l.max_arena_bytes = 16 << 20;
     return l;
+}
+
+/* The model in ONNX bytes loaded under *limits, or NULL where it does not
+ * load (a rejected input is the common case, not a finding). */
+static inline runt_model *runt_fuzz_load_onnx(const uint8_t *data, size_t size,
+                                              const runt_limits *limits)
+{
+    runt_load_options o = {0};
+    o.limits = limits;
+    runt_model *m = NULL;
+    return runt_model_load_buffer(data, size, &o, &m) == RUNT_OK ? m : NULL;
 }
 
 #endif /* RUNT_FUZZ_LIMITS_H */

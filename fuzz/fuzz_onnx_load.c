@@ -16,10 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     runt_limits limits = runt_fuzz_limits();
-    runt_load_options o = {0};
-    o.limits = &limits;
-    runt_model *m = NULL;
-    if (runt_model_load_buffer(data, size, &o, &m) != RUNT_OK)
+    runt_model *m = runt_fuzz_load_onnx(data, size, &limits);
+    if (!m)
         return 0;
     int n_rows = 0;
     runt_cost total;

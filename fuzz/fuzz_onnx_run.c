@@ -11,9 +11,10 @@
 #include <string.h>
 
 #include "fuzz_limits.h"
+#include "fuzz_session.h"
+#include "runt-cpu.h"
 #include "runt.h"
 
-#define FUZZ_MAX_IO 8
 #define FUZZ_MAX_FLOPS 20000000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,48 +43,26 @@ static void fuzz_run(const runt_model *m, const char *backend, runt_dtype dtype,
     o.backend = backend;
     o.compute_dtype = dtype;
     o.threads = 1;
-    o.int8_min_weights = 1;
+    runt_cpu_options cpu = runt_cpu_options_default();
+    cpu.int8_min_weights = 1; /* int8 on every Linear, however small */
+    o.backend_options = strcmp(backend, "cpu") == 0 ? &cpu.base : NULL;
     o.limits = limits;
     runt_session *s = NULL;
     if (runt_session_create(m, &o, &s) != RUNT_OK)
         return;
     runt_session_stats stats;
-    int n_in = 0, n_out = 0, n_nodes = 0;
-    runt_tensor in[FUZZ_MAX_IO], out[FUZZ_MAX_IO];
-    memset(in, 0, sizeof in);
-    memset(out, 0, sizeof out);
-    int ok = runt_session_stats_get(s, &stats) == RUNT_OK &&
-             stats.total.flops <= FUZZ_MAX_FLOPS &&
-             runt_model_counts(m, &n_in, &n_out, &n_nodes) == RUNT_OK && n_in <= FUZZ_MAX_IO &&
-             n_out <= FUZZ_MAX_IO;
-    for (int i = 0; ok && i < n_in; i++) {
-        ok = runt_session_input_desc(s, i, &in[i]) == RUNT_OK;
-        size_t bytes = ok ? (size_t)runt_tensor_count(&in[i]) * runt_dtype_size(in[i].dtype) : 0;
-        ok = ok && (in[i].data = malloc(bytes ? bytes : 1)) != NULL;
-        if (ok)
-            fuzz_fill(&in[i]);
+    if (runt_session_stats_get(s, &stats) != RUNT_OK || stats.total.flops > FUZZ_MAX_FLOPS) {
+        runt_session_free(s);
+        return;
     }
-    for (int i = 0; ok && i < n_out; i++) {
-        ok = runt_session_output_desc(s, i, &out[i]) == RUNT_OK;
-        size_t bytes = ok ? (size_t)runt_tensor_count(&out[i]) * runt_dtype_size(out[i].dtype) : 0;
-        ok = ok && (out[i].data = malloc(bytes ? bytes : 1)) != NULL;
-    }
-    if (ok)
-        runt_session_run(s, in, n_in, out, n_out);
-    for (int i = 0; i < FUZZ_MAX_IO; i++) {
-        free(in[i].data);
-        free(out[i].data);
-    }
-    runt_session_free(s);
+    runt_fuzz_run_once(s, m, SIZE_MAX, fuzz_fill);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     runt_limits limits = runt_fuzz_limits();
-    runt_load_options o = {0};
-    o.limits = &limits;
-    runt_model *m = NULL;
-    if (runt_model_load_buffer(data, size, &o, &m) != RUNT_OK)
+    runt_model *m = runt_fuzz_load_onnx(data, size, &limits);
+    if (!m)
         return 0;
     fuzz_run(m, "ref", RUNT_F32, &limits);
     fuzz_run(m, "cpu", RUNT_F32, &limits);   /* absent backend: create fails, fine */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../runtime/rnt_format.h"
+#include "fuzz_session.h"
 #include "runt.h"
 
 /* Inputs and outputs of up to this many bytes each, and arenas up to the
@@ -21,7 +22,6 @@
  * can ask for any shape, as a device checks the arena against its RAM). */
 #define FUZZ_RNT_MAX_TENSOR_BYTES (1 << 20)
 #define FUZZ_RNT_MAX_ARENA_BYTES (64 << 20)
-#define FUZZ_RNT_MAX_IO 8
 
 static void fuzz_rnt_run(const runt_model *m)
 {
@@ -32,29 +32,7 @@ static void fuzz_rnt_run(const runt_model *m)
     if (runt_session_arena_size(m, &o, &arena) != RUNT_OK || arena > FUZZ_RNT_MAX_ARENA_BYTES ||
         runt_session_create(m, &o, &s) != RUNT_OK)
         return;
-    int n_in = 0, n_out = 0;
-    runt_model_counts(m, &n_in, &n_out, NULL);
-    runt_tensor in[FUZZ_RNT_MAX_IO], out[FUZZ_RNT_MAX_IO];
-    memset(in, 0, sizeof in);
-    memset(out, 0, sizeof out);
-    int ok = n_in <= FUZZ_RNT_MAX_IO && n_out <= FUZZ_RNT_MAX_IO;
-    for (int i = 0; ok && i < n_in + n_out; i++) {
-        runt_tensor *t = i < n_in ? &in[i] : &out[i - n_in];
-        if ((i < n_in ? runt_session_input_desc(s, i, t) : runt_session_output_desc(s, i - n_in, t)) !=
-            RUNT_OK) {
-            ok = 0;
-            break;
-        }
-        size_t bytes = (size_t)runt_tensor_count(t) * runt_dtype_size(t->dtype);
-        ok = bytes <= FUZZ_RNT_MAX_TENSOR_BYTES && (t->data = calloc(1, bytes ? bytes : 1)) != NULL;
-    }
-    if (ok)
-        runt_session_run(s, in, n_in, out, n_out);
-    for (int i = 0; i < FUZZ_RNT_MAX_IO; i++) {
-        free(in[i].data);
-        free(out[i].data);
-    }
-    runt_session_free(s);
+    runt_fuzz_run_once(s, m, FUZZ_RNT_MAX_TENSOR_BYTES, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -219,7 +219,26 @@ typedef struct runt_backend_i {
 
     /* (optional) Frees what a successful prepare made. NULL: nothing to free. */
     void (*release)(void *state, const runt_plan *plan);
+
+    /* (optional) The tag of this backend's options struct (whose first member
+     * is a runt_backend_options of this type); 0: it takes none. The core
+     * checks the chain in options.backend_options against it before prepare;
+     * prepare finds its own with runt_backend_options_find. */
+    uint32_t options_type;
 } runt_backend_i;
+
+/* The entry of the given type in o's chain of backend options, or NULL (o
+ * NULL, or no such entry: the backend's defaults apply). The core has
+ * checked the chain, so the entry is the struct its type names. */
+static inline const runt_backend_options *runt_backend_options_find(const runt_session_options *o,
+                                                                    uint32_t type)
+{
+    const runt_backend_options *e = o ? o->backend_options : NULL;
+    for (int n = 0; e && n < RUNT_BACKEND_OPTIONS_MAX; e = e->next, n++)
+        if (e->type == type)
+            return e;
+    return NULL;
+}
 
 /* Adds a backend to the registry (after the built-in ones). The table and the
  * context must outlive every session that uses them. Not thread-safe: register

@@ -457,20 +457,38 @@ typedef enum runt_math_mode {
     RUNT_MATH_BF16         /* CUDA: tensor cores with BF16 inputs          */
 } runt_math_mode;
 
-/* The CPU backend's default int8_min_weights (where int8 starts to pay). */
+/* The CPU backend's default runt_cpu_options.int8_min_weights (where int8
+ * starts to pay). */
 #define RUNT_INT8_MIN_WEIGHTS_DEFAULT 16384
+
+/* The header of one backend's own options (runt-cpu.h's runt_cpu_options,
+ * runt-cuda.h's runt_cuda_options, or a registered backend's): the first
+ * member of that struct. Options of several backends chain through next,
+ * for a program that lets runt choose the backend (options.backend NULL):
+ * the chosen backend takes its own and the others are ignored. With
+ * options.backend named, every entry must be that backend's.
+ * runt_session_create refuses (RUNT_E_INVALID_ARG) a type no registered
+ * backend takes, two entries of one type, a chain of more than
+ * RUNT_BACKEND_OPTIONS_MAX entries (a cycle), and, when options.backend is
+ * named, another backend's options (the message names both backends). */
+typedef struct runt_backend_options {
+    uint32_t type;                             /* the struct's tag, e.g. RUNT_CPU_OPTIONS_TYPE */
+    const struct runt_backend_options *next;   /* another backend's options, or NULL */
+} runt_backend_options;
+
+/* The longest chain of backend options a session takes. */
+#define RUNT_BACKEND_OPTIONS_MAX 8
 
 typedef struct runt_session_options {
     const char *backend;        /* "ref", "cpu", "cuda", "cuda:N"; NULL: best available */
     int64_t batch;              /* binds RUNT_DIM_BATCH; default 1                      */
     runt_dtype compute_dtype;   /* RUNT_F32, or RUNT_I8 for dynamic int8 quantization    */
-    int64_t int8_min_weights;   /* int8 on cpu: Linears with fewer weights stay f32;
-                                   0: RUNT_INT8_MIN_WEIGHTS_DEFAULT; 1: every
-                                   Linear. cuda quantizes every Linear regardless    */
     runt_math_mode math;
-    int threads;                /* 0: all cores                                         */
+    int threads;                /* host threads a run may use; 0: every core the process
+                                   may run on. Generic: the core's plan and the bench's
+                                   calibrations key on it, and any host backend may
+                                   honour it (the CPU backend does) */
     int fuse;                   /* fold bias and activation into matmul/conv; default 1 */
-    int cuda_graphs;            /* capture and replay the forward pass; default 1       */
     int profile;                /* time every node; see runt_session_profile            */
     void *arena;                /* caller-owned arena (host backends), or NULL; a device
                                    backend allocates its arena on the device itself  */
@@ -478,12 +496,9 @@ typedef struct runt_session_options {
     const runt_allocator *allocator;
     runt_log_fn log;
     void *log_user;
-    /* cpu: the highest tier of runt's own kernels this session uses: "c",
-     * "avx2", "avx512" (x86-64), "neon", "neon-dot" (Arm). NULL: the
-     * environment variable RUNT_CPU_TIER, else the best the CPU runs. A tier
-     * above the CPU's is its best; a name of no tier is RUNT_E_INVALID_ARG.
-     * It makes the paths of a lesser machine run (and be tested) on any one. */
-    const char *cpu_tier;
+    /* The backend's own options (runt-cpu.h, runt-cuda.h), chained; NULL:
+     * its defaults. */
+    const runt_backend_options *backend_options;
     /* Ceilings on what the session plans (max_arena_bytes, max_tensor_elements;
      * the others are the loader's); NULL: runt_limits_default(). */
     const runt_limits *limits;

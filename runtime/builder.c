@@ -281,6 +281,33 @@ runt_status runt_builder_output(runt_builder *b, runt_value_id value, const char
     return RUNT_OK;
 }
 
+/* A Linear or Conv node on x with its weight (dims wdims, the output
+ * channels first) and optional bias as constants named "<kind><id>.weight"
+ * and "<kind><id>.bias", as PyTorch's exporter names them. */
+static runt_status builder_weighted_layer(runt_builder *b, runt_op op, const char *kind,
+                                          const runt_attrs *attrs, runt_value_id x, int wndim,
+                                          const int64_t *wdims, const float *weight,
+                                          const float *bias, runt_value_id *out)
+{
+    char name[64];
+    int id = b->m->n_nodes;
+    runt_value_id w, c = -1, y;
+    snprintf(name, sizeof name, "%s%d.weight", kind, id);
+    runt_status s = runt_builder_constant(b, name, RUNT_F32, wndim, wdims, weight, &w);
+    if (s == RUNT_OK && bias) {
+        snprintf(name, sizeof name, "%s%d.bias", kind, id);
+        s = runt_builder_constant(b, name, RUNT_F32, 1, &wdims[0], bias, &c);
+    }
+    if (s != RUNT_OK)
+        return s;
+    runt_value_id ins[3] = {x, w, c};
+    snprintf(name, sizeof name, "%s%d", kind, id);
+    s = runt_builder_node(b, op, name, attrs, bias ? 3 : 2, ins, 1, &y);
+    if (s == RUNT_OK)
+        *out = y;
+    return s;
+}
+
 runt_status runt_builder_linear(runt_builder *b, runt_value_id x, int64_t in_features,
                                 int64_t out_features, const float *weight, const float *bias,
                                 runt_value_id *out)
@@ -292,27 +319,12 @@ runt_status runt_builder_linear(runt_builder *b, runt_value_id x, int64_t in_fea
     if (in_features <= 0 || out_features <= 0)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: features must be positive (in %lld, out %lld)",
                               fn, (long long)in_features, (long long)out_features);
-    char name[64];
-    int id = b->m->n_nodes;
     int64_t wdims[2] = {out_features, in_features};
-    runt_value_id w, c = -1, y;
-    snprintf(name, sizeof name, "linear%d.weight", id);
-    runt_status s = runt_builder_constant(b, name, RUNT_F32, 2, wdims, weight, &w);
-    if (s == RUNT_OK && bias) {
-        snprintf(name, sizeof name, "linear%d.bias", id);
-        s = runt_builder_constant(b, name, RUNT_F32, 1, &out_features, bias, &c);
-    }
-    if (s != RUNT_OK)
-        return s;
     runt_attrs attrs;
     runt_attrs_default(RUNT_OP_GEMM, &attrs);
     attrs.gemm.trans_b = 1;
-    runt_value_id ins[3] = {x, w, c};
-    snprintf(name, sizeof name, "linear%d", id);
-    s = runt_builder_node(b, RUNT_OP_GEMM, name, &attrs, bias ? 3 : 2, ins, 1, &y);
-    if (s == RUNT_OK)
-        *out = y;
-    return s;
+    return builder_weighted_layer(b, RUNT_OP_GEMM, "linear", &attrs, x, 2, wdims, weight, bias,
+                                  out);
 }
 
 runt_status runt_builder_conv2d(runt_builder *b, runt_value_id x, int64_t in_channels,
@@ -335,24 +347,8 @@ runt_status runt_builder_conv2d(runt_builder *b, runt_value_id x, int64_t in_cha
                               (long long)in_channels, (long long)out_channels, kh, kw, group);
     attrs.conv.kernel[0] = kh;
     attrs.conv.kernel[1] = kw;
-    char name[64];
-    int id = b->m->n_nodes;
     int64_t wdims[4] = {out_channels, in_channels / group, kh, kw};
-    runt_value_id w, c = -1, y;
-    snprintf(name, sizeof name, "conv%d.weight", id);
-    runt_status s = runt_builder_constant(b, name, RUNT_F32, 4, wdims, weight, &w);
-    if (s == RUNT_OK && bias) {
-        snprintf(name, sizeof name, "conv%d.bias", id);
-        s = runt_builder_constant(b, name, RUNT_F32, 1, &out_channels, bias, &c);
-    }
-    if (s != RUNT_OK)
-        return s;
-    runt_value_id ins[3] = {x, w, c};
-    snprintf(name, sizeof name, "conv%d", id);
-    s = runt_builder_node(b, RUNT_OP_CONV, name, &attrs, bias ? 3 : 2, ins, 1, &y);
-    if (s == RUNT_OK)
-        *out = y;
-    return s;
+    return builder_weighted_layer(b, RUNT_OP_CONV, "conv", &attrs, x, 4, wdims, weight, bias, out);
 }
 
 runt_status runt_builder_unary(runt_builder *b, runt_op op, runt_value_id x,

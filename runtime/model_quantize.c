@@ -66,8 +66,7 @@ static int mq_channel(const float *w, int64_t c_stride, int64_t i_stride, int64_
             return 0;
     float amax = runt_weight_quant_amax(wc, count, i_stride);
     *scale = runt_weight_quant_scale(amax);
-    for (int64_t i = 0; i < count; i++)
-        qw[c * q_c_stride + i * q_i_stride] = runt_weight_quant_one(wc[i * i_stride], amax, *scale);
+    runt_weight_quant_run(wc, count, i_stride, amax, *scale, qw + c * q_c_stride, q_i_stride);
     return 1;
 }
 

@@ -22,6 +22,8 @@
 #include "backend.h"
 #include "backend_module.h"
 #include "error.h"
+#include "runt-cpu.h"
+#include "runt-cuda.h"
 
 #if defined(__GNUC__)
 #define RUNT_WEAK __attribute__((weak))
@@ -40,6 +42,7 @@ typedef struct runt_builtin_slot {
     const runt_backend_i *linked;
     const char *module;              /* file name of the module, or NULL   */
     const char *symbol;              /* the vtable's name in the module     */
+    uint32_t options_type;           /* its options' tag, known unloaded    */
     int tried;                       /* module open attempted               */
     const runt_backend_i *loaded;    /* the module's vtable, or NULL        */
     runt_backend_i unloaded;         /* stands in when the module fails     */
@@ -82,12 +85,14 @@ static runt_status runt_unloaded_execute(void *state, const runt_plan *plan, con
 }
 
 static void runt_registry_add_builtin(const char *name, const runt_backend_i *linked,
-                                      const char *module, const char *symbol)
+                                      const char *module, const char *symbol,
+                                      uint32_t options_type)
 {
     if (!linked && !module)
         return;
     runt_builtin_slot *slot = &runt_builtin_slots[runt_n_builtin++];
-    *slot = (runt_builtin_slot){.name = name, .linked = linked, .module = module, .symbol = symbol};
+    *slot = (runt_builtin_slot){.name = name, .linked = linked, .module = module, .symbol = symbol,
+                                .options_type = options_type};
     slot->unloaded = (runt_backend_i){.name = name,
                                       .probe = runt_unloaded_probe,
                                       .prepare = runt_unloaded_prepare,
@@ -103,9 +108,11 @@ static void runt_registry_add_builtin(const char *name, const runt_backend_i *li
 
 static void runt_registry_init_slots(void)
 {
-    runt_registry_add_builtin("ref", &runt_backend_ref, NULL, NULL);
-    runt_registry_add_builtin("cpu", &runt_backend_cpu, RUNT_CPU_MODULE, "runt_backend_cpu");
-    runt_registry_add_builtin("cuda", &runt_backend_cuda, RUNT_CUDA_MODULE, "runt_backend_cuda");
+    runt_registry_add_builtin("ref", &runt_backend_ref, NULL, NULL, 0);
+    runt_registry_add_builtin("cpu", &runt_backend_cpu, RUNT_CPU_MODULE, "runt_backend_cpu",
+                              RUNT_CPU_OPTIONS_TYPE);
+    runt_registry_add_builtin("cuda", &runt_backend_cuda, RUNT_CUDA_MODULE, "runt_backend_cuda",
+                              RUNT_CUDA_OPTIONS_TYPE);
 }
 
 static void runt_registry_open_module(runt_builtin_slot *slot)
@@ -186,6 +193,19 @@ runt_status runt_backend_register(const runt_backend_i *iface, void *context)
                               RUNT_MAX_USER_BACKENDS);
     runt_user_backends[runt_n_user_backends++] = (runt_backend_handle){iface, context};
     return RUNT_OK;
+}
+
+const char *runt_registry_options_owner(uint32_t type)
+{
+    if (!type)
+        return NULL;
+    for (int i = 0; i < runt_registry_count(); i++) {
+        uint32_t t = i < runt_n_builtin ? runt_builtin_slots[i].options_type
+                                        : runt_user_backends[i - runt_n_builtin].iface->options_type;
+        if (t == type)
+            return runt_registry_name(i);
+    }
+    return NULL;
 }
 
 runt_status runt_registry_find(const char *name, runt_backend_handle *out)

@@ -59,7 +59,6 @@ runt_session_options runt_session_options_default(void)
     o.compute_dtype = RUNT_F32;
     o.math = RUNT_MATH_F32;
     o.fuse = 1;
-    o.cuda_graphs = 1;
     return o;
 }
 
@@ -73,9 +72,6 @@ static runt_status runt_check_options(const runt_session_options *o, const char 
                               runt_dtype_name(o->compute_dtype));
     if ((unsigned)o->math > (unsigned)RUNT_MATH_BF16)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: unknown math mode %d", fn, (int)o->math);
-    if (o->int8_min_weights < 0)
-        return runt_error_set(RUNT_E_INVALID_ARG, "%s: int8_min_weights %lld is negative", fn,
-                              (long long)o->int8_min_weights);
     if (o->threads < 0)
         return runt_error_set(RUNT_E_INVALID_ARG, "%s: threads %d is negative", fn, o->threads);
     if (o->arena && o->arena_size == 0)
@@ -87,10 +83,12 @@ static runt_status runt_check_options(const runt_session_options *o, const char 
 
 /* Finds the backend and makes the plan the backend wants. */
 static runt_status runt_session_plan(const runt_model *m, const runt_session_options *o,
-                                     const runt_allocator *a, runt_backend_handle *backend,
-                                     runt_plan **plan)
+                                     const runt_allocator *a, const char *fn,
+                                     runt_backend_handle *backend, runt_plan **plan)
 {
     runt_status s = runt_registry_find(o->backend, backend);
+    if (s == RUNT_OK)
+        s = runt_backend_check_options(*backend, o->backend != NULL, o, fn);
     if (s != RUNT_OK)
         return s;
     runt_device_info info;
@@ -122,7 +120,7 @@ runt_status runt_session_arena_size(const runt_model *m, const runt_session_opti
     runt_backend_handle backend;
     runt_plan *plan = NULL;
     if (s == RUNT_OK)
-        s = runt_session_plan(m, o, o->allocator, &backend, &plan);
+        s = runt_session_plan(m, o, o->allocator, fn, &backend, &plan);
     if (s != RUNT_OK)
         return s;
     *bytes = plan->arena_size;
@@ -206,7 +204,7 @@ runt_status runt_session_create(const runt_model *m, const runt_session_options 
     RUNT_BUSY_INIT(&s->busy);
     if (o->allocator)
         s->allocator = *o->allocator;
-    st = runt_session_plan(m, o, &s->allocator, &s->backend, &s->plan);
+    st = runt_session_plan(m, o, &s->allocator, fn, &s->backend, &s->plan);
     runt_limits limits;
     if (st == RUNT_OK)
         st = runt_backend_check_plan(s->backend, s->plan);

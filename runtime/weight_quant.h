@@ -59,4 +59,31 @@ static inline int8_t runt_weight_quant_one(float w, float amax, float scale)
     return (int8_t)runt_round_half_even(v);
 }
 
+/* The first of the count weights that is not finite, or -1: callers refuse
+ * such weights and name the one at fault. */
+static inline int64_t runt_weight_quant_first_non_finite(const float *w, int64_t count)
+{
+    for (int64_t i = 0; i < count; i++)
+        if (!isfinite(w[i]))
+            return i;
+    return -1;
+}
+
+/* Quantizes count weights w[0], w[stride], ... of one channel whose amax and
+ * scale are those of the whole channel into q[0], q[q_stride], ...; returns
+ * the sum of the q written (the int8 kernels' row sums). A layout that keeps
+ * a channel in runs rather than at one stride calls this once per run. */
+static inline int32_t runt_weight_quant_run(const float *w, int64_t count, int64_t stride,
+                                            float amax, float scale, int8_t *q,
+                                            int64_t q_stride)
+{
+    int32_t sum = 0;
+    for (int64_t i = 0; i < count; i++) {
+        int8_t v = runt_weight_quant_one(w[i * stride], amax, scale);
+        q[i * q_stride] = v;
+        sum += v;
+    }
+    return sum;
+}
+
 #endif /* RUNT_WEIGHT_QUANT_H */

@@ -11,11 +11,13 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "common/backend_state.h"
 #include "cpu_impl.h"
 #include "error.h"
 #include "model_limits.h"
 #include "q8_impl.h"
 #include "ref/ref_impl.h"
+#include "runt-cpu.h"
 
 static runt_status cpu_probe(void *context, runt_device_info *info)
 {
@@ -112,15 +114,21 @@ static runt_status cpu_prepare(void *context, const runt_plan *plan,
     if (s != RUNT_OK)
         return s;
     const runt_allocator *a = options ? options->allocator : NULL;
-    runt_cpu_state *st = runt_alloc_zeroed(a, 1, sizeof *st);
+    runt_cpu_state *st = runt_backend_state_new(options, sizeof *st, "CPU");
     if (!st)
-        return runt_error_set(RUNT_E_OOM, "out of memory for the CPU backend's state");
-    if (a)
-        st->allocator = *a;
+        return RUNT_E_OOM;
     int threads = options && options->threads > 0 ? options->threads : plan->threads;
     st->threads = threads > 0 ? threads : runt_cpu_core_count();
-    st->int8_min_weights = options ? options->int8_min_weights : 0;
-    s = runt_cpu_tier_resolve(options ? options->cpu_tier : NULL, &st->tier);
+    const runt_cpu_options *co =
+        (const runt_cpu_options *)runt_backend_options_find(options, RUNT_CPU_OPTIONS_TYPE);
+    runt_cpu_options defaults = runt_cpu_options_default();
+    if (!co)
+        co = &defaults;
+    st->int8_min_weights = co->int8_min_weights;
+    s = co->int8_min_weights < 0
+            ? runt_error_set(RUNT_E_INVALID_ARG, "runt_cpu_options.int8_min_weights %lld is "
+                             "negative", (long long)co->int8_min_weights)
+            : runt_cpu_tier_resolve(co->tier, &st->tier);
     st->q8_kernel = runt_q8_kernel_best_up_to(st->tier);
     st->n_nodes = plan->n_nodes;
     if (s == RUNT_OK && plan->n_nodes) {
@@ -169,4 +177,5 @@ const runt_backend_i runt_backend_cpu = {
     .execute = cpu_execute,
     .launch_count = cpu_launch_count,
     .release = cpu_release,
+    .options_type = RUNT_CPU_OPTIONS_TYPE,
 };

@@ -149,7 +149,7 @@ enum {
 };
 /* The best tier this CPU runs in this build. */
 int runt_cpu_tier_max(void);
-/* The session's tier: requested (runt_session_options.cpu_tier), else the
+/* The session's tier: requested (runt_cpu_options.tier), else the
  * environment's RUNT_CPU_TIER, else none, each capped at runt_cpu_tier_max.
  * RUNT_E_INVALID_ARG for a name that is no tier of this architecture. */
 runt_status runt_cpu_tier_resolve(const char *requested, int *tier);
@@ -195,11 +195,11 @@ typedef struct runt_cpu_node {
 } runt_cpu_node;
 
 typedef struct runt_cpu_state {
-    runt_allocator allocator;
+    runt_allocator allocator; /* first: common/backend_state.h sets it */
     int threads;
     int tier;                /* RUNT_CPU_TIER_*: the highest kernels used     */
     const struct runt_q8_kernel *q8_kernel; /* int8 dot products, at tier     */
-    int64_t int8_min_weights; /* the session's option (0: RUNT_INT8_MIN_WEIGHTS_DEFAULT) */
+    int64_t int8_min_weights; /* runt_cpu_options' (0: RUNT_INT8_MIN_WEIGHTS_DEFAULT) */
     int n_nodes;
     runt_cpu_node *nodes;
     float *scratch;          /* the largest node's scratch, shared          */

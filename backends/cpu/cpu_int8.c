@@ -6,7 +6,7 @@
  * computed at run time) and every other op stay in f32.
  *
  * Linear: only layers with at least RUNT_INT8_MIN_WEIGHTS_DEFAULT weights
- * (or the session's int8_min_weights) are quantized; smaller ones stay f32.
+ * (or runt_cpu_options.int8_min_weights) are quantized; smaller ones stay f32.
  * x is quantized as one tensor into scratch, rows spread to the
  * kernels' k_pad stride, then runt_q8_gemm_u8 with the session's threads
  * (runt_q8_linear would use OpenMP's default count).

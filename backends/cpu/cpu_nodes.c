@@ -64,20 +64,31 @@ static runt_cpu_gemm gemm_describe(const runt_plan *p, int i, const runt_binding
     return g;
 }
 
+/* A constant B the packed GEMM reads in its own layout: packed once here
+ * into cn->packed, which g then reads. Anything else stays as stored. */
+static runt_status pack_constant_b(runt_cpu_state *st, const runt_plan_value *vb,
+                                   runt_cpu_gemm *g, runt_cpu_node *cn)
+{
+    if (cn->impl != RUNT_CPU_GEMM_PACKED || vb->storage != RUNT_STORE_CONSTANT ||
+        runt_cpu_packed_reads_b_as_stored(g))
+        return RUNT_OK;
+    cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g->k, g->n) * sizeof(float));
+    if (!cn->packed)
+        return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
+    runt_cpu_pack_b(vb->data, g->b_rs, g->b_cs, g->k, g->n, cn->packed);
+    g->b_packed = cn->packed;
+    return RUNT_OK;
+}
+
 static runt_status gemm_prepare(runt_cpu_state *st, const runt_plan *p, int i, runt_cpu_node *cn)
 {
     const runt_plan_value *vb = runt_plan_node_input(p, i, 1), *vc = runt_plan_node_input(p, i, 2);
     const runt_gemm_attrs *ga = &p->nodes[i].attrs.gemm;
     runt_cpu_gemm g = gemm_describe(p, i, NULL);
     cn->kind = RUNT_CPU_K_GEMM;
-    if (cn->impl == RUNT_CPU_GEMM_PACKED && vb->storage == RUNT_STORE_CONSTANT &&
-        !runt_cpu_packed_reads_b_as_stored(&g)) {
-        cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g.k, g.n) * sizeof(float));
-        if (!cn->packed)
-            return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
-        runt_cpu_pack_b(vb->data, g.b_rs, g.b_cs, g.k, g.n, cn->packed);
-        g.b_packed = cn->packed;
-    }
+    runt_status s = pack_constant_b(st, vb, &g, cn);
+    if (s != RUNT_OK)
+        return s;
     /* A constant bias row with beta != 1 is scaled once here. */
     if (vc && vc->storage == RUNT_STORE_CONSTANT && c_is_row(vc, g.n) && ga->beta != 1.0f) {
         cn->bias = runt_cpu_alloc(st, (size_t)(g.n > 0 ? g.n : 1) * sizeof(float));
@@ -144,34 +155,24 @@ static void gemm_run(const runt_cpu_state *st, const runt_plan *p, int i, const 
 /* ------------------------------------------------------------------------ */
 
 typedef struct matmul_geom {
+    runt_geom_matmul g;
     int64_t m, n, k, n_batch;
-    int nb;                           /* batch dims of the output        */
     int b_flat;                       /* B has no batch: one GEMM         */
-    int64_t sa[RUNT_MAX_DIMS], sb[RUNT_MAX_DIMS];
 } matmul_geom;
 
 static matmul_geom matmul_geometry(const runt_plan *p, int i)
 {
     const runt_tensor *ta = &runt_plan_node_input(p, i, 0)->desc, *tb = &runt_plan_node_input(p, i, 1)->desc;
     const runt_tensor *ty = &p->values[p->nodes[i].outputs[0]].desc;
-    matmul_geom g;
-    memset(&g, 0, sizeof g);
-    int mat_a = ta->ndim >= 2 ? 2 : 1, mat_b = tb->ndim >= 2 ? 2 : 1;
-    g.k = ta->dims[ta->ndim - 1];
-    g.m = mat_a == 2 ? ta->dims[ta->ndim - 2] : 1;
-    g.n = mat_b == 2 ? tb->dims[tb->ndim - 1] : 1;
-    g.nb = ta->ndim - mat_a > tb->ndim - mat_b ? ta->ndim - mat_a : tb->ndim - mat_b;
-    g.n_batch = 1;
-    for (int d = 0; d < g.nb; d++)
-        g.n_batch *= ty->dims[d];
-    runt_geom_batch_strides(ta, mat_a, g.nb, g.sa);
-    runt_geom_batch_strides(tb, mat_b, g.nb, g.sb);
+    matmul_geom mg;
+    mg.g = runt_geom_matmul_of(ta, tb, ty);
+    mg.m = mg.g.m, mg.n = mg.g.n, mg.k = mg.g.k, mg.n_batch = mg.g.n_batch;
     /* B with no batch of its own: A's batch is the output's and A is dense,
      * so the batches stack into one [n_batch * m, K] product. */
-    g.b_flat = 1;
-    for (int d = 0; d < g.nb; d++)
-        g.b_flat &= g.sb[d] == 0;
-    return g;
+    mg.b_flat = 1;
+    for (int d = 0; d < mg.g.nb; d++)
+        mg.b_flat &= mg.g.sb[d] == 0;
+    return mg;
 }
 
 static runt_cpu_gemm matmul_gemm(const matmul_geom *mg, const float *a, const float *b, float *y)
@@ -199,13 +200,10 @@ static runt_status matmul_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     matmul_geom mg = matmul_geometry(p, i);
     runt_cpu_gemm g = matmul_gemm(&mg, NULL, vb->data, NULL);
     cn->kind = RUNT_CPU_K_MATMUL;
-    if (cn->impl == RUNT_CPU_GEMM_PACKED && mg.b_flat && vb->storage == RUNT_STORE_CONSTANT &&
-        !runt_cpu_packed_reads_b_as_stored(&g)) {
-        cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g.k, g.n) * sizeof(float));
-        if (!cn->packed)
-            return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
-        runt_cpu_pack_b(vb->data, g.b_rs, g.b_cs, g.k, g.n, cn->packed);
-        g.b_packed = cn->packed;
+    if (mg.b_flat) {
+        runt_status s = pack_constant_b(st, vb, &g, cn);
+        if (s != RUNT_OK)
+            return s;
     }
     cn->scratch_floats = runt_cpu_sgemm_scratch_floats(&g, cn->impl, st->threads);
     return RUNT_OK;
@@ -227,13 +225,8 @@ static void matmul_run(const runt_cpu_state *st, const runt_plan *p, int i, cons
         return;
     }
     for (int64_t bi = 0; bi < mg.n_batch; bi++) {
-        int64_t rest = bi, off_a = 0, off_b = 0;
-        for (int d = mg.nb - 1; d >= 0; d--) {
-            int64_t idx = rest % ty->dims[d];
-            rest /= ty->dims[d];
-            off_a += idx * mg.sa[d];
-            off_b += idx * mg.sb[d];
-        }
+        int64_t off_a, off_b;
+        runt_geom_batch_offsets(ty->dims, mg.g.nb, bi, mg.g.sa, mg.g.sb, &off_a, &off_b);
         runt_cpu_gemm g = matmul_gemm(&mg, a + off_a, bd + off_b, y + bi * mg.m * mg.n);
         runt_cpu_sgemm(&g, cn->impl, st->threads, st->scratch);
     }

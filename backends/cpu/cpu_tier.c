@@ -14,7 +14,7 @@
  * Tiers, in order:   0 "c"      portable C
  *                    1 "avx2"   x86-64 AVX2 + FMA        | "neon"      Arm
  *                    2 "avx512" x86-64 AVX-512 (+ VNNI)  | "neon-dot"  Arm
- * The cap comes from runt_session_options.cpu_tier, else from the
+ * The cap comes from runt_cpu_options.tier, else from the
  * environment variable RUNT_CPU_TIER, else there is none. A cap above what the
  * CPU runs is the CPU's best; a name that is not a tier of this architecture
  * is an error.
@@ -97,7 +97,7 @@ runt_status runt_cpu_tier_resolve(const char *requested, int *tier)
     runt_status s = RUNT_OK;
     const char *env = getenv("RUNT_CPU_TIER");
     if (requested)
-        s = cpu_tier_parse(requested, "runt_session_options.cpu_tier", &cap);
+        s = cpu_tier_parse(requested, "runt_cpu_options.tier", &cap);
     else if (env && *env)
         s = cpu_tier_parse(env, "environment variable RUNT_CPU_TIER", &cap);
     if (s != RUNT_OK)

@@ -145,10 +145,13 @@ size_t runt_q8_weights_size(int64_t n, int64_t k)
     return q8_sizes_of(n, k, &s) ? s.data + 2 * s.scales : 0;
 }
 
-/* Checks what both pack functions take and lays out *out in storage (all
- * zero: padding channels and padding k stay zero). */
+/* Checks what both pack functions take, including that the n_finite floats
+ * `finite` (the weights, or the scales that come with int8 weights), each a
+ * `what`, are finite, and lays out *out in storage (all zero: padding
+ * channels and padding k stay zero). */
 static runt_status q8_pack_begin(const void *w, int64_t n, int64_t k, void *storage,
-                                 size_t size, runt_q8_weights *out, const char *fn)
+                                 size_t size, runt_q8_weights *out, const char *fn,
+                                 const float *finite, int64_t n_finite, const char *what)
 {
     q8_sizes s;
     if (!w || !storage || !out)
@@ -176,40 +179,32 @@ static runt_status q8_pack_begin(const void *w, int64_t n, int64_t k, void *stor
     out->scales = (float *)((char *)storage + s.data);
     out->row_sums = (int32_t *)((char *)storage + s.data + s.scales);
     out->has_minus_128 = 0;
+    if (!finite)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %ss is NULL", fn, what);
+    int64_t bad = runt_weight_quant_first_non_finite(finite, n_finite);
+    if (bad >= 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s %lld is %g, not finite", fn, what,
+                              (long long)bad, (double)finite[bad]);
     return RUNT_OK;
-}
-
-/* The first non-finite weight, or -1. */
-static int64_t q8_find_non_finite(const float *w, int64_t count)
-{
-    for (int64_t i = 0; i < count; i++)
-        if (!isfinite(w[i]))
-            return i;
-    return -1;
 }
 
 runt_status runt_q8_weights_pack(const float *w, int64_t n, int64_t k, int trans,
                                  void *storage, size_t size, runt_q8_weights *out)
 {
-    runt_status st = q8_pack_begin(w, n, k, storage, size, out, "runt_q8_weights_pack");
+    runt_status st = q8_pack_begin(w, n, k, storage, size, out, "runt_q8_weights_pack", w,
+                                   n * k, "weight");
     if (st != RUNT_OK)
         return st;
-    int64_t bad = q8_find_non_finite(w, n * k);
-    if (bad >= 0)
-        return runt_error_set(RUNT_E_INVALID_ARG,
-                              "runt_q8_weights_pack: weight %lld is %g, not finite",
-                              (long long)bad, (double)w[bad]);
     /* Element (j, kk) of w: [n][k] or, transposed, [k][n]. */
     int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
     for (int64_t j = 0; j < n; j++) {
         float amax = runt_weight_quant_amax(w + j * sn, k, sk);
         float scale = runt_weight_quant_scale(amax);
         int32_t sum = 0;
-        for (int64_t kk = 0; kk < k; kk++) {
-            int8_t q = runt_weight_quant_one(w[j * sn + kk * sk], amax, scale);
-            out->data[runt_q8_index(out, j, kk)] = q;
-            sum += q;
-        }
+        /* A channel's four k of one group lie together in the VNNI layout. */
+        for (int64_t kk = 0; kk < k; kk += 4)
+            sum += runt_weight_quant_run(w + j * sn + kk * sk, k - kk < 4 ? k - kk : 4, sk,
+                                         amax, scale, out->data + runt_q8_index(out, j, kk), 1);
         out->scales[j] = scale;
         out->row_sums[j] = sum;
     }
@@ -220,16 +215,10 @@ runt_status runt_q8_weights_pack_s8(const int8_t *q, const float *scales, int64_
                                     int64_t k, int trans, void *storage, size_t size,
                                     runt_q8_weights *out)
 {
-    runt_status st = q8_pack_begin(q, n, k, storage, size, out, "runt_q8_weights_pack_s8");
+    runt_status st = q8_pack_begin(q, n, k, storage, size, out, "runt_q8_weights_pack_s8",
+                                   scales, n, "scale");
     if (st != RUNT_OK)
         return st;
-    if (!scales)
-        return runt_error_set(RUNT_E_INVALID_ARG, "runt_q8_weights_pack_s8: scales is NULL");
-    int64_t bad = q8_find_non_finite(scales, n);
-    if (bad >= 0)
-        return runt_error_set(RUNT_E_INVALID_ARG,
-                              "runt_q8_weights_pack_s8: scale %lld is %g, not finite",
-                              (long long)bad, (double)scales[bad]);
     int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
     for (int64_t j = 0; j < n; j++) {
         int32_t sum = 0;

@@ -9,8 +9,8 @@
  * weights (int8 ones quantized on the way), allocates scratch, the arena of
  * activations and page-locked staging for inputs and outputs, then runs the
  * plan once on a zeroed arena (loading every module and warming cuBLAS's
- * heuristics) and, unless options.cuda_graphs is 0 or the session profiles
- * nodes, captures the computation into a CUDA graph and replays it once. A
+ * heuristics) and, unless runt_cuda_options.graphs is 0 or the session
+ * profiles nodes, captures the computation into a CUDA graph and replays it once. A
  * capture that fails is logged at RUNT_LOG_WARN with CUDA's reason, and the
  * session keeps plain launches.
  *
@@ -28,8 +28,10 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "common/backend_state.h"
 #include "cuda_impl.h"
 #include "error.h"
+#include "runt-cuda.h"
 
 /* Workspace for cuBLAS and cuBLASLt: the sizes the cuBLAS documentation
  * (cublasSetWorkspace) recommends, 32 MiB on Hopper, 4 MiB before it. Set
@@ -385,7 +387,9 @@ static runt_status prepare_state(runt_cuda_state *st, const runt_plan *plan,
     int profile = o && o->profile;
     if (s == RUNT_OK && profile)
         s = create_node_events(st);
-    st->use_graphs = (!o || o->cuda_graphs) && !profile;
+    const runt_cuda_options *co =
+        (const runt_cuda_options *)runt_backend_options_find(o, RUNT_CUDA_OPTIONS_TYPE);
+    st->use_graphs = (!co || co->graphs) && !profile;
     return s == RUNT_OK ? warm_up(st, plan) : s;
 }
 
@@ -398,11 +402,9 @@ static runt_status cuda_prepare(void *context, const runt_plan *plan,
         return runt_error_set(RUNT_E_UNSUPPORTED, "the CUDA backend computes in f32 or int8, "
                               "not %s", runt_dtype_name(plan->compute_dtype));
     const runt_allocator *a = options ? options->allocator : NULL;
-    runt_cuda_state *st = runt_alloc_zeroed(a, 1, sizeof *st);
+    runt_cuda_state *st = runt_backend_state_new(options, sizeof *st, "CUDA");
     if (!st)
-        return runt_error_set(RUNT_E_OOM, "out of memory for the CUDA backend's state");
-    if (a)
-        st->allocator = *a;
+        return RUNT_E_OOM;
     st->n_nodes = plan->n_nodes;
     size_t n = (size_t)(plan->n_nodes ? plan->n_nodes : 1);
     st->nodes = runt_alloc_zeroed(a, n, sizeof *st->nodes);
@@ -548,4 +550,5 @@ const runt_backend_i runt_backend_cuda = {
     .last_run_us = cuda_last_run_us,
     .launch_count = cuda_launch_count,
     .release = cuda_release,
+    .options_type = RUNT_CUDA_OPTIONS_TYPE,
 };

@@ -19,34 +19,42 @@
 #define RUNT_CUDA_ARCHS "?"
 #endif
 
+/* The message of a failed CUDA or cuBLAS call: what was done (what_fmt with
+ * its arguments), then the library's text and name for the error. */
+static runt_status failed_call(int oom, const char *text, const char *name,
+                               const char *what_fmt, va_list ap)
+{
+    char what[256];
+    vsnprintf(what, sizeof what, what_fmt, ap);
+    return runt_error_set(oom ? RUNT_E_OOM : RUNT_E_BACKEND, "%s: %s (%s)", what, text, name);
+}
+
 runt_status runt_cuda_check(cudaError_t e, const char *what_fmt, ...)
 {
     if (e == cudaSuccess)
         return RUNT_OK;
-    char what[256];
-    va_list ap;
-    va_start(ap, what_fmt);
-    vsnprintf(what, sizeof what, what_fmt, ap);
-    va_end(ap);
     /* Reset the runtime's per-thread "last error" so a later, unrelated
      * cudaGetLastError (ours or the program's) does not report this again.
      * A sticky error (a fault in a kernel) stays with the context anyway. */
     (void)cudaGetLastError();
-    return runt_error_set(e == cudaErrorMemoryAllocation ? RUNT_E_OOM : RUNT_E_BACKEND,
-                          "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
+    va_list ap;
+    va_start(ap, what_fmt);
+    runt_status s = failed_call(e == cudaErrorMemoryAllocation, cudaGetErrorString(e),
+                                cudaGetErrorName(e), what_fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 runt_status runt_cublas_check(cublasStatus_t s, const char *what_fmt, ...)
 {
     if (s == CUBLAS_STATUS_SUCCESS)
         return RUNT_OK;
-    char what[256];
     va_list ap;
     va_start(ap, what_fmt);
-    vsnprintf(what, sizeof what, what_fmt, ap);
+    runt_status st = failed_call(s == CUBLAS_STATUS_ALLOC_FAILED, cublasGetStatusString(s),
+                                 cublasGetStatusName(s), what_fmt, ap);
     va_end(ap);
-    return runt_error_set(s == CUBLAS_STATUS_ALLOC_FAILED ? RUNT_E_OOM : RUNT_E_BACKEND,
-                          "%s: %s (%s)", what, cublasGetStatusString(s), cublasGetStatusName(s));
+    return st;
 }
 
 void runt_cuda_describe(int device, runt_device_info *info)

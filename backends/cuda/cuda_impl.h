@@ -29,7 +29,7 @@ typedef struct runt_cuda_lt {
 } runt_cuda_lt;
 
 typedef struct runt_cuda_state {
-    runt_allocator allocator;
+    runt_allocator allocator;   /* first: common/backend_state.h sets it */
     int device;
     int on_device;               /* prepare got as far as making `device` current */
     int n_nodes;

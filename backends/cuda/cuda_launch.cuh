@@ -35,14 +35,21 @@ static cudaError_t runt_cuda_start(void (*kernel)(P), const P *p, unsigned block
                             stream);
 }
 
-/* out[i] = fn(&p, i) for every i < p.count. */
+/* The kernel name##_kernel, out[i] = fn(&p, i) for every i < p.count, and
+ * its launcher runt_cuda_launch_##name (declared in cuda_kernels.h) with one
+ * thread per element. A macro because these pairs differ only in names:
+ * written out, each was the same ten lines. */
 #define RUNT_CUDA_MAP_KERNEL(name, type, out, fn)                                        \
-    static __global__ void name(type p)                                                  \
+    static __global__ void name##_kernel(type p)                                         \
     {                                                                                    \
         int64_t step = (int64_t)gridDim.x * blockDim.x;                                  \
         for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < p.count;    \
              i += step)                                                                  \
             p.out[i] = fn(&p, i);                                                        \
+    }                                                                                    \
+    cudaError_t runt_cuda_launch_##name(const type *p, cudaStream_t stream)              \
+    {                                                                                    \
+        return runt_cuda_start(name##_kernel, p, runt_cuda_blocks(p->count), stream);    \
     }
 
 struct runt_cuda_sum {

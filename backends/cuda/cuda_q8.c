@@ -6,7 +6,6 @@
  * layout differs: plain rows [n][k_pad], which cuBLASLt's "TN" int8 product
  * and the dp4a kernel both read, instead of q8.c's VNNI blocks.
  */
-#include <math.h>
 #include <string.h>
 
 #include "cuda_plan.h"
@@ -27,24 +26,17 @@ runt_status runt_cuda_q8_pack(const float *w, int64_t n, int64_t k, int trans, i
         return runt_error_set(RUNT_E_UNSUPPORTED,
                               "%s: k=%lld exceeds %d, where int32 sums could overflow", fn,
                               (long long)k, RUNT_CUDA_Q8_MAX_K);
-    for (int64_t i = 0; i < n * k; i++)
-        if (!isfinite(w[i]))
-            return runt_error_set(RUNT_E_INVALID_ARG, "%s: weight %lld is %g, not finite", fn,
-                                  (long long)i, (double)w[i]);
+    int64_t bad = runt_weight_quant_first_non_finite(w, n * k);
+    if (bad >= 0)
+        return runt_error_set(RUNT_E_INVALID_ARG, "%s: weight %lld is %g, not finite", fn,
+                              (long long)bad, (double)w[bad]);
     /* Element (j, kk) of w: [n][k] or, transposed, [k][n]. */
     int64_t sn = trans ? 1 : k, sk = trans ? n : 1;
     memset(q, 0, (size_t)(n * k_pad));
     for (int64_t j = 0; j < n; j++) {
         float amax = runt_weight_quant_amax(w + j * sn, k, sk);
-        float s = runt_weight_quant_scale(amax);
-        int32_t sum = 0;
-        for (int64_t kk = 0; kk < k; kk++) {
-            int8_t qv = runt_weight_quant_one(w[j * sn + kk * sk], amax, s);
-            q[j * k_pad + kk] = qv;
-            sum += qv;
-        }
-        scale[j] = s;
-        row_sum[j] = sum;
+        scale[j] = runt_weight_quant_scale(amax);
+        row_sum[j] = runt_weight_quant_run(w + j * sn, k, sk, amax, scale[j], q + j * k_pad, 1);
     }
     return RUNT_OK;
 }

@@ -4,6 +4,7 @@
  * code serves plain runs and CUDA graph capture (which records instead of
  * running), so a replay issues exactly what a plain run does.
  */
+#include "common/tensor_geom.h"
 #include "cuda_impl.h"
 #include "error.h"
 
@@ -74,15 +75,10 @@ static runt_status run_matmul(const node_io *io)
     float *y = out(io, 0);
     if (n->mm_calls == 1)
         return runt_cuda_sgemm(io->st, &n->gemm, b, a, y);
-    /* Batches that broadcast unevenly: ref_gemm.c's offsets, one call each. */
+    /* Batches that broadcast unevenly: one call each. */
     for (int bi = 0; bi < n->mm_calls; bi++) {
-        int64_t rest = bi, off_a = 0, off_b = 0;
-        for (int d = n->mm_rank - 1; d >= 0; d--) {
-            int64_t at = rest % n->mm_dims[d];
-            rest /= n->mm_dims[d];
-            off_a += at * n->mm_sa[d];
-            off_b += at * n->mm_sb[d];
-        }
+        int64_t off_a, off_b;
+        runt_geom_batch_offsets(n->mm_dims, n->mm_rank, bi, n->mm_sa, n->mm_sb, &off_a, &off_b);
         runt_status s = runt_cuda_sgemm(io->st, &n->gemm, b + off_b, a + off_a,
                                         y + (int64_t)bi * n->mm_step_y);
         if (s != RUNT_OK)
@@ -264,25 +260,29 @@ static runt_status run_chain(const node_io *io)
 
 /* ---- everything else: one kernel each ---- */
 
+/* A kernel of one input x and one output y: the node's record, with this
+ * run's pointers, to runt_cuda_launch_<kind>. */
+#define RUN_X_TO_Y(kind, what)                                                    \
+    {                                                                             \
+        runt_cuda_##kind k = n->k.kind;                                           \
+        k.x = in(io, 0), k.y = out(io, 0);                                        \
+        return launched(runt_cuda_launch_##kind(&k, stream), what);               \
+    }
+
 static runt_status run_simple(const node_io *io)
 {
     const runt_cuda_node *n = &io->st->nodes[io->i];
     cudaStream_t stream = io->st->stream;
     switch (n->kind) {
-    case RUNT_CUDA_K_UNARY: {
-        runt_cuda_unary k = n->k.unary;
-        k.x = in(io, 0), k.y = out(io, 0);
-        return launched(runt_cuda_launch_unary(&k, stream), "element-wise");
-    }
+    case RUNT_CUDA_K_UNARY: RUN_X_TO_Y(unary, "element-wise")
+    case RUNT_CUDA_K_SOFTMAX: RUN_X_TO_Y(softmax, "softmax")
+    case RUNT_CUDA_K_POOL: RUN_X_TO_Y(pool, "pool")
+    case RUNT_CUDA_K_GLOBAL_POOL: RUN_X_TO_Y(global_pool, "global pool")
+    case RUNT_CUDA_K_PAD: RUN_X_TO_Y(pad, "pad")
     case RUNT_CUDA_K_BINARY: {
         runt_cuda_binary k = n->k.binary;
         k.a = in(io, 0), k.b = in(io, 1), k.y = out(io, 0);
         return launched(runt_cuda_launch_binary(&k, stream), "binary");
-    }
-    case RUNT_CUDA_K_SOFTMAX: {
-        runt_cuda_softmax k = n->k.softmax;
-        k.x = in(io, 0), k.y = out(io, 0);
-        return launched(runt_cuda_launch_softmax(&k, stream), "softmax");
     }
     case RUNT_CUDA_K_LAYER_NORM: {
         runt_cuda_layer_norm k = n->k.layer_norm;
@@ -296,21 +296,6 @@ static runt_status run_simple(const node_io *io)
         k.mean = in(io, 3), k.var = in(io, 4), k.y = out(io, 0);
         return launched(runt_cuda_launch_batch_norm(&k, stream), "batch norm");
     }
-    case RUNT_CUDA_K_POOL: {
-        runt_cuda_pool k = n->k.pool;
-        k.x = in(io, 0), k.y = out(io, 0);
-        return launched(runt_cuda_launch_pool(&k, stream), "pool");
-    }
-    case RUNT_CUDA_K_GLOBAL_POOL: {
-        runt_cuda_global_pool k = n->k.global_pool;
-        k.x = in(io, 0), k.y = out(io, 0);
-        return launched(runt_cuda_launch_global_pool(&k, stream), "global pool");
-    }
-    case RUNT_CUDA_K_PAD: {
-        runt_cuda_pad k = n->k.pad;
-        k.x = in(io, 0), k.y = out(io, 0);
-        return launched(runt_cuda_launch_pad(&k, stream), "pad");
-    }
     case RUNT_CUDA_K_CONV_DIRECT: {
         runt_cuda_conv_direct k = n->k.conv_direct;
         k.x = in(io, 0), k.w = in(io, 1), k.bias = in(io, 2), k.y = out(io, 0);
@@ -320,6 +305,8 @@ static runt_status run_simple(const node_io *io)
         return runt_error_set(RUNT_E_BACKEND, "no run function for kind %d", (int)n->kind);
     }
 }
+
+#undef RUN_X_TO_Y
 
 runt_status runt_cuda_run_node(const runt_cuda_state *st, const runt_plan *p, int i, char *base)
 {

@@ -57,4 +57,5 @@ const runt_backend_i runt_backend_mcu = {
     /* .last_run_us   = */ NULL,
     /* .launch_count  = */ NULL,
     /* .release       = */ NULL,
+    /* .options_type  = */ 0,
 };

@@ -144,4 +144,5 @@ const runt_backend_i runt_backend_ref = {
     /* .last_run_us   = */ NULL,
     /* .launch_count  = */ NULL,
     /* .release       = */ NULL,
+    /* .options_type  = */ 0,
 };

@@ -77,27 +77,14 @@ runt_status runt_ref_matmul(const runt_attrs *attrs, const runt_tensor *in, int 
     if (ta->dtype != RUNT_F32 || tb->dtype != RUNT_F32 || out[0].dtype != RUNT_F32)
         return RUNT_E_UNSUPPORTED;
 
-    int mat_a = ta->ndim >= 2 ? 2 : 1, mat_b = tb->ndim >= 2 ? 2 : 1;
-    int64_t k = ta->dims[ta->ndim - 1];
-    int64_t m = mat_a == 2 ? ta->dims[ta->ndim - 2] : 1;
-    int64_t n = mat_b == 2 ? tb->dims[tb->ndim - 1] : 1;
-    int nb = ta->ndim - mat_a > tb->ndim - mat_b ? ta->ndim - mat_a : tb->ndim - mat_b;
-    int64_t sa[RUNT_MAX_DIMS], sb[RUNT_MAX_DIMS], n_batch = 1;
-    for (int d = 0; d < nb; d++)
-        n_batch *= out[0].dims[d];
-    runt_geom_batch_strides(ta, mat_a, nb, sa);
-    runt_geom_batch_strides(tb, mat_b, nb, sb);
+    runt_geom_matmul g = runt_geom_matmul_of(ta, tb, &out[0]);
+    int64_t m = g.m, n = g.n, k = g.k;
 
     const float *a = ta->data, *b = tb->data;
     float *y = out[0].data;
-    for (int64_t bi = 0; bi < n_batch; bi++) {
-        int64_t rest = bi, off_a = 0, off_b = 0;
-        for (int d = nb - 1; d >= 0; d--) {
-            int64_t i = rest % out[0].dims[d];
-            rest /= out[0].dims[d];
-            off_a += i * sa[d];
-            off_b += i * sb[d];
-        }
+    for (int64_t bi = 0; bi < g.n_batch; bi++) {
+        int64_t off_a, off_b;
+        runt_geom_batch_offsets(out[0].dims, g.nb, bi, g.sa, g.sb, &off_a, &off_b);
         float *yb = y + bi * m * n;
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++)

@@ -73,9 +73,16 @@ static runt_status pool_check(const char *op, const runt_attrs *attrs, const run
     return RUNT_OK;
 }
 
-static float max_window(const float *plane, const pool_axis ax[2], int64_t oy, int64_t ox)
+/* Output (oy, ox) of a pooling window over one plane. */
+typedef float pool_window_fn(const runt_attrs *attrs, const float *plane, const pool_axis ax[2],
+                             int64_t oy, int64_t ox);
+
+/* The max and the sum of the window's taps inside the input (max -inf where
+ * there are none; a NaN tap is the max). */
+static void window_max_sum(const float *plane, const pool_axis ax[2], int64_t oy, int64_t ox,
+                           float *max, float *sum)
 {
-    float m = -INFINITY;
+    float m = -INFINITY, s = 0.0f;
     int64_t y0 = oy * ax[0].s - ax[0].pad_begin, x0 = ox * ax[1].s - ax[1].pad_begin;
     for (int64_t i = 0; i < ax[0].k; i++) {
         int64_t iy = y0 + i * ax[0].d;
@@ -88,33 +95,41 @@ static float max_window(const float *plane, const pool_axis ax[2], int64_t oy, i
             float v = plane[iy * ax[1].in + ix];
             if (v > m || isnan(v))
                 m = v;
+            s += v;
         }
     }
+    *max = m;
+    *sum = s;
+}
+
+static float max_window(const runt_attrs *attrs, const float *plane, const pool_axis ax[2],
+                        int64_t oy, int64_t ox)
+{
+    (void)attrs;
+    float m, s;
+    window_max_sum(plane, ax, oy, ox, &m, &s);
     return m;
 }
 
-static float sum_window(const float *plane, const pool_axis ax[2], int64_t oy, int64_t ox)
+static float average_window(const runt_attrs *attrs, const float *plane, const pool_axis ax[2],
+                            int64_t oy, int64_t ox)
 {
-    float s = 0.0f;
-    int64_t y0 = oy * ax[0].s - ax[0].pad_begin, x0 = ox * ax[1].s - ax[1].pad_begin;
-    for (int64_t i = 0; i < ax[0].k; i++) {
-        int64_t iy = y0 + i * ax[0].d;
-        if (iy < 0 || iy >= ax[0].in)
-            continue;
-        for (int64_t j = 0; j < ax[1].k; j++) {
-            int64_t ix = x0 + j * ax[1].d;
-            if (ix >= 0 && ix < ax[1].in)
-                s += plane[iy * ax[1].in + ix];
-        }
-    }
-    return s;
+    int64_t in_y, pad_y, in_x, pad_x;
+    pool_axis_counts(&ax[0], oy, &in_y, &pad_y);
+    pool_axis_counts(&ax[1], ox, &in_x, &pad_x);
+    int64_t count = attrs->pool.count_include_pad ? pad_y * pad_x : in_y * in_x;
+    if (!count)
+        return NAN;
+    float m, s;
+    window_max_sum(plane, ax, oy, ox, &m, &s);
+    return s / (float)count;
 }
 
-runt_status runt_ref_max_pool(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                              runt_tensor *out, int n_out)
+static runt_status pool_2d(const char *op, pool_window_fn *window, const runt_attrs *attrs,
+                           const runt_tensor *in, int n_in, runt_tensor *out, int n_out)
 {
     pool_axis ax[2];
-    runt_status st = pool_check("MaxPool", attrs, in, n_in, out, n_out, ax);
+    runt_status st = pool_check(op, attrs, in, n_in, out, n_out, ax);
     if (st != RUNT_OK)
         return st;
     const float *x = in[0].data;
@@ -124,34 +139,21 @@ runt_status runt_ref_max_pool(const runt_attrs *attrs, const runt_tensor *in, in
         const float *plane = x + p * ax[0].in * ax[1].in;
         for (int64_t oy = 0; oy < ax[0].out; oy++)
             for (int64_t ox = 0; ox < ax[1].out; ox++)
-                *y++ = max_window(plane, ax, oy, ox);
+                *y++ = window(attrs, plane, ax, oy, ox);
     }
     return RUNT_OK;
+}
+
+runt_status runt_ref_max_pool(const runt_attrs *attrs, const runt_tensor *in, int n_in,
+                              runt_tensor *out, int n_out)
+{
+    return pool_2d("MaxPool", max_window, attrs, in, n_in, out, n_out);
 }
 
 runt_status runt_ref_average_pool(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                                   runt_tensor *out, int n_out)
 {
-    pool_axis ax[2];
-    runt_status st = pool_check("AveragePool", attrs, in, n_in, out, n_out, ax);
-    if (st != RUNT_OK)
-        return st;
-    const float *x = in[0].data;
-    float *y = out[0].data;
-    int64_t planes = in[0].dims[0] * in[0].dims[1];
-    for (int64_t p = 0; p < planes; p++) {
-        const float *plane = x + p * ax[0].in * ax[1].in;
-        for (int64_t oy = 0; oy < ax[0].out; oy++) {
-            int64_t in_y, pad_y, in_x, pad_x;
-            pool_axis_counts(&ax[0], oy, &in_y, &pad_y);
-            for (int64_t ox = 0; ox < ax[1].out; ox++) {
-                pool_axis_counts(&ax[1], ox, &in_x, &pad_x);
-                int64_t count = attrs->pool.count_include_pad ? pad_y * pad_x : in_y * in_x;
-                *y++ = count ? sum_window(plane, ax, oy, ox) / (float)count : NAN;
-            }
-        }
-    }
-    return RUNT_OK;
+    return pool_2d("AveragePool", average_window, attrs, in, n_in, out, n_out);
 }
 
 /* Any rank >= 3: the mean over every axis after N and C, one value per plane. */

@@ -265,28 +265,15 @@ runt_status runt_ref_matmul_integer(const runt_attrs *attrs, const runt_tensor *
     const runt_tensor *zb = n_in > 3 && in[3].data ? &in[3] : NULL;
     if (!is_8bit(ta->dtype) || !is_8bit(tb->dtype) || out[0].dtype != RUNT_I32)
         return runt_error_set(RUNT_E_UNSUPPORTED, "MatMulInteger: uint8/int8 to int32 only");
-    int mat_a = ta->ndim >= 2 ? 2 : 1, mat_b = tb->ndim >= 2 ? 2 : 1;
-    int64_t k = ta->dims[ta->ndim - 1];
-    int64_t m = mat_a == 2 ? ta->dims[ta->ndim - 2] : 1;
-    int64_t n = mat_b == 2 ? tb->dims[tb->ndim - 1] : 1;
-    int nb = ta->ndim - mat_a > tb->ndim - mat_b ? ta->ndim - mat_a : tb->ndim - mat_b;
-    int64_t sa[RUNT_MAX_DIMS], sb[RUNT_MAX_DIMS], zsa[RUNT_MAX_DIMS], zsb[RUNT_MAX_DIMS];
-    int64_t n_batch = 1;
-    for (int d = 0; d < nb; d++)
-        n_batch *= out[0].dims[d];
-    runt_geom_batch_strides(ta, mat_a, nb, sa);
-    runt_geom_batch_strides(tb, mat_b, nb, sb);
+    runt_geom_matmul g = runt_geom_matmul_of(ta, tb, &out[0]);
+    int64_t m = g.m, n = g.n, k = g.k;
+    int64_t zsa[RUNT_MAX_DIMS], zsb[RUNT_MAX_DIMS];
     zp_strides(za, ta, 1, zsa);
     zp_strides(zb, tb, 0, zsb);
     int32_t *y = out[0].data;
-    for (int64_t bi = 0; bi < n_batch; bi++) {
-        int64_t rest = bi, off_a = 0, off_b = 0;
-        for (int d = nb - 1; d >= 0; d--) {
-            int64_t i = rest % out[0].dims[d];
-            rest /= out[0].dims[d];
-            off_a += i * sa[d];
-            off_b += i * sb[d];
-        }
+    for (int64_t bi = 0; bi < g.n_batch; bi++) {
+        int64_t off_a, off_b;
+        runt_geom_batch_offsets(out[0].dims, g.nb, bi, g.sa, g.sb, &off_a, &off_b);
         for (int64_t i = 0; i < m; i++) {
             int64_t a0 = off_a + i * k, zpa = zp_of(za, ta, zsa, a0);
             for (int64_t j = 0; j < n; j++) {

@@ -41,15 +41,18 @@ class _Node:
         self.name, self.inputs, self.outputs, self.fn = name, inputs, outputs, fn
 
 
-def _window(node, a, rank):
-    """kernel, strides, dilations, pads (ONNX order: begins then ends)."""
-    k = list(a.get("kernel_shape", []))
-    n = rank - 2 if rank else len(k)
+def _window(a, x, kernel=None):
+    """kernel, strides, dilations, pads (ONNX order: begins then ends, auto_pad
+    resolved on x's spatial size) of a Conv or pool node on x."""
+    k = list(a.get("kernel_shape", []) if kernel is None else kernel)
+    n = x.dim() - 2
     strides = list(a.get("strides", [1] * n))
     dilations = list(a.get("dilations", [1] * n))
     pads = list(a.get("pads", [0] * (2 * n)))
     auto_pad = _s(a.get("auto_pad", "NOTSET")) or "NOTSET"
-    return k, strides, dilations, pads, auto_pad
+    if auto_pad != "NOTSET":
+        pads = _auto_pads(list(x.shape[2:]), k, strides, dilations, auto_pad)
+    return k, strides, dilations, pads
 
 
 def _auto_pads(size, k, strides, dilations, auto_pad, ceil_mode=0):
@@ -82,14 +85,20 @@ def _symmetric(pads):
     return all(pads[i] == pads[n + i] for i in range(n))
 
 
+def _torch_pool_pads(pads, k):
+    """The per-axis padding PyTorch's pools take for these ONNX pads, or None
+    where they take none that matches (asymmetric, or over half the kernel)."""
+    n = len(pads) // 2
+    if _symmetric(pads) and all(2 * pads[i] <= k[i] for i in range(n)):
+        return pads[:n]
+    return None
+
+
 def _conv(a, w, b):
     group = a.get("group", 1)
 
     def run(x, *_):
-        k = list(a.get("kernel_shape", w.shape[2:]))
-        _, strides, dilations, pads, auto_pad = _window(None, a, x.dim())
-        if auto_pad != "NOTSET":
-            pads = _auto_pads(list(x.shape[2:]), k, strides, dilations, auto_pad)
+        _, strides, dilations, pads = _window(a, x, a.get("kernel_shape", w.shape[2:]))
         conv = F.conv1d if x.dim() == 3 else F.conv2d
         n = len(pads) // 2
         if _symmetric(pads):
@@ -103,13 +112,11 @@ def _max_pool(a):
     ceil_mode = bool(a.get("ceil_mode", 0))
 
     def run(x):
-        k, strides, dilations, pads, auto_pad = _window(None, a, x.dim())
-        if auto_pad != "NOTSET":
-            pads = _auto_pads(list(x.shape[2:]), k, strides, dilations, auto_pad)
+        k, strides, dilations, pads = _window(a, x)
         pool = F.max_pool1d if x.dim() == 3 else F.max_pool2d
-        n = len(pads) // 2
-        if _symmetric(pads) and all(2 * pads[i] <= k[i] for i in range(n)):
-            return pool(x, k, strides, pads[:n], dilations, ceil_mode)
+        torch_pads = _torch_pool_pads(pads, k)
+        if torch_pads is not None:
+            return pool(x, k, strides, torch_pads, dilations, ceil_mode)
         x = F.pad(x, _torch_pad_list(pads), value=-math.inf)
         return pool(x, k, strides, 0, dilations, ceil_mode)
 
@@ -121,15 +128,13 @@ def _avg_pool(a):
     include = bool(a.get("count_include_pad", 0))
 
     def run(x):
-        k, strides, dilations, pads, auto_pad = _window(None, a, x.dim())
+        k, strides, dilations, pads = _window(a, x)
         if any(d != 1 for d in dilations):
             raise NotImplementedError("AveragePool with dilations")
-        if auto_pad != "NOTSET":
-            pads = _auto_pads(list(x.shape[2:]), k, strides, dilations, auto_pad)
         pool = F.avg_pool1d if x.dim() == 3 else F.avg_pool2d
-        n = len(pads) // 2
-        if _symmetric(pads) and all(2 * pads[i] <= k[i] for i in range(n)):
-            return pool(x, k, strides, pads[:n], ceil_mode, include)
+        torch_pads = _torch_pool_pads(pads, k)
+        if torch_pads is not None:
+            return pool(x, k, strides, torch_pads, ceil_mode, include)
         # Asymmetric pads: pool the zero-padded input, then divide by the
         # count of taps that ONNX counts (all, or those inside the input).
         xp = F.pad(x, _torch_pad_list(pads))

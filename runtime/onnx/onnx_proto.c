@@ -179,137 +179,177 @@ static runt_status runt_onnx_parse_dims(const runt_pb_reader *r, const runt_pb_f
     return s;
 }
 
-static runt_status runt_onnx_parse_tensor(runt_pb_reader *r, runt_onnx_tensor *t)
+/* The embedded message in field f, read field by field through field. */
+static runt_status runt_onnx_message(const runt_pb_reader *r, const runt_pb_field *f,
+                                     const runt_pb_message *msg, runt_pb_field_fn *field,
+                                     void *ctx)
 {
-    runt_pb_field f;
-    runt_status s;
-    t->at = r->pos;
-    t->end = r->end;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        switch (f.number) {
-        case 1: s = runt_onnx_parse_dims(r, &f, t); break;
-        case 2: s = runt_pb_int64(r, &f, &t->data_type); break;
-        case 3: t->has_segment = 1; break;
-        case 8: s = runt_onnx_get_str(r, &f, &t->name); break;
-        case 14: s = runt_pb_int64(r, &f, &t->data_location); break;
-        default: break; /* data fields are read when the tensor is used */
-        }
-        if (s != RUNT_OK)
-            return s;
-    }
-    return s;
+    runt_pb_reader sub;
+    runt_status s = runt_onnx_sub(r, f, msg, &sub);
+    return s == RUNT_OK ? runt_pb_fields(&sub, field, ctx) : s;
 }
 
-static runt_status runt_onnx_parse_attr(runt_pb_reader *r, runt_onnx_attr *a)
+static runt_status runt_onnx_tensor_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
 {
-    runt_pb_field f;
-    runt_pb_reader sub;
-    runt_status s;
-    int has_f = 0, has_i = 0, has_s = 0;
-    a->at = r->pos;
-    a->end = r->end;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        switch (f.number) {
-        case 1: s = runt_onnx_get_str(r, &f, &a->name); break;
-        case 2: s = runt_pb_float(r, &f, &a->f); has_f = 1; break;
-        case 3: s = runt_pb_int64(r, &f, &a->i); has_i = 1; break;
-        case 4: s = runt_onnx_get_str(r, &f, &a->s); has_s = 1; break;
-        case 5:
-            if ((s = runt_onnx_sub(r, &f, &runt_onnx_tensor_msg, &sub)) == RUNT_OK)
-                s = runt_onnx_parse_tensor(&sub, &a->t);
-            a->has_t = 1;
-            break;
-        case 7: s = runt_onnx_count_values(r, &f, RUNT_PB_FIXED32, &a->n_floats); break;
-        case 8: s = runt_onnx_count_values(r, &f, RUNT_PB_VARINT, &a->n_ints); break;
-        case 20: s = runt_pb_int64(r, &f, &a->type); break;
-        default: break;
-        }
-        if (s != RUNT_OK)
-            return s;
+    runt_onnx_tensor *t = ctx;
+    switch (f->number) {
+    case 1: return runt_onnx_parse_dims(r, f, t);
+    case 2: return runt_pb_int64(r, f, &t->data_type);
+    case 3: t->has_segment = 1; return RUNT_OK;
+    case 8: return runt_onnx_get_str(r, f, &t->name);
+    case 14: return runt_pb_int64(r, f, &t->data_location);
+    default: return RUNT_OK; /* data fields are read when the tensor is used */
     }
+}
+
+/* The TensorProto in field f; its bytes are kept to read the data later. */
+static runt_status runt_onnx_parse_tensor(const runt_pb_reader *r, const runt_pb_field *f,
+                                          runt_onnx_tensor *t)
+{
+    runt_pb_reader sub;
+    runt_status s = runt_onnx_sub(r, f, &runt_onnx_tensor_msg, &sub);
+    if (s != RUNT_OK)
+        return s;
+    t->at = sub.pos;
+    t->end = sub.end;
+    return runt_pb_fields(&sub, runt_onnx_tensor_field, t);
+}
+
+/* An AttributeProto being read, and which singular value fields it had. */
+typedef struct runt_onnx_attr_read {
+    runt_onnx_attr *a;
+    int has_f, has_i, has_s;
+} runt_onnx_attr_read;
+
+static runt_status runt_onnx_attr_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
+{
+    runt_onnx_attr_read *ar = ctx;
+    runt_onnx_attr *a = ar->a;
+    switch (f->number) {
+    case 1: return runt_onnx_get_str(r, f, &a->name);
+    case 2: ar->has_f = 1; return runt_pb_float(r, f, &a->f);
+    case 3: ar->has_i = 1; return runt_pb_int64(r, f, &a->i);
+    case 4: ar->has_s = 1; return runt_onnx_get_str(r, f, &a->s);
+    case 5: a->has_t = 1; return runt_onnx_parse_tensor(r, f, &a->t);
+    case 7: return runt_onnx_count_values(r, f, RUNT_PB_FIXED32, &a->n_floats);
+    case 8: return runt_onnx_count_values(r, f, RUNT_PB_VARINT, &a->n_ints);
+    case 20: return runt_pb_int64(r, f, &a->type);
+    default: return RUNT_OK;
+    }
+}
+
+static runt_status runt_onnx_parse_attr(const runt_pb_reader *r, const runt_pb_field *f,
+                                        runt_onnx_attr *a)
+{
+    runt_pb_reader sub;
+    runt_onnx_attr_read ar = {a, 0, 0, 0};
+    runt_status s = runt_onnx_sub(r, f, &runt_onnx_attr_msg, &sub);
+    if (s != RUNT_OK)
+        return s;
+    a->at = sub.pos;
+    a->end = sub.end;
+    if ((s = runt_pb_fields(&sub, runt_onnx_attr_field, &ar)) != RUNT_OK)
+        return s;
     /* IR version 1 had no type field: the field in use says it. */
     if (a->type == RUNT_ONNX_ATTR_UNDEFINED)
         a->type = a->has_t ? RUNT_ONNX_ATTR_TENSOR : a->n_floats ? RUNT_ONNX_ATTR_FLOATS
-                  : a->n_ints ? RUNT_ONNX_ATTR_INTS : has_s ? RUNT_ONNX_ATTR_STRING
-                  : has_f ? RUNT_ONNX_ATTR_FLOAT : has_i ? RUNT_ONNX_ATTR_INT
+                  : a->n_ints ? RUNT_ONNX_ATTR_INTS : ar.has_s ? RUNT_ONNX_ATTR_STRING
+                  : ar.has_f ? RUNT_ONNX_ATTR_FLOAT : ar.has_i ? RUNT_ONNX_ATTR_INT
                   : RUNT_ONNX_ATTR_UNDEFINED;
-    return s;
+    return RUNT_OK;
+}
+
+/* Where runt_onnx_attr_values puts the elements, and how many it saw. */
+typedef struct runt_onnx_attr_out {
+    int is_float;
+    void *out;
+    size_t cap, *n;
+} runt_onnx_attr_out;
+
+static runt_status runt_onnx_attr_value(const runt_pb_reader *r, const runt_pb_values *v,
+                                        size_t i, uint64_t bits, void *ctx)
+{
+    (void)r, (void)v;
+    const runt_onnx_attr_out *o = ctx;
+    *o->n = i + 1;
+    if (i >= o->cap)
+        return RUNT_OK; /* counted, not stored */
+    if (o->is_float) {
+        uint32_t b32 = (uint32_t)bits;
+        memcpy((float *)o->out + i, &b32, sizeof(float));
+    } else {
+        ((int64_t *)o->out)[i] = (int64_t)bits;
+    }
+    return RUNT_OK;
 }
 
 runt_status runt_onnx_attr_values(const runt_onnx_ctx *c, const runt_onnx_attr *a, int is_float,
                                   void *out, size_t cap, size_t *n)
 {
     runt_pb_reader r = runt_onnx_reader(c, &runt_onnx_attr_msg);
-    runt_pb_field f;
-    runt_status s;
-    uint32_t want = is_float ? 7 : 8;
+    runt_onnx_attr_out o = {is_float, out, cap, n};
     r.pos = a->at;
     r.end = a->end;
     *n = 0;
-    while ((s = runt_pb_next(&r, &f)) == RUNT_OK && f.number) {
-        if (f.number != want)
-            continue;
-        runt_pb_values v;
-        uint64_t bits;
-        int has;
-        s = runt_pb_values_begin(&r, &f, is_float ? RUNT_PB_FIXED32 : RUNT_PB_VARINT, &v);
-        while (s == RUNT_OK && (s = runt_pb_values_next(&r, &v, &bits, &has)) == RUNT_OK &&
-               has) {
-            if (*n < cap) {
-                if (is_float) {
-                    uint32_t b32 = (uint32_t)bits;
-                    memcpy((float *)out + *n, &b32, sizeof(float));
-                } else {
-                    ((int64_t *)out)[*n] = (int64_t)bits;
-                }
-            }
-            (*n)++;
-        }
-        if (s != RUNT_OK)
-            return s;
-    }
-    return s;
+    return runt_pb_repeated(&r, is_float ? 7 : 8, is_float ? RUNT_PB_FIXED32 : RUNT_PB_VARINT,
+                            runt_onnx_attr_value, &o);
 }
 
-static runt_status runt_onnx_parse_node(runt_onnx_ctx *c, runt_pb_reader *r)
+/* A NodeProto being read: its lists are appended to the graph's as read. */
+typedef struct runt_onnx_node_read {
+    runt_onnx_ctx *c;
+    runt_onnx_node *node;
+} runt_onnx_node_read;
+
+/* A string appended to one of the graph's lists (a node's inputs, outputs). */
+static runt_status runt_onnx_push_str(runt_onnx_ctx *c, const runt_pb_reader *r,
+                                      const runt_pb_field *f, int is_output)
+{
+    runt_onnx_str *str;
+    runt_status s = is_output ? RUNT_ONNX_PUSH(c, node_outputs, &str)
+                              : RUNT_ONNX_PUSH(c, node_inputs, &str);
+    return s == RUNT_OK ? runt_onnx_get_str(r, f, str) : s;
+}
+
+static runt_status runt_onnx_node_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
+{
+    runt_onnx_node_read *nr = ctx;
+    runt_onnx_attr *attr;
+    runt_status s;
+    switch (f->number) {
+    case 1: return runt_onnx_push_str(nr->c, r, f, 0);
+    case 2: return runt_onnx_push_str(nr->c, r, f, 1);
+    case 3: return runt_onnx_get_str(r, f, &nr->node->name);
+    case 4: return runt_onnx_get_str(r, f, &nr->node->op_type);
+    case 5:
+        if ((s = runt_pb_expect(r, f, RUNT_PB_LEN)) != RUNT_OK ||
+            (s = RUNT_ONNX_PUSH(nr->c, attrs, &attr)) != RUNT_OK)
+            return s;
+        return runt_onnx_parse_attr(r, f, attr);
+    case 7: return runt_onnx_get_str(r, f, &nr->node->domain);
+    default: return RUNT_OK;
+    }
+}
+
+static runt_status runt_onnx_parse_node(runt_onnx_ctx *c, const runt_pb_reader *r,
+                                        const runt_pb_field *f)
 {
     runt_onnx_node node;
-    runt_pb_field f;
+    runt_onnx_node_read nr = {c, &node};
     runt_pb_reader sub;
-    runt_status s;
-    runt_onnx_str *str;
-    runt_onnx_attr *attr;
+    runt_status s = runt_onnx_sub(r, f, &runt_onnx_node_msg, &sub);
+    if (s != RUNT_OK)
+        return s;
     memset(&node, 0, sizeof node);
-    node.at = r->pos;
+    node.at = sub.pos;
     node.index = c->g.n_nodes;
     node.first_input = c->g.n_node_inputs;
     node.first_output = c->g.n_node_outputs;
     node.first_attr = c->g.n_attrs;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        switch (f.number) {
-        case 1:
-            if ((s = RUNT_ONNX_PUSH(c, node_inputs, &str)) == RUNT_OK)
-                s = runt_onnx_get_str(r, &f, str);
-            break;
-        case 2:
-            if ((s = RUNT_ONNX_PUSH(c, node_outputs, &str)) == RUNT_OK)
-                s = runt_onnx_get_str(r, &f, str);
-            break;
-        case 3: s = runt_onnx_get_str(r, &f, &node.name); break;
-        case 4: s = runt_onnx_get_str(r, &f, &node.op_type); break;
-        case 5:
-            if ((s = runt_onnx_sub(r, &f, &runt_onnx_attr_msg, &sub)) == RUNT_OK &&
-                (s = RUNT_ONNX_PUSH(c, attrs, &attr)) == RUNT_OK)
-                s = runt_onnx_parse_attr(&sub, attr);
-            break;
-        case 7: s = runt_onnx_get_str(r, &f, &node.domain); break;
-        default: break;
-        }
-        if (s != RUNT_OK)
-            return s;
-    }
+    if ((s = runt_pb_fields(&sub, runt_onnx_node_field, &nr)) != RUNT_OK)
+        return s;
     if (c->g.n_nodes >= c->limits.max_nodes)
-        return runt_pb_error(r, node.at, 0, RUNT_E_LIMIT, "the graph has more than %lld nodes "
+        return runt_pb_error(&sub, node.at, 0, RUNT_E_LIMIT, "the graph has more than %lld nodes "
                              "(runt_limits.max_nodes)", (long long)c->limits.max_nodes);
     node.n_inputs = c->g.n_node_inputs - node.first_input;
     node.n_outputs = c->g.n_node_outputs - node.first_output;
@@ -320,167 +360,142 @@ static runt_status runt_onnx_parse_node(runt_onnx_ctx *c, runt_pb_reader *r)
     return s;
 }
 
-static runt_status runt_onnx_parse_dim(runt_pb_reader *r, runt_onnx_dim *d)
+static runt_status runt_onnx_dim_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
 {
-    runt_pb_field f;
-    runt_status s;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        if (f.number == 1) {
-            s = runt_pb_int64(r, &f, &d->value);
-            d->kind = RUNT_ONNX_DIM_VALUE;
-        } else if (f.number == 2) {
-            s = runt_onnx_get_str(r, &f, &d->param);
-            d->kind = RUNT_ONNX_DIM_PARAM;
-        }
-        if (s != RUNT_OK)
-            return s;
+    runt_onnx_dim *d = ctx;
+    switch (f->number) {
+    case 1: d->kind = RUNT_ONNX_DIM_VALUE; return runt_pb_int64(r, f, &d->value);
+    case 2: d->kind = RUNT_ONNX_DIM_PARAM; return runt_onnx_get_str(r, f, &d->param);
+    default: return RUNT_OK;
     }
-    return s;
 }
 
-static runt_status runt_onnx_parse_shape(runt_pb_reader *r, runt_onnx_value_info *vi)
+static runt_status runt_onnx_shape_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
 {
-    runt_pb_field f;
-    runt_pb_reader sub;
-    runt_status s;
+    runt_onnx_value_info *vi = ctx;
     runt_onnx_dim scratch;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        if (f.number != 1)
-            continue;
-        if ((s = runt_onnx_sub(r, &f, &runt_onnx_dim_msg, &sub)) != RUNT_OK)
-            return s;
-        /* Dims past RUNT_MAX_DIMS are still checked, then refused by the caller. */
-        runt_onnx_dim *d = vi->ndim < RUNT_MAX_DIMS ? &vi->dims[vi->ndim] : &scratch;
-        memset(d, 0, sizeof *d);
-        if ((s = runt_onnx_parse_dim(&sub, d)) != RUNT_OK)
-            return s;
-        if (vi->ndim <= RUNT_MAX_DIMS)
-            vi->ndim++;
-    }
+    if (f->number != 1)
+        return RUNT_OK;
+    /* Dims past RUNT_MAX_DIMS are still checked, then refused by the caller. */
+    runt_onnx_dim *d = vi->ndim < RUNT_MAX_DIMS ? &vi->dims[vi->ndim] : &scratch;
+    memset(d, 0, sizeof *d);
+    runt_status s = runt_onnx_message(r, f, &runt_onnx_dim_msg, runt_onnx_dim_field, d);
+    if (s == RUNT_OK && vi->ndim <= RUNT_MAX_DIMS)
+        vi->ndim++;
     return s;
 }
 
-static runt_status runt_onnx_parse_tensor_type(runt_pb_reader *r, runt_onnx_value_info *vi)
+static runt_status runt_onnx_tensor_type_field(runt_pb_reader *r, const runt_pb_field *f,
+                                               void *ctx)
 {
-    runt_pb_field f;
+    runt_onnx_value_info *vi = ctx;
+    switch (f->number) {
+    case 1: return runt_pb_int64(r, f, &vi->elem_type);
+    case 2:
+        vi->has_shape = 1;
+        vi->ndim = 0;
+        return runt_onnx_message(r, f, &runt_onnx_shape_msg, runt_onnx_shape_field, vi);
+    default: return RUNT_OK;
+    }
+}
+
+static runt_status runt_onnx_type_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
+{
+    runt_onnx_value_info *vi = ctx;
+    switch (f->number) {
+    case 1:
+        vi->has_type = vi->is_tensor = 1;
+        return runt_onnx_message(r, f, &runt_onnx_tensor_type_msg, runt_onnx_tensor_type_field,
+                                 vi);
+    case 4: case 5: case 8: case 9: /* sequence, map, optional, sparse: not tensors */
+        vi->has_type = 1;
+        vi->is_tensor = 0;
+        return RUNT_OK;
+    default: return RUNT_OK;
+    }
+}
+
+static runt_status runt_onnx_value_info_field(runt_pb_reader *r, const runt_pb_field *f,
+                                              void *ctx)
+{
+    runt_onnx_value_info *vi = ctx;
+    switch (f->number) {
+    case 1: return runt_onnx_get_str(r, f, &vi->name);
+    case 2: return runt_onnx_message(r, f, &runt_onnx_type_msg, runt_onnx_type_field, vi);
+    default: return RUNT_OK;
+    }
+}
+
+/* A graph input or output (ValueInfoProto in field f), appended to its list. */
+static runt_status runt_onnx_parse_value_info(runt_onnx_ctx *c, const runt_pb_reader *r,
+                                              const runt_pb_field *f, int is_output)
+{
     runt_pb_reader sub;
-    runt_status s;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        if (f.number == 1) {
-            s = runt_pb_int64(r, &f, &vi->elem_type);
-        } else if (f.number == 2) {
-            vi->has_shape = 1;
-            vi->ndim = 0;
-            if ((s = runt_onnx_sub(r, &f, &runt_onnx_shape_msg, &sub)) == RUNT_OK)
-                s = runt_onnx_parse_shape(&sub, vi);
-        }
-        if (s != RUNT_OK)
-            return s;
-    }
-    return s;
-}
-
-static runt_status runt_onnx_parse_type(runt_pb_reader *r, runt_onnx_value_info *vi)
-{
-    runt_pb_field f;
-    runt_pb_reader sub;
-    runt_status s;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        if (f.number == 1) {
-            vi->has_type = vi->is_tensor = 1;
-            if ((s = runt_onnx_sub(r, &f, &runt_onnx_tensor_type_msg, &sub)) == RUNT_OK)
-                s = runt_onnx_parse_tensor_type(&sub, vi);
-        } else if (f.number == 4 || f.number == 5 || f.number == 8 || f.number == 9) {
-            vi->has_type = 1; /* sequence, map, optional, sparse: not tensors */
-            vi->is_tensor = 0;
-        }
-        if (s != RUNT_OK)
-            return s;
-    }
-    return s;
-}
-
-static runt_status runt_onnx_parse_value_info(runt_pb_reader *r, runt_onnx_value_info *vi)
-{
-    runt_pb_field f;
-    runt_pb_reader sub;
-    runt_status s;
-    vi->at = r->pos;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        if (f.number == 1) {
-            s = runt_onnx_get_str(r, &f, &vi->name);
-        } else if (f.number == 2) {
-            if ((s = runt_onnx_sub(r, &f, &runt_onnx_type_msg, &sub)) == RUNT_OK)
-                s = runt_onnx_parse_type(&sub, vi);
-        }
-        if (s != RUNT_OK)
-            return s;
-    }
-    return s;
-}
-
-static runt_status runt_onnx_parse_graph(runt_onnx_ctx *c, runt_pb_reader *r)
-{
-    runt_pb_field f;
-    runt_pb_reader sub;
-    runt_status s;
-    void *slot;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        switch (f.number) {
-        case 1:
-            if ((s = runt_onnx_sub(r, &f, &runt_onnx_node_msg, &sub)) == RUNT_OK)
-                s = runt_onnx_parse_node(c, &sub);
-            break;
-        case 5:
-            if ((s = runt_onnx_sub(r, &f, &runt_onnx_tensor_msg, &sub)) == RUNT_OK &&
-                (s = RUNT_ONNX_PUSH(c, initializers, &slot)) == RUNT_OK)
-                s = runt_onnx_parse_tensor(&sub, slot);
-            break;
-        case 11:
-        case 12:
-            if ((s = runt_onnx_sub(r, &f, &runt_onnx_value_info_msg, &sub)) != RUNT_OK)
-                break;
-            s = f.number == 11 ? RUNT_ONNX_PUSH(c, inputs, &slot)
-                               : RUNT_ONNX_PUSH(c, outputs, &slot);
-            if (s == RUNT_OK)
-                s = runt_onnx_parse_value_info(&sub, slot);
-            break;
-        case 15:
-            if (!c->g.n_sparse++)
-                c->g.sparse_at = f.at;
-            break;
-        default: break;
-        }
-        if (s != RUNT_OK)
-            return s;
-    }
-    return s;
-}
-
-static runt_status runt_onnx_parse_opset(runt_onnx_ctx *c, runt_pb_reader *r)
-{
-    runt_pb_field f;
-    runt_status s;
-    runt_onnx_str domain = {NULL, 0, 0};
-    int64_t version = 0;
-    size_t at = r->pos;
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        if (f.number == 1)
-            s = runt_onnx_get_str(r, &f, &domain);
-        else if (f.number == 2)
-            s = runt_pb_int64(r, &f, &version);
-        if (s != RUNT_OK)
-            return s;
-    }
+    runt_onnx_value_info *vi;
+    runt_status s = runt_onnx_sub(r, f, &runt_onnx_value_info_msg, &sub);
+    if (s == RUNT_OK)
+        s = is_output ? RUNT_ONNX_PUSH(c, outputs, &vi) : RUNT_ONNX_PUSH(c, inputs, &vi);
     if (s != RUNT_OK)
         return s;
-    if (domain.n == 0 || runt_onnx_str_eq(&domain, "ai.onnx")) {
-        if (version < 1)
-            return runt_pb_error(r, at, 2, RUNT_E_BAD_MODEL, "opset version %lld is invalid",
-                                 (long long)version);
+    vi->at = sub.pos;
+    return runt_pb_fields(&sub, runt_onnx_value_info_field, vi);
+}
+
+static runt_status runt_onnx_graph_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
+{
+    runt_onnx_ctx *c = ctx;
+    runt_onnx_tensor *initializer;
+    runt_status s;
+    switch (f->number) {
+    case 1: return runt_onnx_parse_node(c, r, f);
+    case 5:
+        if ((s = runt_pb_expect(r, f, RUNT_PB_LEN)) != RUNT_OK ||
+            (s = RUNT_ONNX_PUSH(c, initializers, &initializer)) != RUNT_OK)
+            return s;
+        return runt_onnx_parse_tensor(r, f, initializer);
+    case 11: return runt_onnx_parse_value_info(c, r, f, 0);
+    case 12: return runt_onnx_parse_value_info(c, r, f, 1);
+    case 15:
+        if (!c->g.n_sparse++)
+            c->g.sparse_at = f->at;
+        return RUNT_OK;
+    default: return RUNT_OK;
+    }
+}
+
+/* An OperatorSetIdProto's two fields. */
+typedef struct runt_onnx_opset {
+    runt_onnx_str domain;
+    int64_t version;
+} runt_onnx_opset;
+
+static runt_status runt_onnx_opset_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
+{
+    runt_onnx_opset *o = ctx;
+    switch (f->number) {
+    case 1: return runt_onnx_get_str(r, f, &o->domain);
+    case 2: return runt_pb_int64(r, f, &o->version);
+    default: return RUNT_OK;
+    }
+}
+
+static runt_status runt_onnx_parse_opset(runt_onnx_ctx *c, const runt_pb_reader *r,
+                                         const runt_pb_field *f)
+{
+    runt_onnx_opset o = {{NULL, 0, 0}, 0};
+    runt_pb_reader sub;
+    runt_status s = runt_onnx_sub(r, f, &runt_onnx_opset_msg, &sub);
+    if (s == RUNT_OK)
+        s = runt_pb_fields(&sub, runt_onnx_opset_field, &o);
+    if (s != RUNT_OK)
+        return s;
+    if (o.domain.n == 0 || runt_onnx_str_eq(&o.domain, "ai.onnx")) {
+        if (o.version < 1)
+            return runt_pb_error(&sub, f->offset, 2, RUNT_E_BAD_MODEL,
+                                 "opset version %lld is invalid", (long long)o.version);
         /* Nodes bind to the highest version imported for their domain. */
-        if (version > c->opset)
-            c->opset = version;
+        if (o.version > c->opset)
+            c->opset = o.version;
     }
     return RUNT_OK;
 }
@@ -492,29 +507,22 @@ runt_pb_reader runt_onnx_reader(const runt_onnx_ctx *c, const runt_pb_message *m
     return r;
 }
 
+static runt_status runt_onnx_model_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
+{
+    runt_onnx_ctx *c = ctx;
+    switch (f->number) {
+    case 1: return runt_pb_int64(r, f, &c->ir_version);
+    case 7:
+        /* A repeated message field merges (protobuf rules): lists append. */
+        c->has_graph = 1;
+        return runt_onnx_message(r, f, &runt_onnx_graph_msg, runt_onnx_graph_field, c);
+    case 8: return runt_onnx_parse_opset(c, r, f);
+    default: return RUNT_OK;
+    }
+}
+
 runt_status runt_onnx_parse(runt_onnx_ctx *c)
 {
     runt_pb_reader r = runt_onnx_reader(c, &runt_onnx_model_msg);
-    runt_pb_reader sub;
-    runt_pb_field f;
-    runt_status s;
-    while ((s = runt_pb_next(&r, &f)) == RUNT_OK && f.number) {
-        switch (f.number) {
-        case 1: s = runt_pb_int64(&r, &f, &c->ir_version); break;
-        case 7:
-            /* A repeated message field merges (protobuf rules): lists append. */
-            if ((s = runt_onnx_sub(&r, &f, &runt_onnx_graph_msg, &sub)) == RUNT_OK)
-                s = runt_onnx_parse_graph(c, &sub);
-            c->has_graph = 1;
-            break;
-        case 8:
-            if ((s = runt_onnx_sub(&r, &f, &runt_onnx_opset_msg, &sub)) == RUNT_OK)
-                s = runt_onnx_parse_opset(c, &sub);
-            break;
-        default: break;
-        }
-        if (s != RUNT_OK)
-            return s;
-    }
-    return s;
+    return runt_pb_fields(&r, runt_onnx_model_field, c);
 }

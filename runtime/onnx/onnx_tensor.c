@@ -147,28 +147,43 @@ static runt_status runt_onnx_store(const runt_pb_reader *r, const runt_pb_values
                          i, (long long)x, runt_dtype_name(k->dtype));
 }
 
+/* Stores one typed element of a constant of k->count elements (runt_onnx_store
+ * checks it fits the dtype); elements past the count are not stored. */
+static runt_status runt_onnx_store_next(const runt_pb_reader *r, const runt_pb_values *v,
+                                        size_t i, uint64_t bits, void *ctx)
+{
+    runt_onnx_const *k = ctx;
+    return i < (size_t)k->count ? runt_onnx_store(r, v, k, i, bits) : RUNT_OK;
+}
+
 static runt_status runt_onnx_fill_typed(const runt_onnx_ctx *c, const runt_onnx_tensor *t,
                                         uint32_t field, runt_onnx_const *k)
 {
     runt_pb_reader r = runt_onnx_tensor_reader(c, t);
-    runt_pb_field f;
-    runt_status s;
-    size_t i = 0;
-    runt_pb_wire elem = field == 4 ? RUNT_PB_FIXED32 : RUNT_PB_VARINT;
-    while ((s = runt_pb_next(&r, &f)) == RUNT_OK && f.number) {
-        if (f.number != field)
-            continue;
-        runt_pb_values v;
-        uint64_t bits;
-        int has;
-        s = runt_pb_values_begin(&r, &f, elem, &v);
-        while (s == RUNT_OK && (s = runt_pb_values_next(&r, &v, &bits, &has)) == RUNT_OK && has &&
-               i < (size_t)k->count)
-            s = runt_onnx_store(&r, &v, k, i++, bits);
-        if (s != RUNT_OK)
-            return s;
+    return runt_pb_repeated(&r, field, field == 4 ? RUNT_PB_FIXED32 : RUNT_PB_VARINT,
+                            runt_onnx_store_next, k);
+}
+
+/* What a tensor holds inline: raw_data, and the values in each typed field
+ * (counts[number]). */
+typedef struct runt_onnx_inline {
+    const uint8_t *raw;
+    size_t raw_len, counts[12];
+    int has_raw;
+} runt_onnx_inline;
+
+static runt_status runt_onnx_inline_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
+{
+    runt_onnx_inline *in = ctx;
+    switch (f->number) {
+    case 9: in->has_raw = 1; return runt_pb_bytes(r, f, &in->raw, &in->raw_len);
+    case 4: return runt_onnx_count_values(r, f, RUNT_PB_FIXED32, &in->counts[4]);
+    case 10: return runt_onnx_count_values(r, f, RUNT_PB_FIXED64, &in->counts[10]);
+    case 5: case 7: case 11:
+        return runt_onnx_count_values(r, f, RUNT_PB_VARINT, &in->counts[f->number]);
+    case 6: in->counts[6]++; return RUNT_OK;
+    default: return RUNT_OK;
     }
-    return s;
 }
 
 /* Data stored in the model itself: raw_data or one typed field. */
@@ -176,27 +191,14 @@ static runt_status runt_onnx_decode_inline(runt_onnx_ctx *c, const runt_onnx_ten
                                            const char *label, runt_onnx_const *k)
 {
     runt_pb_reader r = runt_onnx_tensor_reader(c, t);
-    runt_pb_field f;
-    runt_status s;
-    const uint8_t *raw = NULL;
-    size_t raw_len = 0, counts[12] = {0};
-    int has_raw = 0;
-    while ((s = runt_pb_next(&r, &f)) == RUNT_OK && f.number) {
-        switch (f.number) {
-        case 9: s = runt_pb_bytes(&r, &f, &raw, &raw_len); has_raw = 1; break;
-        case 4: s = runt_onnx_count_values(&r, &f, RUNT_PB_FIXED32, &counts[4]); break;
-        case 10: s = runt_onnx_count_values(&r, &f, RUNT_PB_FIXED64, &counts[10]); break;
-        case 5: case 7: case 11:
-            s = runt_onnx_count_values(&r, &f, RUNT_PB_VARINT, &counts[f.number]);
-            break;
-        case 6: counts[6]++; break;
-        default: break;
-        }
-        if (s != RUNT_OK)
-            return s;
-    }
+    runt_onnx_inline in;
+    memset(&in, 0, sizeof in);
+    runt_status s = runt_pb_fields(&r, runt_onnx_inline_field, &in);
     if (s != RUNT_OK)
         return s;
+    const uint8_t *raw = in.raw;
+    size_t raw_len = in.raw_len, *counts = in.counts;
+    int has_raw = in.has_raw;
     size_t esize = runt_dtype_size(k->dtype), want = (size_t)k->count;
     uint32_t typed = runt_onnx_typed_field(k->dtype);
     static const uint32_t fields[] = {4, 5, 6, 7, 10, 11};
@@ -270,21 +272,32 @@ typedef struct runt_onnx_external {
     int has_location, has_length;
 } runt_onnx_external;
 
-static runt_status runt_onnx_external_entry(const runt_onnx_ctx *c, const char *label,
-                                            runt_pb_reader *r, runt_onnx_external *e)
+/* A StringStringEntryProto: key (field 1) and value (field 2). */
+static runt_status runt_onnx_entry_field(runt_pb_reader *r, const runt_pb_field *f, void *ctx)
 {
-    runt_pb_field f;
-    runt_status s;
-    runt_onnx_str key = {NULL, 0, 0}, value = {NULL, 0, 0};
-    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
-        runt_onnx_str *dst = f.number == 1 ? &key : f.number == 2 ? &value : NULL;
-        if (dst && (s = runt_pb_bytes(r, &f, &dst->p, &dst->n)) != RUNT_OK)
-            return s;
-        if (dst)
-            dst->at = f.offset;
-    }
+    runt_onnx_str *key_value = ctx;
+    if (f->number != 1 && f->number != 2)
+        return RUNT_OK;
+    runt_onnx_str *dst = &key_value[f->number - 1];
+    dst->at = f->offset;
+    return runt_pb_bytes(r, f, &dst->p, &dst->n);
+}
+
+/* One external_data entry (field f of a TensorProto) into *e. */
+static runt_status runt_onnx_external_entry(const runt_onnx_ctx *c, const char *label,
+                                            runt_pb_reader *r, const runt_pb_field *f,
+                                            runt_onnx_external *e)
+{
+    static const runt_pb_field_name entry_fields[] = {{1, "key"}, {2, "value"}, {0, NULL}};
+    static const runt_pb_message entry_msg = {"StringStringEntryProto", entry_fields};
+    runt_onnx_str kv[2] = {{NULL, 0, 0}, {NULL, 0, 0}};
+    runt_status s = runt_pb_expect(r, f, RUNT_PB_LEN);
     if (s != RUNT_OK)
         return s;
+    runt_pb_reader sub = runt_pb_reader_sub(r, f, &entry_msg);
+    if ((s = runt_pb_fields(&sub, runt_onnx_entry_field, kv)) != RUNT_OK)
+        return s;
+    runt_onnx_str key = kv[0], value = kv[1];
     if (runt_onnx_str_eq(&key, "location")) {
         /* A value field may be absent (p NULL): memchr must not see it. */
         if (value.n && memchr(value.p, 0, value.n))
@@ -341,27 +354,29 @@ static runt_status runt_onnx_read_file(runt_onnx_ctx *c, const char *label, cons
     return s;
 }
 
+/* A TensorProto's external_data entries being read. */
+typedef struct runt_onnx_external_read {
+    const runt_onnx_ctx *c;
+    const char *label;
+    runt_onnx_external e;
+} runt_onnx_external_read;
+
+static runt_status runt_onnx_external_field(runt_pb_reader *r, const runt_pb_field *f,
+                                            void *ctx)
+{
+    runt_onnx_external_read *er = ctx;
+    return f->number == 13 ? runt_onnx_external_entry(er->c, er->label, r, f, &er->e) : RUNT_OK;
+}
+
 static runt_status runt_onnx_decode_external(runt_onnx_ctx *c, const runt_onnx_tensor *t,
                                              const char *label, runt_onnx_const *k)
 {
     runt_pb_reader r = runt_onnx_tensor_reader(c, t);
-    runt_pb_field f;
-    runt_status s;
-    runt_onnx_external e;
-    memset(&e, 0, sizeof e);
-    while ((s = runt_pb_next(&r, &f)) == RUNT_OK && f.number) {
-        if (f.number != 13)
-            continue;
-        if ((s = runt_pb_expect(&r, &f, RUNT_PB_LEN)) != RUNT_OK)
-            return s;
-        static const runt_pb_field_name entry_fields[] = {{1, "key"}, {2, "value"}, {0, NULL}};
-        static const runt_pb_message entry_msg = {"StringStringEntryProto", entry_fields};
-        runt_pb_reader sub = runt_pb_reader_sub(&r, &f, &entry_msg);
-        if ((s = runt_onnx_external_entry(c, label, &sub, &e)) != RUNT_OK)
-            return s;
-    }
+    runt_onnx_external_read er = {c, label, {{NULL, 0, 0}, 0, 0, 0, 0}};
+    runt_status s = runt_pb_fields(&r, runt_onnx_external_field, &er);
     if (s != RUNT_OK)
         return s;
+    runt_onnx_external e = er.e;
     if (!e.has_location)
         return runt_error_set(RUNT_E_BAD_MODEL, "%s: %s: external data without a location",
                               c->source, label);

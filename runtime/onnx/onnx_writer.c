@@ -232,29 +232,32 @@ static void ow_value_info(onnx_w *w, uint32_t field, const runt_model_value *v)
 /* Nodes and attributes                                                      */
 /* ------------------------------------------------------------------------- */
 
-static void ow_attr_int(onnx_w *w, const char *name, int64_t v)
+/* An attribute's name and type; its value follows, then runt_pb_end. */
+static size_t ow_attr_begin(onnx_w *w, const char *name, int64_t type)
 {
     size_t a = runt_pb_begin(&w->pb, NODE_ATTRIBUTE);
     runt_pb_put_str(&w->pb, ATTR_NAME, name);
-    runt_pb_put_int(&w->pb, ATTR_TYPE, ATTR_TYPE_INT);
+    runt_pb_put_int(&w->pb, ATTR_TYPE, type);
+    return a;
+}
+
+static void ow_attr_int(onnx_w *w, const char *name, int64_t v)
+{
+    size_t a = ow_attr_begin(w, name, ATTR_TYPE_INT);
     runt_pb_put_int(&w->pb, ATTR_I, v);
     runt_pb_end(&w->pb, a);
 }
 
 static void ow_attr_float(onnx_w *w, const char *name, float v)
 {
-    size_t a = runt_pb_begin(&w->pb, NODE_ATTRIBUTE);
-    runt_pb_put_str(&w->pb, ATTR_NAME, name);
-    runt_pb_put_int(&w->pb, ATTR_TYPE, ATTR_TYPE_FLOAT);
+    size_t a = ow_attr_begin(w, name, ATTR_TYPE_FLOAT);
     runt_pb_put_float(&w->pb, ATTR_F, v);
     runt_pb_end(&w->pb, a);
 }
 
 static void ow_attr_ints(onnx_w *w, const char *name, const int *v, int n)
 {
-    size_t a = runt_pb_begin(&w->pb, NODE_ATTRIBUTE);
-    runt_pb_put_str(&w->pb, ATTR_NAME, name);
-    runt_pb_put_int(&w->pb, ATTR_TYPE, ATTR_TYPE_INTS);
+    size_t a = ow_attr_begin(w, name, ATTR_TYPE_INTS);
     for (int i = 0; i < n; i++)
         runt_pb_put_int(&w->pb, ATTR_INTS, v[i]); /* unpacked, the proto2 default encoding */
     runt_pb_end(&w->pb, a);
@@ -262,9 +265,7 @@ static void ow_attr_ints(onnx_w *w, const char *name, const int *v, int n)
 
 static void ow_attr_string(onnx_w *w, const char *name, const char *s)
 {
-    size_t a = runt_pb_begin(&w->pb, NODE_ATTRIBUTE);
-    runt_pb_put_str(&w->pb, ATTR_NAME, name);
-    runt_pb_put_int(&w->pb, ATTR_TYPE, ATTR_TYPE_STRING);
+    size_t a = ow_attr_begin(w, name, ATTR_TYPE_STRING);
     runt_pb_put_str(&w->pb, ATTR_S, s);
     runt_pb_end(&w->pb, a);
 }

@@ -224,6 +224,16 @@ runt_status runt_pb_next(runt_pb_reader *r, runt_pb_field *f)
     }
 }
 
+runt_status runt_pb_fields(runt_pb_reader *r, runt_pb_field_fn *field, void *ctx)
+{
+    runt_pb_field f;
+    runt_status s;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number)
+        if ((s = field(r, &f, ctx)) != RUNT_OK)
+            return s;
+    return s;
+}
+
 runt_status runt_pb_expect(const runt_pb_reader *r, const runt_pb_field *f, runt_pb_wire w)
 {
     if (f->wire == w)
@@ -340,4 +350,25 @@ runt_status runt_pb_values_next(const runt_pb_reader *r, runt_pb_values *v, uint
     }
     *has = 1;
     return RUNT_OK;
+}
+
+runt_status runt_pb_repeated(runt_pb_reader *r, uint32_t number, runt_pb_wire elem,
+                             runt_pb_value_fn *value, void *ctx)
+{
+    runt_pb_field f;
+    runt_status s;
+    size_t i = 0;
+    while ((s = runt_pb_next(r, &f)) == RUNT_OK && f.number) {
+        if (f.number != number)
+            continue;
+        runt_pb_values v;
+        uint64_t bits;
+        int has;
+        s = runt_pb_values_begin(r, &f, elem, &v);
+        while (s == RUNT_OK && (s = runt_pb_values_next(r, &v, &bits, &has)) == RUNT_OK && has)
+            s = value(r, &v, i++, bits, ctx);
+        if (s != RUNT_OK)
+            return s;
+    }
+    return s;
 }

@@ -74,6 +74,13 @@ runt_pb_reader runt_pb_reader_sub(const runt_pb_reader *r, const runt_pb_field *
  * Groups are skipped whole (ONNX has none). */
 runt_status runt_pb_next(runt_pb_reader *r, runt_pb_field *f);
 
+/* Reads the rest of r's message: each field, in order, goes to
+ * field(r, f, ctx), which reads it or leaves it (a field left is skipped, as
+ * protobuf requires of unknown ones); the first status other than RUNT_OK
+ * ends the read and is returned. */
+typedef runt_status runt_pb_field_fn(runt_pb_reader *r, const runt_pb_field *f, void *ctx);
+runt_status runt_pb_fields(runt_pb_reader *r, runt_pb_field_fn *field, void *ctx);
+
 /* RUNT_E_BAD_MODEL naming the field unless f has wire type w. */
 runt_status runt_pb_expect(const runt_pb_reader *r, const runt_pb_field *f, runt_pb_wire w);
 
@@ -102,6 +109,15 @@ runt_status runt_pb_values_count(const runt_pb_reader *r, const runt_pb_values *
 /* *has is 0 when no element is left; otherwise *bits holds the next one. */
 runt_status runt_pb_values_next(const runt_pb_reader *r, runt_pb_values *v, uint64_t *bits,
                                 int *has);
+
+/* Every element of every occurrence of the repeated scalar field `number`
+ * in the rest of r's message, in order, to value(r, v, i, bits, ctx), i
+ * counting the elements from 0; other fields are skipped. The first status
+ * other than RUNT_OK ends the read and is returned. */
+typedef runt_status runt_pb_value_fn(const runt_pb_reader *r, const runt_pb_values *v, size_t i,
+                                     uint64_t bits, void *ctx);
+runt_status runt_pb_repeated(runt_pb_reader *r, uint32_t number, runt_pb_wire elem,
+                             runt_pb_value_fn *value, void *ctx);
 
 /* Sets an error "source: byte AT: Message.field: <fmt ...>" and returns s.
  * number 0 names only the message. */

@@ -78,7 +78,8 @@ static int backend_takes(const runt_model *m, const char *backend, int64_t batch
     o.backend = backend;
     o.batch = batch;
     o.compute_dtype = dtype;
-    o.int8_min_weights = 1;
+    rt_backend_options bo = rt_backend_options_make();
+    rt_backend_options_chain(&bo, &o);
     runt_session *s = NULL;
     runt_status st = runt_session_create(m, &o, &s);
     if (st == RUNT_E_UNSUPPORTED) {

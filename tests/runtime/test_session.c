@@ -6,6 +6,7 @@
 
 #include "rt_test.h"
 #include "runt.h"
+#include "test_backend_options.h"
 #include "test_util.h"
 
 /* An MLP: in -> Linear -> act -> Linear -> act -> Linear, weights random. */
@@ -300,10 +301,6 @@ RT_TEST(session, bad_options_are_refused)
     o.compute_dtype = RUNT_I64;
     RT_ASSERT(runt_session_create(model, &o, &s) == RUNT_E_INVALID_ARG, "i64 compute");
     o = runt_session_options_default();
-    o.int8_min_weights = -1;
-    RT_ASSERT(runt_session_create(model, &o, &s) == RUNT_E_INVALID_ARG, "int8_min_weights -1");
-    RT_ASSERT(strstr(runt_last_error(), "int8_min_weights"), "%s", runt_last_error());
-    o = runt_session_options_default();
     o.threads = -1;
     RT_ASSERT(runt_session_create(model, &o, &s) == RUNT_E_INVALID_ARG, "threads -1");
     RT_ASSERT(s == NULL, "no session on failure");
@@ -456,7 +453,8 @@ RT_TEST(session, empty_tensors_run_on_every_backend)
             o.backend = d.backend;
             o.fuse = mode >> 1; /* unfused, a Relu reads an empty product */
             o.compute_dtype = q8 ? RUNT_I8 : RUNT_F32;
-            o.int8_min_weights = 1;
+            rt_backend_options bo = rt_backend_options_make();
+            rt_backend_options_chain(&bo, &o);
             runt_session *sess = NULL;
             if (runt_session_create(m, &o, &sess) != RUNT_OK) {
                 RT_ASSERT(q8, "%s: an empty f32 model is refused: %s", d.backend,

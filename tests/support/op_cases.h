@@ -17,6 +17,7 @@
 
 #include "rt_test.h"
 #include "runt.h"
+#include "test_backend_options.h"
 #include "test_models.h"
 #include "test_util.h"
 
@@ -301,10 +302,11 @@ static inline void oc_run(const runt_model *m, const oc_config *c, runt_tensor *
     o.backend = c->backend;
     o.batch = c->batch;
     o.compute_dtype = c->dtype;
-    o.int8_min_weights = 1; /* every Linear, as the CUDA backend does */
     o.math = c->math;
-    o.cuda_graphs = c->cuda_graphs;
     o.fuse = c->fuse;
+    rt_backend_options bo = rt_backend_options_make();
+    bo.cuda.graphs = c->cuda_graphs;
+    rt_backend_options_chain(&bo, &o);
     runt_session *s = NULL;
     RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s session: %s", c->backend,
               runt_last_error());

@@ -75,6 +75,34 @@ static inline runt_model *rt_one_node(runt_op op, const runt_attrs *attrs, int n
     return s == RUNT_OK ? m : NULL;
 }
 
+/* Every activation the MLP tests put between layers, with its parameters
+ * (LeakyRelu's alpha; Clip's min and max; Gelu's approximate_tanh). */
+typedef struct rt_activation {
+    runt_op op;
+    float p0, p1;
+} rt_activation;
+
+static const rt_activation rt_activations[] = {
+    {RUNT_OP_RELU, 0, 0},    {RUNT_OP_LEAKY_RELU, 0.1f, 0}, {RUNT_OP_CLIP, -0.5f, 0.5f},
+    {RUNT_OP_SIGMOID, 0, 0}, {RUNT_OP_TANH, 0, 0},          {RUNT_OP_GELU, 0, 0},
+    {RUNT_OP_GELU, 1, 0},
+};
+#define RT_N_ACTIVATIONS (sizeof rt_activations / sizeof rt_activations[0])
+
+/* The attributes of an activation node for *act. */
+static inline runt_attrs rt_activation_attrs(const rt_activation *act)
+{
+    runt_attrs at;
+    runt_attrs_default(act->op, &at);
+    if (act->op == RUNT_OP_LEAKY_RELU)
+        at.leaky_relu.alpha = act->p0;
+    if (act->op == RUNT_OP_CLIP)
+        at.clip.min = act->p0, at.clip.max = act->p1;
+    if (act->op == RUNT_OP_GELU)
+        at.gelu.approximate_tanh = (int)act->p0;
+    return at;
+}
+
 /* x -> Linear -> act -> Linear -> act -> Linear, widths w[0..3]; weights
  * scaled by 1/sqrt(fan-in) so activations stay O(1) through the layers. */
 static inline runt_model *rt_mlp3(const runt_allocator *a, const int64_t *w, runt_op act,
@@ -106,6 +134,13 @@ static inline runt_model *rt_mlp3(const runt_allocator *a, const int64_t *w, run
     else
         runt_builder_free(b);
     return s == RUNT_OK ? m : NULL;
+}
+
+/* rt_mlp3 with activation rt_activations[a] between its layers. */
+static inline runt_model *rt_activation_mlp(const int64_t *w, size_t a, uint64_t seed)
+{
+    runt_attrs at = rt_activation_attrs(&rt_activations[a]);
+    return rt_mlp3(NULL, w, rt_activations[a].op, &at, seed);
 }
 
 /* image [N, 3, h, w] -> Conv 3x3 + bias -> BatchNorm -> Relu -> MaxPool

@@ -18,6 +18,7 @@
 
 #include "rt_test.h"
 #include "runt.h"
+#include "test_backend_options.h"
 #include "test_util.h"
 
 #define BOUND_F32 1e-5
@@ -50,8 +51,8 @@ static inline void cmp_run(const runt_model *m, const char *backend, const cmp_o
     o.threads = c->threads;
     o.fuse = c->fuse;
     o.compute_dtype = c->dtype;
-    o.int8_min_weights = 1; /* int8 on every Linear, however small: the size
-                               rule has its own test (test_cpu_int8.c) */
+    rt_backend_options bo = rt_backend_options_make();
+    rt_backend_options_chain(&bo, &o);
     runt_session *s = NULL;
     RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s session: %s", backend,
               runt_last_error());

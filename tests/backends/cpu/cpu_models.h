@@ -1,6 +1,7 @@
 /*
  * Shorthands for the CPU backend's tests over tests/support/test_models.h:
- * operands by rank, and a one-node model that must build.
+ * operands by rank, a one-node model that must build, Conv attributes from
+ * pads, strides and dilations, and a small MLP.
  */
 #ifndef CPU_MODELS_H
 #define CPU_MODELS_H
@@ -33,5 +34,29 @@ static inline operand op4(int64_t d0, int64_t d1, int64_t d2, int64_t d3, int co
 }
 
 static const operand ABSENT = {-1, {0}, 0};
+
+/* Conv attributes with these pads (top, left, bottom, right), strides and
+ * dilations (per axis, y then x). */
+static inline runt_attrs conv_attrs(const int pads[4], const int stride[2], const int dilation[2])
+{
+    runt_attrs at;
+    runt_attrs_default(RUNT_OP_CONV, &at);
+    for (int d = 0; d < 4; d++)
+        at.conv.pads[d] = pads[d];
+    for (int d = 0; d < 2; d++) {
+        at.conv.strides[d] = stride[d];
+        at.conv.dilations[d] = dilation[d];
+    }
+    return at;
+}
+
+/* A 64-48-32-8 Relu MLP that must build. */
+static inline runt_model *small_mlp(uint64_t seed)
+{
+    static const int64_t widths[4] = {64, 48, 32, 8};
+    runt_model *m = rt_mlp3(NULL, widths, RUNT_OP_RELU, NULL, seed);
+    RT_ASSERT(m, "mlp: %s", runt_last_error());
+    return m;
+}
 
 #endif /* CPU_MODELS_H */

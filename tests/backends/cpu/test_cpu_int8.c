@@ -73,14 +73,7 @@ RT_TEST(cpu_int8, conv_net_and_conv_geometries)
     } edges[] = {{{3, 3, 3, 3}, {1, 1}, {1, 1}}, {{1, 4, 0, 1}, {2, 3}, {1, 2}},
                  {{0, 0, 2, 0}, {3, 1}, {2, 1}}};
     for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
-        runt_attrs at;
-        runt_attrs_default(RUNT_OP_CONV, &at);
-        for (int d = 0; d < 4; d++)
-            at.conv.pads[d] = edges[e].pads[d];
-        for (int d = 0; d < 2; d++) {
-            at.conv.strides[d] = edges[e].stride[d];
-            at.conv.dilations[d] = edges[e].dilation[d];
-        }
+        runt_attrs at = conv_attrs(edges[e].pads, edges[e].stride, edges[e].dilation);
         operand ops[3] = {op4(RUNT_DIM_BATCH, 6, 12, 15, 0), op4(16, 6, 3, 3, 1), {1, {16}, 1}};
         runt_model *c = one_node(RUNT_OP_CONV, &at, 3, ops, 1, 130 + e);
         char label[32];
@@ -230,7 +223,9 @@ static void run_on(const runt_model *m, const char *backend, runt_dtype dtype,
     runt_session_options o = runt_session_options_default();
     o.backend = backend;
     o.compute_dtype = dtype;
-    o.int8_min_weights = min_weights;
+    runt_cpu_options cpu = runt_cpu_options_default();
+    cpu.int8_min_weights = min_weights;
+    o.backend_options = strcmp(backend, "cpu") == 0 ? &cpu.base : NULL;
     runt_session *s = NULL;
     RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
     runt_tensor ti, to;
@@ -385,13 +380,15 @@ RT_TEST(cpu_int8, non_finite_weights_are_refused_with_the_node)
     runt_session_options o = runt_session_options_default();
     o.backend = "cpu";
     o.compute_dtype = RUNT_I8;
-    o.int8_min_weights = 1;
+    runt_cpu_options cpu = runt_cpu_options_default();
+    cpu.int8_min_weights = 1;
+    o.backend_options = &cpu.base;
     runt_session *s = NULL;
     runt_status st = runt_session_create(m, &o, &s);
     RT_ASSERT(st == RUNT_E_INVALID_ARG && !s, "NaN weight in int8: %s", runt_status_name(st));
     RT_ASSERT(strstr(runt_last_error(), "Gemm"), "the message names the node: %s",
               runt_last_error());
-    o.int8_min_weights = 0; /* 12 weights: the layer stays f32 and is not quantized */
+    cpu.int8_min_weights = 0; /* 12 weights: the layer stays f32 and is not quantized */
     RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
     runt_session_free(s);
     o.compute_dtype = RUNT_F32; /* f32 takes the weights as they are */

@@ -15,26 +15,13 @@
 RT_TEST(cpu_models, mlp_every_activation_fused_and_unfused)
 {
     CPU_REQUIRE();
-    struct { runt_op op; float p0, p1; } acts[] = {
-        {RUNT_OP_RELU, 0, 0},     {RUNT_OP_LEAKY_RELU, 0.1f, 0}, {RUNT_OP_CLIP, -0.5f, 0.5f},
-        {RUNT_OP_SIGMOID, 0, 0},  {RUNT_OP_TANH, 0, 0},          {RUNT_OP_GELU, 0, 0},
-        {RUNT_OP_GELU, 1, 0},
-    };
     static const int64_t widths[][4] = {{37, 64, 31, 5}, {300, 257, 129, 10}, {1000, 1000, 100, 1}};
-    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
+    for (size_t a = 0; a < RT_N_ACTIVATIONS; a++)
         for (size_t w = 0; w < 3; w++) {
-            runt_attrs at;
-            runt_attrs_default(acts[a].op, &at);
-            if (acts[a].op == RUNT_OP_LEAKY_RELU)
-                at.leaky_relu.alpha = acts[a].p0;
-            if (acts[a].op == RUNT_OP_CLIP)
-                at.clip.min = acts[a].p0, at.clip.max = acts[a].p1;
-            if (acts[a].op == RUNT_OP_GELU)
-                at.gelu.approximate_tanh = (int)acts[a].p0;
-            runt_model *m = rt_mlp3(NULL, widths[w], acts[a].op, &at, 40 + a);
+            runt_model *m = rt_activation_mlp(widths[w], a, 40 + a);
             RT_ASSERT(m, "mlp: %s", runt_last_error());
             char label[64];
-            snprintf(label, sizeof label, "MLP %s widths %zu", runt_op_name(acts[a].op), w);
+            snprintf(label, sizeof label, "MLP %s widths %zu", runt_op_name(rt_activations[a].op), w);
             for (int fuse = 0; fuse <= 1; fuse++) {
                 cmp_check(m, 1, fuse, BOUND_F32, 50 + a, label);
                 if (w < 2)

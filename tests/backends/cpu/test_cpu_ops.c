@@ -211,14 +211,7 @@ RT_TEST(cpu_ops, conv_padding_edges)
     for (size_t path = 0; path < sizeof conv_paths / sizeof conv_paths[0]; path++) {
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             conv_path_use(conv_paths[path]);
-            runt_attrs at;
-            runt_attrs_default(RUNT_OP_CONV, &at);
-            for (int d = 0; d < 4; d++)
-                at.conv.pads[d] = cases[i].pads[d];
-            for (int d = 0; d < 2; d++) {
-                at.conv.strides[d] = cases[i].stride[d];
-                at.conv.dilations[d] = cases[i].dilation[d];
-            }
+            runt_attrs at = conv_attrs(cases[i].pads, cases[i].stride, cases[i].dilation);
             operand ops[3] = {op4(RUNT_DIM_BATCH, 5, cases[i].h, cases[i].w, 0), op4(8, 5, 3, 3, 1),
                               (operand){1, {8}, 1}};
             char what[64];

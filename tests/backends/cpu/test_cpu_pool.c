@@ -17,6 +17,7 @@
 
 #include "cpu/cpu_pool.h"
 #include "rt_test.h"
+#include "runt-cpu.h"
 #include "runt.h"
 #include "test_models.h"
 #include "test_util.h"
@@ -188,7 +189,9 @@ static void *run_session(void *arg)
     o.backend = "cpu";
     o.batch = MLP_BATCH;
     o.threads = w->threads;
-    o.cpu_tier = "c";
+    runt_cpu_options cpu = runt_cpu_options_default();
+    cpu.tier = "c";
+    o.backend_options = &cpu.base;
     runt_session *s = NULL;
     if (runt_session_create(w->model, &o, &s) != RUNT_OK) {
         snprintf(w->error, sizeof w->error, "create: %s", runt_last_error());

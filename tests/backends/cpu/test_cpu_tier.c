@@ -1,5 +1,5 @@
 /*
- * The kernel-tier cap (runt_session_options.cpu_tier, RUNT_CPU_TIER; see
+ * The kernel-tier cap (runt_cpu_options.tier, RUNT_CPU_TIER; see
  * backends/cpu/cpu_tier.c): the session reports the tier it took, a cap
  * above the CPU's is the CPU's best, the option wins over the environment,
  * unknown names are named errors, and every tier this machine runs computes
@@ -14,6 +14,7 @@
 #include "cpu/cpu_impl.h"
 #include "cpu_compare.h"
 #include "cpu_models.h"
+#include "runt-cpu.h"
 
 /* What the CPU backend's debug line said: "... kernel tier <name>, ...". */
 typedef struct tier_log {
@@ -39,8 +40,10 @@ static runt_status tier_of_session(const runt_model *m, const char *cpu_tier, ti
     runt_session_options o = runt_session_options_default();
     o.backend = "cpu";
     o.compute_dtype = RUNT_I8;
-    o.int8_min_weights = 1;
-    o.cpu_tier = cpu_tier;
+    runt_cpu_options cpu = runt_cpu_options_default();
+    cpu.int8_min_weights = 1;
+    cpu.tier = cpu_tier;
+    o.backend_options = &cpu.base;
     o.log = tier_log_fn;
     o.log_user = t;
     memset(t, 0, sizeof *t);
@@ -50,19 +53,11 @@ static runt_status tier_of_session(const runt_model *m, const char *cpu_tier, ti
     return st;
 }
 
-static runt_model *small_mlp(void)
-{
-    static const int64_t widths[4] = {64, 48, 32, 8};
-    runt_model *m = rt_mlp3(NULL, widths, RUNT_OP_RELU, NULL, 91);
-    RT_ASSERT(m, "mlp: %s", runt_last_error());
-    return m;
-}
-
 RT_TEST(cpu_tier, each_tier_is_taken_and_capped_at_the_machine)
 {
     CPU_REQUIRE();
     unsetenv("RUNT_CPU_TIER");
-    runt_model *m = small_mlp();
+    runt_model *m = small_mlp(91);
     int max = runt_cpu_tier_max();
     for (int tier = RUNT_CPU_TIER_C; tier <= RUNT_CPU_TIER_WIDE; tier++) {
         const char *name = runt_cpu_tier_name(tier);
@@ -85,7 +80,7 @@ RT_TEST(cpu_tier, each_tier_is_taken_and_capped_at_the_machine)
 RT_TEST(cpu_tier, environment_sets_the_cap_and_the_option_wins)
 {
     CPU_REQUIRE();
-    runt_model *m = small_mlp();
+    runt_model *m = small_mlp(91);
     tier_log t;
     setenv("RUNT_CPU_TIER", "c", 1);
     RT_ASSERT(tier_of_session(m, NULL, &t) == RUNT_OK, "%s", runt_last_error());
@@ -109,7 +104,7 @@ RT_TEST(cpu_tier, unknown_names_are_refused)
 {
     CPU_REQUIRE();
     unsetenv("RUNT_CPU_TIER");
-    runt_model *m = small_mlp();
+    runt_model *m = small_mlp(91);
     tier_log t;
 #if defined(__x86_64__)
     const char *other_arch = "neon";
@@ -121,7 +116,7 @@ RT_TEST(cpu_tier, unknown_names_are_refused)
         runt_status st = tier_of_session(m, bad[i], &t);
         RT_ASSERT(st == RUNT_E_INVALID_ARG, "cpu_tier '%s' gave %s", bad[i],
                   runt_status_name(st));
-        RT_ASSERT(strstr(runt_last_error(), "cpu_tier") != NULL, "message: %s",
+        RT_ASSERT(strstr(runt_last_error(), "runt_cpu_options.tier") != NULL, "message: %s",
                   runt_last_error());
     }
     runt_model_free(m);

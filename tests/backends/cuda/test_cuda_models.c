@@ -12,23 +12,10 @@
 RT_TEST(cuda_models, mlp_every_activation_fused_and_unfused)
 {
     CT_REQUIRE_GPU();
-    struct { runt_op op; float p0, p1; } acts[] = {
-        {RUNT_OP_RELU, 0, 0},    {RUNT_OP_LEAKY_RELU, 0.1f, 0}, {RUNT_OP_CLIP, -0.5f, 0.5f},
-        {RUNT_OP_SIGMOID, 0, 0}, {RUNT_OP_TANH, 0, 0},          {RUNT_OP_GELU, 0, 0},
-        {RUNT_OP_GELU, 1, 0},
-    };
     static const int64_t widths[][4] = {{37, 64, 31, 5}, {1000, 1000, 100, 1}};
-    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
+    for (size_t a = 0; a < RT_N_ACTIVATIONS; a++)
         for (size_t w = 0; w < 2; w++) {
-            runt_attrs at;
-            runt_attrs_default(acts[a].op, &at);
-            if (acts[a].op == RUNT_OP_LEAKY_RELU)
-                at.leaky_relu.alpha = acts[a].p0;
-            if (acts[a].op == RUNT_OP_CLIP)
-                at.clip.min = acts[a].p0, at.clip.max = acts[a].p1;
-            if (acts[a].op == RUNT_OP_GELU)
-                at.gelu.approximate_tanh = (int)acts[a].p0;
-            runt_model *m = rt_mlp3(NULL, widths[w], acts[a].op, &at, 40 + a);
+            runt_model *m = rt_activation_mlp(widths[w], a, 40 + a);
             RT_ASSERT(m, "mlp: %s", runt_last_error());
             for (int fuse = 0; fuse <= 1; fuse++)
                 for (int64_t batch = 1; batch <= 7; batch += 6) {
@@ -36,7 +23,7 @@ RT_TEST(cuda_models, mlp_every_activation_fused_and_unfused)
                     gpu.fuse = ref.fuse = fuse;
                     double e = oc_compare(m, &gpu, &ref, 50 + a, NULL);
                     RT_ASSERT(e <= CT_BOUND_F32, "MLP %s widths %zu fuse %d batch %lld: %g",
-                              runt_op_name(acts[a].op), w, fuse, (long long)batch, e);
+                              runt_op_name(rt_activations[a].op), w, fuse, (long long)batch, e);
                 }
             runt_model_free(m);
         }
@@ -144,7 +131,9 @@ RT_TEST(cuda_models, session_contract)
         o.allocator = &a;
         o.log = record_log;
         o.log_user = &log;
-        o.cuda_graphs = variant != 1;
+        runt_cuda_options cuda = runt_cuda_options_default();
+        cuda.graphs = variant != 1;
+        o.backend_options = &cuda.base;
         o.profile = variant == 2;
         runt_session *s = NULL;
         RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
