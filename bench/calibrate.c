@@ -28,6 +28,8 @@ const char *const runt_probe_names[RUNT_PROBE_COUNT] = {
 const runt_op runt_op_rate_ops[RUNT_OP_RATE_COUNT] = {
     RUNT_OP_RELU, RUNT_OP_LEAKY_RELU, RUNT_OP_SIGMOID,  RUNT_OP_TANH,
     RUNT_OP_GELU, RUNT_OP_SOFTMAX,    RUNT_OP_MAX_POOL, RUNT_OP_AVERAGE_POOL};
+const int64_t runt_gemm_grid_m[RUNT_GEMM_GRID_MS] = {1, 8, 64, 512};
+const int64_t runt_gemm_grid_nk[RUNT_GEMM_GRID_NKS] = {64, 256, 1024};
 const int64_t runt_conv_grid_depth[RUNT_CONV_GRID_DEPTHS] = {9, 72, 576};
 const int64_t runt_conv_grid_out[RUNT_CONV_GRID_OUTS] = {4, 16, 64};
 const int64_t runt_conv_grid_side[RUNT_CONV_GRID_SIDES] = {8, 32};
@@ -566,8 +568,9 @@ static double runt_median_spread(double *v, int n)
 /* The fastest run of a layer followed by `then` (RUNT_OP_COUNT: the layer
  * alone) at a batch, see runt_zoo_build_layer_then (side 0: a Linear). */
 static runt_status runt_probe_layer_then(const runt_probe *p, int64_t c_in, int64_t c_out,
-                                         int64_t side, int64_t batch, runt_op then,
-                                         const runt_attrs *attrs, double *us, double *spread)
+                                         int64_t side, int64_t batch, runt_dtype dtype,
+                                         runt_op then, const runt_attrs *attrs, double *us,
+                                         double *spread)
 {
     runt_model *m;
     runt_status rc = runt_zoo_build_layer_then(c_in, c_out, 3, side, side, then, attrs, &m);
@@ -575,7 +578,7 @@ static runt_status runt_probe_layer_then(const runt_probe *p, int64_t c_in, int6
         return rc;
     runt_measurement meas;
     runt_session_stats st;
-    rc = runt_probe_run(p, m, batch, RUNT_F32, &meas, &st, spread);
+    rc = runt_probe_run(p, m, batch, dtype, &meas, &st, spread);
     runt_model_free(m);
     *us = rc == RUNT_OK ? meas.min_us : NAN;
     return rc;
@@ -616,13 +619,14 @@ static runt_status runt_probe_op_rates(const runt_probe *probe, runt_calibration
             a.pool.kernel[0] = a.pool.kernel[1] = 2;
             a.pool.strides[0] = a.pool.strides[1] = 2;
             if (isnan(conv_us)) {
-                rc = runt_probe_layer_then(&light, POOL_IN, POOL_CH, POOL_SIDE, 1, RUNT_OP_COUNT,
-                                           NULL, &conv_us, &spreads[n]);
+                rc = runt_probe_layer_then(&light, POOL_IN, POOL_CH, POOL_SIDE, 1, RUNT_F32,
+                                           RUNT_OP_COUNT, NULL, &conv_us, &spreads[n]);
                 if (rc != RUNT_OK && rc != RUNT_E_UNSUPPORTED)
                     return rc;
                 n += rc == RUNT_OK;
             }
-            rc = runt_probe_layer_then(&light, POOL_IN, POOL_CH, POOL_SIDE, 1, op, &a, &us, &sp);
+            rc = runt_probe_layer_then(&light, POOL_IN, POOL_CH, POOL_SIDE, 1, RUNT_F32, op, &a,
+                                       &us, &sp);
             /* 4 FLOPs per output (max: compares; average: 3 adds, 1 divide) */
             double flops = 4.0 * POOL_CH * (POOL_SIDE / 2) * (POOL_SIDE / 2);
             if (rc == RUNT_OK && isfinite(conv_us))
@@ -694,25 +698,21 @@ static runt_status runt_probe_streams(const runt_probe *probe, const double ws[R
 static const char *const runt_act_names[RUNT_ACT_RATE_COUNT] = {
     "none", "relu", "leaky_relu", "clip", "sigmoid", "tanh", "gelu", "gelu_tanh"};
 
-/* Each fused activation: Linear(16, 1024) at batch 64 followed by the
- * activation's op (which the session fuses into the Gemm's epilogue), less
- * the Linear alone, over its 64 Ki outputs. Through the fused path, as the
- * CPU backend's packed GEMM applies some activations in its own vector
- * loop (a fused LeakyRelu measured ~0.1 ns an element, the op alone 4 ns:
- * its branch mispredicts on noise). */
-static runt_status runt_probe_epilogues(const runt_probe *probe, runt_calibration *c)
+/* The epilogue probes of one dtype (q 1: int8) into c->act_gflops[q],
+ * their spreads appended to spreads[*n...]. */
+static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t in, int64_t out,
+                                           int64_t batch, runt_calibration *c, double *spreads,
+                                           int *n)
 {
-    runt_probe light = runt_probe_light(probe);
-    enum { IN = 16, OUT = 1024, BATCH = 64 };
-    double spreads[RUNT_ACT_RATE_COUNT], plain_us;
-    int n = 0;
-    runt_status rc = runt_probe_layer_then(&light, IN, OUT, 0, BATCH, RUNT_OP_COUNT, NULL,
-                                           &plain_us, &spreads[n]);
+    runt_dtype dtype = q ? RUNT_I8 : RUNT_F32;
+    double plain_us;
+    runt_status rc = runt_probe_layer_then(p, in, out, 0, batch, dtype, RUNT_OP_COUNT, NULL,
+                                           &plain_us, &spreads[*n]);
     if (rc == RUNT_E_UNSUPPORTED)
-        return RUNT_OK;
+        return RUNT_OK; /* no int8 on this backend */
     if (rc != RUNT_OK)
         return rc;
-    n++;
+    (*n)++;
     for (int act = RUNT_ACT_RELU; act < RUNT_ACT_RATE_COUNT; act++) {
         runt_op op = runt_activation_op((runt_activation)act);
         runt_attrs a;
@@ -724,19 +724,82 @@ static runt_status runt_probe_epilogues(const runt_probe *probe, runt_calibratio
         if (act == RUNT_ACT_GELU_TANH)
             a.gelu.approximate_tanh = 1;
         double us;
-        rc = runt_probe_layer_then(&light, IN, OUT, 0, BATCH, op, &a, &us, &spreads[n]);
+        rc = runt_probe_layer_then(p, in, out, 0, batch, dtype, op, &a, &us, &spreads[*n]);
         if (rc == RUNT_E_UNSUPPORTED)
             continue;
         if (rc != RUNT_OK)
             return rc;
-        n++;
-        c->act_gflops[act] = runt_difference_rate((double)BATCH * OUT, us, plain_us);
-        if (probe->progress)
-            fprintf(probe->progress, "  %s Linear(%d, %d) + %s: %.2f us, %.2f us alone -> %.3f "
-                    "GFLOP/s (spread %.1f%%)\n", probe->backend, IN, OUT, runt_act_names[act], us,
-                    plain_us, c->act_gflops[act], 100 * spreads[n - 1]);
+        (*n)++;
+        c->act_gflops[q][act] = runt_difference_rate((double)(batch * out), us, plain_us);
+        if (p->progress)
+            fprintf(p->progress, "  %s %s Linear(%lld, %lld) + %s: %.2f us, %.2f us alone -> "
+                    "%.3f GFLOP/s (spread %.1f%%)\n", p->backend, runt_dtype_name(dtype),
+                    (long long)in, (long long)out, runt_act_names[act], us, plain_us,
+                    c->act_gflops[q][act], 100 * spreads[*n - 1]);
+    }
+    return RUNT_OK;
+}
+
+/* Each fused activation: Linear(16, 1024) at batch 64 followed by the
+ * activation's op (which the session fuses into the Gemm's epilogue), less
+ * the Linear alone, over its 64 Ki outputs. Through the fused path, as the
+ * CPU backend's packed GEMM applies some activations in its own vector
+ * loop (a fused LeakyRelu measured ~0.1 ns an element, the op alone 4 ns:
+ * its branch mispredicts on noise). In f32 and in int8, whose layers apply
+ * the activation in their own loop too (an int8 LeakyRelu layer: ~4 ns an
+ * output). */
+static runt_status runt_probe_epilogues(const runt_probe *probe, runt_calibration *c)
+{
+    runt_probe light = runt_probe_light(probe);
+    enum { IN = 16, OUT = 1024, BATCH = 64 };
+    double spreads[2 * RUNT_ACT_RATE_COUNT];
+    int n = 0;
+    for (int q = 0; q < 2; q++) {
+        runt_status rc = runt_probe_epilogues_of(&light, q, IN, OUT, BATCH, c, spreads, &n);
+        if (rc != RUNT_OK)
+            return rc;
     }
     c->spread[RUNT_PROBE_EPILOGUES] = runt_median_spread(spreads, n);
+    return RUNT_OK;
+}
+
+/* The GEMM grid (calibrate.h), f32 then int8; its points' spreads join
+ * the conv grid's (both are matrix products timed the same way). */
+static runt_status runt_probe_gemm_grid(const runt_probe *probe, runt_calibration *c,
+                                        double *spreads, int *n)
+{
+    runt_probe light = runt_probe_light(probe);
+    for (int q = 0; q < 2; q++) {
+        runt_dtype dtype = q ? RUNT_I8 : RUNT_F32;
+        double peak = q ? c->peak_int8_gops : c->peak_gflops;
+        if (!(peak > 0) || !isfinite(peak))
+            continue; /* no int8 on this backend */
+        for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+            for (int j = 0; j < RUNT_GEMM_GRID_NKS; j++) {
+                int64_t m = runt_gemm_grid_m[i], nk = runt_gemm_grid_nk[j];
+                double flops = 2.0 * (double)m * (double)nk * (double)nk;
+                if (flops / (peak * 1e3) > RUNT_GEMM_GRID_MAX_RUN_US) {
+                    c->gemm_gflops[q][i][j] = peak;
+                    continue;
+                }
+                int64_t w[2] = {nk, nk};
+                runt_measurement meas;
+                runt_session_stats st;
+                double sp = NAN;
+                runt_status rc = runt_probe_mlp(&light, w, 2, 0, m, dtype, &meas, &st, &sp);
+                if (rc == RUNT_E_UNSUPPORTED)
+                    break;
+                if (rc != RUNT_OK)
+                    return rc;
+                spreads[(*n)++] = sp;
+                c->gemm_gflops[q][i][j] = runt_probe_rate(c, &meas, &st);
+                if (probe->progress)
+                    fprintf(probe->progress, "  %s %s Linear(%lld, %lld) at batch %lld: %.2f us "
+                            "-> %.2f G%s/s (spread %.1f%%)\n", probe->backend,
+                            runt_dtype_name(dtype), (long long)nk, (long long)nk, (long long)m,
+                            meas.min_us, c->gemm_gflops[q][i][j], q ? "OP" : "FLOP", 100 * sp);
+            }
+    }
     return RUNT_OK;
 }
 
@@ -748,9 +811,13 @@ static runt_status runt_probe_conv_grid(const runt_probe *probe, runt_calibratio
     runt_probe light = runt_probe_light(probe);
     double gemm_n = probe->max_gemm_n > 128 ? probe->max_gemm_n : 128;
     double max_flops = 2 * gemm_n * gemm_n * gemm_n;
-    enum { POINTS = RUNT_CONV_GRID_DEPTHS * RUNT_CONV_GRID_OUTS * RUNT_CONV_GRID_SIDES };
+    enum { POINTS = RUNT_CONV_GRID_DEPTHS * RUNT_CONV_GRID_OUTS * RUNT_CONV_GRID_SIDES +
+                    RUNT_GEMM_GRID_MS * RUNT_GEMM_GRID_NKS };
     double spreads[2 * POINTS];
     int n = 0;
+    runt_status grc = runt_probe_gemm_grid(probe, c, spreads, &n);
+    if (grc != RUNT_OK)
+        return grc;
     for (int q = 0; q < 2; q++) {
         runt_dtype dtype = q ? RUNT_I8 : RUNT_F32;
         int supported = 1;
@@ -915,11 +982,11 @@ runt_op runt_activation_op(runt_activation act)
     }
 }
 
-double runt_calibration_act_gflops(const runt_calibration *c, runt_activation act)
+double runt_calibration_act_gflops(const runt_calibration *c, int int8, runt_activation act)
 {
     if ((int)act <= RUNT_ACT_NONE || (int)act >= RUNT_ACT_RATE_COUNT)
         return 0;
-    double g = c->act_gflops[act];
+    double g = c->act_gflops[int8 ? 1 : 0][act];
     return isfinite(g) && g > 0 ? g : 0;
 }
 
@@ -947,6 +1014,27 @@ static void runt_grid_locate(const int64_t *g, int n, double x, int *i, double *
     while (*i < n - 2 && x > (double)g[*i + 1])
         (*i)++;
     *t = log(x / (double)g[*i]) / log((double)g[*i + 1] / (double)g[*i]);
+}
+
+double runt_calibration_gemm_gflops(const runt_calibration *c, int int8, double m, double nk)
+{
+    int im, ik;
+    double tm, tk;
+    runt_grid_locate(runt_gemm_grid_m, RUNT_GEMM_GRID_MS, m, &im, &tm);
+    runt_grid_locate(runt_gemm_grid_nk, RUNT_GEMM_GRID_NKS, nk, &ik, &tk);
+    /* Bilinear in the logs of the rates, as the conv grid. */
+    double sum = 0;
+    for (int k = 0; k < 4; k++) {
+        int mm = k & 1, kk = (k >> 1) & 1;
+        double w = (mm ? tm : 1 - tm) * (kk ? tk : 1 - tk);
+        double g = c->gemm_gflops[int8 ? 1 : 0][im + mm][ik + kk];
+        if (w == 0)
+            continue;
+        if (!(g > 0) || !isfinite(g))
+            return 0;
+        sum += w * log(g);
+    }
+    return exp(sum);
 }
 
 double runt_calibration_conv_gflops(const runt_calibration *c, int int8, double depth,
@@ -1031,6 +1119,7 @@ static runt_status runt_calibration_attempt(const runt_probe *probe, const runt_
     memset(out->stream_gbps, 0, sizeof out->stream_gbps);
     memset(out->act_gflops, 0, sizeof out->act_gflops);
     memset(out->conv_gflops, 0, sizeof out->conv_gflops);
+    memset(out->gemm_gflops, 0, sizeof out->gemm_gflops);
     out->tables = 1;
     runt_status rc = runt_probe_peak(p, RUNT_F32, &out->peak_gflops,
                                      &out->spread[RUNT_PROBE_PEAK_F32]);
@@ -1115,14 +1204,19 @@ void runt_calibration_fold(runt_calibration *into, const runt_calibration *b)
      * come from the faster of two attempts. */
     for (int k = 0; k < RUNT_OP_RATE_COUNT; k++)
         into->op_gflops[k] = fmax(into->op_gflops[k], b->op_gflops[k]);
-    for (int k = 0; k < RUNT_ACT_RATE_COUNT; k++)
-        into->act_gflops[k] = fmax(into->act_gflops[k], b->act_gflops[k]);
+    for (int q = 0; q < 2; q++)
+        for (int k = 0; k < RUNT_ACT_RATE_COUNT; k++)
+            into->act_gflops[q][k] = fmax(into->act_gflops[q][k], b->act_gflops[q][k]);
     for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
         into->stream_gbps[l] = fmax(into->stream_gbps[l], b->stream_gbps[l]);
     double *conv = &into->conv_gflops[0][0][0][0];
     const double *conv_b = &b->conv_gflops[0][0][0][0];
     for (size_t k = 0; k < sizeof into->conv_gflops / sizeof *conv; k++)
         conv[k] = fmax(conv[k], conv_b[k]);
+    double *gemm = &into->gemm_gflops[0][0][0];
+    const double *gemm_b = &b->gemm_gflops[0][0][0];
+    for (size_t k = 0; k < sizeof into->gemm_gflops / sizeof *gemm; k++)
+        gemm[k] = fmax(gemm[k], gemm_b[k]);
     for (int p = RUNT_PROBE_OP_RATES; p <= RUNT_PROBE_CONV; p++)
         if (isnan(into->spread[p]) || b->spread[p] < into->spread[p])
             into->spread[p] = b->spread[p];
@@ -1282,6 +1376,17 @@ static void runt_op_rate_key(int k, char *key, size_t size)
     snprintf(key, size, "op_%s", runt_op_name(runt_op_rate_ops[k]));
 }
 
+static void runt_act_key(int q, int act, char *key, size_t size)
+{
+    snprintf(key, size, "epilogue_%s_%s", q ? "int8" : "f32", runt_act_names[act]);
+}
+
+static void runt_gemm_grid_key(int q, int i, int k, char *key, size_t size)
+{
+    snprintf(key, size, "gemm_%s_m%lld_nk%lld", q ? "int8" : "f32",
+             (long long)runt_gemm_grid_m[i], (long long)runt_gemm_grid_nk[k]);
+}
+
 static void runt_conv_grid_key(int q, int d, int o, int si, char *key, size_t size)
 {
     snprintf(key, size, "conv_%s_d%lld_m%lld_s%lld", q ? "int8" : "f32",
@@ -1342,11 +1447,21 @@ runt_status runt_calibration_save(const runt_calibration *c, const char *dir)
     }
     runt_json_end_object(&j);
     runt_json_begin_object(&j, "act_gflops");
-    for (int k = RUNT_ACT_RELU; k < RUNT_ACT_RATE_COUNT; k++) {
-        char key[48];
-        snprintf(key, sizeof key, "epilogue_%s", runt_act_names[k]);
-        runt_json_number(&j, key, c->act_gflops[k]);
-    }
+    for (int q = 0; q < 2; q++)
+        for (int k = RUNT_ACT_RELU; k < RUNT_ACT_RATE_COUNT; k++) {
+            char key[48];
+            runt_act_key(q, k, key, sizeof key);
+            runt_json_number(&j, key, c->act_gflops[q][k]);
+        }
+    runt_json_end_object(&j);
+    runt_json_begin_object(&j, "gemm_gflops");
+    for (int q = 0; q < 2; q++)
+        for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+            for (int k = 0; k < RUNT_GEMM_GRID_NKS; k++) {
+                char key[48];
+                runt_gemm_grid_key(q, i, k, key, sizeof key);
+                runt_json_number(&j, key, c->gemm_gflops[q][i][k]);
+            }
     runt_json_end_object(&j);
     runt_json_begin_object(&j, "conv_gflops");
     for (int q = 0; q < 2; q++)
@@ -1421,13 +1536,17 @@ static const char *runt_calibration_absurd(const runt_calibration *c, double *ba
     /* Table entries: 0 is "not measured". */
     for (int k = 0; k < RUNT_OP_RATE_COUNT; k++)
         RUNT_CAL_CHECK(runt_op_name(runt_op_rate_ops[k]), c->op_gflops[k], 0, 1e9, 0);
-    for (int k = 0; k < RUNT_ACT_RATE_COUNT; k++)
-        RUNT_CAL_CHECK("act_gflops", c->act_gflops[k], 0, 1e9, 0);
+    for (int q = 0; q < 2; q++)
+        for (int k = 0; k < RUNT_ACT_RATE_COUNT; k++)
+            RUNT_CAL_CHECK("act_gflops", c->act_gflops[q][k], 0, 1e9, 0);
     for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
         RUNT_CAL_CHECK("stream_gbps", c->stream_gbps[l], 0, 1e9, 0);
     const double *conv = &c->conv_gflops[0][0][0][0];
     for (size_t k = 0; k < sizeof c->conv_gflops / sizeof *conv; k++)
         RUNT_CAL_CHECK("conv_gflops", conv[k], 0, 1e9, 0);
+    const double *gemm = &c->gemm_gflops[0][0][0];
+    for (size_t k = 0; k < sizeof c->gemm_gflops / sizeof *gemm; k++)
+        RUNT_CAL_CHECK("gemm_gflops", gemm[k], 0, 1e9, 0);
     if (c->checked) {
         RUNT_CAL_CHECK("load_avg_1m", c->load_avg, 0, 1e6, 1);
         RUNT_CAL_CHECK("load_others_cores", c->load_others, 0, 1e6, 1);
@@ -1554,12 +1673,21 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
         if (runt_json_find_number(text, key, &out->stream_gbps[l]) != 1)
             out->stream_gbps[l] = 0;
     }
-    for (int k = RUNT_ACT_RELU; out->tables && k < RUNT_ACT_RATE_COUNT; k++) {
-        char key[48];
-        snprintf(key, sizeof key, "epilogue_%s", runt_act_names[k]);
-        if (runt_json_find_number(text, key, &out->act_gflops[k]) != 1)
-            out->act_gflops[k] = 0;
-    }
+    for (int q = 0; out->tables && q < 2; q++)
+        for (int k = RUNT_ACT_RELU; k < RUNT_ACT_RATE_COUNT; k++) {
+            char key[48];
+            runt_act_key(q, k, key, sizeof key);
+            if (runt_json_find_number(text, key, &out->act_gflops[q][k]) != 1)
+                out->act_gflops[q][k] = 0;
+        }
+    for (int q = 0; out->tables && q < 2; q++)
+        for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+            for (int k = 0; k < RUNT_GEMM_GRID_NKS; k++) {
+                char key[48];
+                runt_gemm_grid_key(q, i, k, key, sizeof key);
+                if (runt_json_find_number(text, key, &out->gemm_gflops[q][i][k]) != 1)
+                    out->gemm_gflops[q][i][k] = 0;
+            }
     for (int q = 0; out->tables && q < 2; q++)
         for (int d = 0; d < RUNT_CONV_GRID_DEPTHS; d++)
             for (int o = 0; o < RUNT_CONV_GRID_OUTS; o++)

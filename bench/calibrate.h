@@ -31,7 +31,7 @@
  *               (reference kernel) is ~20x slower per FLOP than a ReLU.
  *   epilogues   each fused activation (a Gemm's or Conv's epilogue):
  *               Linear(16, 1024) at batch 64 with it, less without it,
- *               over its 64 Ki outputs. Not the op's rate: the CPU
+ *               over its 64 Ki outputs, in f32 and int8. Not the op's rate: the CPU
  *               backend's packed GEMM runs some activations in its own
  *               vector loop.
  *   streams     ReLU over a buffer whose input and output together fill
@@ -42,6 +42,17 @@
  *               level, where a ReLU streamed 8 MB in 182 us, 46 GB/s), so
  *               ref's seed0_relu was predicted 7x its time. Their spreads
  *               count in op_rates'.
+ *   gemm grid   Linear(k, k) without bias at batch m over the grid
+ *               runt_gemm_grid_* (m by k = n), f32 and int8: GFLOP/s per
+ *               shape. Small and skinny products run far below the square
+ *               peak (a batch-8 Linear(64, 64) at ~20 % of it on the dev
+ *               VM; an int8 one pays its activations' quantization per
+ *               layer), and the reference backend's plain loops fall off as
+ *               the operands leave the cache. A point whose one run would
+ *               take over RUNT_GEMM_GRID_MAX_RUN_US at the peak is not run
+ *               and takes the peak: it is as large as the peak probe's.
+ *               (After bench/results/2026-12-05-gemm-grid.md, whose grid
+ *               alone gained nothing while convs and epilogues were off.)
  *   conv grid   Conv2d(c_in, c_out, 3x3, 'same') at batch 1 over the
  *               grid runt_conv_grid_* (GEMM depth c_in*9, output channels,
  *               image side), in f32 and int8: GFLOP/s through the backend,
@@ -158,6 +169,16 @@ extern const int64_t runt_conv_grid_depth[RUNT_CONV_GRID_DEPTHS];
 extern const int64_t runt_conv_grid_out[RUNT_CONV_GRID_OUTS];
 extern const int64_t runt_conv_grid_side[RUNT_CONV_GRID_SIDES];
 
+/* The GEMM grid: batch m (a Linear's input rows: 1 is a GEMV, 8 and 64
+ * small serving batches, 512 past where a blocked kernel reaches its peak)
+ * by k = n (64 a small MLP's width, 1024 a large one's). */
+#define RUNT_GEMM_GRID_MS 4
+#define RUNT_GEMM_GRID_NKS 3
+extern const int64_t runt_gemm_grid_m[RUNT_GEMM_GRID_MS];
+extern const int64_t runt_gemm_grid_nk[RUNT_GEMM_GRID_NKS];
+/* 20 ms keeps ref's grid, at ~4 GFLOP/s, to a few seconds. */
+#define RUNT_GEMM_GRID_MAX_RUN_US 20e3
+
 /* NAN in a field means "not applicable" (written as JSON null). */
 typedef struct runt_calibration {
     char backend[16];
@@ -177,8 +198,10 @@ typedef struct runt_calibration {
      * falls back to eltwise_gflops and the GEMM peaks. */
     double op_gflops[RUNT_OP_RATE_COUNT];  /* by runt_op_rate_ops' order      */
     double stream_gbps[RUNT_LEVEL_COUNT];  /* activations, by level            */
-    double act_gflops[RUNT_ACT_RATE_COUNT]; /* a fused activation, by
-                                              runt_activation; 1 FLOP an output */
+    double act_gflops[2][RUNT_ACT_RATE_COUNT]; /* a fused activation, [0] f32,
+                                              [1] int8, by runt_activation;
+                                              1 FLOP an output               */
+    double gemm_gflops[2][RUNT_GEMM_GRID_MS][RUNT_GEMM_GRID_NKS]; /* [0] f32, [1] int8 */
     double conv_gflops[2][RUNT_CONV_GRID_DEPTHS][RUNT_CONV_GRID_OUTS]
                       [RUNT_CONV_GRID_SIDES];  /* [0] f32, [1] int8           */
     int tables;                            /* 0: a cache file older than the
@@ -210,11 +233,14 @@ typedef struct runt_calibration_config {
     double max_total_s;       /* no attempt starts that would likely end past this */
 } runt_calibration_config;
 
-/* 0.2 s and 10 runs per probe (split over its rounds); working sets up to
- * 1 GiB, GEMMs up to 2048; 3 attempts 2 s apart within 50 s. On the dev VM
- * one quiet attempt takes 3.6 s for ref and 6-7 s for cpu (2 threads), and
- * three busy cpu attempts took 30 s, so a backend stays within the 60 s it
- * may take; the pause lets a transient (one compile, a test) end. */
+/* 0.2 s and 10 runs per probe (split over its rounds; a table's probes a
+ * quarter of that); working sets up to 1 GiB, GEMMs up to 2048; 3 attempts
+ * 2 s apart within 50 s. Before the tables one quiet attempt took 3.6 s for
+ * ref and 6-7 s for cpu (2 threads) on the dev VM; with them, at load
+ * average 5, ref took 15 s and cpu 12-20 s an attempt (1 thread), so a
+ * busy backend gets two attempts, or one and the marked result, and stays
+ * within the 60 s it may take; the pause lets a transient (a compile)
+ * end. */
 runt_calibration_config runt_calibration_config_default(void);
 
 /* The threads a backend runs on when asked for `requested` (0: all): a
@@ -242,8 +268,15 @@ runt_status runt_calibration_copy_us(const char *backend, int threads, double by
 /* The probed rate of op (GFLOP/s as runt_cost counts), or 0 when op has
  * none in c (not probed, or not one of runt_op_rate_ops). */
 double runt_calibration_op_gflops(const runt_calibration *c, runt_op op);
-/* The probed rate of a fused activation, or 0 when c has none. */
-double runt_calibration_act_gflops(const runt_calibration *c, runt_activation act);
+/* The probed rate of a fused activation in an f32 (int8 0) or int8 layer,
+ * or 0 when c has none. */
+double runt_calibration_act_gflops(const runt_calibration *c, int int8, runt_activation act);
+
+/* A matrix product's rate from the GEMM grid, by interpolation in the logs
+ * of its rows m and width nk (the geometric mean of n and k), clamped to
+ * the grid's edges; int8 picks the int8 grid. 0 when the grid lacks any of
+ * the 4 points around the shape. */
+double runt_calibration_gemm_gflops(const runt_calibration *c, int int8, double m, double nk);
 
 /* A convolution's rate from the conv grid, by interpolation in the logs of
  * depth (c_in * kH * kW), output channels and pixels per image (OH * OW),

@@ -62,6 +62,11 @@ static double runt_cost_model_rate(const runt_calibration *c, const runt_cost_mo
         if (g > 0)
             return g;
     }
+    if (n->gemm_m > 0 && n->gemm_nk > 0) {
+        double g = runt_calibration_gemm_gflops(c, n->int8, n->gemm_m, n->gemm_nk);
+        if (g > 0)
+            return g;
+    }
     return n->int8 && isfinite(c->peak_int8_gops) ? c->peak_int8_gops : c->peak_gflops;
 }
 
@@ -72,7 +77,7 @@ runt_cost_terms runt_cost_model_node_terms(const runt_calibration *c,
     memset(&t, 0, sizeof t);
     double act = n->act_elements > 0 && n->act_elements <= n->flops ? n->act_elements : 0;
     double rate = runt_cost_model_rate(c, n);
-    double act_rate = runt_calibration_act_gflops(c, n->act);
+    double act_rate = runt_calibration_act_gflops(c, n->int8, n->act);
     if (!(act_rate > 0))
         act_rate = runt_cost_model_op_rate(c, runt_activation_op(n->act));
     t.compute_us = isfinite(rate) && rate > 0 ? (n->flops - act) / (rate * 1e3) : 0;
@@ -169,6 +174,14 @@ runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_d
     n.act = info->epilogue.act;
     n.act_elements = runt_activation_op(n.act) != RUNT_OP_COUNT ? outputs : 0;
     const runt_tensor *y = &info->output;
+    double params = (double)info->cost.params;
+    if ((info->op == RUNT_OP_GEMM || info->op == RUNT_OP_MATMUL) && params > 0 &&
+        n.flops > n.act_elements) {
+        /* 2mnk (+ mn for the bias) over 2(nk + n) is m, give or take the
+         * bias's 1/k. */
+        n.gemm_m = (n.flops - n.act_elements) / (2 * params);
+        n.gemm_nk = sqrt(params);
+    }
     if (info->op == RUNT_OP_CONV && y->ndim == 4 && outputs > 0) {
         n.conv_depth = floor((n.flops - n.act_elements) / (2 * outputs));
         n.conv_out_channels = (double)y->dims[1];

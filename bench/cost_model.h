@@ -9,8 +9,12 @@
  *                       output channels and pixels per image (the int8 grid
  *                       in an int8 session): small convs run 10-20x below
  *                       the GEMM peak;
- *                     - for Gemm, MatMul (and a Conv the grid cannot place),
- *                       the GEMM peak (the int8 one in an int8 session);
+ *                     - for Gemm, MatMul with constant weights, the GEMM
+ *                       grid's at its rows m = product FLOPs / (2 params)
+ *                       and width sqrt(params);
+ *                     - else (a MatMul of two activations, a shape a grid
+ *                       cannot place) the GEMM peak, the int8 one in an
+ *                       int8 session;
  *                     - for any other op, its own probed rate where the
  *                       calibration has one (runt_op_rate_ops), else the
  *                       elementwise rate: on the CPU backend a ReLU runs
@@ -61,6 +65,8 @@ typedef struct runt_cost_model_node {
     int int8;               /* ... computed in int8                      */
     runt_activation act;    /* a fused activation                       */
     double act_elements;    /* ... over this many outputs; 0: none      */
+    double gemm_m;          /* Gemm, MatMul: rows; 0 without weights    */
+    double gemm_nk;         /* ... width, sqrt(weights)                 */
     double conv_depth;      /* Conv: c_in/group * kH * kW; 0 otherwise  */
     double conv_out_channels; /* Conv: output channels                  */
     double conv_pixels;     /* Conv: OH * OW, per image                 */

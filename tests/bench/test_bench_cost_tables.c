@@ -57,16 +57,24 @@ RT_TEST(bench_cost_tables, a_fused_activation_adds_its_outputs_at_its_rate)
     got = runt_cost_model_node_us(&c, &n, 0);
     RT_ASSERT(close_to(got, 24), "op rate: %.6f us, by hand 24", got);
     /* The fused activation's own rate wins, 0.5 GFLOP/s: 2 us. */
-    c.act_gflops[RUNT_ACT_TANH] = 0.5;
+    c.act_gflops[0][RUNT_ACT_TANH] = 0.5;
     got = runt_cost_model_node_us(&c, &n, 0);
     RT_ASSERT(close_to(got, 22), "epilogue rate: %.6f us, by hand 22", got);
+    /* An int8 layer reads the int8 row: 2e6 at 400 GOP/s = 5 us, its Tanh
+     * at 0.1 GFLOP/s 10 us; with no int8 entry, the op's rate again (4). */
+    n.int8 = 1;
+    got = runt_cost_model_node_us(&c, &n, 0);
+    RT_ASSERT(close_to(got, 9), "int8, no int8 entry: %.6f us, by hand 9", got);
+    c.act_gflops[1][RUNT_ACT_TANH] = 0.1;
+    got = runt_cost_model_node_us(&c, &n, 0);
+    RT_ASSERT(close_to(got, 15), "int8 entry: %.6f us, by hand 15", got);
     RT_ASSERT(runt_activation_op(RUNT_ACT_GELU_TANH) == RUNT_OP_GELU &&
                   runt_activation_op(RUNT_ACT_LEAKY_RELU) == RUNT_OP_LEAKY_RELU &&
                   runt_activation_op(RUNT_ACT_NONE) == RUNT_OP_COUNT &&
                   runt_activation_op((runt_activation)99) == RUNT_OP_COUNT,
               "activation to op");
-    RT_ASSERT(runt_calibration_act_gflops(&c, (runt_activation)99) == 0 &&
-                  runt_calibration_act_gflops(&c, RUNT_ACT_NONE) == 0,
+    RT_ASSERT(runt_calibration_act_gflops(&c, 0, (runt_activation)99) == 0 &&
+                  runt_calibration_act_gflops(&c, 0, RUNT_ACT_NONE) == 0,
               "no rate for none or an unknown activation");
 }
 
@@ -150,7 +158,8 @@ RT_TEST(bench_cost_tables, a_conv_takes_the_grids_rate_and_a_gemm_the_peak)
 {
     runt_calibration c = rt_made_up_calibration();
     fill_grid(&c, 0);
-    c.act_gflops[RUNT_ACT_RELU] = 4;
+    c.act_gflops[0][RUNT_ACT_RELU] = 4;
+    c.act_gflops[1][RUNT_ACT_RELU] = 4;
     /* Conv at a grid point (depth 72, 16 channels, 8x8), 2e6 FLOPs of
      * product and 1000 ReLU outputs. */
     double side = (double)runt_conv_grid_side[0], rate = power_law(72, 16, side);
@@ -188,4 +197,52 @@ RT_TEST(bench_cost_tables, activations_stream_at_their_own_bandwidth)
     c.stream_gbps[RUNT_LEVEL_L3] = 80;
     got = runt_cost_model_node_us(&c, &n, 4e6);
     RT_ASSERT(close_to(got, 225), "stream table: %.6f us, by hand 225", got);
+}
+
+/* The GEMM grid: a rate that is a power law in m and nk, exactly
+ * interpolated in logs, clamped outside. */
+static double gemm_law(double m, double nk)
+{
+    return 2.0 * pow(m, 0.5) * pow(nk, 0.3);
+}
+
+RT_TEST(bench_cost_tables, gemm_grid_interpolates_and_a_gemm_takes_its_rate)
+{
+    runt_calibration c = rt_made_up_calibration();
+    RT_ASSERT(runt_calibration_gemm_gflops(&c, 0, 8, 256) == 0, "no grid: 0");
+    for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+        for (int k = 0; k < RUNT_GEMM_GRID_NKS; k++)
+            c.gemm_gflops[0][i][k] =
+                gemm_law((double)runt_gemm_grid_m[i], (double)runt_gemm_grid_nk[k]);
+    double got = runt_calibration_gemm_gflops(&c, 0, 20, 100);
+    RT_ASSERT(close_to(got, gemm_law(20, 100)), "inside: %g against %g", got, gemm_law(20, 100));
+    double top_m = (double)runt_gemm_grid_m[RUNT_GEMM_GRID_MS - 1];
+    double top_nk = (double)runt_gemm_grid_nk[RUNT_GEMM_GRID_NKS - 1];
+    got = runt_calibration_gemm_gflops(&c, 0, 1e5, 1e5);
+    RT_ASSERT(close_to(got, gemm_law(top_m, top_nk)), "clamped above: %g", got);
+    RT_ASSERT(runt_calibration_gemm_gflops(&c, 1, 20, 100) == 0, "no int8 grid");
+
+    /* Linear(100, 100) with bias at batch 20 as runt_cost counts it:
+     * 2*20*100*100 + 20*100 FLOPs, 100*100 + 100 params. */
+    runt_node_info info;
+    memset(&info, 0, sizeof info);
+    info.op = RUNT_OP_GEMM;
+    info.cost.params = 100 * 100 + 100;
+    info.cost.flops = 2 * 20 * 100 * 100 + 20 * 100;
+    info.output.ndim = 2;
+    info.output.dims[0] = 20;
+    info.output.dims[1] = 100;
+    runt_cost_model_node n = runt_cost_model_describe(&info, RUNT_F32);
+    double m = (double)info.cost.flops / (2.0 * (double)info.cost.params);
+    RT_ASSERT(close_to(n.gemm_m, m) && close_to(n.gemm_nk, sqrt((double)info.cost.params)),
+              "rows %g (by hand %g), width %g", n.gemm_m, m, n.gemm_nk);
+    double want = (double)info.cost.flops / (gemm_law(m, n.gemm_nk) * 1e3);
+    n.weight_bytes = n.other_bytes = 0;
+    got = runt_cost_model_node_us(&c, &n, 0);
+    RT_ASSERT(close_to(got, want), "Gemm at the grid's rate: %.6f us, by hand %.6f", got, want);
+    /* A MatMul of two activations has no weights: the peak. */
+    info.op = RUNT_OP_MATMUL;
+    info.cost.params = 0;
+    n = runt_cost_model_describe(&info, RUNT_F32);
+    RT_ASSERT(n.gemm_m == 0 && n.gemm_nk == 0, "no weights, no grid shape");
 }

@@ -84,8 +84,11 @@ static runt_calibration quiet(void)
     c.tables = 1;
     for (int k = 0; k < RUNT_OP_RATE_COUNT; k++)
         c.op_gflops[k] = 0.5 + k;
-    c.act_gflops[RUNT_ACT_TANH] = 0.08;
+    c.act_gflops[0][RUNT_ACT_TANH] = 0.08;
+    c.act_gflops[1][RUNT_ACT_GELU] = 0.25;
     c.conv_gflops[0][1][2][1] = 42;
+    c.gemm_gflops[1][2][0] = 17;
+    c.stream_gbps[RUNT_LEVEL_L2] = 64;
     for (int p = 0; p < RUNT_PROBE_COUNT; p++)
         c.spread[p] = NAN;
     int ran[] = {RUNT_PROBE_PEAK_F32, RUNT_PROBE_ELTWISE, RUNT_PROBE_DISPATCH, RUNT_PROBE_BW_L1,
@@ -278,7 +281,7 @@ RT_TEST(calibration_trust, a_cache_without_tables_loads_and_is_measured_again)
               runt_last_error(), text);
     RT_ASSERT(back.checked && !back.tables && back.peak_gflops == 100, "checked, no tables");
     RT_ASSERT(runt_calibration_op_gflops(&back, RUNT_OP_TANH) == 0 &&
-                  runt_calibration_act_gflops(&back, RUNT_ACT_TANH) == 0 &&
+                  runt_calibration_act_gflops(&back, 0, RUNT_ACT_TANH) == 0 &&
                   runt_calibration_conv_gflops(&back, 0, 72, 64, 1024) == 0,
               "no table read from it");
     char why[512];
@@ -300,6 +303,8 @@ RT_TEST(calibration_trust, the_tables_round_trip)
     RT_ASSERT(memcmp(back.op_gflops, c.op_gflops, sizeof c.op_gflops) == 0, "op rates");
     RT_ASSERT(memcmp(back.act_gflops, c.act_gflops, sizeof c.act_gflops) == 0, "epilogues");
     RT_ASSERT(memcmp(back.conv_gflops, c.conv_gflops, sizeof c.conv_gflops) == 0, "conv grid");
+    RT_ASSERT(memcmp(back.gemm_gflops, c.gemm_gflops, sizeof c.gemm_gflops) == 0, "gemm grid");
+    RT_ASSERT(memcmp(back.stream_gbps, c.stream_gbps, sizeof c.stream_gbps) == 0, "streams");
     char why[512];
     RT_ASSERT(runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why), "reused: %s", why);
     unlink(path);
@@ -312,14 +317,14 @@ RT_TEST(calibration_trust, fold_keeps_each_table_entry_fastest)
     runt_calibration a = quiet(), b = quiet();
     a.op_gflops[0] = 2;
     b.op_gflops[0] = 3;
-    a.act_gflops[RUNT_ACT_GELU] = 0.3;
-    b.act_gflops[RUNT_ACT_GELU] = 0.1;
+    a.act_gflops[1][RUNT_ACT_GELU] = 0.3;
+    b.act_gflops[1][RUNT_ACT_GELU] = 0.1;
     a.conv_gflops[1][0][0][0] = 0;
     b.conv_gflops[1][0][0][0] = 7;
     a.spread[RUNT_PROBE_CONV] = 0.2;
     b.spread[RUNT_PROBE_CONV] = 0.05;
     runt_calibration_fold(&a, &b);
-    RT_ASSERT(a.op_gflops[0] == 3 && a.act_gflops[RUNT_ACT_GELU] == 0.3 &&
+    RT_ASSERT(a.op_gflops[0] == 3 && a.act_gflops[1][RUNT_ACT_GELU] == 0.3 &&
                   a.conv_gflops[1][0][0][0] == 7, "the faster of each");
     RT_ASSERT(a.spread[RUNT_PROBE_CONV] == 0.05, "the smaller table spread");
 }
@@ -390,9 +395,12 @@ RT_TEST(calibration_trust, damaged_or_absurd_files_are_refused_naming_why)
         {"\"format\": 5", "\"format\": 999", "format 999"},
         {"\"format\": 5", "\"format\": \"5\"", "format"},
         {"\"op_Tanh\": 3.5", "\"op_Tanh\": -3.5", "Tanh is -3.5"},
-        {"\"epilogue_tanh\": 0.08", "\"epilogue_tanh\": -1", "act_gflops is -1"},
+        {"\"epilogue_f32_tanh\": 0.08", "\"epilogue_f32_tanh\": -1", "act_gflops is -1"},
+        {"\"epilogue_int8_gelu\": 0.25", "\"epilogue_int8_gelu\": -0.25", "act_gflops"},
         {"\"conv_f32_d72_m64_s32\": 42", "\"conv_f32_d72_m64_s32\": -42", "conv_gflops is -42"},
         {"\"spread_conv_grid\": 0.01", "\"spread_conv_grid\": -1", "conv_grid"},
+        {"\"gemm_int8_m64_nk64\": 17", "\"gemm_int8_m64_nk64\": -17", "gemm_gflops is -17"},
+        {"\"stream_l2\": 64", "\"stream_l2\": -64", "stream_gbps is -64"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         static char text[8192];
