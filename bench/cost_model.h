@@ -18,7 +18,7 @@
  *                     - for any other op, its own probed rate where the
  *                       calibration has one (runt_op_rate_ops), else the
  *                       elementwise rate: on the CPU backend a ReLU runs
- *                       ~1000x below the GEMM peak and a tanh ~80x below a
+ *                       ~20x below the GEMM peak and a tanh ~170x below a
  *                       ReLU, so one rate for all would call them free;
  *                     a fused activation (the epilogue of a Gemm or Conv)
  *                     runs over the outputs after the product, at its own
