@@ -14,14 +14,25 @@
 #include "runt-backend.h"
 #include "zoo.h"
 
-/* 4 added the spreads and the load; 3 still loads (checked 0). */
-#define RUNT_CALIBRATION_FORMAT 4
+/* 5 added the op-rate and conv tables; 4 still loads (tables 0), 3 too
+ * (before the spreads and the load: checked 0). Both are measured again. */
+#define RUNT_CALIBRATION_FORMAT 5
+#define RUNT_CALIBRATION_FORMAT_NO_TABLES 4
 #define RUNT_CALIBRATION_FORMAT_UNCHECKED 3
 #define RUNT_MIB (1024.0 * 1024.0)
 
 const char *const runt_level_names[RUNT_LEVEL_COUNT] = {"l1", "l2", "l3", "dram"};
 const char *const runt_probe_names[RUNT_PROBE_COUNT] = {
-    "peak_f32", "peak_int8", "elementwise", "dispatch", "l1", "l2", "l3", "dram", "h2d", "d2h"};
+    "peak_f32", "peak_int8", "elementwise", "dispatch", "l1", "l2", "l3", "dram", "h2d", "d2h",
+    "op_rates", "epilogues", "conv_grid"};
+const runt_op runt_op_rate_ops[RUNT_OP_RATE_COUNT] = {
+    RUNT_OP_RELU, RUNT_OP_LEAKY_RELU, RUNT_OP_SIGMOID,  RUNT_OP_TANH,
+    RUNT_OP_GELU, RUNT_OP_SOFTMAX,    RUNT_OP_MAX_POOL, RUNT_OP_AVERAGE_POOL};
+const int64_t runt_gemm_grid_m[RUNT_GEMM_GRID_MS] = {1, 8, 64, 512};
+const int64_t runt_gemm_grid_nk[RUNT_GEMM_GRID_NKS] = {64, 256, 1024};
+const int64_t runt_conv_grid_depth[RUNT_CONV_GRID_DEPTHS] = {9, 72, 576};
+const int64_t runt_conv_grid_out[RUNT_CONV_GRID_OUTS] = {4, 16, 64};
+const int64_t runt_conv_grid_side[RUNT_CONV_GRID_SIDES] = {8, 32};
 
 runt_calibration_config runt_calibration_config_default(void)
 {
@@ -91,6 +102,10 @@ static int runt_calibration_probed(const runt_calibration *c, int p)
         return isfinite(c->h2d_gbps);
     case RUNT_PROBE_D2H:
         return isfinite(c->d2h_gbps);
+    case RUNT_PROBE_OP_RATES:
+    case RUNT_PROBE_EPILOGUES:
+    case RUNT_PROBE_CONV:
+        return c->tables;
     default:
         return 1;
     }
@@ -124,6 +139,11 @@ int runt_calibration_reusable(const runt_calibration *c, const char *device, int
     if (!c->checked) {
         snprintf(why, why_size, "it predates the load and stability checks (cache format %d)",
                  RUNT_CALIBRATION_FORMAT_UNCHECKED);
+        return 0;
+    }
+    if (!c->tables) {
+        snprintf(why, why_size, "it predates the op-rate and conv tables (cache format %d)",
+                 RUNT_CALIBRATION_FORMAT_NO_TABLES);
         return 0;
     }
     if (c->busy) {
@@ -504,6 +524,340 @@ static runt_status runt_probe_dispatch(const runt_probe *probe, runt_calibration
     return RUNT_OK;
 }
 
+/* GFLOP/s of a probe's run once its dispatch is paid; dispatch is estimated
+ * separately and noisily, so it never takes more than 90 % of the run. */
+static double runt_probe_rate(const runt_calibration *c, const runt_measurement *meas,
+                              const runt_session_stats *st)
+{
+    double us = meas->min_us - st->launches * c->launch_us - c->run_us;
+    if (us < 0.1 * meas->min_us)
+        us = 0.1 * meas->min_us;
+    return (double)st->total.flops / us * 1e-3;
+}
+
+/* The tables' probes are many and small: each gets a quarter of a main
+ * probe's time, so all of them together take about what the main probes do
+ * (on the dev VM's Zen 5 core: 2-4 s per dtype and backend). */
+static runt_probe runt_probe_light(const runt_probe *p)
+{
+    runt_probe light = *p;
+    light.measure.min_time_s /= 4;
+    return light;
+}
+
+/* The median of the spreads that are numbers, NAN when none is: one spread
+ * for a table of many probes, where a single point that caught another
+ * process is not the table's trust (the fold keeps each point's fastest). */
+static double runt_median_spread(double *v, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            v[k++] = v[i];
+    if (k == 0)
+        return NAN;
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
+/* The fastest run of a layer followed by `then` (RUNT_OP_COUNT: the layer
+ * alone) at a batch, see runt_zoo_build_layer_then (side 0: a Linear). */
+static runt_status runt_probe_layer_then(const runt_probe *p, int64_t c_in, int64_t c_out,
+                                         int64_t side, int64_t batch, runt_dtype dtype,
+                                         runt_op then, const runt_attrs *attrs, double *us,
+                                         double *spread)
+{
+    runt_model *m;
+    runt_status rc = runt_zoo_build_layer_then(c_in, c_out, 3, side, side, then, attrs, &m);
+    if (rc != RUNT_OK)
+        return rc;
+    runt_measurement meas;
+    runt_session_stats st;
+    rc = runt_probe_run(p, m, batch, dtype, &meas, &st, spread);
+    runt_model_free(m);
+    *us = rc == RUNT_OK ? meas.min_us : NAN;
+    return rc;
+}
+
+/* GFLOP/s of `flops` that took with_us - without_us. A difference lost in
+ * the noise (at most 1 % of the run) says the work is about free: it is
+ * given 1 % of the run, so a rate stays finite and never 0 ("not
+ * measured"). */
+static double runt_difference_rate(double flops, double with_us, double without_us)
+{
+    double us = fmax(with_us - without_us, 0.01 * with_us);
+    return flops / us * 1e-3;
+}
+
+/* The ops of runt_op_rate_ops. Activations and Softmax alone on a bench
+ * input (uniform noise, as an op that no layer feeds sees): activations
+ * over [1, 64 Ki], Softmax over [64, 1024] rows. The pools 2x2 stride 2
+ * on the output of a Conv2d(1, 4, 3x3) on 64x64, less the conv alone: a
+ * max pool's compares are branches, and on noise they mispredict (3.4 ns
+ * a FLOP on the dev VM's Zen 5, against 0.8-1.7 on the zoo's feature maps,
+ * which a conv has smoothed). */
+static runt_status runt_probe_op_rates(const runt_probe *probe, runt_calibration *c)
+{
+    runt_probe light = runt_probe_light(probe);
+    double spreads[RUNT_OP_RATE_COUNT + 1];
+    int n = 0;
+    enum { POOL_IN = 1, POOL_CH = 4, POOL_SIDE = 64 };
+    double conv_us = NAN;
+    for (int k = 0; k < RUNT_OP_RATE_COUNT; k++) {
+        runt_op op = runt_op_rate_ops[k];
+        runt_attrs a;
+        runt_attrs_default(op, &a);
+        int pool = op == RUNT_OP_MAX_POOL || op == RUNT_OP_AVERAGE_POOL;
+        runt_status rc;
+        double us, sp = NAN;
+        if (pool) {
+            a.pool.kernel[0] = a.pool.kernel[1] = 2;
+            a.pool.strides[0] = a.pool.strides[1] = 2;
+            if (isnan(conv_us)) {
+                rc = runt_probe_layer_then(&light, POOL_IN, POOL_CH, POOL_SIDE, 1, RUNT_F32,
+                                           RUNT_OP_COUNT, NULL, &conv_us, &spreads[n]);
+                if (rc != RUNT_OK && rc != RUNT_E_UNSUPPORTED)
+                    return rc;
+                n += rc == RUNT_OK;
+            }
+            rc = runt_probe_layer_then(&light, POOL_IN, POOL_CH, POOL_SIDE, 1, RUNT_F32, op, &a,
+                                       &us, &sp);
+            /* 4 FLOPs per output (max: compares; average: 3 adds, 1 divide) */
+            double flops = 4.0 * POOL_CH * (POOL_SIDE / 2) * (POOL_SIDE / 2);
+            if (rc == RUNT_OK && isfinite(conv_us))
+                c->op_gflops[k] = runt_difference_rate(flops, us, conv_us);
+        } else {
+            int64_t flat[2] = {1, 64 * 1024}, rows[2] = {64, 1024};
+            runt_measurement meas;
+            runt_session_stats st;
+            rc = runt_probe_op(&light, op, &a, 2, op == RUNT_OP_SOFTMAX ? rows : flat, &meas,
+                               &st, &sp);
+            if (rc == RUNT_OK) {
+                us = meas.min_us;
+                c->op_gflops[k] = runt_probe_rate(c, &meas, &st);
+            }
+        }
+        if (rc == RUNT_E_UNSUPPORTED)
+            continue; /* the backend lacks it: the elementwise rate stands in */
+        if (rc != RUNT_OK)
+            return rc;
+        spreads[n++] = sp;
+        if (probe->progress)
+            fprintf(probe->progress, "  %s %s%s: %.2f us -> %.3f GFLOP/s (spread %.1f%%)\n",
+                    probe->backend, runt_op_name(op), pool ? " after a conv, less the conv" : "",
+                    us, c->op_gflops[k], 100 * sp);
+    }
+    c->spread[RUNT_PROBE_OP_RATES] = runt_median_spread(spreads, n);
+    return RUNT_OK;
+}
+
+/* ReLU streaming ws[l] bytes (input and output) at each probed level:
+ * stream_gbps. Called after runt_probe_op_rates, whose spread it joins. */
+static runt_status runt_probe_streams(const runt_probe *probe, const double ws[RUNT_LEVEL_COUNT],
+                                      runt_calibration *c)
+{
+    runt_probe light = runt_probe_light(probe);
+    double spreads[RUNT_LEVEL_COUNT + 1];
+    int n = 0;
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++) {
+        if (!isfinite(c->bw_gbps[l]))
+            continue; /* a level this backend's memory does not have */
+        int64_t floats = (int64_t)(ws[l] / 8);
+        int64_t dims[2] = {1, floats > 64 ? floats : 64};
+        runt_measurement meas;
+        runt_session_stats st;
+        double sp = NAN;
+        runt_status rc = runt_probe_op(&light, RUNT_OP_RELU, NULL, 2, dims, &meas, &st, &sp);
+        if (rc == RUNT_E_UNSUPPORTED)
+            return RUNT_OK;
+        if (rc != RUNT_OK)
+            return rc;
+        double moved = (double)(st.total.bytes_read + st.total.bytes_written);
+        double us = meas.min_us - st.launches * c->launch_us - c->run_us;
+        if (us < 0.1 * meas.min_us)
+            us = 0.1 * meas.min_us;
+        c->stream_gbps[l] = moved / us * 1e-3;
+        spreads[n++] = sp;
+        if (probe->progress)
+            fprintf(probe->progress, "  %s ReLU streaming %.0f KiB (%s): %.2f us -> %.1f GB/s "
+                    "(spread %.1f%%)\n", probe->backend, moved / 1024, runt_level_names[l],
+                    meas.min_us, c->stream_gbps[l], 100 * sp);
+    }
+    if (n > 0 && !isnan(c->spread[RUNT_PROBE_OP_RATES]))
+        spreads[n++] = c->spread[RUNT_PROBE_OP_RATES];
+    c->spread[RUNT_PROBE_OP_RATES] = runt_median_spread(spreads, n);
+    return RUNT_OK;
+}
+
+/* "relu", ... by runt_activation: the cache's keys of the epilogue table. */
+static const char *const runt_act_names[RUNT_ACT_RATE_COUNT] = {
+    "none", "relu", "leaky_relu", "clip", "sigmoid", "tanh", "gelu", "gelu_tanh"};
+
+/* The epilogue probes of one dtype (q 1: int8) into c->act_gflops[q],
+ * their spreads appended to spreads[*n...]. */
+static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t in, int64_t out,
+                                           int64_t batch, runt_calibration *c, double *spreads,
+                                           int *n)
+{
+    runt_dtype dtype = q ? RUNT_I8 : RUNT_F32;
+    double plain_us;
+    runt_status rc = runt_probe_layer_then(p, in, out, 0, batch, dtype, RUNT_OP_COUNT, NULL,
+                                           &plain_us, &spreads[*n]);
+    if (rc == RUNT_E_UNSUPPORTED)
+        return RUNT_OK; /* no int8 on this backend */
+    if (rc != RUNT_OK)
+        return rc;
+    (*n)++;
+    for (int act = RUNT_ACT_RELU; act < RUNT_ACT_RATE_COUNT; act++) {
+        runt_op op = runt_activation_op((runt_activation)act);
+        runt_attrs a;
+        runt_attrs_default(op, &a);
+        if (act == RUNT_ACT_CLIP) {
+            a.clip.min = 0;
+            a.clip.max = 6; /* ReLU6 */
+        }
+        if (act == RUNT_ACT_GELU_TANH)
+            a.gelu.approximate_tanh = 1;
+        double us;
+        rc = runt_probe_layer_then(p, in, out, 0, batch, dtype, op, &a, &us, &spreads[*n]);
+        if (rc == RUNT_E_UNSUPPORTED)
+            continue;
+        if (rc != RUNT_OK)
+            return rc;
+        (*n)++;
+        c->act_gflops[q][act] = runt_difference_rate((double)(batch * out), us, plain_us);
+        if (p->progress)
+            fprintf(p->progress, "  %s %s Linear(%lld, %lld) + %s: %.2f us, %.2f us alone -> "
+                    "%.3f GFLOP/s (spread %.1f%%)\n", p->backend, runt_dtype_name(dtype),
+                    (long long)in, (long long)out, runt_act_names[act], us, plain_us,
+                    c->act_gflops[q][act], 100 * spreads[*n - 1]);
+    }
+    return RUNT_OK;
+}
+
+/* Each fused activation: Linear(16, 1024) at batch 64 followed by the
+ * activation's op (which the session fuses into the Gemm's epilogue), less
+ * the Linear alone, over its 64 Ki outputs. Through the fused path, as the
+ * CPU backend's packed GEMM applies some activations in its own vector
+ * loop (a fused LeakyRelu measured ~0.1 ns an element, the op alone 4 ns:
+ * its branch mispredicts on noise). In f32 and in int8, whose layers apply
+ * the activation in their own loop too (an int8 LeakyRelu layer: ~4 ns an
+ * output). */
+static runt_status runt_probe_epilogues(const runt_probe *probe, runt_calibration *c)
+{
+    runt_probe light = runt_probe_light(probe);
+    enum { IN = 16, OUT = 1024, BATCH = 64 };
+    double spreads[2 * RUNT_ACT_RATE_COUNT];
+    int n = 0;
+    for (int q = 0; q < 2; q++) {
+        runt_status rc = runt_probe_epilogues_of(&light, q, IN, OUT, BATCH, c, spreads, &n);
+        if (rc != RUNT_OK)
+            return rc;
+    }
+    c->spread[RUNT_PROBE_EPILOGUES] = runt_median_spread(spreads, n);
+    return RUNT_OK;
+}
+
+/* The GEMM grid (calibrate.h), f32 then int8; its points' spreads join
+ * the conv grid's (both are matrix products timed the same way). */
+static runt_status runt_probe_gemm_grid(const runt_probe *probe, runt_calibration *c,
+                                        double *spreads, int *n)
+{
+    runt_probe light = runt_probe_light(probe);
+    for (int q = 0; q < 2; q++) {
+        runt_dtype dtype = q ? RUNT_I8 : RUNT_F32;
+        double peak = q ? c->peak_int8_gops : c->peak_gflops;
+        if (!(peak > 0) || !isfinite(peak))
+            continue; /* no int8 on this backend */
+        for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+            for (int j = 0; j < RUNT_GEMM_GRID_NKS; j++) {
+                int64_t m = runt_gemm_grid_m[i], nk = runt_gemm_grid_nk[j];
+                double flops = 2.0 * (double)m * (double)nk * (double)nk;
+                if (flops / (peak * 1e3) > RUNT_GEMM_GRID_MAX_RUN_US) {
+                    c->gemm_gflops[q][i][j] = peak;
+                    continue;
+                }
+                int64_t w[2] = {nk, nk};
+                runt_measurement meas;
+                runt_session_stats st;
+                double sp = NAN;
+                runt_status rc = runt_probe_mlp(&light, w, 2, 0, m, dtype, &meas, &st, &sp);
+                if (rc == RUNT_E_UNSUPPORTED)
+                    break;
+                if (rc != RUNT_OK)
+                    return rc;
+                spreads[(*n)++] = sp;
+                c->gemm_gflops[q][i][j] = runt_probe_rate(c, &meas, &st);
+                if (probe->progress)
+                    fprintf(probe->progress, "  %s %s Linear(%lld, %lld) at batch %lld: %.2f us "
+                            "-> %.2f G%s/s (spread %.1f%%)\n", probe->backend,
+                            runt_dtype_name(dtype), (long long)nk, (long long)nk, (long long)m,
+                            meas.min_us, c->gemm_gflops[q][i][j], q ? "OP" : "FLOP", 100 * sp);
+            }
+    }
+    return RUNT_OK;
+}
+
+/* The conv grid (calibrate.h), f32 then int8. A point whose FLOPs pass the
+ * peak probe's largest GEMM is left unmeasured (0), as are the int8 points
+ * of a backend without int8. */
+static runt_status runt_probe_conv_grid(const runt_probe *probe, runt_calibration *c)
+{
+    runt_probe light = runt_probe_light(probe);
+    double gemm_n = probe->max_gemm_n > 128 ? probe->max_gemm_n : 128;
+    double max_flops = 2 * gemm_n * gemm_n * gemm_n;
+    enum { POINTS = RUNT_CONV_GRID_DEPTHS * RUNT_CONV_GRID_OUTS * RUNT_CONV_GRID_SIDES +
+                    RUNT_GEMM_GRID_MS * RUNT_GEMM_GRID_NKS };
+    double spreads[2 * POINTS];
+    int n = 0;
+    runt_status grc = runt_probe_gemm_grid(probe, c, spreads, &n);
+    if (grc != RUNT_OK)
+        return grc;
+    for (int q = 0; q < 2; q++) {
+        runt_dtype dtype = q ? RUNT_I8 : RUNT_F32;
+        int supported = 1;
+        for (int d = 0; d < RUNT_CONV_GRID_DEPTHS && supported; d++)
+            for (int o = 0; o < RUNT_CONV_GRID_OUTS && supported; o++)
+                for (int si = 0; si < RUNT_CONV_GRID_SIDES && supported; si++) {
+                    int64_t c_in = runt_conv_grid_depth[d] / 9, m = runt_conv_grid_out[o];
+                    int64_t side = runt_conv_grid_side[si];
+                    if (2.0 * (double)(m * c_in * 9 * side * side) > max_flops)
+                        continue;
+                    runt_model *model;
+                    runt_status rc = runt_zoo_build_conv(c_in, m, 3, side, side, &model);
+                    if (rc != RUNT_OK)
+                        return rc;
+                    runt_measurement meas;
+                    runt_session_stats st;
+                    double sp = NAN;
+                    rc = runt_probe_run(&light, model, 1, dtype, &meas, &st, &sp);
+                    runt_model_free(model);
+                    if (rc == RUNT_E_UNSUPPORTED) {
+                        supported = 0;
+                        break;
+                    }
+                    if (rc != RUNT_OK)
+                        return rc;
+                    spreads[n++] = sp;
+                    double g = runt_probe_rate(c, &meas, &st);
+                    c->conv_gflops[q][d][o][si] = g;
+                    if (probe->progress)
+                        fprintf(probe->progress, "  %s %s Conv %lld->%lld 3x3 on %lldx%lld: %.2f us "
+                                "-> %.2f G%s/s (spread %.1f%%)\n", probe->backend,
+                                runt_dtype_name(dtype), (long long)c_in, (long long)m,
+                                (long long)side, (long long)side, meas.min_us, g,
+                                q ? "OP" : "FLOP", 100 * sp);
+                }
+    }
+    c->spread[RUNT_PROBE_CONV] = runt_median_spread(spreads, n);
+    return RUNT_OK;
+}
+
 /* A GEMV whose weights take `bytes`: read bandwidth once dispatch is paid. */
 static runt_status runt_probe_bandwidth(const runt_probe *p, const runt_calibration *c,
                                         double bytes, double *gbps, double *spread)
@@ -613,6 +967,102 @@ runt_status runt_calibration_copy_us(const char *backend, int threads, double by
     return runt_probe_copy(&p, bytes, to_device, us, &spread);
 }
 
+runt_op runt_activation_op(runt_activation act)
+{
+    switch (act) {
+    case RUNT_ACT_RELU: return RUNT_OP_RELU;
+    case RUNT_ACT_LEAKY_RELU: return RUNT_OP_LEAKY_RELU;
+    case RUNT_ACT_CLIP: return RUNT_OP_CLIP;
+    case RUNT_ACT_SIGMOID: return RUNT_OP_SIGMOID;
+    case RUNT_ACT_TANH: return RUNT_OP_TANH;
+    case RUNT_ACT_GELU:
+    case RUNT_ACT_GELU_TANH: return RUNT_OP_GELU;
+    case RUNT_ACT_NONE:
+    default: return RUNT_OP_COUNT;
+    }
+}
+
+double runt_calibration_act_gflops(const runt_calibration *c, int int8, runt_activation act)
+{
+    if ((int)act <= RUNT_ACT_NONE || (int)act >= RUNT_ACT_RATE_COUNT)
+        return 0;
+    double g = c->act_gflops[int8 ? 1 : 0][act];
+    return isfinite(g) && g > 0 ? g : 0;
+}
+
+double runt_calibration_op_gflops(const runt_calibration *c, runt_op op)
+{
+    for (int k = 0; k < RUNT_OP_RATE_COUNT; k++)
+        if (runt_op_rate_ops[k] == op)
+            return isfinite(c->op_gflops[k]) && c->op_gflops[k] > 0 ? c->op_gflops[k] : 0;
+    return 0;
+}
+
+/* Where x falls among the n ascending grid values g: the lower index *i and
+ * the weight *t of the upper one, by log(x); clamped at both ends. */
+static void runt_grid_locate(const int64_t *g, int n, double x, int *i, double *t)
+{
+    *i = 0;
+    *t = 0;
+    if (n < 2 || !(x > (double)g[0]))
+        return;
+    if (x >= (double)g[n - 1]) {
+        *i = n - 2;
+        *t = 1;
+        return;
+    }
+    while (*i < n - 2 && x > (double)g[*i + 1])
+        (*i)++;
+    *t = log(x / (double)g[*i]) / log((double)g[*i + 1] / (double)g[*i]);
+}
+
+double runt_calibration_gemm_gflops(const runt_calibration *c, int int8, double m, double nk)
+{
+    int im, ik;
+    double tm, tk;
+    runt_grid_locate(runt_gemm_grid_m, RUNT_GEMM_GRID_MS, m, &im, &tm);
+    runt_grid_locate(runt_gemm_grid_nk, RUNT_GEMM_GRID_NKS, nk, &ik, &tk);
+    /* Bilinear in the logs of the rates, as the conv grid. */
+    double sum = 0;
+    for (int k = 0; k < 4; k++) {
+        int mm = k & 1, kk = (k >> 1) & 1;
+        double w = (mm ? tm : 1 - tm) * (kk ? tk : 1 - tk);
+        double g = c->gemm_gflops[int8 ? 1 : 0][im + mm][ik + kk];
+        if (w == 0)
+            continue;
+        if (!(g > 0) || !isfinite(g))
+            return 0;
+        sum += w * log(g);
+    }
+    return exp(sum);
+}
+
+double runt_calibration_conv_gflops(const runt_calibration *c, int int8, double depth,
+                                    double out_channels, double pixels)
+{
+    int id, io, is;
+    double td, to, ts;
+    /* The grid's sides are image sides; a shape's pixels compare with their
+     * squares. */
+    runt_grid_locate(runt_conv_grid_depth, RUNT_CONV_GRID_DEPTHS, depth, &id, &td);
+    runt_grid_locate(runt_conv_grid_out, RUNT_CONV_GRID_OUTS, out_channels, &io, &to);
+    runt_grid_locate(runt_conv_grid_side, RUNT_CONV_GRID_SIDES, sqrt(pixels), &is, &ts);
+    /* Trilinear in the logs of the rates: rates span orders of magnitude
+     * and a point between two is their geometric, not arithmetic, mean. */
+    double sum = 0;
+    for (int k = 0; k < 8; k++) {
+        int dd = k & 1, oo = (k >> 1) & 1, ss = (k >> 2) & 1;
+        double w = (dd ? td : 1 - td) * (oo ? to : 1 - to) * (ss ? ts : 1 - ts);
+        double g = c->conv_gflops[int8 ? 1 : 0][id + dd][io + oo][is + ss];
+        if (w == 0)
+            continue;
+        if (!(g > 0) || !isfinite(g))
+            return 0;
+        sum += w * log(g);
+    }
+    return exp(sum);
+}
+
 void runt_calibration_monotone(runt_calibration *c)
 {
     double farther = NAN;
@@ -665,6 +1115,12 @@ static runt_status runt_calibration_attempt(const runt_probe *probe, const runt_
         out->bw_gbps[l] = NAN;
     for (int k = 0; k < RUNT_PROBE_COUNT; k++)
         out->spread[k] = NAN;
+    memset(out->op_gflops, 0, sizeof out->op_gflops);
+    memset(out->stream_gbps, 0, sizeof out->stream_gbps);
+    memset(out->act_gflops, 0, sizeof out->act_gflops);
+    memset(out->conv_gflops, 0, sizeof out->conv_gflops);
+    memset(out->gemm_gflops, 0, sizeof out->gemm_gflops);
+    out->tables = 1;
     runt_status rc = runt_probe_peak(p, RUNT_F32, &out->peak_gflops,
                                      &out->spread[RUNT_PROBE_PEAK_F32]);
     if (rc == RUNT_OK)
@@ -673,6 +1129,12 @@ static runt_status runt_calibration_attempt(const runt_probe *probe, const runt_
         rc = runt_probe_dispatch(p, out);
     if (rc == RUNT_OK)
         rc = runt_probe_eltwise(p, out, &out->eltwise_gflops, &out->spread[RUNT_PROBE_ELTWISE]);
+    if (rc == RUNT_OK)
+        rc = runt_probe_op_rates(p, out);
+    if (rc == RUNT_OK)
+        rc = runt_probe_epilogues(p, out);
+    if (rc == RUNT_OK)
+        rc = runt_probe_conv_grid(p, out);
     double ws[RUNT_LEVEL_COUNT];
     runt_probe_sizes(out, config->max_probe_bytes, ws);
     for (int l = 0; rc == RUNT_OK && l < RUNT_LEVEL_COUNT; l++) {
@@ -700,6 +1162,8 @@ static runt_status runt_calibration_attempt(const runt_probe *probe, const runt_
     }
     if (rc == RUNT_OK)
         runt_calibration_monotone(out);
+    if (rc == RUNT_OK)
+        rc = runt_probe_streams(p, ws, out);
     if (rc == RUNT_OK && !info->host_memory)
         rc = runt_probe_copies(p, config->max_probe_bytes, out);
     return rc;
@@ -735,6 +1199,27 @@ void runt_calibration_fold(runt_calibration *into, const runt_calibration *b)
         if (level >= 0 && level < RUNT_LEVEL_COUNT)
             into->raised = (into->raised & ~(1 << level)) | (b->raised & (1 << level));
     }
+    /* The tables point by point, the same rule; each table's spread (a
+     * median over its points) is the smaller of the two, as its points now
+     * come from the faster of two attempts. */
+    for (int k = 0; k < RUNT_OP_RATE_COUNT; k++)
+        into->op_gflops[k] = fmax(into->op_gflops[k], b->op_gflops[k]);
+    for (int q = 0; q < 2; q++)
+        for (int k = 0; k < RUNT_ACT_RATE_COUNT; k++)
+            into->act_gflops[q][k] = fmax(into->act_gflops[q][k], b->act_gflops[q][k]);
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+        into->stream_gbps[l] = fmax(into->stream_gbps[l], b->stream_gbps[l]);
+    double *conv = &into->conv_gflops[0][0][0][0];
+    const double *conv_b = &b->conv_gflops[0][0][0][0];
+    for (size_t k = 0; k < sizeof into->conv_gflops / sizeof *conv; k++)
+        conv[k] = fmax(conv[k], conv_b[k]);
+    double *gemm = &into->gemm_gflops[0][0][0];
+    const double *gemm_b = &b->gemm_gflops[0][0][0];
+    for (size_t k = 0; k < sizeof into->gemm_gflops / sizeof *gemm; k++)
+        gemm[k] = fmax(gemm[k], gemm_b[k]);
+    for (int p = RUNT_PROBE_OP_RATES; p <= RUNT_PROBE_CONV; p++)
+        if (isnan(into->spread[p]) || b->spread[p] < into->spread[p])
+            into->spread[p] = b->spread[p];
     if (b->launch_us < into->launch_us ||
         (b->launch_us == into->launch_us && b->run_us < into->run_us)) {
         into->launch_us = b->launch_us;
@@ -884,6 +1369,31 @@ static int runt_make_dirs(const char *dir)
     return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The cache's keys of the tables, unique in the file (the reader finds the
+ * first "key":): op_Relu, ...; conv_f32_d9_m4_s8, ... */
+static void runt_op_rate_key(int k, char *key, size_t size)
+{
+    snprintf(key, size, "op_%s", runt_op_name(runt_op_rate_ops[k]));
+}
+
+static void runt_act_key(int q, int act, char *key, size_t size)
+{
+    snprintf(key, size, "epilogue_%s_%s", q ? "int8" : "f32", runt_act_names[act]);
+}
+
+static void runt_gemm_grid_key(int q, int i, int k, char *key, size_t size)
+{
+    snprintf(key, size, "gemm_%s_m%lld_nk%lld", q ? "int8" : "f32",
+             (long long)runt_gemm_grid_m[i], (long long)runt_gemm_grid_nk[k]);
+}
+
+static void runt_conv_grid_key(int q, int d, int o, int si, char *key, size_t size)
+{
+    snprintf(key, size, "conv_%s_d%lld_m%lld_s%lld", q ? "int8" : "f32",
+             (long long)runt_conv_grid_depth[d], (long long)runt_conv_grid_out[o],
+             (long long)runt_conv_grid_side[si]);
+}
+
 runt_status runt_calibration_save(const runt_calibration *c, const char *dir)
 {
     char path[1200];
@@ -922,6 +1432,47 @@ runt_status runt_calibration_save(const runt_calibration *c, const char *dir)
     runt_json_number(&j, "h2d_gbps", c->h2d_gbps);
     runt_json_number(&j, "d2h_gbps", c->d2h_gbps);
     runt_json_int(&j, "raised_levels", c->raised);
+    runt_json_begin_object(&j, "op_gflops");
+    for (int k = 0; k < RUNT_OP_RATE_COUNT; k++) {
+        char key[48];
+        runt_op_rate_key(k, key, sizeof key);
+        runt_json_number(&j, key, c->op_gflops[k]);
+    }
+    runt_json_end_object(&j);
+    runt_json_begin_object(&j, "stream_gbps");
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++) {
+        char key[48];
+        snprintf(key, sizeof key, "stream_%s", runt_level_names[l]);
+        runt_json_number(&j, key, c->stream_gbps[l]);
+    }
+    runt_json_end_object(&j);
+    runt_json_begin_object(&j, "act_gflops");
+    for (int q = 0; q < 2; q++)
+        for (int k = RUNT_ACT_RELU; k < RUNT_ACT_RATE_COUNT; k++) {
+            char key[48];
+            runt_act_key(q, k, key, sizeof key);
+            runt_json_number(&j, key, c->act_gflops[q][k]);
+        }
+    runt_json_end_object(&j);
+    runt_json_begin_object(&j, "gemm_gflops");
+    for (int q = 0; q < 2; q++)
+        for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+            for (int k = 0; k < RUNT_GEMM_GRID_NKS; k++) {
+                char key[48];
+                runt_gemm_grid_key(q, i, k, key, sizeof key);
+                runt_json_number(&j, key, c->gemm_gflops[q][i][k]);
+            }
+    runt_json_end_object(&j);
+    runt_json_begin_object(&j, "conv_gflops");
+    for (int q = 0; q < 2; q++)
+        for (int d = 0; d < RUNT_CONV_GRID_DEPTHS; d++)
+            for (int o = 0; o < RUNT_CONV_GRID_OUTS; o++)
+                for (int si = 0; si < RUNT_CONV_GRID_SIDES; si++) {
+                    char key[48];
+                    runt_conv_grid_key(q, d, o, si, key, sizeof key);
+                    runt_json_number(&j, key, c->conv_gflops[q][d][o][si]);
+                }
+    runt_json_end_object(&j);
     /* Keys unique in the whole file: the reader finds the first "key":. */
     runt_json_number(&j, "load_avg_1m", c->load_avg);
     runt_json_number(&j, "load_others_cores", c->load_others);
@@ -982,6 +1533,20 @@ static const char *runt_calibration_absurd(const runt_calibration *c, double *ba
             RUNT_CAL_CHECK(cap[l], c->level_bytes[l], 0, 1e18, 0);
     }
     RUNT_CAL_CHECK("raised_levels", c->raised, 0, (1 << RUNT_LEVEL_COUNT) - 1, 0);
+    /* Table entries: 0 is "not measured". */
+    for (int k = 0; k < RUNT_OP_RATE_COUNT; k++)
+        RUNT_CAL_CHECK(runt_op_name(runt_op_rate_ops[k]), c->op_gflops[k], 0, 1e9, 0);
+    for (int q = 0; q < 2; q++)
+        for (int k = 0; k < RUNT_ACT_RATE_COUNT; k++)
+            RUNT_CAL_CHECK("act_gflops", c->act_gflops[q][k], 0, 1e9, 0);
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+        RUNT_CAL_CHECK("stream_gbps", c->stream_gbps[l], 0, 1e9, 0);
+    const double *conv = &c->conv_gflops[0][0][0][0];
+    for (size_t k = 0; k < sizeof c->conv_gflops / sizeof *conv; k++)
+        RUNT_CAL_CHECK("conv_gflops", conv[k], 0, 1e9, 0);
+    const double *gemm = &c->gemm_gflops[0][0][0];
+    for (size_t k = 0; k < sizeof c->gemm_gflops / sizeof *gemm; k++)
+        RUNT_CAL_CHECK("gemm_gflops", gemm[k], 0, 1e9, 0);
     if (c->checked) {
         RUNT_CAL_CHECK("load_avg_1m", c->load_avg, 0, 1e6, 1);
         RUNT_CAL_CHECK("load_others_cores", c->load_others, 0, 1e6, 1);
@@ -1058,8 +1623,9 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
                               "(truncated or damaged)", path);
     if (runt_json_find_number(text, "format", &format) != 1)
         return runt_error_set(RUNT_E_IO, "%s is not a runt calibration (no \"format\")", path);
-    if (format != RUNT_CALIBRATION_FORMAT && format != RUNT_CALIBRATION_FORMAT_UNCHECKED)
-        return runt_error_set(RUNT_E_IO, "%s has calibration format %g; this runt reads %d and %d",
+    if (format != RUNT_CALIBRATION_FORMAT && format != RUNT_CALIBRATION_FORMAT_NO_TABLES &&
+        format != RUNT_CALIBRATION_FORMAT_UNCHECKED)
+        return runt_error_set(RUNT_E_IO, "%s has calibration format %g; this runt reads %d to %d",
                               path, format, RUNT_CALIBRATION_FORMAT_UNCHECKED,
                               RUNT_CALIBRATION_FORMAT);
     if (runt_json_find_string(text, "runt_version", version, sizeof version) != 1 ||
@@ -1092,7 +1658,46 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
         if (l == RUNT_LEVEL_DRAM || runt_json_find_number(text, key, &out->level_bytes[l]) != 1)
             out->level_bytes[l] = l == RUNT_LEVEL_DRAM ? INFINITY : 0;
     }
-    out->checked = format == RUNT_CALIBRATION_FORMAT;
+    out->checked = format != RUNT_CALIBRATION_FORMAT_UNCHECKED;
+    out->tables = format == RUNT_CALIBRATION_FORMAT;
+    /* A table entry that is missing or null was not measured (0). */
+    for (int k = 0; out->tables && k < RUNT_OP_RATE_COUNT; k++) {
+        char key[48];
+        runt_op_rate_key(k, key, sizeof key);
+        if (runt_json_find_number(text, key, &out->op_gflops[k]) != 1)
+            out->op_gflops[k] = 0;
+    }
+    for (int l = 0; out->tables && l < RUNT_LEVEL_COUNT; l++) {
+        char key[48];
+        snprintf(key, sizeof key, "stream_%s", runt_level_names[l]);
+        if (runt_json_find_number(text, key, &out->stream_gbps[l]) != 1)
+            out->stream_gbps[l] = 0;
+    }
+    for (int q = 0; out->tables && q < 2; q++)
+        for (int k = RUNT_ACT_RELU; k < RUNT_ACT_RATE_COUNT; k++) {
+            char key[48];
+            runt_act_key(q, k, key, sizeof key);
+            if (runt_json_find_number(text, key, &out->act_gflops[q][k]) != 1)
+                out->act_gflops[q][k] = 0;
+        }
+    for (int q = 0; out->tables && q < 2; q++)
+        for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+            for (int k = 0; k < RUNT_GEMM_GRID_NKS; k++) {
+                char key[48];
+                runt_gemm_grid_key(q, i, k, key, sizeof key);
+                if (runt_json_find_number(text, key, &out->gemm_gflops[q][i][k]) != 1)
+                    out->gemm_gflops[q][i][k] = 0;
+            }
+    for (int q = 0; out->tables && q < 2; q++)
+        for (int d = 0; d < RUNT_CONV_GRID_DEPTHS; d++)
+            for (int o = 0; o < RUNT_CONV_GRID_OUTS; o++)
+                for (int si = 0; si < RUNT_CONV_GRID_SIDES; si++) {
+                    char key[48];
+                    double *v = &out->conv_gflops[q][d][o][si];
+                    runt_conv_grid_key(q, d, o, si, key, sizeof key);
+                    if (runt_json_find_number(text, key, v) != 1)
+                        *v = 0;
+                }
     out->load_avg = out->load_others = NAN;
     for (int k = 0; k < RUNT_PROBE_COUNT; k++)
         out->spread[k] = NAN;
@@ -1112,6 +1717,8 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
         for (int k = 0; k < RUNT_PROBE_COUNT; k++) {
             char key[32];
             snprintf(key, sizeof key, "spread_%s", runt_probe_names[k]);
+            if (!out->tables && k >= RUNT_PROBE_OP_RATES && k <= RUNT_PROBE_CONV)
+                continue; /* format 4 has no tables, so no spreads of them */
             if (runt_json_find_number(text, key, &out->spread[k]) == -1)
                 return runt_error_set(RUNT_E_IO, "%s: the calibration has no \"%s\" (truncated?)",
                                       path, key);

@@ -21,6 +21,45 @@
  *               nearer data is never slower). Host cache sizes come
  *               from /sys/devices/system/cpu/cpu0/cache; a private cache
  *               counts once per thread (each thread streams its own share).
+ *   op rates    every op in runt_op_rate_ops: an activation or Softmax
+ *               alone over 64 Ki floats, a 2x2 pool on a conv's output less
+ *               the conv (calibrate.c says why); GFLOP/s as runt_cost
+ *               counts its FLOPs. One elementwise rate called a tanh or a
+ *               GELU (libm transcendentals, ~10 ns an element on one Zen 5
+ *               core) as cheap as a ReLU (~0.1 ns), and the zoo's MLPs with
+ *               them came out 5-15x faster than measured; a max pool
+ *               (reference kernel) is ~20x slower per FLOP than a ReLU.
+ *   epilogues   each fused activation (a Gemm's or Conv's epilogue):
+ *               Linear(16, 1024) at batch 64 with it, less without it,
+ *               over its 64 Ki outputs, in f32 and int8. Not the op's rate: the CPU
+ *               backend's packed GEMM runs some activations in its own
+ *               vector loop.
+ *   streams     ReLU over a buffer whose input and output together fill
+ *               each level as the GEMV probes' weights do: the bandwidth of
+ *               activations, which elementwise ops stream. The GEMV probes
+ *               measure the weights' (read by matrix products), and on ref
+ *               a GEMV is compute-bound (5-9 GB/s on the dev VM at every
+ *               level, where a ReLU streamed 8 MB in 182 us, 46 GB/s), so
+ *               ref's seed0_relu was predicted 7x its time. Their spreads
+ *               count in op_rates'.
+ *   gemm grid   Linear(k, k) without bias at batch m over the grid
+ *               runt_gemm_grid_* (m by k = n), f32 and int8: GFLOP/s per
+ *               shape. Small and skinny products run far below the square
+ *               peak (a batch-8 Linear(64, 64) at ~20 % of it on the dev
+ *               VM; an int8 one pays its activations' quantization per
+ *               layer), and the reference backend's plain loops fall off as
+ *               the operands leave the cache. A point whose one run would
+ *               take over RUNT_GEMM_GRID_MAX_RUN_US at the peak is not run
+ *               and takes the peak: it is as large as the peak probe's.
+ *               (After bench/results/2026-12-05-gemm-grid.md, whose grid
+ *               alone gained nothing while convs and epilogues were off.)
+ *   conv grid   Conv2d(c_in, c_out, 3x3, 'same') at batch 1 over the
+ *               grid runt_conv_grid_* (GEMM depth c_in*9, output channels,
+ *               image side), in f32 and int8: GFLOP/s through the backend,
+ *               so whatever algorithm it picks for that shape (im2col +
+ *               GEMM, direct, reference) is what is measured. Small depths
+ *               and few channels ran 10-20x below the GEMM peak, which the
+ *               model then gave every Conv.
  *   h2d, d2h    device backends only: GlobalAveragePool of a 64 MiB input
  *               (the run is the input's copy) and a Pad from 1 element to
  *               64 MiB (the run is the output's copy), on the host clock.
@@ -73,11 +112,14 @@ enum {
     RUNT_PROBE_BW_DRAM,
     RUNT_PROBE_H2D,
     RUNT_PROBE_D2H,
+    RUNT_PROBE_OP_RATES, /* the median spread of the op-rate probes */
+    RUNT_PROBE_EPILOGUES, /* ... of the fused activations' probes   */
+    RUNT_PROBE_CONV,     /* ... and of the conv grid's points       */
     RUNT_PROBE_COUNT
 };
 
 /* "peak_f32", "peak_int8", "elementwise", "dispatch", "l1", "l2", "l3",
- * "dram", "h2d", "d2h". */
+ * "dram", "h2d", "d2h", "op_rates", "epilogues", "conv_grid". */
 extern const char *const runt_probe_names[RUNT_PROBE_COUNT];
 
 /* A probe has settled when its second-fastest round is within 10 % of its
@@ -103,6 +145,40 @@ extern const char *const runt_probe_names[RUNT_PROBE_COUNT];
  * uses every free core share one. */
 #define RUNT_CALIBRATION_LOAD_SLACK 0.5
 
+/* The ops whose rate is probed one by one (op_gflops); the others take the
+ * elementwise rate. Activations (the zoo's and ONNX exports' commonest) and
+ * the pools, which run reference kernels on the CPU backend. */
+#define RUNT_OP_RATE_COUNT 8
+extern const runt_op runt_op_rate_ops[RUNT_OP_RATE_COUNT];
+
+/* Fused activations, by runt_activation (RUNT_ACT_NONE .. GELU_TANH). */
+#define RUNT_ACT_RATE_COUNT (RUNT_ACT_GELU_TANH + 1)
+
+/* The op whose element function a fused activation runs; RUNT_OP_COUNT for
+ * RUNT_ACT_NONE or an unknown value. */
+runt_op runt_activation_op(runt_activation act);
+
+/* The conv grid: GEMM depth (c_in * 3 * 3, with c_in 1, 8, 64), output
+ * channels and image side (square) of its points. The zoo and small
+ * exported CNNs have depths from 9 (a 1-channel 3x3) to ~1600, 4 to 128
+ * channels and sides from 4 to 32; outside the grid the nearest edge holds. */
+#define RUNT_CONV_GRID_DEPTHS 3
+#define RUNT_CONV_GRID_OUTS 3
+#define RUNT_CONV_GRID_SIDES 2
+extern const int64_t runt_conv_grid_depth[RUNT_CONV_GRID_DEPTHS];
+extern const int64_t runt_conv_grid_out[RUNT_CONV_GRID_OUTS];
+extern const int64_t runt_conv_grid_side[RUNT_CONV_GRID_SIDES];
+
+/* The GEMM grid: batch m (a Linear's input rows: 1 is a GEMV, 8 and 64
+ * small serving batches, 512 past where a blocked kernel reaches its peak)
+ * by k = n (64 a small MLP's width, 1024 a large one's). */
+#define RUNT_GEMM_GRID_MS 4
+#define RUNT_GEMM_GRID_NKS 3
+extern const int64_t runt_gemm_grid_m[RUNT_GEMM_GRID_MS];
+extern const int64_t runt_gemm_grid_nk[RUNT_GEMM_GRID_NKS];
+/* 20 ms keeps ref's grid, at ~4 GFLOP/s, to a few seconds. */
+#define RUNT_GEMM_GRID_MAX_RUN_US 20e3
+
 /* NAN in a field means "not applicable" (written as JSON null). */
 typedef struct runt_calibration {
     char backend[16];
@@ -117,6 +193,19 @@ typedef struct runt_calibration {
     double launch_us;                      /* per dispatched node               */
     double run_us;                         /* per run, beside its nodes         */
     double h2d_gbps, d2h_gbps;             /* NAN on host-memory backends       */
+    /* The tables; 0 where not measured (a cache file older than them, a
+     * dtype the backend lacks, a made-up calibration), and the model then
+     * falls back to eltwise_gflops and the GEMM peaks. */
+    double op_gflops[RUNT_OP_RATE_COUNT];  /* by runt_op_rate_ops' order      */
+    double stream_gbps[RUNT_LEVEL_COUNT];  /* activations, by level            */
+    double act_gflops[2][RUNT_ACT_RATE_COUNT]; /* a fused activation, [0] f32,
+                                              [1] int8, by runt_activation;
+                                              1 FLOP an output               */
+    double gemm_gflops[2][RUNT_GEMM_GRID_MS][RUNT_GEMM_GRID_NKS]; /* [0] f32, [1] int8 */
+    double conv_gflops[2][RUNT_CONV_GRID_DEPTHS][RUNT_CONV_GRID_OUTS]
+                      [RUNT_CONV_GRID_SIDES];  /* [0] f32, [1] int8           */
+    int tables;                            /* 0: a cache file older than the
+                                              tables (format 4 or 3)         */
     int raised;                            /* bit l: level l's probe came out
                                               slower than a farther level's and
                                               was raised (runt_calibration_monotone) */
@@ -144,11 +233,14 @@ typedef struct runt_calibration_config {
     double max_total_s;       /* no attempt starts that would likely end past this */
 } runt_calibration_config;
 
-/* 0.2 s and 10 runs per probe (split over its rounds); working sets up to
- * 1 GiB, GEMMs up to 2048; 3 attempts 2 s apart within 50 s. On the dev VM
- * one quiet attempt takes 3.6 s for ref and 6-7 s for cpu (2 threads), and
- * three busy cpu attempts took 30 s, so a backend stays within the 60 s it
- * may take; the pause lets a transient (one compile, a test) end. */
+/* 0.2 s and 10 runs per probe (split over its rounds; a table's probes a
+ * quarter of that); working sets up to 1 GiB, GEMMs up to 2048; 3 attempts
+ * 2 s apart within 50 s. Before the tables one quiet attempt took 3.6 s for
+ * ref and 6-7 s for cpu (2 threads) on the dev VM; with them, at load
+ * average 5, ref took 15 s and cpu 12-20 s an attempt (1 thread), so a
+ * busy backend gets two attempts, or one and the marked result, and stays
+ * within the 60 s it may take; the pause lets a transient (a compile)
+ * end. */
 runt_calibration_config runt_calibration_config_default(void);
 
 /* The threads a backend runs on when asked for `requested` (0: all): a
@@ -172,6 +264,26 @@ runt_status runt_calibration_run(const char *backend, int threads,
 runt_status runt_calibration_copy_us(const char *backend, int threads, double bytes,
                                      int to_device, const runt_calibration_config *config,
                                      double *us);
+
+/* The probed rate of op (GFLOP/s as runt_cost counts), or 0 when op has
+ * none in c (not probed, or not one of runt_op_rate_ops). */
+double runt_calibration_op_gflops(const runt_calibration *c, runt_op op);
+/* The probed rate of a fused activation in an f32 (int8 0) or int8 layer,
+ * or 0 when c has none. */
+double runt_calibration_act_gflops(const runt_calibration *c, int int8, runt_activation act);
+
+/* A matrix product's rate from the GEMM grid, by interpolation in the logs
+ * of its rows m and width nk (the geometric mean of n and k), clamped to
+ * the grid's edges; int8 picks the int8 grid. 0 when the grid lacks any of
+ * the 4 points around the shape. */
+double runt_calibration_gemm_gflops(const runt_calibration *c, int int8, double m, double nk);
+
+/* A convolution's rate from the conv grid, by interpolation in the logs of
+ * depth (c_in * kH * kW), output channels and pixels per image (OH * OW),
+ * each clamped to the grid's edges; int8 picks the int8 grid. 0 when the
+ * grid lacks any of the 8 points around the shape. */
+double runt_calibration_conv_gflops(const runt_calibration *c, int int8, double depth,
+                                    double out_channels, double pixels);
 
 /* Data held in a nearer level is never read slower than from a farther one,
  * so a level that came out slower than the next farther one (another process
@@ -218,8 +330,10 @@ void runt_calibration_default_dir(char *out, size_t size);
 /* dir/calibration-<backend>-t<threads>.json */
 void runt_calibration_path(const char *dir, const char *backend, int threads, char *out,
                            size_t size);
-/* Writes (creating dir) / reads a cache file. A file of the previous
- * format (3, without spreads and load) loads with checked 0; a file that is
+/* Writes (creating dir) / reads a cache file. A file of format 4 (before
+ * the op-rate and conv tables) loads with tables 0 and format 3 (before
+ * spreads and load) also with checked 0; runt_calibration_reusable refuses
+ * both, so they are measured again. A file that is
  * truncated, of another format or runt version, or holds an absurd value
  * (a negative or non-finite rate, NaN) is refused with RUNT_E_IO and a
  * message naming the file and the field. */

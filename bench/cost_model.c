@@ -27,16 +27,47 @@ const char *runt_cost_model_bound_name(const runt_calibration *c, runt_bound b)
     return (unsigned)b < RUNT_BOUND_COUNT ? names[b] : "?";
 }
 
-/* Adds bytes read at the level a working set of ws bytes lives in. */
+/* Adds bytes read at the level a working set of ws bytes lives in, at the
+ * weights' bandwidth (a GEMV's) or, for activations, the streaming one where
+ * measured. */
 static void runt_cost_model_add_bytes(const runt_calibration *c, double bytes, double ws,
-                                      runt_cost_terms *t)
+                                      int activations, runt_cost_terms *t)
 {
     if (bytes <= 0)
         return;
     int l = runt_cost_model_level(c, ws);
-    double bw = c->bw_gbps[l];
+    double bw = activations && isfinite(c->stream_gbps[l]) && c->stream_gbps[l] > 0
+                    ? c->stream_gbps[l]
+                    : c->bw_gbps[l];
     if (isfinite(bw) && bw > 0)
         t->memory_us[l] += bytes / (bw * 1e3); /* GB/s = 1e3 bytes/µs */
+}
+
+/* An op that is not a matrix product: its probed rate, else the
+ * elementwise one. */
+static double runt_cost_model_op_rate(const runt_calibration *c, runt_op op)
+{
+    double rate = runt_calibration_op_gflops(c, op);
+    return rate > 0 ? rate : c->eltwise_gflops;
+}
+
+/* The rate of n's own work (its fused activation apart): see the header. */
+static double runt_cost_model_rate(const runt_calibration *c, const runt_cost_model_node *n)
+{
+    if (!n->matmul)
+        return runt_cost_model_op_rate(c, n->op);
+    if (n->op == RUNT_OP_CONV && n->conv_depth > 0) {
+        double g = runt_calibration_conv_gflops(c, n->int8, n->conv_depth, n->conv_out_channels,
+                                                n->conv_pixels);
+        if (g > 0)
+            return g;
+    }
+    if (n->gemm_m > 0 && n->gemm_nk > 0) {
+        double g = runt_calibration_gemm_gflops(c, n->int8, n->gemm_m, n->gemm_nk);
+        if (g > 0)
+            return g;
+    }
+    return n->int8 && isfinite(c->peak_int8_gops) ? c->peak_int8_gops : c->peak_gflops;
 }
 
 runt_cost_terms runt_cost_model_node_terms(const runt_calibration *c,
@@ -44,12 +75,16 @@ runt_cost_terms runt_cost_model_node_terms(const runt_calibration *c,
 {
     runt_cost_terms t;
     memset(&t, 0, sizeof t);
-    double peak = !n->matmul                                ? c->eltwise_gflops
-                  : n->int8 && isfinite(c->peak_int8_gops) ? c->peak_int8_gops
-                                                           : c->peak_gflops;
-    t.compute_us = isfinite(peak) && peak > 0 ? n->flops / (peak * 1e3) : 0;
-    runt_cost_model_add_bytes(c, n->weight_bytes, footprint_bytes, &t);
-    runt_cost_model_add_bytes(c, n->other_bytes, n->other_bytes, &t);
+    double act = n->act_elements > 0 && n->act_elements <= n->flops ? n->act_elements : 0;
+    double rate = runt_cost_model_rate(c, n);
+    double act_rate = runt_calibration_act_gflops(c, n->int8, n->act);
+    if (!(act_rate > 0))
+        act_rate = runt_cost_model_op_rate(c, runt_activation_op(n->act));
+    t.compute_us = isfinite(rate) && rate > 0 ? (n->flops - act) / (rate * 1e3) : 0;
+    if (act > 0 && isfinite(act_rate) && act_rate > 0)
+        t.compute_us += act / (act_rate * 1e3);
+    runt_cost_model_add_bytes(c, n->weight_bytes, footprint_bytes, 0, &t);
+    runt_cost_model_add_bytes(c, n->other_bytes, n->other_bytes, 1, &t);
     return t;
 }
 
@@ -123,6 +158,8 @@ runt_bound runt_cost_terms_bound(const runt_cost_terms *t)
 runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_dtype compute)
 {
     runt_cost_model_node n;
+    memset(&n, 0, sizeof n);
+    n.op = info->op;
     int matmul = info->op == RUNT_OP_GEMM || info->op == RUNT_OP_MATMUL || info->op == RUNT_OP_CONV;
     n.matmul = matmul;
     n.int8 = compute == RUNT_I8 && matmul;
@@ -133,6 +170,23 @@ runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_d
     n.flops = (double)info->cost.flops;
     n.weight_bytes = n.int8 ? (double)info->cost.params : f32_weights;
     n.other_bytes = all > f32_weights ? all - f32_weights : 0;
+    double outputs = (double)runt_tensor_count(&info->output);
+    n.act = info->epilogue.act;
+    n.act_elements = runt_activation_op(n.act) != RUNT_OP_COUNT ? outputs : 0;
+    const runt_tensor *y = &info->output;
+    double params = (double)info->cost.params;
+    if ((info->op == RUNT_OP_GEMM || info->op == RUNT_OP_MATMUL) && params > 0 &&
+        n.flops > n.act_elements) {
+        /* 2mnk (+ mn for the bias) over 2(nk + n) is m, give or take the
+         * bias's 1/k. */
+        n.gemm_m = (n.flops - n.act_elements) / (2 * params);
+        n.gemm_nk = sqrt(params);
+    }
+    if (info->op == RUNT_OP_CONV && y->ndim == 4 && outputs > 0) {
+        n.conv_depth = floor((n.flops - n.act_elements) / (2 * outputs));
+        n.conv_out_channels = (double)y->dims[1];
+        n.conv_pixels = (double)(y->dims[2] * y->dims[3]);
+    }
     return n;
 }
 

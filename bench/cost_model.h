@@ -4,13 +4,30 @@
  * part of it goes to.
  *
  *   node   max(compute, memory) + dispatch, where
- *          compute  = FLOPs / peak; peak is the GEMM peak for matrix products
- *                     (Gemm, MatMul, Conv; the int8 one in an int8 session)
- *                     and the elementwise rate for every other op: on the CPU
- *                     backend a ReLU runs ~1000x below the GEMM peak, so one
- *                     peak for all would call it free;
+ *          compute  = FLOPs / rate + fused activation; the rate is
+ *                     - for a Conv, the conv grid's at its depth (c_in*kH*kW),
+ *                       output channels and pixels per image (the int8 grid
+ *                       in an int8 session): small convs run 10-20x below
+ *                       the GEMM peak;
+ *                     - for Gemm, MatMul with constant weights, the GEMM
+ *                       grid's at its rows m = product FLOPs / (2 params)
+ *                       and width sqrt(params);
+ *                     - else (a MatMul of two activations, a shape a grid
+ *                       cannot place) the GEMM peak, the int8 one in an
+ *                       int8 session;
+ *                     - for any other op, its own probed rate where the
+ *                       calibration has one (runt_op_rate_ops), else the
+ *                       elementwise rate: on the CPU backend a ReLU runs
+ *                       ~20x below the GEMM peak and a tanh ~170x below a
+ *                       ReLU, so one rate for all would call them free;
+ *                     a fused activation (the epilogue of a Gemm or Conv)
+ *                     runs over the outputs after the product, at its own
+ *                     probed rate (else its op's, else the elementwise);
  *          memory   = weight bytes / bw(level of the model's footprint)
- *                     + other bytes / bw(level of the node's own traffic);
+ *                     + other bytes / stream(level of the node's own traffic);
+ *                     bw is the GEMV probes' (weights are read by matrix
+ *                     products), stream the ReLU probes' (activations are
+ *                     streamed), bw where stream was not measured;
  *          dispatch = the node's share of launches * launch_us.
  *   run    sum over nodes + run_us: what predicted_us is, and what the bench
  *          compares with the measured median.
@@ -40,11 +57,19 @@
 #include "runt.h"
 
 typedef struct runt_cost_model_node {
-    double flops;
+    runt_op op;
+    double flops;           /* the fused activation's included          */
     double weight_bytes;    /* constant inputs as stored by the backend */
     double other_bytes;     /* activations read and written             */
     int matmul;             /* Gemm, MatMul or Conv                     */
     int int8;               /* ... computed in int8                      */
+    runt_activation act;    /* a fused activation                       */
+    double act_elements;    /* ... over this many outputs; 0: none      */
+    double gemm_m;          /* Gemm, MatMul: rows; 0 without weights    */
+    double gemm_nk;         /* ... width, sqrt(weights)                 */
+    double conv_depth;      /* Conv: c_in/group * kH * kW; 0 otherwise  */
+    double conv_out_channels; /* Conv: output channels                  */
+    double conv_pixels;     /* Conv: OH * OW, per image                 */
 } runt_cost_model_node;
 
 /* What a predicted time goes to; a memory level l is RUNT_BOUND_L1 + l. */
@@ -108,7 +133,9 @@ runt_bound runt_cost_model_bound(const double by_bound[RUNT_BOUND_COUNT]);
 runt_bound runt_cost_terms_bound(const runt_cost_terms *t);
 
 /* The node a session's plan node is, for the model (weights converted to the
- * session's storage). */
+ * session's storage). A Conv's depth comes from its FLOPs, as runt_cost
+ * counts them: (flops - activation) / (2 * outputs), less the bias's half
+ * FLOP per output, which the floor drops. */
 runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_dtype compute);
 
 /* The bytes of s's inputs and of its outputs, as the session binds them. */

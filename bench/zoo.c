@@ -222,6 +222,30 @@ runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, i
     return runt_zoo_finish(b, s, y, out);
 }
 
+runt_status runt_zoo_build_layer_then(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,
+                                      runt_op then, const runt_attrs *attrs, runt_model **out)
+{
+    int image = h > 0 || w > 0;
+    if (!out || c_in < 1 || c_out < 1 || (image && (k < 1 || k % 2 == 0 || h < 1 || w < 1)))
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_layer_then: %s",
+                              !out ? "out is NULL" : "needs positive sizes and an odd kernel");
+    runt_builder *b;
+    runt_status s = runt_builder_create(NULL, &b);
+    if (s != RUNT_OK)
+        return s;
+    uint64_t rng = 0x7E4E;
+    int64_t dims[4] = {RUNT_DIM_BATCH, c_in, h, w};
+    int64_t widths[2] = {c_in, c_out};
+    runt_value_id x, y = -1;
+    s = runt_builder_input(b, "x", RUNT_F32, image ? 4 : 2, dims, &x);
+    if (!s)
+        s = image ? runt_zoo_conv(b, x, c_in, c_out, k, k / 2, &rng, &y)
+                  : runt_zoo_mlp(b, x, widths, 2, RUNT_OP_COUNT, 1, &rng, &y);
+    if (!s && then != RUNT_OP_COUNT)
+        s = runt_builder_unary(b, then, y, attrs, &y);
+    return runt_zoo_finish(b, s, y, out);
+}
+
 /* A limit's value inside a message literal. */
 #define RUNT_ZOO_TEXT_(x) #x
 #define RUNT_ZOO_TEXT(x) RUNT_ZOO_TEXT_(x)

@@ -30,6 +30,15 @@ runt_status runt_zoo_build_mlp(const int64_t *widths, int n, int bias, runt_mode
 runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,
                                 runt_model **out);
 
+/* One layer and what follows it: a 'same' Conv2d(c_in, c_out, k x k) on
+ * x[N, c_in, h, w] or, with h = w = 0, a Linear(c_in, c_out) with bias on
+ * x[N, c_in]; then the unary op `then` with attrs (NULL: its defaults;
+ * RUNT_OP_COUNT: nothing). The calibration times an op on a layer's output,
+ * which is what it sees in a net (a fused activation, a pool on a feature
+ * map) and not the uniform noise of a bench input. */
+runt_status runt_zoo_build_layer_then(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,
+                                      runt_op then, const runt_attrs *attrs, runt_model **out);
+
 /* A generated feed-forward net (the bench's zoo suite): on an image input
  * [N, c, h, w], n_convs 'same' Conv2d layers, each followed by act and, where
  * pool[i] is set, a 2x2 max pool, then Flatten; on a vector input [N, c]

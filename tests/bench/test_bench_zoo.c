@@ -174,3 +174,42 @@ RT_TEST(bench_zoo, a_small_net_counts_as_worked_by_hand)
     RT_ASSERT(runt_zoo_build_net(&bad, &m) == RUNT_E_INVALID_ARG, "convolutions on a vector");
     RT_ASSERT(runt_zoo_build_net(NULL, &m) == RUNT_E_INVALID_ARG, "NULL net");
 }
+
+/* The calibration's "layer then op" models, counted by hand. */
+RT_TEST(bench_zoo, a_layer_then_an_op_counts_as_worked_by_hand)
+{
+    runt_model *m;
+    /* Linear(16, 8) with bias then Tanh, batch 2: 2*2*16*8 + 2*8 + 2*8 =
+     * 544 FLOPs; 16*8 + 8 = 136 params; 2 nodes. */
+    RT_ASSERT(runt_zoo_build_layer_then(16, 8, 3, 0, 0, RUNT_OP_TANH, NULL, &m) == RUNT_OK, "%s",
+              runt_last_error());
+    runt_cost c = model_cost(m, 2);
+    int nodes;
+    RT_ASSERT(runt_model_counts(m, NULL, NULL, &nodes) == RUNT_OK && nodes == 2, "2 nodes");
+    RT_ASSERT(c.flops == 544 && c.params == 136, "%lld FLOPs, %lld params", (long long)c.flops,
+              (long long)c.params);
+    runt_model_free(m);
+    /* Conv(1->2, 3x3, same) on 4x4 then a 2x2 max pool, batch 1: 32
+     * outputs * 18 + 32 bias = 608, pool 8 outputs * 4 = 32: 640. */
+    runt_attrs pool;
+    runt_attrs_default(RUNT_OP_MAX_POOL, &pool);
+    pool.pool.kernel[0] = pool.pool.kernel[1] = 2;
+    pool.pool.strides[0] = pool.pool.strides[1] = 2;
+    RT_ASSERT(runt_zoo_build_layer_then(1, 2, 3, 4, 4, RUNT_OP_MAX_POOL, &pool, &m) == RUNT_OK,
+              "%s", runt_last_error());
+    c = model_cost(m, 1);
+    RT_ASSERT(c.flops == 640 && c.params == 20, "%lld FLOPs, %lld params", (long long)c.flops,
+              (long long)c.params);
+    runt_model_free(m);
+    /* The layer alone. */
+    RT_ASSERT(runt_zoo_build_layer_then(1, 2, 3, 4, 4, RUNT_OP_COUNT, NULL, &m) == RUNT_OK, "%s",
+              runt_last_error());
+    RT_ASSERT(model_cost(m, 1).flops == 608, "conv alone");
+    runt_model_free(m);
+    RT_ASSERT(runt_zoo_build_layer_then(1, 2, 2, 4, 4, RUNT_OP_COUNT, NULL, &m) ==
+                  RUNT_E_INVALID_ARG, "even kernel");
+    RT_ASSERT(runt_zoo_build_layer_then(0, 2, 3, 0, 0, RUNT_OP_COUNT, NULL, &m) ==
+                  RUNT_E_INVALID_ARG, "no input channels");
+    RT_ASSERT(runt_zoo_build_layer_then(1, 2, 3, 4, 4, RUNT_OP_COUNT, NULL, NULL) ==
+                  RUNT_E_INVALID_ARG, "NULL out");
+}

@@ -81,10 +81,19 @@ static runt_calibration quiet(void)
     c.run_us = 0.1;
     c.h2d_gbps = c.d2h_gbps = NAN;
     c.checked = 1;
+    c.tables = 1;
+    for (int k = 0; k < RUNT_OP_RATE_COUNT; k++)
+        c.op_gflops[k] = 0.5 + k;
+    c.act_gflops[0][RUNT_ACT_TANH] = 0.08;
+    c.act_gflops[1][RUNT_ACT_GELU] = 0.25;
+    c.conv_gflops[0][1][2][1] = 42;
+    c.gemm_gflops[1][2][0] = 17;
+    c.stream_gbps[RUNT_LEVEL_L2] = 64;
     for (int p = 0; p < RUNT_PROBE_COUNT; p++)
         c.spread[p] = NAN;
     int ran[] = {RUNT_PROBE_PEAK_F32, RUNT_PROBE_ELTWISE, RUNT_PROBE_DISPATCH, RUNT_PROBE_BW_L1,
-                 RUNT_PROBE_BW_L2, RUNT_PROBE_BW_L3, RUNT_PROBE_BW_DRAM};
+                 RUNT_PROBE_BW_L2, RUNT_PROBE_BW_L3, RUNT_PROBE_BW_DRAM, RUNT_PROBE_OP_RATES,
+                 RUNT_PROBE_EPILOGUES, RUNT_PROBE_CONV};
     for (size_t i = 0; i < sizeof ran / sizeof ran[0]; i++)
         c.spread[ran[i]] = 0.01;
     c.load_avg = 0.3;
@@ -231,6 +240,95 @@ RT_TEST(calibration_trust, old_cache_loads_unchecked_and_is_measured_again)
     rmdir(dir);
 }
 
+/* The file runt wrote with the load record but before the tables (cache
+ * format 4). */
+static void format4_text(char *out, size_t size)
+{
+    char spreads[1024] = "";
+    static const char *const names[] = {"peak_f32", "peak_int8", "elementwise", "dispatch",
+                                        "l1", "l2", "l3", "dram", "h2d", "d2h"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        size_t len = strlen(spreads);
+        snprintf(spreads + len, sizeof spreads - len, "%s    \"spread_%s\": %s", k ? ",\n" : "",
+                 names[k], k >= 8 ? "null" : "0.01");
+    }
+    snprintf(out, size,
+             "{\n  \"format\": 4,\n  \"runt_version\": \"%s\",\n  \"backend\": \"cpu\",\n"
+             "  \"name\": \"Test CPU\",\n  \"threads\": 2,\n  \"host_memory\": 1,\n"
+             "  \"peak_gflops\": 100,\n  \"peak_int8_gops\": 300,\n"
+             "  \"elementwise_gflops\": 5,\n  \"bandwidth_gbps\": {\n    \"l1\": 100,\n"
+             "    \"l2\": 50,\n    \"l3\": 33,\n    \"dram\": 25\n  },\n"
+             "  \"level_bytes\": {\n    \"l1_bytes\": 32768,\n    \"l2_bytes\": 1048576,\n"
+             "    \"l3_bytes\": 33554432\n  },\n  \"launch_us\": 0.05,\n  \"run_us\": 0.1,\n"
+             "  \"h2d_gbps\": null,\n  \"d2h_gbps\": null,\n  \"raised_levels\": 0,\n"
+             "  \"load_avg_1m\": 0.3,\n  \"load_others_cores\": 0.1,\n  \"cores\": 2,\n"
+             "  \"busy\": 0,\n  \"attempts\": 1,\n  \"probe_spread\": {\n%s\n  }\n}\n",
+             runt_version(), spreads);
+}
+
+/* A format-4 file loads, checked but without tables, and is measured again
+ * with that reason. */
+RT_TEST(calibration_trust, a_cache_without_tables_loads_and_is_measured_again)
+{
+    char dir[] = "/tmp/runt-trust-XXXXXX", path[256];
+    static char text[4096];
+    RT_ASSERT(mkdtemp(dir), "mkdtemp");
+    snprintf(path, sizeof path, "%s/calibration-cpu-t2.json", dir);
+    format4_text(text, sizeof text);
+    write_text(path, text, strlen(text));
+    runt_calibration back;
+    RT_ASSERT(runt_calibration_load(path, &back) == RUNT_OK, "format 4 loads: %s\n%s",
+              runt_last_error(), text);
+    RT_ASSERT(back.checked && !back.tables && back.peak_gflops == 100, "checked, no tables");
+    RT_ASSERT(runt_calibration_op_gflops(&back, RUNT_OP_TANH) == 0 &&
+                  runt_calibration_act_gflops(&back, 0, RUNT_ACT_TANH) == 0 &&
+                  runt_calibration_conv_gflops(&back, 0, 72, 64, 1024) == 0,
+              "no table read from it");
+    char why[512];
+    RT_ASSERT(!runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why) &&
+                  strstr(why, "tables") && strstr(why, "format 4"), "measured again: %s", why);
+    unlink(path);
+    rmdir(dir);
+}
+
+RT_TEST(calibration_trust, the_tables_round_trip)
+{
+    char dir[] = "/tmp/runt-trust-XXXXXX", path[256];
+    RT_ASSERT(mkdtemp(dir), "mkdtemp");
+    runt_calibration c = quiet(), back;
+    RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
+    runt_calibration_path(dir, "cpu", 2, path, sizeof path);
+    RT_ASSERT(runt_calibration_load(path, &back) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(back.tables, "tables");
+    RT_ASSERT(memcmp(back.op_gflops, c.op_gflops, sizeof c.op_gflops) == 0, "op rates");
+    RT_ASSERT(memcmp(back.act_gflops, c.act_gflops, sizeof c.act_gflops) == 0, "epilogues");
+    RT_ASSERT(memcmp(back.conv_gflops, c.conv_gflops, sizeof c.conv_gflops) == 0, "conv grid");
+    RT_ASSERT(memcmp(back.gemm_gflops, c.gemm_gflops, sizeof c.gemm_gflops) == 0, "gemm grid");
+    RT_ASSERT(memcmp(back.stream_gbps, c.stream_gbps, sizeof c.stream_gbps) == 0, "streams");
+    char why[512];
+    RT_ASSERT(runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why), "reused: %s", why);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Folding two attempts keeps each table entry's faster rate. */
+RT_TEST(calibration_trust, fold_keeps_each_table_entry_fastest)
+{
+    runt_calibration a = quiet(), b = quiet();
+    a.op_gflops[0] = 2;
+    b.op_gflops[0] = 3;
+    a.act_gflops[1][RUNT_ACT_GELU] = 0.3;
+    b.act_gflops[1][RUNT_ACT_GELU] = 0.1;
+    a.conv_gflops[1][0][0][0] = 0;
+    b.conv_gflops[1][0][0][0] = 7;
+    a.spread[RUNT_PROBE_CONV] = 0.2;
+    b.spread[RUNT_PROBE_CONV] = 0.05;
+    runt_calibration_fold(&a, &b);
+    RT_ASSERT(a.op_gflops[0] == 3 && a.act_gflops[1][RUNT_ACT_GELU] == 0.3 &&
+                  a.conv_gflops[1][0][0][0] == 7, "the faster of each");
+    RT_ASSERT(a.spread[RUNT_PROBE_CONV] == 0.05, "the smaller table spread");
+}
+
 RT_TEST(calibration_trust, the_load_record_round_trips)
 {
     char dir[] = "/tmp/runt-trust-XXXXXX", path[256];
@@ -294,8 +392,15 @@ RT_TEST(calibration_trust, damaged_or_absurd_files_are_refused_naming_why)
         {"\"busy\": 0", "\"busy\": 7", "busy"},
         {"\"spread_dispatch\": 0.01", "\"spread_dispatch\": -0.01", "dispatch"},
         {"\"load_others_cores\": 0.1", "\"load_others_cores\": -3", "load_others_cores"},
-        {"\"format\": 4", "\"format\": 999", "format 999"},
-        {"\"format\": 4", "\"format\": \"4\"", "format"},
+        {"\"format\": 5", "\"format\": 999", "format 999"},
+        {"\"format\": 5", "\"format\": \"5\"", "format"},
+        {"\"op_Tanh\": 3.5", "\"op_Tanh\": -3.5", "Tanh is -3.5"},
+        {"\"epilogue_f32_tanh\": 0.08", "\"epilogue_f32_tanh\": -1", "act_gflops is -1"},
+        {"\"epilogue_int8_gelu\": 0.25", "\"epilogue_int8_gelu\": -0.25", "act_gflops"},
+        {"\"conv_f32_d72_m64_s32\": 42", "\"conv_f32_d72_m64_s32\": -42", "conv_gflops is -42"},
+        {"\"spread_conv_grid\": 0.01", "\"spread_conv_grid\": -1", "conv_grid"},
+        {"\"gemm_int8_m64_nk64\": 17", "\"gemm_int8_m64_nk64\": -17", "gemm_gflops is -17"},
+        {"\"stream_l2\": 64", "\"stream_l2\": -64", "stream_gbps is -64"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         static char text[8192];
