@@ -112,6 +112,13 @@ static void runt_bench_host(runt_bench_report *r, int threads)
     }
     if (f)
         fclose(f);
+    /* The CPU backend's description adds the kernel tier its sessions use. */
+    int count = 0;
+    runt_device_info info;
+    for (int i = 0; runt_backend_count(&count) == RUNT_OK && i < count; i++)
+        if (runt_backend_info(i, &info) == RUNT_OK && !strcmp(info.backend, "cpu") &&
+            info.available)
+            snprintf(r->cpu, sizeof r->cpu, "%s", info.name);
     struct utsname u;
     if (uname(&u) == 0)
         snprintf(r->os, sizeof r->os, "%.30s %.70s %.20s", u.sysname, u.release, u.machine);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpu_impl.h"
 #include "cpu_info.h"
 
 int runt_cpu_core_count(void)
@@ -48,9 +49,16 @@ static void cpu_model_name(char *out, size_t size)
 
 void runt_cpu_describe(runt_device_info *info)
 {
-    cpu_model_name(info->name, sizeof info->name);
-    if (!info->name[0])
-        snprintf(info->name, sizeof info->name, "host CPU");
+    char model[96];
+    cpu_model_name(model, sizeof model);
+    /* The kernels a session gets by default (the best this CPU runs, or
+     * RUNT_CPU_TIER's cap): every bench table and `runt devices` names them
+     * with the CPU, so a figure always comes with its tier. */
+    int tier = RUNT_CPU_TIER_C;
+    if (runt_cpu_tier_resolve(NULL, &tier) != RUNT_OK)
+        tier = runt_cpu_tier_max(); /* a bad RUNT_CPU_TIER: sessions report it */
+    snprintf(info->name, sizeof info->name, "%s, kernels %s", model[0] ? model : "host CPU",
+             runt_cpu_tier_name(tier));
     info->available = 1;
     info->host_memory = 1;
     info->compute_units = runt_cpu_core_count();
