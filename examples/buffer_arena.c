@@ -38,7 +38,8 @@ int main(int argc, char **argv)
     free(bytes); /* the model keeps what it needs */
 
     runt_session_options o = runt_session_options_default();
-    o.backend = "ref"; /* a caller arena is host memory: any host backend */
+    o.backend = "ref"; /* a caller arena is host memory: any host backend (on "cpu" it
+                          also holds the kernels' scratch) */
     size_t arena_size;
     CHECK(runt_session_arena_size(model, &o, &arena_size));
     /* runt's arena alignment is 64 bytes; aligned_alloc needs a multiple of it. */

@@ -121,6 +121,9 @@ typedef struct runt_bindings {
     void *const *outputs;
     runt_memory io_memory;   /* RUNT_MEMORY_DEVICE only for device backends         */
     double *node_us;         /* non-NULL when profiling: one entry per plan node */
+    void *scratch;           /* host backends: scratch_size bytes inside the session
+                                arena, RUNT_ARENA_ALIGN-aligned, contents undefined
+                                at entry; NULL when scratch_size is 0 or absent */
 } runt_bindings;
 
 /* 1 if plan node i is a quantized layer (Gemm, MatMul or Conv with int8
@@ -175,8 +178,9 @@ static inline void *runt_plan_value_ptr(const runt_plan *plan, const runt_bindin
 }
 
 /* A backend. The core calls it through runtime/backend.c only, in this
- * order: probe (any time), supports_node per node, prepare once per session,
- * then per run execute and synchronize, and release once. One session's
+ * order: probe (any time), supports_node per node, prepare once per session
+ * (then scratch_size and weight_bytes), per run execute and synchronize,
+ * and release once. One session's
  * state is used by one thread at a time; several sessions may run at once. */
 typedef struct runt_backend_i {
     const char *name;        /* "ref", "cpu", "cuda": what options.backend names */
@@ -191,11 +195,15 @@ typedef struct runt_backend_i {
     runt_status (*supports_node)(void *context, const runt_plan *plan, int node);
 
     /* Everything that can be done once, so that a run only computes: convert
-     * or upload weights, choose kernels, size and allocate scratch. A device
-     * backend also allocates here its arena of plan->arena_size bytes and
-     * whatever staging its copies need, and may run the plan once and
-     * capture it (for a graph replay). *state is the backend's: every later
-     * member receives it. */
+     * or upload weights, choose kernels, size scratch. A host backend
+     * allocates no scratch of its own: it reports the bytes with
+     * scratch_size, and the core places them in the session arena (the
+     * caller's, when one was given) and binds them at every run, so that one
+     * arena bounds every per-run buffer. prepare gets no arena: the core
+     * sizes it after prepare. A device backend allocates here its arena of
+     * plan->arena_size bytes, its scratch and whatever staging its copies
+     * need, and may run the plan once and capture it (for a graph replay).
+     * *state is the backend's: every later member receives it. */
     runt_status (*prepare)(void *context, const runt_plan *plan,
                            const runt_session_options *options, void **state);
 
@@ -225,6 +233,16 @@ typedef struct runt_backend_i {
      * checks the chain in options.backend_options against it before prepare;
      * prepare finds its own with runt_backend_options_find. */
     uint32_t options_type;
+
+    /* (optional, host backends) Bytes of scratch every run needs, known once
+     * prepare has chosen the kernels; runs get them as bindings->scratch.
+     * NULL: none. Device backends keep their scratch in device memory. */
+    size_t (*scratch_size)(void *state, const runt_plan *plan);
+
+    /* (optional) Bytes of weights the backend holds in forms of its own
+     * (packed, quantized, uploaded), beyond the model's constants: reported
+     * as runt_session_stats.backend_weight_bytes. NULL: none. */
+    size_t (*weight_bytes)(void *state, const runt_plan *plan);
 } runt_backend_i;
 
 /* The entry of the given type in o's chain of backend options, or NULL (o
@@ -240,9 +258,9 @@ static inline const runt_backend_options *runt_backend_options_find(const runt_s
     return NULL;
 }
 
-/* Adds a backend to the registry (after the built-in ones). The table and the
- * context must outlive every session that uses them. Not thread-safe: register
- * backends before creating sessions. */
+/* Adds a backend to the registry (after the built-in ones; at most 16, else
+ * RUNT_E_OOM). The table and the context must outlive every session that
+ * uses them. Not thread-safe: register backends before creating sessions. */
 runt_status runt_backend_register(const runt_backend_i *iface, void *context);
 
 /* Sets the calling thread's error message (what runt_last_error returns) and

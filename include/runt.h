@@ -509,7 +509,12 @@ runt_session_options runt_session_options_default(void);
 
 typedef struct runt_session runt_session;
 
-/* The arena a session would need (so a caller can provide it). */
+/* The arena a session with these options needs, in bytes (so a caller can
+ * provide it in options.arena): the planned activations and, on a host
+ * backend, the scratch its kernels use in a run. The backend's kernels are
+ * chosen by preparing it once, so this costs about what creating the
+ * session does (weights converted, then freed). On a device backend: the
+ * size of the arena it keeps on the device (no caller arena there). */
 runt_status runt_session_arena_size(const runt_model *m, const runt_session_options *o,
                                     size_t *bytes);
 
@@ -569,14 +574,22 @@ runt_status runt_session_run_in(runt_session *s, runt_memory where, const runt_t
 typedef struct runt_session_stats {
     size_t arena_bytes;            /* planned activations                          */
     size_t naive_arena_bytes;      /* every intermediate in its own buffer          */
-    size_t weight_bytes;
+    size_t weight_bytes;           /* the model's constants the plan reads         */
     int n_nodes;                   /* nodes executed, after fusion                  */
     int launches;                  /* kernels or dispatches per run (backend's count) */
     runt_cost total;
+    size_t scratch_bytes;          /* the backend's per-run scratch, in the arena   */
+    size_t session_arena_bytes;    /* the whole arena: activations, then scratch
+                                      (what runt_session_arena_size returns)   */
+    size_t backend_weight_bytes;   /* weights the backend converted for its kernels
+                                      (packed, quantized, uploaded), held per
+                                      session outside the arena                 */
 } runt_session_stats;
 
-/* The session's plan in numbers: arena and weight bytes, nodes after fusion,
- * dispatches per run and the total cost. */
+/* The session's plan in numbers: arena, scratch and weight bytes, nodes
+ * after fusion, dispatches per run and the total cost. A session's memory is
+ * session_arena_bytes (in the caller's arena when one was given) plus
+ * backend_weight_bytes plus small bookkeeping from the allocator. */
 runt_status runt_session_stats_get(const runt_session *s, runt_session_stats *out);
 /* Wall time of the last successful run in µs (device events where the backend
  * has them, else the host clock around the run); -1 before the first run. */

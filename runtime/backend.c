@@ -109,3 +109,13 @@ void runt_backend_release(runt_backend_handle b, void *state, const runt_plan *p
     if (b.iface->release)
         b.iface->release(state, plan);
 }
+
+size_t runt_backend_scratch_size(runt_backend_handle b, void *state, const runt_plan *plan)
+{
+    return b.iface->scratch_size ? b.iface->scratch_size(state, plan) : 0;
+}
+
+size_t runt_backend_weight_bytes(runt_backend_handle b, void *state, const runt_plan *plan)
+{
+    return b.iface->weight_bytes ? b.iface->weight_bytes(state, plan) : 0;
+}

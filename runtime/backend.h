@@ -40,5 +40,9 @@ runt_status runt_backend_execute(runt_backend_handle b, void *state, const runt_
 double runt_backend_last_run_us(runt_backend_handle b, void *state, double host_us);
 int runt_backend_launches(runt_backend_handle b, void *state, const runt_plan *plan);
 void runt_backend_release(runt_backend_handle b, void *state, const runt_plan *plan);
+/* The prepared state's per-run scratch (0 without scratch_size) and the
+ * weights it holds in forms of its own (0 without weight_bytes). */
+size_t runt_backend_scratch_size(runt_backend_handle b, void *state, const runt_plan *plan);
+size_t runt_backend_weight_bytes(runt_backend_handle b, void *state, const runt_plan *plan);
 
 #endif /* RUNT_BACKEND_IMPL_H */

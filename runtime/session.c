@@ -2,6 +2,10 @@
  * A session owns everything one model needs to run on one backend at one
  * batch size: the plan, the backend's prepared state, the arena and the
  * small arrays a run binds. Creation does all allocation; a run does none.
+ *
+ * A host backend's arena holds the plan's values from offset 0 and, after
+ * them, the scratch the backend asked for at prepare (runt_arena_layout), so
+ * a caller arena bounds every per-run buffer.
  */
 #include <string.h>
 
@@ -41,6 +45,10 @@ struct runt_session {
     runt_plan *plan;
     void *arena;
     int owns_arena;
+    size_t arena_bytes;          /* the plan's values, then the backend's scratch */
+    size_t scratch_offset;
+    size_t scratch_bytes;
+    size_t backend_weight_bytes; /* weights the backend converted for itself */
     const void **input_ptrs;
     void **output_ptrs;
     double *node_us;
@@ -109,6 +117,50 @@ static runt_status runt_session_plan(const runt_model *m, const runt_session_opt
     return runt_plan_create(m, &c, a, plan);
 }
 
+/* Where the backend's scratch starts in a host arena (after the plan's
+ * values, aligned) and the arena's whole size, within the limits. */
+static runt_status runt_arena_layout(const runt_plan *p, size_t scratch,
+                                     const runt_limits *limits, const char *fn,
+                                     size_t *scratch_offset, size_t *total)
+{
+    size_t align = RUNT_ARENA_ALIGN;
+    size_t offset = scratch ? (p->arena_size + align - 1) / align * align : p->arena_size;
+    if (offset < p->arena_size || scratch > SIZE_MAX - offset ||
+        (uint64_t)(offset + scratch) > (uint64_t)limits->max_arena_bytes)
+        return runt_error_set(RUNT_E_LIMIT, "%s: the arena of %zu bytes of values and %zu of "
+                              "backend scratch at batch %lld is above "
+                              "runt_limits.max_arena_bytes (%lld)", fn, p->arena_size, scratch,
+                              (long long)p->batch, (long long)limits->max_arena_bytes);
+    *scratch_offset = offset;
+    *total = offset + scratch;
+    return RUNT_OK;
+}
+
+static int runt_backend_on_host(runt_backend_handle b)
+{
+    runt_device_info info;
+    return runt_backend_probe(b, &info) == RUNT_OK && info.host_memory;
+}
+
+/* The scratch a host backend would ask for: known only once it has chosen
+ * its kernels, so this prepares it (weights converted too) and releases it. */
+static runt_status runt_scratch_probe(runt_backend_handle b, const runt_plan *plan,
+                                      const runt_session_options *o, size_t *scratch)
+{
+    *scratch = 0;
+    if (!b.iface->scratch_size || !runt_backend_on_host(b))
+        return RUNT_OK;
+    void *state = NULL;
+    runt_status s = runt_backend_check_plan(b, plan);
+    if (s == RUNT_OK)
+        s = runt_backend_prepare(b, plan, o, &state);
+    if (s != RUNT_OK)
+        return s;
+    *scratch = runt_backend_scratch_size(b, state, plan);
+    runt_backend_release(b, state, plan);
+    return RUNT_OK;
+}
+
 runt_status runt_session_arena_size(const runt_model *m, const runt_session_options *o,
                                     size_t *bytes)
 {
@@ -123,9 +175,15 @@ runt_status runt_session_arena_size(const runt_model *m, const runt_session_opti
         s = runt_session_plan(m, o, o->allocator, fn, &backend, &plan);
     if (s != RUNT_OK)
         return s;
-    *bytes = plan->arena_size;
+    size_t scratch = 0, offset = 0;
+    runt_limits limits;
+    s = runt_limits_resolve(o->limits, fn, &limits);
+    if (s == RUNT_OK)
+        s = runt_scratch_probe(backend, plan, o, &scratch);
+    if (s == RUNT_OK)
+        s = runt_arena_layout(plan, scratch, &limits, fn, &offset, bytes);
     runt_plan_destroy(plan, o->allocator);
-    return RUNT_OK;
+    return s;
 }
 
 void runt_session_free(runt_session *s)
@@ -144,32 +202,53 @@ void runt_session_free(runt_session *s)
     runt_free(&a, s);
 }
 
-static runt_status runt_session_setup(runt_session *s, const runt_session_options *o)
+/* What can be refused before the backend prepares: a caller arena the
+ * backend cannot use. */
+static runt_status runt_session_check_arena(runt_session *s, const runt_session_options *o)
 {
-    runt_plan *p = s->plan;
     runt_device_info info;
     runt_backend_probe(s->backend, &info);
     s->device_memory = !info.host_memory;
+    if (!o->arena)
+        return RUNT_OK;
+    if (s->device_memory)
+        return runt_error_set(RUNT_E_INVALID_ARG,
+                              "runt_session_create: backend '%s' keeps its arena in device "
+                              "memory; a caller arena is for host backends",
+                              s->backend.iface->name);
+    if ((uintptr_t)o->arena % RUNT_ARENA_ALIGN)
+        return runt_error_set(RUNT_E_INVALID_ARG,
+                              "runt_session_create: the arena must be %d-byte aligned",
+                              RUNT_ARENA_ALIGN);
+    return RUNT_OK;
+}
+
+/* After prepare: the arena with the backend's scratch, and what a run binds. */
+static runt_status runt_session_setup(runt_session *s, const runt_session_options *o,
+                                      const runt_limits *limits)
+{
+    const char *fn = "runt_session_create";
+    runt_plan *p = s->plan;
+    if (!s->device_memory) {
+        s->scratch_bytes = runt_backend_scratch_size(s->backend, s->state, p);
+        runt_status st = runt_arena_layout(p, s->scratch_bytes, limits, fn, &s->scratch_offset,
+                                           &s->arena_bytes);
+        if (st != RUNT_OK)
+            return st;
+    }
+    s->backend_weight_bytes = runt_backend_weight_bytes(s->backend, s->state, p);
     if (o->arena) {
-        if (s->device_memory)
-            return runt_error_set(RUNT_E_INVALID_ARG,
-                                  "runt_session_create: backend '%s' keeps its arena in device "
-                                  "memory; a caller arena is for host backends",
-                                  s->backend.iface->name);
-        if ((uintptr_t)o->arena % RUNT_ARENA_ALIGN)
-            return runt_error_set(RUNT_E_INVALID_ARG,
-                                  "runt_session_create: the arena must be %d-byte aligned",
-                                  RUNT_ARENA_ALIGN);
-        if (o->arena_size < p->arena_size)
-            return runt_error_set(RUNT_E_OOM,
-                                  "runt_session_create: the arena has %lu bytes, the plan needs %lu",
-                                  (unsigned long)o->arena_size, (unsigned long)p->arena_size);
+        if (o->arena_size < s->arena_bytes)
+            return runt_error_set(RUNT_E_OOM, "%s: the arena has %zu bytes, the session needs %zu "
+                                  "(%zu of values, %zu of backend scratch: "
+                                  "runt_session_arena_size)", fn, o->arena_size, s->arena_bytes,
+                                  p->arena_size, s->scratch_bytes);
         s->arena = o->arena;
-    } else if (!s->device_memory && p->arena_size) {
-        s->arena = runt_alloc(&s->allocator, p->arena_size);
+    } else if (s->arena_bytes) {
+        s->arena = runt_alloc(&s->allocator, s->arena_bytes);
         if (!s->arena)
-            return runt_error_set(RUNT_E_OOM, "runt_session_create: out of memory for an arena "
-                                  "of %zu bytes", p->arena_size);
+            return runt_error_set(RUNT_E_OOM, "%s: out of memory for an arena of %zu bytes", fn,
+                                  s->arena_bytes);
         s->owns_arena = 1;
     }
     const runt_allocator *a = &s->allocator;
@@ -209,11 +288,13 @@ runt_status runt_session_create(const runt_model *m, const runt_session_options 
     if (st == RUNT_OK)
         st = runt_backend_check_plan(s->backend, s->plan);
     if (st == RUNT_OK && (st = runt_limits_resolve(o->limits, fn, &limits)) == RUNT_OK)
-        st = runt_limits_check_plan(&limits, s->plan); /* before the arena is allocated */
+        st = runt_limits_check_plan(&limits, s->plan); /* before the backend prepares */
     if (st == RUNT_OK)
-        st = runt_session_setup(s, o);
+        st = runt_session_check_arena(s, o);
     if (st == RUNT_OK)
         st = runt_backend_prepare(s->backend, s->plan, o, &s->state);
+    if (st == RUNT_OK)
+        st = runt_session_setup(s, o, &limits);
     if (st != RUNT_OK) {
         runt_session_free(s);
         return st;
@@ -303,7 +384,8 @@ static runt_status runt_session_run_owned(runt_session *s, runt_memory where,
         s->output_ptrs[i] = outputs[i].data;
     }
     runt_bindings b = {s->arena, s->input_ptrs, (void *const *)s->output_ptrs,
-                       s->device_memory ? where : RUNT_MEMORY_HOST, s->node_us};
+                       s->device_memory ? where : RUNT_MEMORY_HOST, s->node_us,
+                       s->scratch_bytes ? (char *)s->arena + s->scratch_offset : NULL};
     double t0 = runt_clock_us();
     runt_status st = runt_backend_execute(s->backend, s->state, p, &b);
     if (st == RUNT_OK)
@@ -355,6 +437,9 @@ runt_status runt_session_stats_get(const runt_session *s, runt_session_stats *ou
     out->arena_bytes = s->plan->arena_size;
     out->naive_arena_bytes = s->plan->arena_naive_size;
     out->weight_bytes = s->weight_bytes;
+    out->scratch_bytes = s->scratch_bytes;
+    out->session_arena_bytes = s->device_memory ? s->plan->arena_size : s->arena_bytes;
+    out->backend_weight_bytes = s->backend_weight_bytes;
     out->n_nodes = s->plan->n_nodes;
     out->launches = s->launches;
     for (int i = 0; i < s->plan->n_nodes; i++) {

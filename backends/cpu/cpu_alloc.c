@@ -13,4 +13,12 @@ void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes)
     return runt_alloc(&st->allocator, bytes);
 }
 
+void *runt_cpu_alloc_weights(runt_cpu_state *st, size_t bytes)
+{
+    void *p = runt_alloc(&st->allocator, bytes);
+    if (p)
+        st->weight_bytes += bytes;
+    return p;
+}
+
 void runt_cpu_free(runt_cpu_state *st, void *p) { runt_free(&st->allocator, p); }

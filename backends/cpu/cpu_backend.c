@@ -5,7 +5,8 @@
  * reference kernels for whatever has no kernel of its own here.
  *
  * prepare chooses each node's kernel, packs constant weights, and sizes one
- * scratch buffer (the largest any node needs; nodes run one after another);
+ * scratch buffer (the largest any node needs; nodes run one after another),
+ * which the core places in the session arena and binds at every run;
  * execute only computes.
  */
 #include <string.h>
@@ -52,7 +53,6 @@ static void cpu_release(void *state, const runt_plan *plan)
         runt_cpu_free(st, st->nodes[i].packed_q8);
     }
     runt_cpu_free(st, st->nodes);
-    runt_cpu_free(st, st->scratch);
     runt_allocator a = st->allocator;
     runt_free(&a, st);
 }
@@ -69,8 +69,7 @@ static runt_status cpu_check_modes(const runt_plan *plan)
     return RUNT_OK;
 }
 
-static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan,
-                                     const runt_limits *plan_limits)
+static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan)
 {
     runt_cpu_gemm_impl impl = runt_cpu_gemm_impl_at(st->tier);
     for (int i = 0; i < plan->n_nodes; i++) {
@@ -80,21 +79,6 @@ static runt_status cpu_prepare_nodes(runt_cpu_state *st, const runt_plan *plan,
                                      runt_op_name(plan->nodes[i].op));
         if (st->nodes[i].scratch_floats > st->scratch_floats)
             st->scratch_floats = st->nodes[i].scratch_floats;
-    }
-    runt_limits limits;
-    runt_status ls = runt_limits_resolve(plan_limits, "runt_session_create", &limits);
-    if (ls != RUNT_OK)
-        return ls;
-    if (st->scratch_floats > (uint64_t)limits.max_arena_bytes / sizeof(float))
-        return runt_error_set(RUNT_E_LIMIT, "the CPU backend's scratch of %zu bytes is above "
-                              "runt_limits.max_arena_bytes (%lld)",
-                              st->scratch_floats * sizeof(float),
-                              (long long)limits.max_arena_bytes);
-    if (st->scratch_floats) {
-        st->scratch = runt_cpu_alloc(st, st->scratch_floats * sizeof(float));
-        if (!st->scratch)
-            return runt_error_set(RUNT_E_OOM, "out of memory for %zu bytes of scratch",
-                                  st->scratch_floats * sizeof(float));
     }
     runt_plan_log(plan, RUNT_LOG_DEBUG,
                   "cpu: %d threads, kernel tier %s, f32 GEMM on %s, int8 kernel %s, "
@@ -133,7 +117,7 @@ static runt_status cpu_prepare(void *context, const runt_plan *plan,
     st->n_nodes = plan->n_nodes;
     if (s == RUNT_OK && plan->n_nodes) {
         st->nodes = runt_alloc_zeroed(a, (size_t)plan->n_nodes, sizeof *st->nodes);
-        s = st->nodes ? cpu_prepare_nodes(st, plan, options ? options->limits : NULL)
+        s = st->nodes ? cpu_prepare_nodes(st, plan)
                       : runt_error_set(RUNT_E_OOM, "out of memory for %d nodes", plan->n_nodes);
     }
     if (s != RUNT_OK) {
@@ -167,6 +151,20 @@ static int cpu_launch_count(void *state, const runt_plan *plan)
     return plan->n_nodes;
 }
 
+static size_t cpu_scratch_size(void *state, const runt_plan *plan)
+{
+    (void)plan;
+    const runt_cpu_state *st = state;
+    return st->scratch_floats * sizeof(float);
+}
+
+static size_t cpu_weight_bytes(void *state, const runt_plan *plan)
+{
+    (void)plan;
+    const runt_cpu_state *st = state;
+    return st->weight_bytes;
+}
+
 /* Designated initializers: members this backend leaves NULL (device memory,
  * copies, synchronize, device timing) need no mention. */
 const runt_backend_i runt_backend_cpu = {
@@ -178,4 +176,6 @@ const runt_backend_i runt_backend_cpu = {
     .launch_count = cpu_launch_count,
     .release = cpu_release,
     .options_type = RUNT_CPU_OPTIONS_TYPE,
+    .scratch_size = cpu_scratch_size,
+    .weight_bytes = cpu_weight_bytes,
 };

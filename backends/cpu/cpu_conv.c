@@ -117,7 +117,7 @@ runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
     cn->kind = RUNT_CPU_K_CONV;
     if (cn->impl == RUNT_CPU_GEMM_PACKED && w->storage == RUNT_STORE_CONSTANT) {
         size_t per_group = runt_cpu_pack_a_floats(s.mg, s.kc);
-        cn->packed = runt_cpu_alloc(st, per_group * (size_t)s.group * sizeof(float));
+        cn->packed = runt_cpu_alloc_weights(st, per_group * (size_t)s.group * sizeof(float));
         if (!cn->packed)
             return runt_error_set(RUNT_E_OOM, "out of memory packing the conv weights");
         for (int64_t gi = 0; gi < s.group; gi++)
@@ -211,10 +211,11 @@ runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int 
                             ? runt_plan_value_ptr(p, b, n->inputs[2]) : NULL;
     float *y = runt_plan_value_ptr(p, b, n->outputs[0]);
     int panels = panels_from_image(cn, &s);
-    float *col = s.pointwise ? NULL : st->scratch;
+    float *scratch = runt_cpu_scratch(b);
+    float *col = s.pointwise ? NULL : scratch;
     /* No node may need scratch (a 1x1 conv on OpenBLAS): scratch is then NULL,
      * and an offset from NULL is undefined even when it is 0. */
-    float *gemm_scratch = st->scratch ? st->scratch + col_floats(cn, &s) : NULL;
+    float *gemm_scratch = scratch ? scratch + col_floats(cn, &s) : NULL;
     for (int64_t img = 0; img < s.n; img++)
         for (int64_t gi = 0; gi < s.group; gi++) {
             const float *xg = x + (img * s.c + gi * s.cg) * s.h * s.w;

@@ -139,7 +139,7 @@ runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p,
     const runt_cpu_conv_shape *s = &g.s;
     const float *w = p->values[p->nodes[i].inputs[1]].data;
     int64_t per_block = s->cg * g.n_taps * k->mr;
-    cn->packed = runt_cpu_alloc(st, (size_t)(s->group * g.blocks * per_block) * sizeof(float));
+    cn->packed = runt_cpu_alloc_weights(st, (size_t)(s->group * g.blocks * per_block) * sizeof(float));
     if (!cn->packed)
         return runt_error_set(RUNT_E_OOM, "out of memory packing the conv weights");
     /* packed[group][block][c][tap][m] = W[group * mg + block * mr + m][c][tap],
@@ -246,6 +246,7 @@ typedef struct direct_io {
     const float *x, *bias;
     float *y;
     int threads;
+    float *scratch;          /* the padded input's copy                       */
 } direct_io;
 
 static direct_io io_of(const runt_cpu_state *st, const runt_plan *p, int i,
@@ -258,7 +259,8 @@ static direct_io io_of(const runt_cpu_state *st, const runt_plan *p, int i,
                     n->n_inputs > 2 && n->inputs[2] >= 0 ? runt_plan_value_ptr(p, b, n->inputs[2])
                                                          : NULL,
                     runt_plan_value_ptr(p, b, n->outputs[0]),
-                    flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : st->threads};
+                    flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : st->threads,
+                    runt_cpu_scratch(b)};
     return io;
 }
 
@@ -274,7 +276,7 @@ runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *
     direct_io io = io_of(st, p, i, b, &g);
     int64_t units = s->group * g.tiles * g.blocks;
     for (int64_t img = 0; img < s->n; img++) {
-        direct_run r = {&g, k, io.x + img * s->c * s->h * s->w, st->scratch, cn->packed, io.bias,
+        direct_run r = {&g, k, io.x + img * s->c * s->h * s->w, io.scratch, cn->packed, io.bias,
                         io.y + img * s->m * s->oh * s->ow, &n->attrs.conv.epilogue};
         runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), io.threads), s->c, 0,
                           pad_body, &r);
@@ -322,7 +324,7 @@ runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan 
     geometry_of(p, i, k->mr, k->q_tile, &g); /* runt_cpu_conv_direct_q8_wanted checked it */
     const runt_cpu_conv_shape *s = &g.s;
     int64_t g4 = groups_of_4(s->cg), per_block = g4 * g.n_taps * k->mr * 4;
-    cn->packed_q8 = runt_cpu_alloc(st, (size_t)(s->group * g.blocks * per_block));
+    cn->packed_q8 = runt_cpu_alloc_weights(st, (size_t)(s->group * g.blocks * per_block));
     if (!cn->packed_q8)
         return runt_error_set(RUNT_E_OOM, "int8: out of memory packing the conv weights");
     /* From the quantized weights already packed for im2col (cn->q8, one per
@@ -435,7 +437,7 @@ runt_status runt_cpu_conv_direct_q8_run(const runt_cpu_state *st, const runt_pla
     direct_io io = io_of(st, p, i, b, &g);
     int64_t g4 = groups_of_4(s->cg);
     for (int64_t img = 0; img < s->n; img++) {
-        direct_q8_run r = {&g, k, io.x + img * s->c * s->h * s->w, (uint8_t *)st->scratch, scale,
+        direct_q8_run r = {&g, k, io.x + img * s->c * s->h * s->w, (uint8_t *)io.scratch, scale,
                            zp, &st->nodes[i], io.bias, io.y + img * s->m * s->oh * s->ow,
                            &n->attrs.conv.epilogue};
         runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), io.threads),

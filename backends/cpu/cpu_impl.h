@@ -202,8 +202,9 @@ typedef struct runt_cpu_state {
     int64_t int8_min_weights; /* runt_cpu_options' (0: RUNT_INT8_MIN_WEIGHTS_DEFAULT) */
     int n_nodes;
     runt_cpu_node *nodes;
-    float *scratch;          /* the largest node's scratch, shared          */
-    size_t scratch_floats;
+    size_t scratch_floats;   /* the largest node's scratch: the core puts it
+                                in the session arena (runt_bindings.scratch) */
+    size_t weight_bytes;     /* packed and quantized weights held            */
 } runt_cpu_state;
 
 /* Chooses node i's kernel and packs its weights (cpu_nodes.c). */
@@ -256,8 +257,15 @@ int runt_cpu_sliceable(const runt_plan *p, int i, int threads, runt_cpu_slicing 
 runt_status runt_cpu_sliced_run(const runt_cpu_state *st, const runt_plan *p, int i,
                                 const runt_bindings *b);
 
+/* The run's scratch: scratch_floats floats in the session arena, 64-byte
+ * aligned, or NULL when no node needs any. */
+static inline float *runt_cpu_scratch(const runt_bindings *b) { return (float *)b->scratch; }
+
 /* Allocation through the session's allocator, 64-byte aligned (cpu_alloc.c). */
 void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes);
+/* The same, for weights the state keeps until release: counted in
+ * weight_bytes (runt_session_stats.backend_weight_bytes). */
+void *runt_cpu_alloc_weights(runt_cpu_state *st, size_t bytes);
 void runt_cpu_free(runt_cpu_state *st, void *p);
 
 #endif /* RUNT_CPU_IMPL_H */

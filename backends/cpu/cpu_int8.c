@@ -42,8 +42,8 @@ static runt_status pack_weights(runt_cpu_state *st, runt_cpu_node *cn, int group
                               (long long)n, (long long)k);
     one = (one + 63) / 64 * 64;
     if (!cn->q8) {
-        cn->q8 = runt_cpu_alloc(st, (size_t)cn->q8_groups * sizeof *cn->q8);
-        cn->q8_storage = runt_cpu_alloc(st, one * (size_t)cn->q8_groups);
+        cn->q8 = runt_cpu_alloc_weights(st, (size_t)cn->q8_groups * sizeof *cn->q8);
+        cn->q8_storage = runt_cpu_alloc_weights(st, one * (size_t)cn->q8_groups);
         if (!cn->q8 || !cn->q8_storage)
             return runt_error_set(RUNT_E_OOM, "int8: out of memory for the quantized weights");
     }
@@ -132,7 +132,7 @@ static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     const runt_plan_value *vc = runt_plan_node_input(p, i, 2);
     float beta = p->nodes[i].attrs.gemm.beta;
     if (vc && beta != 1.0f) {
-        cn->bias = runt_cpu_alloc(st, (size_t)n * sizeof(float));
+        cn->bias = runt_cpu_alloc_weights(st, (size_t)n * sizeof(float));
         if (!cn->bias)
             return runt_error_set(RUNT_E_OOM, "int8: out of memory for the bias");
         for (int64_t j = 0; j < n; j++)
@@ -203,7 +203,7 @@ static runt_status linear_run(const runt_cpu_state *st, const runt_plan *p, int 
     const float *bias = cn->bias ? cn->bias : vc ? runt_plan_value_ptr(p, b, node->inputs[2]) : NULL;
     const runt_epilogue *e = node->op == RUNT_OP_GEMM ? &node->attrs.gemm.epilogue : NULL;
     int64_t m = runt_tensor_count(&p->values[node->outputs[0]].desc) / w->n;
-    uint8_t *q = (uint8_t *)st->scratch;
+    uint8_t *q = (uint8_t *)runt_cpu_scratch(b);
     float scale;
     uint8_t zp;
     runt_status s = quantize_rows(p, i, x, m, w->k, w->k_pad, q, &scale, &zp);
@@ -333,8 +333,9 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
     int64_t groups = a->group, cg = wd->dims[1], mg = wd->dims[0] / groups;
     int64_t kh = wd->dims[2], kw = wd->dims[3], ow = yd->dims[3];
     int64_t pixels = yd->dims[2] * ow, kc = cg * kh * kw;
-    uint8_t *xq = (uint8_t *)st->scratch;
-    uint8_t *hwc = (uint8_t *)(st->scratch + bytes_as_floats((size_t)runt_tensor_count(xd)));
+    float *scratch = runt_cpu_scratch(b);
+    uint8_t *xq = (uint8_t *)scratch;
+    uint8_t *hwc = (uint8_t *)(scratch + bytes_as_floats((size_t)runt_tensor_count(xd)));
     uint8_t *col = hwc + bytes_as_floats((size_t)(cg * h * w)) * sizeof(float);
     float scale;
     uint8_t zp;

@@ -72,7 +72,7 @@ static runt_status pack_constant_b(runt_cpu_state *st, const runt_plan_value *vb
     if (cn->impl != RUNT_CPU_GEMM_PACKED || vb->storage != RUNT_STORE_CONSTANT ||
         runt_cpu_packed_reads_b_as_stored(g))
         return RUNT_OK;
-    cn->packed = runt_cpu_alloc(st, runt_cpu_pack_b_floats(g->k, g->n) * sizeof(float));
+    cn->packed = runt_cpu_alloc_weights(st, runt_cpu_pack_b_floats(g->k, g->n) * sizeof(float));
     if (!cn->packed)
         return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
     runt_cpu_pack_b(vb->data, g->b_rs, g->b_cs, g->k, g->n, cn->packed);
@@ -91,7 +91,7 @@ static runt_status gemm_prepare(runt_cpu_state *st, const runt_plan *p, int i, r
         return s;
     /* A constant bias row with beta != 1 is scaled once here. */
     if (vc && vc->storage == RUNT_STORE_CONSTANT && c_is_row(vc, g.n) && ga->beta != 1.0f) {
-        cn->bias = runt_cpu_alloc(st, (size_t)(g.n > 0 ? g.n : 1) * sizeof(float));
+        cn->bias = runt_cpu_alloc_weights(st, (size_t)(g.n > 0 ? g.n : 1) * sizeof(float));
         if (!cn->bias)
             return runt_error_set(RUNT_E_OOM, "out of memory for the bias");
         for (int64_t j = 0; j < g.n; j++)
@@ -147,7 +147,7 @@ static void gemm_run(const runt_cpu_state *st, const runt_plan *p, int i, const 
             g.init = RUNT_CPU_INIT_C;
         }
     }
-    runt_cpu_sgemm(&g, cn->impl, st->threads, st->scratch);
+    runt_cpu_sgemm(&g, cn->impl, st->threads, runt_cpu_scratch(b));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -221,14 +221,14 @@ static void matmul_run(const runt_cpu_state *st, const runt_plan *p, int i, cons
     if (mg.b_flat) {
         runt_cpu_gemm g = matmul_gemm(&mg, a, bd, y);
         g.b_packed = cn->packed;
-        runt_cpu_sgemm(&g, cn->impl, st->threads, st->scratch);
+        runt_cpu_sgemm(&g, cn->impl, st->threads, runt_cpu_scratch(b));
         return;
     }
     for (int64_t bi = 0; bi < mg.n_batch; bi++) {
         int64_t off_a, off_b;
         runt_geom_batch_offsets(ty->dims, mg.g.nb, bi, mg.g.sa, mg.g.sb, &off_a, &off_b);
         runt_cpu_gemm g = matmul_gemm(&mg, a + off_a, bd + off_b, y + bi * mg.m * mg.n);
-        runt_cpu_sgemm(&g, cn->impl, st->threads, st->scratch);
+        runt_cpu_sgemm(&g, cn->impl, st->threads, runt_cpu_scratch(b));
     }
 }
 

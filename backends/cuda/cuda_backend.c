@@ -540,6 +540,13 @@ static int cuda_launch_count(void *state, const runt_plan *plan)
     return ((const runt_cuda_state *)state)->launches;
 }
 
+/* The weights uploaded (int8 ones quantized), in device memory. */
+static size_t cuda_weight_bytes(void *state, const runt_plan *plan)
+{
+    (void)plan;
+    return ((const runt_cuda_state *)state)->weight_bytes;
+}
+
 const runt_backend_i runt_backend_cuda = {
     .name = "cuda",
     .probe = runt_cuda_probe,
@@ -551,4 +558,5 @@ const runt_backend_i runt_backend_cuda = {
     .launch_count = cuda_launch_count,
     .release = cuda_release,
     .options_type = RUNT_CUDA_OPTIONS_TYPE,
+    .weight_bytes = cuda_weight_bytes,
 };

@@ -58,4 +58,6 @@ const runt_backend_i runt_backend_mcu = {
     /* .launch_count  = */ NULL,
     /* .release       = */ NULL,
     /* .options_type  = */ 0,
+    /* .scratch_size  = */ NULL,
+    /* .weight_bytes  = */ NULL,
 };

@@ -145,4 +145,6 @@ const runt_backend_i runt_backend_ref = {
     /* .launch_count  = */ NULL,
     /* .release       = */ NULL,
     /* .options_type  = */ 0,
+    /* .scratch_size  = */ NULL,
+    /* .weight_bytes  = */ NULL,
 };

@@ -165,3 +165,165 @@ RT_TEST(backend, io_memory_kinds_are_checked)
     runt_session_free(s);
     runt_model_free(m);
 }
+
+/* A host backend whose kernels need scratch: the reference kernels, plus a
+ * run that fills every byte of the scratch the core binds. */
+typedef struct scratch_backend {
+    size_t want;               /* scratch_size's answer                       */
+    int prepares, releases;
+    const void *arena, *scratch; /* what the last run was bound to            */
+} scratch_backend;
+
+static scratch_backend scratchy;
+
+static runt_status scratch_probe(void *context, runt_device_info *info)
+{
+    (void)context;
+    info->available = 1;
+    info->host_memory = 1;
+    return RUNT_OK;
+}
+
+static runt_status scratch_prepare(void *context, const runt_plan *plan,
+                                   const runt_session_options *o, void **state)
+{
+    (void)plan, (void)o;
+    scratch_backend *sb = context;
+    sb->prepares++;
+    *state = sb;
+    return RUNT_OK;
+}
+
+static runt_status scratch_execute(void *state, const runt_plan *plan, const runt_bindings *b)
+{
+    scratch_backend *sb = state;
+    sb->arena = b->arena;
+    sb->scratch = b->scratch;
+    if (b->scratch)
+        memset(b->scratch, 0xA5, sb->want);
+    for (int i = 0; i < plan->n_nodes; i++) {
+        runt_status s = runt_ref_run_node(plan, i, b);
+        if (s != RUNT_OK)
+            return s;
+    }
+    return RUNT_OK;
+}
+
+static size_t scratch_size(void *state, const runt_plan *plan)
+{
+    (void)plan;
+    return ((const scratch_backend *)state)->want;
+}
+
+static void scratch_release(void *state, const runt_plan *plan)
+{
+    (void)plan;
+    ((scratch_backend *)state)->releases++;
+}
+
+static void register_scratchy(void)
+{
+    static const runt_backend_i iface = {
+        .name = "scratchy",
+        .probe = scratch_probe,
+        .prepare = scratch_prepare,
+        .execute = scratch_execute,
+        .release = scratch_release,
+        .scratch_size = scratch_size,
+    };
+    runt_device_info d;
+    if (!rt_backend_lookup("scratchy", &d))
+        RT_ASSERT(runt_backend_register(&iface, &scratchy) == RUNT_OK, "%s", runt_last_error());
+}
+
+RT_TEST(backend, a_host_backends_scratch_lives_in_the_session_arena)
+{
+    register_scratchy();
+    rt_rng r = rt_rng_make(62);
+    float w[12], bias[3], x[12], y[9], y_ref[9];
+    rt_fill_uniform(&r, w, 12, -1, 1);
+    rt_fill_uniform(&r, bias, 3, -1, 1);
+    rt_fill_uniform(&r, x, 12, -1, 1);
+    runt_model *m = small_model(w, bias);
+    int64_t xd[2] = {3, 4}, yd[2] = {3, 3};
+    runt_tensor tx = rt_tensor_f32(x, 2, xd), ty = rt_tensor_f32(y_ref, 2, yd);
+    runt_session_options o = runt_session_options_default();
+    o.backend = "ref";
+    o.batch = 3;
+    runt_session *s;
+    size_t values = 0;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_session_run(s, &tx, 1, &ty, 1) == RUNT_OK, "%s", runt_last_error());
+    runt_session_stats st;
+    RT_ASSERT(runt_session_stats_get(s, &st) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(st.scratch_bytes == 0 && st.session_arena_bytes == st.arena_bytes &&
+              st.backend_weight_bytes == 0, "ref: no scratch, no weights of its own");
+    values = st.arena_bytes;
+    runt_session_free(s);
+
+    /* 100 bytes: not a multiple of the alignment, placed after the values. */
+    scratchy.want = 100;
+    o.backend = "scratchy";
+    size_t need = 0;
+    int prepares = scratchy.prepares;
+    RT_ASSERT(runt_session_arena_size(m, &o, &need) == RUNT_OK, "%s", runt_last_error());
+    size_t offset = (values + RUNT_ARENA_ALIGN - 1) / RUNT_ARENA_ALIGN * RUNT_ARENA_ALIGN;
+    RT_ASSERT(need == offset + 100, "arena %zu: values %zu, aligned, then 100 of scratch", need,
+              values);
+    RT_ASSERT(scratchy.prepares == prepares + 1 && scratchy.releases == scratchy.prepares,
+              "the size query prepared once and released what it prepared");
+
+    enum { GUARD = 64 };
+    unsigned char *arena = aligned_alloc(RUNT_ARENA_ALIGN, (need + GUARD + 63) / 64 * 64);
+    memset(arena + need, 0x3C, GUARD);
+    o.arena = arena;
+    o.arena_size = need - 1;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_E_OOM &&
+                  strstr(runt_last_error(), "backend scratch"),
+              "an arena a byte short is refused, naming the scratch: %s", runt_last_error());
+    RT_ASSERT(scratchy.releases == scratchy.prepares, "the refused session released its state");
+    o.arena_size = need;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    ty = rt_tensor_f32(y, 2, yd);
+    RT_ASSERT(runt_session_run(s, &tx, 1, &ty, 1) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(scratchy.arena == arena && scratchy.scratch == arena + offset,
+              "scratch bound at %p, the arena at %p: expected arena + %zu", scratchy.scratch,
+              (void *)arena, offset);
+    for (int i = 0; i < GUARD; i++)
+        RT_ASSERT(arena[need + i] == 0x3C, "byte %d past the arena was written", i);
+    RT_ASSERT(memcmp(y, y_ref, sizeof y) == 0, "writing the scratch disturbed no value");
+    RT_ASSERT(runt_session_stats_get(s, &st) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(st.scratch_bytes == 100 && st.session_arena_bytes == need,
+              "stats: scratch %zu, whole arena %zu", st.scratch_bytes, st.session_arena_bytes);
+    runt_session_free(s);
+
+    /* Without a caller arena the session allocates the same layout. */
+    o.arena = NULL;
+    o.arena_size = 0;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_session_run(s, &tx, 1, &ty, 1) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT((const char *)scratchy.scratch == (const char *)scratchy.arena + offset &&
+                  (uintptr_t)scratchy.scratch % RUNT_ARENA_ALIGN == 0,
+              "own arena: scratch at its offset, aligned");
+    runt_session_free(s);
+
+    /* The limit on the arena counts the scratch. */
+    runt_limits l = runt_limits_default();
+    l.max_arena_bytes = (int64_t)need - 1;
+    o.limits = &l;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_E_LIMIT &&
+                  strstr(runt_last_error(), "max_arena_bytes"),
+              "over the limit with its scratch: %s", runt_last_error());
+    RT_ASSERT(runt_session_arena_size(m, &o, &need) == RUNT_E_LIMIT, "the size query says so too");
+
+    /* No scratch: nothing bound. */
+    o.limits = NULL;
+    scratchy.want = 0;
+    RT_ASSERT(runt_session_create(m, &o, &s) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(runt_session_run(s, &tx, 1, &ty, 1) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(scratchy.scratch == NULL, "no scratch asked, none bound");
+    runt_session_free(s);
+    RT_ASSERT(scratchy.releases == scratchy.prepares, "every prepare released");
+    free(arena);
+    runt_model_free(m);
+}

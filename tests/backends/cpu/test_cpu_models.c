@@ -81,17 +81,32 @@ RT_TEST(cpu_models, caller_arena_gives_the_same_result)
     o.batch = 2;
     size_t need = 0;
     RT_ASSERT(runt_session_arena_size(m, &o, &need) == RUNT_OK && need > 0, "arena %zu", need);
-    unsigned char *arena = aligned_alloc(64, (need + 63) / 64 * 64);
+    enum { GUARD = 256 };
+    unsigned char *arena = aligned_alloc(64, (need + GUARD + 63) / 64 * 64);
     memset(arena, 0xFF, need); /* NaN bytes: nothing may read the arena before writing it */
+    memset(arena + need, 0x5A, GUARD);
     o.arena = arena;
     o.arena_size = need;
     runt_session *own = cpu_session(m, 2, NULL, 0), *given = NULL;
     RT_ASSERT(runt_session_create(m, &o, &given) == RUNT_OK, "%s", runt_last_error());
+    runt_session_stats st;
+    RT_ASSERT(runt_session_stats_get(given, &st) == RUNT_OK, "%s", runt_last_error());
+    /* The convs' im2col or padded copies are scratch, and their packed
+     * weights the backend's own. */
+    RT_ASSERT(st.scratch_bytes > 0 && st.session_arena_bytes == need &&
+                  st.session_arena_bytes >= st.arena_bytes + st.scratch_bytes,
+              "arena %zu = values %zu + scratch %zu (asked %zu)", st.session_arena_bytes,
+              st.arena_bytes, st.scratch_bytes, need);
+    RT_ASSERT(st.backend_weight_bytes >= st.weight_bytes / 2,
+              "packed weights %zu for %zu of the model's", st.backend_weight_bytes,
+              st.weight_bytes);
     float x[2 * 3 * 32 * 30];
     rt_rng r = rt_rng_make(9);
     rt_fill_uniform(&r, x, sizeof x / sizeof x[0], -1, 1);
     float *a = run_once(own, x), *b = run_once(given, x);
     RT_ASSERT(memcmp(a, b, 2 * 10 * sizeof(float)) == 0, "caller arena changed the result");
+    for (int i = 0; i < GUARD; i++)
+        RT_ASSERT(arena[need + i] == 0x5A, "byte %d past the caller arena was written", i);
     for (int i = 0; i < 20; i++)
         RT_ASSERT(isfinite(a[i]), "output %d is %g", i, a[i]);
     rt_guarded_free(a);
