@@ -89,6 +89,8 @@ typedef struct runt_plan_node {
 #define RUNT_QW_INPUTS 6
 #define RUNT_QW_MAX_K 65793    /* 65793 * 255 * 128 < 2^31 */
 
+typedef struct runt_weight_cache runt_weight_cache;
+
 typedef struct runt_plan {
     int64_t batch;
     runt_dtype compute_dtype;
@@ -106,7 +108,35 @@ typedef struct runt_plan {
     size_t arena_naive_size; /* every arena value in its own slot: for reports */
     runt_log_fn log;
     void *log_user;
+    runt_weight_cache *weights; /* the model's converted weights, shared by its
+                                   sessions: runt_plan_weights_acquire */
 } runt_plan;
+
+/* What decides the bytes of a converted weight: the constant it is made
+ * from, the backend, and the backend's own name for the conversion and its
+ * parameters (shape, tile, kernel tier; unused ones 0). Two conversions with
+ * equal keys must produce equal bytes. */
+typedef struct runt_weight_key {
+    const void *source;      /* the constant's data (plan value .data)        */
+    const char *backend;     /* the backend's name                            */
+    uint32_t layout;         /* the backend's tag for the conversion          */
+    int64_t params[6];
+} runt_weight_key;
+
+/* Writes the converted weights into dst (bytes long, 64-byte aligned). */
+typedef runt_status (*runt_weight_fill_fn)(void *ctx, void *dst, size_t bytes);
+
+/* Converted weights for key, shared by every session of the plan's model:
+ * the first session that asks makes them (bytes long, from the model's
+ * allocator, filled by fill), later ones get the same bytes, read-only.
+ * *out stays valid until runt_plan_weights_release(plan, *out), which each
+ * successful acquire needs once (at release). Thread-safe: sessions of one
+ * model may be created on several threads at once. RUNT_E_OOM, or fill's
+ * status (nothing held). */
+runt_status runt_plan_weights_acquire(const runt_plan *plan, const runt_weight_key *key,
+                                      size_t bytes, runt_weight_fill_fn fill, void *ctx,
+                                      const void **out);
+void runt_plan_weights_release(const runt_plan *plan, const void *weights);
 
 /* What one run binds. Host backends (probe's host_memory = 1) get the
  * session arena and the caller's buffers, which the plan's

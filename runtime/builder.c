@@ -50,8 +50,7 @@ runt_status runt_builder_create(const runt_allocator *allocator, runt_builder **
         runt_free(allocator, m);
         return runt_error_set(RUNT_E_OOM, "runt_builder_create: out of memory");
     }
-    if (allocator)
-        m->allocator = *allocator;
+    runt_model_init(m, allocator);
     b->m = m;
     *out = b;
     return RUNT_OK;

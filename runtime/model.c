@@ -8,10 +8,18 @@
 #include "error.h"
 #include "ops.h"
 
+void runt_model_init(runt_model *m, const runt_allocator *a)
+{
+    if (a)
+        m->allocator = *a;
+    m->weights.allocator = &m->allocator;
+}
+
 void runt_model_destroy(runt_model *m)
 {
     if (!m)
         return;
+    runt_weight_cache_clear(&m->weights);
     runt_allocator a = m->allocator;
     for (int i = 0; i < m->n_values && !m->borrows_data; i++) {
         runt_free(&a, m->values[i].name);

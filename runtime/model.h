@@ -12,6 +12,7 @@
 
 #include "runt-backend.h"
 #include "runt.h"
+#include "weight_cache.h"
 
 typedef struct runt_model_value {
     char *name;
@@ -47,7 +48,11 @@ struct runt_model {
      * file read by runt_model_load_rnt_file) is freed with the model. */
     int borrows_data;
     void *blob;
+    runt_weight_cache weights;      /* converted weights its sessions share */
 };
+
+/* Sets up a zeroed model to allocate through a (NULL: libc). */
+void runt_model_init(runt_model *m, const runt_allocator *a);
 
 /* Frees everything the model owns (also used on a builder's partial model). */
 void runt_model_destroy(runt_model *m);

@@ -235,6 +235,8 @@ runt_status runt_plan_create(const runt_model *m, const runt_plan_config *c,
     p->threads = c->threads;
     p->log = c->log;
     p->log_user = c->log_user;
+    /* The one mutable part of a shared model, behind its own lock. */
+    p->weights = (runt_weight_cache *)&m->weights;
     p->n_values = m->n_values;
     p->n_nodes = m->n_nodes;
     p->n_inputs = m->n_inputs;

@@ -312,8 +312,7 @@ runt_status runt_model_load_rnt(const void *data, size_t size, const runt_load_o
     runt_model *m = runt_alloc_zeroed(a, 1, sizeof *m);
     if (!m)
         return runt_error_set(RUNT_E_OOM, "runt_model_load_rnt: out of memory");
-    if (a)
-        m->allocator = *a;
+    runt_model_init(m, a);
     m->borrows_data = 1;
     s = rnt_read(&r, m);
     if (s == RUNT_OK)

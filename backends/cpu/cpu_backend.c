@@ -41,16 +41,14 @@ static runt_status cpu_supports_node(void *context, const runt_plan *plan, int n
 
 static void cpu_release(void *state, const runt_plan *plan)
 {
-    (void)plan;
     runt_cpu_state *st = state;
     if (!st)
         return;
     for (int i = 0; st->nodes && i < st->n_nodes; i++) {
-        runt_cpu_free(st, st->nodes[i].packed);
+        runt_plan_weights_release(plan, st->nodes[i].packed);
+        runt_plan_weights_release(plan, st->nodes[i].q8);
+        runt_plan_weights_release(plan, st->nodes[i].packed_q8);
         runt_cpu_free(st, st->nodes[i].bias);
-        runt_cpu_free(st, st->nodes[i].q8);
-        runt_cpu_free(st, st->nodes[i].q8_storage);
-        runt_cpu_free(st, st->nodes[i].packed_q8);
     }
     runt_cpu_free(st, st->nodes);
     runt_allocator a = st->allocator;

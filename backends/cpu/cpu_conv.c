@@ -106,6 +106,24 @@ static size_t col_floats(const runt_cpu_node *cn, const runt_cpu_conv_shape *s)
     return round16((size_t)(s->kc > 0 ? s->kc : 1) * (size_t)(s->p > 0 ? s->p : 1));
 }
 
+typedef struct pack_conv_job {
+    const runt_cpu_conv_shape *s;
+    const float *w;
+} pack_conv_job;
+
+/* Each group's [mg][kc] weights as the packed kernel's A. */
+static runt_status pack_conv_fill(void *ctx, void *dst, size_t bytes)
+{
+    const pack_conv_job *j = ctx;
+    const runt_cpu_conv_shape *s = j->s;
+    size_t per_group = runt_cpu_pack_a_floats(s->mg, s->kc);
+    (void)bytes;
+    for (int64_t gi = 0; gi < s->group; gi++)
+        runt_cpu_pack_a(j->w + gi * s->mg * s->kc, s->kc, 1, s->mg, s->kc,
+                        (float *)dst + gi * per_group);
+    return RUNT_OK;
+}
+
 runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 {
     runt_cpu_node *cn = &st->nodes[i];
@@ -116,13 +134,13 @@ runt_status runt_cpu_conv_prepare(runt_cpu_state *st, const runt_plan *p, int i)
     runt_cpu_conv_shape s = runt_cpu_conv_shape_of(p, i);
     cn->kind = RUNT_CPU_K_CONV;
     if (cn->impl == RUNT_CPU_GEMM_PACKED && w->storage == RUNT_STORE_CONSTANT) {
-        size_t per_group = runt_cpu_pack_a_floats(s.mg, s.kc);
-        cn->packed = runt_cpu_alloc_weights(st, per_group * (size_t)s.group * sizeof(float));
-        if (!cn->packed)
-            return runt_error_set(RUNT_E_OOM, "out of memory packing the conv weights");
-        for (int64_t gi = 0; gi < s.group; gi++)
-            runt_cpu_pack_a((const float *)w->data + gi * s.mg * s.kc, s.kc, 1, s.mg, s.kc,
-                            cn->packed + gi * per_group);
+        pack_conv_job job = {&s, w->data};
+        const int64_t key[6] = {s.group, s.mg, s.kc};
+        size_t bytes = runt_cpu_pack_a_floats(s.mg, s.kc) * (size_t)s.group * sizeof(float);
+        runt_status rc = runt_cpu_weights_share(st, p, w->data, RUNT_CPU_W_CONV_A, key, bytes,
+                                                 pack_conv_fill, &job, (void **)&cn->packed);
+        if (rc != RUNT_OK)
+            return rc;
     }
     runt_cpu_gemm g = conv_gemm(&s, &n->attrs.conv, NULL, cn->packed, NULL, NULL, NULL, NULL, 0, 0);
     if (panels_from_image(cn, &s))

@@ -130,6 +130,37 @@ int runt_cpu_conv_direct_wanted(const runt_cpu_state *st, const runt_plan *p, in
     return path_chosen(&g, !(g.s.mg >= 128 && used < 0.75));
 }
 
+/* What a direct conv's weight packing reads. */
+typedef struct direct_pack_job {
+    const direct_geometry *g;
+    int mr;
+    const void *w;           /* f32 W, or the int8 path's runt_q8_weights    */
+} direct_pack_job;
+
+/* packed[group][block][c][tap][m] = W[group * mg + block * mr + m][c][tap],
+ * zero past mg: a block's last channels compute zeros, not read past W. */
+static runt_status direct_pack_fill(void *ctx, void *packed, size_t bytes)
+{
+    const direct_pack_job *j = ctx;
+    const direct_geometry *g = j->g;
+    const runt_cpu_conv_shape *s = &g->s;
+    const float *w = j->w;
+    int64_t per_block = s->cg * g->n_taps * j->mr;
+    (void)bytes;
+    for (int64_t gi = 0; gi < s->group; gi++)
+        for (int64_t bl = 0; bl < g->blocks; bl++) {
+            float *dst = (float *)packed + (gi * g->blocks + bl) * per_block;
+            for (int64_t c = 0; c < s->cg; c++)
+                for (int t = 0; t < g->n_taps; t++)
+                    for (int m = 0; m < j->mr; m++) {
+                        int64_t oc = bl * j->mr + m;
+                        *dst++ = oc < s->mg ? w[((gi * s->mg + oc) * s->cg + c) * g->n_taps + t]
+                                            : 0.0f;
+                    }
+        }
+    return RUNT_OK;
+}
+
 runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 {
     runt_cpu_node *cn = &st->nodes[i];
@@ -138,23 +169,13 @@ runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p,
     geometry_of(p, i, k->mr, k->q_tile, &g); /* runt_cpu_conv_direct_wanted checked it */
     const runt_cpu_conv_shape *s = &g.s;
     const float *w = p->values[p->nodes[i].inputs[1]].data;
-    int64_t per_block = s->cg * g.n_taps * k->mr;
-    cn->packed = runt_cpu_alloc_weights(st, (size_t)(s->group * g.blocks * per_block) * sizeof(float));
-    if (!cn->packed)
-        return runt_error_set(RUNT_E_OOM, "out of memory packing the conv weights");
-    /* packed[group][block][c][tap][m] = W[group * mg + block * mr + m][c][tap],
-     * zero past mg: a block's last channels compute zeros, not read past W. */
-    for (int64_t gi = 0; gi < s->group; gi++)
-        for (int64_t bl = 0; bl < g.blocks; bl++) {
-            float *dst = cn->packed + (gi * g.blocks + bl) * per_block;
-            for (int64_t c = 0; c < s->cg; c++)
-                for (int t = 0; t < g.n_taps; t++)
-                    for (int m = 0; m < k->mr; m++) {
-                        int64_t oc = bl * k->mr + m;
-                        *dst++ = oc < s->mg ? w[((gi * s->mg + oc) * s->cg + c) * g.n_taps + t]
-                                            : 0.0f;
-                    }
-        }
+    direct_pack_job job = {&g, k->mr, w};
+    const int64_t key[6] = {s->group, s->mg, s->cg, g.n_taps, k->mr, g.blocks};
+    size_t bytes = (size_t)(s->group * g.blocks * s->cg * g.n_taps * k->mr) * sizeof(float);
+    runt_status rc = runt_cpu_weights_share(st, p, w, RUNT_CPU_W_CONV_DIRECT, key, bytes,
+                                            direct_pack_fill, &job, (void **)&cn->packed);
+    if (rc != RUNT_OK)
+        return rc;
     cn->kind = RUNT_CPU_K_CONV_DIRECT;
     cn->scratch_floats = round16((size_t)(s->c * g.plane));
     return RUNT_OK;
@@ -316,6 +337,35 @@ int runt_cpu_conv_direct_q8_wanted(const runt_cpu_state *st, const runt_plan *p,
 /* Channels of a group in the interleaved input: rounded up to 4. */
 static int64_t groups_of_4(int64_t channels) { return (channels + 3) / 4; }
 
+/* From the quantized weights already packed for im2col (cn->q8, one per
+ * group, k = tap * cg + channel): block bl's byte u of (channel group c4,
+ * tap t, row m) is output channel bl * mr + m, channel 4 * c4 + u; zero
+ * past mg and past cg. Their scales and row sums stay in cn->q8. */
+static runt_status direct_q8_pack_fill(void *ctx, void *packed, size_t bytes)
+{
+    const direct_pack_job *j = ctx;
+    const direct_geometry *g = j->g;
+    const runt_cpu_conv_shape *s = &g->s;
+    int64_t g4 = groups_of_4(s->cg), per_block = g4 * g->n_taps * j->mr * 4;
+    (void)bytes;
+    for (int64_t gi = 0; gi < s->group; gi++) {
+        const runt_q8_weights *w = (const runt_q8_weights *)j->w + gi;
+        for (int64_t bl = 0; bl < g->blocks; bl++) {
+            int8_t *dst = (int8_t *)packed + (gi * g->blocks + bl) * per_block;
+            for (int64_t c4 = 0; c4 < g4; c4++)
+                for (int t = 0; t < g->n_taps; t++)
+                    for (int m = 0; m < j->mr; m++)
+                        for (int u = 0; u < 4; u++) {
+                            int64_t oc = bl * j->mr + m, c = c4 * 4 + u;
+                            *dst++ = oc < s->mg && c < s->cg
+                                         ? w->data[runt_q8_index(w, oc, t * s->cg + c)]
+                                         : 0;
+                        }
+        }
+    }
+    return RUNT_OK;
+}
+
 runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 {
     runt_cpu_node *cn = &st->nodes[i];
@@ -323,32 +373,17 @@ runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan 
     direct_geometry g;
     geometry_of(p, i, k->mr, k->q_tile, &g); /* runt_cpu_conv_direct_q8_wanted checked it */
     const runt_cpu_conv_shape *s = &g.s;
-    int64_t g4 = groups_of_4(s->cg), per_block = g4 * g.n_taps * k->mr * 4;
-    cn->packed_q8 = runt_cpu_alloc_weights(st, (size_t)(s->group * g.blocks * per_block));
-    if (!cn->packed_q8)
-        return runt_error_set(RUNT_E_OOM, "int8: out of memory packing the conv weights");
-    /* From the quantized weights already packed for im2col (cn->q8, one per
-     * group, k = tap * cg + channel): block bl's byte u of (channel group c4,
-     * tap t, row m) is output channel bl * mr + m, channel 4 * c4 + u; zero
-     * past mg and past cg. Their scales and row sums stay in cn->q8. */
-    for (int64_t gi = 0; gi < s->group; gi++) {
-        const runt_q8_weights *w = &cn->q8[gi];
-        for (int64_t bl = 0; bl < g.blocks; bl++) {
-            int8_t *dst = cn->packed_q8 + (gi * g.blocks + bl) * per_block;
-            for (int64_t c4 = 0; c4 < g4; c4++)
-                for (int t = 0; t < g.n_taps; t++)
-                    for (int m = 0; m < k->mr; m++)
-                        for (int u = 0; u < 4; u++) {
-                            int64_t oc = bl * k->mr + m, c = c4 * 4 + u;
-                            *dst++ = oc < s->mg && c < s->cg
-                                         ? w->data[runt_q8_index(w, oc, t * s->cg + c)]
-                                         : 0;
-                        }
-        }
-    }
+    int64_t g4 = groups_of_4(s->cg);
+    direct_pack_job job = {&g, k->mr, cn->q8};
+    const int64_t key[6] = {s->group, s->mg, s->cg, g.n_taps, k->mr, g.blocks};
+    size_t bytes = (size_t)(s->group * g.blocks * g4 * g.n_taps * k->mr * 4);
+    runt_status rc = runt_cpu_weights_share(st, p, cn->q8, RUNT_CPU_W_Q8_DIRECT, key, bytes,
+                                            direct_q8_pack_fill, &job, (void **)&cn->packed_q8);
+    if (rc != RUNT_OK)
+        return rc;
     cn->kind = RUNT_CPU_K_Q8_CONV_DIRECT;
-    size_t bytes = (size_t)(s->group * g4 * g.plane * 4);
-    cn->scratch_floats = round16((bytes + sizeof(float) - 1) / sizeof(float));
+    size_t input_bytes = (size_t)(s->group * g4 * g.plane * 4);
+    cn->scratch_floats = round16((input_bytes + sizeof(float) - 1) / sizeof(float));
     return RUNT_OK;
 }
 

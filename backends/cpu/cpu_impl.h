@@ -185,13 +185,12 @@ typedef struct runt_cpu_node {
     runt_cpu_gemm_impl impl;
     runt_cpu_slicing slicing; /* RUNT_CPU_K_SLICED                        */
     int64_t units;           /* slices of the finest grain                   */
-    float *packed;           /* packed constant weight (owned), or NULL      */
+    float *packed;           /* packed constant weight (shared), or NULL     */
     float *bias;             /* beta * C as a row (owned), or NULL           */
     size_t scratch_floats;
     int q8_groups;           /* int8: one quantized weight per conv group    */
-    runt_q8_weights *q8;     /* (owned)                                      */
-    int8_t *packed_q8;       /* int8 direct conv's weights (owned), or NULL */
-    void *q8_storage;        /* their data (owned)                           */
+    runt_q8_weights *q8;     /* (shared, with their data after them)         */
+    int8_t *packed_q8;       /* int8 direct conv's weights (shared), or NULL */
 } runt_cpu_node;
 
 typedef struct runt_cpu_state {
@@ -266,6 +265,23 @@ void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes);
 /* The same, for weights the state keeps until release: counted in
  * weight_bytes (runt_session_stats.backend_weight_bytes). */
 void *runt_cpu_alloc_weights(runt_cpu_state *st, size_t bytes);
+
+/* The conversions of a constant weight whose results sessions share. */
+typedef enum runt_cpu_layout {
+    RUNT_CPU_W_GEMM_B = 1,   /* a GEMM's B in the packed kernel's panels      */
+    RUNT_CPU_W_CONV_A,       /* a conv's weights as the packed kernel's A     */
+    RUNT_CPU_W_CONV_DIRECT,  /* f32 direct conv blocks (cpu_conv_direct.c)    */
+    RUNT_CPU_W_Q8,           /* int8 weights per group (cpu_int8.c)           */
+    RUNT_CPU_W_Q8_DIRECT     /* int8 direct conv blocks                       */
+} runt_cpu_layout;
+
+/* Weights of `bytes` made from `source` by fill(ctx, ...), shared with every
+ * session of the model that makes the same conversion (layout and params
+ * decide the bytes): runt_plan_weights_acquire. Read-only once made; counted
+ * in weight_bytes; cpu_release gives them back. */
+runt_status runt_cpu_weights_share(runt_cpu_state *st, const runt_plan *p, const void *source,
+                                   runt_cpu_layout layout, const int64_t params[6], size_t bytes,
+                                   runt_weight_fill_fn fill, void *ctx, void **out);
 void runt_cpu_free(runt_cpu_state *st, void *p);
 
 #endif /* RUNT_CPU_IMPL_H */

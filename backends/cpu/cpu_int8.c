@@ -30,28 +30,6 @@
 
 static size_t bytes_as_floats(size_t bytes) { return (bytes + 63) / 64 * 16; }
 
-/* Quantizes n x k f32 weights w (trans: stored [k][n]) into owned storage;
- * or packs int8 ones wq as they are, with their per-channel scales. */
-static runt_status pack_weights(runt_cpu_state *st, runt_cpu_node *cn, int group,
-                                const float *w, const int8_t *wq, const float *scales,
-                                int64_t n, int64_t k, int trans)
-{
-    size_t one = runt_q8_weights_size(n, k);
-    if (one == 0)
-        return runt_error_set(RUNT_E_UNSUPPORTED, "int8: weights %lld x %lld are out of range",
-                              (long long)n, (long long)k);
-    one = (one + 63) / 64 * 64;
-    if (!cn->q8) {
-        cn->q8 = runt_cpu_alloc_weights(st, (size_t)cn->q8_groups * sizeof *cn->q8);
-        cn->q8_storage = runt_cpu_alloc_weights(st, one * (size_t)cn->q8_groups);
-        if (!cn->q8 || !cn->q8_storage)
-            return runt_error_set(RUNT_E_OOM, "int8: out of memory for the quantized weights");
-    }
-    void *at = (char *)cn->q8_storage + one * (size_t)group;
-    return wq ? runt_q8_weights_pack_s8(wq, scales, n, k, trans, at, one, &cn->q8[group])
-              : runt_q8_weights_pack(w, n, k, trans, at, one, &cn->q8[group]);
-}
-
 /* One group's conv weights, [mg][cg][taps] as ONNX stores them, into the
  * order of the im2col rows below, [mg][taps][cg]; elem bytes per weight.
  * Each output channel keeps the same values, so its scale and quantized
@@ -68,26 +46,82 @@ static void taps_outer(const void *w, int64_t mg, int64_t cg, int64_t taps, size
                        src + (size_t)((m * cg + c) * taps + t) * elem, elem);
 }
 
-/* Packs a conv's weights per group in taps_outer's order: f32 w quantized,
- * or int8 wq as they are with scales (one per output channel). */
-static runt_status pack_conv_weights(runt_cpu_state *st, runt_cpu_node *cn, int64_t groups,
-                                     int64_t mg, int64_t cg, int64_t taps, const float *w,
-                                     const int8_t *wq, const float *scales)
+/* A layer's int8 weights, one runt_q8_weights per group: a Linear's n x k
+ * (trans: stored [k][n]; taps 0), or a conv's [n][k][taps] per group put in
+ * the order of its im2col rows (taps_outer). From f32 w, quantized; or from
+ * int8 wq as they are, with scales (one, or one per output channel). */
+typedef struct q8_pack_job {
+    runt_cpu_state *st;      /* for the fill's temporary buffers              */
+    int64_t groups, n, k, taps;
+    int trans;
+    const float *w;
+    const int8_t *wq;
+    const float *scales;
+    int64_t scale_count;
+} q8_pack_job;
+
+static size_t round64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+static int64_t q8_depth(const q8_pack_job *j) { return j->taps ? j->k * j->taps : j->k; }
+
+/* The shared buffer: the groups' runt_q8_weights, then each group's data. */
+static size_t q8_head_bytes(const q8_pack_job *j)
 {
-    size_t elem = wq ? sizeof *wq : sizeof *w, group_bytes = (size_t)(mg * cg * taps) * elem;
-    void *reordered = runt_cpu_alloc(st, group_bytes);
-    if (!reordered)
-        return runt_error_set(RUNT_E_OOM, "int8: out of memory reordering the conv weights");
-    cn->q8_groups = (int)groups;
-    runt_status s = RUNT_OK;
-    for (int64_t g = 0; g < groups && s == RUNT_OK; g++) {
-        const char *src = wq ? (const char *)wq : (const char *)w;
-        taps_outer(src + (size_t)g * group_bytes, mg, cg, taps, elem, reordered);
-        s = pack_weights(st, cn, (int)g, wq ? NULL : reordered, wq ? reordered : NULL,
-                         scales ? scales + g * mg : NULL, mg, cg * taps, 0);
+    return round64((size_t)j->groups * sizeof(runt_q8_weights));
+}
+
+static runt_status q8_pack_group(const q8_pack_job *j, int64_t g, void *reordered, float *scales,
+                                 runt_q8_weights *out, void *at, size_t one)
+{
+    int64_t depth = q8_depth(j);
+    size_t elem = j->wq ? sizeof *j->wq : sizeof *j->w;
+    const char *src = j->wq ? (const char *)j->wq : (const char *)j->w;
+    src += (size_t)(g * j->n * depth) * elem;
+    if (j->taps) {
+        taps_outer(src, j->n, j->k, j->taps, elem, reordered);
+        src = reordered;
     }
-    runt_cpu_free(st, reordered);
+    if (!j->wq)
+        return runt_q8_weights_pack((const float *)src, j->n, depth, j->trans, at, one, out);
+    for (int64_t c = 0; c < j->n; c++)
+        scales[c] = j->scales[j->scale_count == 1 ? 0 : g * j->n + c];
+    return runt_q8_weights_pack_s8((const int8_t *)src, scales, j->n, depth, j->trans, at, one,
+                                   out);
+}
+
+static runt_status q8_pack_fill(void *ctx, void *dst, size_t bytes)
+{
+    const q8_pack_job *j = ctx;
+    size_t one = round64(runt_q8_weights_size(j->n, q8_depth(j)));
+    size_t elem = j->wq ? sizeof *j->wq : sizeof *j->w;
+    void *reordered = j->taps ? runt_cpu_alloc(j->st, (size_t)(j->n * q8_depth(j)) * elem) : NULL;
+    float *scales = j->wq ? runt_cpu_alloc(j->st, (size_t)j->n * sizeof(float)) : NULL;
+    runt_status s = (j->taps && !reordered) || (j->wq && !scales)
+                        ? runt_error_set(RUNT_E_OOM, "int8: out of memory packing the weights")
+                        : RUNT_OK;
+    char *storage = (char *)dst + q8_head_bytes(j);
+    (void)bytes;
+    for (int64_t g = 0; g < j->groups && s == RUNT_OK; g++)
+        s = q8_pack_group(j, g, reordered, scales, (runt_q8_weights *)dst + g,
+                          storage + one * (size_t)g, one);
+    runt_cpu_free(j->st, reordered);
+    runt_cpu_free(j->st, scales);
     return s;
+}
+
+/* Node i's int8 weights into cn->q8, shared with the model's sessions. */
+static runt_status q8_pack(const runt_plan *p, runt_cpu_node *cn, const q8_pack_job *j)
+{
+    size_t one = runt_q8_weights_size(j->n, q8_depth(j));
+    if (one == 0)
+        return runt_error_set(RUNT_E_UNSUPPORTED, "int8: weights %lld x %lld are out of range",
+                              (long long)j->n, (long long)q8_depth(j));
+    const int64_t key[6] = {j->groups, j->n, j->k, j->taps, j->trans,
+                            (int64_t)(intptr_t)j->scales};
+    cn->q8_groups = (int)j->groups;
+    return runt_cpu_weights_share(j->st, p, j->wq ? (const void *)j->wq : j->w, RUNT_CPU_W_Q8,
+                                  key, q8_head_bytes(j) + round64(one) * (size_t)j->groups,
+                                  q8_pack_fill, (void *)j, (void **)&cn->q8);
 }
 
 /* Scratch of an int8 conv: the quantized input, one group of it in HWC
@@ -125,8 +159,8 @@ static runt_status linear_prepare(runt_cpu_state *st, const runt_plan *p, int i,
                       p->nodes[i].name, (long long)(n * k), (long long)min_weights);
         return RUNT_OK;
     }
-    cn->q8_groups = 1;
-    runt_status s = pack_weights(st, cn, 0, lin.w, NULL, NULL, n, k, lin.trans);
+    q8_pack_job job = {st, 1, n, k, 0, lin.trans, lin.w, NULL, NULL, 0};
+    runt_status s = q8_pack(p, cn, &job);
     if (s != RUNT_OK)
         return s;
     const runt_plan_value *vc = runt_plan_node_input(p, i, 2);
@@ -238,8 +272,9 @@ static runt_status conv_prepare(runt_cpu_state *st, const runt_plan *p, int i, i
     int64_t kc = wd->dims[1] * wd->dims[2] * wd->dims[3];
     if (kc > RUNT_Q8_MAX_K)
         return RUNT_OK;
-    runt_status s = pack_conv_weights(st, cn, groups, mg, wd->dims[1], wd->dims[2] * wd->dims[3],
-                                      vw->data, NULL, NULL);
+    q8_pack_job job = {st, groups, mg, wd->dims[1], wd->dims[2] * wd->dims[3], 0, vw->data,
+                       NULL, NULL, 0};
+    runt_status s = q8_pack(p, cn, &job);
     if (s != RUNT_OK)
         return s;
     *taken = 1;
@@ -366,29 +401,17 @@ static runt_status conv_run(const runt_cpu_state *st, const runt_plan *p, int i,
 /* Quantized layers (a quantized model's, runt-backend.h): int8 weights      */
 /* ------------------------------------------------------------------------ */
 
-/* The weights of each group, packed as they are with w_scale repeated per
- * channel when it is one value: a Linear's [n][k] (taps 0), or a conv's
- * [n][k][taps] in the order of its im2col rows (pack_conv_weights). */
+/* The weights of each group, packed as they are with w_scale (one value,
+ * or one per output channel): a Linear's [n][k] (taps 0), or a conv's
+ * [n][k][taps]. */
 static runt_status qlayer_pack(runt_cpu_state *st, const runt_plan *p, int i, int64_t groups,
                                int64_t n, int64_t k, int64_t taps, int trans)
 {
-    runt_cpu_node *cn = &st->nodes[i];
-    const runt_plan_value *vw = runt_plan_node_input(p, i, 1), *vs = runt_plan_node_input(p, i, RUNT_QW_W_SCALE);
-    int64_t channels = groups * n, given = runt_tensor_count(&vs->desc);
-    float *scales = runt_cpu_alloc(st, (size_t)channels * sizeof(float));
-    if (!scales)
-        return runt_error_set(RUNT_E_OOM, "int8: out of memory for the weight scales");
-    for (int64_t j = 0; j < channels; j++)
-        scales[j] = ((const float *)vs->data)[given == 1 ? 0 : j];
-    runt_status s;
-    if (taps) {
-        s = pack_conv_weights(st, cn, groups, n, k, taps, NULL, vw->data, scales);
-    } else {
-        cn->q8_groups = 1;
-        s = pack_weights(st, cn, 0, NULL, vw->data, scales, n, k, trans);
-    }
-    runt_cpu_free(st, scales);
-    return s;
+    const runt_plan_value *vw = runt_plan_node_input(p, i, 1);
+    const runt_plan_value *vs = runt_plan_node_input(p, i, RUNT_QW_W_SCALE);
+    q8_pack_job job = {st, groups, n, k, taps, trans, NULL, vw->data, vs->data,
+                       runt_tensor_count(&vs->desc)};
+    return q8_pack(p, &st->nodes[i], &job);
 }
 
 runt_status runt_cpu_qlayer_prepare(runt_cpu_state *st, const runt_plan *p, int i)

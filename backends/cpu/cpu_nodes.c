@@ -64,18 +64,34 @@ static runt_cpu_gemm gemm_describe(const runt_plan *p, int i, const runt_binding
     return g;
 }
 
-/* A constant B the packed GEMM reads in its own layout: packed once here
- * into cn->packed, which g then reads. Anything else stays as stored. */
-static runt_status pack_constant_b(runt_cpu_state *st, const runt_plan_value *vb,
-                                   runt_cpu_gemm *g, runt_cpu_node *cn)
+typedef struct pack_b_job {
+    const runt_cpu_gemm *g;
+    const float *b;
+} pack_b_job;
+
+static runt_status pack_b_fill(void *ctx, void *dst, size_t bytes)
+{
+    const pack_b_job *j = ctx;
+    (void)bytes;
+    runt_cpu_pack_b(j->b, j->g->b_rs, j->g->b_cs, j->g->k, j->g->n, dst);
+    return RUNT_OK;
+}
+
+/* A constant B the packed GEMM reads in its own layout: packed once per
+ * model into cn->packed, which g then reads. Anything else stays as stored. */
+static runt_status pack_constant_b(runt_cpu_state *st, const runt_plan *p,
+                                   const runt_plan_value *vb, runt_cpu_gemm *g, runt_cpu_node *cn)
 {
     if (cn->impl != RUNT_CPU_GEMM_PACKED || vb->storage != RUNT_STORE_CONSTANT ||
         runt_cpu_packed_reads_b_as_stored(g))
         return RUNT_OK;
-    cn->packed = runt_cpu_alloc_weights(st, runt_cpu_pack_b_floats(g->k, g->n) * sizeof(float));
-    if (!cn->packed)
-        return runt_error_set(RUNT_E_OOM, "out of memory packing the weights");
-    runt_cpu_pack_b(vb->data, g->b_rs, g->b_cs, g->k, g->n, cn->packed);
+    pack_b_job job = {g, vb->data};
+    const int64_t key[6] = {g->k, g->n, g->b_rs, g->b_cs};
+    runt_status s = runt_cpu_weights_share(st, p, vb->data, RUNT_CPU_W_GEMM_B, key,
+                                           runt_cpu_pack_b_floats(g->k, g->n) * sizeof(float),
+                                           pack_b_fill, &job, (void **)&cn->packed);
+    if (s != RUNT_OK)
+        return s;
     g->b_packed = cn->packed;
     return RUNT_OK;
 }
@@ -86,7 +102,7 @@ static runt_status gemm_prepare(runt_cpu_state *st, const runt_plan *p, int i, r
     const runt_gemm_attrs *ga = &p->nodes[i].attrs.gemm;
     runt_cpu_gemm g = gemm_describe(p, i, NULL);
     cn->kind = RUNT_CPU_K_GEMM;
-    runt_status s = pack_constant_b(st, vb, &g, cn);
+    runt_status s = pack_constant_b(st, p, vb, &g, cn);
     if (s != RUNT_OK)
         return s;
     /* A constant bias row with beta != 1 is scaled once here. */
@@ -201,7 +217,7 @@ static runt_status matmul_prepare(runt_cpu_state *st, const runt_plan *p, int i,
     runt_cpu_gemm g = matmul_gemm(&mg, NULL, vb->data, NULL);
     cn->kind = RUNT_CPU_K_MATMUL;
     if (mg.b_flat) {
-        runt_status s = pack_constant_b(st, vb, &g, cn);
+        runt_status s = pack_constant_b(st, p, vb, &g, cn);
         if (s != RUNT_OK)
             return s;
     }

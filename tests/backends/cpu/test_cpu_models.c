@@ -117,6 +117,60 @@ RT_TEST(cpu_models, caller_arena_gives_the_same_result)
     runt_model_free(m);
 }
 
+/* Two sessions of one model at the same options pack every weight once:
+ * the second takes nothing more from the model's allocator, computes the
+ * same, and keeps working when the first is gone. f32 and int8 (whose
+ * quantized weights and direct-conv blocks are shared too). */
+RT_TEST(cpu_models, sessions_of_a_model_share_packed_weights)
+{
+    CPU_REQUIRE();
+    rt_counting c = {0, 0, -1};
+    runt_allocator a = {rt_counting_alloc, rt_counting_free, &c};
+    runt_model *m = rt_conv_net(&a, 32, 30, 12);
+    RT_ASSERT(m, "%s", runt_last_error());
+    float x[2 * 3 * 32 * 30];
+    rt_rng r = rt_rng_make(13);
+    rt_fill_uniform(&r, x, sizeof x / sizeof x[0], -1, 1);
+    static const runt_dtype dtypes[2] = {RUNT_F32, RUNT_I8};
+    for (int d = 0; d < 2; d++) {
+        runt_session_options o = runt_session_options_default();
+        o.backend = "cpu";
+        o.batch = 2;
+        o.compute_dtype = dtypes[d];
+        runt_cpu_options cpu = runt_cpu_options_default();
+        cpu.int8_min_weights = 1; /* every layer int8, however small */
+        o.backend_options = &cpu.base;
+        runt_session *s1 = NULL, *s2 = NULL;
+        long base = c.allocs - c.frees;
+        RT_ASSERT(runt_session_create(m, &o, &s1) == RUNT_OK, "%s", runt_last_error());
+        long packed = c.allocs - c.frees - base;
+        long allocs = c.allocs;
+        RT_ASSERT(runt_session_create(m, &o, &s2) == RUNT_OK, "%s", runt_last_error());
+        RT_ASSERT(packed > 0 && c.allocs == allocs, "%s: the first session packed into %ld "
+                  "buffers of the model's, the second %ld more", runt_dtype_name(dtypes[d]),
+                  packed, c.allocs - allocs);
+        runt_session_stats st1, st2;
+        RT_ASSERT(runt_session_stats_get(s1, &st1) == RUNT_OK &&
+                      runt_session_stats_get(s2, &st2) == RUNT_OK, "%s", runt_last_error());
+        RT_ASSERT(st1.backend_weight_bytes > 0 &&
+                      st1.backend_weight_bytes == st2.backend_weight_bytes,
+                  "each reports the weights it reads: %zu and %zu", st1.backend_weight_bytes,
+                  st2.backend_weight_bytes);
+        float *y1 = run_once(s1, x);
+        runt_session_free(s1);
+        float *y2 = run_once(s2, x);
+        RT_ASSERT(memcmp(y1, y2, 2 * 12 * sizeof(float)) == 0,
+                  "%s: the sharing session computes the same after the first is freed",
+                  runt_dtype_name(dtypes[d]));
+        runt_session_free(s2);
+        RT_ASSERT(c.allocs - c.frees == base, "%s: the last session gave the weights back "
+                  "(%ld buffers left)", runt_dtype_name(dtypes[d]), c.allocs - c.frees - base);
+        rt_guarded_free(y1);
+        rt_guarded_free(y2);
+    }
+    runt_model_free(m);
+}
+
 RT_TEST(cpu_models, run_allocates_nothing_and_profiles)
 {
     CPU_REQUIRE();
