@@ -582,14 +582,19 @@ typedef struct runt_session_stats {
     size_t session_arena_bytes;    /* the whole arena: activations, then scratch
                                       (what runt_session_arena_size returns)   */
     size_t backend_weight_bytes;   /* weights the backend converted for its kernels
-                                      (packed, quantized, uploaded), held per
-                                      session outside the arena                 */
+                                      (packed, quantized, uploaded) that this
+                                      session reads, outside the arena; on host
+                                      backends shared with the model's other
+                                      sessions that convert them alike        */
 } runt_session_stats;
 
 /* The session's plan in numbers: arena, scratch and weight bytes, nodes
  * after fusion, dispatches per run and the total cost. A session's memory is
- * session_arena_bytes (in the caller's arena when one was given) plus
- * backend_weight_bytes plus small bookkeeping from the allocator. */
+ * session_arena_bytes (in the caller's arena when one was given), small
+ * bookkeeping from its allocator, and backend_weight_bytes: on the CPU
+ * backend those come from the model's allocator, once per model for all
+ * the sessions that pack a weight the same way (same kernel tier and path),
+ * and go when the last of them is freed. */
 runt_status runt_session_stats_get(const runt_session *s, runt_session_stats *out);
 /* Wall time of the last successful run in µs (device events where the backend
  * has them, else the host clock around the run); -1 before the first run. */
