@@ -166,6 +166,11 @@ static inline int runt_plan_node_quantized(const runt_plan *plan, int i)
            plan->values[n->inputs[1]].desc.dtype == RUNT_I8;
 }
 
+/* The epilogue equivalent to an activation op with these attributes (what
+ * fusion folds into a Gemm or Conv); 0 if the op is not an activation that
+ * folds. */
+int runt_op_as_epilogue(runt_op op, const runt_attrs *attrs, runt_epilogue *out);
+
 /* Node i's input j and output j, or NULL where the node has no such
  * operand (an optional input left out, an index past its count). */
 static inline const runt_plan_value *runt_plan_node_input(const runt_plan *plan, int i, int j)
@@ -300,6 +305,24 @@ runt_status runt_error_set(runt_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* Puts "prefix: " in front of the calling thread's message (context added
+ * on the way up) and returns s; with no message the prefix becomes it. */
+runt_status runt_error_prefix(runt_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Forgets the calling thread's message (after a failure handled inside). */
+void runt_error_clear(void);
+
+/* Allocation through an allocator (a session's options.allocator; NULL: the
+ * C library), 64-byte aligned, count * size checked for overflow: NULL on
+ * failure, overflow or size 0. runt_alloc_zeroed's bytes are zero. */
+void *runt_alloc(const runt_allocator *a, size_t size);
+void *runt_alloc_zeroed(const runt_allocator *a, size_t count, size_t size);
+void runt_free(const runt_allocator *a, void *p);
 
 /* Sends a message to the session's log callback, if one was given. */
 void runt_plan_log(const runt_plan *plan, runt_log_level level, const char *fmt, ...)

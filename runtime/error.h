@@ -17,14 +17,7 @@
 #define RUNT_PRINTF(f, a)
 #endif
 
-/* runt_error_set (declared in runt-backend.h) sets the thread's message and
- * returns s, so errors read
+/* runt_error_set, runt_error_prefix and runt_error_clear are declared in
+ * runt-backend.h, for backends too: errors read
  * `return runt_error_set(RUNT_E_SHAPE, "node '%s': ...", name);` */
-
-/* Puts "prefix: " in front of the current message (adds context on the way
- * up); with no current message the prefix becomes the message. */
-runt_status runt_error_prefix(runt_status s, const char *fmt, ...) RUNT_PRINTF(2, 3);
-
-void runt_error_clear(void);
-
 #endif /* RUNT_ERROR_H */

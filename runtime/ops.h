@@ -6,7 +6,7 @@
 #ifndef RUNT_OPS_H
 #define RUNT_OPS_H
 
-#include "runt.h"
+#include "runt-backend.h"
 
 typedef enum runt_op_flags {
     RUNT_OPF_NONE = 0,
@@ -30,8 +30,6 @@ typedef struct runt_op_traits {
 /* NULL for an op out of range. */
 const runt_op_traits *runt_op_traits_get(runt_op op);
 
-/* The epilogue equivalent to an activation op with these attributes; 0 if the
- * op is not an activation that folds. */
-int runt_op_as_epilogue(runt_op op, const runt_attrs *attrs, runt_epilogue *out);
+/* runt_op_as_epilogue, which backends use too, is in runt-backend.h. */
 
 #endif /* RUNT_OPS_H */

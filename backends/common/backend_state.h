@@ -10,7 +10,6 @@
 
 #include <stddef.h>
 
-#include "alloc.h"
 #include "runt-backend.h"
 
 /* A zeroed state of `size` bytes whose first member is a runt_allocator,

@@ -7,7 +7,6 @@
  */
 #include <string.h>
 
-#include "alloc.h"
 #include "cpu_impl.h"
 
 void *runt_cpu_alloc(runt_cpu_state *st, size_t bytes)

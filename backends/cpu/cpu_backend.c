@@ -11,11 +11,8 @@
  */
 #include <string.h>
 
-#include "alloc.h"
 #include "common/backend_state.h"
 #include "cpu_impl.h"
-#include "error.h"
-#include "model_limits.h"
 #include "q8_impl.h"
 #include "ref/ref_impl.h"
 #include "runt-cpu.h"

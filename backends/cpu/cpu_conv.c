@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "cpu_impl.h"
-#include "error.h"
 
 /* Output channels per group below which a GEMM does not pay. */
 #define CONV_GEMM_MIN_MG 4

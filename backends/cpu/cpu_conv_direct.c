@@ -20,7 +20,6 @@
 
 #include "conv_direct.h"
 #include "cpu_impl.h"
-#include "error.h"
 #include "q8_impl.h"
 #include "ref/ref_impl.h"
 

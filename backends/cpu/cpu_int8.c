@@ -25,7 +25,6 @@
 
 #include "common/q8_layers.h"
 #include "cpu_impl.h"
-#include "error.h"
 #include "q8_impl.h"
 
 static size_t bytes_as_floats(size_t bytes) { return (bytes + 63) / 64 * 16; }

@@ -8,7 +8,6 @@
 
 #include "common/tensor_geom.h"
 #include "cpu_impl.h"
-#include "error.h"
 #include "ref/ref_impl.h"
 
 static int all_f32(const runt_plan *p, int i)

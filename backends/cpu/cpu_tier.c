@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "cpu_impl.h"
-#include "error.h"
 #include "q8_impl.h"
 
 typedef struct cpu_tier_name {

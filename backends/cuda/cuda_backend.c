@@ -27,10 +27,8 @@
  */
 #include <string.h>
 
-#include "alloc.h"
 #include "common/backend_state.h"
 #include "cuda_impl.h"
-#include "error.h"
 #include "runt-cuda.h"
 
 /* Workspace for cuBLAS and cuBLASLt: the sizes the cuBLAS documentation

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cuda_impl.h"
-#include "error.h"
 
 /* The lowest compute capability this build has kernels for (CMake passes
  * the smallest number in CMAKE_CUDA_ARCHITECTURES; 0 when it could not tell). */

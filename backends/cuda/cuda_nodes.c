@@ -10,8 +10,6 @@
 #include "common/q8_layers.h"
 #include "common/tensor_geom.h"
 #include "cuda_plan.h"
-#include "error.h"
-#include "ops.h"
 
 static int64_t max1(int64_t v) { return v > 1 ? v : 1; }
 static int fits_int(int64_t v) { return v >= 0 && v <= INT_MAX; }

@@ -6,7 +6,6 @@
  */
 #include "common/tensor_geom.h"
 #include "cuda_impl.h"
-#include "error.h"
 
 typedef struct node_io {
     const runt_cuda_state *st;

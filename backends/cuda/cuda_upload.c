@@ -8,9 +8,7 @@
  */
 #include <string.h>
 
-#include "alloc.h"
 #include "cuda_impl.h"
-#include "error.h"
 
 /* Does node i read input j as it is? Not the weight of an int8 node, nor a
  * Gemm's C folded into the packed int8 bias. */

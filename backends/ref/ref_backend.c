@@ -4,7 +4,6 @@
  */
 #include <string.h>
 
-#include "error.h"
 #include "ref_impl.h"
 #include "runt-backend.h"
 

@@ -9,7 +9,6 @@
  */
 #include "ref_impl.h"
 
-#include "error.h"
 
 typedef struct conv_geom {
     int64_t n, c, h, w;     /* input                       */

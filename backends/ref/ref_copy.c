@@ -9,7 +9,6 @@
 
 #include <string.h>
 
-#include "error.h"
 
 runt_status runt_ref_copy(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                           runt_tensor *out, int n_out)

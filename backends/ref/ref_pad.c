@@ -6,7 +6,6 @@
  */
 #include "ref_impl.h"
 
-#include "error.h"
 
 /* One output row along the last axis. x is NULL when the row lies in the
  * padding of an outer axis. */

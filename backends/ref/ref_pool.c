@@ -25,7 +25,6 @@
 
 #include <math.h>
 
-#include "error.h"
 
 /* One spatial axis of a pooling window. */
 typedef struct pool_axis {

@@ -25,7 +25,6 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "error.h"
 
 /* ------------------------------------------------------------------------- */
 /* Rounding, zero points, scale layouts                                      */

@@ -91,15 +91,11 @@ RT_TEST(cpu_models, caller_arena_gives_the_same_result)
     RT_ASSERT(runt_session_create(m, &o, &given) == RUNT_OK, "%s", runt_last_error());
     runt_session_stats st;
     RT_ASSERT(runt_session_stats_get(given, &st) == RUNT_OK, "%s", runt_last_error());
-    /* The convs' im2col or padded copies are scratch, and their packed
-     * weights the backend's own. */
+    /* The convs' im2col or padded copies are scratch. */
     RT_ASSERT(st.scratch_bytes > 0 && st.session_arena_bytes == need &&
                   st.session_arena_bytes >= st.arena_bytes + st.scratch_bytes,
               "arena %zu = values %zu + scratch %zu (asked %zu)", st.session_arena_bytes,
               st.arena_bytes, st.scratch_bytes, need);
-    RT_ASSERT(st.backend_weight_bytes >= st.weight_bytes / 2,
-              "packed weights %zu for %zu of the model's", st.backend_weight_bytes,
-              st.weight_bytes);
     float x[2 * 3 * 32 * 30];
     rt_rng r = rt_rng_make(9);
     rt_fill_uniform(&r, x, sizeof x / sizeof x[0], -1, 1);
@@ -119,8 +115,10 @@ RT_TEST(cpu_models, caller_arena_gives_the_same_result)
 
 /* Two sessions of one model at the same options pack every weight once:
  * the second takes nothing more from the model's allocator, computes the
- * same, and keeps working when the first is gone. f32 and int8 (whose
- * quantized weights and direct-conv blocks are shared too). */
+ * same, and keeps working when the first is gone. int8, whose weights are
+ * always quantized (and at VNNI packed for the direct conv too), and f32,
+ * whose weights are packed at the AVX-512 tier and read as stored below it
+ * when OpenBLAS runs the GEMMs. */
 RT_TEST(cpu_models, sessions_of_a_model_share_packed_weights)
 {
     CPU_REQUIRE();
@@ -146,13 +144,13 @@ RT_TEST(cpu_models, sessions_of_a_model_share_packed_weights)
         long packed = c.allocs - c.frees - base;
         long allocs = c.allocs;
         RT_ASSERT(runt_session_create(m, &o, &s2) == RUNT_OK, "%s", runt_last_error());
-        RT_ASSERT(packed > 0 && c.allocs == allocs, "%s: the first session packed into %ld "
-                  "buffers of the model's, the second %ld more", runt_dtype_name(dtypes[d]),
-                  packed, c.allocs - allocs);
+        RT_ASSERT((packed > 0 || dtypes[d] == RUNT_F32) && c.allocs == allocs,
+                  "%s: the first session packed into %ld buffers of the model's, the second "
+                  "%ld more", runt_dtype_name(dtypes[d]), packed, c.allocs - allocs);
         runt_session_stats st1, st2;
         RT_ASSERT(runt_session_stats_get(s1, &st1) == RUNT_OK &&
                       runt_session_stats_get(s2, &st2) == RUNT_OK, "%s", runt_last_error());
-        RT_ASSERT(st1.backend_weight_bytes > 0 &&
+        RT_ASSERT((packed == 0 || st1.backend_weight_bytes > 0) &&
                       st1.backend_weight_bytes == st2.backend_weight_bytes,
                   "each reports the weights it reads: %zu and %zu", st1.backend_weight_bytes,
                   st2.backend_weight_bytes);
