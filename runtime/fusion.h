@@ -4,8 +4,8 @@
  *   MatMul(x, W) + Add(bias)          -> Gemm(x, W, bias)   (W, bias constant, x 2-D)
  *   Gemm or Conv  + activation        -> Gemm/Conv with the activation as epilogue
  * A rewrite applies only where the intermediate value has no other reader and
- * is not a graph output. Removed nodes are marked and later compacted by the
- * planner; the values they wrote become unused.
+ * is not a graph output. Removed nodes are marked and later compacted when
+ * the plan is made (plan.c); the values they wrote become unused.
  */
 #ifndef RUNT_FUSION_H
 #define RUNT_FUSION_H

@@ -57,7 +57,7 @@ void runt_model_init(runt_model *m, const runt_allocator *a);
 /* Frees everything the model owns (also used on a builder's partial model). */
 void runt_model_destroy(runt_model *m);
 
-/* Checks order, arity and references; shapes are checked by the planner. */
+/* Checks order, arity and references; shapes are checked when a plan is made. */
 runt_status runt_model_validate(const runt_model *m);
 
 /* "node 'conv1' (Conv)" for messages. */

@@ -10,7 +10,7 @@
 /* Input counts follow ONNX; constant operands folded into attributes at load
  * (Reshape's shape, Pad's pads, Clip's bounds) are not inputs here. Cast is
  * in place only where both dtypes have one size (an int8 layer's int32 sums
- * to f32): the planner grants in-place only between buffers of equal bytes,
+ * to f32): the arena layout grants in-place only between buffers of equal bytes,
  * and each element is read before it is written. */
 static const runt_op_traits runt_op_table[RUNT_OP_COUNT] = {
     [RUNT_OP_GEMM] = {"Gemm", 2, 3, 1, 1, 0},

@@ -7,7 +7,7 @@
 #include "error.h"
 #include "fusion.h"
 #include "ops.h"
-#include "planner.h"
+#include "arena_layout.h"
 #include "quant_patterns.h"
 #include "shape.h"
 
@@ -145,7 +145,7 @@ static int runt_plan_inplace_source(const runt_plan *p, int i)
     return x;
 }
 
-/* Decides where every value lives and runs the planner over the arena ones. */
+/* Decides where every value lives and lays the arena ones out (arena_layout.h). */
 static runt_status runt_plan_memory(runt_plan *p, const runt_plan_config *c, const runt_allocator *a)
 {
     int n_buffers = 0;
@@ -179,9 +179,9 @@ static runt_status runt_plan_memory(runt_plan *p, const runt_plan_config *c, con
             if (p->values[p->nodes[i].outputs[j]].storage == RUNT_STORE_NONE)
                 p->nodes[i].outputs[j] = -1;
 
-    runt_planner_buffer *bufs = runt_alloc_zeroed(a, (size_t)(n_buffers ? n_buffers : 1), sizeof *bufs);
+    runt_arena_buffer *bufs = runt_alloc_zeroed(a, (size_t)(n_buffers ? n_buffers : 1), sizeof *bufs);
     int *buffer_of = runt_alloc_zeroed(a, (size_t)p->n_values, sizeof(int));
-    size_t scratch_size = runt_planner_scratch_size(n_buffers);
+    size_t scratch_size = runt_arena_scratch_size(n_buffers);
     void *scratch = scratch_size ? runt_alloc(a, scratch_size) : NULL;
     runt_status s = RUNT_OK;
     if (!bufs || !buffer_of || (scratch_size && !scratch)) {
@@ -205,10 +205,10 @@ static runt_status runt_plan_memory(runt_plan *p, const runt_plan_config *c, con
         if (src >= 0 && buffer_of[src] < buffer_of[p->nodes[i].outputs[0]])
             bufs[buffer_of[p->nodes[i].outputs[0]]].inplace_of = buffer_of[src];
     }
-    s = runt_planner_place(bufs, n_buffers, RUNT_ARENA_ALIGN, scratch, scratch_size, &p->arena_size);
+    s = runt_arena_place(bufs, n_buffers, RUNT_ARENA_ALIGN, scratch, scratch_size, &p->arena_size);
     if (s != RUNT_OK)
         goto done;
-    p->arena_naive_size = runt_planner_naive_size(bufs, n_buffers, RUNT_ARENA_ALIGN);
+    p->arena_naive_size = runt_arena_naive_size(bufs, n_buffers, RUNT_ARENA_ALIGN);
     for (int v = 0; v < p->n_values; v++)
         if (buffer_of[v] >= 0)
             p->values[v].offset = bufs[buffer_of[v]].offset;

@@ -1,7 +1,7 @@
 /*
  * From a model to a plan for one session: shapes inferred for the batch size,
  * fusion applied, cost counted per node, every intermediate value placed in
- * the arena by the planner. The plan is what a backend receives.
+ * the arena (arena_layout.h). The plan is what a backend receives.
  */
 #ifndef RUNT_PLAN_H
 #define RUNT_PLAN_H

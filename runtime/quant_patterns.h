@@ -18,7 +18,7 @@
 #include "runt-backend.h"
 
 /* Rewrites the plan's quantized layers in place. removed[i] is set for each
- * node folded away (the planner compacts them); consumers is scratch of
+ * node folded away (plan.c compacts them); consumers is scratch of
  * plan->n_values ints. Returns the number of layers rewritten. */
 int runt_quant_rewrite(runt_plan *plan, int *removed, int *consumers);
 

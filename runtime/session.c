@@ -4,7 +4,7 @@
  * small arrays a run binds. Creation does all allocation; a run does none.
  *
  * A host backend's arena holds the plan's values from offset 0 and, after
- * them, the scratch the backend asked for at prepare (runt_arena_layout), so
+ * them, the scratch the backend asked for at prepare (runt_session_arena_layout), so
  * a caller arena bounds every per-run buffer.
  */
 #include <string.h>
@@ -119,7 +119,7 @@ static runt_status runt_session_plan(const runt_model *m, const runt_session_opt
 
 /* Where the backend's scratch starts in a host arena (after the plan's
  * values, aligned) and the arena's whole size, within the limits. */
-static runt_status runt_arena_layout(const runt_plan *p, size_t scratch,
+static runt_status runt_session_arena_layout(const runt_plan *p, size_t scratch,
                                      const runt_limits *limits, const char *fn,
                                      size_t *scratch_offset, size_t *total)
 {
@@ -181,7 +181,7 @@ runt_status runt_session_arena_size(const runt_model *m, const runt_session_opti
     if (s == RUNT_OK)
         s = runt_scratch_probe(backend, plan, o, &scratch);
     if (s == RUNT_OK)
-        s = runt_arena_layout(plan, scratch, &limits, fn, &offset, bytes);
+        s = runt_session_arena_layout(plan, scratch, &limits, fn, &offset, bytes);
     runt_plan_destroy(plan, o->allocator);
     return s;
 }
@@ -231,7 +231,7 @@ static runt_status runt_session_setup(runt_session *s, const runt_session_option
     runt_plan *p = s->plan;
     if (!s->device_memory) {
         s->scratch_bytes = runt_backend_scratch_size(s->backend, s->state, p);
-        runt_status st = runt_arena_layout(p, s->scratch_bytes, limits, fn, &s->scratch_offset,
+        runt_status st = runt_session_arena_layout(p, s->scratch_bytes, limits, fn, &s->scratch_offset,
                                            &s->arena_bytes);
         if (st != RUNT_OK)
             return st;

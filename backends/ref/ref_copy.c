@@ -1,7 +1,7 @@
 /*
  * Identity, Reshape, Flatten, Dropout (inference) and Constant: the output
  * holds the input's bytes unchanged, whatever the dtype and however the dims
- * are regrouped. The planner may give the output the input's own buffer
+ * are regrouped. The arena layout may give the output the input's own buffer
  * (in-place), and then there is nothing to do; memmove covers any other
  * overlap.
  */

@@ -91,7 +91,7 @@ RT_TEST(ref_copy, f32_values_preserved)
     rt_guarded_free(y);
 }
 
-/* In-place (the planner gave the output the input's buffer): untouched. */
+/* In-place (the arena layout gave the output the input's buffer): untouched. */
 RT_TEST(ref_copy, aliased_in_place)
 {
     rt_rng r = rt_rng_make(403);

@@ -1,8 +1,8 @@
 /*
- * planner.c — greedy-by-size arena placement; see planner.h for the algorithm
- * and why it was chosen.
+ * arena_layout.c — greedy-by-size arena placement; see arena_layout.h for
+ * the algorithm and why it was chosen.
  */
-#include "planner.h"
+#include "arena_layout.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include "error.h"
 
 /* The caller's scratch, carved into arrays of n. */
-typedef struct planner_work {
+typedef struct layout_work {
     int *order;             /* group heads, in the order they are placed       */
     int n_heads;
     int *by_offset;         /* placed nonzero heads, sorted by offset          */
@@ -18,7 +18,7 @@ typedef struct planner_work {
     int *head;              /* the head of each buffer's group (itself if none) */
     int *reach;             /* per head: the last node any member is live       */
     unsigned char *taken;   /* 1 once a buffer has joined this one in place     */
-} planner_work;
+} layout_work;
 
 /* The caller rules out overflow: every rounded size fits under the naive sum. */
 static size_t align_up(size_t x, size_t align) { return (x + align - 1) & ~(align - 1); }
@@ -26,7 +26,7 @@ static size_t align_up(size_t x, size_t align) { return (x + align - 1) & ~(alig
 static int is_power_of_two(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 /* Sum of sizes rounded up to align; 0 if it overflows size_t. */
-static int sum_rounded(const runt_planner_buffer *b, int n, size_t align, size_t *total)
+static int sum_rounded(const runt_arena_buffer *b, int n, size_t align, size_t *total)
 {
     size_t sum = 0;
     for (int i = 0; i < n; i++) {
@@ -41,7 +41,7 @@ static int sum_rounded(const runt_planner_buffer *b, int n, size_t align, size_t
     return 1;
 }
 
-size_t runt_planner_scratch_size(int n)
+size_t runt_arena_scratch_size(int n)
 {
     const size_t per = 4 * sizeof(int) + 1, slack = _Alignof(int) - 1;
     if (n <= 0)
@@ -51,7 +51,7 @@ size_t runt_planner_scratch_size(int n)
     return (size_t)n * per + slack;
 }
 
-size_t runt_planner_naive_size(const runt_planner_buffer *buffers, int n, size_t align)
+size_t runt_arena_naive_size(const runt_arena_buffer *buffers, int n, size_t align)
 {
     size_t total = 0;
     if (n <= 0)
@@ -61,60 +61,60 @@ size_t runt_planner_naive_size(const runt_planner_buffer *buffers, int n, size_t
     return total;
 }
 
-static runt_status check_buffers(const runt_planner_buffer *b, int n, size_t align)
+static runt_status check_buffers(const runt_arena_buffer *b, int n, size_t align)
 {
     size_t total;
     for (int i = 0; i < n; i++) {
         if (b[i].last < b[i].first)
             return runt_error_set(RUNT_E_INVALID_ARG,
-                                  "planner: buffer %d: last use %d is before first use %d", i,
+                                  "arena layout: buffer %d: last use %d is before first use %d", i,
                                   b[i].last, b[i].first);
         if (b[i].inplace_of < -1 || b[i].inplace_of >= i)
             return runt_error_set(RUNT_E_INVALID_ARG,
-                                  "planner: buffer %d: inplace_of %d is neither -1 nor an "
+                                  "arena layout: buffer %d: inplace_of %d is neither -1 nor an "
                                   "earlier buffer",
                                   i, b[i].inplace_of);
     }
     if (!sum_rounded(b, n, align, &total))
         return runt_error_set(RUNT_E_INVALID_ARG,
-                              "planner: the %d buffer sizes, rounded up to %zu, overflow size_t",
+                              "arena layout: the %d buffer sizes, rounded up to %zu, overflow size_t",
                               n, align);
     return RUNT_OK;
 }
 
-static runt_status check_args(const runt_planner_buffer *b, int n, size_t align,
+static runt_status check_args(const runt_arena_buffer *b, int n, size_t align,
                               const void *scratch, size_t scratch_size, const size_t *arena_size)
 {
     if (!arena_size)
-        return runt_error_set(RUNT_E_INVALID_ARG, "planner: arena_size is NULL");
+        return runt_error_set(RUNT_E_INVALID_ARG, "arena layout: arena_size is NULL");
     if (n < 0)
-        return runt_error_set(RUNT_E_INVALID_ARG, "planner: n = %d buffers is negative", n);
+        return runt_error_set(RUNT_E_INVALID_ARG, "arena layout: n = %d buffers is negative", n);
     if (n > 0 && !b)
-        return runt_error_set(RUNT_E_INVALID_ARG, "planner: buffers is NULL with n = %d", n);
+        return runt_error_set(RUNT_E_INVALID_ARG, "arena layout: buffers is NULL with n = %d", n);
     if (!is_power_of_two(align))
-        return runt_error_set(RUNT_E_INVALID_ARG, "planner: align %zu is not a power of two",
+        return runt_error_set(RUNT_E_INVALID_ARG, "arena layout: align %zu is not a power of two",
                               align);
-    size_t need = runt_planner_scratch_size(n);
+    size_t need = runt_arena_scratch_size(n);
     if (need > 0 && !scratch)
-        return runt_error_set(RUNT_E_INVALID_ARG, "planner: scratch is NULL");
+        return runt_error_set(RUNT_E_INVALID_ARG, "arena layout: scratch is NULL");
     if (scratch_size < need)
         return runt_error_set(RUNT_E_INVALID_ARG,
-                              "planner: scratch is %zu bytes, %d buffers need %zu", scratch_size,
+                              "arena layout: scratch is %zu bytes, %d buffers need %zu", scratch_size,
                               n, need);
     return check_buffers(b, n, align);
 }
 
-static planner_work carve_scratch(void *scratch, size_t n)
+static layout_work carve_scratch(void *scratch, size_t n)
 {
     uintptr_t p = (uintptr_t)scratch, a = _Alignof(int);
     int *ints = (int *)((p + a - 1) & ~(a - 1));
-    planner_work w = {ints, 0, ints + n, 0, ints + 2 * n, ints + 3 * n,
+    layout_work w = {ints, 0, ints + n, 0, ints + 2 * n, ints + 3 * n,
                       (unsigned char *)(ints + 4 * n)};
     return w;
 }
 
-/* Step 1 of planner.h: j joins its target's group where the rules allow. */
-static void link_in_place(const runt_planner_buffer *b, planner_work *w, int j)
+/* Step 1 of arena_layout.h: j joins its target's group where the rules allow. */
+static void link_in_place(const runt_arena_buffer *b, layout_work *w, int j)
 {
     int t = b[j].inplace_of;
     w->head[j] = j;
@@ -134,7 +134,7 @@ static void link_in_place(const runt_planner_buffer *b, planner_work *w, int j)
 }
 
 /* Largest first, then earliest first use, then lowest index (deterministic). */
-static int placed_before(const runt_planner_buffer *b, int i, int j)
+static int placed_before(const runt_arena_buffer *b, int i, int j)
 {
     if (b[i].size != b[j].size)
         return b[i].size > b[j].size;
@@ -145,7 +145,7 @@ static int placed_before(const runt_planner_buffer *b, int i, int j)
 
 /* Insertion sort of the group heads: O(n^2) at worst, no more than the
  * placement itself costs. */
-static void sort_heads(const runt_planner_buffer *b, planner_work *w, int n)
+static void sort_heads(const runt_arena_buffer *b, layout_work *w, int n)
 {
     w->n_heads = 0;
     for (int i = 0; i < n; i++) {
@@ -159,18 +159,18 @@ static void sort_heads(const runt_planner_buffer *b, planner_work *w, int n)
 }
 
 /* Blocks (group heads) h and g are live at some node together. */
-static int blocks_meet(const runt_planner_buffer *b, const planner_work *w, int h, int g)
+static int blocks_meet(const runt_arena_buffer *b, const layout_work *w, int h, int g)
 {
     return b[h].first <= w->reach[g] && b[g].first <= w->reach[h];
 }
 
 /* The lowest aligned offset where block h fits between the placed blocks live
  * at the same time: one walk up through them in offset order. */
-static size_t lowest_fit(const runt_planner_buffer *b, const planner_work *w, int h, size_t align)
+static size_t lowest_fit(const runt_arena_buffer *b, const layout_work *w, int h, size_t align)
 {
     size_t candidate = 0;
     for (int k = 0; k < w->n_placed; k++) {
-        const runt_planner_buffer *p = &b[w->by_offset[k]];
+        const runt_arena_buffer *p = &b[w->by_offset[k]];
         if (!blocks_meet(b, w, h, w->by_offset[k]))
             continue;
         if (p->offset >= candidate + b[h].size)
@@ -182,7 +182,7 @@ static size_t lowest_fit(const runt_planner_buffer *b, const planner_work *w, in
     return candidate;
 }
 
-static void insert_by_offset(const runt_planner_buffer *b, planner_work *w, int i)
+static void insert_by_offset(const runt_arena_buffer *b, layout_work *w, int i)
 {
     int lo = 0, hi = w->n_placed;
     while (lo < hi) {
@@ -197,7 +197,7 @@ static void insert_by_offset(const runt_planner_buffer *b, planner_work *w, int 
     w->n_placed++;
 }
 
-runt_status runt_planner_place(runt_planner_buffer *buffers, int n, size_t align,
+runt_status runt_arena_place(runt_arena_buffer *buffers, int n, size_t align,
                                void *scratch, size_t scratch_size, size_t *arena_size)
 {
     runt_status s = check_args(buffers, n, align, scratch, scratch_size, arena_size);
@@ -207,7 +207,7 @@ runt_status runt_planner_place(runt_planner_buffer *buffers, int n, size_t align
         *arena_size = 0;
         return RUNT_OK;
     }
-    planner_work w = carve_scratch(scratch, (size_t)n);
+    layout_work w = carve_scratch(scratch, (size_t)n);
     for (int j = 0; j < n; j++)
         link_in_place(buffers, &w, j);
     sort_heads(buffers, &w, n);

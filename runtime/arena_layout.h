@@ -1,11 +1,11 @@
 /*
- * planner.h — places a plan's intermediate values in one arena.
+ * arena_layout.h — places a plan's intermediate values in one arena.
  *
  * A pure function over abstract buffers: the session describes every
  * intermediate value as (size, lifetime [first, last] in plan node indices,
  * optional in-place candidate) and gets back a byte offset for each. The
- * planner knows nothing about ops and never allocates: the caller hands in
- * scratch memory of runt_planner_scratch_size(n) bytes.
+ * layout knows nothing about ops and never allocates: the caller hands in
+ * scratch memory of runt_arena_scratch_size(n) bytes.
  *
  * Algorithm: greedy by size (the idea of TensorFlow Lite Micro's greedy
  * memory planner), over groups of buffers that share memory in place.
@@ -43,22 +43,22 @@
  * common mobile networks. It costs O(n^2) time and no allocation, which suits
  * microcontrollers.
  *
- * Guarantees (tests/runtime/test_planner.c checks them on random lifetimes):
+ * Guarantees (tests/runtime/test_arena_layout.c checks them on random lifetimes):
  * offsets are multiples of align; two buffers whose lifetimes intersect never
  * share a byte, except a buffer and the in-place target it took, which meet
  * only at the node where one is read for the last time and the other written;
- * arena_size is at most runt_planner_naive_size (a nonzero offset is always
+ * arena_size is at most runt_arena_naive_size (a nonzero offset is always
  * the end of a placed block, so by induction each block ends below the sum of
  * the sizes placed up to it).
  */
-#ifndef RUNT_PLANNER_H
-#define RUNT_PLANNER_H
+#ifndef RUNT_ARENA_LAYOUT_H
+#define RUNT_ARENA_LAYOUT_H
 
 #include <stddef.h>
 
 #include "runt.h"
 
-typedef struct runt_planner_buffer {
+typedef struct runt_arena_buffer {
     size_t size;        /* bytes; 0 allowed (placed at offset 0, never overlaps anything) */
     int first;          /* plan node index that writes it (the buffer is live from here) */
     int last;           /* last plan node index that reads it (inclusive); >= first      */
@@ -66,26 +66,26 @@ typedef struct runt_planner_buffer {
                            take when that buffer's last use is this buffer's first node
                            and the sizes fit (elementwise ops writing over their input) */
     size_t offset;      /* out: byte offset in the arena, a multiple of align */
-} runt_planner_buffer;
+} runt_arena_buffer;
 
-/* Scratch bytes runt_planner_place needs for n buffers (the planner never
+/* Scratch bytes runt_arena_place needs for n buffers (the arena layout never
  * allocates). Includes slack so the scratch pointer needs no alignment.
  * 0 for n <= 0; SIZE_MAX if the size does not fit a size_t. */
-size_t runt_planner_scratch_size(int n);
+size_t runt_arena_scratch_size(int n);
 
 /* Places every buffer (sets .offset); *arena_size = the bytes the arena needs,
  * rounded up to align. align: a power of two. buffers may be NULL when n is 0,
- * and scratch may be NULL when runt_planner_scratch_size(n) is 0.
+ * and scratch may be NULL when runt_arena_scratch_size(n) is 0.
  * Returns RUNT_E_INVALID_ARG for bad arguments (NULL pointers, n < 0, align
  * not a power of two, last < first, inplace_of out of range or not earlier,
  * scratch too small, sizes whose sum overflows size_t); then no offset and not
  * *arena_size is written. */
-runt_status runt_planner_place(runt_planner_buffer *buffers, int n, size_t align,
+runt_status runt_arena_place(runt_arena_buffer *buffers, int n, size_t align,
                                void *scratch, size_t scratch_size, size_t *arena_size);
 
 /* Sum of all sizes each rounded up to align: the plan with no reuse (for
  * reports and tests). SIZE_MAX if that overflows, or for bad arguments
  * (buffers NULL with n > 0, align not a power of two); 0 for n <= 0. */
-size_t runt_planner_naive_size(const runt_planner_buffer *buffers, int n, size_t align);
+size_t runt_arena_naive_size(const runt_arena_buffer *buffers, int n, size_t align);
 
-#endif /* RUNT_PLANNER_H */
+#endif /* RUNT_ARENA_LAYOUT_H */

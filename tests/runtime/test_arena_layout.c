@@ -1,5 +1,5 @@
 /*
- * Tests of the arena planner (runtime/planner.c): hand-built graphs whose best
+ * Tests of the arena layout (runtime/arena_layout.c): hand-built graphs whose best
  * layout is known, and property checks over many random lifetime sets.
  */
 #include <stdint.h>
@@ -7,41 +7,41 @@
 #include <string.h>
 
 #include "error.h"
-#include "planner.h"
+#include "arena_layout.h"
 #include "rt_test.h"
 #include "test_util.h"
 
 /* Lifetimes overlap, for buffers b and c. */
-static int meets(const runt_planner_buffer *b, const runt_planner_buffer *c)
+static int meets(const runt_arena_buffer *b, const runt_arena_buffer *c)
 {
     return b->first <= c->last && c->first <= b->last;
 }
 
-static int bytes_overlap(const runt_planner_buffer *b, const runt_planner_buffer *c)
+static int bytes_overlap(const runt_arena_buffer *b, const runt_arena_buffer *c)
 {
     if (b->size == 0 || c->size == 0)
         return 0;
     return b->offset < c->offset + c->size && c->offset < b->offset + b->size;
 }
 
-/* j took i's memory in place, as planner.h allows: same offset, j fits in i,
+/* j took i's memory in place, as arena_layout.h allows: same offset, j fits in i,
  * and i dies at the node that writes j. */
-static int legal_in_place(const runt_planner_buffer *b, int i, int j)
+static int legal_in_place(const runt_arena_buffer *b, int i, int j)
 {
     return b[j].inplace_of == i && b[j].offset == b[i].offset && b[j].size <= b[i].size &&
            b[i].last == b[j].first;
 }
 
-/* Runs the planner with guarded scratch (so writes past scratch_size are
+/* Runs the arena layout with guarded scratch (so writes past scratch_size are
  * caught) and returns its status. */
-static runt_status plan(runt_planner_buffer *b, int n, size_t align, size_t *arena)
+static runt_status plan(runt_arena_buffer *b, int n, size_t align, size_t *arena)
 {
-    size_t need = runt_planner_scratch_size(n);
+    size_t need = runt_arena_scratch_size(n);
     size_t nfloats = (need + sizeof(float) - 1) / sizeof(float);
     float *scratch = rt_guarded_alloc(nfloats);
     RT_ASSERT(scratch != NULL, "cannot allocate %zu bytes of scratch", need);
-    runt_status s = runt_planner_place(b, n, align, scratch, nfloats * sizeof(float), arena);
-    RT_ASSERT(rt_guard_intact(scratch, nfloats), "planner wrote past its %zu-byte scratch",
+    runt_status s = runt_arena_place(b, n, align, scratch, nfloats * sizeof(float), arena);
+    RT_ASSERT(rt_guard_intact(scratch, nfloats), "the layout wrote past its %zu-byte scratch",
               nfloats * sizeof(float));
     rt_guarded_free(scratch);
     return s;
@@ -50,7 +50,7 @@ static runt_status plan(runt_planner_buffer *b, int n, size_t align, size_t *are
 /* The live bytes at each node, maximised over nodes: no layout can do better.
  * A buffer that took its target in place adds nothing at the node where the
  * target dies, since it lies inside the target's bytes there. */
-static size_t peak_live_bytes(const runt_planner_buffer *b, int n)
+static size_t peak_live_bytes(const runt_arena_buffer *b, int n)
 {
     int lo = 0, hi = -1;
     for (int i = 0; i < n; i++) {
@@ -76,8 +76,8 @@ static size_t peak_live_bytes(const runt_planner_buffer *b, int n)
     return peak;
 }
 
-/* Every guarantee of planner.h, checked on a finished plan. */
-static void check_plan(const runt_planner_buffer *b, int n, size_t align, size_t arena,
+/* Every guarantee of arena_layout.h, checked on a finished plan. */
+static void check_plan(const runt_arena_buffer *b, int n, size_t align, size_t arena,
                        const char *what)
 {
     size_t max_end = 0;
@@ -100,15 +100,15 @@ static void check_plan(const runt_planner_buffer *b, int n, size_t align, size_t
     }
     RT_ASSERT(arena >= max_end, "%s: arena %zu < last byte used %zu", what, arena, max_end);
     RT_ASSERT(arena % align == 0, "%s: arena %zu not a multiple of %zu", what, arena, align);
-    size_t naive = runt_planner_naive_size(b, n, align);
+    size_t naive = runt_arena_naive_size(b, n, align);
     RT_ASSERT(arena <= naive, "%s: arena %zu > naive %zu", what, arena, naive);
     size_t peak = peak_live_bytes(b, n);
     RT_ASSERT(arena >= peak, "%s: arena %zu below the live-bytes bound %zu", what, arena, peak);
 }
 
-static runt_planner_buffer buf(size_t size, int first, int last, int inplace_of)
+static runt_arena_buffer buf(size_t size, int first, int last, int inplace_of)
 {
-    runt_planner_buffer b = {size, first, last, inplace_of, (size_t)-1};
+    runt_arena_buffer b = {size, first, last, inplace_of, (size_t)-1};
     return b;
 }
 
@@ -118,9 +118,9 @@ static runt_planner_buffer buf(size_t size, int first, int last, int inplace_of)
 
 /* x0 -> x1 -> x2 -> x3, each read only by the next node: two buffers at a time,
  * so the arena is the largest neighbouring pair. */
-RT_TEST(planner, chain)
+RT_TEST(arena_layout, chain)
 {
-    runt_planner_buffer b[4] = {buf(300, 0, 1, -1), buf(100, 1, 2, -1), buf(200, 2, 3, -1),
+    runt_arena_buffer b[4] = {buf(300, 0, 1, -1), buf(100, 1, 2, -1), buf(200, 2, 3, -1),
                                 buf(100, 3, 4, -1)};
     size_t arena = 0;
     RT_ASSERT(plan(b, 4, 1, &arena) == RUNT_OK, "chain: %s", runt_last_error());
@@ -134,9 +134,9 @@ RT_TEST(planner, chain)
 }
 
 /* a feeds b and c, which both feed d: a, b, c live together at node 2. */
-RT_TEST(planner, diamond)
+RT_TEST(arena_layout, diamond)
 {
-    runt_planner_buffer b[4] = {buf(64, 0, 2, -1), buf(128, 1, 3, -1), buf(32, 2, 3, -1),
+    runt_arena_buffer b[4] = {buf(64, 0, 2, -1), buf(128, 1, 3, -1), buf(32, 2, 3, -1),
                                 buf(192, 3, 4, -1)};
     size_t arena = 0;
     RT_ASSERT(plan(b, 4, 1, &arena) == RUNT_OK, "diamond: %s", runt_last_error());
@@ -149,9 +149,9 @@ RT_TEST(planner, diamond)
 }
 
 /* relu(relu(relu(x))): every link may write over its input. */
-RT_TEST(planner, in_place_chain)
+RT_TEST(arena_layout, in_place_chain)
 {
-    runt_planner_buffer b[5] = {buf(256, 0, 1, -1), buf(256, 1, 2, 0), buf(256, 2, 3, 1),
+    runt_arena_buffer b[5] = {buf(256, 0, 1, -1), buf(256, 1, 2, 0), buf(256, 2, 3, 1),
                                 buf(200, 3, 4, 2), buf(64, 0, 4, -1)};
     size_t arena = 0;
     RT_ASSERT(plan(b, 5, 16, &arena) == RUNT_OK, "in-place chain: %s", runt_last_error());
@@ -163,14 +163,14 @@ RT_TEST(planner, in_place_chain)
 }
 
 /* Where in place is not allowed, the buffer is placed as any other. */
-RT_TEST(planner, in_place_refused)
+RT_TEST(arena_layout, in_place_refused)
 {
     /* 0: target dies at 2, not at 1 where buffer 1 is written. */
-    runt_planner_buffer late[2] = {buf(64, 0, 2, -1), buf(64, 1, 3, 0)};
+    runt_arena_buffer late[2] = {buf(64, 0, 2, -1), buf(64, 1, 3, 0)};
     /* 1: larger than its target. */
-    runt_planner_buffer big[2] = {buf(64, 0, 1, -1), buf(128, 1, 2, 0)};
+    runt_arena_buffer big[2] = {buf(64, 0, 1, -1), buf(128, 1, 2, 0)};
     /* 2 and 3 both want buffer 0; only the first placed gets it. */
-    runt_planner_buffer twice[3] = {buf(64, 0, 1, -1), buf(64, 1, 2, 0), buf(64, 1, 2, 0)};
+    runt_arena_buffer twice[3] = {buf(64, 0, 1, -1), buf(64, 1, 2, 0), buf(64, 1, 2, 0)};
     size_t arena = 0;
     RT_ASSERT(plan(late, 2, 1, &arena) == RUNT_OK, "late: %s", runt_last_error());
     check_plan(late, 2, 1, arena, "late");
@@ -187,9 +187,9 @@ RT_TEST(planner, in_place_refused)
 
 /* An in-place pair is placed as one block over both lifetimes, so a larger
  * buffer live after the target's death cannot claim the target's bytes. */
-RT_TEST(planner, in_place_group_placed_whole)
+RT_TEST(arena_layout, in_place_group_placed_whole)
 {
-    runt_planner_buffer b[3] = {buf(64, 0, 1, -1), buf(64, 1, 3, 0), buf(128, 2, 3, -1)};
+    runt_arena_buffer b[3] = {buf(64, 0, 1, -1), buf(64, 1, 3, 0), buf(128, 2, 3, -1)};
     size_t arena = 0;
     RT_ASSERT(plan(b, 3, 1, &arena) == RUNT_OK, "group: %s", runt_last_error());
     check_plan(b, 3, 1, arena, "group");
@@ -200,9 +200,9 @@ RT_TEST(planner, in_place_group_placed_whole)
 }
 
 /* Sizes may shrink along a chain (never grow); the block keeps the head's. */
-RT_TEST(planner, in_place_shrinking_chain)
+RT_TEST(arena_layout, in_place_shrinking_chain)
 {
-    runt_planner_buffer b[4] = {buf(256, 0, 1, -1), buf(128, 1, 2, 0), buf(128, 2, 3, 1),
+    runt_arena_buffer b[4] = {buf(256, 0, 1, -1), buf(128, 1, 2, 0), buf(128, 2, 3, 1),
                                 buf(100, 1, 3, -1)};
     size_t arena = 0;
     RT_ASSERT(plan(b, 4, 4, &arena) == RUNT_OK, "shrinking: %s", runt_last_error());
@@ -216,9 +216,9 @@ RT_TEST(planner, in_place_shrinking_chain)
 /* A buffer written and never read (last == first) that a second output wants
  * to take in place while the first target's memory is still live: chains may
  * only link through buffers that are dead. */
-RT_TEST(planner, in_place_chain_through_dead_buffer)
+RT_TEST(arena_layout, in_place_chain_through_dead_buffer)
 {
-    runt_planner_buffer b[3] = {buf(64, 0, 1, -1), buf(64, 1, 1, 0), buf(64, 1, 2, 1)};
+    runt_arena_buffer b[3] = {buf(64, 0, 1, -1), buf(64, 1, 1, 0), buf(64, 1, 2, 1)};
     size_t arena = 0;
     RT_ASSERT(plan(b, 3, 1, &arena) == RUNT_OK, "dead link: %s", runt_last_error());
     check_plan(b, 3, 1, arena, "dead link");
@@ -226,9 +226,9 @@ RT_TEST(planner, in_place_chain_through_dead_buffer)
               "dead link: offsets %zu %zu %zu", b[0].offset, b[1].offset, b[2].offset);
 }
 
-RT_TEST(planner, zero_sizes)
+RT_TEST(arena_layout, zero_sizes)
 {
-    runt_planner_buffer b[4] = {buf(0, 0, 5, -1), buf(96, 0, 1, -1), buf(0, 1, 2, 1),
+    runt_arena_buffer b[4] = {buf(0, 0, 5, -1), buf(96, 0, 1, -1), buf(0, 1, 2, 1),
                                 buf(32, 1, 3, -1)};
     size_t arena = 0;
     RT_ASSERT(plan(b, 4, 32, &arena) == RUNT_OK, "zero sizes: %s", runt_last_error());
@@ -237,26 +237,26 @@ RT_TEST(planner, zero_sizes)
               b[0].offset, b[2].offset);
     RT_ASSERT(arena == 128, "zero sizes: arena %zu, want 128", arena);
 
-    runt_planner_buffer empty[3] = {buf(0, 0, 1, -1), buf(0, 0, 1, 0), buf(0, 1, 2, -1)};
+    runt_arena_buffer empty[3] = {buf(0, 0, 1, -1), buf(0, 0, 1, 0), buf(0, 1, 2, -1)};
     RT_ASSERT(plan(empty, 3, 64, &arena) == RUNT_OK, "all empty: %s", runt_last_error());
     RT_ASSERT(arena == 0, "all empty: arena %zu, want 0", arena);
-    RT_ASSERT(runt_planner_naive_size(empty, 3, 64) == 0, "all empty: naive size not 0");
+    RT_ASSERT(runt_arena_naive_size(empty, 3, 64) == 0, "all empty: naive size not 0");
 }
 
-RT_TEST(planner, no_buffers)
+RT_TEST(arena_layout, no_buffers)
 {
     size_t arena = 99;
-    RT_ASSERT(runt_planner_place(NULL, 0, 64, NULL, 0, &arena) == RUNT_OK, "n = 0: %s",
+    RT_ASSERT(runt_arena_place(NULL, 0, 64, NULL, 0, &arena) == RUNT_OK, "n = 0: %s",
               runt_last_error());
     RT_ASSERT(arena == 0, "n = 0: arena %zu, want 0", arena);
-    RT_ASSERT(runt_planner_scratch_size(0) == 0, "scratch for 0 buffers is not 0");
-    RT_ASSERT(runt_planner_naive_size(NULL, 0, 64) == 0, "naive size of nothing is not 0");
+    RT_ASSERT(runt_arena_scratch_size(0) == 0, "scratch for 0 buffers is not 0");
+    RT_ASSERT(runt_arena_naive_size(NULL, 0, 64) == 0, "naive size of nothing is not 0");
 }
 
-RT_TEST(planner, alignment)
+RT_TEST(arena_layout, alignment)
 {
     /* All live together, so they stack; each starts on a 64-byte boundary. */
-    runt_planner_buffer b[3] = {buf(1, 0, 2, -1), buf(65, 0, 2, -1), buf(3, 0, 2, -1)};
+    runt_arena_buffer b[3] = {buf(1, 0, 2, -1), buf(65, 0, 2, -1), buf(3, 0, 2, -1)};
     size_t arena = 0;
     RT_ASSERT(plan(b, 3, 64, &arena) == RUNT_OK, "align 64: %s", runt_last_error());
     check_plan(b, 3, 64, arena, "align 64");
@@ -264,28 +264,28 @@ RT_TEST(planner, alignment)
               "align 64: offsets %zu %zu %zu, want 192 0 128", b[0].offset, b[1].offset,
               b[2].offset);
     RT_ASSERT(arena == 256, "align 64: arena %zu, want 256", arena);
-    RT_ASSERT(runt_planner_naive_size(b, 3, 64) == 256, "align 64: naive %zu, want 256",
-              runt_planner_naive_size(b, 3, 64));
+    RT_ASSERT(runt_arena_naive_size(b, 3, 64) == 256, "align 64: naive %zu, want 256",
+              runt_arena_naive_size(b, 3, 64));
 
     RT_ASSERT(plan(b, 3, 1, &arena) == RUNT_OK, "align 1: %s", runt_last_error());
     check_plan(b, 3, 1, arena, "align 1");
     RT_ASSERT(arena == 69, "align 1: arena %zu, want 69 (packed)", arena);
-    RT_ASSERT(runt_planner_naive_size(b, 3, 1) == 69, "align 1: naive %zu, want 69",
-              runt_planner_naive_size(b, 3, 1));
+    RT_ASSERT(runt_arena_naive_size(b, 3, 1) == 69, "align 1: naive %zu, want 69",
+              runt_arena_naive_size(b, 3, 1));
 }
 
 /* The scratch pointer needs no alignment of its own. */
-RT_TEST(planner, unaligned_scratch)
+RT_TEST(arena_layout, unaligned_scratch)
 {
     enum { N = 7 };
-    runt_planner_buffer b[N];
+    runt_arena_buffer b[N];
     for (int i = 0; i < N; i++)
         b[i] = buf((size_t)(i + 1) * 8, i, i + 1, -1);
-    size_t need = runt_planner_scratch_size(N);
+    size_t need = runt_arena_scratch_size(N);
     unsigned char *mem = malloc(need + 1);
     RT_ASSERT(mem != NULL, "cannot allocate scratch");
     size_t arena = 0;
-    runt_status s = runt_planner_place(b, N, 8, mem + 1, need, &arena);
+    runt_status s = runt_arena_place(b, N, 8, mem + 1, need, &arena);
     free(mem);
     RT_ASSERT(s == RUNT_OK, "unaligned scratch: %s", runt_last_error());
     check_plan(b, N, 8, arena, "unaligned scratch");
@@ -297,7 +297,7 @@ RT_TEST(planner, unaligned_scratch)
 
 /* A random plan: lifetimes anywhere in [0, nodes), sizes 0 .. 4096 with some
  * empty, and in-place requests both legal and not. */
-static void random_plan(rt_rng *r, runt_planner_buffer *b, int n, int nodes)
+static void random_plan(rt_rng *r, runt_arena_buffer *b, int n, int nodes)
 {
     for (int i = 0; i < n; i++) {
         int first = (int)rt_rng_int(r, 0, nodes - 1);
@@ -317,11 +317,11 @@ static void random_plan(rt_rng *r, runt_planner_buffer *b, int n, int nodes)
     }
 }
 
-RT_TEST(planner, random_properties)
+RT_TEST(arena_layout, random_properties)
 {
     static const size_t aligns[] = {1, 4, 16, 64, 256};
     rt_rng r = rt_rng_make(20240601);
-    runt_planner_buffer b[80];
+    runt_arena_buffer b[80];
     for (int trial = 0; trial < 3000; trial++) {
         int n = (int)rt_rng_int(&r, 1, 80);
         int nodes = (int)rt_rng_int(&r, 1, 40);
@@ -339,11 +339,11 @@ RT_TEST(planner, random_properties)
  * older one (skip connections), and elementwise nodes ask to write in place.
  * Checks the properties, that the same input gives the same plan, and that
  * every in-place request whose conditions hold is granted. */
-RT_TEST(planner, random_networks_in_place)
+RT_TEST(arena_layout, random_networks_in_place)
 {
     enum { N = 120 };
     rt_rng r = rt_rng_make(77);
-    runt_planner_buffer b[N], again[N];
+    runt_arena_buffer b[N], again[N];
     int granted = 0, eligible = 0;
     for (int trial = 0; trial < 300; trial++) {
         for (int i = 0; i < N; i++) {
@@ -380,10 +380,10 @@ RT_TEST(planner, random_networks_in_place)
 }
 
 /* A long chain is placed in two slots' worth of memory whatever its length. */
-RT_TEST(planner, long_chain)
+RT_TEST(arena_layout, long_chain)
 {
     enum { N = 3000 };
-    runt_planner_buffer *b = malloc(N * sizeof *b);
+    runt_arena_buffer *b = malloc(N * sizeof *b);
     RT_ASSERT(b != NULL, "cannot allocate %d buffers", N);
     for (int i = 0; i < N; i++)
         b[i] = buf(4096, i, i + 1, -1);
@@ -402,13 +402,13 @@ RT_TEST(planner, long_chain)
 
 /* The call fails with RUNT_E_INVALID_ARG, leaves a message containing
  * `needle`, and writes neither offsets nor the arena size. */
-static void expect_invalid(runt_planner_buffer *b, int n, size_t align, void *scratch,
+static void expect_invalid(runt_arena_buffer *b, int n, size_t align, void *scratch,
                            size_t scratch_size, size_t *arena, const char *needle)
 {
     runt_error_clear();
     if (arena)
         *arena = 12345;
-    runt_status s = runt_planner_place(b, n, align, scratch, scratch_size, arena);
+    runt_status s = runt_arena_place(b, n, align, scratch, scratch_size, arena);
     RT_ASSERT(s == RUNT_E_INVALID_ARG, "'%s': got %s", needle, runt_status_name(s));
     RT_ASSERT(strstr(runt_last_error(), needle) != NULL, "message '%s' does not mention '%s'",
               runt_last_error(), needle);
@@ -418,13 +418,13 @@ static void expect_invalid(runt_planner_buffer *b, int n, size_t align, void *sc
         RT_ASSERT(b[i].offset == (size_t)-1, "'%s': offset %d written on failure", needle, i);
 }
 
-RT_TEST(planner, bad_arguments)
+RT_TEST(arena_layout, bad_arguments)
 {
     enum { N = 3 };
     union { int i; unsigned char bytes[256]; } scratch;
-    size_t need = runt_planner_scratch_size(N), arena;
+    size_t need = runt_arena_scratch_size(N), arena;
     RT_ASSERT(need <= sizeof scratch.bytes, "scratch for %d buffers is %zu bytes", N, need);
-    runt_planner_buffer b[N] = {buf(8, 0, 1, -1), buf(8, 1, 2, 0), buf(8, 2, 3, 1)};
+    runt_arena_buffer b[N] = {buf(8, 0, 1, -1), buf(8, 1, 2, 0), buf(8, 2, 3, 1)};
 
     expect_invalid(b, N, 8, scratch.bytes, need, NULL, "arena_size is NULL");
     expect_invalid(NULL, N, 8, scratch.bytes, need, &arena, "buffers is NULL");
@@ -450,11 +450,11 @@ RT_TEST(planner, bad_arguments)
     b[0].size = SIZE_MAX / 2;
     b[1].size = SIZE_MAX / 2;
     expect_invalid(b, N, 8, scratch.bytes, need, &arena, "overflow");
-    RT_ASSERT(runt_planner_naive_size(b, N, 8) == SIZE_MAX, "overflowing naive size not SIZE_MAX");
-    RT_ASSERT(runt_planner_naive_size(b, N, 3) == SIZE_MAX, "naive size with align 3 not SIZE_MAX");
-    RT_ASSERT(runt_planner_naive_size(NULL, N, 8) == SIZE_MAX, "naive size of NULL not SIZE_MAX");
+    RT_ASSERT(runt_arena_naive_size(b, N, 8) == SIZE_MAX, "overflowing naive size not SIZE_MAX");
+    RT_ASSERT(runt_arena_naive_size(b, N, 3) == SIZE_MAX, "naive size with align 3 not SIZE_MAX");
+    RT_ASSERT(runt_arena_naive_size(NULL, N, 8) == SIZE_MAX, "naive size of NULL not SIZE_MAX");
 
-    RT_ASSERT(runt_planner_scratch_size(-5) == 0, "scratch for n < 0 is not 0");
-    RT_ASSERT(runt_planner_scratch_size(INT32_MAX) >= (size_t)INT32_MAX,
+    RT_ASSERT(runt_arena_scratch_size(-5) == 0, "scratch for n < 0 is not 0");
+    RT_ASSERT(runt_arena_scratch_size(INT32_MAX) >= (size_t)INT32_MAX,
               "scratch for INT32_MAX buffers wrapped around");
 }
