@@ -4,8 +4,8 @@
  * small arrays a run binds. Creation does all allocation; a run does none.
  *
  * A host backend's arena holds the plan's values from offset 0 and, after
- * them, the scratch the backend asked for at prepare (runt_session_arena_layout), so
- * a caller arena bounds every per-run buffer.
+ * them, the scratch the backend asked for at prepare
+ * (runt_session_arena_layout), so a caller arena bounds every per-run buffer.
  */
 #include <string.h>
 
@@ -120,8 +120,8 @@ static runt_status runt_session_plan(const runt_model *m, const runt_session_opt
 /* Where the backend's scratch starts in a host arena (after the plan's
  * values, aligned) and the arena's whole size, within the limits. */
 static runt_status runt_session_arena_layout(const runt_plan *p, size_t scratch,
-                                     const runt_limits *limits, const char *fn,
-                                     size_t *scratch_offset, size_t *total)
+                                             const runt_limits *limits, const char *fn,
+                                             size_t *scratch_offset, size_t *total)
 {
     size_t align = RUNT_ARENA_ALIGN;
     size_t offset = scratch ? (p->arena_size + align - 1) / align * align : p->arena_size;
@@ -231,8 +231,8 @@ static runt_status runt_session_setup(runt_session *s, const runt_session_option
     runt_plan *p = s->plan;
     if (!s->device_memory) {
         s->scratch_bytes = runt_backend_scratch_size(s->backend, s->state, p);
-        runt_status st = runt_session_arena_layout(p, s->scratch_bytes, limits, fn, &s->scratch_offset,
-                                           &s->arena_bytes);
+        runt_status st = runt_session_arena_layout(p, s->scratch_bytes, limits, fn,
+                                                   &s->scratch_offset, &s->arena_bytes);
         if (st != RUNT_OK)
             return st;
     }

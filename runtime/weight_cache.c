@@ -24,7 +24,10 @@ static void lock(runt_weight_cache *c)
                                                   memory_order_relaxed))
         expected = 0;
 }
-static void unlock(runt_weight_cache *c) { atomic_store_explicit(&c->lock, 0, memory_order_release); }
+static void unlock(runt_weight_cache *c)
+{
+    atomic_store_explicit(&c->lock, 0, memory_order_release);
+}
 #else
 static void lock(runt_weight_cache *c) { (void)c; }
 static void unlock(runt_weight_cache *c) { (void)c; }
