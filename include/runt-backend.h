@@ -215,8 +215,9 @@ static inline void *runt_plan_value_ptr(const runt_plan *plan, const runt_bindin
 /* A backend. The core calls it through runtime/backend.c only, in this
  * order: probe (any time), supports_node per node, prepare once per session
  * (then scratch_size and weight_bytes), per run execute and synchronize,
- * and release once. One session's
- * state is used by one thread at a time; several sessions may run at once. */
+ * and release once. One session's state is used by one thread at a time;
+ * several sessions may run at once, and prepare may run for two sessions of
+ * one model on two threads at once (runt_plan_weights_acquire is safe so). */
 typedef struct runt_backend_i {
     const char *name;        /* "ref", "cpu", "cuda": what options.backend names */
 
@@ -238,13 +239,17 @@ typedef struct runt_backend_i {
      * sizes it after prepare. A device backend allocates here its arena of
      * plan->arena_size bytes, its scratch and whatever staging its copies
      * need, and may run the plan once and capture it (for a graph replay).
-     * *state is the backend's: every later member receives it. */
+     * Weights converted from the model's constants are best acquired through
+     * runt_plan_weights_acquire, so that the model's sessions share them.
+     * *state is the backend's: every later member receives it. On failure:
+     * the error set, nothing left allocated, release not called. */
     runt_status (*prepare)(void *context, const runt_plan *plan,
                            const runt_session_options *options, void **state);
 
-    /* One run of every node of the plan. Must not allocate. A device backend
-     * also moves the inputs in and the outputs out (runt_bindings); it may
-     * return with the work queued when it has synchronize. */
+    /* One run of every node of the plan. Must not allocate. A host backend
+     * reads and writes the buffers in b (its scratch included); a device
+     * backend also moves the inputs in and the outputs out (runt_bindings)
+     * and may return with the work queued when it has synchronize. */
     runt_status (*execute)(void *state, const runt_plan *plan, const runt_bindings *b);
 
     /* (optional) Waits until the run that execute queued has finished and its
