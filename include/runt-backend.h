@@ -18,6 +18,14 @@
 extern "C" {
 #endif
 
+/* Lets the compiler check a printf-like function's format (argument f)
+ * against its values (from argument a). */
+#if defined(__GNUC__)
+#define RUNT_PRINTF_FORMAT(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RUNT_PRINTF_FORMAT(f, a)
+#endif
+
 #define RUNT_MAX_NODE_INPUTS 8
 #define RUNT_MAX_NODE_OUTPUTS 4
 /* Arena offsets are multiples of this (covers AVX-512 and cache lines). */
@@ -305,19 +313,11 @@ runt_status runt_backend_register(const runt_backend_i *iface, void *context);
 
 /* Sets the calling thread's error message (what runt_last_error returns) and
  * returns s: backends report failures with `return runt_error_set(...)`. */
-runt_status runt_error_set(runt_status s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+runt_status runt_error_set(runt_status s, const char *fmt, ...) RUNT_PRINTF_FORMAT(2, 3);
 
 /* Puts "prefix: " in front of the calling thread's message (context added
  * on the way up) and returns s; with no message the prefix becomes it. */
-runt_status runt_error_prefix(runt_status s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+runt_status runt_error_prefix(runt_status s, const char *fmt, ...) RUNT_PRINTF_FORMAT(2, 3);
 
 /* Forgets the calling thread's message (after a failure handled inside). */
 void runt_error_clear(void);
@@ -331,10 +331,7 @@ void runt_free(const runt_allocator *a, void *p);
 
 /* Sends a message to the session's log callback, if one was given. */
 void runt_plan_log(const runt_plan *plan, runt_log_level level, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+    RUNT_PRINTF_FORMAT(3, 4);
 
 /* A monotonic clock in microseconds for timing nodes (0 where none exists). */
 double runt_clock_us(void);

@@ -11,12 +11,6 @@
 
 #define RUNT_ERROR_MAX 512
 
-#if defined(__GNUC__)
-#define RUNT_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define RUNT_PRINTF(f, a)
-#endif
-
 /* runt_error_set, runt_error_prefix and runt_error_clear are declared in
  * runt-backend.h, for backends too: errors read
  * `return runt_error_set(RUNT_E_SHAPE, "node '%s': ...", name);` */

@@ -264,11 +264,7 @@ runt_status runt_onnx_define_const(runt_onnx_ctx *c, const runt_onnx_node *n, in
 int runt_onnx_output_used(const runt_onnx_ctx *c, const runt_onnx_node *n, int i);
 /* "source: node 'name' (OpType, opset N): <fmt ...>" */
 runt_status runt_onnx_node_error(const runt_onnx_ctx *c, const runt_onnx_node *n, runt_status s,
-                                 const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+                                 const char *fmt, ...) RUNT_PRINTF_FORMAT(4, 5);
 
 /* onnx_ops.c */
 runt_status runt_onnx_emit_node(runt_onnx_ctx *c, const runt_onnx_node *n);

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runt.h"
+#include "runt-backend.h"
 
 typedef enum runt_pb_wire {
     RUNT_PB_VARINT = 0,
@@ -122,11 +122,7 @@ runt_status runt_pb_repeated(runt_pb_reader *r, uint32_t number, runt_pb_wire el
 /* Sets an error "source: byte AT: Message.field: <fmt ...>" and returns s.
  * number 0 names only the message. */
 runt_status runt_pb_error(const runt_pb_reader *r, size_t at, uint32_t number, runt_status s,
-                          const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
+                          const char *fmt, ...) RUNT_PRINTF_FORMAT(5, 6);
 
 /* "GraphProto.node", or "GraphProto field 99" for a field without a name. */
 const char *runt_pb_field_label(const runt_pb_message *msg, uint32_t number, char *buf,
