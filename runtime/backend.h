@@ -21,15 +21,16 @@ runt_backend_handle runt_registry_get(int index);
 /* The name of the registered backend whose options carry this tag, or NULL
  * (no backend's; 0 is none's). Opens no module. */
 const char *runt_registry_options_owner(uint32_t type);
+/* RUNT_OK when o's chain of backend options suits b (runt.h's
+ * runt_backend_options says what does), each entry's owner found among the
+ * registered backends; named: options.backend named b rather than letting
+ * runt choose. */
+runt_status runt_backend_check_options(runt_backend_handle b, int named,
+                                       const runt_session_options *o, const char *fn);
 
 runt_status runt_backend_probe(runt_backend_handle b, runt_device_info *info);
 /* Every node supported, or RUNT_E_UNSUPPORTED naming the first that is not. */
 runt_status runt_backend_check_plan(runt_backend_handle b, const runt_plan *plan);
-/* RUNT_OK when o's chain of backend options suits b (runt.h's
- * runt_backend_options says what does); named: options.backend named b
- * rather than letting runt choose. */
-runt_status runt_backend_check_options(runt_backend_handle b, int named,
-                                       const runt_session_options *o, const char *fn);
 runt_status runt_backend_prepare(runt_backend_handle b, const runt_plan *plan,
                                  const runt_session_options *o, void **state);
 /* execute, then synchronize: the outputs are in the caller's buffers. */

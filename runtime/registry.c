@@ -210,6 +210,32 @@ const char *runt_registry_options_owner(uint32_t type)
     return NULL;
 }
 
+runt_status runt_backend_check_options(runt_backend_handle b, int named,
+                                       const runt_session_options *o, const char *fn)
+{
+    int n = 0;
+    for (const runt_backend_options *e = o->backend_options; e; e = e->next, n++) {
+        if (n == RUNT_BACKEND_OPTIONS_MAX)
+            return runt_error_set(RUNT_E_INVALID_ARG, "%s: backend_options chains more than %d "
+                                  "entries (a cycle?)", fn, RUNT_BACKEND_OPTIONS_MAX);
+        const char *owner = runt_registry_options_owner(e->type);
+        if (!owner)
+            return runt_error_set(RUNT_E_INVALID_ARG, "%s: backend_options entry %d has type "
+                                  "0x%08x, which no registered backend takes (not made by a "
+                                  "runt_<backend>_options_default?)", fn, n, (unsigned)e->type);
+        for (const runt_backend_options *d = o->backend_options; d != e; d = d->next)
+            if (d->type == e->type)
+                return runt_error_set(RUNT_E_INVALID_ARG, "%s: backend_options holds the "
+                                      "options of backend '%s' twice", fn, owner);
+        /* Options for a backend runt did not choose are ignored. */
+        if (e->type != b.iface->options_type && named)
+            return runt_error_set(RUNT_E_INVALID_ARG, "%s: backend_options entry %d holds the "
+                                  "options of backend '%s', but the session's backend is '%s'",
+                                  fn, n, owner, b.iface->name);
+    }
+    return RUNT_OK;
+}
+
 runt_status runt_registry_find(const char *name, runt_backend_handle *out)
 {
     if (!name) {

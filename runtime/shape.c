@@ -51,6 +51,14 @@ static runt_status runt_require_rank(const runt_tensor *t, int input, int lo, in
     return RUNT_OK;
 }
 
+/* The two operands of a product (Gemm's A and B, MatMul's, Conv's image and
+ * weight): inputs 0 and 1, each of rank lo to hi. */
+static runt_status runt_require_operands(const runt_tensor *in, int lo, int hi)
+{
+    runt_status s = runt_require_rank(&in[0], 0, lo, hi);
+    return s != RUNT_OK ? s : runt_require_rank(&in[1], 1, lo, hi);
+}
+
 runt_status runt_shape_broadcast(const runt_tensor *a, const runt_tensor *b, runt_tensor *out)
 {
     int nd = a->ndim > b->ndim ? a->ndim : b->ndim;
@@ -70,13 +78,12 @@ runt_status runt_shape_broadcast(const runt_tensor *a, const runt_tensor *b, run
     return RUNT_OK;
 }
 
-static runt_status runt_infer_gemm(runt_attrs *attrs, const runt_tensor *in, int n_in,
+static runt_status runt_infer_gemm(const runt_gemm_attrs *g, const runt_tensor *in, int n_in,
                                    runt_tensor *out)
 {
-    runt_status s;
-    if ((s = runt_require_rank(&in[0], 0, 2, 2)) || (s = runt_require_rank(&in[1], 1, 2, 2)))
+    runt_status s = runt_require_operands(in, 2, 2);
+    if (s != RUNT_OK)
         return s;
-    const runt_gemm_attrs *g = &attrs->gemm;
     int64_t m = g->trans_a ? in[0].dims[1] : in[0].dims[0];
     int64_t ka = g->trans_a ? in[0].dims[0] : in[0].dims[1];
     int64_t kb = g->trans_b ? in[1].dims[1] : in[1].dims[0];
@@ -103,9 +110,8 @@ static runt_status runt_infer_gemm(runt_attrs *attrs, const runt_tensor *in, int
 
 static runt_status runt_infer_matmul(const runt_tensor *in, runt_tensor *out)
 {
-    runt_status s;
-    if ((s = runt_require_rank(&in[0], 0, 1, RUNT_MAX_DIMS)) ||
-        (s = runt_require_rank(&in[1], 1, 1, RUNT_MAX_DIMS)))
+    runt_status s = runt_require_operands(in, 1, RUNT_MAX_DIMS);
+    if (s != RUNT_OK)
         return s;
     runt_tensor a = in[0], b = in[1];
     /* numpy: a 1-D A is a row [1, K], a 1-D B a column [K, 1]; the added dim is dropped. */
@@ -180,13 +186,12 @@ static runt_status runt_check_window(const int *kernel, const int *strides, cons
     return RUNT_OK;
 }
 
-static runt_status runt_infer_conv(runt_attrs *attrs, const runt_tensor *in, int n_in,
+static runt_status runt_infer_conv(runt_conv_attrs *c, const runt_tensor *in, int n_in,
                                    runt_tensor *out)
 {
-    runt_status s;
-    if ((s = runt_require_rank(&in[0], 0, 4, 4)) || (s = runt_require_rank(&in[1], 1, 4, 4)))
+    runt_status s = runt_require_operands(in, 4, 4);
+    if (s != RUNT_OK)
         return s;
-    runt_conv_attrs *c = &attrs->conv;
     const int64_t *x = in[0].dims, *w = in[1].dims;
     for (int i = 0; i < 2; i++) {
         if (c->kernel[i] == 0)
@@ -362,7 +367,7 @@ runt_status runt_shape_infer_float(runt_op op, runt_attrs *attrs, const runt_ten
         return runt_error_set(RUNT_E_UNSUPPORTED, "input 0 is %s; Pad supports f32",
                               runt_dtype_name(x->dtype));
     switch (op) {
-    case RUNT_OP_GEMM: return runt_infer_gemm(attrs, in, n_in, out);
+    case RUNT_OP_GEMM: return runt_infer_gemm(&attrs->gemm, in, n_in, out);
     case RUNT_OP_MATMUL: return runt_infer_matmul(in, out);
     case RUNT_OP_ADD: case RUNT_OP_SUB: case RUNT_OP_MUL: case RUNT_OP_DIV:
         return runt_shape_broadcast(&in[0], &in[1], out);
@@ -376,7 +381,7 @@ runt_status runt_shape_infer_float(runt_op op, runt_attrs *attrs, const runt_ten
             return s;
         runt_set_shape(out, RUNT_F32, x->ndim, x->dims);
         return RUNT_OK;
-    case RUNT_OP_CONV: return runt_infer_conv(attrs, in, n_in, out);
+    case RUNT_OP_CONV: return runt_infer_conv(&attrs->conv, in, n_in, out);
     case RUNT_OP_MAX_POOL: case RUNT_OP_AVERAGE_POOL: return runt_infer_pool(attrs, in, out);
     case RUNT_OP_GLOBAL_AVERAGE_POOL: {
         if ((s = runt_require_rank(x, 0, 3, RUNT_MAX_DIMS)))

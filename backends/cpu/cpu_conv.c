@@ -21,26 +21,6 @@
 /* Output channels per group below which a GEMM does not pay. */
 #define CONV_GEMM_MIN_MG 4
 
-runt_cpu_conv_shape runt_cpu_conv_shape_of(const runt_plan *p, int i)
-{
-    const runt_plan_node *n = &p->nodes[i];
-    const runt_conv_attrs *a = &n->attrs.conv;
-    const runt_tensor *x = &p->values[n->inputs[0]].desc, *w = &p->values[n->inputs[1]].desc;
-    const runt_tensor *y = &p->values[n->outputs[0]].desc;
-    runt_cpu_conv_shape s;
-    s.n = x->dims[0], s.c = x->dims[1], s.h = x->dims[2], s.w = x->dims[3];
-    s.m = w->dims[0], s.cg = w->dims[1], s.kh = w->dims[2], s.kw = w->dims[3];
-    s.oh = y->dims[2], s.ow = y->dims[3];
-    s.group = a->group;
-    s.mg = s.m / s.group;
-    s.kc = s.cg * s.kh * s.kw;
-    s.p = s.oh * s.ow;
-    s.pointwise = s.kh == 1 && s.kw == 1 && a->strides[0] == 1 && a->strides[1] == 1 &&
-               a->pads[0] == 0 && a->pads[1] == 0 && a->pads[2] == 0 && a->pads[3] == 0 &&
-               s.oh == s.h && s.ow == s.w;
-    return s;
-}
-
 int runt_cpu_conv_as_gemm(const runt_plan *p, int i, int any_width)
 {
     const runt_plan_node *n = &p->nodes[i];

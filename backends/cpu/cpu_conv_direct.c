@@ -88,6 +88,35 @@ static int geometry_of(const runt_plan *p, int i, int mr, int q_tile, direct_geo
     return 1;
 }
 
+/* The geometry of a node the _wanted functions accepted for this kernel
+ * (their geometry_of returned 1). */
+static direct_geometry accepted_geometry(const runt_plan *p, int i, int mr, int q_tile)
+{
+    direct_geometry g;
+    geometry_of(p, i, mr, q_tile, &g);
+    return g;
+}
+
+/* Unit u of a run's tile loop, (group, tile, block) with blocks innermost: a
+ * chunk of consecutive units keeps one tile's input in cache for all its
+ * output channels. Output channels [gi * mg + oc0, + mr) of positions
+ * [q0, q1) of the flat span. */
+typedef struct direct_unit {
+    int64_t gi, bl, oc0, mr, q0, q1;
+} direct_unit;
+
+static direct_unit unit_of(const direct_geometry *g, int mr, int q_tile, int64_t u)
+{
+    direct_unit d;
+    d.bl = u % g->blocks;
+    d.gi = u / (g->blocks * g->tiles);
+    d.oc0 = d.bl * mr;
+    d.mr = g->s.mg - d.oc0 < mr ? g->s.mg - d.oc0 : mr;
+    d.q0 = u / g->blocks % g->tiles * q_tile;
+    d.q1 = d.q0 + q_tile < g->span ? d.q0 + q_tile : g->span;
+    return d;
+}
+
 /* RUNT_CPU_CONV=direct or =gemm forces one path wherever both can run (for
  * the bench's side-by-side measurement and the tests); unset, the rule. */
 static int forced_path(void)
@@ -164,8 +193,7 @@ runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p,
 {
     runt_cpu_node *cn = &st->nodes[i];
     const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
-    direct_geometry g;
-    geometry_of(p, i, k->mr, k->q_tile, &g); /* runt_cpu_conv_direct_wanted checked it */
+    const direct_geometry g = accepted_geometry(p, i, k->mr, k->q_tile);
     const runt_cpu_conv_shape *s = &g.s;
     const float *w = p->values[p->nodes[i].inputs[1]].data;
     direct_pack_job job = {&g, k->mr, w};
@@ -230,8 +258,7 @@ static void write_tile_row(const direct_geometry *g, const float *out, int64_t q
     }
 }
 
-/* Units are (group, tile, block), blocks innermost: a chunk of consecutive
- * units keeps one tile's input in cache for all its output channels. */
+/* The units unit_of numbers. */
 static void tile_body(void *ctx, int64_t lo, int64_t hi, int slot)
 {
     const direct_run *r = ctx;
@@ -242,21 +269,17 @@ static void tile_body(void *ctx, int64_t lo, int64_t hi, int slot)
     float bias[RUNT_CONV_DIRECT_MAX_TILE];
     (void)slot;
     for (int64_t u = lo; u < hi; u++) {
-        int64_t bl = u % g->blocks, tile = u / g->blocks % g->tiles;
-        int64_t gi = u / (g->blocks * g->tiles);
-        int64_t oc0 = gi * s->mg + bl * k->mr;
-        int64_t mr = s->mg - bl * k->mr < k->mr ? s->mg - bl * k->mr : k->mr;
+        const direct_unit d = unit_of(g, k->mr, k->q_tile, u);
+        int64_t oc0 = d.gi * s->mg + d.oc0;
         for (int m = 0; m < k->mr; m++)
-            bias[m] = r->bias && m < mr ? r->bias[oc0 + m] : 0.0f;
-        int64_t q0 = tile * k->q_tile;
+            bias[m] = r->bias && m < d.mr ? r->bias[oc0 + m] : 0.0f;
         runt_conv_direct_tile t = {
-            r->xp + gi * s->cg * g->plane + q0, g->plane, s->cg, g->taps, g->n_taps,
-            r->packed + (gi * g->blocks + bl) * s->cg * g->n_taps * k->mr, bias, out};
+            r->xp + d.gi * s->cg * g->plane + d.q0, g->plane, s->cg, g->taps, g->n_taps,
+            r->packed + (d.gi * g->blocks + d.bl) * s->cg * g->n_taps * k->mr, bias, out};
         k->run(&t);
-        int64_t q1 = q0 + k->q_tile < g->span ? q0 + k->q_tile : g->span;
-        for (int64_t m = 0; m < mr; m++)
-            write_tile_row(g, out + m * k->q_tile, q0, q1, r->y + (oc0 + m) * s->oh * s->ow,
-                           r->epilogue);
+        for (int64_t m = 0; m < d.mr; m++)
+            write_tile_row(g, out + m * k->q_tile, d.q0, d.q1,
+                           r->y + (oc0 + m) * s->oh * s->ow, r->epilogue);
     }
 }
 
@@ -290,8 +313,7 @@ runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *
     const runt_cpu_node *cn = &st->nodes[i];
     const runt_plan_node *n = &p->nodes[i];
     const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
-    direct_geometry g;
-    geometry_of(p, i, k->mr, k->q_tile, &g);
+    const direct_geometry g = accepted_geometry(p, i, k->mr, k->q_tile);
     const runt_cpu_conv_shape *s = &g.s;
     direct_io io = io_of(st, p, i, b, &g);
     int64_t units = s->group * g.tiles * g.blocks;
@@ -369,8 +391,7 @@ runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan 
 {
     runt_cpu_node *cn = &st->nodes[i];
     const runt_conv_direct_q8_kernel *k = runt_cpu_conv_direct_q8_kernel(st->tier);
-    direct_geometry g;
-    geometry_of(p, i, k->mr, k->q_tile, &g); /* runt_cpu_conv_direct_q8_wanted checked it */
+    const direct_geometry g = accepted_geometry(p, i, k->mr, k->q_tile);
     const runt_cpu_conv_shape *s = &g.s;
     int64_t g4 = groups_of_4(s->cg);
     direct_pack_job job = {&g, k->mr, cn->q8};
@@ -439,23 +460,21 @@ static void tile_q8_body(void *ctx, int64_t lo, int64_t hi, int slot)
     float out[RUNT_CONV_DIRECT_MAX_TILE];
     (void)slot;
     for (int64_t u = lo; u < hi; u++) {
-        int64_t bl = u % g->blocks, tile = u / g->blocks % g->tiles;
-        int64_t gi = u / (g->blocks * g->tiles);
-        int64_t q0 = tile * k->q_tile;
-        runt_conv_direct_q8_tile t = {r->xq + (gi * g4 * g->plane + q0) * 4, g->plane, g4,
+        const direct_unit d = unit_of(g, k->mr, k->q_tile, u);
+        runt_conv_direct_q8_tile t = {r->xq + (d.gi * g4 * g->plane + d.q0) * 4, g->plane, g4,
                                       g->taps, g->n_taps,
-                                      r->cn->packed_q8 + (gi * g->blocks + bl) * per_block, acc};
+                                      r->cn->packed_q8 + (d.gi * g->blocks + d.bl) * per_block,
+                                      acc};
         k->run(&t);
-        const runt_q8_weights *w = &r->cn->q8[gi];
-        int64_t q1 = q0 + k->q_tile < g->span ? q0 + k->q_tile : g->span;
-        int64_t mr = s->mg - bl * k->mr < k->mr ? s->mg - bl * k->mr : k->mr;
-        for (int64_t m = 0; m < mr; m++) {
-            int64_t oc = bl * k->mr + m;
-            float b = r->bias ? r->bias[gi * s->mg + oc] : 0.0f;
-            for (int64_t j = 0; j < q1 - q0; j++)
+        const runt_q8_weights *w = &r->cn->q8[d.gi];
+        for (int64_t m = 0; m < d.mr; m++) {
+            int64_t oc = d.oc0 + m;
+            float b = r->bias ? r->bias[d.gi * s->mg + oc] : 0.0f;
+            for (int64_t j = 0; j < d.q1 - d.q0; j++)
                 out[j] = runt_q8_dequantize_one(acc[m * k->q_tile + j], r->scale, r->zp,
                                                 w->scales[oc], w->row_sums[oc]) + b;
-            write_tile_row(g, out, q0, q1, r->y + (gi * s->mg + oc) * s->oh * s->ow, r->epilogue);
+            write_tile_row(g, out, d.q0, d.q1, r->y + (d.gi * s->mg + oc) * s->oh * s->ow,
+                           r->epilogue);
         }
     }
 }
@@ -465,8 +484,7 @@ runt_status runt_cpu_conv_direct_q8_run(const runt_cpu_state *st, const runt_pla
 {
     const runt_plan_node *n = &p->nodes[i];
     const runt_conv_direct_q8_kernel *k = runt_cpu_conv_direct_q8_kernel(st->tier);
-    direct_geometry g;
-    geometry_of(p, i, k->mr, k->q_tile, &g);
+    const direct_geometry g = accepted_geometry(p, i, k->mr, k->q_tile);
     const runt_cpu_conv_shape *s = &g.s;
     direct_io io = io_of(st, p, i, b, &g);
     int64_t g4 = groups_of_4(s->cg);

@@ -212,7 +212,7 @@ runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i,
 runt_status runt_cpu_node_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);
 
-/* A 2-D conv node's sizes (cpu_conv.c), for the paths that run it. */
+/* A 2-D conv node's sizes (cpu_conv_shape.c), for the paths that run it. */
 typedef struct runt_cpu_conv_shape {
     int64_t n, c, h, w, m, oh, ow, kh, kw, cg, mg, group;
     int64_t kc, p;           /* GEMM depth and width per group          */

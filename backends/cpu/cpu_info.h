@@ -10,7 +10,11 @@
 
 /* Cores this process may use (>= 1). */
 int runt_cpu_core_count(void);
-/* Fills the device info: CPU model name, cores, host memory. */
+/* "model name : Intel(R) Xeon(R) ..." from /proc/cpuinfo (x86), or the
+ * "Hardware"/"CPU part" lines elsewhere; "" when there is no such file. */
+void runt_cpu_model_name(char *out, size_t size);
+/* Fills the device info: CPU model name and kernel tier, cores, host memory
+ * (cpu_describe.c). */
 void runt_cpu_describe(runt_device_info *info);
 
 #endif

@@ -103,42 +103,16 @@ static inline void store_tile(__m256i sum[MAX_ROWS][MAX_BLOCKS][2], const int32_
         }
 }
 
+/* rows x nblocks outputs of 16 channels over all groups of k, in the signed
+ * form (split 0) or the split form (split 1), as the top of the file derives
+ * them. Inlined with constant rows, nblocks and split, the arrays become
+ * registers and only the one form's arithmetic is left. */
 static RUNT_Q8_ALWAYS_INLINE void
-tile_signed(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t groups,
-            const int32_t *row_sums, int32_t *acc, size_t ldacc, const int rows,
-            const int nblocks)
+tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t groups,
+     const int32_t *row_sums, int32_t *acc, size_t ldacc, const int rows, const int nblocks,
+     const int split)
 {
     const __m256i flip = _mm256_set1_epi8((char)0x80);
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i sum[MAX_ROWS][MAX_BLOCKS][2];
-    RUNT_Q8_UNROLL
-    for (int r = 0; r < rows; r++)
-        RUNT_Q8_UNROLL
-        for (int b = 0; b < nblocks; b++)
-            sum[r][b][0] = sum[r][b][1] = _mm256_setzero_si256();
-    for (int64_t g = 0; g < groups; g++) {
-        RUNT_Q8_UNROLL
-        for (int r = 0; r < rows; r++) {
-            __m256i xs = _mm256_xor_si256(broadcast_group(x, ldx, r, g), flip);
-            __m256i ax = _mm256_abs_epi8(xs);
-            RUNT_Q8_UNROLL
-            for (int b = 0; b < nblocks; b++)
-                RUNT_Q8_UNROLL
-                for (int h = 0; h < 2; h++) {
-                    __m256i ws = _mm256_sign_epi8(load_weights(wb, block_bytes, b, g, h), xs);
-                    __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, ws), ones);
-                    sum[r][b][h] = _mm256_add_epi32(sum[r][b][h], p);
-                    KEEP_IN_REGISTER(sum[r][b][h]);
-                }
-        }
-    }
-    store_tile(sum, row_sums, acc, ldacc, rows, nblocks, 1);
-}
-
-static RUNT_Q8_ALWAYS_INLINE void
-tile_split(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t groups,
-           int32_t *acc, size_t ldacc, const int rows, const int nblocks)
-{
     const __m256i low7 = _mm256_set1_epi8(0x7f);
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i sum[MAX_ROWS][MAX_BLOCKS][2];
@@ -151,75 +125,54 @@ tile_split(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, i
         RUNT_Q8_UNROLL
         for (int r = 0; r < rows; r++) {
             __m256i xv = broadcast_group(x, ldx, r, g);
-            __m256i lo = _mm256_and_si256(xv, low7);
-            __m256i hi = _mm256_andnot_si256(low7, xv);
+            __m256i xs = _mm256_xor_si256(xv, flip);          /* signed: x - 128 */
+            __m256i ax = _mm256_abs_epi8(xs);                 /* and |x - 128|   */
+            __m256i lo = _mm256_and_si256(xv, low7);          /* split: x & 0x7f */
+            __m256i hi = _mm256_andnot_si256(low7, xv);       /* and x & 0x80    */
             RUNT_Q8_UNROLL
             for (int b = 0; b < nblocks; b++)
                 RUNT_Q8_UNROLL
                 for (int h = 0; h < 2; h++) {
                     __m256i wv = load_weights(wb, block_bytes, b, g, h);
-                    __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, wv), ones);
-                    __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, wv), ones);
-                    sum[r][b][h] = _mm256_add_epi32(sum[r][b][h], _mm256_add_epi32(p_lo, p_hi));
+                    if (split) {
+                        __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, wv), ones);
+                        __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, wv), ones);
+                        sum[r][b][h] =
+                            _mm256_add_epi32(sum[r][b][h], _mm256_add_epi32(p_lo, p_hi));
+                    } else {
+                        __m256i ws = _mm256_sign_epi8(wv, xs);
+                        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, ws), ones);
+                        sum[r][b][h] = _mm256_add_epi32(sum[r][b][h], p);
+                        KEEP_IN_REGISTER(sum[r][b][h]);
+                    }
                 }
         }
     }
-    store_tile(sum, NULL, acc, ldacc, rows, nblocks, 0);
+    store_tile(sum, row_sums, acc, ldacc, rows, nblocks, !split);
 }
 
-typedef void (*tile_fn)(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes,
-                        int64_t groups, const int32_t *row_sums, int32_t *acc, size_t ldacc);
-
 #define TILE(R, B)                                                                        \
-    static void signed_##R##x##B(const uint8_t *x, size_t ldx, const int8_t *wb,          \
-                                 size_t block_bytes, int64_t groups,                      \
-                                 const int32_t *row_sums, int32_t *acc, size_t ldacc)     \
-    {                                                                                     \
-        tile_signed(x, ldx, wb, block_bytes, groups, row_sums, acc, ldacc, R, B);         \
-    }                                                                                     \
-    static void split_##R##x##B(const uint8_t *x, size_t ldx, const int8_t *wb,           \
-                                size_t block_bytes, int64_t groups,                       \
-                                const int32_t *row_sums, int32_t *acc, size_t ldacc)      \
-    {                                                                                     \
-        (void)row_sums;                                                                   \
-        tile_split(x, ldx, wb, block_bytes, groups, acc, ldacc, R, B);                    \
-    }
+    RUNT_Q8_TILE(signed_##R##x##B, tile, R, B, 0)                                         \
+    RUNT_Q8_TILE(split_##R##x##B, tile, R, B, 1)
 TILE(1, 1)
 TILE(1, 2)
 TILE(1, 4)
 TILE(2, 2)
 
-/* Tile functions by [rows - 1][log2 blocks] for each form; NULL: not built. */
-static const tile_fn signed_tiles[MAX_ROWS][3] = {{signed_1x1, signed_1x2, signed_1x4},
-                                                  {NULL, signed_2x2, NULL}};
-static const tile_fn split_tiles[MAX_ROWS][3] = {{split_1x1, split_1x2, split_1x4},
-                                                 {NULL, split_2x2, NULL}};
+/* Tile functions by [rows - 1][log2 blocks] for each form; NULL: not built.
+ * The widest tile first (2 x 2, or 1 x 4 for a lone row), then narrower ones
+ * for the blocks left; a two-row panel's last odd block goes one row at a
+ * time. */
+static const runt_q8_tile_fn signed_tiles[MAX_ROWS][3] = {{signed_1x1, signed_1x2, signed_1x4},
+                                                          {NULL, signed_2x2, NULL}};
+static const runt_q8_tile_fn split_tiles[MAX_ROWS][3] = {{split_1x1, split_1x2, split_1x4},
+                                                         {NULL, split_2x2, NULL}};
 
 static void q8_dot_avx2(const uint8_t *x, size_t ldx, int64_t m, const runt_q8_weights *w,
                         int64_t b0, int64_t b1, int32_t *acc, size_t ldacc)
 {
-    int64_t groups = w->k_pad / 4;
-    size_t block_bytes = (size_t)groups * 64;
-    const tile_fn(*tiles)[3] = w->has_minus_128 ? split_tiles : signed_tiles;
-    for (int64_t i = 0; i < m; i += MAX_ROWS) {
-        int rows = m - i >= 2 ? 2 : 1;
-        int64_t b = b0;
-        /* The widest tile first (2 x 2, or 1 x 4 for a lone row), then narrower
-         * ones for the blocks left. */
-        for (int lb = rows == 2 ? 1 : 2; lb >= 0; lb--) {
-            int64_t nb = (int64_t)1 << lb;
-            tile_fn fn = tiles[rows - 1][lb];
-            for (; fn && b + nb <= b1; b += nb)
-                fn(x + (size_t)i * ldx, ldx, w->data + b * block_bytes, block_bytes, groups,
-                   w->row_sums + b * RUNT_Q8_NB, acc + (size_t)i * ldacc + (b - b0) * RUNT_Q8_NB,
-                   ldacc);
-        }
-        /* A two-row tile's last odd block: one row at a time. */
-        for (int r = 0; b < b1 && r < rows; r++)
-            tiles[0][0](x + (size_t)(i + r) * ldx, ldx, w->data + b * block_bytes, block_bytes,
-                        groups, w->row_sums + b * RUNT_Q8_NB,
-                        acc + (size_t)(i + r) * ldacc + (b - b0) * RUNT_Q8_NB, ldacc);
-    }
+    const runt_q8_tile_fn(*tiles)[3] = w->has_minus_128 ? split_tiles : signed_tiles;
+    runt_q8_dot_tiles(tiles[0], MAX_ROWS, 3, x, ldx, m, w, b0, b1, acc, ldacc);
 }
 
 const runt_q8_kernel runt_q8_kernel_avx2 = {"avx2", RUNT_Q8_ISA_AVX2, q8_dot_avx2};

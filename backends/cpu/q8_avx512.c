@@ -34,8 +34,9 @@ static inline __m512i broadcast_group(const uint8_t *p)
  * constant rows and nblocks, the arrays become registers. */
 static RUNT_Q8_ALWAYS_INLINE void
 tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t groups,
-     int32_t *acc, size_t ldacc, const int rows, const int nblocks)
+     const int32_t *row_sums, int32_t *acc, size_t ldacc, const int rows, const int nblocks)
 {
+    (void)row_sums; /* u8 x s8 directly: no offset to take off */
     __m512i sum[MAX_ROWS][MAX_BLOCKS];
     RUNT_Q8_UNROLL
     for (int r = 0; r < rows; r++)
@@ -62,44 +63,22 @@ tile(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes, int64_t
             _mm512_storeu_si512(acc + r * ldacc + b * RUNT_Q8_NB, sum[r][b]);
 }
 
-typedef void (*tile_fn)(const uint8_t *, size_t, const int8_t *, size_t, int64_t, int32_t *,
-                        size_t);
-
-#define TILE(R, B)                                                                      \
-    static void tile_##R##x##B(const uint8_t *x, size_t ldx, const int8_t *wb,          \
-                               size_t block_bytes, int64_t groups, int32_t *acc,        \
-                               size_t ldacc)                                            \
-    {                                                                                   \
-        tile(x, ldx, wb, block_bytes, groups, acc, ldacc, R, B);                        \
-    }
+#define TILE(R, B) RUNT_Q8_TILE(tile_##R##x##B, tile, R, B)
 TILE(1, 8)
 TILE(1, 4) TILE(2, 4) TILE(3, 4) TILE(4, 4)
 TILE(1, 1) TILE(2, 1) TILE(3, 1) TILE(4, 1)
 
-static const tile_fn tiles_by_4[MAX_ROWS] = {tile_1x4, tile_2x4, tile_3x4, tile_4x4};
-static const tile_fn tiles_by_1[MAX_ROWS] = {tile_1x1, tile_2x1, tile_3x1, tile_4x1};
+/* Tiles by [rows - 1][log2 blocks]: 8 blocks for one row, else 4, then 1. */
+static const runt_q8_tile_fn tiles[MAX_ROWS][4] = {{tile_1x1, NULL, tile_1x4, tile_1x8},
+                                                   {tile_2x1, NULL, tile_2x4, NULL},
+                                                   {tile_3x1, NULL, tile_3x4, NULL},
+                                                   {tile_4x1, NULL, tile_4x4, NULL}};
 
 static void q8_dot_avx512vnni(const uint8_t *x, size_t ldx, int64_t m,
                               const runt_q8_weights *w, int64_t b0, int64_t b1, int32_t *acc,
                               size_t ldacc)
 {
-    int64_t groups = w->k_pad / 4;
-    size_t block_bytes = (size_t)groups * 64;
-    for (int64_t i = 0; i < m; i += MAX_ROWS) {
-        int rows = m - i < MAX_ROWS ? (int)(m - i) : MAX_ROWS;
-        const uint8_t *xi = x + (size_t)i * ldx;
-        int32_t *ai = acc + (size_t)i * ldacc;
-        int64_t b = b0;
-        for (; rows == 1 && b + 8 <= b1; b += 8)
-            tile_1x8(xi, ldx, w->data + b * block_bytes, block_bytes, groups,
-                     ai + (b - b0) * RUNT_Q8_NB, ldacc);
-        for (; b + 4 <= b1; b += 4)
-            tiles_by_4[rows - 1](xi, ldx, w->data + b * block_bytes, block_bytes, groups,
-                                 ai + (b - b0) * RUNT_Q8_NB, ldacc);
-        for (; b < b1; b++)
-            tiles_by_1[rows - 1](xi, ldx, w->data + b * block_bytes, block_bytes, groups,
-                                 ai + (b - b0) * RUNT_Q8_NB, ldacc);
-    }
+    runt_q8_dot_tiles(tiles[0], MAX_ROWS, 4, x, ldx, m, w, b0, b1, acc, ldacc);
 }
 
 const runt_q8_kernel runt_q8_kernel_avx512vnni = {"avx512vnni", RUNT_Q8_ISA_AVX512VNNI,

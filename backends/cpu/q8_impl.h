@@ -62,6 +62,56 @@ typedef void (*runt_q8_dot_fn)(const uint8_t *x, size_t ldx, int64_t m,
                                const runt_q8_weights *w, int64_t b0, int64_t b1,
                                int32_t *acc, size_t ldacc);
 
+/* A SIMD kernel's register tile: its rows of x (ldx apart) times its blocks
+ * of weights (from wb, block_bytes apart, k in groups of 4) into acc (ldacc
+ * apart). Kernels with the x - 128 offset trick read the blocks' row_sums;
+ * the others ignore them. */
+typedef void (*runt_q8_tile_fn)(const uint8_t *x, size_t ldx, const int8_t *wb,
+                                size_t block_bytes, int64_t groups, const int32_t *row_sums,
+                                int32_t *acc, size_t ldacc);
+
+/* Defines `static void name` of the runt_q8_tile_fn type: the always-inline
+ * tile body `body` with runt_q8_tile_fn's parameters, then the constants
+ * that follow name it (rows, blocks and any the kernel adds). */
+#define RUNT_Q8_TILE(name, body, ...)                                                     \
+    static void name(const uint8_t *x, size_t ldx, const int8_t *wb, size_t block_bytes,  \
+                     int64_t groups, const int32_t *row_sums, int32_t *acc, size_t ldacc) \
+    {                                                                                     \
+        body(x, ldx, wb, block_bytes, groups, row_sums, acc, ldacc, __VA_ARGS__);         \
+    }
+
+/* How every SIMD kernel covers rows [0, m) x blocks [b0, b1) with its tiles
+ * (a runt_q8_dot_fn body): rows in panels of up to max_rows; in a panel of
+ * `rows`, tiles[(rows - 1) * widths + lb] covers 1 << lb blocks (NULL: the
+ * kernel has no tile of that shape), the widest first; blocks left over (a
+ * panel height without a 1-block tile) go one row at a time through the
+ * 1 x 1 tile, tiles[0]. */
+static inline void runt_q8_dot_tiles(const runt_q8_tile_fn *tiles, int max_rows, int widths,
+                                     const uint8_t *x, size_t ldx, int64_t m,
+                                     const runt_q8_weights *w, int64_t b0, int64_t b1,
+                                     int32_t *acc, size_t ldacc)
+{
+    int64_t groups = w->k_pad / 4;
+    size_t block_bytes = (size_t)groups * 64;
+    for (int64_t i = 0; i < m; i += max_rows) {
+        int rows = m - i < max_rows ? (int)(m - i) : max_rows;
+        int64_t b = b0;
+        for (int lb = widths - 1; lb >= 0; lb--) {
+            int64_t nb = (int64_t)1 << lb;
+            runt_q8_tile_fn fn = tiles[(rows - 1) * widths + lb];
+            for (; fn && b + nb <= b1; b += nb)
+                fn(x + (size_t)i * ldx, ldx, w->data + b * block_bytes, block_bytes, groups,
+                   w->row_sums + b * RUNT_Q8_NB, acc + (size_t)i * ldacc + (b - b0) * RUNT_Q8_NB,
+                   ldacc);
+        }
+        for (; b < b1; b++)
+            for (int r = 0; r < rows; r++)
+                tiles[0](x + (size_t)(i + r) * ldx, ldx, w->data + b * block_bytes, block_bytes,
+                         groups, w->row_sums + b * RUNT_Q8_NB,
+                         acc + (size_t)(i + r) * ldacc + (b - b0) * RUNT_Q8_NB, ldacc);
+    }
+}
+
 /* The instruction set a kernel needs from the CPU. */
 typedef enum runt_q8_isa {
     RUNT_Q8_ISA_BASE = 0,    /* portable C: every CPU                    */

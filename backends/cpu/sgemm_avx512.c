@@ -566,25 +566,21 @@ static int dot_fits(const runt_cpu_gemm *g)
     return g->n <= DOT_MAX_N && (g->b_rs == 1 || g->k == 1) && rows_contiguous;
 }
 
-typedef struct dot_loop {
-    const runt_cpu_gemm *g;
-    const float *a;
-    int64_t a_rs;
-} dot_loop;
-
+/* A runt_cpu_parallel body over the rows of g: A where it lies, or
+ * prepacked (dot_fits: then one row). */
 static void dot_body(void *ctx, int64_t lo, int64_t hi, int slot)
 {
-    const dot_loop *l = ctx;
+    const runt_cpu_gemm *g = ctx;
     (void)slot;
-    dot_gemm(l->g, l->a, l->a_rs, lo, hi);
+    dot_gemm(g, g->a_packed ? g->a_packed : g->a, g->a_packed ? g->k : g->a_rs, lo, hi);
 }
 
 /* Threads split the rows when the product is worth it. */
 static void dot(const runt_cpu_gemm *g, int threads)
 {
-    dot_loop l = {g, g->a_packed ? g->a_packed : g->a, g->a_packed ? g->k : g->a_rs};
     double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
-    runt_cpu_parallel(flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : threads, g->m, 0, dot_body, &l);
+    runt_cpu_parallel(flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : threads, g->m, 0, dot_body,
+                      (void *)g);
 }
 
 typedef struct gemv_loop {

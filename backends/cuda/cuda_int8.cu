@@ -142,37 +142,39 @@ static __device__ void q8_dp4a_outputs(const int8_t *x, int64_t ldx, int64_t row
 
 static __global__ void q8_gemm_kernel(runt_cuda_q8_gemm p)
 {
-    q8_dp4a_outputs(p.x, p.ldx, p.rows, p.w, *p.x_scale, p.out, p.act);
+    const runt_cuda_q8_tail *t = &p.tail;
+    q8_dp4a_outputs(p.x, p.ldx, p.rows, t->w, *t->x_scale, t->out, t->act);
 }
 
 cudaError_t runt_cuda_launch_q8_gemm(const runt_cuda_q8_gemm *p, cudaStream_t stream)
 {
-    return runt_cuda_start(q8_gemm_kernel, p, runt_cuda_blocks(p->rows * p->w.n * 32), stream);
+    return runt_cuda_start(q8_gemm_kernel, p, runt_cuda_blocks(p->rows * p->tail.w.n * 32), stream);
 }
 
 static __global__ void q8_dequant_kernel(runt_cuda_q8_dequant p)
 {
-    const runt_cuda_q8_scale s = *p.x_scale;
-    int64_t total = p.rows * p.w.n, step = (int64_t)gridDim.x * blockDim.x;
+    const runt_cuda_q8_tail *t = &p.tail;
+    const runt_cuda_q8_scale s = *t->x_scale;
+    int64_t total = p.rows * t->w.n, step = (int64_t)gridDim.x * blockDim.x;
     /* 32-bit division where the indices fit: 64-bit division is a long
      * software sequence on the GPU, once per element here. */
     const int narrow = total <= UINT32_MAX;
     for (int64_t o = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; o < total; o += step) {
         int64_t r, j;
         if (narrow) {
-            uint32_t n = (uint32_t)p.w.n, u = (uint32_t)o;
+            uint32_t n = (uint32_t)t->w.n, u = (uint32_t)o;
             r = u / n, j = u % n;
         } else {
-            r = o / p.w.n, j = o % p.w.n;
+            r = o / t->w.n, j = o % t->w.n;
         }
-        p.out.y[runt_cuda_q8_out_index(&p.out, r, j)] =
-            runt_cuda_q8_finish(p.acc[r * p.ldacc + j], j, &p.w, s, p.act);
+        t->out.y[runt_cuda_q8_out_index(&t->out, r, j)] =
+            runt_cuda_q8_finish(p.acc[r * p.ldacc + j], j, &t->w, s, t->act);
     }
 }
 
 cudaError_t runt_cuda_launch_q8_dequant(const runt_cuda_q8_dequant *p, cudaStream_t stream)
 {
-    return runt_cuda_start(q8_dequant_kernel, p, runt_cuda_blocks(p->rows * p->w.n), stream);
+    return runt_cuda_start(q8_dequant_kernel, p, runt_cuda_blocks(p->rows * p->tail.w.n), stream);
 }
 
 /* Every block: the range of all of x (block-reduced, so every block finds

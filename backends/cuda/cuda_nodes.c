@@ -225,14 +225,8 @@ static runt_status plan_batch_norm(const runt_plan *p, int i, runt_cuda_node *o)
     const runt_tensor *x = &runt_plan_node_input(p, i, 0)->desc;
     runt_cuda_batch_norm *k = &o->k.batch_norm;
     o->kind = RUNT_CUDA_K_BATCH_NORM;
-    if (x->ndim < 2)
-        return runt_error_set(RUNT_E_UNSUPPORTED, "BatchNormalization of a rank-%d tensor",
-                              x->ndim);
-    for (int j = 1; j < 5; j++)
-        if (!runt_plan_node_input(p, i, j) || runt_tensor_count(&runt_plan_node_input(p, i, j)->desc) != x->dims[1])
-            return runt_error_set(RUNT_E_UNSUPPORTED,
-                                  "BatchNormalization input %d must hold %lld channels", j,
-                                  (long long)x->dims[1]);
+    /* Shape inference (runtime/shape.c) has checked that x has rank 2 or more
+     * and that inputs 1 to 4 hold x->dims[1] values each. */
     k->count = runt_tensor_count(x);
     k->channels = x->dims[1];
     k->spatial = 1;
@@ -272,9 +266,7 @@ static runt_status plan_global_pool(const runt_plan *p, int i, runt_cuda_node *o
     const runt_tensor *x = &runt_plan_node_input(p, i, 0)->desc;
     runt_cuda_global_pool *k = &o->k.global_pool;
     o->kind = RUNT_CUDA_K_GLOBAL_POOL;
-    if (x->ndim < 3)
-        return runt_error_set(RUNT_E_UNSUPPORTED, "GlobalAveragePool of a rank-%d tensor",
-                              x->ndim);
+    /* Shape inference has checked that x has rank 3 or more. */
     k->planes = x->dims[0] * x->dims[1];
     k->size = k->planes ? runt_tensor_count(x) / k->planes : 0;
     return RUNT_OK;

@@ -244,15 +244,22 @@ typedef struct runt_cuda_q8_im2col {
     runt_cuda_conv_geom g;
 } runt_cuda_q8_im2col;
 
-/* The dp4a kernel: every (row, channel) of x [rows][ldx] · wᵀ, dequantized,
- * bias and act applied, written through out. */
-typedef struct runt_cuda_q8_gemm {
-    const int8_t *x;
-    int64_t ldx, rows;
+/* How an int8 product's int32 sums become its output, whichever engine
+ * summed them: dequantized with x's scale and w's, w's bias and act applied,
+ * written through out (runt_cuda_q8_finish). */
+typedef struct runt_cuda_q8_tail {
     runt_cuda_q8_weights w;
     const runt_cuda_q8_scale *x_scale;
     runt_cuda_q8_out out;
     runt_epilogue act;
+} runt_cuda_q8_tail;
+
+/* The dp4a kernel: every (row, channel) of x [rows][ldx] · wᵀ, finished by
+ * tail. */
+typedef struct runt_cuda_q8_gemm {
+    const int8_t *x;
+    int64_t ldx, rows;
+    runt_cuda_q8_tail tail;
 } runt_cuda_q8_gemm;
 
 /* A small int8 Linear in one kernel: x [rows][k] f32, its range, its
@@ -267,14 +274,11 @@ typedef struct runt_cuda_q8_fused {
 } runt_cuda_q8_fused;
 
 /* After a cuBLASLt int8 product: acc [rows][ldacc] int32 (of the s8
- * operands) to floats, as runt_cuda_q8_gemm finishes. */
+ * operands) finished by tail, as runt_cuda_q8_gemm finishes. */
 typedef struct runt_cuda_q8_dequant {
     const int32_t *acc;
     int64_t ldacc, rows;
-    runt_cuda_q8_weights w;
-    const runt_cuda_q8_scale *x_scale;
-    runt_cuda_q8_out out;
-    runt_epilogue act;
+    runt_cuda_q8_tail tail;
 } runt_cuda_q8_dequant;
 
 /* Direct int8 convolution (grouped convs): one output element per thread

@@ -167,23 +167,23 @@ static runt_status run_q8_product(const node_io *io, const int8_t *x, const floa
 {
     const runt_cuda_node *n = &io->st->nodes[io->i];
     char *sc = io->st->scratch;
-    runt_cuda_q8_out o = n->q8_out;
-    o.y = out(io, 0);
-    runt_cuda_q8_weights w = q8_weights(io, bias);
-    const runt_cuda_q8_scale *xs = (const runt_cuda_q8_scale *)(sc + n->sc_scale);
+    runt_cuda_q8_tail tail;
+    tail.w = q8_weights(io, bias);
+    tail.x_scale = (const runt_cuda_q8_scale *)(sc + n->sc_scale);
+    tail.out = n->q8_out;
+    tail.out.y = out(io, 0);
+    tail.act = n->q8_act;
     if (n->q8_engine == RUNT_CUDA_Q8_LT) {
         int32_t *acc = (int32_t *)(sc + n->sc_acc);
-        runt_status s = runt_cuda_lt_run(io->st, &io->st->lt[io->i], w.q, x, acc);
+        runt_status s = runt_cuda_lt_run(io->st, &io->st->lt[io->i], tail.w.q, x, acc);
         if (s != RUNT_OK)
             return s;
         runt_cuda_q8_dequant d;
-        d.acc = acc, d.ldacc = n->q8_ldacc, d.rows = n->q8_rows;
-        d.w = w, d.x_scale = xs, d.out = o, d.act = n->q8_act;
+        d.acc = acc, d.ldacc = n->q8_ldacc, d.rows = n->q8_rows, d.tail = tail;
         return launched(runt_cuda_launch_q8_dequant(&d, io->st->stream), "int8 dequantize");
     }
     runt_cuda_q8_gemm g;
-    g.x = x, g.ldx = n->q8_k_pad, g.rows = n->q8_rows;
-    g.w = w, g.x_scale = xs, g.out = o, g.act = n->q8_act;
+    g.x = x, g.ldx = n->q8_k_pad, g.rows = n->q8_rows, g.tail = tail;
     return launched(runt_cuda_launch_q8_gemm(&g, io->st->stream), "int8 dp4a");
 }
 

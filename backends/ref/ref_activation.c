@@ -11,6 +11,8 @@
  */
 #include "ref_impl.h"
 
+#include "ops.h"
+
 #include <math.h>
 
 /* sqrt(2/pi) and 1/sqrt(2), spelled out because -std=c11 hides M_SQRT1_2. */
@@ -137,62 +139,35 @@ void runt_ref_apply_epilogue(float *y, int64_t n, const runt_epilogue *e)
         map_floats(y, y, n, e);
 }
 
-static runt_status map_unary(const runt_tensor *in, runt_tensor *out, const runt_epilogue *e)
+/* An activation op is its epilogue applied alone; which epilogue, and how
+ * its alpha and beta come from the op's attributes, runt_op_as_epilogue
+ * (runtime/ops.c) decides for every backend. */
+static runt_status map_op(runt_op op, const runt_attrs *attrs, const runt_tensor *in,
+                          runt_tensor *out)
 {
-    if (in[0].dtype != RUNT_F32 || out[0].dtype != RUNT_F32)
+    runt_epilogue e;
+    if (in[0].dtype != RUNT_F32 || out[0].dtype != RUNT_F32 || !runt_op_as_epilogue(op, attrs, &e))
         return RUNT_E_UNSUPPORTED;
-    map_floats(in[0].data, out[0].data, runt_tensor_count(&out[0]), e);
+    map_floats(in[0].data, out[0].data, runt_tensor_count(&out[0]), &e);
     return RUNT_OK;
 }
 
-runt_status runt_ref_relu(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                          runt_tensor *out, int n_out)
-{
-    (void)attrs, (void)n_in, (void)n_out;
-    runt_epilogue e = {RUNT_ACT_RELU, 0.0f, 0.0f};
-    return map_unary(in, out, &e);
-}
+#define ACTIVATION_KERNEL(name, op)                                                       \
+    runt_status name(const runt_attrs *attrs, const runt_tensor *in, int n_in,            \
+                     runt_tensor *out, int n_out)                                         \
+    {                                                                                     \
+        (void)n_in, (void)n_out;                                                          \
+        return map_op(op, attrs, in, out);                                                \
+    }
 
-runt_status runt_ref_leaky_relu(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                                runt_tensor *out, int n_out)
-{
-    (void)n_in, (void)n_out;
-    runt_epilogue e = {RUNT_ACT_LEAKY_RELU, attrs->leaky_relu.alpha, 0.0f};
-    return map_unary(in, out, &e);
-}
+ACTIVATION_KERNEL(runt_ref_relu, RUNT_OP_RELU)
+ACTIVATION_KERNEL(runt_ref_leaky_relu, RUNT_OP_LEAKY_RELU)
+ACTIVATION_KERNEL(runt_ref_clip, RUNT_OP_CLIP)
+ACTIVATION_KERNEL(runt_ref_sigmoid, RUNT_OP_SIGMOID)
+ACTIVATION_KERNEL(runt_ref_tanh, RUNT_OP_TANH)
+ACTIVATION_KERNEL(runt_ref_gelu, RUNT_OP_GELU)
 
-runt_status runt_ref_clip(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                          runt_tensor *out, int n_out)
-{
-    (void)n_in, (void)n_out;
-    runt_epilogue e = {RUNT_ACT_CLIP, attrs->clip.min, attrs->clip.max};
-    return map_unary(in, out, &e);
-}
-
-runt_status runt_ref_sigmoid(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                             runt_tensor *out, int n_out)
-{
-    (void)attrs, (void)n_in, (void)n_out;
-    runt_epilogue e = {RUNT_ACT_SIGMOID, 0.0f, 0.0f};
-    return map_unary(in, out, &e);
-}
-
-runt_status runt_ref_tanh(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                          runt_tensor *out, int n_out)
-{
-    (void)attrs, (void)n_in, (void)n_out;
-    runt_epilogue e = {RUNT_ACT_TANH, 0.0f, 0.0f};
-    return map_unary(in, out, &e);
-}
-
-runt_status runt_ref_gelu(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                          runt_tensor *out, int n_out)
-{
-    (void)n_in, (void)n_out;
-    runt_activation act = attrs->gelu.approximate_tanh ? RUNT_ACT_GELU_TANH : RUNT_ACT_GELU;
-    runt_epilogue e = {act, 0.0f, 0.0f};
-    return map_unary(in, out, &e);
-}
+#undef ACTIVATION_KERNEL
 
 /* Erf is an op but not an epilogue activation, so it has its own loop; erff
  * is C99's, the same one act_gelu uses. */

@@ -69,30 +69,18 @@ static runt_status binary(binary_op op, const runt_tensor *in, runt_tensor *out)
     return RUNT_OK;
 }
 
-runt_status runt_ref_add(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                         runt_tensor *out, int n_out)
-{
-    (void)attrs, (void)n_in, (void)n_out;
-    return binary(BIN_ADD, in, out);
-}
+/* The four kernels differ only in the op binary() runs. */
+#define BINARY_KERNEL(name, op)                                                         \
+    runt_status name(const runt_attrs *attrs, const runt_tensor *in, int n_in,            \
+                     runt_tensor *out, int n_out)                                         \
+    {                                                                                     \
+        (void)attrs, (void)n_in, (void)n_out;                                             \
+        return binary(op, in, out);                                                       \
+    }
 
-runt_status runt_ref_sub(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                         runt_tensor *out, int n_out)
-{
-    (void)attrs, (void)n_in, (void)n_out;
-    return binary(BIN_SUB, in, out);
-}
+BINARY_KERNEL(runt_ref_add, BIN_ADD)
+BINARY_KERNEL(runt_ref_sub, BIN_SUB)
+BINARY_KERNEL(runt_ref_mul, BIN_MUL)
+BINARY_KERNEL(runt_ref_div, BIN_DIV)
 
-runt_status runt_ref_mul(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                         runt_tensor *out, int n_out)
-{
-    (void)attrs, (void)n_in, (void)n_out;
-    return binary(BIN_MUL, in, out);
-}
-
-runt_status runt_ref_div(const runt_attrs *attrs, const runt_tensor *in, int n_in,
-                         runt_tensor *out, int n_out)
-{
-    (void)attrs, (void)n_in, (void)n_out;
-    return binary(BIN_DIV, in, out);
-}
+#undef BINARY_KERNEL

@@ -471,6 +471,63 @@ static runt_status ow_check_node(const runt_model_node *n)
     return RUNT_OK;
 }
 
+/* The attributes of a node written with its own inputs and outputs: every op
+ * but those whose constant operands runt folds into attributes (Pad, Reshape)
+ * and Constant, which ow_model_node writes itself. */
+static void ow_attrs(onnx_w *w, const runt_model_node *n)
+{
+    const runt_attrs *a = &n->attrs;
+    switch (n->op) {
+    case RUNT_OP_GEMM:
+        ow_attr_float(w, "alpha", a->gemm.alpha);
+        ow_attr_float(w, "beta", a->gemm.beta);
+        ow_attr_int(w, "transA", a->gemm.trans_a != 0);
+        ow_attr_int(w, "transB", a->gemm.trans_b != 0);
+        break;
+    case RUNT_OP_CONV:
+    case RUNT_OP_CONV_INTEGER: {
+        int kernel[2];
+        ow_conv_kernel(w, n, kernel);
+        ow_window(w, kernel, a->conv.strides, a->conv.dilations, a->conv.pads, a->conv.auto_pad,
+                  &w->m->values[n->inputs[0]].desc);
+        ow_attr_ints(w, "dilations", a->conv.dilations, 2);
+        ow_attr_int(w, "group", a->conv.group);
+        break;
+    }
+    case RUNT_OP_MAX_POOL:
+    case RUNT_OP_AVERAGE_POOL:
+        ow_window(w, a->pool.kernel, a->pool.strides, a->pool.dilations, a->pool.pads,
+                  a->pool.auto_pad, &w->m->values[n->inputs[0]].desc);
+        ow_attr_int(w, "ceil_mode", a->pool.ceil_mode != 0);
+        if (n->op == RUNT_OP_MAX_POOL)
+            ow_attr_ints(w, "dilations", a->pool.dilations, 2);
+        else
+            ow_attr_int(w, "count_include_pad", a->pool.count_include_pad != 0);
+        break;
+    case RUNT_OP_SOFTMAX:
+    case RUNT_OP_FLATTEN:
+        ow_attr_int(w, "axis", a->axis.axis);
+        break;
+    case RUNT_OP_BATCH_NORM:
+        ow_attr_float(w, "epsilon", a->batch_norm.epsilon);
+        break;
+    case RUNT_OP_LAYER_NORM:
+        ow_attr_int(w, "axis", a->layer_norm.axis);
+        ow_attr_float(w, "epsilon", a->layer_norm.epsilon);
+        break;
+    case RUNT_OP_QUANTIZE_LINEAR:
+    case RUNT_OP_DEQUANTIZE_LINEAR:
+        ow_attr_int(w, "axis", a->quant.axis);
+        break;
+    case RUNT_OP_CAST:
+        ow_attr_int(w, "to", ow_onnx_dtype(a->cast.to));
+        break;
+    default: /* MatMul, MatMulInteger, Add, Sub, Mul, Div, Erf, GlobalAveragePool, Identity,
+                Dropout, DynamicQuantizeLinear */
+        break;
+    }
+}
+
 /* Writes one model node as one or more ONNX nodes. */
 static void ow_model_node(onnx_w *w, const runt_model_node *n)
 {
@@ -478,7 +535,6 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
     const runt_attrs *a = &n->attrs;
     const char *op_type = runt_op_name(n->op);
     runt_epilogue e;
-    size_t node;
     for (int i = 0; i < n->n_inputs; i++)
         in[i] = ow_value_name(w, n->inputs[i]);
     for (int i = 0; i < n->n_outputs; i++)
@@ -496,44 +552,6 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
         return;
 
     switch (n->op) {
-    case RUNT_OP_GEMM:
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
-        ow_attr_float(w, "alpha", a->gemm.alpha);
-        ow_attr_float(w, "beta", a->gemm.beta);
-        ow_attr_int(w, "transA", a->gemm.trans_a != 0);
-        ow_attr_int(w, "transB", a->gemm.trans_b != 0);
-        runt_pb_end(&w->pb, node);
-        break;
-    case RUNT_OP_CONV:
-    case RUNT_OP_CONV_INTEGER: {
-        int kernel[2];
-        ow_conv_kernel(w, n, kernel);
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
-        ow_window(w, kernel, a->conv.strides, a->conv.dilations, a->conv.pads, a->conv.auto_pad,
-                  &w->m->values[n->inputs[0]].desc);
-        ow_attr_ints(w, "dilations", a->conv.dilations, 2);
-        ow_attr_int(w, "group", a->conv.group);
-        runt_pb_end(&w->pb, node);
-        break;
-    }
-    case RUNT_OP_MAX_POOL:
-    case RUNT_OP_AVERAGE_POOL:
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
-        ow_window(w, a->pool.kernel, a->pool.strides, a->pool.dilations, a->pool.pads,
-                  a->pool.auto_pad, &w->m->values[n->inputs[0]].desc);
-        ow_attr_int(w, "ceil_mode", a->pool.ceil_mode != 0);
-        if (n->op == RUNT_OP_MAX_POOL)
-            ow_attr_ints(w, "dilations", a->pool.dilations, 2);
-        else
-            ow_attr_int(w, "count_include_pad", a->pool.count_include_pad != 0);
-        runt_pb_end(&w->pb, node);
-        break;
-    case RUNT_OP_SOFTMAX:
-    case RUNT_OP_FLATTEN:
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
-        ow_attr_int(w, "axis", a->axis.axis);
-        runt_pb_end(&w->pb, node);
-        break;
     case RUNT_OP_PAD: {
         const char *pads = ow_int64s(w, n->name, "pads", a->pad.pads, 2 * a->pad.ndim);
         const char *value = ow_scalar(w, n->name, "constant_value", a->pad.value);
@@ -545,45 +563,27 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
         const char *shape = ow_int64s(w, n->name, "shape", a->reshape.shape, a->reshape.ndim);
         if (!shape)
             break;
-        node = ow_node_begin(w, n->name, op_type, 2, (const char *[]){in[0], shape}, 1, &y);
+        size_t node = ow_node_begin(w, n->name, op_type, 2, (const char *[]){in[0], shape}, 1, &y);
         if (a->reshape.allowzero)
             ow_attr_int(w, "allowzero", 1);
         runt_pb_end(&w->pb, node);
         break;
     }
-    case RUNT_OP_BATCH_NORM:
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
-        ow_attr_float(w, "epsilon", a->batch_norm.epsilon);
-        runt_pb_end(&w->pb, node);
-        break;
-    case RUNT_OP_LAYER_NORM:
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, n->n_outputs, out);
-        ow_attr_int(w, "axis", a->layer_norm.axis);
-        ow_attr_float(w, "epsilon", a->layer_norm.epsilon);
-        runt_pb_end(&w->pb, node);
-        break;
-    case RUNT_OP_QUANTIZE_LINEAR:
-    case RUNT_OP_DEQUANTIZE_LINEAR:
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
-        ow_attr_int(w, "axis", a->quant.axis);
-        runt_pb_end(&w->pb, node);
-        break;
-    case RUNT_OP_DYNAMIC_QUANTIZE_LINEAR:
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, n->n_outputs, out);
-        runt_pb_end(&w->pb, node);
-        break;
-    case RUNT_OP_CAST:
-        node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, 1, &y);
-        ow_attr_int(w, "to", ow_onnx_dtype(a->cast.to));
-        runt_pb_end(&w->pb, node);
-        break;
     case RUNT_OP_CONSTANT:
         /* runt's Constant copies its constant input: an Identity of the initializer. */
         ow_node(w, n->name, "Identity", 1, in, y);
         break;
-    default: /* MatMul, MatMulInteger, Add, Sub, Mul, Div, Erf, GlobalAveragePool, Identity, Dropout */
-        ow_node(w, n->name, op_type, n->n_inputs, in, y);
+    default: {
+        /* The node as it stands, but for y in place of its first output. */
+        const char *outs[RUNT_MAX_NODE_OUTPUTS];
+        outs[0] = y;
+        for (int i = 1; i < n->n_outputs; i++)
+            outs[i] = out[i];
+        size_t node = ow_node_begin(w, n->name, op_type, n->n_inputs, in, n->n_outputs, outs);
+        ow_attrs(w, n);
+        runt_pb_end(&w->pb, node);
         break;
+    }
     }
     if (y != out[0]) {
         char nn[300];
