@@ -1,5 +1,5 @@
 /*
- * Which Gemm nodes run as one fused chain kernel (cuda_plan.h), decided on
+ * Which Gemm nodes run as one fused chain kernel (cuda_lowering.h), decided on
  * the host from the plan alone, so it is tested without a GPU.
  *
  * Why: a small Linear at batch 1 costs two launches (cuBLAS, then the bias
@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "cuda_plan.h"
+#include "cuda_lowering.h"
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 

@@ -15,7 +15,7 @@
 #include <cuda_pipeline.h>
 
 #include "cuda_launch.cuh"
-#include "cuda_plan.h"
+#include "cuda_lowering.h"
 
 namespace cg = cooperative_groups;
 

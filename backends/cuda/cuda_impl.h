@@ -1,7 +1,7 @@
 /*
  * Inside the CUDA backend: one session's state, and the C functions that
  * talk to the CUDA runtime, cuBLAS and cuBLASLt. (What needs no GPU to
- * decide lives in cuda_plan.h; the kernels' launchers in cuda_kernels.h.)
+ * decide lives in cuda_lowering.h; the kernels' launchers in cuda_kernels.h.)
  *
  * A session owns one non-blocking stream (sessions on other threads never
  * wait on it), one cuBLAS and, for int8, one cuBLASLt handle bound to that
@@ -18,7 +18,7 @@
 #include <cuda_runtime_api.h>
 
 #include "cuda_kernels.h"
-#include "cuda_plan.h"
+#include "cuda_lowering.h"
 
 /* A prepared cuBLASLt int8 product: descriptors and the algorithm chosen
  * once at prepare. */
@@ -72,17 +72,9 @@ typedef struct runt_cuda_state {
 
 /* RUNT_OK for cudaSuccess; otherwise sets "what: <CUDA's text> (<name>)",
  * RUNT_E_OOM for an allocation failure, RUNT_E_BACKEND for the rest. */
-runt_status runt_cuda_check(cudaError_t e, const char *what_fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+runt_status runt_cuda_check(cudaError_t e, const char *what_fmt, ...) RUNT_PRINTF_FORMAT(2, 3);
 /* The same for cuBLAS / cuBLASLt statuses. */
-runt_status runt_cublas_check(cublasStatus_t s, const char *what_fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+runt_status runt_cublas_check(cublasStatus_t s, const char *what_fmt, ...) RUNT_PRINTF_FORMAT(2, 3);
 
 /* ---- devices (cuda_device.c) ---- */
 

@@ -9,7 +9,7 @@
  * backends/cpu/q8.c bit for bit.
  */
 #include "cuda_launch.cuh"
-#include "cuda_plan.h"
+#include "cuda_lowering.h"
 
 static __global__ void q8_range_kernel(runt_cuda_q8_range p)
 {

@@ -2,14 +2,14 @@
  * Per plan node: which kernels and library calls it becomes on the GPU, with
  * their shapes, or why it cannot run there. The one place the CUDA backend
  * decides kernels; supports_node, prepare and the launch count all ask it.
- * No CUDA calls here (cuda_plan.h).
+ * No CUDA calls here (cuda_lowering.h).
  */
 #include <limits.h>
 #include <string.h>
 
 #include "common/q8_layers.h"
 #include "common/tensor_geom.h"
-#include "cuda_plan.h"
+#include "cuda_lowering.h"
 
 static int64_t max1(int64_t v) { return v > 1 ? v : 1; }
 static int fits_int(int64_t v) { return v >= 0 && v <= INT_MAX; }

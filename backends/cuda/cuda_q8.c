@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "cuda_plan.h"
+#include "cuda_lowering.h"
 #include "weight_quant.h"
 
 runt_status runt_cuda_q8_pack(const float *w, int64_t n, int64_t k, int trans, int64_t k_pad,

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "cuda/cuda_elem.h"
-#include "cuda/cuda_plan.h"
+#include "cuda/cuda_lowering.h"
 #include "plan.h"
 #include "rt_test.h"
 

@@ -10,7 +10,7 @@
  * count of a ten-layer chain.
  */
 #include "cuda/cuda_elem.h"
-#include "cuda/cuda_plan.h"
+#include "cuda/cuda_lowering.h"
 #include "cuda_test.h"
 #include "plan.h"
 

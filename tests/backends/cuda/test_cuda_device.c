@@ -3,7 +3,7 @@
  * without a GPU or driver: unavailable, with CUDA's reason), how session
  * creation fails without a device, `runt devices`, and the "cuda:N" names.
  */
-#include "cuda/cuda_plan.h"
+#include "cuda/cuda_lowering.h"
 #ifdef RUNT_TEST_HAVE_CLI
 #include "cli.h"
 #endif

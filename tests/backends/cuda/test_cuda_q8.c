@@ -8,7 +8,7 @@
 #include <math.h>
 
 #include "cuda/cuda_elem.h"
-#include "cuda/cuda_plan.h"
+#include "cuda/cuda_lowering.h"
 #include "cuda_test.h"
 #ifdef RUNT_TEST_HAVE_Q8
 #include "cpu/q8_impl.h"

@@ -5,7 +5,7 @@
  * launches a run issues, how MatMul batches and Conv images are grouped into
  * cuBLAS calls, and which nodes run int8 (the CPU backend's rules).
  */
-#include "cuda/cuda_plan.h"
+#include "cuda/cuda_lowering.h"
 #include "backend.h"
 #include "cuda_test.h"
 #include "plan.h"
@@ -43,7 +43,7 @@ static runt_cuda_node case_node(const char *label, int64_t batch, runt_dtype dty
     return n;
 }
 
-RT_TEST(cuda_plan, every_case_has_a_gpu_path)
+RT_TEST(cuda_lowering, every_case_has_a_gpu_path)
 {
     for (int c = 0; c < OC_N_CASES; c++)
         for (int dtype = 0; dtype < 2; dtype++) {
@@ -64,7 +64,7 @@ RT_TEST(cuda_plan, every_case_has_a_gpu_path)
         }
 }
 
-RT_TEST(cuda_plan, gemm_and_matmul_calls)
+RT_TEST(cuda_lowering, gemm_and_matmul_calls)
 {
     runt_cuda_node n = case_node("Gemm 1x1x1", 1, RUNT_F32);
     RT_ASSERT(n.kind == RUNT_CUDA_K_GEMM && runt_cuda_node_launches(&n) == 1,
@@ -97,7 +97,7 @@ RT_TEST(cuda_plan, gemm_and_matmul_calls)
               "[2,1] x [3] batches: one call per output matrix (%d)", n.mm_calls);
 }
 
-RT_TEST(cuda_plan, conv_paths_and_chunks)
+RT_TEST(cuda_lowering, conv_paths_and_chunks)
 {
     runt_cuda_node n = case_node("Conv 3x3 pad 1 + relu", 1, RUNT_F32);
     RT_ASSERT(n.kind == RUNT_CUDA_K_CONV_GEMM && !n.conv_1x1 && runt_cuda_node_launches(&n) == 3,
@@ -121,7 +121,7 @@ RT_TEST(cuda_plan, conv_paths_and_chunks)
               (long long)n.chunk_images, n.scratch, runt_cuda_node_launches(&n));
 }
 
-RT_TEST(cuda_plan, int8_follows_the_cpu_backend_rules)
+RT_TEST(cuda_lowering, int8_follows_the_cpu_backend_rules)
 {
     runt_cuda_node n = case_node("Gemm bias row", 1, RUNT_I8);
     RT_ASSERT(n.kind == RUNT_CUDA_K_Q8_LINEAR && n.q8_engine == RUNT_CUDA_Q8_DP4A && n.q8_fused &&
@@ -151,7 +151,7 @@ RT_TEST(cuda_plan, int8_follows_the_cpu_backend_rules)
               "a constant vector is an n = 1 weight");
 }
 
-RT_TEST(cuda_plan, views_in_place_launch_nothing)
+RT_TEST(cuda_lowering, views_in_place_launch_nothing)
 {
     runt_builder *b = NULL;
     runt_value_id x, y;
@@ -186,7 +186,7 @@ static runt_model *one_input_node(runt_op op, const runt_attrs *at, int n_out)
     return m;
 }
 
-RT_TEST(cuda_plan, refusals_name_what_is_missing)
+RT_TEST(cuda_lowering, refusals_name_what_is_missing)
 {
     runt_backend_handle h = {&runt_backend_cuda, NULL};
     /* ONNX's integer ops: refused at session creation with the reason. */
@@ -236,7 +236,7 @@ RT_TEST(cuda_plan, refusals_name_what_is_missing)
     runt_model_free(m);
 }
 
-RT_TEST(cuda_plan, alignment_helper)
+RT_TEST(cuda_lowering, alignment_helper)
 {
     RT_ASSERT(runt_cuda_align(0) == 0 && runt_cuda_align(1) == RUNT_CUDA_ALIGN &&
               runt_cuda_align(RUNT_CUDA_ALIGN) == RUNT_CUDA_ALIGN &&

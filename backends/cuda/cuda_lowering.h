@@ -1,6 +1,6 @@
 /*
- * What the CUDA backend decides on the host, with no GPU involved: which
- * kernels and library calls each plan node becomes (and whether it can run
+ * The CUDA backend's lowering, decided on the host with no GPU involved:
+ * which kernels and library calls each plan node becomes (and whether it can run
  * at all: supports_node asks this), their shapes, how many launches a run
  * issues, how much scratch and weight memory a session needs, which device
  * "cuda:N" names, and the int8 weights in q8.c's arithmetic.
@@ -8,8 +8,8 @@
  * Plain C: no CUDA header is included, so all of it is unit-tested on
  * machines without a GPU or a toolkit (tests/backends/cuda).
  */
-#ifndef RUNT_CUDA_PLAN_H
-#define RUNT_CUDA_PLAN_H
+#ifndef RUNT_CUDA_LOWERING_H
+#define RUNT_CUDA_LOWERING_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -209,4 +209,4 @@ const char *runt_cuda_kind_name(const runt_cuda_node *n);
 runt_status runt_cuda_q8_pack(const float *w, int64_t n, int64_t k, int trans, int64_t k_pad,
                               int8_t *q, float *scale, int32_t *row_sum);
 
-#endif /* RUNT_CUDA_PLAN_H */
+#endif /* RUNT_CUDA_LOWERING_H */
