@@ -189,6 +189,19 @@ static runt_status direct_pack_fill(void *ctx, void *packed, size_t bytes)
     return RUNT_OK;
 }
 
+/* A direct conv's weights in blocks of mr output channels, made from
+ * source by fill and shared with the model's sessions (cpu_alloc.c): the
+ * geometry and the block height decide the bytes. */
+static runt_status direct_share(runt_cpu_state *st, const runt_plan *p, const direct_geometry *g,
+                                int mr, const void *source, runt_cpu_layout layout, size_t bytes,
+                                runt_weight_fill_fn fill, void **out)
+{
+    const runt_cpu_conv_shape *s = &g->s;
+    direct_pack_job job = {g, mr, source};
+    const int64_t key[6] = {s->group, s->mg, s->cg, g->n_taps, mr, g->blocks};
+    return runt_cpu_weights_share(st, p, source, layout, key, bytes, fill, &job, out);
+}
+
 runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 {
     runt_cpu_node *cn = &st->nodes[i];
@@ -196,11 +209,9 @@ runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p,
     const direct_geometry g = accepted_geometry(p, i, k->mr, k->q_tile);
     const runt_cpu_conv_shape *s = &g.s;
     const float *w = p->values[p->nodes[i].inputs[1]].data;
-    direct_pack_job job = {&g, k->mr, w};
-    const int64_t key[6] = {s->group, s->mg, s->cg, g.n_taps, k->mr, g.blocks};
     size_t bytes = (size_t)(s->group * g.blocks * s->cg * g.n_taps * k->mr) * sizeof(float);
-    runt_status rc = runt_cpu_weights_share(st, p, w, RUNT_CPU_W_CONV_DIRECT, key, bytes,
-                                            direct_pack_fill, &job, (void **)&cn->packed);
+    runt_status rc = direct_share(st, p, &g, k->mr, w, RUNT_CPU_W_CONV_DIRECT, bytes,
+                                  direct_pack_fill, (void **)&cn->packed);
     if (rc != RUNT_OK)
         return rc;
     cn->kind = RUNT_CPU_K_CONV_DIRECT;
@@ -394,11 +405,9 @@ runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan 
     const direct_geometry g = accepted_geometry(p, i, k->mr, k->q_tile);
     const runt_cpu_conv_shape *s = &g.s;
     int64_t g4 = groups_of_4(s->cg);
-    direct_pack_job job = {&g, k->mr, cn->q8};
-    const int64_t key[6] = {s->group, s->mg, s->cg, g.n_taps, k->mr, g.blocks};
     size_t bytes = (size_t)(s->group * g.blocks * g4 * g.n_taps * k->mr * 4);
-    runt_status rc = runt_cpu_weights_share(st, p, cn->q8, RUNT_CPU_W_Q8_DIRECT, key, bytes,
-                                            direct_q8_pack_fill, &job, (void **)&cn->packed_q8);
+    runt_status rc = direct_share(st, p, &g, k->mr, cn->q8, RUNT_CPU_W_Q8_DIRECT, bytes,
+                                  direct_q8_pack_fill, (void **)&cn->packed_q8);
     if (rc != RUNT_OK)
         return rc;
     cn->kind = RUNT_CPU_K_Q8_CONV_DIRECT;
