@@ -14,9 +14,12 @@
 #include "runt-backend.h"
 #include "zoo.h"
 
-/* 5 added the op-rate and conv tables; 4 still loads (tables 0), 3 too
- * (before the spreads and the load: checked 0). Both are measured again. */
-#define RUNT_CALIBRATION_FORMAT 5
+/* 6: probes read medians (runt_probe_statistic) and the GEMM grid is by m,
+ * n and k; 5 (fastest runs, a grid by m and sqrt(n*k)) still loads and is
+ * measured again, as are 4 (before the op-rate and conv tables: tables 0)
+ * and 3 (before the spreads and the load: checked 0). */
+#define RUNT_CALIBRATION_FORMAT 6
+#define RUNT_CALIBRATION_FORMAT_FASTEST 5
 #define RUNT_CALIBRATION_FORMAT_NO_TABLES 4
 #define RUNT_CALIBRATION_FORMAT_UNCHECKED 3
 #define RUNT_MIB (1024.0 * 1024.0)
@@ -29,7 +32,8 @@ const runt_op runt_op_rate_ops[RUNT_OP_RATE_COUNT] = {
     RUNT_OP_RELU, RUNT_OP_LEAKY_RELU, RUNT_OP_SIGMOID,  RUNT_OP_TANH,
     RUNT_OP_GELU, RUNT_OP_SOFTMAX,    RUNT_OP_MAX_POOL, RUNT_OP_AVERAGE_POOL};
 const int64_t runt_gemm_grid_m[RUNT_GEMM_GRID_MS] = {1, 8, 64, 512};
-const int64_t runt_gemm_grid_nk[RUNT_GEMM_GRID_NKS] = {64, 256, 1024};
+const int64_t runt_gemm_grid_n[RUNT_GEMM_GRID_NS] = {16, 64, 256, 1024};
+const int64_t runt_gemm_grid_k[RUNT_GEMM_GRID_KS] = {16, 64, 256, 1024};
 const int64_t runt_conv_grid_depth[RUNT_CONV_GRID_DEPTHS] = {9, 72, 576};
 const int64_t runt_conv_grid_out[RUNT_CONV_GRID_OUTS] = {4, 16, 64};
 const int64_t runt_conv_grid_side[RUNT_CONV_GRID_SIDES] = {8, 32};
@@ -144,6 +148,12 @@ int runt_calibration_reusable(const runt_calibration *c, const char *device, int
     if (!c->tables) {
         snprintf(why, why_size, "it predates the op-rate and conv tables (cache format %d)",
                  RUNT_CALIBRATION_FORMAT_NO_TABLES);
+        return 0;
+    }
+    if (c->format && c->format < RUNT_CALIBRATION_FORMAT) {
+        snprintf(why, why_size, "its probes read their fastest runs and its GEMM grid is by "
+                 "width alone (cache format %d); this runt reads medians, as the bench reports, "
+                 "over an m x n x k grid (format %d)", c->format, RUNT_CALIBRATION_FORMAT);
         return 0;
     }
     if (c->busy) {
@@ -348,26 +358,38 @@ typedef struct runt_probe {
     runt_measure_config measure;
     FILE *progress;
     int unfused;             /* sessions with options.fuse = 0 */
-    int wall;                /* rounds compare wall_median_us, not min_us */
+    int wall;                /* rounds read wall_median_us, not median_us */
 } runt_probe;
 
 static runt_status runt_probe_single_op(runt_op op, const runt_attrs *attrs, int ndim,
                                         const int64_t *dims, runt_model **out);
 
-/* Times model m at a batch and dtype; RUNT_E_UNSUPPORTED passes through.
- * Probes read the fastest of their runs, not the median: calibration asks
- * what the device does when it has its cores to itself. Noise from other
- * processes only ever adds time, and on a shared 2-core machine most runs
- * of a 2-thread probe can wait for a core (measured on the dev VM: the p10
- * of the 33 MiB GEMV probe was 5.8 ms at load average 2.6, 0.58 ms at 1.9).
- * The fastest of one stretch of runs can still be slow when the load lasts
- * the whole stretch, so the runs are split into rounds, repeated until the
- * two fastest rounds agree (or RUNT_CALIBRATION_MAX_ROUNDS); meas is the
- * fastest round and *spread the rounds' spread. */
-static runt_status runt_probe_run(const runt_probe *p, const runt_model *m, int64_t batch,
-                                  runt_dtype dtype, runt_measurement *meas,
-                                  runt_session_stats *st, double *spread)
+/* The one statistic every probe reads from a round of runs: what the bench
+ * reports for a row (bench.c prints and judges each row's median, and
+ * runt_session_last_run_us is the same clock in both), so the calibration
+ * and the rows it predicts are measured alike. A copy probe reads the host
+ * clock around the run (the copy is outside device events). Before, probes
+ * read their fastest run against the rows' medians: on short batch-1 MLPs
+ * (a few us) the fastest run was 0.6-0.8 of the median, a bias every such
+ * row inherited (bench/results/2026-12-05-cost-model/README.md). */
+static double runt_probe_statistic(const runt_probe *p, const runt_measurement *r)
 {
+    return p->wall ? r->wall_median_us : r->median_us;
+}
+
+/* Times model m at a batch and dtype into *us (see runt_probe_statistic);
+ * RUNT_E_UNSUPPORTED passes through. A round is timed as the bench times a
+ * row (runt_measure_session: first run, warm-up, a ring of inputs) and
+ * reads its median. Another process only ever adds time, and a round that
+ * shared its core with one reads slow throughout, so the runs are split
+ * into rounds, repeated until the two fastest rounds agree (or
+ * RUNT_CALIBRATION_MAX_ROUNDS): *us is the fastest round's median and
+ * *spread the rounds' spread. */
+static runt_status runt_probe_run(const runt_probe *p, const runt_model *m, int64_t batch,
+                                  runt_dtype dtype, double *us, runt_session_stats *st,
+                                  double *spread)
+{
+    *us = NAN;
     runt_session_options o = runt_session_options_default();
     o.backend = p->backend;
     o.threads = p->threads;
@@ -391,9 +413,9 @@ static runt_status runt_probe_run(const runt_probe *p, const runt_model *m, int6
         rc = runt_measure_session(s, &round, &r);
         if (rc != RUNT_OK)
             break;
-        v[n] = p->wall ? r.wall_median_us : r.min_us;
-        if (n == 0 || v[n] < (p->wall ? meas->wall_median_us : meas->min_us))
-            *meas = r;
+        v[n] = runt_probe_statistic(p, &r);
+        if (n == 0 || v[n] < *us)
+            *us = v[n];
         n++;
         if (n >= RUNT_CALIBRATION_MIN_ROUNDS && runt_calibration_settled(v, n))
             break;
@@ -406,14 +428,14 @@ static runt_status runt_probe_run(const runt_probe *p, const runt_model *m, int6
 }
 
 static runt_status runt_probe_mlp(const runt_probe *p, const int64_t *widths, int n, int bias,
-                                  int64_t batch, runt_dtype dtype, runt_measurement *meas,
+                                  int64_t batch, runt_dtype dtype, double *us,
                                   runt_session_stats *st, double *spread)
 {
     runt_model *m;
     runt_status rc = runt_zoo_build_mlp(widths, n, bias, &m);
     if (rc != RUNT_OK)
         return rc;
-    rc = runt_probe_run(p, m, batch, dtype, meas, st, spread);
+    rc = runt_probe_run(p, m, batch, dtype, us, st, spread);
     runt_model_free(m);
     return rc;
 }
@@ -421,16 +443,34 @@ static runt_status runt_probe_mlp(const runt_probe *p, const int64_t *widths, in
 /* Times one op on x[1, dims...] at batch 1 in f32: the elementwise and the
  * copy probes, which differ only in the op. */
 static runt_status runt_probe_op(const runt_probe *p, runt_op op, const runt_attrs *attrs,
-                                 int ndim, const int64_t *dims, runt_measurement *meas,
+                                 int ndim, const int64_t *dims, double *us,
                                  runt_session_stats *st, double *spread)
 {
     runt_model *m;
     runt_status rc = runt_probe_single_op(op, attrs, ndim, dims, &m);
     if (rc != RUNT_OK)
         return rc;
-    rc = runt_probe_run(p, m, 1, RUNT_F32, meas, st, spread);
+    rc = runt_probe_run(p, m, 1, RUNT_F32, us, st, spread);
     runt_model_free(m);
     return rc;
+}
+
+/* A probe's time less what the model charges apart (each dispatched node
+ * and the run's own cost, calibrate.h): the work the rate is of, so a
+ * predicted node adds its dispatch back once. Dispatch is estimated
+ * separately and noisily: it never takes more than 90 % of the run, or a
+ * tiny probe would claim an infinite rate. */
+static double runt_probe_work_us(const runt_calibration *c, double us,
+                                 const runt_session_stats *st)
+{
+    double work = us - st->launches * c->launch_us - c->run_us;
+    return work < 0.1 * us ? 0.1 * us : work;
+}
+
+/* GFLOP/s of a probe's run once its dispatch is paid. */
+static double runt_probe_rate(const runt_calibration *c, double us, const runt_session_stats *st)
+{
+    return (double)st->total.flops / runt_probe_work_us(c, us, st) * 1e-3;
 }
 
 /* The best GFLOP/s of square GEMMs, n doubling until a run takes 50 ms,
@@ -442,24 +482,24 @@ static runt_status runt_probe_peak(const runt_probe *p, runt_dtype dtype, double
     *gflops = *spread = NAN;
     for (int64_t n = 128; n <= (p->max_gemm_n > 128 ? p->max_gemm_n : 128); n *= 2) {
         int64_t w[2] = {n, n};
-        runt_measurement meas;
+        double meas_us;
         runt_session_stats st;
         double sp;
-        runt_status rc = runt_probe_mlp(p, w, 2, 0, n, dtype, &meas, &st, &sp);
+        runt_status rc = runt_probe_mlp(p, w, 2, 0, n, dtype, &meas_us, &st, &sp);
         if (rc == RUNT_E_UNSUPPORTED)
             return RUNT_OK;
         if (rc != RUNT_OK)
             return rc;
-        double g = (double)st.total.flops / meas.min_us * 1e-3;
+        double g = (double)st.total.flops / meas_us * 1e-3;
         if (!(g <= *gflops)) {
             *gflops = g;
             *spread = sp;
         }
         if (p->progress)
             fprintf(p->progress, "  %s %s GEMM %lld^3: %.1f us, %.2f G%s/s (spread %.1f%%)\n",
-                    p->backend, runt_dtype_name(dtype), (long long)n, meas.min_us, g,
+                    p->backend, runt_dtype_name(dtype), (long long)n, meas_us, g,
                     dtype == RUNT_F32 ? "FLOP" : "OP", 100 * sp);
-        if (meas.min_us > 50e3)
+        if (meas_us > 50e3)
             break;
     }
     return RUNT_OK;
@@ -471,18 +511,15 @@ static runt_status runt_probe_eltwise(const runt_probe *p, const runt_calibratio
                                       double *gflops, double *spread)
 {
     int64_t dims[2] = {1, 64 * 1024};
-    runt_measurement meas;
+    double meas_us;
     runt_session_stats st;
-    runt_status rc = runt_probe_op(p, RUNT_OP_RELU, NULL, 2, dims, &meas, &st, spread);
+    runt_status rc = runt_probe_op(p, RUNT_OP_RELU, NULL, 2, dims, &meas_us, &st, spread);
     if (rc != RUNT_OK)
         return rc;
-    double us = meas.min_us - st.launches * c->launch_us - c->run_us;
-    if (us < 0.1 * meas.min_us)
-        us = 0.1 * meas.min_us;
-    *gflops = (double)st.total.flops / us * 1e-3;
+    *gflops = runt_probe_rate(c, meas_us, &st);
     if (p->progress)
         fprintf(p->progress, "  %s ReLU 64Ki: %.2f us -> %.2f GFLOP/s elementwise (spread %.1f%%)\n",
-                p->backend, meas.min_us, *gflops, 100 * *spread);
+                p->backend, meas_us, *gflops, 100 * *spread);
     return RUNT_OK;
 }
 
@@ -502,13 +539,13 @@ static runt_status runt_probe_dispatch(const runt_probe *probe, runt_calibration
     double t[2], sp[2];
     int launches[2];
     for (int k = 0; k < 2; k++) {
-        runt_measurement meas;
+        double meas_us;
         runt_session_stats st;
-        runt_status rc = runt_probe_mlp(p, widths, (k ? LONG : SHORT) + 1, 1, 1, RUNT_F32, &meas,
+        runt_status rc = runt_probe_mlp(p, widths, (k ? LONG : SHORT) + 1, 1, 1, RUNT_F32, &meas_us,
                                         &st, &sp[k]);
         if (rc != RUNT_OK)
             return rc;
-        t[k] = meas.min_us;
+        t[k] = meas_us;
         launches[k] = st.launches;
     }
     /* Slope and intercept need both chains: the wider spread counts. */
@@ -522,17 +559,6 @@ static runt_status runt_probe_dispatch(const runt_probe *probe, runt_calibration
                 "+ %.2f us/run (spread %.1f%%)\n", p->backend, launches[0], t[0], launches[1], t[1],
                 c->launch_us, c->run_us, 100 * c->spread[RUNT_PROBE_DISPATCH]);
     return RUNT_OK;
-}
-
-/* GFLOP/s of a probe's run once its dispatch is paid; dispatch is estimated
- * separately and noisily, so it never takes more than 90 % of the run. */
-static double runt_probe_rate(const runt_calibration *c, const runt_measurement *meas,
-                              const runt_session_stats *st)
-{
-    double us = meas->min_us - st->launches * c->launch_us - c->run_us;
-    if (us < 0.1 * meas->min_us)
-        us = 0.1 * meas->min_us;
-    return (double)st->total.flops / us * 1e-3;
 }
 
 /* The tables' probes are many and small: each gets a quarter of a main
@@ -576,11 +602,11 @@ static runt_status runt_probe_layer_then(const runt_probe *p, int64_t c_in, int6
     runt_status rc = runt_zoo_build_layer_then(c_in, c_out, 3, side, side, then, attrs, &m);
     if (rc != RUNT_OK)
         return rc;
-    runt_measurement meas;
+    double meas_us;
     runt_session_stats st;
-    rc = runt_probe_run(p, m, batch, dtype, &meas, &st, spread);
+    rc = runt_probe_run(p, m, batch, dtype, &meas_us, &st, spread);
     runt_model_free(m);
-    *us = rc == RUNT_OK ? meas.min_us : NAN;
+    *us = rc == RUNT_OK ? meas_us : NAN;
     return rc;
 }
 
@@ -633,13 +659,13 @@ static runt_status runt_probe_op_rates(const runt_probe *probe, runt_calibration
                 c->op_gflops[k] = runt_difference_rate(flops, us, conv_us);
         } else {
             int64_t flat[2] = {1, 64 * 1024}, rows[2] = {64, 1024};
-            runt_measurement meas;
+            double meas_us;
             runt_session_stats st;
-            rc = runt_probe_op(&light, op, &a, 2, op == RUNT_OP_SOFTMAX ? rows : flat, &meas,
+            rc = runt_probe_op(&light, op, &a, 2, op == RUNT_OP_SOFTMAX ? rows : flat, &meas_us,
                                &st, &sp);
             if (rc == RUNT_OK) {
-                us = meas.min_us;
-                c->op_gflops[k] = runt_probe_rate(c, &meas, &st);
+                us = meas_us;
+                c->op_gflops[k] = runt_probe_rate(c, meas_us, &st);
             }
         }
         if (rc == RUNT_E_UNSUPPORTED)
@@ -669,24 +695,21 @@ static runt_status runt_probe_streams(const runt_probe *probe, const double ws[R
             continue; /* a level this backend's memory does not have */
         int64_t floats = (int64_t)(ws[l] / 8);
         int64_t dims[2] = {1, floats > 64 ? floats : 64};
-        runt_measurement meas;
+        double meas_us;
         runt_session_stats st;
         double sp = NAN;
-        runt_status rc = runt_probe_op(&light, RUNT_OP_RELU, NULL, 2, dims, &meas, &st, &sp);
+        runt_status rc = runt_probe_op(&light, RUNT_OP_RELU, NULL, 2, dims, &meas_us, &st, &sp);
         if (rc == RUNT_E_UNSUPPORTED)
             return RUNT_OK;
         if (rc != RUNT_OK)
             return rc;
         double moved = (double)(st.total.bytes_read + st.total.bytes_written);
-        double us = meas.min_us - st.launches * c->launch_us - c->run_us;
-        if (us < 0.1 * meas.min_us)
-            us = 0.1 * meas.min_us;
-        c->stream_gbps[l] = moved / us * 1e-3;
+        c->stream_gbps[l] = moved / runt_probe_work_us(c, meas_us, &st) * 1e-3;
         spreads[n++] = sp;
         if (probe->progress)
             fprintf(probe->progress, "  %s ReLU streaming %.0f KiB (%s): %.2f us -> %.1f GB/s "
                     "(spread %.1f%%)\n", probe->backend, moved / 1024, runt_level_names[l],
-                    meas.min_us, c->stream_gbps[l], 100 * sp);
+                    meas_us, c->stream_gbps[l], 100 * sp);
     }
     if (n > 0 && !isnan(c->spread[RUNT_PROBE_OP_RATES]))
         spreads[n++] = c->spread[RUNT_PROBE_OP_RATES];
@@ -695,7 +718,7 @@ static runt_status runt_probe_streams(const runt_probe *probe, const double ws[R
 }
 
 /* "relu", ... by runt_activation: the cache's keys of the epilogue table. */
-static const char *const runt_act_names[RUNT_ACT_RATE_COUNT] = {
+const char *const runt_act_rate_names[RUNT_ACT_RATE_COUNT] = {
     "none", "relu", "leaky_relu", "clip", "sigmoid", "tanh", "gelu", "gelu_tanh"};
 
 /* The epilogue probes of one dtype (q 1: int8) into c->act_gflops[q],
@@ -734,7 +757,7 @@ static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t i
         if (p->progress)
             fprintf(p->progress, "  %s %s Linear(%lld, %lld) + %s: %.2f us, %.2f us alone -> "
                     "%.3f GFLOP/s (spread %.1f%%)\n", p->backend, runt_dtype_name(dtype),
-                    (long long)in, (long long)out, runt_act_names[act], us, plain_us,
+                    (long long)in, (long long)out, runt_act_rate_names[act], us, plain_us,
                     c->act_gflops[q][act], 100 * spreads[*n - 1]);
     }
     return RUNT_OK;
@@ -766,7 +789,7 @@ static runt_status runt_probe_epilogues(const runt_probe *probe, runt_calibratio
 /* The GEMM grid (calibrate.h), f32 then int8; its points' spreads join
  * the conv grid's (both are matrix products timed the same way). */
 static runt_status runt_probe_gemm_grid(const runt_probe *probe, runt_calibration *c,
-                                        double *spreads, int *n)
+                                        double *spreads, int *n_spreads)
 {
     runt_probe light = runt_probe_light(probe);
     for (int q = 0; q < 2; q++) {
@@ -775,30 +798,31 @@ static runt_status runt_probe_gemm_grid(const runt_probe *probe, runt_calibratio
         if (!(peak > 0) || !isfinite(peak))
             continue; /* no int8 on this backend */
         for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
-            for (int j = 0; j < RUNT_GEMM_GRID_NKS; j++) {
-                int64_t m = runt_gemm_grid_m[i], nk = runt_gemm_grid_nk[j];
-                double flops = 2.0 * (double)m * (double)nk * (double)nk;
-                if (flops / (peak * 1e3) > RUNT_GEMM_GRID_MAX_RUN_US) {
-                    c->gemm_gflops[q][i][j] = peak;
-                    continue;
+            for (int j = 0; j < RUNT_GEMM_GRID_NS; j++)
+                for (int l = 0; l < RUNT_GEMM_GRID_KS; l++) {
+                    int64_t m = runt_gemm_grid_m[i], n = runt_gemm_grid_n[j];
+                    int64_t k = runt_gemm_grid_k[l];
+                    double *g = &c->gemm_gflops[q][i][j][l];
+                    if (2.0 * (double)(m * n * k) / (peak * 1e3) > RUNT_GEMM_GRID_MAX_RUN_US) {
+                        *g = peak;
+                        continue;
+                    }
+                    int64_t w[2] = {k, n};
+                    double us, sp = NAN;
+                    runt_session_stats st;
+                    runt_status rc = runt_probe_mlp(&light, w, 2, 0, m, dtype, &us, &st, &sp);
+                    if (rc == RUNT_E_UNSUPPORTED)
+                        return RUNT_OK;
+                    if (rc != RUNT_OK)
+                        return rc;
+                    spreads[(*n_spreads)++] = sp;
+                    *g = runt_probe_rate(c, us, &st);
+                    if (probe->progress)
+                        fprintf(probe->progress, "  %s %s Linear(%lld, %lld) at batch %lld: "
+                                "%.2f us -> %.2f G%s/s (spread %.1f%%)\n", probe->backend,
+                                runt_dtype_name(dtype), (long long)k, (long long)n,
+                                (long long)m, us, *g, q ? "OP" : "FLOP", 100 * sp);
                 }
-                int64_t w[2] = {nk, nk};
-                runt_measurement meas;
-                runt_session_stats st;
-                double sp = NAN;
-                runt_status rc = runt_probe_mlp(&light, w, 2, 0, m, dtype, &meas, &st, &sp);
-                if (rc == RUNT_E_UNSUPPORTED)
-                    break;
-                if (rc != RUNT_OK)
-                    return rc;
-                spreads[(*n)++] = sp;
-                c->gemm_gflops[q][i][j] = runt_probe_rate(c, &meas, &st);
-                if (probe->progress)
-                    fprintf(probe->progress, "  %s %s Linear(%lld, %lld) at batch %lld: %.2f us "
-                            "-> %.2f G%s/s (spread %.1f%%)\n", probe->backend,
-                            runt_dtype_name(dtype), (long long)nk, (long long)nk, (long long)m,
-                            meas.min_us, c->gemm_gflops[q][i][j], q ? "OP" : "FLOP", 100 * sp);
-            }
     }
     return RUNT_OK;
 }
@@ -812,7 +836,7 @@ static runt_status runt_probe_conv_grid(const runt_probe *probe, runt_calibratio
     double gemm_n = probe->max_gemm_n > 128 ? probe->max_gemm_n : 128;
     double max_flops = 2 * gemm_n * gemm_n * gemm_n;
     enum { POINTS = RUNT_CONV_GRID_DEPTHS * RUNT_CONV_GRID_OUTS * RUNT_CONV_GRID_SIDES +
-                    RUNT_GEMM_GRID_MS * RUNT_GEMM_GRID_NKS };
+                    RUNT_GEMM_GRID_MS * RUNT_GEMM_GRID_NS * RUNT_GEMM_GRID_KS };
     double spreads[2 * POINTS];
     int n = 0;
     runt_status grc = runt_probe_gemm_grid(probe, c, spreads, &n);
@@ -832,10 +856,10 @@ static runt_status runt_probe_conv_grid(const runt_probe *probe, runt_calibratio
                     runt_status rc = runt_zoo_build_conv(c_in, m, 3, side, side, &model);
                     if (rc != RUNT_OK)
                         return rc;
-                    runt_measurement meas;
+                    double meas_us;
                     runt_session_stats st;
                     double sp = NAN;
-                    rc = runt_probe_run(&light, model, 1, dtype, &meas, &st, &sp);
+                    rc = runt_probe_run(&light, model, 1, dtype, &meas_us, &st, &sp);
                     runt_model_free(model);
                     if (rc == RUNT_E_UNSUPPORTED) {
                         supported = 0;
@@ -844,13 +868,13 @@ static runt_status runt_probe_conv_grid(const runt_probe *probe, runt_calibratio
                     if (rc != RUNT_OK)
                         return rc;
                     spreads[n++] = sp;
-                    double g = runt_probe_rate(c, &meas, &st);
+                    double g = runt_probe_rate(c, meas_us, &st);
                     c->conv_gflops[q][d][o][si] = g;
                     if (probe->progress)
                         fprintf(probe->progress, "  %s %s Conv %lld->%lld 3x3 on %lldx%lld: %.2f us "
                                 "-> %.2f G%s/s (spread %.1f%%)\n", probe->backend,
                                 runt_dtype_name(dtype), (long long)c_in, (long long)m,
-                                (long long)side, (long long)side, meas.min_us, g,
+                                (long long)side, (long long)side, meas_us, g,
                                 q ? "OP" : "FLOP", 100 * sp);
                 }
     }
@@ -866,21 +890,16 @@ static runt_status runt_probe_bandwidth(const runt_probe *p, const runt_calibrat
     if (n < 16)
         n = 16;
     int64_t w[2] = {n, n};
-    runt_measurement meas;
+    double meas_us;
     runt_session_stats st;
-    runt_status rc = runt_probe_mlp(p, w, 2, 0, 1, RUNT_F32, &meas, &st, spread);
+    runt_status rc = runt_probe_mlp(p, w, 2, 0, 1, RUNT_F32, &meas_us, &st, spread);
     if (rc != RUNT_OK)
         return rc;
     double moved = (double)(st.total.bytes_read + st.total.bytes_written);
-    /* Dispatch is estimated separately and noisily; never let it eat more
-     * than 90 % of the run, or a tiny probe would claim infinite bandwidth. */
-    double mem_us = meas.min_us - st.launches * c->launch_us - c->run_us;
-    if (mem_us < 0.1 * meas.min_us)
-        mem_us = 0.1 * meas.min_us;
-    *gbps = moved / mem_us * 1e-3;
+    *gbps = moved / runt_probe_work_us(c, meas_us, &st) * 1e-3;
     if (p->progress)
         fprintf(p->progress, "  %s GEMV %lldx%lld (%.0f KiB): %.2f us -> %.1f GB/s (spread %.1f%%)\n",
-                p->backend, (long long)n, (long long)n, moved / 1024, meas.min_us, *gbps,
+                p->backend, (long long)n, (long long)n, moved / 1024, meas_us, *gbps,
                 100 * *spread);
     return RUNT_OK;
 }
@@ -917,12 +936,12 @@ static runt_status runt_probe_copy(const runt_probe *probe, double bytes, int to
     const runt_probe *p = &copy;
     int64_t elems = (int64_t)(bytes / 4);
     elems = elems < 64 ? 64 : elems - elems % 64;
-    runt_measurement meas;
+    double meas_us;
     runt_session_stats st;
     runt_status rc;
     if (to_device) {
         int64_t d4[4] = {1, 64, 1, elems / 64}; /* the pool wants [N, C, H, W] */
-        rc = runt_probe_op(p, RUNT_OP_GLOBAL_AVERAGE_POOL, NULL, 4, d4, &meas, &st, spread);
+        rc = runt_probe_op(p, RUNT_OP_GLOBAL_AVERAGE_POOL, NULL, 4, d4, &meas_us, &st, spread);
     } else {
         runt_attrs a;
         runt_attrs_default(RUNT_OP_PAD, &a);
@@ -930,9 +949,9 @@ static runt_status runt_probe_copy(const runt_probe *probe, double bytes, int to
         memset(a.pad.pads, 0, sizeof a.pad.pads);
         a.pad.pads[3] = elems - 1; /* after axis 1 */
         int64_t d2[2] = {1, 1};
-        rc = runt_probe_op(p, RUNT_OP_PAD, &a, 2, d2, &meas, &st, spread);
+        rc = runt_probe_op(p, RUNT_OP_PAD, &a, 2, d2, &meas_us, &st, spread);
     }
-    *us = rc == RUNT_OK ? meas.wall_median_us : NAN;
+    *us = rc == RUNT_OK ? meas_us : NAN;
     return rc;
 }
 
@@ -1016,18 +1035,20 @@ static void runt_grid_locate(const int64_t *g, int n, double x, int *i, double *
     *t = log(x / (double)g[*i]) / log((double)g[*i + 1] / (double)g[*i]);
 }
 
-double runt_calibration_gemm_gflops(const runt_calibration *c, int int8, double m, double nk)
+double runt_calibration_gemm_gflops(const runt_calibration *c, int int8, double m, double n,
+                                    double k)
 {
-    int im, ik;
-    double tm, tk;
+    int im, in, ik;
+    double tm, tn, tk;
     runt_grid_locate(runt_gemm_grid_m, RUNT_GEMM_GRID_MS, m, &im, &tm);
-    runt_grid_locate(runt_gemm_grid_nk, RUNT_GEMM_GRID_NKS, nk, &ik, &tk);
-    /* Bilinear in the logs of the rates, as the conv grid. */
+    runt_grid_locate(runt_gemm_grid_n, RUNT_GEMM_GRID_NS, n, &in, &tn);
+    runt_grid_locate(runt_gemm_grid_k, RUNT_GEMM_GRID_KS, k, &ik, &tk);
+    /* Trilinear in the logs of the rates, as the conv grid. */
     double sum = 0;
-    for (int k = 0; k < 4; k++) {
-        int mm = k & 1, kk = (k >> 1) & 1;
-        double w = (mm ? tm : 1 - tm) * (kk ? tk : 1 - tk);
-        double g = c->gemm_gflops[int8 ? 1 : 0][im + mm][ik + kk];
+    for (int corner = 0; corner < 8; corner++) {
+        int mm = corner & 1, nn = (corner >> 1) & 1, kk = (corner >> 2) & 1;
+        double w = (mm ? tm : 1 - tm) * (nn ? tn : 1 - tn) * (kk ? tk : 1 - tk);
+        double g = c->gemm_gflops[int8 ? 1 : 0][im + mm][in + nn][ik + kk];
         if (w == 0)
             continue;
         if (!(g > 0) || !isfinite(g))
@@ -1213,8 +1234,8 @@ void runt_calibration_fold(runt_calibration *into, const runt_calibration *b)
     const double *conv_b = &b->conv_gflops[0][0][0][0];
     for (size_t k = 0; k < sizeof into->conv_gflops / sizeof *conv; k++)
         conv[k] = fmax(conv[k], conv_b[k]);
-    double *gemm = &into->gemm_gflops[0][0][0];
-    const double *gemm_b = &b->gemm_gflops[0][0][0];
+    double *gemm = &into->gemm_gflops[0][0][0][0];
+    const double *gemm_b = &b->gemm_gflops[0][0][0][0];
     for (size_t k = 0; k < sizeof into->gemm_gflops / sizeof *gemm; k++)
         gemm[k] = fmax(gemm[k], gemm_b[k]);
     for (int p = RUNT_PROBE_OP_RATES; p <= RUNT_PROBE_CONV; p++)
@@ -1369,29 +1390,62 @@ static int runt_make_dirs(const char *dir)
     return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* The cache's keys of the tables, unique in the file (the reader finds the
- * first "key":): op_Relu, ...; conv_f32_d9_m4_s8, ... */
-static void runt_op_rate_key(int k, char *key, size_t size)
+/* The tables' entries one by one, in the file's order: entry `index` of c
+ * (NULL past the last), the object it is written in (*group) and its key,
+ * unique in the whole file (the reader finds the first "key":): op_Relu,
+ * ..., stream_l1, ..., epilogue_f32_relu, ..., gemm_f32_m1_n16_k16, ...,
+ * conv_f32_d9_m4_s8, .... Saving, loading and checking a loaded file all
+ * walk this one list, so a table is added in one place. */
+static double *runt_cal_table_entry(runt_calibration *c, int index, const char **group, char *key,
+                                    size_t size)
 {
-    snprintf(key, size, "op_%s", runt_op_name(runt_op_rate_ops[k]));
-}
-
-static void runt_act_key(int q, int act, char *key, size_t size)
-{
-    snprintf(key, size, "epilogue_%s_%s", q ? "int8" : "f32", runt_act_names[act]);
-}
-
-static void runt_gemm_grid_key(int q, int i, int k, char *key, size_t size)
-{
-    snprintf(key, size, "gemm_%s_m%lld_nk%lld", q ? "int8" : "f32",
-             (long long)runt_gemm_grid_m[i], (long long)runt_gemm_grid_nk[k]);
-}
-
-static void runt_conv_grid_key(int q, int d, int o, int si, char *key, size_t size)
-{
-    snprintf(key, size, "conv_%s_d%lld_m%lld_s%lld", q ? "int8" : "f32",
-             (long long)runt_conv_grid_depth[d], (long long)runt_conv_grid_out[o],
-             (long long)runt_conv_grid_side[si]);
+    enum {
+        ACTS = RUNT_ACT_RATE_COUNT - RUNT_ACT_RELU,
+        GEMM = RUNT_GEMM_GRID_MS * RUNT_GEMM_GRID_NS * RUNT_GEMM_GRID_KS,
+        CONV = RUNT_CONV_GRID_DEPTHS * RUNT_CONV_GRID_OUTS * RUNT_CONV_GRID_SIDES
+    };
+    int i = index;
+    if (i >= 0 && i < RUNT_OP_RATE_COUNT) {
+        *group = "op_gflops";
+        snprintf(key, size, "op_%s", runt_op_name(runt_op_rate_ops[i]));
+        return &c->op_gflops[i];
+    }
+    i -= RUNT_OP_RATE_COUNT;
+    if (i >= 0 && i < RUNT_LEVEL_COUNT) {
+        *group = "stream_gbps";
+        snprintf(key, size, "stream_%s", runt_level_names[i]);
+        return &c->stream_gbps[i];
+    }
+    i -= RUNT_LEVEL_COUNT;
+    if (i >= 0 && i < 2 * ACTS) {
+        int q = i / ACTS, act = RUNT_ACT_RELU + i % ACTS;
+        *group = "act_gflops";
+        snprintf(key, size, "epilogue_%s_%s", q ? "int8" : "f32", runt_act_rate_names[act]);
+        return &c->act_gflops[q][act];
+    }
+    i -= 2 * ACTS;
+    if (i >= 0 && i < 2 * GEMM) {
+        int q = i / GEMM, r = i % GEMM;
+        int im = r / (RUNT_GEMM_GRID_NS * RUNT_GEMM_GRID_KS);
+        int in = r / RUNT_GEMM_GRID_KS % RUNT_GEMM_GRID_NS, ik = r % RUNT_GEMM_GRID_KS;
+        *group = "gemm_gflops";
+        snprintf(key, size, "gemm_%s_m%lld_n%lld_k%lld", q ? "int8" : "f32",
+                 (long long)runt_gemm_grid_m[im], (long long)runt_gemm_grid_n[in],
+                 (long long)runt_gemm_grid_k[ik]);
+        return &c->gemm_gflops[q][im][in][ik];
+    }
+    i -= 2 * GEMM;
+    if (i >= 0 && i < 2 * CONV) {
+        int q = i / CONV, r = i % CONV;
+        int d = r / (RUNT_CONV_GRID_OUTS * RUNT_CONV_GRID_SIDES);
+        int o = r / RUNT_CONV_GRID_SIDES % RUNT_CONV_GRID_OUTS, si = r % RUNT_CONV_GRID_SIDES;
+        *group = "conv_gflops";
+        snprintf(key, size, "conv_%s_d%lld_m%lld_s%lld", q ? "int8" : "f32",
+                 (long long)runt_conv_grid_depth[d], (long long)runt_conv_grid_out[o],
+                 (long long)runt_conv_grid_side[si]);
+        return &c->conv_gflops[q][d][o][si];
+    }
+    return NULL;
 }
 
 runt_status runt_calibration_save(const runt_calibration *c, const char *dir)
@@ -1432,46 +1486,19 @@ runt_status runt_calibration_save(const runt_calibration *c, const char *dir)
     runt_json_number(&j, "h2d_gbps", c->h2d_gbps);
     runt_json_number(&j, "d2h_gbps", c->d2h_gbps);
     runt_json_int(&j, "raised_levels", c->raised);
-    runt_json_begin_object(&j, "op_gflops");
-    for (int k = 0; k < RUNT_OP_RATE_COUNT; k++) {
-        char key[48];
-        runt_op_rate_key(k, key, sizeof key);
-        runt_json_number(&j, key, c->op_gflops[k]);
-    }
-    runt_json_end_object(&j);
-    runt_json_begin_object(&j, "stream_gbps");
-    for (int l = 0; l < RUNT_LEVEL_COUNT; l++) {
-        char key[48];
-        snprintf(key, sizeof key, "stream_%s", runt_level_names[l]);
-        runt_json_number(&j, key, c->stream_gbps[l]);
-    }
-    runt_json_end_object(&j);
-    runt_json_begin_object(&j, "act_gflops");
-    for (int q = 0; q < 2; q++)
-        for (int k = RUNT_ACT_RELU; k < RUNT_ACT_RATE_COUNT; k++) {
-            char key[48];
-            runt_act_key(q, k, key, sizeof key);
-            runt_json_number(&j, key, c->act_gflops[q][k]);
+    const char *open = NULL, *group;
+    char key[48];
+    double *v;
+    for (int k = 0; (v = runt_cal_table_entry((runt_calibration *)c, k, &group, key,
+                                               sizeof key)) != NULL; k++) {
+        if (!open || strcmp(open, group) != 0) {
+            if (open)
+                runt_json_end_object(&j);
+            runt_json_begin_object(&j, group);
+            open = group;
         }
-    runt_json_end_object(&j);
-    runt_json_begin_object(&j, "gemm_gflops");
-    for (int q = 0; q < 2; q++)
-        for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
-            for (int k = 0; k < RUNT_GEMM_GRID_NKS; k++) {
-                char key[48];
-                runt_gemm_grid_key(q, i, k, key, sizeof key);
-                runt_json_number(&j, key, c->gemm_gflops[q][i][k]);
-            }
-    runt_json_end_object(&j);
-    runt_json_begin_object(&j, "conv_gflops");
-    for (int q = 0; q < 2; q++)
-        for (int d = 0; d < RUNT_CONV_GRID_DEPTHS; d++)
-            for (int o = 0; o < RUNT_CONV_GRID_OUTS; o++)
-                for (int si = 0; si < RUNT_CONV_GRID_SIDES; si++) {
-                    char key[48];
-                    runt_conv_grid_key(q, d, o, si, key, sizeof key);
-                    runt_json_number(&j, key, c->conv_gflops[q][d][o][si]);
-                }
+        runt_json_number(&j, key, *v);
+    }
     runt_json_end_object(&j);
     /* Keys unique in the whole file: the reader finds the first "key":. */
     runt_json_number(&j, "load_avg_1m", c->load_avg);
@@ -1502,16 +1529,18 @@ static int runt_cal_value_ok(double v, double lo, double hi, int optional)
     return v >= lo && v <= hi;
 }
 
-/* The first field of a loaded calibration that no measurement can give,
- * or NULL. A negative or NaN rate would make the cost model predict
+/* 1, with the name of the first field of a loaded calibration that no
+ * measurement can give in field, or 0. A negative or NaN rate would make the cost model predict
  * negative or NaN times; a cache file is text anyone can edit. */
-static const char *runt_calibration_absurd(const runt_calibration *c, double *bad)
+static int runt_calibration_absurd(const runt_calibration *c, double *bad, char *field,
+                                   size_t size)
 {
 #define RUNT_CAL_CHECK(name, v, lo, hi, opt)                                                       \
     do {                                                                                           \
         if (!runt_cal_value_ok((v), (lo), (hi), (opt))) {                                          \
             *bad = (v);                                                                            \
-            return (name);                                                                         \
+            snprintf(field, size, "%s", (name));                                                   \
+            return 1;                                                                              \
         }                                                                                          \
     } while (0)
     RUNT_CAL_CHECK("threads", c->threads, 1, 4096, 0);
@@ -1534,19 +1563,12 @@ static const char *runt_calibration_absurd(const runt_calibration *c, double *ba
     }
     RUNT_CAL_CHECK("raised_levels", c->raised, 0, (1 << RUNT_LEVEL_COUNT) - 1, 0);
     /* Table entries: 0 is "not measured". */
-    for (int k = 0; k < RUNT_OP_RATE_COUNT; k++)
-        RUNT_CAL_CHECK(runt_op_name(runt_op_rate_ops[k]), c->op_gflops[k], 0, 1e9, 0);
-    for (int q = 0; q < 2; q++)
-        for (int k = 0; k < RUNT_ACT_RATE_COUNT; k++)
-            RUNT_CAL_CHECK("act_gflops", c->act_gflops[q][k], 0, 1e9, 0);
-    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
-        RUNT_CAL_CHECK("stream_gbps", c->stream_gbps[l], 0, 1e9, 0);
-    const double *conv = &c->conv_gflops[0][0][0][0];
-    for (size_t k = 0; k < sizeof c->conv_gflops / sizeof *conv; k++)
-        RUNT_CAL_CHECK("conv_gflops", conv[k], 0, 1e9, 0);
-    const double *gemm = &c->gemm_gflops[0][0][0];
-    for (size_t k = 0; k < sizeof c->gemm_gflops / sizeof *gemm; k++)
-        RUNT_CAL_CHECK("gemm_gflops", gemm[k], 0, 1e9, 0);
+    const char *group;
+    char key[48];
+    const double *v;
+    for (int k = 0; (v = runt_cal_table_entry((runt_calibration *)c, k, &group, key,
+                                               sizeof key)) != NULL; k++)
+        RUNT_CAL_CHECK(key, *v, 0, 1e9, 0);
     if (c->checked) {
         RUNT_CAL_CHECK("load_avg_1m", c->load_avg, 0, 1e6, 1);
         RUNT_CAL_CHECK("load_others_cores", c->load_others, 0, 1e6, 1);
@@ -1557,7 +1579,7 @@ static const char *runt_calibration_absurd(const runt_calibration *c, double *ba
             RUNT_CAL_CHECK(runt_probe_names[k], c->spread[k], 0, 1e9, 1);
     }
 #undef RUNT_CAL_CHECK
-    return NULL;
+    return 0;
 }
 
 /* 1 when the text is one JSON object whose braces close (outside strings):
@@ -1604,9 +1626,9 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
     FILE *f = fopen(path, "r");
     if (!f)
         return runt_error_set(RUNT_E_IO, "cannot read %s: %s", path, strerror(errno));
-    /* A calibration runt writes is under 2 KiB; a file that fills the
+    /* A calibration runt writes is under 12 KiB; a file that fills the
      * buffer is not one (and reading part of it would miss fields). */
-    char text[8192];
+    char text[32768];
     size_t n = fread(text, 1, sizeof text - 1, f);
     int more = fgetc(f) != EOF;
     fclose(f);
@@ -1623,8 +1645,8 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
                               "(truncated or damaged)", path);
     if (runt_json_find_number(text, "format", &format) != 1)
         return runt_error_set(RUNT_E_IO, "%s is not a runt calibration (no \"format\")", path);
-    if (format != RUNT_CALIBRATION_FORMAT && format != RUNT_CALIBRATION_FORMAT_NO_TABLES &&
-        format != RUNT_CALIBRATION_FORMAT_UNCHECKED)
+    if (format != RUNT_CALIBRATION_FORMAT && format != RUNT_CALIBRATION_FORMAT_FASTEST &&
+        format != RUNT_CALIBRATION_FORMAT_NO_TABLES && format != RUNT_CALIBRATION_FORMAT_UNCHECKED)
         return runt_error_set(RUNT_E_IO, "%s has calibration format %g; this runt reads %d to %d",
                               path, format, RUNT_CALIBRATION_FORMAT_UNCHECKED,
                               RUNT_CALIBRATION_FORMAT);
@@ -1659,45 +1681,16 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
             out->level_bytes[l] = l == RUNT_LEVEL_DRAM ? INFINITY : 0;
     }
     out->checked = format != RUNT_CALIBRATION_FORMAT_UNCHECKED;
-    out->tables = format == RUNT_CALIBRATION_FORMAT;
+    out->tables = format >= RUNT_CALIBRATION_FORMAT_FASTEST;
+    out->format = (int)format;
     /* A table entry that is missing or null was not measured (0). */
-    for (int k = 0; out->tables && k < RUNT_OP_RATE_COUNT; k++) {
-        char key[48];
-        runt_op_rate_key(k, key, sizeof key);
-        if (runt_json_find_number(text, key, &out->op_gflops[k]) != 1)
-            out->op_gflops[k] = 0;
-    }
-    for (int l = 0; out->tables && l < RUNT_LEVEL_COUNT; l++) {
-        char key[48];
-        snprintf(key, sizeof key, "stream_%s", runt_level_names[l]);
-        if (runt_json_find_number(text, key, &out->stream_gbps[l]) != 1)
-            out->stream_gbps[l] = 0;
-    }
-    for (int q = 0; out->tables && q < 2; q++)
-        for (int k = RUNT_ACT_RELU; k < RUNT_ACT_RATE_COUNT; k++) {
-            char key[48];
-            runt_act_key(q, k, key, sizeof key);
-            if (runt_json_find_number(text, key, &out->act_gflops[q][k]) != 1)
-                out->act_gflops[q][k] = 0;
-        }
-    for (int q = 0; out->tables && q < 2; q++)
-        for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
-            for (int k = 0; k < RUNT_GEMM_GRID_NKS; k++) {
-                char key[48];
-                runt_gemm_grid_key(q, i, k, key, sizeof key);
-                if (runt_json_find_number(text, key, &out->gemm_gflops[q][i][k]) != 1)
-                    out->gemm_gflops[q][i][k] = 0;
-            }
-    for (int q = 0; out->tables && q < 2; q++)
-        for (int d = 0; d < RUNT_CONV_GRID_DEPTHS; d++)
-            for (int o = 0; o < RUNT_CONV_GRID_OUTS; o++)
-                for (int si = 0; si < RUNT_CONV_GRID_SIDES; si++) {
-                    char key[48];
-                    double *v = &out->conv_gflops[q][d][o][si];
-                    runt_conv_grid_key(q, d, o, si, key, sizeof key);
-                    if (runt_json_find_number(text, key, v) != 1)
-                        *v = 0;
-                }
+    const char *group;
+    char key[48];
+    double *v;
+    for (int k = 0; out->tables && (v = runt_cal_table_entry(out, k, &group, key, sizeof key));
+         k++)
+        if (runt_json_find_number(text, key, v) != 1)
+            *v = 0;
     out->load_avg = out->load_others = NAN;
     for (int k = 0; k < RUNT_PROBE_COUNT; k++)
         out->spread[k] = NAN;
@@ -1725,8 +1718,8 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
         }
     }
     double bad;
-    const char *field = runt_calibration_absurd(out, &bad);
-    if (field)
+    char field[64];
+    if (runt_calibration_absurd(out, &bad, field, sizeof field))
         return runt_error_set(RUNT_E_IO, "%s: the calibration's %s is %g, which no measurement "
                               "gives", path, field, bad);
     return RUNT_OK;

@@ -62,8 +62,8 @@ static double runt_cost_model_rate(const runt_calibration *c, const runt_cost_mo
         if (g > 0)
             return g;
     }
-    if (n->gemm_m > 0 && n->gemm_nk > 0) {
-        double g = runt_calibration_gemm_gflops(c, n->int8, n->gemm_m, n->gemm_nk);
+    if (n->gemm_m > 0 && n->gemm_n > 0 && n->gemm_k > 0) {
+        double g = runt_calibration_gemm_gflops(c, n->int8, n->gemm_m, n->gemm_n, n->gemm_k);
         if (g > 0)
             return g;
     }
@@ -176,11 +176,14 @@ runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_d
     const runt_tensor *y = &info->output;
     double params = (double)info->cost.params;
     if ((info->op == RUNT_OP_GEMM || info->op == RUNT_OP_MATMUL) && params > 0 &&
-        n.flops > n.act_elements) {
-        /* 2mnk (+ mn for the bias) over 2(nk + n) is m, give or take the
-         * bias's 1/k. */
-        n.gemm_m = (n.flops - n.act_elements) / (2 * params);
-        n.gemm_nk = sqrt(params);
+        n.flops > n.act_elements && y->ndim >= 1 && outputs > 0) {
+        /* The output is [..., m, n] (rows folded into m); 2mnk (+ mn for
+         * the bias) over the mn outputs is 2k (+ 1): halved and floored, k. */
+        n.gemm_n = (double)y->dims[y->ndim - 1];
+        n.gemm_m = n.gemm_n > 0 ? outputs / n.gemm_n : 0;
+        n.gemm_k = floor((n.flops - n.act_elements) / (2 * outputs));
+        if (!(n.gemm_m > 0 && n.gemm_k > 0))
+            n.gemm_m = n.gemm_n = n.gemm_k = 0;
     }
     if (info->op == RUNT_OP_CONV && y->ndim == 4 && outputs > 0) {
         n.conv_depth = floor((n.flops - n.act_elements) / (2 * outputs));
@@ -188,6 +191,18 @@ runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_d
         n.conv_pixels = (double)(y->dims[2] * y->dims[3]);
     }
     return n;
+}
+
+void runt_cost_model_as_run(const runt_calibration *c, runt_cost_model_node *n)
+{
+    int linear = n->op == RUNT_OP_GEMM || n->op == RUNT_OP_MATMUL;
+    if (!n->int8 || !linear || strcmp(c->backend, "cpu") != 0 || !(n->gemm_n > 0))
+        return;
+    double params = n->weight_bytes; /* 1 byte a weight in int8 */
+    if (n->gemm_n * n->gemm_k >= RUNT_INT8_MIN_WEIGHTS_DEFAULT)
+        return;
+    n->int8 = 0;
+    n->weight_bytes = 4 * params;
 }
 
 void runt_cost_model_io_bytes(const runt_session *s, double *in_bytes, double *out_bytes)
@@ -220,7 +235,9 @@ runt_status runt_cost_model_explain(const runt_calibration *c, const runt_sessio
         runt_node_info info;
         if ((rc = runt_session_node(s, i, &info, NULL)) != RUNT_OK)
             return rc;
-        footprint += runt_cost_model_describe(&info, compute).weight_bytes;
+        runt_cost_model_node n = runt_cost_model_describe(&info, compute);
+        runt_cost_model_as_run(c, &n);
+        footprint += n.weight_bytes;
     }
     /* The backend counts launches for the whole plan (the CUDA backend fuses
      * some nodes into one kernel and splits others into several), so each
@@ -234,6 +251,7 @@ runt_status runt_cost_model_explain(const runt_calibration *c, const runt_sessio
         runt_node_info info;
         runt_session_node(s, i, &info, NULL);
         runt_cost_model_node n = runt_cost_model_describe(&info, compute);
+        runt_cost_model_as_run(c, &n);
         runt_cost_terms t = runt_cost_model_node_terms(c, &n, footprint);
         total += runt_cost_terms_work_us(&t);
         t.dispatch_us = share;

@@ -199,28 +199,37 @@ RT_TEST(bench_cost_tables, activations_stream_at_their_own_bandwidth)
     RT_ASSERT(close_to(got, 225), "stream table: %.6f us, by hand 225", got);
 }
 
-/* The GEMM grid: a rate that is a power law in m and nk, exactly
+/* The GEMM grid: a rate that is a power law in m, n and k, exactly
  * interpolated in logs, clamped outside. */
-static double gemm_law(double m, double nk)
+static double gemm_law(double m, double n, double k)
 {
-    return 2.0 * pow(m, 0.5) * pow(nk, 0.3);
+    return 2.0 * pow(m, 0.5) * pow(n, 0.3) * pow(k, 0.1);
+}
+
+static void fill_gemm_law(runt_calibration *c, int q)
+{
+    for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+        for (int j = 0; j < RUNT_GEMM_GRID_NS; j++)
+            for (int l = 0; l < RUNT_GEMM_GRID_KS; l++)
+                c->gemm_gflops[q][i][j][l] =
+                    gemm_law((double)runt_gemm_grid_m[i], (double)runt_gemm_grid_n[j],
+                             (double)runt_gemm_grid_k[l]);
 }
 
 RT_TEST(bench_cost_tables, gemm_grid_interpolates_and_a_gemm_takes_its_rate)
 {
     runt_calibration c = rt_made_up_calibration();
-    RT_ASSERT(runt_calibration_gemm_gflops(&c, 0, 8, 256) == 0, "no grid: 0");
-    for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
-        for (int k = 0; k < RUNT_GEMM_GRID_NKS; k++)
-            c.gemm_gflops[0][i][k] =
-                gemm_law((double)runt_gemm_grid_m[i], (double)runt_gemm_grid_nk[k]);
-    double got = runt_calibration_gemm_gflops(&c, 0, 20, 100);
-    RT_ASSERT(close_to(got, gemm_law(20, 100)), "inside: %g against %g", got, gemm_law(20, 100));
+    RT_ASSERT(runt_calibration_gemm_gflops(&c, 0, 8, 256, 256) == 0, "no grid: 0");
+    fill_gemm_law(&c, 0);
+    double got = runt_calibration_gemm_gflops(&c, 0, 20, 100, 300);
+    RT_ASSERT(close_to(got, gemm_law(20, 100, 300)), "inside: %g against %g", got,
+              gemm_law(20, 100, 300));
     double top_m = (double)runt_gemm_grid_m[RUNT_GEMM_GRID_MS - 1];
-    double top_nk = (double)runt_gemm_grid_nk[RUNT_GEMM_GRID_NKS - 1];
-    got = runt_calibration_gemm_gflops(&c, 0, 1e5, 1e5);
-    RT_ASSERT(close_to(got, gemm_law(top_m, top_nk)), "clamped above: %g", got);
-    RT_ASSERT(runt_calibration_gemm_gflops(&c, 1, 20, 100) == 0, "no int8 grid");
+    double top_n = (double)runt_gemm_grid_n[RUNT_GEMM_GRID_NS - 1];
+    double low_k = (double)runt_gemm_grid_k[0];
+    got = runt_calibration_gemm_gflops(&c, 0, 1e5, 1e5, 1);
+    RT_ASSERT(close_to(got, gemm_law(top_m, top_n, low_k)), "clamped: %g", got);
+    RT_ASSERT(runt_calibration_gemm_gflops(&c, 1, 20, 100, 300) == 0, "no int8 grid");
 
     /* Linear(100, 100) with bias at batch 20 as runt_cost counts it:
      * 2*20*100*100 + 20*100 FLOPs, 100*100 + 100 params. */
@@ -233,10 +242,9 @@ RT_TEST(bench_cost_tables, gemm_grid_interpolates_and_a_gemm_takes_its_rate)
     info.output.dims[0] = 20;
     info.output.dims[1] = 100;
     runt_cost_model_node n = runt_cost_model_describe(&info, RUNT_F32);
-    double m = (double)info.cost.flops / (2.0 * (double)info.cost.params);
-    RT_ASSERT(close_to(n.gemm_m, m) && close_to(n.gemm_nk, sqrt((double)info.cost.params)),
-              "rows %g (by hand %g), width %g", n.gemm_m, m, n.gemm_nk);
-    double want = (double)info.cost.flops / (gemm_law(m, n.gemm_nk) * 1e3);
+    RT_ASSERT(n.gemm_m == 20 && n.gemm_n == 100 && n.gemm_k == 100, "m %g n %g k %g", n.gemm_m,
+              n.gemm_n, n.gemm_k);
+    double want = (double)info.cost.flops / (gemm_law(20, 100, 100) * 1e3);
     n.weight_bytes = n.other_bytes = 0;
     got = runt_cost_model_node_us(&c, &n, 0);
     RT_ASSERT(close_to(got, want), "Gemm at the grid's rate: %.6f us, by hand %.6f", got, want);
@@ -244,5 +252,97 @@ RT_TEST(bench_cost_tables, gemm_grid_interpolates_and_a_gemm_takes_its_rate)
     info.op = RUNT_OP_MATMUL;
     info.cost.params = 0;
     n = runt_cost_model_describe(&info, RUNT_F32);
-    RT_ASSERT(n.gemm_m == 0 && n.gemm_nk == 0, "no weights, no grid shape");
+    RT_ASSERT(n.gemm_m == 0 && n.gemm_n == 0 && n.gemm_k == 0, "no weights, no grid shape");
+}
+
+/* A narrow layer and a square one of as many weights: the grid by m, n and
+ * k tells them apart, where one by sqrt(n*k) gave both the same rate. */
+RT_TEST(bench_cost_tables, a_skinny_gemm_reads_its_own_grid_point)
+{
+    runt_calibration c = rt_made_up_calibration();
+    fill_gemm_law(&c, 0);
+    /* Linear(1024, 16) at batch 512 and Linear(128, 128) at batch 512:
+     * 16384 weights each. The grid's points hold exactly these shapes. */
+    runt_node_info info;
+    memset(&info, 0, sizeof info);
+    info.op = RUNT_OP_GEMM;
+    info.cost.params = 1024 * 16;
+    info.cost.flops = 2LL * 512 * 16 * 1024;
+    info.output.ndim = 2;
+    info.output.dims[0] = 512;
+    info.output.dims[1] = 16;
+    runt_cost_model_node skinny = runt_cost_model_describe(&info, RUNT_F32);
+    RT_ASSERT(skinny.gemm_m == 512 && skinny.gemm_n == 16 && skinny.gemm_k == 1024,
+              "m %g n %g k %g", skinny.gemm_m, skinny.gemm_n, skinny.gemm_k);
+    skinny.weight_bytes = skinny.other_bytes = 0;
+    double want = (double)info.cost.flops / (gemm_law(512, 16, 1024) * 1e3);
+    double got = runt_cost_model_node_us(&c, &skinny, 0);
+    RT_ASSERT(close_to(got, want), "skinny: %.6f us, by hand %.6f", got, want);
+    info.cost.params = 128 * 128;
+    info.output.dims[1] = 128;
+    info.cost.flops = 2LL * 512 * 128 * 128;
+    runt_cost_model_node square = runt_cost_model_describe(&info, RUNT_F32);
+    square.weight_bytes = square.other_bytes = 0;
+    double square_rate = (double)info.cost.flops / (runt_cost_model_node_us(&c, &square, 0) * 1e3);
+    double skinny_rate = (double)(2LL * 512 * 16 * 1024) / (got * 1e3);
+    RT_ASSERT(close_to(square_rate, gemm_law(512, 128, 128)) && skinny_rate < square_rate,
+              "square %g GFLOP/s, skinny %g", square_rate, skinny_rate);
+    /* A batched MatMul with weights folds its leading dims into m. */
+    info.op = RUNT_OP_MATMUL;
+    info.output.ndim = 3;
+    info.output.dims[0] = 4;
+    info.output.dims[1] = 8;
+    info.output.dims[2] = 128;
+    info.cost.flops = 2LL * 32 * 128 * 128;
+    runt_cost_model_node batched = runt_cost_model_describe(&info, RUNT_F32);
+    RT_ASSERT(batched.gemm_m == 32 && batched.gemm_n == 128 && batched.gemm_k == 128,
+              "m %g n %g k %g", batched.gemm_m, batched.gemm_n, batched.gemm_k);
+}
+
+/* The CPU backend keeps an int8 session's Linear under
+ * RUNT_INT8_MIN_WEIGHTS_DEFAULT weights in f32: the model costs it at the
+ * f32 grid with 4-byte weights; at the line and above, int8. Other
+ * backends are taken at their word. */
+RT_TEST(bench_cost_tables, a_small_int8_linear_on_cpu_is_costed_as_f32)
+{
+    runt_calibration c = rt_made_up_calibration();
+    strcpy(c.backend, "cpu");
+    fill_gemm_law(&c, 0);
+    for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+        for (int j = 0; j < RUNT_GEMM_GRID_NS; j++)
+            for (int l = 0; l < RUNT_GEMM_GRID_KS; l++)
+                c.gemm_gflops[1][i][j][l] = 4 * c.gemm_gflops[0][i][j][l];
+    /* Linear(1000, 10) with bias at batch 1: 10000 weights. */
+    runt_node_info info;
+    memset(&info, 0, sizeof info);
+    info.op = RUNT_OP_GEMM;
+    info.cost.params = 1000 * 10 + 10;
+    info.cost.flops = 2 * 1000 * 10 + 10;
+    info.output.ndim = 2;
+    info.output.dims[0] = 1;
+    info.output.dims[1] = 10;
+    runt_cost_model_node n = runt_cost_model_describe(&info, RUNT_I8);
+    RT_ASSERT(n.int8 && n.weight_bytes == 10010, "described as int8, 1 byte a weight");
+    runt_cost_model_as_run(&c, &n);
+    RT_ASSERT(!n.int8 && n.weight_bytes == 4 * 10010, "runs f32 on cpu: int8 %d, %g bytes",
+              n.int8, n.weight_bytes);
+    n.weight_bytes = n.other_bytes = 0;
+    /* 10 outputs clamp to the grid's narrowest, 16. */
+    double want = (double)info.cost.flops / (gemm_law(1, 16, 1000) * 1e3);
+    double got = runt_cost_model_node_us(&c, &n, 0);
+    RT_ASSERT(close_to(got, want), "at the f32 grid: %.6f us, by hand %.6f", got, want);
+    /* 128 x 128 = 16384 weights: the line itself is int8. */
+    info.cost.params = 128 * 128;
+    info.cost.flops = 2 * 128 * 128;
+    info.output.dims[1] = 128;
+    n = runt_cost_model_describe(&info, RUNT_I8);
+    runt_cost_model_as_run(&c, &n);
+    RT_ASSERT(n.int8 && n.weight_bytes == 16384, "16384 weights stay int8");
+    /* On another backend the small layer stays as described. */
+    strcpy(c.backend, "ref");
+    info.cost.params = 1000 * 10;
+    info.output.dims[1] = 10;
+    n = runt_cost_model_describe(&info, RUNT_I8);
+    runt_cost_model_as_run(&c, &n);
+    RT_ASSERT(n.int8, "not the CPU backend's rule elsewhere");
 }
