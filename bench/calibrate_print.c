@@ -3,7 +3,7 @@
  * from the cache (the probes' progress lines show only while measuring). */
 #include <math.h>
 
-#include "calibrate.h"
+#include "calibrate_internal.h"
 
 /* A table entry, or "-" where it was not measured (0). */
 static void runt_print_rate(FILE *out, double v)
@@ -35,34 +35,31 @@ void runt_calibration_print_tables(FILE *out, const runt_calibration *c, const c
                     c->act_gflops[q][a]);
         fputc('\n', out);
     }
-    for (int q = 0; q < 2; q++) {
-        fprintf(out, "%sGEMM grid (%s), G%s/s: Linear(k, n) at batch m; columns k =", indent,
-                q ? "int8" : "f32", q ? "OP" : "FLOP");
-        for (int l = 0; l < RUNT_GEMM_GRID_KS; l++)
-            fprintf(out, " %lld", (long long)runt_gemm_grid_k[l]);
-        fputc('\n', out);
-        for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
-            for (int j = 0; j < RUNT_GEMM_GRID_NS; j++) {
-                fprintf(out, "%s  m %4lld n %4lld:", indent, (long long)runt_gemm_grid_m[i],
-                        (long long)runt_gemm_grid_n[j]);
-                for (int l = 0; l < RUNT_GEMM_GRID_KS; l++)
-                    runt_print_rate(out, c->gemm_gflops[q][i][j][l]);
+    const runt_grid3 *grids[2] = {&runt_gemm_grid, &runt_conv_grid};
+    const double *rates[2] = {&c->gemm_gflops[0][0][0][0], &c->conv_gflops[0][0][0][0]};
+    static const char *const what[2] = {"GEMM grid (%s), G%s/s: Linear(k, n) at batch m",
+                                        "conv grid (%s), G%s/s: 3x3 convs by depth d (c_in * 9) "
+                                        "and output channels m"};
+    for (int g = 0; g < 2; g++) {
+        const runt_grid3 *grid = grids[g];
+        int points = runt_grid3_points(grid), row = grid->n[2];
+        for (int q = 0; q < 2; q++) {
+            fputs(indent, out);
+            fprintf(out, what[g], q ? "int8" : "f32", q ? "OP" : "FLOP");
+            fprintf(out, "; columns %s =", grid->axis[2]);
+            for (int l = 0; l < row; l++)
+                fprintf(out, " %lld", (long long)grid->values[2][l]);
+            fputc('\n', out);
+            for (int r = 0; r < points; r += row) {
+                int idx[3];
+                runt_grid3_point(grid, r, idx);
+                fprintf(out, "%s  %s %4lld %s %4lld:", indent, grid->axis[0],
+                        (long long)grid->values[0][idx[0]], grid->axis[1],
+                        (long long)grid->values[1][idx[1]]);
+                for (int l = 0; l < row; l++)
+                    runt_print_rate(out, rates[g][q * points + r + l]);
                 fputc('\n', out);
             }
-    }
-    for (int q = 0; q < 2; q++) {
-        fprintf(out, "%sconv grid (%s), G%s/s: 3x3 convs by depth d and output channels m; "
-                "columns side =", indent, q ? "int8" : "f32", q ? "OP" : "FLOP");
-        for (int si = 0; si < RUNT_CONV_GRID_SIDES; si++)
-            fprintf(out, " %lld", (long long)runt_conv_grid_side[si]);
-        fputc('\n', out);
-        for (int d = 0; d < RUNT_CONV_GRID_DEPTHS; d++)
-            for (int o = 0; o < RUNT_CONV_GRID_OUTS; o++) {
-                fprintf(out, "%s  d %4lld m %4lld:", indent, (long long)runt_conv_grid_depth[d],
-                        (long long)runt_conv_grid_out[o]);
-                for (int si = 0; si < RUNT_CONV_GRID_SIDES; si++)
-                    runt_print_rate(out, c->conv_gflops[q][d][o][si]);
-                fputc('\n', out);
-            }
+        }
     }
 }

@@ -206,20 +206,9 @@ runt_status runt_zoo_build_mlp(const int64_t *widths, int n, int bias, runt_mode
 runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,
                                 runt_model **out)
 {
-    if (!out || c_in < 1 || c_out < 1 || k < 1 || k % 2 == 0 || h < 1 || w < 1)
-        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_conv: %s",
-                              !out ? "out is NULL" : "needs positive sizes and an odd kernel");
-    runt_builder *b;
-    runt_status s = runt_builder_create(NULL, &b);
-    if (s != RUNT_OK)
-        return s;
-    uint64_t rng = 0xC0DE;
-    int64_t dims[4] = {RUNT_DIM_BATCH, c_in, h, w};
-    runt_value_id x, y = -1;
-    s = runt_builder_input(b, "x", RUNT_F32, 4, dims, &x);
-    if (!s) /* 'same' padding keeps the output h x w: FLOPs are 2*c_in*c_out*k*k*h*w. */
-        s = runt_zoo_conv(b, x, c_in, c_out, k, k / 2, &rng, &y);
-    return runt_zoo_finish(b, s, y, out);
+    if (h < 1 || w < 1) /* h = w = 0 would build a Linear */
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_conv: needs positive sizes");
+    return runt_zoo_build_layer_then(c_in, c_out, k, h, w, RUNT_OP_COUNT, NULL, out);
 }
 
 runt_status runt_zoo_build_layer_then(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,

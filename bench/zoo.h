@@ -26,7 +26,7 @@ runt_status runt_zoo_build(const char *name, runt_model **out);
  * unless bias is 0. */
 runt_status runt_zoo_build_mlp(const int64_t *widths, int n, int bias, runt_model **out);
 /* One Conv2d(c_in, c_out, k x k, stride 1, 'same' padding, bias) on
- * x[N, c_in, h, w]; k odd. */
+ * x[N, c_in, h, w]; k odd (runt_zoo_build_layer_then with nothing after). */
 runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,
                                 runt_model **out);
 
