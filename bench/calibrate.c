@@ -82,11 +82,9 @@ static runt_status runt_calibration_attempt(const runt_probe *probe, const runt_
         out->bw_gbps[l] = NAN;
     for (int k = 0; k < RUNT_PROBE_COUNT; k++)
         out->spread[k] = NAN;
-    memset(out->op_gflops, 0, sizeof out->op_gflops);
-    memset(out->stream_gbps, 0, sizeof out->stream_gbps);
-    memset(out->act_gflops, 0, sizeof out->act_gflops);
-    memset(out->conv_gflops, 0, sizeof out->conv_gflops);
-    memset(out->gemm_gflops, 0, sizeof out->gemm_gflops);
+    double *v;
+    for (int k = 0; (v = runt_cal_table_entry(out, k, NULL, NULL, 0)) != NULL; k++)
+        *v = 0;
     out->tables = 1;
     runt_status rc = runt_probe_peak(p, RUNT_F32, &out->peak_gflops,
                                      &out->spread[RUNT_PROBE_PEAK_F32]);
@@ -109,7 +107,8 @@ static runt_status runt_calibration_attempt(const runt_probe *probe, const runt_
             continue;
         if (!info->host_memory)
             ws[l] = fmin(l == RUNT_LEVEL_L2 ? 8 * RUNT_MIB : 1024 * RUNT_MIB, config->max_probe_bytes);
-        rc = runt_probe_bandwidth(p, out, ws[l], &out->bw_gbps[l], &out->spread[RUNT_PROBE_BW_L1 + l]);
+        rc = runt_probe_bandwidth(p, out, RUNT_F32, ws[l], &out->bw_gbps[l],
+                                  &out->spread[RUNT_PROBE_BW_L1 + l]);
     }
     /* A level slower than a farther one caught another process on the
      * machine for its whole probe: measure it twice more, keep the best. */
@@ -120,7 +119,7 @@ static runt_status runt_calibration_attempt(const runt_probe *probe, const runt_
                 farther = fmax(farther, out->bw_gbps[k]);
         for (int retry = 0; rc == RUNT_OK && retry < 2 && out->bw_gbps[l] < farther; retry++) {
             double again, spread;
-            rc = runt_probe_bandwidth(p, out, ws[l], &again, &spread);
+            rc = runt_probe_bandwidth(p, out, RUNT_F32, ws[l], &again, &spread);
             if (rc == RUNT_OK && again > out->bw_gbps[l]) {
                 out->bw_gbps[l] = again;
                 out->spread[RUNT_PROBE_BW_L1 + l] = spread;
@@ -131,6 +130,8 @@ static runt_status runt_calibration_attempt(const runt_probe *probe, const runt_
         runt_calibration_monotone(out);
     if (rc == RUNT_OK)
         rc = runt_probe_streams(p, ws, out);
+    if (rc == RUNT_OK && isfinite(out->peak_int8_gops))
+        rc = runt_probe_int8_bandwidth(p, ws, out);
     if (rc == RUNT_OK && !info->host_memory)
         rc = runt_probe_copies(p, config->max_probe_bytes, out);
     return rc;
@@ -169,21 +170,9 @@ void runt_calibration_fold(runt_calibration *into, const runt_calibration *b)
     /* The tables point by point, the same rule; each table's spread (a
      * median over its points) is the smaller of the two, as its points now
      * come from the faster of two attempts. */
-    for (int k = 0; k < RUNT_OP_RATE_COUNT; k++)
-        into->op_gflops[k] = fmax(into->op_gflops[k], b->op_gflops[k]);
-    for (int q = 0; q < 2; q++)
-        for (int k = 0; k < RUNT_ACT_RATE_COUNT; k++)
-            into->act_gflops[q][k] = fmax(into->act_gflops[q][k], b->act_gflops[q][k]);
-    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
-        into->stream_gbps[l] = fmax(into->stream_gbps[l], b->stream_gbps[l]);
-    double *conv = &into->conv_gflops[0][0][0][0];
-    const double *conv_b = &b->conv_gflops[0][0][0][0];
-    for (size_t k = 0; k < sizeof into->conv_gflops / sizeof *conv; k++)
-        conv[k] = fmax(conv[k], conv_b[k]);
-    double *gemm = &into->gemm_gflops[0][0][0][0];
-    const double *gemm_b = &b->gemm_gflops[0][0][0][0];
-    for (size_t k = 0; k < sizeof into->gemm_gflops / sizeof *gemm; k++)
-        gemm[k] = fmax(gemm[k], gemm_b[k]);
+    double *keep;
+    for (int k = 0; (keep = runt_cal_table_entry(into, k, NULL, NULL, 0)) != NULL; k++)
+        *keep = fmax(*keep, *runt_cal_table_entry((runt_calibration *)b, k, NULL, NULL, 0));
     for (int p = RUNT_PROBE_OP_RATES; p <= RUNT_PROBE_CONV; p++)
         if (isnan(into->spread[p]) || b->spread[p] < into->spread[p])
             into->spread[p] = b->spread[p];

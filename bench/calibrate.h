@@ -43,6 +43,9 @@
  *               level, where a ReLU streamed 8 MB in 182 us, 46 GB/s), so
  *               ref's seed0_relu was predicted 7x its time. Their spreads
  *               count in op_rates'.
+ *   int8 GEMV   the bandwidth probes in int8 (1-byte weights filling each
+ *               level alike): int8 weights' bandwidth (an int8 Linear
+ *               reads them slower than an f32 GEMV reads its own).
  *   gemm grid   Linear(k, n) without bias at batch m over the grid
  *               runt_gemm_grid_* (m by n by k), f32 and int8: GFLOP/s per
  *               shape. Small and skinny products run far below the square
@@ -211,6 +214,7 @@ typedef struct runt_calibration {
      * falls back to eltwise_gflops and the GEMM peaks. */
     double op_gflops[RUNT_OP_RATE_COUNT];  /* by runt_op_rate_ops' order      */
     double stream_gbps[RUNT_LEVEL_COUNT];  /* activations, by level            */
+    double bw_int8_gbps[RUNT_LEVEL_COUNT]; /* an int8 GEMV's weights, by level */
     double act_gflops[2][RUNT_ACT_RATE_COUNT]; /* a fused activation, [0] f32,
                                               [1] int8, by runt_activation;
                                               1 FLOP an output               */

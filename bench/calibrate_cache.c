@@ -44,32 +44,36 @@ static int runt_make_dirs(const char *dir)
     return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* The tables' entries one by one, in the file's order: entry `index` of c
- * (NULL past the last), the object it is written in (*group) and its key,
- * unique in the whole file (the reader finds the first "key":): op_Relu,
- * ..., stream_l1, ..., epilogue_f32_relu, ..., gemm_f32_m1_n16_k16, ...,
- * conv_f32_d9_m4_s8, .... Saving, loading and checking a loaded file all
- * walk this one list, so a table is added in one place. */
-static double *runt_cal_table_entry(runt_calibration *c, int index, const char **group, char *key,
-                                    size_t size)
+double *runt_cal_table_entry(runt_calibration *c, int index, const char **group, char *key,
+                             size_t size)
 {
     enum { ACTS = RUNT_ACT_RATE_COUNT - RUNT_ACT_RELU };
     int i = index;
     if (i >= 0 && i < RUNT_OP_RATE_COUNT) {
-        *group = "op_gflops";
+        if (group)
+            *group = "op_gflops";
         snprintf(key, size, "op_%s", runt_op_name(runt_op_rate_ops[i]));
         return &c->op_gflops[i];
     }
     i -= RUNT_OP_RATE_COUNT;
     if (i >= 0 && i < RUNT_LEVEL_COUNT) {
-        *group = "stream_gbps";
+        if (group)
+            *group = "stream_gbps";
         snprintf(key, size, "stream_%s", runt_level_names[i]);
         return &c->stream_gbps[i];
     }
     i -= RUNT_LEVEL_COUNT;
+    if (i >= 0 && i < RUNT_LEVEL_COUNT) {
+        if (group)
+            *group = "bandwidth_int8_gbps";
+        snprintf(key, size, "int8_gemv_%s", runt_level_names[i]);
+        return &c->bw_int8_gbps[i];
+    }
+    i -= RUNT_LEVEL_COUNT;
     if (i >= 0 && i < 2 * ACTS) {
         int q = i / ACTS, act = RUNT_ACT_RELU + i % ACTS;
-        *group = "act_gflops";
+        if (group)
+            *group = "act_gflops";
         snprintf(key, size, "epilogue_%s_%s", q ? "int8" : "f32", runt_act_rate_names[act]);
         return &c->act_gflops[q][act];
     }
@@ -84,7 +88,8 @@ static double *runt_cal_table_entry(runt_calibration *c, int index, const char *
         if (i >= 0 && i < 2 * points) {
             int idx[3];
             runt_grid3_point(grids[g], i % points, idx);
-            *group = groups[g];
+            if (group)
+                *group = groups[g];
             snprintf(key, size, "%s_%s_%s%lld_%s%lld_%s%lld", grids[g]->name,
                      i / points ? "int8" : "f32", grids[g]->axis[0],
                      (long long)grids[g]->values[0][idx[0]], grids[g]->axis[1],

@@ -66,8 +66,8 @@ runt_status runt_probe_peak(const runt_probe *p, runt_dtype dtype, double *gflop
 runt_status runt_probe_eltwise(const runt_probe *p, const runt_calibration *c, double *gflops,
                                double *spread);
 runt_status runt_probe_dispatch(const runt_probe *probe, runt_calibration *c);
-runt_status runt_probe_bandwidth(const runt_probe *p, const runt_calibration *c, double bytes,
-                                 double *gbps, double *spread);
+runt_status runt_probe_bandwidth(const runt_probe *p, const runt_calibration *c, runt_dtype dtype,
+                                 double bytes, double *gbps, double *spread);
 runt_status runt_probe_copies(const runt_probe *p, double max_bytes, runt_calibration *c);
 /* calibrate_tables.c */
 /* A 3-axis grid of rates, per dtype ([0] f32, [1] int8, then row-major
@@ -95,7 +95,20 @@ runt_status runt_probe_op_rates(const runt_probe *probe, runt_calibration *c);
 runt_status runt_probe_streams(const runt_probe *probe, const double ws[RUNT_LEVEL_COUNT],
                                runt_calibration *c);
 runt_status runt_probe_epilogues(const runt_probe *probe, runt_calibration *c);
+runt_status runt_probe_int8_bandwidth(const runt_probe *probe, const double ws[RUNT_LEVEL_COUNT],
+                                      runt_calibration *c);
 runt_status runt_probe_conv_grid(const runt_probe *probe, runt_calibration *c);
+
+/* calibrate_cache.c: the tables' entries one by one, in the cache file's
+ * order: entry `index` of c (NULL past the last), the object it is written
+ * in (*group) and its key, unique in the whole file (the reader finds the
+ * first "key":): op_Relu, ..., stream_l1, ..., int8_gemv_l1, ...,
+ * epilogue_f32_relu, ..., gemm_f32_m1_n16_k16, ..., conv_f32_d9_m4_s8, ....
+ * group may be NULL and key NULL with size 0. Clearing an attempt, folding
+ * attempts, saving, loading and checking a loaded file all walk this one
+ * list, so a table is added in one place. */
+double *runt_cal_table_entry(runt_calibration *c, int index, const char **group, char *key,
+                             size_t size);
 
 /* calibrate_host.c */
 /* A moment of the machine's CPU accounting: time all CPUs spent not idle

@@ -27,6 +27,10 @@ void runt_calibration_print_tables(FILE *out, const runt_calibration *c, const c
     for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
         if (c->stream_gbps[l] > 0)
             fprintf(out, " %s %.1f", runt_level_names[l], c->stream_gbps[l]);
+    fprintf(out, "\n%sint8 weights read (int8 GEMV), GB/s:", indent);
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
+        if (c->bw_int8_gbps[l] > 0)
+            fprintf(out, " %s %.1f", runt_level_names[l], c->bw_int8_gbps[l]);
     fputc('\n', out);
     for (int q = 0; q < 2; q++) {
         fprintf(out, "%sfused activations (%s), GFLOP/s:", indent, q ? "int8" : "f32");

@@ -265,25 +265,30 @@ double runt_difference_rate(double flops, double with_us, double without_us)
     return flops / us * 1e-3;
 }
 
-/* A GEMV whose weights take `bytes`: read bandwidth once dispatch is paid. */
-runt_status runt_probe_bandwidth(const runt_probe *p, const runt_calibration *c,
+/* A GEMV whose weights take `bytes` (4 a weight in f32, 1 in int8): read
+ * bandwidth once dispatch is paid. RUNT_E_UNSUPPORTED passes through. */
+runt_status runt_probe_bandwidth(const runt_probe *p, const runt_calibration *c, runt_dtype dtype,
                                  double bytes, double *gbps, double *spread)
 {
-    int64_t n = (int64_t)llround(sqrt(bytes / 4.0));
+    int int8 = dtype == RUNT_I8;
+    int64_t n = (int64_t)llround(sqrt(bytes / (int8 ? 1.0 : 4.0)));
     if (n < 16)
         n = 16;
     int64_t w[2] = {n, n};
     double meas_us;
     runt_session_stats st;
-    runt_status rc = runt_probe_mlp(p, w, 2, 0, 1, RUNT_F32, &meas_us, &st, spread);
+    runt_status rc = runt_probe_mlp(p, w, 2, 0, 1, dtype, &meas_us, &st, spread);
     if (rc != RUNT_OK)
         return rc;
-    double moved = (double)(st.total.bytes_read + st.total.bytes_written);
+    /* runt_cost counts weights at their model size (f32); an int8 session
+     * reads 1 byte of each. */
+    double moved = (double)(st.total.bytes_read + st.total.bytes_written) -
+                   (int8 ? 3.0 * (double)st.total.params : 0);
     *gbps = moved / runt_probe_work_us(c, meas_us, &st) * 1e-3;
     if (p->progress)
-        fprintf(p->progress, "  %s GEMV %lldx%lld (%.0f KiB): %.2f us -> %.1f GB/s (spread %.1f%%)\n",
-                p->backend, (long long)n, (long long)n, moved / 1024, meas_us, *gbps,
-                100 * *spread);
+        fprintf(p->progress, "  %s %s GEMV %lldx%lld (%.0f KiB): %.2f us -> %.1f GB/s (spread "
+                "%.1f%%)\n", p->backend, runt_dtype_name(dtype), (long long)n, (long long)n,
+                moved / 1024, meas_us, *gbps, 100 * *spread);
     return RUNT_OK;
 }
 

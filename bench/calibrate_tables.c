@@ -108,6 +108,35 @@ runt_status runt_probe_streams(const runt_probe *probe, const double ws[RUNT_LEV
     return RUNT_OK;
 }
 
+/* An int8 GEMV whose 1-byte weights fill each probed level as the f32
+ * GEMV probes' do: bw_int8_gbps. An int8 Linear reads its weights slower
+ * than an f32 one reads its own (it also quantizes its input and widens
+ * each product): at batch 1 with 4 MiB of int8 weights in L3 the sweep's
+ * MLPs ran at ~0.75 of what the f32 GEMV's bandwidth said. Called after
+ * runt_probe_streams; the spreads join op_rates'. */
+runt_status runt_probe_int8_bandwidth(const runt_probe *probe, const double ws[RUNT_LEVEL_COUNT],
+                                      runt_calibration *c)
+{
+    runt_probe light = runt_probe_light(probe);
+    double spreads[RUNT_LEVEL_COUNT + 1];
+    int n = 0;
+    for (int l = 0; l < RUNT_LEVEL_COUNT; l++) {
+        if (!isfinite(c->bw_gbps[l]))
+            continue;
+        double sp = NAN;
+        runt_status rc = runt_probe_bandwidth(&light, c, RUNT_I8, ws[l], &c->bw_int8_gbps[l], &sp);
+        if (rc == RUNT_E_UNSUPPORTED)
+            return RUNT_OK;
+        if (rc != RUNT_OK)
+            return rc;
+        spreads[n++] = sp;
+    }
+    if (n > 0 && !isnan(c->spread[RUNT_PROBE_OP_RATES]))
+        spreads[n++] = c->spread[RUNT_PROBE_OP_RATES];
+    c->spread[RUNT_PROBE_OP_RATES] = runt_median_spread(spreads, n);
+    return RUNT_OK;
+}
+
 /* The epilogue probes of one dtype (q 1: int8) into c->act_gflops[q],
  * their spreads appended to spreads[*n...]. */
 static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t in, int64_t out,

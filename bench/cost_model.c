@@ -27,18 +27,22 @@ const char *runt_cost_model_bound_name(const runt_calibration *c, runt_bound b)
     return (unsigned)b < RUNT_BOUND_COUNT ? names[b] : "?";
 }
 
-/* Adds bytes read at the level a working set of ws bytes lives in, at the
- * weights' bandwidth (a GEMV's) or, for activations, the streaming one where
- * measured. */
+/* What a node's bytes are, for the bandwidth they are read at. */
+enum { RUNT_BYTES_WEIGHTS, RUNT_BYTES_INT8_WEIGHTS, RUNT_BYTES_ACTIVATIONS };
+
+/* Adds bytes read at the level a working set of ws bytes lives in: weights
+ * at the GEMV probes' bandwidth (an int8 node's at the int8 GEMV's where
+ * measured), activations at the streaming one where measured. */
 static void runt_cost_model_add_bytes(const runt_calibration *c, double bytes, double ws,
-                                      int activations, runt_cost_terms *t)
+                                      int kind, runt_cost_terms *t)
 {
     if (bytes <= 0)
         return;
     int l = runt_cost_model_level(c, ws);
-    double bw = activations && isfinite(c->stream_gbps[l]) && c->stream_gbps[l] > 0
-                    ? c->stream_gbps[l]
-                    : c->bw_gbps[l];
+    const double *own = kind == RUNT_BYTES_ACTIVATIONS   ? c->stream_gbps
+                        : kind == RUNT_BYTES_INT8_WEIGHTS ? c->bw_int8_gbps
+                                                          : c->bw_gbps;
+    double bw = isfinite(own[l]) && own[l] > 0 ? own[l] : c->bw_gbps[l];
     if (isfinite(bw) && bw > 0)
         t->memory_us[l] += bytes / (bw * 1e3); /* GB/s = 1e3 bytes/µs */
 }
@@ -83,8 +87,9 @@ runt_cost_terms runt_cost_model_node_terms(const runt_calibration *c,
     t.compute_us = isfinite(rate) && rate > 0 ? (n->flops - act) / (rate * 1e3) : 0;
     if (act > 0 && isfinite(act_rate) && act_rate > 0)
         t.compute_us += act / (act_rate * 1e3);
-    runt_cost_model_add_bytes(c, n->weight_bytes, footprint_bytes, 0, &t);
-    runt_cost_model_add_bytes(c, n->other_bytes, n->other_bytes, 1, &t);
+    runt_cost_model_add_bytes(c, n->weight_bytes, footprint_bytes,
+                              n->int8 ? RUNT_BYTES_INT8_WEIGHTS : RUNT_BYTES_WEIGHTS, &t);
+    runt_cost_model_add_bytes(c, n->other_bytes, n->other_bytes, RUNT_BYTES_ACTIVATIONS, &t);
     return t;
 }
 

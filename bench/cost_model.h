@@ -29,8 +29,9 @@
  *          memory   = weight bytes / bw(level of the model's footprint)
  *                     + other bytes / stream(level of the node's own traffic);
  *                     bw is the GEMV probes' (weights are read by matrix
- *                     products), stream the ReLU probes' (activations are
- *                     streamed), bw where stream was not measured;
+ *                     products; an int8 node's, the int8 GEMV probes'),
+ *                     stream the ReLU probes' (activations are streamed),
+ *                     the f32 GEMV's where either was not measured;
  *          dispatch = the node's share of launches * launch_us.
  *   run    sum over nodes + run_us: what predicted_us is, and what the bench
  *          compares with the measured median.

@@ -346,3 +346,27 @@ RT_TEST(bench_cost_tables, a_small_int8_linear_on_cpu_is_costed_as_f32)
     runt_cost_model_as_run(&c, &n);
     RT_ASSERT(n.int8, "not the CPU backend's rule elsewhere");
 }
+
+/* An int8 node's weights are read at the int8 GEMV's bandwidth where it was
+ * measured, an f32 node's at the f32 GEMV's; activations at the stream's. */
+RT_TEST(bench_cost_tables, int8_weights_read_at_the_int8_gemv_bandwidth)
+{
+    runt_calibration c = rt_made_up_calibration();
+    runt_cost_model_node n;
+    memset(&n, 0, sizeof n);
+    n.op = RUNT_OP_GEMM;
+    n.matmul = 1;
+    n.int8 = 1;
+    n.weight_bytes = 500e3; /* a footprint in L2 (1 MiB) */
+    runt_cost_terms t = runt_cost_model_node_terms(&c, &n, 600e3);
+    RT_ASSERT(close_to(t.memory_us[RUNT_LEVEL_L2], 500e3 / (50 * 1e3)),
+              "no int8 GEMV measured: the f32 GEMV's 50 GB/s: %g us", t.memory_us[RUNT_LEVEL_L2]);
+    c.bw_int8_gbps[RUNT_LEVEL_L2] = 40;
+    t = runt_cost_model_node_terms(&c, &n, 600e3);
+    RT_ASSERT(close_to(t.memory_us[RUNT_LEVEL_L2], 500e3 / (40 * 1e3)), "int8: 40 GB/s: %g us",
+              t.memory_us[RUNT_LEVEL_L2]);
+    n.int8 = 0;
+    t = runt_cost_model_node_terms(&c, &n, 600e3);
+    RT_ASSERT(close_to(t.memory_us[RUNT_LEVEL_L2], 500e3 / (50 * 1e3)), "f32: 50 GB/s: %g us",
+              t.memory_us[RUNT_LEVEL_L2]);
+}

@@ -89,6 +89,7 @@ static runt_calibration quiet(void)
     c.conv_gflops[0][1][2][1] = 42;
     c.gemm_gflops[1][2][1][3] = 17;
     c.stream_gbps[RUNT_LEVEL_L2] = 64;
+    c.bw_int8_gbps[RUNT_LEVEL_L3] = 90;
     for (int p = 0; p < RUNT_PROBE_COUNT; p++)
         c.spread[p] = NAN;
     int ran[] = {RUNT_PROBE_PEAK_F32, RUNT_PROBE_ELTWISE, RUNT_PROBE_DISPATCH, RUNT_PROBE_BW_L1,
@@ -305,6 +306,7 @@ RT_TEST(calibration_trust, the_tables_round_trip)
     RT_ASSERT(memcmp(back.conv_gflops, c.conv_gflops, sizeof c.conv_gflops) == 0, "conv grid");
     RT_ASSERT(memcmp(back.gemm_gflops, c.gemm_gflops, sizeof c.gemm_gflops) == 0, "gemm grid");
     RT_ASSERT(memcmp(back.stream_gbps, c.stream_gbps, sizeof c.stream_gbps) == 0, "streams");
+    RT_ASSERT(memcmp(back.bw_int8_gbps, c.bw_int8_gbps, sizeof c.bw_int8_gbps) == 0, "int8 GEMV");
     char why[512];
     RT_ASSERT(runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why), "reused: %s", why);
     unlink(path);
@@ -352,11 +354,16 @@ RT_TEST(calibration_trust, fold_keeps_each_table_entry_fastest)
     b.act_gflops[1][RUNT_ACT_GELU] = 0.1;
     a.conv_gflops[1][0][0][0] = 0;
     b.conv_gflops[1][0][0][0] = 7;
+    a.gemm_gflops[0][3][2][1] = 5;
+    b.gemm_gflops[0][3][2][1] = 6;
+    a.bw_int8_gbps[RUNT_LEVEL_L1] = 80;
+    b.bw_int8_gbps[RUNT_LEVEL_L1] = 70;
     a.spread[RUNT_PROBE_CONV] = 0.2;
     b.spread[RUNT_PROBE_CONV] = 0.05;
     runt_calibration_fold(&a, &b);
     RT_ASSERT(a.op_gflops[0] == 3 && a.act_gflops[1][RUNT_ACT_GELU] == 0.3 &&
-                  a.conv_gflops[1][0][0][0] == 7, "the faster of each");
+                  a.conv_gflops[1][0][0][0] == 7 && a.gemm_gflops[0][3][2][1] == 6 &&
+                  a.bw_int8_gbps[RUNT_LEVEL_L1] == 80, "the faster of each");
     RT_ASSERT(a.spread[RUNT_PROBE_CONV] == 0.05, "the smaller table spread");
 }
 
@@ -433,6 +440,7 @@ RT_TEST(calibration_trust, damaged_or_absurd_files_are_refused_naming_why)
         {"\"gemm_int8_m64_n64_k1024\": 17", "\"gemm_int8_m64_n64_k1024\": -17",
          "gemm_int8_m64_n64_k1024 is -17"},
         {"\"stream_l2\": 64", "\"stream_l2\": -64", "stream_l2 is -64"},
+        {"\"int8_gemv_l3\": 90", "\"int8_gemv_l3\": nan", "int8_gemv_l3"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         static char text[32768];
