@@ -53,9 +53,10 @@ runt_status runt_probe_mlp(const runt_probe *p, const int64_t *widths, int n, in
 runt_status runt_probe_op(const runt_probe *p, runt_op op, const runt_attrs *attrs, int ndim,
                           const int64_t *dims, double *us, runt_session_stats *st,
                           double *spread);
-runt_status runt_probe_layer_then(const runt_probe *p, int64_t c_in, int64_t c_out, int64_t side,
-                                  int64_t batch, runt_dtype dtype, runt_op then,
-                                  const runt_attrs *attrs, double *us, double *spread);
+runt_status runt_probe_layer_then(const runt_probe *p, const runt_calibration *c, int64_t c_in,
+                                  int64_t c_out, int64_t side, int64_t batch, runt_dtype dtype,
+                                  runt_op then, const runt_attrs *attrs, double *us,
+                                  double *spread);
 runt_probe runt_probe_light(const runt_probe *p);
 double runt_probe_work_us(const runt_calibration *c, double us, const runt_session_stats *st);
 double runt_probe_rate(const runt_calibration *c, double us, const runt_session_stats *st);

@@ -236,10 +236,13 @@ double runt_median_spread(double *v, int n)
     return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 }
 
-/* The time (runt_probe_run) of a layer followed by `then` (RUNT_OP_COUNT: the layer
- * alone) at a batch, see runt_zoo_build_layer_then (side 0: a Linear). */
-runt_status runt_probe_layer_then(const runt_probe *p, int64_t c_in, int64_t c_out,
-                                  int64_t side, int64_t batch, runt_dtype dtype,
+/* The time (runt_probe_run) of a layer followed by `then` (RUNT_OP_COUNT:
+ * the layer alone) at a batch, less the dispatch of its launches (c's
+ * launch_us each), so a difference of two such times is work alone and the
+ * model, which charges each node's dispatch apart, does not charge a
+ * pool's launch twice; see runt_zoo_build_layer_then (side 0: a Linear). */
+runt_status runt_probe_layer_then(const runt_probe *p, const runt_calibration *c, int64_t c_in,
+                                  int64_t c_out, int64_t side, int64_t batch, runt_dtype dtype,
                                   runt_op then, const runt_attrs *attrs, double *us,
                                   double *spread)
 {
@@ -251,7 +254,7 @@ runt_status runt_probe_layer_then(const runt_probe *p, int64_t c_in, int64_t c_o
     runt_session_stats st;
     rc = runt_probe_run(p, m, batch, dtype, &meas_us, &st, spread);
     runt_model_free(m);
-    *us = rc == RUNT_OK ? meas_us : NAN;
+    *us = rc == RUNT_OK ? meas_us - st.launches * c->launch_us : NAN;
     return rc;
 }
 

@@ -36,13 +36,13 @@ runt_status runt_probe_op_rates(const runt_probe *probe, runt_calibration *c)
             a.pool.kernel[0] = a.pool.kernel[1] = 2;
             a.pool.strides[0] = a.pool.strides[1] = 2;
             if (isnan(conv_us)) {
-                rc = runt_probe_layer_then(&light, POOL_IN, POOL_CH, POOL_SIDE, 1, RUNT_F32,
+                rc = runt_probe_layer_then(&light, c, POOL_IN, POOL_CH, POOL_SIDE, 1, RUNT_F32,
                                            RUNT_OP_COUNT, NULL, &conv_us, &spreads[n]);
                 if (rc != RUNT_OK && rc != RUNT_E_UNSUPPORTED)
                     return rc;
                 n += rc == RUNT_OK;
             }
-            rc = runt_probe_layer_then(&light, POOL_IN, POOL_CH, POOL_SIDE, 1, RUNT_F32, op, &a,
+            rc = runt_probe_layer_then(&light, c, POOL_IN, POOL_CH, POOL_SIDE, 1, RUNT_F32, op, &a,
                                        &us, &sp);
             /* 4 FLOPs per output (max: compares; average: 3 adds, 1 divide) */
             double flops = 4.0 * POOL_CH * (POOL_SIDE / 2) * (POOL_SIDE / 2);
@@ -145,7 +145,7 @@ static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t i
 {
     runt_dtype dtype = q ? RUNT_I8 : RUNT_F32;
     double plain_us;
-    runt_status rc = runt_probe_layer_then(p, in, out, 0, batch, dtype, RUNT_OP_COUNT, NULL,
+    runt_status rc = runt_probe_layer_then(p, c, in, out, 0, batch, dtype, RUNT_OP_COUNT, NULL,
                                            &plain_us, &spreads[*n]);
     if (rc == RUNT_E_UNSUPPORTED)
         return RUNT_OK; /* no int8 on this backend */
@@ -163,7 +163,7 @@ static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t i
         if (act == RUNT_ACT_GELU_TANH)
             a.gelu.approximate_tanh = 1;
         double us;
-        rc = runt_probe_layer_then(p, in, out, 0, batch, dtype, op, &a, &us, &spreads[*n]);
+        rc = runt_probe_layer_then(p, c, in, out, 0, batch, dtype, op, &a, &us, &spreads[*n]);
         if (rc == RUNT_E_UNSUPPORTED)
             continue;
         if (rc != RUNT_OK)
