@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 /* Calibration: the grids' coordinates, one attempt of every probe, folding
- * attempts, and the cached get (calibrate.h; calibrate_internal.h lists
+ * attempts, and the cached get (calibrate.h; calibrate_impl.h lists
  * the other parts). */
 #include <errno.h>
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "calibrate_internal.h"
+#include "calibrate_impl.h"
 #include "runt-backend.h"
 
 const char *const runt_level_names[RUNT_LEVEL_COUNT] = {"l1", "l2", "l3", "dram"};

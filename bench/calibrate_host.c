@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "calibrate_internal.h"
+#include "calibrate_impl.h"
 #include "runt-backend.h"
 
 int runt_read_line(const char *path, char *buf, size_t size)

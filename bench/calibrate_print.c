@@ -3,7 +3,7 @@
  * from the cache (the probes' progress lines show only while measuring). */
 #include <math.h>
 
-#include "calibrate_internal.h"
+#include "calibrate_impl.h"
 
 /* A table entry, or "-" where it was not measured (0). */
 static void runt_print_rate(FILE *out, double v)

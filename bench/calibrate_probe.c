@@ -1,8 +1,8 @@
-/* Timing a probe, and the main probes (calibrate_internal.h). */
+/* Timing a probe, and the main probes (calibrate_impl.h). */
 #include <math.h>
 #include <string.h>
 
-#include "calibrate_internal.h"
+#include "calibrate_impl.h"
 #include "runt-backend.h"
 #include "zoo.h"
 

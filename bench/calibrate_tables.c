@@ -3,7 +3,7 @@
  * (calibrate.h says what each holds). */
 #include <math.h>
 
-#include "calibrate_internal.h"
+#include "calibrate_impl.h"
 #include "runt-backend.h"
 #include "zoo.h"
 

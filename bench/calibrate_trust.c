@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "calibrate_internal.h"
+#include "calibrate_impl.h"
 #include "runt-backend.h"
 
 double runt_calibration_spread(const double *rounds_us, int n)

@@ -15,8 +15,8 @@
  *   calibrate_cache.c   the cache file: path, save, load, checks
  *   calibrate_print.c   the tables as text (runt devices)
  */
-#ifndef RUNT_BENCH_CALIBRATE_INTERNAL_H
-#define RUNT_BENCH_CALIBRATE_INTERNAL_H
+#ifndef RUNT_BENCH_CALIBRATE_IMPL_H
+#define RUNT_BENCH_CALIBRATE_IMPL_H
 
 #include <stdio.h>
 
@@ -130,4 +130,4 @@ double runt_load_average(void);
 /* The first line of a file, without its newline; 0 when unreadable. */
 int runt_read_line(const char *path, char *buf, size_t size);
 
-#endif /* RUNT_BENCH_CALIBRATE_INTERNAL_H */
+#endif /* RUNT_BENCH_CALIBRATE_IMPL_H */
