@@ -32,7 +32,9 @@
  *               (reference kernel) is ~20x slower per FLOP than a ReLU.
  *   epilogues   each fused activation (a Gemm's or Conv's epilogue):
  *               Linear(16, 1024) at batch 64 with it, less without it,
- *               over its 64 Ki outputs, in f32 and int8. Not the op's rate: the CPU
+ *               over its 64 Ki outputs, in f32 and int8; and the same after
+ *               a Conv2d(1, 16, 3x3) on 64x64 (a conv's epilogue loop is
+ *               not the GEMM's). Not the op's rate: the CPU
  *               backend's packed GEMM runs some activations in its own
  *               vector loop.
  *   streams     ReLU over a buffer whose input and output together fill
@@ -218,6 +220,7 @@ typedef struct runt_calibration {
     double act_gflops[2][RUNT_ACT_RATE_COUNT]; /* a fused activation, [0] f32,
                                               [1] int8, by runt_activation;
                                               1 FLOP an output               */
+    double conv_act_gflops[2][RUNT_ACT_RATE_COUNT]; /* the same after a Conv */
     double gemm_gflops[2][RUNT_GEMM_GRID_MS][RUNT_GEMM_GRID_NS]
                       [RUNT_GEMM_GRID_KS];     /* [0] f32, [1] int8           */
     double conv_gflops[2][RUNT_CONV_GRID_DEPTHS][RUNT_CONV_GRID_OUTS]
@@ -288,9 +291,11 @@ runt_status runt_calibration_copy_us(const char *backend, int threads, double by
 /* The probed rate of op (GFLOP/s as runt_cost counts), or 0 when op has
  * none in c (not probed, or not one of runt_op_rate_ops). */
 double runt_calibration_op_gflops(const runt_calibration *c, runt_op op);
-/* The probed rate of a fused activation in an f32 (int8 0) or int8 layer,
- * or 0 when c has none. */
-double runt_calibration_act_gflops(const runt_calibration *c, int int8, runt_activation act);
+/* The probed rate of a fused activation in an f32 (int8 0) or int8 layer:
+ * after a Conv (layer RUNT_OP_CONV) its conv table's where measured, else
+ * (and after a Gemm or MatMul) the Gemm's; 0 when c has none. */
+double runt_calibration_act_gflops(const runt_calibration *c, runt_op layer, int int8,
+                                   runt_activation act);
 
 /* A matrix product's rate from the GEMM grid, by interpolation in the logs
  * of its rows m, outputs n and depth k, each clamped to the grid's edges;

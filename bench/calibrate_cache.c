@@ -70,14 +70,18 @@ double *runt_cal_table_entry(runt_calibration *c, int index, const char **group,
         return &c->bw_int8_gbps[i];
     }
     i -= RUNT_LEVEL_COUNT;
-    if (i >= 0 && i < 2 * ACTS) {
-        int q = i / ACTS, act = RUNT_ACT_RELU + i % ACTS;
-        if (group)
-            *group = "act_gflops";
-        snprintf(key, size, "epilogue_%s_%s", q ? "int8" : "f32", runt_act_rate_names[act]);
-        return &c->act_gflops[q][act];
+    /* The fused activations after a Gemm, then after a Conv. */
+    for (int conv = 0; conv < 2; conv++) {
+        if (i >= 0 && i < 2 * ACTS) {
+            int q = i / ACTS, act = RUNT_ACT_RELU + i % ACTS;
+            if (group)
+                *group = conv ? "conv_act_gflops" : "act_gflops";
+            snprintf(key, size, "%sepilogue_%s_%s", conv ? "conv_" : "", q ? "int8" : "f32",
+                     runt_act_rate_names[act]);
+            return conv ? &c->conv_act_gflops[q][act] : &c->act_gflops[q][act];
+        }
+        i -= 2 * ACTS;
     }
-    i -= 2 * ACTS;
     /* The grids: i counts from the grid's f32 table through its int8 one,
      * which follow each other in the struct as in the file. */
     const runt_grid3 *grids[2] = {&runt_gemm_grid, &runt_conv_grid};

@@ -32,13 +32,15 @@ void runt_calibration_print_tables(FILE *out, const runt_calibration *c, const c
         if (c->bw_int8_gbps[l] > 0)
             fprintf(out, " %s %.1f", runt_level_names[l], c->bw_int8_gbps[l]);
     fputc('\n', out);
-    for (int q = 0; q < 2; q++) {
-        fprintf(out, "%sfused activations (%s), GFLOP/s:", indent, q ? "int8" : "f32");
-        for (int a = RUNT_ACT_RELU; a < RUNT_ACT_RATE_COUNT; a++)
-            fprintf(out, " %s %.3g", runt_act_rate_names[a],
-                    c->act_gflops[q][a]);
-        fputc('\n', out);
-    }
+    for (int conv = 0; conv < 2; conv++)
+        for (int q = 0; q < 2; q++) {
+            fprintf(out, "%sfused activations (%s%s), GFLOP/s:", indent, q ? "int8" : "f32",
+                    conv ? ", after a Conv" : "");
+            for (int a = RUNT_ACT_RELU; a < RUNT_ACT_RATE_COUNT; a++)
+                fprintf(out, " %s %.3g", runt_act_rate_names[a],
+                        conv ? c->conv_act_gflops[q][a] : c->act_gflops[q][a]);
+            fputc('\n', out);
+        }
     const runt_grid3 *grids[2] = {&runt_gemm_grid, &runt_conv_grid};
     const double *rates[2] = {&c->gemm_gflops[0][0][0][0], &c->conv_gflops[0][0][0][0]};
     static const char *const what[2] = {"GEMM grid (%s), G%s/s: Linear(k, n) at batch m",

@@ -137,15 +137,18 @@ runt_status runt_probe_int8_bandwidth(const runt_probe *probe, const double ws[R
     return RUNT_OK;
 }
 
-/* The epilogue probes of one dtype (q 1: int8) into c->act_gflops[q],
- * their spreads appended to spreads[*n...]. */
+/* The epilogue probes of one layer (side 0: Linear(in, out) at batch,
+ * else a 3x3 Conv2d(in, out) on side x side) and dtype (q 1: int8) into
+ * rates[q] (outputs a GFLOP), their spreads appended to spreads[*n...]. */
 static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t in, int64_t out,
-                                           int64_t batch, runt_calibration *c, double *spreads,
+                                           int64_t side, int64_t batch, runt_calibration *c,
+                                           double rates[2][RUNT_ACT_RATE_COUNT], double *spreads,
                                            int *n)
 {
     runt_dtype dtype = q ? RUNT_I8 : RUNT_F32;
+    double outputs = (double)(batch * out * (side ? side * side : 1));
     double plain_us;
-    runt_status rc = runt_probe_layer_then(p, c, in, out, 0, batch, dtype, RUNT_OP_COUNT, NULL,
+    runt_status rc = runt_probe_layer_then(p, c, in, out, side, batch, dtype, RUNT_OP_COUNT, NULL,
                                            &plain_us, &spreads[*n]);
     if (rc == RUNT_E_UNSUPPORTED)
         return RUNT_OK; /* no int8 on this backend */
@@ -163,18 +166,19 @@ static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t i
         if (act == RUNT_ACT_GELU_TANH)
             a.gelu.approximate_tanh = 1;
         double us;
-        rc = runt_probe_layer_then(p, c, in, out, 0, batch, dtype, op, &a, &us, &spreads[*n]);
+        rc = runt_probe_layer_then(p, c, in, out, side, batch, dtype, op, &a, &us, &spreads[*n]);
         if (rc == RUNT_E_UNSUPPORTED)
             continue;
         if (rc != RUNT_OK)
             return rc;
         (*n)++;
-        c->act_gflops[q][act] = runt_difference_rate((double)(batch * out), us, plain_us);
+        rates[q][act] = runt_difference_rate(outputs, us, plain_us);
         if (p->progress)
-            fprintf(p->progress, "  %s %s Linear(%lld, %lld) + %s: %.2f us, %.2f us alone -> "
+            fprintf(p->progress, "  %s %s %s(%lld, %lld) + %s: %.2f us, %.2f us alone -> "
                     "%.3f GFLOP/s (spread %.1f%%)\n", p->backend, runt_dtype_name(dtype),
-                    (long long)in, (long long)out, runt_act_rate_names[act], us, plain_us,
-                    c->act_gflops[q][act], 100 * spreads[*n - 1]);
+                    side ? "Conv3x3" : "Linear", (long long)in, (long long)out,
+                    runt_act_rate_names[act], us, plain_us, rates[q][act],
+                    100 * spreads[*n - 1]);
     }
     return RUNT_OK;
 }
@@ -186,15 +190,22 @@ static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t i
  * loop (a fused LeakyRelu measured ~0.1 ns an element, the op alone 4 ns:
  * its branch mispredicts on noise). In f32 and in int8, whose layers apply
  * the activation in their own loop too (an int8 LeakyRelu layer: ~4 ns an
- * output). */
+ * output). And the same after a Conv2d(1, 16, 3x3) on 64x64 (64 Ki
+ * outputs): a conv's epilogue is not the packed GEMM's, and the zoo's f32
+ * CNNs with a LeakyRelu came out at 0.44-0.65 of their time when it was
+ * charged at the GEMM's 0.1 ns an element. */
 runt_status runt_probe_epilogues(const runt_probe *probe, runt_calibration *c)
 {
     runt_probe light = runt_probe_light(probe);
-    enum { IN = 16, OUT = 1024, BATCH = 64 };
-    double spreads[2 * RUNT_ACT_RATE_COUNT];
+    enum { IN = 16, OUT = 1024, BATCH = 64, CONV_IN = 1, CONV_OUT = 16, SIDE = 64 };
+    double spreads[4 * RUNT_ACT_RATE_COUNT];
     int n = 0;
     for (int q = 0; q < 2; q++) {
-        runt_status rc = runt_probe_epilogues_of(&light, q, IN, OUT, BATCH, c, spreads, &n);
+        runt_status rc = runt_probe_epilogues_of(&light, q, IN, OUT, 0, BATCH, c, c->act_gflops,
+                                                 spreads, &n);
+        if (rc == RUNT_OK)
+            rc = runt_probe_epilogues_of(&light, q, CONV_IN, CONV_OUT, SIDE, 1, c,
+                                         c->conv_act_gflops, spreads, &n);
         if (rc != RUNT_OK)
             return rc;
     }
@@ -313,11 +324,14 @@ runt_op runt_activation_op(runt_activation act)
     }
 }
 
-double runt_calibration_act_gflops(const runt_calibration *c, int int8, runt_activation act)
+double runt_calibration_act_gflops(const runt_calibration *c, runt_op layer, int int8,
+                                   runt_activation act)
 {
     if ((int)act <= RUNT_ACT_NONE || (int)act >= RUNT_ACT_RATE_COUNT)
         return 0;
-    double g = c->act_gflops[int8 ? 1 : 0][act];
+    double g = layer == RUNT_OP_CONV ? c->conv_act_gflops[int8 ? 1 : 0][act] : 0;
+    if (!(isfinite(g) && g > 0))
+        g = c->act_gflops[int8 ? 1 : 0][act];
     return isfinite(g) && g > 0 ? g : 0;
 }
 

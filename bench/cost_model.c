@@ -81,7 +81,7 @@ runt_cost_terms runt_cost_model_node_terms(const runt_calibration *c,
     memset(&t, 0, sizeof t);
     double act = n->act_elements > 0 && n->act_elements <= n->flops ? n->act_elements : 0;
     double rate = runt_cost_model_rate(c, n);
-    double act_rate = runt_calibration_act_gflops(c, n->int8, n->act);
+    double act_rate = runt_calibration_act_gflops(c, n->op, n->int8, n->act);
     if (!(act_rate > 0))
         act_rate = runt_cost_model_op_rate(c, runt_activation_op(n->act));
     t.compute_us = isfinite(rate) && rate > 0 ? (n->flops - act) / (rate * 1e3) : 0;

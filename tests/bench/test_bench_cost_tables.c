@@ -73,9 +73,33 @@ RT_TEST(bench_cost_tables, a_fused_activation_adds_its_outputs_at_its_rate)
                   runt_activation_op(RUNT_ACT_NONE) == RUNT_OP_COUNT &&
                   runt_activation_op((runt_activation)99) == RUNT_OP_COUNT,
               "activation to op");
-    RT_ASSERT(runt_calibration_act_gflops(&c, 0, (runt_activation)99) == 0 &&
-                  runt_calibration_act_gflops(&c, 0, RUNT_ACT_NONE) == 0,
+    RT_ASSERT(runt_calibration_act_gflops(&c, RUNT_OP_GEMM, 0, (runt_activation)99) == 0 &&
+                  runt_calibration_act_gflops(&c, RUNT_OP_GEMM, 0, RUNT_ACT_NONE) == 0,
               "no rate for none or an unknown activation");
+}
+
+/* After a Conv, a fused activation takes the conv table's rate where it was
+ * measured, else the Gemm's; a Gemm never takes the conv's. */
+RT_TEST(bench_cost_tables, a_conv_epilogue_takes_its_own_rate)
+{
+    runt_calibration c = rt_made_up_calibration();
+    c.act_gflops[0][RUNT_ACT_LEAKY_RELU] = 100;
+    RT_ASSERT(runt_calibration_act_gflops(&c, RUNT_OP_CONV, 0, RUNT_ACT_LEAKY_RELU) == 100,
+              "no conv entry: the Gemm's");
+    c.conv_act_gflops[0][RUNT_ACT_LEAKY_RELU] = 0.25;
+    RT_ASSERT(runt_calibration_act_gflops(&c, RUNT_OP_CONV, 0, RUNT_ACT_LEAKY_RELU) == 0.25 &&
+                  runt_calibration_act_gflops(&c, RUNT_OP_GEMM, 0, RUNT_ACT_LEAKY_RELU) == 100 &&
+                  runt_calibration_act_gflops(&c, RUNT_OP_CONV, 1, RUNT_ACT_LEAKY_RELU) == 0,
+              "conv f32 its own; Gemm the Gemm's; conv int8 none");
+    /* A Conv node with 1000 fused outputs: 1000 / 0.25 GFLOP/s = 4 us on
+     * top of 2e6 FLOPs at the 100 GFLOP/s peak (no conv grid: 20 us). */
+    runt_cost_model_node n = {.op = RUNT_OP_CONV, .flops = 2e6 + 1000, .matmul = 1,
+                              .act = RUNT_ACT_LEAKY_RELU, .act_elements = 1000};
+    double got = runt_cost_model_node_us(&c, &n, 0);
+    RT_ASSERT(close_to(got, 24), "conv + its epilogue: %.6f us, by hand 24", got);
+    n.op = RUNT_OP_GEMM;
+    got = runt_cost_model_node_us(&c, &n, 0);
+    RT_ASSERT(close_to(got, 20.01), "gemm + its epilogue: %.6f us, by hand 20.01", got);
 }
 
 /* A rate that is a product of powers of depth, channels and side is linear

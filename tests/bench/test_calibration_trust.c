@@ -90,6 +90,7 @@ static runt_calibration quiet(void)
     c.gemm_gflops[1][2][1][3] = 17;
     c.stream_gbps[RUNT_LEVEL_L2] = 64;
     c.bw_int8_gbps[RUNT_LEVEL_L3] = 90;
+    c.conv_act_gflops[0][RUNT_ACT_LEAKY_RELU] = 0.3;
     for (int p = 0; p < RUNT_PROBE_COUNT; p++)
         c.spread[p] = NAN;
     int ran[] = {RUNT_PROBE_PEAK_F32, RUNT_PROBE_ELTWISE, RUNT_PROBE_DISPATCH, RUNT_PROBE_BW_L1,
@@ -282,7 +283,7 @@ RT_TEST(calibration_trust, a_cache_without_tables_loads_and_is_measured_again)
               runt_last_error(), text);
     RT_ASSERT(back.checked && !back.tables && back.peak_gflops == 100, "checked, no tables");
     RT_ASSERT(runt_calibration_op_gflops(&back, RUNT_OP_TANH) == 0 &&
-                  runt_calibration_act_gflops(&back, 0, RUNT_ACT_TANH) == 0 &&
+                  runt_calibration_act_gflops(&back, RUNT_OP_GEMM, 0, RUNT_ACT_TANH) == 0 &&
                   runt_calibration_conv_gflops(&back, 0, 72, 64, 1024) == 0,
               "no table read from it");
     char why[512];
@@ -303,6 +304,8 @@ RT_TEST(calibration_trust, the_tables_round_trip)
     RT_ASSERT(back.tables, "tables");
     RT_ASSERT(memcmp(back.op_gflops, c.op_gflops, sizeof c.op_gflops) == 0, "op rates");
     RT_ASSERT(memcmp(back.act_gflops, c.act_gflops, sizeof c.act_gflops) == 0, "epilogues");
+    RT_ASSERT(memcmp(back.conv_act_gflops, c.conv_act_gflops, sizeof c.conv_act_gflops) == 0,
+              "conv epilogues");
     RT_ASSERT(memcmp(back.conv_gflops, c.conv_gflops, sizeof c.conv_gflops) == 0, "conv grid");
     RT_ASSERT(memcmp(back.gemm_gflops, c.gemm_gflops, sizeof c.gemm_gflops) == 0, "gemm grid");
     RT_ASSERT(memcmp(back.stream_gbps, c.stream_gbps, sizeof c.stream_gbps) == 0, "streams");
@@ -441,6 +444,8 @@ RT_TEST(calibration_trust, damaged_or_absurd_files_are_refused_naming_why)
          "gemm_int8_m64_n64_k1024 is -17"},
         {"\"stream_l2\": 64", "\"stream_l2\": -64", "stream_l2 is -64"},
         {"\"int8_gemv_l3\": 90", "\"int8_gemv_l3\": nan", "int8_gemv_l3"},
+        {"\"conv_epilogue_f32_leaky_relu\": 0.3", "\"conv_epilogue_f32_leaky_relu\": -1",
+         "conv_epilogue_f32_leaky_relu is -1"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         static char text[32768];
