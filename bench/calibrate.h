@@ -31,8 +31,9 @@
  *               them came out 5-15x faster than measured; a max pool
  *               (reference kernel) is ~20x slower per FLOP than a ReLU.
  *   epilogues   each fused activation (a Gemm's or Conv's epilogue):
- *               Linear(16, 1024) at batch 64 with it, less without it,
- *               over its 64 Ki outputs, in f32 and int8; and the same after
+ *               Linear(16, 16) then Linear(16, 1024) at batch 64, each
+ *               with it (the second sees a hidden layer's values), less
+ *               without, over their outputs, in f32 and int8; and the same after
  *               a Conv2d(1, 16, 3x3) on 64x64 (a conv's epilogue loop is
  *               not the GEMM's). Not the op's rate: the CPU
  *               backend's packed GEMM runs some activations in its own

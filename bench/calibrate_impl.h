@@ -57,6 +57,9 @@ runt_status runt_probe_layer_then(const runt_probe *p, const runt_calibration *c
                                   int64_t c_out, int64_t side, int64_t batch, runt_dtype dtype,
                                   runt_op then, const runt_attrs *attrs, double *us,
                                   double *spread);
+/* m's time (runt_probe_run) less the dispatch of its launches. */
+runt_status runt_probe_work(const runt_probe *p, const runt_calibration *c, const runt_model *m,
+                            int64_t batch, runt_dtype dtype, double *us, double *spread);
 runt_probe runt_probe_light(const runt_probe *p);
 double runt_probe_work_us(const runt_calibration *c, double us, const runt_session_stats *st);
 double runt_probe_rate(const runt_calibration *c, double us, const runt_session_stats *st);

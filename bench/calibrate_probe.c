@@ -250,10 +250,17 @@ runt_status runt_probe_layer_then(const runt_probe *p, const runt_calibration *c
     runt_status rc = runt_zoo_build_layer_then(c_in, c_out, 3, side, side, then, attrs, &m);
     if (rc != RUNT_OK)
         return rc;
+    rc = runt_probe_work(p, c, m, batch, dtype, us, spread);
+    runt_model_free(m);
+    return rc;
+}
+
+runt_status runt_probe_work(const runt_probe *p, const runt_calibration *c, const runt_model *m,
+                            int64_t batch, runt_dtype dtype, double *us, double *spread)
+{
     double meas_us;
     runt_session_stats st;
-    rc = runt_probe_run(p, m, batch, dtype, &meas_us, &st, spread);
-    runt_model_free(m);
+    runt_status rc = runt_probe_run(p, m, batch, dtype, &meas_us, &st, spread);
     *us = rc == RUNT_OK ? meas_us - st.launches * c->launch_us : NAN;
     return rc;
 }

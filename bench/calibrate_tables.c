@@ -137,19 +137,42 @@ runt_status runt_probe_int8_bandwidth(const runt_probe *probe, const double ws[R
     return RUNT_OK;
 }
 
-/* The epilogue probes of one layer (side 0: Linear(in, out) at batch,
- * else a 3x3 Conv2d(in, out) on side x side) and dtype (q 1: int8) into
+/* The epilogue probes of one layer (side 0: Linear(in, out) at batch after
+ * a Linear(in, in), each followed by the activation, so the measured one
+ * sees a hidden layer's values as in a net; else a 3x3 Conv2d(in, out) on
+ * side x side, as a CNN's first layer) and dtype (q 1: int8) into
  * rates[q] (outputs a GFLOP), their spreads appended to spreads[*n...]. */
+/* The time less dispatch of the epilogue probe's model with `then` after
+ * its layers (see runt_probe_epilogues_of). */
+static runt_status runt_probe_epilogue_model(const runt_probe *p, const runt_calibration *c,
+                                             int64_t in, int64_t out, int64_t side, int64_t batch,
+                                             runt_dtype dtype, runt_op then,
+                                             const runt_attrs *attrs, double *us, double *spread)
+{
+    if (side)
+        return runt_probe_layer_then(p, c, in, out, side, batch, dtype, then, attrs, us, spread);
+    runt_model *m;
+    runt_status rc = runt_zoo_build_hidden_then(in, in, out, then, attrs, &m);
+    if (rc != RUNT_OK)
+        return rc;
+    rc = runt_probe_work(p, c, m, batch, dtype, us, spread);
+    runt_model_free(m);
+    return rc;
+}
+
 static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t in, int64_t out,
                                            int64_t side, int64_t batch, runt_calibration *c,
                                            double rates[2][RUNT_ACT_RATE_COUNT], double *spreads,
                                            int *n)
 {
     runt_dtype dtype = q ? RUNT_I8 : RUNT_F32;
-    double outputs = (double)(batch * out * (side ? side * side : 1));
+    /* A Linear's probe has a hidden Linear(in, in) before it, whose
+     * activation counts too. */
+    double outputs = (double)(batch * out * (side ? side * side : 1)) +
+                     (side ? 0 : (double)(batch * in));
     double plain_us;
-    runt_status rc = runt_probe_layer_then(p, c, in, out, side, batch, dtype, RUNT_OP_COUNT, NULL,
-                                           &plain_us, &spreads[*n]);
+    runt_status rc = runt_probe_epilogue_model(p, c, in, out, side, batch, dtype, RUNT_OP_COUNT,
+                                               NULL, &plain_us, &spreads[*n]);
     if (rc == RUNT_E_UNSUPPORTED)
         return RUNT_OK; /* no int8 on this backend */
     if (rc != RUNT_OK)
@@ -166,7 +189,8 @@ static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t i
         if (act == RUNT_ACT_GELU_TANH)
             a.gelu.approximate_tanh = 1;
         double us;
-        rc = runt_probe_layer_then(p, c, in, out, side, batch, dtype, op, &a, &us, &spreads[*n]);
+        rc = runt_probe_epilogue_model(p, c, in, out, side, batch, dtype, op, &a, &us,
+                                       &spreads[*n]);
         if (rc == RUNT_E_UNSUPPORTED)
             continue;
         if (rc != RUNT_OK)
@@ -183,9 +207,11 @@ static runt_status runt_probe_epilogues_of(const runt_probe *p, int q, int64_t i
     return RUNT_OK;
 }
 
-/* Each fused activation: Linear(16, 1024) at batch 64 followed by the
- * activation's op (which the session fuses into the Gemm's epilogue), less
- * the Linear alone, over its 64 Ki outputs. Through the fused path, as the
+/* Each fused activation: Linear(16, 16) and Linear(16, 1024) at batch 64
+ * each followed by the activation's op (which the session fuses into the
+ * Gemm's epilogue), less the two Linears alone, over their 65 Ki outputs
+ * (the zoo's tanh MLPs came out at 1.2-1.6x their time when the
+ * activation saw the uniform noise of a first layer). Through the fused path, as the
  * CPU backend's packed GEMM applies some activations in its own vector
  * loop (a fused LeakyRelu measured ~0.1 ns an element, the op alone 4 ns:
  * its branch mispredicts on noise). In f32 and in int8, whose layers apply

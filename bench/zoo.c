@@ -235,6 +235,30 @@ runt_status runt_zoo_build_layer_then(int64_t c_in, int64_t c_out, int k, int64_
     return runt_zoo_finish(b, s, y, out);
 }
 
+runt_status runt_zoo_build_hidden_then(int64_t c_in, int64_t hidden, int64_t c_out, runt_op then,
+                                       const runt_attrs *attrs, runt_model **out)
+{
+    if (!out || c_in < 1 || hidden < 1 || c_out < 1)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_hidden_then: %s",
+                              !out ? "out is NULL" : "needs positive sizes");
+    runt_builder *b;
+    runt_status s = runt_builder_create(NULL, &b);
+    if (s != RUNT_OK)
+        return s;
+    uint64_t rng = 0x41DE;
+    int64_t dims[2] = {RUNT_DIM_BATCH, c_in};
+    int64_t widths[3] = {c_in, hidden, c_out};
+    runt_value_id x, y = -1;
+    s = runt_builder_input(b, "x", RUNT_F32, 2, dims, &x);
+    for (int i = 0; !s && i < 2; i++) {
+        s = runt_zoo_mlp(b, x, widths + i, 2, RUNT_OP_COUNT, 1, &rng, &y);
+        if (!s && then != RUNT_OP_COUNT)
+            s = runt_builder_unary(b, then, y, attrs, &y);
+        x = y;
+    }
+    return runt_zoo_finish(b, s, y, out);
+}
+
 /* A limit's value inside a message literal. */
 #define RUNT_ZOO_TEXT_(x) #x
 #define RUNT_ZOO_TEXT(x) RUNT_ZOO_TEXT_(x)

@@ -39,6 +39,14 @@ runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, i
 runt_status runt_zoo_build_layer_then(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,
                                       runt_op then, const runt_attrs *attrs, runt_model **out);
 
+/* Linear(c_in, hidden) -> then -> Linear(hidden, c_out) -> then, with biases
+ * (then RUNT_OP_COUNT: no op): the second `then` sees what an activation
+ * inside a net sees, a layer fed by an activation, not the uniform noise
+ * of a bench input (a tanh costs less on the smaller values: ~22 ns an
+ * element at |x| ~ 0.1 against ~30 at 0.3 on the dev VM's libm). */
+runt_status runt_zoo_build_hidden_then(int64_t c_in, int64_t hidden, int64_t c_out, runt_op then,
+                                       const runt_attrs *attrs, runt_model **out);
+
 /* A generated feed-forward net (the bench's zoo suite): on an image input
  * [N, c, h, w], n_convs 'same' Conv2d layers, each followed by act and, where
  * pool[i] is set, a 2x2 max pool, then Flatten; on a vector input [N, c]
