@@ -57,7 +57,12 @@
  *               layer), and the reference backend's plain loops fall off as
  *               the operands leave the cache. A point whose one run would
  *               take over RUNT_GEMM_GRID_MAX_RUN_US at the peak is not run
- *               and takes the peak: it is as large as the peak probe's.
+ *               and takes the point of the same n and k at the next smaller
+ *               m (the peak where there is none): the peak probe's best
+ *               size fits the cache, and on ref, whose loops slow as the
+ *               operands leave it, taking the peak for batch-1024 Linear
+ *               layers of width 1024 put seed0_simple and the sweep's
+ *               batch_b64+ rows at 0.77-0.80 of their time.
  *               (After bench/results/2026-12-05-gemm-grid.md, whose grid
  *               alone gained nothing while convs and epilogues were off.)
  *   conv grid   Conv2d(c_in, c_out, 3x3, 'same') at batch 1 over the

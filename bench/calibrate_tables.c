@@ -257,7 +257,11 @@ static runt_status runt_probe_gemm_grid(const runt_probe *probe, runt_calibratio
                     int64_t k = runt_gemm_grid_k[l];
                     double *g = &c->gemm_gflops[q][i][j][l];
                     if (2.0 * (double)(m * n * k) / (peak * 1e3) > RUNT_GEMM_GRID_MAX_RUN_US) {
-                        *g = peak;
+                        /* Too long to run: the same n and k at the next
+                         * smaller batch (a product's rate is flat in m
+                         * past a few rows), else the peak. */
+                        double fewer = i > 0 ? c->gemm_gflops[q][i - 1][j][l] : 0;
+                        *g = fewer > 0 ? fewer : peak;
                         continue;
                     }
                     int64_t w[2] = {k, n};
