@@ -43,6 +43,14 @@ static void runt_cost_model_add_bytes(const runt_calibration *c, double bytes, d
                         : kind == RUNT_BYTES_INT8_WEIGHTS ? c->bw_int8_gbps
                                                           : c->bw_gbps;
     double bw = isfinite(own[l]) && own[l] > 0 ? own[l] : c->bw_gbps[l];
+    /* Weights are read at least as fast as a ReLU streams the same level:
+     * a GEMV probe slower than that was bound by its arithmetic, which the
+     * GEMM grid charges already. On ref every GEMV runs at 5-9 GB/s, from
+     * L1 as from DRAM, and ref's small MLPs (width_w64, seed1_model1, 3)
+     * came out at 1.2-1.3x their time, bound by an "L2" that a ReLU
+     * streams several times faster. */
+    if (kind != RUNT_BYTES_ACTIVATIONS && isfinite(c->stream_gbps[l]) && c->stream_gbps[l] > bw)
+        bw = c->stream_gbps[l];
     if (isfinite(bw) && bw > 0)
         t->memory_us[l] += bytes / (bw * 1e3); /* GB/s = 1e3 bytes/µs */
 }

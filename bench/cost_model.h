@@ -31,7 +31,9 @@
  *                     bw is the GEMV probes' (weights are read by matrix
  *                     products; an int8 node's, the int8 GEMV probes'),
  *                     stream the ReLU probes' (activations are streamed),
- *                     the f32 GEMV's where either was not measured;
+ *                     the f32 GEMV's where either was not measured; weights
+ *                     never slower than stream (a GEMV slower than a ReLU's
+ *                     stream was bound by its arithmetic, as on ref);
  *          dispatch = the node's share of launches * launch_us.
  *   run    sum over nodes + run_us: what predicted_us is, and what the bench
  *          compares with the measured median.
