@@ -73,75 +73,79 @@ runt_status runt_probe_op_rates(const runt_probe *probe, runt_calibration *c)
     return RUNT_OK;
 }
 
-/* ReLU streaming ws[l] bytes (input and output) at each probed level:
- * stream_gbps. Called after runt_probe_op_rates, whose spread it joins. */
+/* One level's probe of runt_probe_levels: a rate into c, its spread. */
+typedef runt_status (*runt_level_probe)(const runt_probe *p, runt_calibration *c, double ws,
+                                        int level, double *spread);
+
+/* Runs one probe per level the bandwidth probes measured (ws[l] bytes), its
+ * spreads joining op_rates'. RUNT_E_UNSUPPORTED ends it quietly. */
+static runt_status runt_probe_levels(const runt_probe *probe, const double ws[RUNT_LEVEL_COUNT],
+                                     runt_calibration *c, runt_level_probe one)
+{
+    runt_probe light = runt_probe_light(probe);
+    double spreads[RUNT_LEVEL_COUNT + 1];
+    int n = 0;
+    runt_status rc = RUNT_OK;
+    for (int l = 0; rc == RUNT_OK && l < RUNT_LEVEL_COUNT; l++) {
+        if (!isfinite(c->bw_gbps[l]))
+            continue; /* a level this backend's memory does not have */
+        double sp = NAN;
+        rc = one(&light, c, ws[l], l, &sp);
+        if (rc == RUNT_OK)
+            spreads[n++] = sp;
+    }
+    if (rc != RUNT_OK && rc != RUNT_E_UNSUPPORTED)
+        return rc;
+    if (n > 0 && !isnan(c->spread[RUNT_PROBE_OP_RATES]))
+        spreads[n++] = c->spread[RUNT_PROBE_OP_RATES];
+    c->spread[RUNT_PROBE_OP_RATES] = runt_median_spread(spreads, n);
+    return RUNT_OK;
+}
+
+/* ReLU streaming ws bytes (input and output): stream_gbps[level]. */
+static runt_status runt_probe_stream(const runt_probe *p, runt_calibration *c, double ws,
+                                     int level, double *spread)
+{
+    int64_t floats = (int64_t)(ws / 8);
+    int64_t dims[2] = {1, floats > 64 ? floats : 64};
+    double meas_us;
+    runt_session_stats st;
+    runt_status rc = runt_probe_op(p, RUNT_OP_RELU, NULL, 2, dims, &meas_us, &st, spread);
+    if (rc != RUNT_OK)
+        return rc;
+    double moved = (double)(st.total.bytes_read + st.total.bytes_written);
+    c->stream_gbps[level] = moved / runt_probe_work_us(c, meas_us, &st) * 1e-3;
+    if (p->progress)
+        fprintf(p->progress, "  %s ReLU streaming %.0f KiB (%s): %.2f us -> %.1f GB/s "
+                "(spread %.1f%%)\n", p->backend, moved / 1024, runt_level_names[level], meas_us,
+                c->stream_gbps[level], 100 * *spread);
+    return RUNT_OK;
+}
+
 runt_status runt_probe_streams(const runt_probe *probe, const double ws[RUNT_LEVEL_COUNT],
                                runt_calibration *c)
 {
-    runt_probe light = runt_probe_light(probe);
-    double spreads[RUNT_LEVEL_COUNT + 1];
-    int n = 0;
-    for (int l = 0; l < RUNT_LEVEL_COUNT; l++) {
-        if (!isfinite(c->bw_gbps[l]))
-            continue; /* a level this backend's memory does not have */
-        int64_t floats = (int64_t)(ws[l] / 8);
-        int64_t dims[2] = {1, floats > 64 ? floats : 64};
-        double meas_us;
-        runt_session_stats st;
-        double sp = NAN;
-        runt_status rc = runt_probe_op(&light, RUNT_OP_RELU, NULL, 2, dims, &meas_us, &st, &sp);
-        if (rc == RUNT_E_UNSUPPORTED)
-            return RUNT_OK;
-        if (rc != RUNT_OK)
-            return rc;
-        double moved = (double)(st.total.bytes_read + st.total.bytes_written);
-        c->stream_gbps[l] = moved / runt_probe_work_us(c, meas_us, &st) * 1e-3;
-        spreads[n++] = sp;
-        if (probe->progress)
-            fprintf(probe->progress, "  %s ReLU streaming %.0f KiB (%s): %.2f us -> %.1f GB/s "
-                    "(spread %.1f%%)\n", probe->backend, moved / 1024, runt_level_names[l],
-                    meas_us, c->stream_gbps[l], 100 * sp);
-    }
-    if (n > 0 && !isnan(c->spread[RUNT_PROBE_OP_RATES]))
-        spreads[n++] = c->spread[RUNT_PROBE_OP_RATES];
-    c->spread[RUNT_PROBE_OP_RATES] = runt_median_spread(spreads, n);
-    return RUNT_OK;
+    return runt_probe_levels(probe, ws, c, runt_probe_stream);
 }
 
-/* An int8 GEMV whose 1-byte weights fill each probed level as the f32
- * GEMV probes' do: bw_int8_gbps. An int8 Linear reads its weights slower
- * than an f32 one reads its own (it also quantizes its input and widens
- * each product): at batch 1 with 4 MiB of int8 weights in L3 the sweep's
- * MLPs ran at ~0.75 of what the f32 GEMV's bandwidth said. Called after
- * runt_probe_streams; the spreads join op_rates'. */
+/* An int8 GEMV whose 1-byte weights take ws bytes: bw_int8_gbps[level]. */
+static runt_status runt_probe_int8_gemv(const runt_probe *p, runt_calibration *c, double ws,
+                                        int level, double *spread)
+{
+    return runt_probe_bandwidth(p, c, RUNT_I8, ws, &c->bw_int8_gbps[level], spread);
+}
+
+/* An int8 GEMV per level, its 1-byte weights filling it as the f32 GEMV
+ * probes' do: bw_int8_gbps. An int8 Linear reads its weights slower than
+ * an f32 one reads its own (it also quantizes its input and widens each
+ * product): at batch 1 with 4 MiB of int8 weights in L3 the sweep's MLPs
+ * ran at ~0.75 of what the f32 GEMV's bandwidth said. */
 runt_status runt_probe_int8_bandwidth(const runt_probe *probe, const double ws[RUNT_LEVEL_COUNT],
                                       runt_calibration *c)
 {
-    runt_probe light = runt_probe_light(probe);
-    double spreads[RUNT_LEVEL_COUNT + 1];
-    int n = 0;
-    for (int l = 0; l < RUNT_LEVEL_COUNT; l++) {
-        if (!isfinite(c->bw_gbps[l]))
-            continue;
-        double sp = NAN;
-        runt_status rc = runt_probe_bandwidth(&light, c, RUNT_I8, ws[l], &c->bw_int8_gbps[l], &sp);
-        if (rc == RUNT_E_UNSUPPORTED)
-            return RUNT_OK;
-        if (rc != RUNT_OK)
-            return rc;
-        spreads[n++] = sp;
-    }
-    if (n > 0 && !isnan(c->spread[RUNT_PROBE_OP_RATES]))
-        spreads[n++] = c->spread[RUNT_PROBE_OP_RATES];
-    c->spread[RUNT_PROBE_OP_RATES] = runt_median_spread(spreads, n);
-    return RUNT_OK;
+    return runt_probe_levels(probe, ws, c, runt_probe_int8_gemv);
 }
 
-/* The epilogue probes of one layer (side 0: Linear(in, out) at batch after
- * a Linear(in, in), each followed by the activation, so the measured one
- * sees a hidden layer's values as in a net; else a 3x3 Conv2d(in, out) on
- * side x side, as a CNN's first layer) and dtype (q 1: int8) into
- * rates[q] (outputs a GFLOP), their spreads appended to spreads[*n...]. */
 /* The time less dispatch of the epilogue probe's model with `then` after
  * its layers (see runt_probe_epilogues_of). */
 static runt_status runt_probe_epilogue_model(const runt_probe *p, const runt_calibration *c,
