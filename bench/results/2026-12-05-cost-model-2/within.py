@@ -19,7 +19,9 @@ def main(paths):
     print("|---|---|---:|---|---:|---:|---:|")
     for path in paths:
         d = json.load(open(path))
-        threads = {dev["backend"]: dev.get("threads", d["host"]["threads"]) for dev in d["devices"]}
+        # ref runs on 1 thread whatever is asked; the others on the host's.
+        threads = {dev["backend"]: 1 if dev["backend"] == "ref" else d["host"]["threads"]
+                   for dev in d["devices"]}
         groups = {}
         for r in d["results"]:
             if not r.get("median_us") or not r.get("predicted_us"):
