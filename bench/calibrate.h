@@ -5,7 +5,8 @@
  * cached result, keyed by backend, device name and threads.
  *
  * Probes (every one a runt model run through a session, so the numbers
- * include what runt adds; each reads the fastest of its runs, see calibrate.c):
+ * include what runt adds; each reads the median of its runs, timed as the
+ * bench times a row, see calibrate.c):
  *   peak f32    Linear(n, n) at batch n, n doubling from 128 until a run takes
  *               50 ms (or n = 2048): the best GFLOP/s seen.
  *   peak int8   the same with compute_dtype int8 (NAN: backend has none).
@@ -30,8 +31,11 @@
  *               them came out 5-15x faster than measured; a max pool
  *               (reference kernel) is ~20x slower per FLOP than a ReLU.
  *   epilogues   each fused activation (a Gemm's or Conv's epilogue):
- *               Linear(16, 1024) at batch 64 with it, less without it,
- *               over its 64 Ki outputs, in f32 and int8. Not the op's rate: the CPU
+ *               Linear(16, 16) then Linear(16, 1024) at batch 64, each
+ *               with it (the second sees a hidden layer's values), less
+ *               without, over their outputs, in f32 and int8; and the same after
+ *               a Conv2d(1, 16, 3x3) on 64x64 (a conv's epilogue loop is
+ *               not the GEMM's). Not the op's rate: the CPU
  *               backend's packed GEMM runs some activations in its own
  *               vector loop.
  *   streams     ReLU over a buffer whose input and output together fill
@@ -42,15 +46,23 @@
  *               level, where a ReLU streamed 8 MB in 182 us, 46 GB/s), so
  *               ref's seed0_relu was predicted 7x its time. Their spreads
  *               count in op_rates'.
- *   gemm grid   Linear(k, k) without bias at batch m over the grid
- *               runt_gemm_grid_* (m by k = n), f32 and int8: GFLOP/s per
+ *   int8 GEMV   the bandwidth probes in int8 (1-byte weights filling each
+ *               level alike): int8 weights' bandwidth (an int8 Linear
+ *               reads them slower than an f32 GEMV reads its own).
+ *   gemm grid   Linear(k, n) without bias at batch m over the grid
+ *               runt_gemm_grid_* (m by n by k), f32 and int8: GFLOP/s per
  *               shape. Small and skinny products run far below the square
  *               peak (a batch-8 Linear(64, 64) at ~20 % of it on the dev
  *               VM; an int8 one pays its activations' quantization per
  *               layer), and the reference backend's plain loops fall off as
  *               the operands leave the cache. A point whose one run would
  *               take over RUNT_GEMM_GRID_MAX_RUN_US at the peak is not run
- *               and takes the peak: it is as large as the peak probe's.
+ *               and takes the point of the same n and k at the next smaller
+ *               m (the peak where there is none): the peak probe's best
+ *               size fits the cache, and on ref, whose loops slow as the
+ *               operands leave it, taking the peak for batch-1024 Linear
+ *               layers of width 1024 put seed0_simple and the sweep's
+ *               batch_b64+ rows at 0.77-0.80 of their time.
  *               (After bench/results/2026-12-05-gemm-grid.md, whose grid
  *               alone gained nothing while convs and epilogues were off.)
  *   conv grid   Conv2d(c_in, c_out, 3x3, 'same') at batch 1 over the
@@ -66,8 +78,10 @@
  *
  * Guarding against load (a calibration taken while another process held a
  * core was once cached and made later predictions 431x off):
- *   rounds      every probe is timed in rounds, each the fastest of its runs;
- *               the probe reads the fastest round once the two fastest agree
+ *   rounds      every probe is timed in rounds, each the median of its runs
+ *               (the statistic a bench row reports: one place, calibrate.c's
+ *               runt_probe_statistic); the probe reads the fastest round's
+ *               median once the two fastest rounds agree
  *               (runt_calibration_settled), within RUNT_CALIBRATION_MAX_ROUNDS.
  *               Its spread is recorded per probe.
  *   busy        the cores other processes kept busy while the probes ran
@@ -139,7 +153,7 @@ extern const char *const runt_probe_names[RUNT_PROBE_COUNT];
 #define RUNT_CALIBRATION_MIN_ROUNDS 2
 #define RUNT_CALIBRATION_MAX_ROUNDS 5
 /* Busy: other processes kept more than (cores - threads) + 0.5 cores busy.
- * The probes read the fastest of many runs, so brief activity (a daemon
+ * The probes read the fastest round's median, so brief activity (a daemon
  * waking) is filtered out; what poisons them is a core taken for most of
  * the time, and past half a core taken on average, most runs of a probe that
  * uses every free core share one. */
@@ -153,6 +167,10 @@ extern const runt_op runt_op_rate_ops[RUNT_OP_RATE_COUNT];
 
 /* Fused activations, by runt_activation (RUNT_ACT_NONE .. GELU_TANH). */
 #define RUNT_ACT_RATE_COUNT (RUNT_ACT_GELU_TANH + 1)
+
+/* "none", "relu", "leaky_relu", ... by runt_activation: the epilogue
+ * table's names (the cache's keys, `runt devices`). */
+extern const char *const runt_act_rate_names[RUNT_ACT_RATE_COUNT];
 
 /* The op whose element function a fused activation runs; RUNT_OP_COUNT for
  * RUNT_ACT_NONE or an unknown value. */
@@ -169,13 +187,19 @@ extern const int64_t runt_conv_grid_depth[RUNT_CONV_GRID_DEPTHS];
 extern const int64_t runt_conv_grid_out[RUNT_CONV_GRID_OUTS];
 extern const int64_t runt_conv_grid_side[RUNT_CONV_GRID_SIDES];
 
-/* The GEMM grid: batch m (a Linear's input rows: 1 is a GEMV, 8 and 64
- * small serving batches, 512 past where a blocked kernel reaches its peak)
- * by k = n (64 a small MLP's width, 1024 a large one's). */
+/* The GEMM grid: rows m (a Linear's batch: 1 is a GEMV, 8 and 64 small
+ * serving batches, 512 past where a blocked kernel reaches its peak) by
+ * outputs n by depth k, each on its own log grid from 16 (a bottleneck, a
+ * classifier's 10 outputs clamp to it) to 1024 (a large MLP's width). A
+ * grid indexed by sqrt(n*k) read a square layer's rate for a narrow one:
+ * Linear(576, 64) at batch 1024 (convlin_*) came out at 0.32-0.84 of its
+ * time, and a 64x10 classifier at a tenth. */
 #define RUNT_GEMM_GRID_MS 4
-#define RUNT_GEMM_GRID_NKS 3
+#define RUNT_GEMM_GRID_NS 4
+#define RUNT_GEMM_GRID_KS 4
 extern const int64_t runt_gemm_grid_m[RUNT_GEMM_GRID_MS];
-extern const int64_t runt_gemm_grid_nk[RUNT_GEMM_GRID_NKS];
+extern const int64_t runt_gemm_grid_n[RUNT_GEMM_GRID_NS];
+extern const int64_t runt_gemm_grid_k[RUNT_GEMM_GRID_KS];
 /* 20 ms keeps ref's grid, at ~4 GFLOP/s, to a few seconds. */
 #define RUNT_GEMM_GRID_MAX_RUN_US 20e3
 
@@ -198,14 +222,19 @@ typedef struct runt_calibration {
      * falls back to eltwise_gflops and the GEMM peaks. */
     double op_gflops[RUNT_OP_RATE_COUNT];  /* by runt_op_rate_ops' order      */
     double stream_gbps[RUNT_LEVEL_COUNT];  /* activations, by level            */
+    double bw_int8_gbps[RUNT_LEVEL_COUNT]; /* an int8 GEMV's weights, by level */
     double act_gflops[2][RUNT_ACT_RATE_COUNT]; /* a fused activation, [0] f32,
                                               [1] int8, by runt_activation;
                                               1 FLOP an output               */
-    double gemm_gflops[2][RUNT_GEMM_GRID_MS][RUNT_GEMM_GRID_NKS]; /* [0] f32, [1] int8 */
+    double conv_act_gflops[2][RUNT_ACT_RATE_COUNT]; /* the same after a Conv */
+    double gemm_gflops[2][RUNT_GEMM_GRID_MS][RUNT_GEMM_GRID_NS]
+                      [RUNT_GEMM_GRID_KS];     /* [0] f32, [1] int8           */
     double conv_gflops[2][RUNT_CONV_GRID_DEPTHS][RUNT_CONV_GRID_OUTS]
                       [RUNT_CONV_GRID_SIDES];  /* [0] f32, [1] int8           */
     int tables;                            /* 0: a cache file older than the
                                               tables (format 4 or 3)         */
+    int format;                            /* the cache format it was loaded
+                                              from; 0: measured by this runt */
     int raised;                            /* bit l: level l's probe came out
                                               slower than a farther level's and
                                               was raised (runt_calibration_monotone) */
@@ -268,15 +297,18 @@ runt_status runt_calibration_copy_us(const char *backend, int threads, double by
 /* The probed rate of op (GFLOP/s as runt_cost counts), or 0 when op has
  * none in c (not probed, or not one of runt_op_rate_ops). */
 double runt_calibration_op_gflops(const runt_calibration *c, runt_op op);
-/* The probed rate of a fused activation in an f32 (int8 0) or int8 layer,
- * or 0 when c has none. */
-double runt_calibration_act_gflops(const runt_calibration *c, int int8, runt_activation act);
+/* The probed rate of a fused activation in an f32 (int8 0) or int8 layer:
+ * after a Conv (layer RUNT_OP_CONV) its conv table's where measured, else
+ * (and after a Gemm or MatMul) the Gemm's; 0 when c has none. */
+double runt_calibration_act_gflops(const runt_calibration *c, runt_op layer, int int8,
+                                   runt_activation act);
 
 /* A matrix product's rate from the GEMM grid, by interpolation in the logs
- * of its rows m and width nk (the geometric mean of n and k), clamped to
- * the grid's edges; int8 picks the int8 grid. 0 when the grid lacks any of
- * the 4 points around the shape. */
-double runt_calibration_gemm_gflops(const runt_calibration *c, int int8, double m, double nk);
+ * of its rows m, outputs n and depth k, each clamped to the grid's edges;
+ * int8 picks the int8 grid. 0 when the grid lacks any of the 8 points
+ * around the shape. */
+double runt_calibration_gemm_gflops(const runt_calibration *c, int int8, double m, double n,
+                                    double k);
 
 /* A convolution's rate from the conv grid, by interpolation in the logs of
  * depth (c_in * kH * kW), output channels and pixels per image (OH * OW),
@@ -284,6 +316,10 @@ double runt_calibration_gemm_gflops(const runt_calibration *c, int int8, double 
  * grid lacks any of the 8 points around the shape. */
 double runt_calibration_conv_gflops(const runt_calibration *c, int int8, double depth,
                                     double out_channels, double pixels);
+
+/* Prints c's tables (op rates, streams, fused activations, GEMM and conv
+ * grids), each line starting with indent; one line when c has none. */
+void runt_calibration_print_tables(FILE *out, const runt_calibration *c, const char *indent);
 
 /* Data held in a nearer level is never read slower than from a farther one,
  * so a level that came out slower than the next farther one (another process
@@ -330,7 +366,9 @@ void runt_calibration_default_dir(char *out, size_t size);
 /* dir/calibration-<backend>-t<threads>.json */
 void runt_calibration_path(const char *dir, const char *backend, int threads, char *out,
                            size_t size);
-/* Writes (creating dir) / reads a cache file. A file of format 4 (before
+/* Writes (creating dir) / reads a cache file. A file of format 5 (fastest
+ * runs, the GEMM grid by width) loads with its format recorded, one of
+ * format 4 (before
  * the op-rate and conv tables) loads with tables 0 and format 3 (before
  * spreads and load) also with checked 0; runt_calibration_reusable refuses
  * both, so they are measured again. A file that is

@@ -27,18 +27,30 @@ const char *runt_cost_model_bound_name(const runt_calibration *c, runt_bound b)
     return (unsigned)b < RUNT_BOUND_COUNT ? names[b] : "?";
 }
 
-/* Adds bytes read at the level a working set of ws bytes lives in, at the
- * weights' bandwidth (a GEMV's) or, for activations, the streaming one where
- * measured. */
+/* What a node's bytes are, for the bandwidth they are read at. */
+enum { RUNT_BYTES_WEIGHTS, RUNT_BYTES_INT8_WEIGHTS, RUNT_BYTES_ACTIVATIONS };
+
+/* Adds bytes read at the level a working set of ws bytes lives in: weights
+ * at the GEMV probes' bandwidth (an int8 node's at the int8 GEMV's where
+ * measured), activations at the streaming one where measured. */
 static void runt_cost_model_add_bytes(const runt_calibration *c, double bytes, double ws,
-                                      int activations, runt_cost_terms *t)
+                                      int kind, runt_cost_terms *t)
 {
     if (bytes <= 0)
         return;
     int l = runt_cost_model_level(c, ws);
-    double bw = activations && isfinite(c->stream_gbps[l]) && c->stream_gbps[l] > 0
-                    ? c->stream_gbps[l]
-                    : c->bw_gbps[l];
+    const double *own = kind == RUNT_BYTES_ACTIVATIONS   ? c->stream_gbps
+                        : kind == RUNT_BYTES_INT8_WEIGHTS ? c->bw_int8_gbps
+                                                          : c->bw_gbps;
+    double bw = isfinite(own[l]) && own[l] > 0 ? own[l] : c->bw_gbps[l];
+    /* Weights are read at least as fast as a ReLU streams the same level:
+     * a GEMV probe slower than that was bound by its arithmetic, which the
+     * GEMM grid charges already. On ref every GEMV runs at 5-9 GB/s, from
+     * L1 as from DRAM, and ref's small MLPs (width_w64, seed1_model1, 3)
+     * came out at 1.2-1.3x their time, bound by an "L2" that a ReLU
+     * streams several times faster. */
+    if (kind != RUNT_BYTES_ACTIVATIONS && isfinite(c->stream_gbps[l]) && c->stream_gbps[l] > bw)
+        bw = c->stream_gbps[l];
     if (isfinite(bw) && bw > 0)
         t->memory_us[l] += bytes / (bw * 1e3); /* GB/s = 1e3 bytes/µs */
 }
@@ -62,8 +74,8 @@ static double runt_cost_model_rate(const runt_calibration *c, const runt_cost_mo
         if (g > 0)
             return g;
     }
-    if (n->gemm_m > 0 && n->gemm_nk > 0) {
-        double g = runt_calibration_gemm_gflops(c, n->int8, n->gemm_m, n->gemm_nk);
+    if (n->gemm_m > 0 && n->gemm_n > 0 && n->gemm_k > 0) {
+        double g = runt_calibration_gemm_gflops(c, n->int8, n->gemm_m, n->gemm_n, n->gemm_k);
         if (g > 0)
             return g;
     }
@@ -77,14 +89,15 @@ runt_cost_terms runt_cost_model_node_terms(const runt_calibration *c,
     memset(&t, 0, sizeof t);
     double act = n->act_elements > 0 && n->act_elements <= n->flops ? n->act_elements : 0;
     double rate = runt_cost_model_rate(c, n);
-    double act_rate = runt_calibration_act_gflops(c, n->int8, n->act);
+    double act_rate = runt_calibration_act_gflops(c, n->op, n->int8, n->act);
     if (!(act_rate > 0))
         act_rate = runt_cost_model_op_rate(c, runt_activation_op(n->act));
     t.compute_us = isfinite(rate) && rate > 0 ? (n->flops - act) / (rate * 1e3) : 0;
     if (act > 0 && isfinite(act_rate) && act_rate > 0)
         t.compute_us += act / (act_rate * 1e3);
-    runt_cost_model_add_bytes(c, n->weight_bytes, footprint_bytes, 0, &t);
-    runt_cost_model_add_bytes(c, n->other_bytes, n->other_bytes, 1, &t);
+    runt_cost_model_add_bytes(c, n->weight_bytes, footprint_bytes,
+                              n->int8 ? RUNT_BYTES_INT8_WEIGHTS : RUNT_BYTES_WEIGHTS, &t);
+    runt_cost_model_add_bytes(c, n->other_bytes, n->other_bytes, RUNT_BYTES_ACTIVATIONS, &t);
     return t;
 }
 
@@ -176,11 +189,14 @@ runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_d
     const runt_tensor *y = &info->output;
     double params = (double)info->cost.params;
     if ((info->op == RUNT_OP_GEMM || info->op == RUNT_OP_MATMUL) && params > 0 &&
-        n.flops > n.act_elements) {
-        /* 2mnk (+ mn for the bias) over 2(nk + n) is m, give or take the
-         * bias's 1/k. */
-        n.gemm_m = (n.flops - n.act_elements) / (2 * params);
-        n.gemm_nk = sqrt(params);
+        n.flops > n.act_elements && y->ndim >= 1 && outputs > 0) {
+        /* The output is [..., m, n] (rows folded into m); 2mnk (+ mn for
+         * the bias) over the mn outputs is 2k (+ 1): halved and floored, k. */
+        n.gemm_n = (double)y->dims[y->ndim - 1];
+        n.gemm_m = n.gemm_n > 0 ? outputs / n.gemm_n : 0;
+        n.gemm_k = floor((n.flops - n.act_elements) / (2 * outputs));
+        if (!(n.gemm_m > 0 && n.gemm_k > 0))
+            n.gemm_m = n.gemm_n = n.gemm_k = 0;
     }
     if (info->op == RUNT_OP_CONV && y->ndim == 4 && outputs > 0) {
         n.conv_depth = floor((n.flops - n.act_elements) / (2 * outputs));
@@ -188,6 +204,18 @@ runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_d
         n.conv_pixels = (double)(y->dims[2] * y->dims[3]);
     }
     return n;
+}
+
+void runt_cost_model_as_run(const runt_calibration *c, runt_cost_model_node *n)
+{
+    int linear = n->op == RUNT_OP_GEMM || n->op == RUNT_OP_MATMUL;
+    if (!n->int8 || !linear || strcmp(c->backend, "cpu") != 0 || !(n->gemm_n > 0))
+        return;
+    double params = n->weight_bytes; /* 1 byte a weight in int8 */
+    if (n->gemm_n * n->gemm_k >= RUNT_INT8_MIN_WEIGHTS_DEFAULT)
+        return;
+    n->int8 = 0;
+    n->weight_bytes = 4 * params;
 }
 
 void runt_cost_model_io_bytes(const runt_session *s, double *in_bytes, double *out_bytes)
@@ -220,7 +248,9 @@ runt_status runt_cost_model_explain(const runt_calibration *c, const runt_sessio
         runt_node_info info;
         if ((rc = runt_session_node(s, i, &info, NULL)) != RUNT_OK)
             return rc;
-        footprint += runt_cost_model_describe(&info, compute).weight_bytes;
+        runt_cost_model_node n = runt_cost_model_describe(&info, compute);
+        runt_cost_model_as_run(c, &n);
+        footprint += n.weight_bytes;
     }
     /* The backend counts launches for the whole plan (the CUDA backend fuses
      * some nodes into one kernel and splits others into several), so each
@@ -234,6 +264,7 @@ runt_status runt_cost_model_explain(const runt_calibration *c, const runt_sessio
         runt_node_info info;
         runt_session_node(s, i, &info, NULL);
         runt_cost_model_node n = runt_cost_model_describe(&info, compute);
+        runt_cost_model_as_run(c, &n);
         runt_cost_terms t = runt_cost_model_node_terms(c, &n, footprint);
         total += runt_cost_terms_work_us(&t);
         t.dispatch_us = share;

@@ -10,8 +10,11 @@
  *                       in an int8 session): small convs run 10-20x below
  *                       the GEMM peak;
  *                     - for Gemm, MatMul with constant weights, the GEMM
- *                       grid's at its rows m = product FLOPs / (2 params)
- *                       and width sqrt(params);
+ *                       grid's at its rows m (outputs / n), outputs n (the
+ *                       output's last dim) and depth k (product FLOPs / (2
+ *                       outputs), less the bias's half FLOP as for a Conv):
+ *                       a 10-wide classifier or a Linear(576, 64) runs far
+ *                       below a square layer of as many weights;
  *                     - else (a MatMul of two activations, a shape a grid
  *                       cannot place) the GEMM peak, the int8 one in an
  *                       int8 session;
@@ -26,8 +29,11 @@
  *          memory   = weight bytes / bw(level of the model's footprint)
  *                     + other bytes / stream(level of the node's own traffic);
  *                     bw is the GEMV probes' (weights are read by matrix
- *                     products), stream the ReLU probes' (activations are
- *                     streamed), bw where stream was not measured;
+ *                     products; an int8 node's, the int8 GEMV probes'),
+ *                     stream the ReLU probes' (activations are streamed),
+ *                     the f32 GEMV's where either was not measured; weights
+ *                     never slower than stream (a GEMV slower than a ReLU's
+ *                     stream was bound by its arithmetic, as on ref);
  *          dispatch = the node's share of launches * launch_us.
  *   run    sum over nodes + run_us: what predicted_us is, and what the bench
  *          compares with the measured median.
@@ -66,7 +72,8 @@ typedef struct runt_cost_model_node {
     runt_activation act;    /* a fused activation                       */
     double act_elements;    /* ... over this many outputs; 0: none      */
     double gemm_m;          /* Gemm, MatMul: rows; 0 without weights    */
-    double gemm_nk;         /* ... width, sqrt(weights)                 */
+    double gemm_n;          /* ... outputs (the output's last dim)      */
+    double gemm_k;          /* ... depth (FLOPs per output / 2)         */
     double conv_depth;      /* Conv: c_in/group * kH * kW; 0 otherwise  */
     double conv_out_channels; /* Conv: output channels                  */
     double conv_pixels;     /* Conv: OH * OW, per image                 */
@@ -137,6 +144,15 @@ runt_bound runt_cost_terms_bound(const runt_cost_terms *t);
  * counts them: (flops - activation) / (2 * outputs), less the bias's half
  * FLOP per output, which the floor drops. */
 runt_cost_model_node runt_cost_model_describe(const runt_node_info *info, runt_dtype compute);
+
+/* n as the backend of c runs it: the CPU backend keeps an int8 session's
+ * Gemm or MatMul under RUNT_INT8_MIN_WEIGHTS_DEFAULT weights (n * k) in f32
+ * (backends/cpu/cpu_int8.c: quantizing its input costs more than int8
+ * saves), so such a node is costed as f32, at the f32 grid and 4 bytes a
+ * weight. Charged at the int8 grid, Linear(1000, 10) and the 100-wide
+ * seed1 layers came out at 0.3 of their time. The bench leaves
+ * runt_cpu_options.int8_min_weights at its default, which this follows. */
+void runt_cost_model_as_run(const runt_calibration *c, runt_cost_model_node *n);
 
 /* The bytes of s's inputs and of its outputs, as the session binds them. */
 void runt_cost_model_io_bytes(const runt_session *s, double *in_bytes, double *out_bytes);

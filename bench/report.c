@@ -413,14 +413,20 @@ static void runt_verdict_int8(FILE *out, const runt_bench_report *r, const char 
     }
 }
 
+/* The device (calibration) of a backend's rows, or NULL. */
+static const runt_calibration *runt_report_device(const runt_bench_report *r, const char *backend)
+{
+    for (int d = 0; d < r->n_devices; d++)
+        if (strcmp(r->devices[d].backend, backend) == 0)
+            return &r->devices[d];
+    return NULL;
+}
+
 static void runt_verdict_layers(FILE *out, const runt_bench_report *r, const char *backend)
 {
     const runt_bench_row *a = runt_find_row(r, "seed1_model3", backend, "f32"),
                          *b = runt_find_row(r, "seed1_model4", backend, "f32");
-    const runt_calibration *c = NULL;
-    for (int d = 0; d < r->n_devices; d++)
-        if (strcmp(r->devices[d].backend, backend) == 0)
-            c = &r->devices[d];
+    const runt_calibration *c = runt_report_device(r, backend);
     if (!runt_measured(a) || !runt_measured(b) || !c)
         return;
     int extra = a->launches - b->launches;
@@ -553,13 +559,22 @@ runt_status runt_bench_write_json(const char *path, const runt_bench_report *r)
     return runt_bench_write_json_to(path, stdout, r);
 }
 
-runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
-                                     const runt_bench_report *r)
+/* Opens path (standard_output for "-"), writes r with body, which returns
+ * nonzero when writing failed, and closes it. */
+static runt_status runt_report_write(const char *path, FILE *standard_output,
+                                     const runt_bench_report *r,
+                                     int (*body)(FILE *f, const runt_bench_report *r))
 {
     FILE *f;
     runt_status rc = runt_report_open(path, standard_output, &f);
     if (rc != RUNT_OK)
         return rc;
+    int bad = body(f, r);
+    return runt_report_close(f, path, standard_output, bad);
+}
+
+static int runt_report_json_body(FILE *f, const runt_bench_report *r)
+{
     runt_json j;
     runt_json_init(&j, f, 2);
     runt_json_begin_object(&j, NULL);
@@ -577,13 +592,8 @@ runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
      * numbers for the contract's fields: they are in the table and CSV. */
     runt_json_begin_array(&j, "results");
     for (int i = 0; i < r->n_rows; i++)
-        if (r->rows[i].status == RUNT_ROW_MEASURED) {
-            const runt_calibration *c = NULL;
-            for (int d = 0; d < r->n_devices; d++)
-                if (strcmp(r->devices[d].backend, r->rows[i].backend) == 0)
-                    c = &r->devices[d];
-            runt_json_row(&j, &r->rows[i], c);
-        }
+        if (r->rows[i].status == RUNT_ROW_MEASURED)
+            runt_json_row(&j, &r->rows[i], runt_report_device(r, r->rows[i].backend));
     runt_json_end_array(&j);
     runt_json_begin_object(&j, "summary");
     const char *suites[8];
@@ -615,8 +625,13 @@ runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
     }
     runt_json_end_object(&j);
     runt_json_end_object(&j);
-    int bad = runt_json_finish(&j);
-    return runt_report_close(f, path, standard_output, bad);
+    return runt_json_finish(&j);
+}
+
+runt_status runt_bench_write_json_to(const char *path, FILE *standard_output,
+                                     const runt_bench_report *r)
+{
+    return runt_report_write(path, standard_output, r, runt_report_json_body);
 }
 
 /* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
@@ -642,13 +657,8 @@ static void runt_csv_number(FILE *f, double v)
         fprintf(f, "%.6g", v);
 }
 
-runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
-                                    const runt_bench_report *r)
+static int runt_report_csv_body(FILE *f, const runt_bench_report *r)
 {
-    FILE *f;
-    runt_status rc = runt_report_open(path, standard_output, &f);
-    if (rc != RUNT_OK)
-        return rc;
     fputs("suite,model,family,backend,dtype,batch,params,flops,bytes,layers,launches,status,"
           "median_us,p10_us,p90_us,first_run_us,h2d_us,d2h_us,gflops,gbps,predicted_us,"
           "torch_us,onnxruntime_us,runt_over_torch,runt_over_onnxruntime,reps,threads,note,"
@@ -673,10 +683,8 @@ runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
         runt_csv_number(f, w->ort_us);
         runt_csv_number(f, w->median_us / w->torch_us);
         runt_csv_number(f, w->median_us / w->ort_us);
-        int threads = r->threads;
-        for (int d = 0; d < r->n_devices; d++)
-            if (strcmp(r->devices[d].backend, w->backend) == 0)
-                threads = r->devices[d].threads;
+        const runt_calibration *c = runt_report_device(r, w->backend);
+        int threads = c ? c->threads : r->threads;
         fprintf(f, ",%d,%d,", w->reps, threads);
         runt_csv_text(f, w->note);
         runt_csv_number(f, w->create_us);
@@ -686,6 +694,11 @@ runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
         runt_csv_text(f, w->bound);
         fputc('\n', f);
     }
-    int bad = ferror(f);
-    return runt_report_close(f, path, standard_output, bad);
+    return ferror(f);
+}
+
+runt_status runt_bench_write_csv_to(const char *path, FILE *standard_output,
+                                    const runt_bench_report *r)
+{
+    return runt_report_write(path, standard_output, r, runt_report_csv_body);
 }

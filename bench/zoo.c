@@ -206,19 +206,34 @@ runt_status runt_zoo_build_mlp(const int64_t *widths, int n, int bias, runt_mode
 runt_status runt_zoo_build_conv(int64_t c_in, int64_t c_out, int k, int64_t h, int64_t w,
                                 runt_model **out)
 {
-    if (!out || c_in < 1 || c_out < 1 || k < 1 || k % 2 == 0 || h < 1 || w < 1)
-        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_conv: %s",
-                              !out ? "out is NULL" : "needs positive sizes and an odd kernel");
+    if (h < 1 || w < 1) /* h = w = 0 would build a Linear */
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_conv: needs positive sizes");
+    return runt_zoo_build_layer_then(c_in, c_out, k, h, w, RUNT_OP_COUNT, NULL, out);
+}
+
+/* x[N, widths[0]] -> Linear -> `then` -> ... over widths[0..n-1], with
+ * biases, `then` (attrs) after every Linear unless RUNT_OP_COUNT; or, with
+ * image (h, w > 0), a 'same' Conv2d(widths[0], widths[1], k x k) on x[N,
+ * widths[0], h, w] and `then` after it. */
+static runt_status runt_zoo_layers_then(const int64_t *widths, int n, int k, int64_t h,
+                                        int64_t w, runt_op then, const runt_attrs *attrs,
+                                        uint64_t rng, runt_model **out)
+{
+    int image = h > 0 || w > 0;
     runt_builder *b;
     runt_status s = runt_builder_create(NULL, &b);
     if (s != RUNT_OK)
         return s;
-    uint64_t rng = 0xC0DE;
-    int64_t dims[4] = {RUNT_DIM_BATCH, c_in, h, w};
+    int64_t dims[4] = {RUNT_DIM_BATCH, widths[0], h, w};
     runt_value_id x, y = -1;
-    s = runt_builder_input(b, "x", RUNT_F32, 4, dims, &x);
-    if (!s) /* 'same' padding keeps the output h x w: FLOPs are 2*c_in*c_out*k*k*h*w. */
-        s = runt_zoo_conv(b, x, c_in, c_out, k, k / 2, &rng, &y);
+    s = runt_builder_input(b, "x", RUNT_F32, image ? 4 : 2, dims, &x);
+    for (int i = 0; !s && i + 1 < n; i++) {
+        s = image ? runt_zoo_conv(b, x, widths[i], widths[i + 1], k, k / 2, &rng, &y)
+                  : runt_zoo_mlp(b, x, widths + i, 2, RUNT_OP_COUNT, 1, &rng, &y);
+        if (!s && then != RUNT_OP_COUNT)
+            s = runt_builder_unary(b, then, y, attrs, &y);
+        x = y;
+    }
     return runt_zoo_finish(b, s, y, out);
 }
 
@@ -229,21 +244,18 @@ runt_status runt_zoo_build_layer_then(int64_t c_in, int64_t c_out, int k, int64_
     if (!out || c_in < 1 || c_out < 1 || (image && (k < 1 || k % 2 == 0 || h < 1 || w < 1)))
         return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_layer_then: %s",
                               !out ? "out is NULL" : "needs positive sizes and an odd kernel");
-    runt_builder *b;
-    runt_status s = runt_builder_create(NULL, &b);
-    if (s != RUNT_OK)
-        return s;
-    uint64_t rng = 0x7E4E;
-    int64_t dims[4] = {RUNT_DIM_BATCH, c_in, h, w};
     int64_t widths[2] = {c_in, c_out};
-    runt_value_id x, y = -1;
-    s = runt_builder_input(b, "x", RUNT_F32, image ? 4 : 2, dims, &x);
-    if (!s)
-        s = image ? runt_zoo_conv(b, x, c_in, c_out, k, k / 2, &rng, &y)
-                  : runt_zoo_mlp(b, x, widths, 2, RUNT_OP_COUNT, 1, &rng, &y);
-    if (!s && then != RUNT_OP_COUNT)
-        s = runt_builder_unary(b, then, y, attrs, &y);
-    return runt_zoo_finish(b, s, y, out);
+    return runt_zoo_layers_then(widths, 2, k, h, w, then, attrs, 0x7E4E, out);
+}
+
+runt_status runt_zoo_build_hidden_then(int64_t c_in, int64_t hidden, int64_t c_out, runt_op then,
+                                       const runt_attrs *attrs, runt_model **out)
+{
+    if (!out || c_in < 1 || hidden < 1 || c_out < 1)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_zoo_build_hidden_then: %s",
+                              !out ? "out is NULL" : "needs positive sizes");
+    int64_t widths[3] = {c_in, hidden, c_out};
+    return runt_zoo_layers_then(widths, 3, 1, 0, 0, then, attrs, 0x41DE, out);
 }
 
 /* A limit's value inside a message literal. */

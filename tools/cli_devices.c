@@ -286,6 +286,7 @@ int runt_cli_devices(int argc, char **argv, FILE *out, FILE *err)
         if (shown) {
             runt_cli_print_calibration(out, shown, path);
             runt_cli_print_trust(out, shown);
+            runt_calibration_print_tables(out, shown, "       ");
         } else if (refused[0]) {
             fprintf(out, "       cached calibration refused: %s (runt devices --calibrate "
                          "measures it again)\n", refused);

@@ -210,9 +210,17 @@ static int runt_cli_info_predict(FILE *out, FILE *err, const char *path, const r
             runt_dtype_name(o->dtype) ? runt_dtype_name(o->dtype) : "?", c.backend, c.device,
             c.threads, c.threads == 1 ? "" : "s");
     fprintf(out, "calibration %s\n", cal_path);
-    fprintf(out, "Predicted us per node: compute = FLOPs / peak, memory = bytes / bandwidth of\n"
-                 "the level they come from, a node takes max(compute, memory) + dispatch; bound =\n"
-                 "its largest term (compute, L1, L2, L3, DRAM or device memory, dispatch, copy).\n\n");
+    fprintf(out,
+            "Predicted us per node (bench/cost_model.h): compute = FLOPs / the calibrated rate\n"
+            "of the node's kind (Gemm, MatMul with weights: the GEMM grid at its m, n, k; Conv:\n"
+            "the conv grid at its depth, channels and pixels; other ops: their own probed rate,\n"
+            "else the elementwise one) + a fused activation at its epilogue rate; memory =\n"
+            "weight bytes / the GEMV bandwidth of the level the model's footprint fits +\n"
+            "activation bytes / the streaming bandwidth of the level the node's traffic fits.\n"
+            "A node takes max(compute, memory) + its share of dispatch; per run adds the run's\n"
+            "own cost. Every rate is a probe's median run, as the bench reports medians.\n"
+            "bound = the largest term (compute, L1, L2, L3, DRAM or device memory, dispatch,\n"
+            "copy).\n\n");
     fprintf(out, "%4s  %-24s %-18s %10s %10s %10s %-6s %10s %10s  %s\n", "#", "node", "op", "pred",
             "compute", "memory", "level", "dispatch", "copy", "bound");
     runt_cost_terms sum;

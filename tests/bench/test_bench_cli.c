@@ -204,6 +204,8 @@ RT_TEST(bench_cli, devices_reads_the_cache)
     RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
     r = CLI("runt", "devices", "--backend", "ref", "--cache-dir", dir);
     RT_ASSERT(r->status == 0 && strstr(r->out, "1.2 GFLOP/s"), "cached peak shown: %s", r->out);
+    RT_ASSERT(strstr(r->out, "GEMM grid (f32)") && strstr(r->out, "m    1 n   16:       -"),
+              "its (empty) tables shown from the cache: %s", r->out);
     char path[256];
     runt_calibration_path(dir, "ref", c.threads, path, sizeof path);
     unlink(path);

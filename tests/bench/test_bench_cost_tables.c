@@ -73,9 +73,33 @@ RT_TEST(bench_cost_tables, a_fused_activation_adds_its_outputs_at_its_rate)
                   runt_activation_op(RUNT_ACT_NONE) == RUNT_OP_COUNT &&
                   runt_activation_op((runt_activation)99) == RUNT_OP_COUNT,
               "activation to op");
-    RT_ASSERT(runt_calibration_act_gflops(&c, 0, (runt_activation)99) == 0 &&
-                  runt_calibration_act_gflops(&c, 0, RUNT_ACT_NONE) == 0,
+    RT_ASSERT(runt_calibration_act_gflops(&c, RUNT_OP_GEMM, 0, (runt_activation)99) == 0 &&
+                  runt_calibration_act_gflops(&c, RUNT_OP_GEMM, 0, RUNT_ACT_NONE) == 0,
               "no rate for none or an unknown activation");
+}
+
+/* After a Conv, a fused activation takes the conv table's rate where it was
+ * measured, else the Gemm's; a Gemm never takes the conv's. */
+RT_TEST(bench_cost_tables, a_conv_epilogue_takes_its_own_rate)
+{
+    runt_calibration c = rt_made_up_calibration();
+    c.act_gflops[0][RUNT_ACT_LEAKY_RELU] = 100;
+    RT_ASSERT(runt_calibration_act_gflops(&c, RUNT_OP_CONV, 0, RUNT_ACT_LEAKY_RELU) == 100,
+              "no conv entry: the Gemm's");
+    c.conv_act_gflops[0][RUNT_ACT_LEAKY_RELU] = 0.25;
+    RT_ASSERT(runt_calibration_act_gflops(&c, RUNT_OP_CONV, 0, RUNT_ACT_LEAKY_RELU) == 0.25 &&
+                  runt_calibration_act_gflops(&c, RUNT_OP_GEMM, 0, RUNT_ACT_LEAKY_RELU) == 100 &&
+                  runt_calibration_act_gflops(&c, RUNT_OP_CONV, 1, RUNT_ACT_LEAKY_RELU) == 0,
+              "conv f32 its own; Gemm the Gemm's; conv int8 none");
+    /* A Conv node with 1000 fused outputs: 1000 / 0.25 GFLOP/s = 4 us on
+     * top of 2e6 FLOPs at the 100 GFLOP/s peak (no conv grid: 20 us). */
+    runt_cost_model_node n = {.op = RUNT_OP_CONV, .flops = 2e6 + 1000, .matmul = 1,
+                              .act = RUNT_ACT_LEAKY_RELU, .act_elements = 1000};
+    double got = runt_cost_model_node_us(&c, &n, 0);
+    RT_ASSERT(close_to(got, 24), "conv + its epilogue: %.6f us, by hand 24", got);
+    n.op = RUNT_OP_GEMM;
+    got = runt_cost_model_node_us(&c, &n, 0);
+    RT_ASSERT(close_to(got, 20.01), "gemm + its epilogue: %.6f us, by hand 20.01", got);
 }
 
 /* A rate that is a product of powers of depth, channels and side is linear
@@ -193,34 +217,50 @@ RT_TEST(bench_cost_tables, activations_stream_at_their_own_bandwidth)
                               .matmul = 1};
     double got = runt_cost_model_node_us(&c, &n, 4e6);
     RT_ASSERT(close_to(got, 300), "no stream table: %.6f us, by hand 300", got);
-    /* Streamed at 80 GB/s from L3: 25 us; the weights stay at 200. */
+    /* Streamed at 80 GB/s from L3: 25 us; the weights too, as a ReLU
+     * streams L3 faster than the GEMV read it (the GEMV was bound by its
+     * arithmetic): 50 us, 75 in all. */
     c.stream_gbps[RUNT_LEVEL_L3] = 80;
     got = runt_cost_model_node_us(&c, &n, 4e6);
-    RT_ASSERT(close_to(got, 225), "stream table: %.6f us, by hand 225", got);
+    RT_ASSERT(close_to(got, 75), "stream table: %.6f us, by hand 75", got);
+    /* A stream slower than the GEMV leaves the weights at the GEMV's 20
+     * GB/s (200 us), the activations at 10 GB/s (200 us): 400. */
+    c.stream_gbps[RUNT_LEVEL_L3] = 10;
+    got = runt_cost_model_node_us(&c, &n, 4e6);
+    RT_ASSERT(close_to(got, 400), "slow stream: %.6f us, by hand 400", got);
 }
 
-/* The GEMM grid: a rate that is a power law in m and nk, exactly
+/* The GEMM grid: a rate that is a power law in m, n and k, exactly
  * interpolated in logs, clamped outside. */
-static double gemm_law(double m, double nk)
+static double gemm_law(double m, double n, double k)
 {
-    return 2.0 * pow(m, 0.5) * pow(nk, 0.3);
+    return 2.0 * pow(m, 0.5) * pow(n, 0.3) * pow(k, 0.1);
+}
+
+static void fill_gemm_law(runt_calibration *c, int q)
+{
+    for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+        for (int j = 0; j < RUNT_GEMM_GRID_NS; j++)
+            for (int l = 0; l < RUNT_GEMM_GRID_KS; l++)
+                c->gemm_gflops[q][i][j][l] =
+                    gemm_law((double)runt_gemm_grid_m[i], (double)runt_gemm_grid_n[j],
+                             (double)runt_gemm_grid_k[l]);
 }
 
 RT_TEST(bench_cost_tables, gemm_grid_interpolates_and_a_gemm_takes_its_rate)
 {
     runt_calibration c = rt_made_up_calibration();
-    RT_ASSERT(runt_calibration_gemm_gflops(&c, 0, 8, 256) == 0, "no grid: 0");
-    for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
-        for (int k = 0; k < RUNT_GEMM_GRID_NKS; k++)
-            c.gemm_gflops[0][i][k] =
-                gemm_law((double)runt_gemm_grid_m[i], (double)runt_gemm_grid_nk[k]);
-    double got = runt_calibration_gemm_gflops(&c, 0, 20, 100);
-    RT_ASSERT(close_to(got, gemm_law(20, 100)), "inside: %g against %g", got, gemm_law(20, 100));
+    RT_ASSERT(runt_calibration_gemm_gflops(&c, 0, 8, 256, 256) == 0, "no grid: 0");
+    fill_gemm_law(&c, 0);
+    double got = runt_calibration_gemm_gflops(&c, 0, 20, 100, 300);
+    RT_ASSERT(close_to(got, gemm_law(20, 100, 300)), "inside: %g against %g", got,
+              gemm_law(20, 100, 300));
     double top_m = (double)runt_gemm_grid_m[RUNT_GEMM_GRID_MS - 1];
-    double top_nk = (double)runt_gemm_grid_nk[RUNT_GEMM_GRID_NKS - 1];
-    got = runt_calibration_gemm_gflops(&c, 0, 1e5, 1e5);
-    RT_ASSERT(close_to(got, gemm_law(top_m, top_nk)), "clamped above: %g", got);
-    RT_ASSERT(runt_calibration_gemm_gflops(&c, 1, 20, 100) == 0, "no int8 grid");
+    double top_n = (double)runt_gemm_grid_n[RUNT_GEMM_GRID_NS - 1];
+    double low_k = (double)runt_gemm_grid_k[0];
+    got = runt_calibration_gemm_gflops(&c, 0, 1e5, 1e5, 1);
+    RT_ASSERT(close_to(got, gemm_law(top_m, top_n, low_k)), "clamped: %g", got);
+    RT_ASSERT(runt_calibration_gemm_gflops(&c, 1, 20, 100, 300) == 0, "no int8 grid");
 
     /* Linear(100, 100) with bias at batch 20 as runt_cost counts it:
      * 2*20*100*100 + 20*100 FLOPs, 100*100 + 100 params. */
@@ -233,10 +273,9 @@ RT_TEST(bench_cost_tables, gemm_grid_interpolates_and_a_gemm_takes_its_rate)
     info.output.dims[0] = 20;
     info.output.dims[1] = 100;
     runt_cost_model_node n = runt_cost_model_describe(&info, RUNT_F32);
-    double m = (double)info.cost.flops / (2.0 * (double)info.cost.params);
-    RT_ASSERT(close_to(n.gemm_m, m) && close_to(n.gemm_nk, sqrt((double)info.cost.params)),
-              "rows %g (by hand %g), width %g", n.gemm_m, m, n.gemm_nk);
-    double want = (double)info.cost.flops / (gemm_law(m, n.gemm_nk) * 1e3);
+    RT_ASSERT(n.gemm_m == 20 && n.gemm_n == 100 && n.gemm_k == 100, "m %g n %g k %g", n.gemm_m,
+              n.gemm_n, n.gemm_k);
+    double want = (double)info.cost.flops / (gemm_law(20, 100, 100) * 1e3);
     n.weight_bytes = n.other_bytes = 0;
     got = runt_cost_model_node_us(&c, &n, 0);
     RT_ASSERT(close_to(got, want), "Gemm at the grid's rate: %.6f us, by hand %.6f", got, want);
@@ -244,5 +283,121 @@ RT_TEST(bench_cost_tables, gemm_grid_interpolates_and_a_gemm_takes_its_rate)
     info.op = RUNT_OP_MATMUL;
     info.cost.params = 0;
     n = runt_cost_model_describe(&info, RUNT_F32);
-    RT_ASSERT(n.gemm_m == 0 && n.gemm_nk == 0, "no weights, no grid shape");
+    RT_ASSERT(n.gemm_m == 0 && n.gemm_n == 0 && n.gemm_k == 0, "no weights, no grid shape");
+}
+
+/* A narrow layer and a square one of as many weights: the grid by m, n and
+ * k tells them apart, where one by sqrt(n*k) gave both the same rate. */
+RT_TEST(bench_cost_tables, a_skinny_gemm_reads_its_own_grid_point)
+{
+    runt_calibration c = rt_made_up_calibration();
+    fill_gemm_law(&c, 0);
+    /* Linear(1024, 16) at batch 512 and Linear(128, 128) at batch 512:
+     * 16384 weights each. The grid's points hold exactly these shapes. */
+    runt_node_info info;
+    memset(&info, 0, sizeof info);
+    info.op = RUNT_OP_GEMM;
+    info.cost.params = 1024 * 16;
+    info.cost.flops = 2LL * 512 * 16 * 1024;
+    info.output.ndim = 2;
+    info.output.dims[0] = 512;
+    info.output.dims[1] = 16;
+    runt_cost_model_node skinny = runt_cost_model_describe(&info, RUNT_F32);
+    RT_ASSERT(skinny.gemm_m == 512 && skinny.gemm_n == 16 && skinny.gemm_k == 1024,
+              "m %g n %g k %g", skinny.gemm_m, skinny.gemm_n, skinny.gemm_k);
+    skinny.weight_bytes = skinny.other_bytes = 0;
+    double want = (double)info.cost.flops / (gemm_law(512, 16, 1024) * 1e3);
+    double got = runt_cost_model_node_us(&c, &skinny, 0);
+    RT_ASSERT(close_to(got, want), "skinny: %.6f us, by hand %.6f", got, want);
+    info.cost.params = 128 * 128;
+    info.output.dims[1] = 128;
+    info.cost.flops = 2LL * 512 * 128 * 128;
+    runt_cost_model_node square = runt_cost_model_describe(&info, RUNT_F32);
+    square.weight_bytes = square.other_bytes = 0;
+    double square_rate = (double)info.cost.flops / (runt_cost_model_node_us(&c, &square, 0) * 1e3);
+    double skinny_rate = (double)(2LL * 512 * 16 * 1024) / (got * 1e3);
+    RT_ASSERT(close_to(square_rate, gemm_law(512, 128, 128)) && skinny_rate < square_rate,
+              "square %g GFLOP/s, skinny %g", square_rate, skinny_rate);
+    /* A batched MatMul with weights folds its leading dims into m. */
+    info.op = RUNT_OP_MATMUL;
+    info.output.ndim = 3;
+    info.output.dims[0] = 4;
+    info.output.dims[1] = 8;
+    info.output.dims[2] = 128;
+    info.cost.flops = 2LL * 32 * 128 * 128;
+    runt_cost_model_node batched = runt_cost_model_describe(&info, RUNT_F32);
+    RT_ASSERT(batched.gemm_m == 32 && batched.gemm_n == 128 && batched.gemm_k == 128,
+              "m %g n %g k %g", batched.gemm_m, batched.gemm_n, batched.gemm_k);
+}
+
+/* The CPU backend keeps an int8 session's Linear under
+ * RUNT_INT8_MIN_WEIGHTS_DEFAULT weights in f32: the model costs it at the
+ * f32 grid with 4-byte weights; at the line and above, int8. Other
+ * backends are taken at their word. */
+RT_TEST(bench_cost_tables, a_small_int8_linear_on_cpu_is_costed_as_f32)
+{
+    runt_calibration c = rt_made_up_calibration();
+    strcpy(c.backend, "cpu");
+    fill_gemm_law(&c, 0);
+    for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+        for (int j = 0; j < RUNT_GEMM_GRID_NS; j++)
+            for (int l = 0; l < RUNT_GEMM_GRID_KS; l++)
+                c.gemm_gflops[1][i][j][l] = 4 * c.gemm_gflops[0][i][j][l];
+    /* Linear(1000, 10) with bias at batch 1: 10000 weights. */
+    runt_node_info info;
+    memset(&info, 0, sizeof info);
+    info.op = RUNT_OP_GEMM;
+    info.cost.params = 1000 * 10 + 10;
+    info.cost.flops = 2 * 1000 * 10 + 10;
+    info.output.ndim = 2;
+    info.output.dims[0] = 1;
+    info.output.dims[1] = 10;
+    runt_cost_model_node n = runt_cost_model_describe(&info, RUNT_I8);
+    RT_ASSERT(n.int8 && n.weight_bytes == 10010, "described as int8, 1 byte a weight");
+    runt_cost_model_as_run(&c, &n);
+    RT_ASSERT(!n.int8 && n.weight_bytes == 4 * 10010, "runs f32 on cpu: int8 %d, %g bytes",
+              n.int8, n.weight_bytes);
+    n.weight_bytes = n.other_bytes = 0;
+    /* 10 outputs clamp to the grid's narrowest, 16. */
+    double want = (double)info.cost.flops / (gemm_law(1, 16, 1000) * 1e3);
+    double got = runt_cost_model_node_us(&c, &n, 0);
+    RT_ASSERT(close_to(got, want), "at the f32 grid: %.6f us, by hand %.6f", got, want);
+    /* 128 x 128 = 16384 weights: the line itself is int8. */
+    info.cost.params = 128 * 128;
+    info.cost.flops = 2 * 128 * 128;
+    info.output.dims[1] = 128;
+    n = runt_cost_model_describe(&info, RUNT_I8);
+    runt_cost_model_as_run(&c, &n);
+    RT_ASSERT(n.int8 && n.weight_bytes == 16384, "16384 weights stay int8");
+    /* On another backend the small layer stays as described. */
+    strcpy(c.backend, "ref");
+    info.cost.params = 1000 * 10;
+    info.output.dims[1] = 10;
+    n = runt_cost_model_describe(&info, RUNT_I8);
+    runt_cost_model_as_run(&c, &n);
+    RT_ASSERT(n.int8, "not the CPU backend's rule elsewhere");
+}
+
+/* An int8 node's weights are read at the int8 GEMV's bandwidth where it was
+ * measured, an f32 node's at the f32 GEMV's; activations at the stream's. */
+RT_TEST(bench_cost_tables, int8_weights_read_at_the_int8_gemv_bandwidth)
+{
+    runt_calibration c = rt_made_up_calibration();
+    runt_cost_model_node n;
+    memset(&n, 0, sizeof n);
+    n.op = RUNT_OP_GEMM;
+    n.matmul = 1;
+    n.int8 = 1;
+    n.weight_bytes = 500e3; /* a footprint in L2 (1 MiB) */
+    runt_cost_terms t = runt_cost_model_node_terms(&c, &n, 600e3);
+    RT_ASSERT(close_to(t.memory_us[RUNT_LEVEL_L2], 500e3 / (50 * 1e3)),
+              "no int8 GEMV measured: the f32 GEMV's 50 GB/s: %g us", t.memory_us[RUNT_LEVEL_L2]);
+    c.bw_int8_gbps[RUNT_LEVEL_L2] = 40;
+    t = runt_cost_model_node_terms(&c, &n, 600e3);
+    RT_ASSERT(close_to(t.memory_us[RUNT_LEVEL_L2], 500e3 / (40 * 1e3)), "int8: 40 GB/s: %g us",
+              t.memory_us[RUNT_LEVEL_L2]);
+    n.int8 = 0;
+    t = runt_cost_model_node_terms(&c, &n, 600e3);
+    RT_ASSERT(close_to(t.memory_us[RUNT_LEVEL_L2], 500e3 / (50 * 1e3)), "f32: 50 GB/s: %g us",
+              t.memory_us[RUNT_LEVEL_L2]);
 }

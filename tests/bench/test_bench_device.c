@@ -49,6 +49,26 @@ RT_TEST(bench_device, calibration_measures_copies_and_device_levels)
     RT_ASSERT(isnan(c.spread[RUNT_PROBE_BW_L1]) && isnan(c.spread[RUNT_PROBE_BW_L3]) &&
                   isnan(c.spread[RUNT_PROBE_PEAK_INT8]), "no spread for probes not run");
     RT_ASSERT(c.busy == 0 || c.busy == 1, "busy is a flag: %d", c.busy);
+    /* A GEMM grid point too long to run takes the same n and k at the next
+     * smaller batch (the peak at the smallest). */
+    int skipped = 0;
+    for (int i = 0; i < RUNT_GEMM_GRID_MS; i++)
+        for (int j = 0; j < RUNT_GEMM_GRID_NS; j++)
+            for (int l = 0; l < RUNT_GEMM_GRID_KS; l++) {
+                double flops = 2.0 * (double)(runt_gemm_grid_m[i] * runt_gemm_grid_n[j] *
+                                              runt_gemm_grid_k[l]);
+                if (flops / (c.peak_gflops * 1e3) <= RUNT_GEMM_GRID_MAX_RUN_US)
+                    continue;
+                skipped++;
+                double want = i ? c.gemm_gflops[0][i - 1][j][l] : c.peak_gflops;
+                RT_ASSERT(c.gemm_gflops[0][i][j][l] == want, "m %lld n %lld k %lld: %g, want %g",
+                          (long long)runt_gemm_grid_m[i], (long long)runt_gemm_grid_n[j],
+                          (long long)runt_gemm_grid_k[l], c.gemm_gflops[0][i][j][l], want);
+            }
+    /* The mock computes as ref does (~4 GFLOP/s): its largest points are
+     * over the cap. */
+    RT_ASSERT(skipped > 0 || c.peak_gflops > 50, "%d points skipped at %g GFLOP/s", skipped,
+              c.peak_gflops);
     double us;
     RT_ASSERT(runt_calibration_copy_us("mockdev", 0, 65536, 1, &cc, &us) == RUNT_OK && us > 0,
               "one copy timed: %g", us);

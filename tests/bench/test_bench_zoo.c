@@ -213,3 +213,28 @@ RT_TEST(bench_zoo, a_layer_then_an_op_counts_as_worked_by_hand)
     RT_ASSERT(runt_zoo_build_layer_then(1, 2, 3, 4, 4, RUNT_OP_COUNT, NULL, NULL) ==
                   RUNT_E_INVALID_ARG, "NULL out");
 }
+
+/* Linear(4, 4) -> Tanh -> Linear(4, 8) -> Tanh at batch 2: (2*2*4*4 + 8 +
+ * 8) + (2*2*4*8 + 16 + 16) = 80 + 160 = 240 FLOPs; 20 + 40 = 60 params;
+ * 4 nodes, 2 without the activations (and 24 fewer FLOPs, 1 an output). A conv's
+ * builder refuses the sizes that would make it a Linear. */
+RT_TEST(bench_zoo, hidden_then_builds_two_linears_each_followed)
+{
+    runt_model *m;
+    RT_ASSERT(runt_zoo_build_hidden_then(4, 4, 8, RUNT_OP_TANH, NULL, &m) == RUNT_OK, "%s",
+              runt_last_error());
+    runt_cost c = model_cost(m, 2);
+    int nodes;
+    RT_ASSERT(runt_model_counts(m, NULL, NULL, &nodes) == RUNT_OK && nodes == 4, "4 nodes");
+    RT_ASSERT(c.flops == 240 && c.params == 60, "%lld FLOPs, %lld params", (long long)c.flops,
+              (long long)c.params);
+    runt_model_free(m);
+    RT_ASSERT(runt_zoo_build_hidden_then(4, 4, 8, RUNT_OP_COUNT, NULL, &m) == RUNT_OK, "%s",
+              runt_last_error());
+    RT_ASSERT(runt_model_counts(m, NULL, NULL, &nodes) == RUNT_OK && nodes == 2 &&
+                  model_cost(m, 2).flops == 216, "no activations");
+    runt_model_free(m);
+    RT_ASSERT(runt_zoo_build_hidden_then(4, 0, 8, RUNT_OP_COUNT, NULL, &m) == RUNT_E_INVALID_ARG,
+              "no hidden width");
+    RT_ASSERT(runt_zoo_build_conv(1, 2, 3, 0, 0, &m) == RUNT_E_INVALID_ARG, "conv without image");
+}

@@ -87,8 +87,10 @@ static runt_calibration quiet(void)
     c.act_gflops[0][RUNT_ACT_TANH] = 0.08;
     c.act_gflops[1][RUNT_ACT_GELU] = 0.25;
     c.conv_gflops[0][1][2][1] = 42;
-    c.gemm_gflops[1][2][0] = 17;
+    c.gemm_gflops[1][2][1][3] = 17;
     c.stream_gbps[RUNT_LEVEL_L2] = 64;
+    c.bw_int8_gbps[RUNT_LEVEL_L3] = 90;
+    c.conv_act_gflops[0][RUNT_ACT_LEAKY_RELU] = 0.3;
     for (int p = 0; p < RUNT_PROBE_COUNT; p++)
         c.spread[p] = NAN;
     int ran[] = {RUNT_PROBE_PEAK_F32, RUNT_PROBE_ELTWISE, RUNT_PROBE_DISPATCH, RUNT_PROBE_BW_L1,
@@ -281,7 +283,7 @@ RT_TEST(calibration_trust, a_cache_without_tables_loads_and_is_measured_again)
               runt_last_error(), text);
     RT_ASSERT(back.checked && !back.tables && back.peak_gflops == 100, "checked, no tables");
     RT_ASSERT(runt_calibration_op_gflops(&back, RUNT_OP_TANH) == 0 &&
-                  runt_calibration_act_gflops(&back, 0, RUNT_ACT_TANH) == 0 &&
+                  runt_calibration_act_gflops(&back, RUNT_OP_GEMM, 0, RUNT_ACT_TANH) == 0 &&
                   runt_calibration_conv_gflops(&back, 0, 72, 64, 1024) == 0,
               "no table read from it");
     char why[512];
@@ -302,11 +304,45 @@ RT_TEST(calibration_trust, the_tables_round_trip)
     RT_ASSERT(back.tables, "tables");
     RT_ASSERT(memcmp(back.op_gflops, c.op_gflops, sizeof c.op_gflops) == 0, "op rates");
     RT_ASSERT(memcmp(back.act_gflops, c.act_gflops, sizeof c.act_gflops) == 0, "epilogues");
+    RT_ASSERT(memcmp(back.conv_act_gflops, c.conv_act_gflops, sizeof c.conv_act_gflops) == 0,
+              "conv epilogues");
     RT_ASSERT(memcmp(back.conv_gflops, c.conv_gflops, sizeof c.conv_gflops) == 0, "conv grid");
     RT_ASSERT(memcmp(back.gemm_gflops, c.gemm_gflops, sizeof c.gemm_gflops) == 0, "gemm grid");
     RT_ASSERT(memcmp(back.stream_gbps, c.stream_gbps, sizeof c.stream_gbps) == 0, "streams");
+    RT_ASSERT(memcmp(back.bw_int8_gbps, c.bw_int8_gbps, sizeof c.bw_int8_gbps) == 0, "int8 GEMV");
     char why[512];
     RT_ASSERT(runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why), "reused: %s", why);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A format-5 file (probes read their fastest runs, the GEMM grid by width
+ * alone) loads and is measured again, saying why. */
+RT_TEST(calibration_trust, a_format5_cache_is_measured_again)
+{
+    char dir[] = "/tmp/runt-trust-XXXXXX", path[256];
+    RT_ASSERT(mkdtemp(dir), "mkdtemp");
+    runt_calibration c = quiet(), back;
+    RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
+    runt_calibration_path(dir, "cpu", 2, path, sizeof path);
+    static char text[32768], old[32768];
+    size_t n = read_text(path, text, sizeof text);
+    text[n] = '\0';
+    const char *at = strstr(text, "\"format\": 6");
+    RT_ASSERT(at, "format 6 in the saved file");
+    snprintf(old, sizeof old, "%.*s\"format\": 5%s", (int)(at - text), text,
+             at + strlen("\"format\": 6"));
+    write_text(path, old, strlen(old));
+    RT_ASSERT(runt_calibration_load(path, &back) == RUNT_OK, "format 5 loads: %s",
+              runt_last_error());
+    char why[512];
+    RT_ASSERT(back.format == 5 && !runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why),
+              "not reused");
+    RT_ASSERT(strstr(why, "format 5") && strstr(why, "medians"), "says why: %s", why);
+    write_text(path, text, n);
+    RT_ASSERT(runt_calibration_load(path, &back) == RUNT_OK &&
+                  runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why),
+              "format 6 reused: %s", why);
     unlink(path);
     rmdir(dir);
 }
@@ -321,11 +357,16 @@ RT_TEST(calibration_trust, fold_keeps_each_table_entry_fastest)
     b.act_gflops[1][RUNT_ACT_GELU] = 0.1;
     a.conv_gflops[1][0][0][0] = 0;
     b.conv_gflops[1][0][0][0] = 7;
+    a.gemm_gflops[0][3][2][1] = 5;
+    b.gemm_gflops[0][3][2][1] = 6;
+    a.bw_int8_gbps[RUNT_LEVEL_L1] = 80;
+    b.bw_int8_gbps[RUNT_LEVEL_L1] = 70;
     a.spread[RUNT_PROBE_CONV] = 0.2;
     b.spread[RUNT_PROBE_CONV] = 0.05;
     runt_calibration_fold(&a, &b);
     RT_ASSERT(a.op_gflops[0] == 3 && a.act_gflops[1][RUNT_ACT_GELU] == 0.3 &&
-                  a.conv_gflops[1][0][0][0] == 7, "the faster of each");
+                  a.conv_gflops[1][0][0][0] == 7 && a.gemm_gflops[0][3][2][1] == 6 &&
+                  a.bw_int8_gbps[RUNT_LEVEL_L1] == 80, "the faster of each");
     RT_ASSERT(a.spread[RUNT_PROBE_CONV] == 0.05, "the smaller table spread");
 }
 
@@ -363,7 +404,7 @@ RT_TEST(calibration_trust, damaged_or_absurd_files_are_refused_naming_why)
     runt_calibration c = quiet(), back;
     RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
     runt_calibration_path(dir, "cpu", 2, path, sizeof path);
-    static char good[8192];
+    static char good[32768];
     size_t n = read_text(path, good, sizeof good);
 
     /* Every truncation: loads only when nothing it needs was cut, which a
@@ -392,18 +433,22 @@ RT_TEST(calibration_trust, damaged_or_absurd_files_are_refused_naming_why)
         {"\"busy\": 0", "\"busy\": 7", "busy"},
         {"\"spread_dispatch\": 0.01", "\"spread_dispatch\": -0.01", "dispatch"},
         {"\"load_others_cores\": 0.1", "\"load_others_cores\": -3", "load_others_cores"},
-        {"\"format\": 5", "\"format\": 999", "format 999"},
-        {"\"format\": 5", "\"format\": \"5\"", "format"},
+        {"\"format\": 6", "\"format\": 999", "format 999"},
+        {"\"format\": 6", "\"format\": \"6\"", "format"},
         {"\"op_Tanh\": 3.5", "\"op_Tanh\": -3.5", "Tanh is -3.5"},
-        {"\"epilogue_f32_tanh\": 0.08", "\"epilogue_f32_tanh\": -1", "act_gflops is -1"},
-        {"\"epilogue_int8_gelu\": 0.25", "\"epilogue_int8_gelu\": -0.25", "act_gflops"},
-        {"\"conv_f32_d72_m64_s32\": 42", "\"conv_f32_d72_m64_s32\": -42", "conv_gflops is -42"},
+        {"\"epilogue_f32_tanh\": 0.08", "\"epilogue_f32_tanh\": -1", "epilogue_f32_tanh is -1"},
+        {"\"epilogue_int8_gelu\": 0.25", "\"epilogue_int8_gelu\": -0.25", "epilogue_int8_gelu"},
+        {"\"conv_f32_d72_m64_s32\": 42", "\"conv_f32_d72_m64_s32\": -42", "conv_f32_d72_m64_s32 is -42"},
         {"\"spread_conv_grid\": 0.01", "\"spread_conv_grid\": -1", "conv_grid"},
-        {"\"gemm_int8_m64_nk64\": 17", "\"gemm_int8_m64_nk64\": -17", "gemm_gflops is -17"},
-        {"\"stream_l2\": 64", "\"stream_l2\": -64", "stream_gbps is -64"},
+        {"\"gemm_int8_m64_n64_k1024\": 17", "\"gemm_int8_m64_n64_k1024\": -17",
+         "gemm_int8_m64_n64_k1024 is -17"},
+        {"\"stream_l2\": 64", "\"stream_l2\": -64", "stream_l2 is -64"},
+        {"\"int8_gemv_l3\": 90", "\"int8_gemv_l3\": nan", "int8_gemv_l3"},
+        {"\"conv_epilogue_f32_leaky_relu\": 0.3", "\"conv_epilogue_f32_leaky_relu\": -1",
+         "conv_epilogue_f32_leaky_relu is -1"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
-        static char text[8192];
+        static char text[32768];
         const char *at = strstr(good, edits[i].from);
         RT_ASSERT(at, "edit %zu: '%s' in the saved file:\n%s", i, edits[i].from, good);
         snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good), good, edits[i].to,
@@ -420,13 +465,13 @@ RT_TEST(calibration_trust, damaged_or_absurd_files_are_refused_naming_why)
     RT_ASSERT(runt_calibration_load(path, &back) == RUNT_E_IO, "empty");
     write_text(path, "\x7f" "ELF\x01\x02\x00\x00garbage", 14);
     RT_ASSERT(runt_calibration_load(path, &back) == RUNT_E_IO, "binary");
-    static char big[20000];
+    static char big[40000];
     memset(big, ' ', sizeof big);
     memcpy(big, good, n);
     write_text(path, big, sizeof big);
     RT_ASSERT(runt_calibration_load(path, &back) == RUNT_E_IO && strstr(runt_last_error(), "over"),
               "oversized: %s", runt_last_error());
-    static char other[8192];
+    static char other[32768];
     const char *v = strstr(good, runt_version());
     RT_ASSERT(v, "version in the file");
     snprintf(other, sizeof other, "%.*s99.99.99%s", (int)(v - good), good, v + strlen(runt_version()));
@@ -469,6 +514,14 @@ RT_TEST(calibration_trust, devices_shows_load_spreads_and_refusals)
     RT_ASSERT(strstr(r->out, "l2 30.0% unstable") && strstr(r->out, "dispatch 1.0%") &&
                   !strstr(r->out, "peak_int8"), "spreads per probe that ran: %s", r->out);
     RT_ASSERT(strstr(r->out, "runt bench measures it again"), "says bench will: %s", r->out);
+    /* The tables, read from the cache (nothing was measured here). */
+    RT_ASSERT(strstr(r->out, "GEMM grid (int8)") &&
+                  strstr(r->out, "m   64 n   64:       -       -       -   17.00"),
+              "the cached GEMM grid: %s", r->out);
+    RT_ASSERT(strstr(r->out, "fused activations (f32), GFLOP/s: relu 0 leaky_relu 0 clip 0 "
+                             "sigmoid 0 tanh 0.08") &&
+                  strstr(r->out, "d   72 m   64:       -   42.00"),
+              "the cached epilogues and conv grid: %s", r->out);
 
     r = CLI("runt", "devices", "--backend", "ref", "--cache-dir", dir, "--json", "-");
     RT_ASSERT(r->status == 0, "json status %d: %s", r->status, r->err);

@@ -192,6 +192,9 @@ RT_TEST(info_predict, breakdown_of_two_linears_worked_out_by_hand)
     snprintf(bound_line, sizeof bound_line, "\nbound by %s:", want);
     RT_ASSERT(strstr(r->out, bound_line), "%s in:\n%s", bound_line, r->out);
     RT_ASSERT(strstr(r->out, "calibration ") && strstr(r->out, dir), "names its calibration file");
+    /* The header says what the model does now: grid rates, not one peak. */
+    RT_ASSERT(!strstr(r->out, "FLOPs / peak") && strstr(r->out, "GEMM grid at its m, n, k") &&
+                  strstr(r->out, "median"), "the header: %s", r->out);
 
     /* int8 on ref: the session cannot be made, and says why. */
     r = CLI("runt", "info", "@seed1_model4", "--predict", "--backend", "ref", "--dtype", "int8",
