@@ -254,8 +254,9 @@ static void bandwidth(cudaStream_t s)
 }
 
 /* One runt session of a built-in model: device time and host time per
- * run, with inputs and outputs in each kind of memory. */
-static void session_times(const char *model, int64_t batch, runt_dtype dtype)
+ * run, with inputs and outputs in each kind of memory. fuse 0 turns the
+ * session's fusion off (no epilogues, no chains): the unfused baseline. */
+static void session_times(const char *model, int64_t batch, runt_dtype dtype, int fuse)
 {
     runt_model *m = NULL;
     if (runt_zoo_build(model, &m) != RUNT_OK) {
@@ -266,6 +267,7 @@ static void session_times(const char *model, int64_t batch, runt_dtype dtype)
     o.backend = "cuda";
     o.batch = batch;
     o.compute_dtype = dtype;
+    o.fuse = fuse;
     runt_session *s = NULL;
     double t0 = host_us();
     if (runt_session_create(m, &o, &s) != RUNT_OK) {
@@ -291,8 +293,9 @@ static void session_times(const char *model, int64_t batch, runt_dtype dtype)
     CHECK(cudaMemcpy(dx, px, nx * 4, cudaMemcpyHostToDevice));
     const char *kinds[3] = {"pageable", "pinned", "device"};
     float *xs[3] = {hx.data(), px, dx}, *ys[3] = {hy.data(), py, dy};
-    printf("runt    %s %s batch %lld: %d launches, session created in %.0f us\n", model,
-           dtype == RUNT_I8 ? "int8" : "f32", (long long)batch, st.launches, create_us);
+    printf("runt    %s %s batch %lld%s: %d launches, session created in %.0f us\n", model,
+           dtype == RUNT_I8 ? "int8" : "f32", (long long)batch, fuse ? "" : " unfused",
+           st.launches, create_us);
     for (int k = 0; k < 3; k++) {
         in.data = xs[k];
         out.data = ys[k];
@@ -340,12 +343,14 @@ int main()
     launches(s);
     copies(s);
     bandwidth(s);
-    session_times("seed1_model3", 1, RUNT_F32);
-    session_times("seed1_model1", 1, RUNT_F32);
-    session_times("seed1_model5", 1, RUNT_F32);
-    session_times("seed0_simple", 1024, RUNT_F32);
-    session_times("seed0_simple", 1024, RUNT_I8);
-    session_times("seed1_model2", 1, RUNT_I8);
+    session_times("seed1_model3", 1, RUNT_F32, 1);
+    session_times("seed1_model3", 1, RUNT_F32, 0);
+    session_times("seed1_model1", 1, RUNT_F32, 1);
+    session_times("seed1_model1", 1, RUNT_F32, 0);
+    session_times("seed1_model5", 1, RUNT_F32, 1);
+    session_times("seed0_simple", 1024, RUNT_F32, 1);
+    session_times("seed0_simple", 1024, RUNT_I8, 1);
+    session_times("seed1_model2", 1, RUNT_I8, 1);
     CHECK(cudaStreamDestroy(s));
     return 0;
 }
