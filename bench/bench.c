@@ -1,5 +1,5 @@
-/* `runt bench`: the measuring loop over cases, backends and dtypes, and the
- * outputs; the options are parsed and checked in bench_options.c. */
+/* `runt bench`: the measuring loop over cases, backends, dtypes and math
+ * modes, and the outputs; the options are parsed and checked in bench_options.c. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, uname */
 #include "bench.h"
 
@@ -9,11 +9,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "arg_values.h"
 #include "bench_options.h"
 #include "cost_model.h"
 #include "measure.h"
 #include "peers.h"
 #include "runt-backend.h"
+#include "stats.h"
 #include "suite.h"
 
 /* Backends runt knows of, so that asking for one this build lacks is a
@@ -158,6 +160,10 @@ typedef struct runt_bench_ctx {
     /* Copy timings already measured: rows with equal inputs share them. */
     int n_copies;
     struct { char backend[16]; double bytes; int to_device; double us; } copies[64];
+    /* The case's f32 outputs per backend (dtype f32, math f32): what every
+     * other row of the case on that backend is compared with. */
+    int n_refs;
+    struct { char backend[16]; float *values; size_t count; } refs[RUNT_BENCH_MAX_BACKENDS];
 } runt_bench_ctx;
 
 static runt_bench_row *runt_bench_new_row(runt_bench_report *r)
@@ -174,7 +180,7 @@ static runt_bench_row *runt_bench_new_row(runt_bench_report *r)
     memset(w, 0, sizeof *w);
     w->median_us = w->p10_us = w->p90_us = w->first_run_us = NAN;
     w->h2d_us = w->d2h_us = w->gflops = w->gbps = w->predicted_us = NAN;
-    w->torch_us = w->ort_us = w->torch_graph_us = w->create_us = NAN;
+    w->torch_us = w->ort_us = w->torch_graph_us = w->create_us = w->err_vs_f32 = NAN;
     for (int b = 0; b < RUNT_BOUND_COUNT; b++)
         w->terms_us[b] = NAN;
     return w;
@@ -213,8 +219,116 @@ static void runt_bench_copies(runt_bench_ctx *x, const runt_calibration *cal, do
     w->d2h_us = runt_bench_copy_us(x, cal->backend, out_bytes, 0);
 }
 
-static void runt_bench_fill(runt_bench_ctx *x, runt_session *s, const runt_calibration *cal,
-                            runt_dtype dtype, runt_bench_row *w)
+static runt_session_options runt_bench_session_options(const runt_bench_ctx *x,
+                                                       const runt_bench_case *c,
+                                                       const runt_calibration *cal,
+                                                       runt_dtype dtype, runt_math_mode math)
+{
+    runt_session_options so = runt_session_options_default();
+    so.backend = cal->backend;
+    so.batch = c->batch;
+    so.compute_dtype = dtype;
+    so.math = math;
+    so.threads = x->o->threads;
+    return so;
+}
+
+static void runt_bench_refs_clear(runt_bench_ctx *x)
+{
+    for (int i = 0; i < x->n_refs; i++)
+        free(x->refs[i].values);
+    x->n_refs = 0;
+}
+
+/* The case's f32 reference on w's backend: the outputs of this row's own
+ * session when it is the f32 row, else those of the f32 row run earlier,
+ * else of a session made for the purpose (--dtype int8 or --math tf32
+ * alone). NULL, with the error set, when none can be had. */
+static const float *runt_bench_reference(runt_bench_ctx *x, const runt_bench_case *c,
+                                         const runt_model *m, const runt_calibration *cal,
+                                         runt_session *own, int own_is_f32, size_t *count)
+{
+    for (int i = 0; i < x->n_refs; i++)
+        if (strcmp(x->refs[i].backend, cal->backend) == 0) {
+            *count = x->refs[i].count;
+            return x->refs[i].values;
+        }
+    if (x->n_refs == RUNT_BENCH_MAX_BACKENDS) {
+        runt_error_set(RUNT_E_OOM, "bench: more backends than references");
+        return NULL;
+    }
+    runt_session *s = own;
+    if (!own_is_f32) {
+        runt_session_options so = runt_bench_session_options(x, c, cal, RUNT_F32, RUNT_MATH_F32);
+        if (runt_session_create(m, &so, &s) != RUNT_OK) {
+            runt_error_prefix(RUNT_E_BACKEND, "the f32 session to compare with");
+            return NULL;
+        }
+    }
+    float *values = NULL;
+    runt_status rc = runt_measure_outputs(s, &values, count);
+    if (s != own)
+        runt_session_free(s);
+    if (rc != RUNT_OK)
+        return NULL;
+    int i = x->n_refs++;
+    snprintf(x->refs[i].backend, sizeof x->refs[i].backend, "%s", cal->backend);
+    x->refs[i].values = values;
+    x->refs[i].count = *count;
+    return values;
+}
+
+static int runt_bench_all_finite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+/* w's error against the f32 reference. A row whose outputs hold a NaN or
+ * an infinity where the reference's are finite failed (a wrong answer is
+ * never a small error). The error stays NAN for the f32 row itself (it is
+ * the reference), where the backend cannot make an f32 reference or its
+ * reference is not finite or all zero (nothing to measure against), and
+ * for a model without f32 outputs. */
+static runt_status runt_bench_error(runt_bench_ctx *x, const runt_bench_case *c,
+                                    const runt_model *m, const runt_calibration *cal,
+                                    runt_session *s, runt_dtype dtype, runt_math_mode math,
+                                    runt_bench_row *w)
+{
+    int is_f32 = dtype == RUNT_F32 && math == RUNT_MATH_F32;
+    size_t n_ref = 0, n = 0;
+    const float *ref = runt_bench_reference(x, c, m, cal, s, is_f32, &n_ref);
+    if (!ref && is_f32)
+        return RUNT_E_BACKEND; /* this row's own run failed */
+    if (!ref) {
+        runt_error_clear();
+        return RUNT_OK;
+    }
+    if (is_f32 || !runt_bench_all_finite(ref, n_ref))
+        return RUNT_OK;
+    float *y = NULL;
+    runt_status rc = runt_measure_outputs(s, &y, &n);
+    if (rc == RUNT_OK && n != n_ref)
+        rc = runt_error_set(RUNT_E_BACKEND, "bench: %zu output values, the f32 session gave %zu",
+                            n, n_ref);
+    if (rc == RUNT_OK && n > 0) {
+        w->err_vs_f32 = runt_stats_rel_l2(y, ref, n);
+        if (isnan(w->err_vs_f32))
+            rc = runt_error_set(RUNT_E_BACKEND, "outputs hold a NaN or an infinity where the "
+                                "f32 session's are finite");
+        else if (isinf(w->err_vs_f32))
+            w->err_vs_f32 = NAN; /* an all-zero reference: no relative error exists */
+    }
+    free(y);
+    return rc;
+}
+
+static void runt_bench_fill(runt_bench_ctx *x, const runt_bench_case *c,
+                            const runt_model *model, runt_session *s,
+                            const runt_calibration *cal, runt_dtype dtype, runt_math_mode math,
+                            runt_bench_row *w)
 {
     runt_session_stats st;
     runt_measurement m;
@@ -234,6 +348,8 @@ static void runt_bench_fill(runt_bench_ctx *x, runt_session *s, const runt_calib
         runt_cost_model_io_bytes(s, &in_bytes, &out_bytes);
         rc = runt_cost_model_explain(cal, s, dtype, in_bytes, out_bytes, NULL, &p);
     }
+    if (rc == RUNT_OK)
+        rc = runt_bench_error(x, c, model, cal, s, dtype, math, w);
     if (rc != RUNT_OK) {
         w->status = RUNT_ROW_FAILED;
         snprintf(w->note, sizeof w->note, "%s", runt_last_error());
@@ -257,20 +373,23 @@ static void runt_bench_fill(runt_bench_ctx *x, runt_session *s, const runt_calib
 static void runt_bench_progress(runt_bench_ctx *x, const runt_bench_row *w)
 {
     x->done++;
+    char kind[24];
+    snprintf(kind, sizeof kind, "%s%s%s", w->dtype, runt_bench_row_f32_math(w) ? "" : "/",
+             runt_bench_row_f32_math(w) ? "" : w->math);
     if (w->status == RUNT_ROW_MEASURED)
         fprintf(x->err, "[%3d/%d] %-4s %-4s %-24s b%-5lld %10.2f us (p10 %.2f, p90 %.2f, %d runs)\n",
-                x->done, x->total, w->backend, w->dtype, w->model, (long long)w->batch,
+                x->done, x->total, w->backend, kind, w->model, (long long)w->batch,
                 w->median_us, w->p10_us, w->p90_us, w->reps);
     else
         fprintf(x->err, "[%3d/%d] %-4s %-4s %-24s b%-5lld %s: %s\n", x->done, x->total, w->backend,
-                w->dtype, w->model, (long long)w->batch,
+                kind, w->model, (long long)w->batch,
                 w->status == RUNT_ROW_UNSUPPORTED ? "not supported" : "failed", w->note);
     fflush(x->err);
 }
 
 static runt_status runt_bench_row_run(runt_bench_ctx *x, const runt_bench_case *c,
                                       const runt_model *m, const runt_calibration *cal,
-                                      runt_dtype dtype)
+                                      runt_dtype dtype, runt_math_mode math)
 {
     runt_bench_row *w = runt_bench_new_row(x->r);
     if (!w)
@@ -280,6 +399,7 @@ static runt_status runt_bench_row_run(runt_bench_ctx *x, const runt_bench_case *
     snprintf(w->family, sizeof w->family, "%s", c->family);
     snprintf(w->backend, sizeof w->backend, "%s", cal->backend);
     snprintf(w->dtype, sizeof w->dtype, "%s", runt_dtype_name(dtype));
+    snprintf(w->math, sizeof w->math, "%s", runt_math_arg_name(math));
     w->batch = c->batch;
     runt_model_counts(m, NULL, NULL, &w->layers);
     /* The model's own counts, so a row that cannot run still says what it
@@ -291,11 +411,7 @@ static runt_status runt_bench_row_run(runt_bench_ctx *x, const runt_bench_case *
         w->flops = total.flops;
         w->bytes = total.bytes_read + total.bytes_written;
     }
-    runt_session_options so = runt_session_options_default();
-    so.backend = cal->backend;
-    so.batch = c->batch;
-    so.compute_dtype = dtype;
-    so.threads = x->o->threads;
+    runt_session_options so = runt_bench_session_options(x, c, cal, dtype, math);
     runt_session *s;
     double t0 = runt_clock_us();
     runt_status rc = runt_session_create(m, &so, &s);
@@ -306,7 +422,7 @@ static runt_status runt_bench_row_run(runt_bench_ctx *x, const runt_bench_case *
         w->status = rc == RUNT_E_UNSUPPORTED ? RUNT_ROW_UNSUPPORTED : RUNT_ROW_FAILED;
         snprintf(w->note, sizeof w->note, "%s", runt_last_error());
     } else {
-        runt_bench_fill(x, s, cal, dtype, w);
+        runt_bench_fill(x, c, m, s, cal, dtype, math, w);
         runt_session_free(s);
     }
     x->failures += w->status == RUNT_ROW_FAILED;
@@ -362,7 +478,7 @@ static void runt_bench_peers(runt_bench_ctx *x, const runt_bench_case *c, const 
             for (int d = 0; d < x->r->n_devices; d++)
                 if (strcmp(x->r->devices[d].backend, w->backend) == 0 &&
                     x->r->devices[d].host_memory == !device && w->status == RUNT_ROW_MEASURED &&
-                    strcmp(w->dtype, "f32") == 0)
+                    strcmp(w->dtype, "f32") == 0 && runt_bench_row_f32_math(w))
                     wanted = 1;
         }
         if (!wanted)
@@ -386,7 +502,8 @@ static void runt_bench_peers(runt_bench_ctx *x, const runt_bench_case *c, const 
             for (int d = 0; d < x->r->n_devices; d++)
                 if (strcmp(x->r->devices[d].backend, w->backend) == 0)
                     host = x->r->devices[d].host_memory;
-            if (w->status != RUNT_ROW_MEASURED || strcmp(w->dtype, "f32") != 0 || host == device)
+            if (w->status != RUNT_ROW_MEASURED || strcmp(w->dtype, "f32") != 0 ||
+                !runt_bench_row_f32_math(w) || host == device)
                 continue;
             if (why) {
                 snprintf(w->note, sizeof w->note, "peers: %.240s", why);
@@ -418,7 +535,10 @@ static runt_status runt_bench_case_run(runt_bench_ctx *x, const runt_bench_case 
     int first = x->r->n_rows;
     for (int d = 0; rc == RUNT_OK && d < x->r->n_devices; d++)
         for (int t = 0; rc == RUNT_OK && t < x->o->n_dtypes; t++)
-            rc = runt_bench_row_run(x, c, m, &x->r->devices[d], x->o->dtypes[t]);
+            for (int k = 0; rc == RUNT_OK && k < x->o->n_maths; k++)
+                rc = runt_bench_row_run(x, c, m, &x->r->devices[d], x->o->dtypes[t],
+                                        x->o->maths[k]);
+    runt_bench_refs_clear(x);
     if (rc == RUNT_OK && x->o->peers)
         runt_bench_peers(x, c, m, first);
     runt_model_free(m);
@@ -545,7 +665,7 @@ int runt_bench_main(int argc, char **argv, FILE *out, FILE *err)
     }
     if (rc == 0 && runt_bench_cases(&o, &cases) != RUNT_OK)
         rc = runt_bench_fail(err, "cases");
-    x.total = cases.n * r->n_devices * o.n_dtypes;
+    x.total = cases.n * r->n_devices * o.n_dtypes * o.n_maths;
     for (int i = 0; rc == 0 && i < cases.n; i++)
         if (runt_bench_case_run(&x, &cases.items[i]) != RUNT_OK)
             rc = runt_bench_fail(err, cases.items[i].kind == RUNT_CASE_FILE ? cases.items[i].path

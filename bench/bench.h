@@ -18,10 +18,12 @@
 #define RUNT_BENCH_MAX_BACKENDS 8
 #define RUNT_BENCH_MAX_NOTES 32
 
-/* One model on one backend in one dtype. NAN marks "not applicable" (JSON
- * null): h2d/d2h on host backends, peers that did not run. */
+/* One model on one backend in one dtype and math mode. NAN marks "not
+ * applicable" (JSON null): h2d/d2h on host backends, peers that did not
+ * run, the error of the f32 reference itself. */
 typedef struct runt_bench_row {
     char suite[8], model[64], family[16], backend[16], dtype[8];
+    char math[8];            /* runt_session_options.math: f32, tf32, bf16      */
     int64_t batch, params, flops, bytes;
     int layers, launches;
     int status;              /* 0 measured, 1 not supported, 2 failed: note says why */
@@ -37,10 +39,18 @@ typedef struct runt_bench_row {
                                 there is no prediction                      */
     double torch_us, ort_us;
     double torch_graph_us;   /* device backends: PyTorch's CUDA-graph replay   */
+    double err_vs_f32;       /* ||y - y_f32|| / ||y_f32|| (2-norms) on one input,
+                                y_f32 from the same backend in dtype f32 and
+                                math f32; NAN for that row itself              */
     int reps;
 } runt_bench_row;
 
 enum { RUNT_ROW_MEASURED = 0, RUNT_ROW_UNSUPPORTED = 1, RUNT_ROW_FAILED = 2 };
+
+/* Rows in IEEE f32 math: what the summary, the verdicts and the peers
+ * read. TF32 and BF16 rows are predicted from the f32 rates (a calibration
+ * measures f32 only), so they would only blur how well the model predicts. */
+int runt_bench_row_f32_math(const runt_bench_row *w);
 
 /* The measures the summary correlates latency with. */
 enum { RUNT_CORR_PARAMS, RUNT_CORR_FLOPS, RUNT_CORR_BYTES, RUNT_CORR_PREDICTED, RUNT_CORR_COUNT };

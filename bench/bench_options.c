@@ -34,10 +34,27 @@ static int runt_bench_parse_dtypes(const char *list, runt_bench_options *o)
     return o->n_dtypes > 0;
 }
 
+static int runt_bench_parse_maths(const char *list, runt_bench_options *o)
+{
+    o->n_maths = 0;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        runt_math_mode m;
+        if (!runt_math_arg_parse(t, &m))
+            return 0;
+        for (int k = 0; k < o->n_maths; k++)
+            if (o->maths[k] == m)
+                return 0;
+        o->maths[o->n_maths++] = m;
+    }
+    return o->n_maths > 0;
+}
+
 static int runt_bench_takes_value(const char *a)
 {
     static const char *const valued[] = {"--suite", "--model", "--batch", "--backend", "--dtype",
-                                         "--threads", "--json", "--csv", "--plots", "--min-time",
+                                         "--math", "--threads", "--json", "--csv", "--plots", "--min-time",
                                          "--min-reps", "--cache-dir"};
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
         if (strcmp(a, valued[k]) == 0)
@@ -62,6 +79,9 @@ static int runt_bench_option(runt_bench_options *o, const char *a, const char *v
     } else if (strcmp(a, "--dtype") == 0) {
         if (!runt_bench_parse_dtypes(v, o))
             return runt_bench_usage(err, "--dtype is a list of f32 and int8, not", v);
+    } else if (strcmp(a, "--math") == 0) {
+        if (!runt_bench_parse_maths(v, o))
+            return runt_bench_usage(err, "--math is a list of f32, tf32 and bf16, each once, not", v);
     } else if (strcmp(a, "--threads") == 0) {
         if (!runt_int_arg_parse(v, 1, 4096, &n))
             return runt_bench_usage(err, "--threads needs a positive integer, got", v);
@@ -99,6 +119,8 @@ int runt_bench_parse(int argc, char **argv, runt_bench_options *o, FILE *err)
     o->dtypes[0] = RUNT_F32;
     o->dtypes[1] = RUNT_I8;
     o->n_dtypes = 2;
+    o->maths[0] = RUNT_MATH_F32;
+    o->n_maths = 1;
     o->measure = runt_measure_config_default();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -20,6 +20,8 @@ typedef struct runt_bench_options {
     const char *backends;          /* NULL: the default backend              */
     runt_dtype dtypes[2];
     int n_dtypes;
+    runt_math_mode maths[3];       /* --math: each dtype runs in each mode   */
+    int n_maths;
     int threads;                   /* 0: all cores                           */
     const char *json, *csv, *plots, *cache_dir;
     int peers, recalibrate;

@@ -34,6 +34,8 @@ OPTIONAL = {
     "create_us": NUM_OR_NULL,        # runt_session_create on the host clock
     "torch_graph_us": NUM_OR_NULL,   # peer: PyTorch CUDA-graph replay (device backends)
     "bound": STR,                    # the prediction's largest term (bench/cost_model.h)
+    "math": STR,                     # the session's math mode: f32, tf32 or bf16
+    "err_vs_f32": NUM_OR_NULL,       # ||y - y_f32|| / ||y_f32|| against the same backend's f32 row
     "terms_us": None,                # the prediction split by bound: checked in check_meaning
     "suites": None,                  # summary: within_15pct per suite: checked in check_meaning
 }
@@ -143,6 +145,13 @@ def check_meaning(doc, problems):
             problems.append(f"{where}: suite {r.get('suite')!r}")
         if r.get("suite") == "seeds" and r.get("model") not in SEED_MODELS:
             problems.append(f"{where}: {r.get('model')!r} is not a seeds model name")
+        if "math" in r and r["math"] not in ("f32", "tf32", "bf16"):
+            problems.append(f"{where}: math {r['math']!r}")
+        err = r.get("err_vs_f32")
+        if err is not None and type_ok(err, NUM) and err < 0:
+            problems.append(f"{where}: err_vs_f32 {err} is negative")
+        if err is not None and r.get("dtype") == "f32" and r.get("math", "f32") == "f32":
+            problems.append(f"{where}: the f32 row is its own reference, err_vs_f32 must be null")
         if "bound" in r and isinstance(r["bound"], str) and r["bound"] not in BOUNDS:
             problems.append(f"{where}: bound {r['bound']!r} is none of {sorted(BOUNDS)}")
         if "terms_us" in r:

@@ -181,3 +181,43 @@ runt_status runt_measure_session(runt_session *s, const runt_measure_config *c,
     free(samples);
     return rc;
 }
+
+runt_status runt_measure_outputs(runt_session *s, float **values, size_t *count)
+{
+    if (!s || !values || !count)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_measure_outputs: an argument is NULL");
+    *values = NULL;
+    *count = 0;
+    runt_measure_io *io = malloc(sizeof *io);
+    if (!io)
+        return runt_error_set(RUNT_E_OOM, "bench: out of memory");
+    runt_measure_config one = runt_measure_config_default();
+    one.ring = 1;
+    runt_status rc = runt_measure_io_alloc(s, &one, io);
+    double us;
+    if (rc == RUNT_OK)
+        rc = runt_measure_run(s, io, 0, &us, NULL);
+    size_t n = 0;
+    for (int i = 0; rc == RUNT_OK && i < io->n_out; i++)
+        if (io->out[i].dtype == RUNT_F32)
+            n += (size_t)runt_tensor_count(&io->out[i]);
+    float *v = rc == RUNT_OK ? malloc((n ? n : 1) * sizeof *v) : NULL;
+    if (rc == RUNT_OK && !v)
+        rc = runt_error_set(RUNT_E_OOM, "bench: out of memory for %zu output values", n);
+    size_t at = 0;
+    for (int i = 0; rc == RUNT_OK && i < io->n_out; i++)
+        if (io->out[i].dtype == RUNT_F32) {
+            size_t k = (size_t)runt_tensor_count(&io->out[i]);
+            memcpy(v + at, io->out[i].data, k * sizeof *v);
+            at += k;
+        }
+    runt_measure_io_free(io);
+    free(io);
+    if (rc != RUNT_OK) {
+        free(v);
+        return rc;
+    }
+    *values = v;
+    *count = n;
+    return RUNT_OK;
+}

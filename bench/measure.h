@@ -41,4 +41,10 @@ typedef struct runt_measurement {
 runt_status runt_measure_session(runt_session *s, const runt_measure_config *c,
                                  runt_measurement *out);
 
+/* One run on the input set every session of a model gets first (the same
+ * random values for every backend, dtype and math mode), its f32 outputs
+ * concatenated in order into *values (malloc'd; the caller frees it) of
+ * *count floats: what a row's error against its f32 reference compares. */
+runt_status runt_measure_outputs(runt_session *s, float **values, size_t *count);
+
 #endif /* RUNT_BENCH_MEASURE_H */

@@ -52,8 +52,10 @@ def positive(v):
 
 def measured(results):
     """Rows with a median: what the table calls measured (unsupported and failed
-    rows carry null timings)."""
-    return [r for r in results if positive(r.get("median_us"))]
+    rows carry null timings), in f32 math: TF32 and BF16 rows are predicted from
+    the f32 rates, so the plots of the cost model leave them out."""
+    return [r for r in results
+            if positive(r.get("median_us")) and r.get("math", "f32") == "f32"]
 
 
 def device_title(devices, backends):

@@ -37,10 +37,18 @@ static double runt_row_measure(const runt_bench_row *row, int which)
     }
 }
 
+/* An empty math is a row made before the mode was recorded: f32. */
+int runt_bench_row_f32_math(const runt_bench_row *w)
+{
+    return !w->math[0] || strcmp(w->math, "f32") == 0;
+}
+
+static const char *runt_row_math(const runt_bench_row *w) { return w->math[0] ? w->math : "f32"; }
+
 static int runt_summary_row(const runt_bench_row *row, const char *backend, const char *suite)
 {
     return row->status == RUNT_ROW_MEASURED && strcmp(row->backend, backend) == 0 &&
-           (!suite || strcmp(row->suite, suite) == 0);
+           runt_bench_row_f32_math(row) && (!suite || strcmp(row->suite, suite) == 0);
 }
 
 void runt_bench_summarize(const runt_bench_report *r, const char *backend, runt_bench_summary *out)
@@ -133,13 +141,18 @@ static const char *runt_us(char *buf, size_t size, double us)
 
 void runt_bench_print_table(FILE *out, const runt_bench_report *r)
 {
-    int peers = 0, graphs = 0;
+    int peers = 0, graphs = 0, maths = 0, errs = 0;
     for (int i = 0; i < r->n_rows; i++) {
         peers |= isfinite(r->rows[i].torch_us) || isfinite(r->rows[i].ort_us);
         graphs |= isfinite(r->rows[i].torch_graph_us);
+        maths |= !runt_bench_row_f32_math(&r->rows[i]);
+        errs |= isfinite(r->rows[i].err_vs_f32);
     }
-    /* bound is padded only where peer columns follow it: no trailing blanks. */
-    int bound_width = peers || graphs ? 8 : 0;
+    /* bound is padded only where columns follow it: no trailing blanks. */
+    int bound_width = peers || graphs || errs ? 8 : 0;
+    /* The dtype column names the math mode too when a row is not in f32
+     * math: "f32/tf32", "int8/bf16". */
+    int dtype_width = maths ? 10 : 5;
     /* The model column fits the longest name (the zoo's spell out shapes). */
     int model_width = 18;
     for (int i = 0; i < r->n_rows; i++) {
@@ -151,11 +164,20 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
                  "pred = the cost model's prediction; lay/lau = layers (model nodes) / launches;\n"
                  "bound = the prediction's largest term: compute, the memory level its bytes\n"
                  "come from (L1, L2, L3, DRAM; device = a GPU's own memory), dispatch, copy\n"
-                 "(runt info MODEL --predict --backend B: the terms per node).\n\n",
+                 "(runt info MODEL --predict --backend B: the terms per node).\n",
             r->cpu, r->threads, r->threads == 1 ? "" : "s", r->os);
-    fprintf(out, "%-6s %-*s %-7s %-5s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s %9s %6s %7s %6s %-*s",
-            "suite", model_width, "model", "backend", "dtype", "batch", "params", "FLOPs", "bytes", "lay", "lau",
+    if (errs)
+        fputs("err = ||y - y_f32|| / ||y_f32|| on one random input, y_f32 from the same backend\n"
+              "in dtype f32 and f32 math (- for that row itself).\n", out);
+    if (maths)
+        fputs("dtype/math: TF32 and BF16 rows are predicted from the f32 rates and left out of\n"
+              "the summary.\n", out);
+    fputc('\n', out);
+    fprintf(out, "%-6s %-*s %-7s %-*s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s %9s %6s %7s %6s %-*s",
+            "suite", model_width, "model", "backend", dtype_width, maths ? "dtype/math" : "dtype", "batch", "params", "FLOPs", "bytes", "lay", "lau",
             "median", "p10", "p90", "first", "pred", "pr/me", "GFLOP/s", "GB/s", bound_width, "bound");
+    if (errs)
+        fprintf(out, " %8s", "err");
     if (peers)
         fprintf(out, " %9s %9s %6s %6s", "torch", "ort", "/torch", "/ort");
     if (graphs)
@@ -163,9 +185,10 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
     fputc('\n', out);
     for (int i = 0; i < r->n_rows; i++) {
         const runt_bench_row *w = &r->rows[i];
-        char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
-        fprintf(out, "%-6s %-*s %-7s %-5s %5lld %7s %7s %7s %4d %4d", w->suite, model_width,
-                w->model, w->backend, w->dtype, (long long)w->batch, runt_si(a, sizeof a, (double)w->params),
+        char a[32], b[32], c[32], d[32], e[32], f[32], g[32], kind[24];
+        snprintf(kind, sizeof kind, "%s%s%s", w->dtype, maths ? "/" : "", maths ? runt_row_math(w) : "");
+        fprintf(out, "%-6s %-*s %-7s %-*s %5lld %7s %7s %7s %4d %4d", w->suite, model_width,
+                w->model, w->backend, dtype_width, kind, (long long)w->batch, runt_si(a, sizeof a, (double)w->params),
                 runt_si(b, sizeof b, (double)w->flops), runt_si(c, sizeof c, (double)w->bytes),
                 w->layers, w->launches);
         if (w->status != RUNT_ROW_MEASURED) {
@@ -178,6 +201,12 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
                 runt_us(d, sizeof d, w->first_run_us), runt_us(e, sizeof e, w->predicted_us),
                 w->predicted_us / w->median_us, w->gflops, w->gbps, bound_width,
                 w->bound[0] ? w->bound : "-");
+        if (errs) {
+            snprintf(f, sizeof f, "-");
+            if (!isnan(w->err_vs_f32))
+                snprintf(f, sizeof f, "%.2e", w->err_vs_f32);
+            fprintf(out, " %8s", f);
+        }
         if (peers) {
             snprintf(f, sizeof f, "-");
             snprintf(g, sizeof g, "-");
@@ -295,7 +324,8 @@ static const runt_bench_row *runt_find_row(const runt_bench_report *r, const cha
     for (int i = 0; i < r->n_rows; i++) {
         const runt_bench_row *w = &r->rows[i];
         if (strcmp(w->suite, "seeds") == 0 && strcmp(w->model, model) == 0 &&
-            strcmp(w->backend, backend) == 0 && strcmp(w->dtype, dtype) == 0)
+            strcmp(w->backend, backend) == 0 && strcmp(w->dtype, dtype) == 0 &&
+            runt_bench_row_f32_math(w))
             return w;
     }
     return NULL;
@@ -510,6 +540,7 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w, const runt_cali
     runt_json_string(j, "model", w->model);
     runt_json_string(j, "backend", w->backend);
     runt_json_string(j, "dtype", w->dtype);
+    runt_json_string(j, "math", runt_row_math(w));
     runt_json_int(j, "batch", w->batch);
     runt_json_int(j, "params", w->params);
     runt_json_int(j, "flops", w->flops);
@@ -528,6 +559,7 @@ static void runt_json_row(runt_json *j, const runt_bench_row *w, const runt_cali
     runt_json_number(j, "predicted_us", w->predicted_us);
     runt_json_string(j, "bound", w->bound[0] ? w->bound : NULL);
     runt_json_terms(j, w, c);
+    runt_json_number(j, "err_vs_f32", w->err_vs_f32);
     runt_json_begin_object(j, "peer");
     runt_json_number(j, "torch_us", w->torch_us);
     runt_json_number(j, "onnxruntime_us", w->ort_us);
@@ -662,7 +694,7 @@ static int runt_report_csv_body(FILE *f, const runt_bench_report *r)
     fputs("suite,model,family,backend,dtype,batch,params,flops,bytes,layers,launches,status,"
           "median_us,p10_us,p90_us,first_run_us,h2d_us,d2h_us,gflops,gbps,predicted_us,"
           "torch_us,onnxruntime_us,runt_over_torch,runt_over_onnxruntime,reps,threads,note,"
-          "create_us,torch_graph_us,bound\n", f);
+          "create_us,torch_graph_us,bound,math,err_vs_f32\n", f);
     static const char *const status[] = {"measured", "not supported", "failed"};
     for (int i = 0; i < r->n_rows; i++) {
         const runt_bench_row *w = &r->rows[i];
@@ -692,6 +724,9 @@ static int runt_report_csv_body(FILE *f, const runt_bench_report *r)
         /* Appended last, after the columns older readers index by position. */
         fputc(',', f);
         runt_csv_text(f, w->bound);
+        fputc(',', f);
+        runt_csv_text(f, runt_row_math(w));
+        runt_csv_number(f, w->err_vs_f32);
         fputc('\n', f);
     }
     return ferror(f);

@@ -86,3 +86,18 @@ double runt_stats_spearman(const double *x, const double *y, size_t n)
     free(rx);
     return rho;
 }
+
+double runt_stats_rel_l2(const float *y, const float *ref, size_t n)
+{
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(y[i]) || !isfinite(ref[i]))
+            return NAN;
+        double d = (double)y[i] - (double)ref[i];
+        diff += d * d;
+        norm += (double)ref[i] * (double)ref[i];
+    }
+    if (diff == 0)
+        return 0;
+    return norm == 0 ? INFINITY : sqrt(diff / norm);
+}

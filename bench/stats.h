@@ -1,7 +1,8 @@
 /*
  * Order statistics and rank correlation for the bench: the median and
- * percentiles of a run's samples, and Spearman's rho between latency and the
- * quantities that are supposed to predict it.
+ * percentiles of a run's samples, Spearman's rho between latency and the
+ * quantities that are supposed to predict it, and the relative error of a
+ * row's outputs against its f32 reference.
  */
 #ifndef RUNT_BENCH_STATS_H
 #define RUNT_BENCH_STATS_H
@@ -24,5 +25,11 @@ int runt_stats_rank(const double *x, size_t n, double *ranks);
  * ranks. NAN when n < 3, when either variable is constant (nothing to
  * rank), or when out of memory. */
 double runt_stats_spearman(const double *x, const double *y, size_t n);
+
+/* ||y - ref||_2 / ||ref||_2 over n values, summed in double: 0 when y
+ * equals ref (both zero included), INFINITY when ref is all zeros and y is
+ * not, NAN when either holds a NaN or an infinity (a wrong answer must not
+ * read as a small error). */
+double runt_stats_rel_l2(const float *y, const float *ref, size_t n);
 
 #endif /* RUNT_BENCH_STATS_H */

@@ -35,6 +35,10 @@ int runt_cli_run(int argc, char **argv, FILE *out, FILE *err)
             const char *d = argv[++i];
             if (!runt_dtype_arg_parse(d, &o.compute_dtype))
                 return runt_cli_usage_error(err, "--dtype must be f32 or int8, got", d);
+        } else if (strcmp(a, "--math") == 0 && has_value) {
+            const char *mode = argv[++i];
+            if (!runt_math_arg_parse(mode, &o.math))
+                return runt_cli_usage_error(err, "run: --math must be f32, tf32 or bf16, got", mode);
         } else if (strcmp(a, "--threads") == 0 && has_value) {
             /* The same bounds as bench's --threads, so a count one accepts the
              * other does too; backends without threads ignore it. */

@@ -29,6 +29,7 @@ RT_TEST(bench_cli, argument_errors_exit_2_with_one_line)
         {"--batch", "4"},            {"--min-time", "-1"},      {"--min-reps", "0"},
         {"--frobnicate"},            {"--json"},                {"--suite", "seeds", "--model", "x.onnx"},
         {"--model", "@seed1_model5", "--batch", "0"},
+        {"--math", "tf33"},          {"--math", "f32,f32"},     {"--math", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *argv[8] = {"runt", "bench"};
@@ -166,7 +167,8 @@ RT_TEST(bench_cli, end_to_end_json_has_every_contract_key)
     cli_slurp(f, ctext, sizeof ctext);
     RT_ASSERT(strncmp(ctext, "suite,model,", 12) == 0 && strstr(ctext, "not supported"),
               "CSV header and the unsupported int8 row: %s", ctext);
-    RT_ASSERT(strstr(ctext, ",torch_graph_us,bound\n"), "bound is the CSV's last column: %s", ctext);
+    RT_ASSERT(strstr(ctext, ",torch_graph_us,bound,math,err_vs_f32\n"),
+              "bound, math and the error follow the older columns: %s", ctext);
 
     /* The committed schema check, when python3 is here. */
     if (system("python3 -c 'import json' >/dev/null 2>&1") == 0) {

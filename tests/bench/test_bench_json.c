@@ -302,7 +302,7 @@ static runt_bench_report *bound_report(void)
         w->layers = w->launches = 1;
         w->median_us = w->p10_us = w->p90_us = w->first_run_us = 10;
         w->create_us = 1;
-        w->h2d_us = w->d2h_us = w->torch_us = w->ort_us = w->torch_graph_us = NAN;
+        w->h2d_us = w->d2h_us = w->torch_us = w->ort_us = w->torch_graph_us = w->err_vs_f32 = NAN;
         w->gflops = w->gbps = 0.1;
         w->predicted_us = 11;
         w->reps = 3;
@@ -377,11 +377,14 @@ RT_TEST(bench_json, rows_carry_the_bound_and_the_checker_takes_old_and_new)
     RT_ASSERT(f, "CSV written");
     static char ctext[4096];
     slurp(f, ctext, sizeof ctext);
-    /* Appended as the last column, so readers that index the older columns
-     * by position still find them. */
+    /* Appended after the older columns (bound, then the math mode and the
+     * error), so readers that index the older columns by position still
+     * find them. */
+    static const char tail[] = ",bound,math,err_vs_f32";
+    const size_t tail_len = sizeof tail - 1;
     const char *eol = strchr(ctext, '\n');
-    RT_ASSERT(eol && eol - ctext > 6 && strncmp(eol - 6, ",bound", 6) == 0, "header ends in bound: %s",
-              ctext);
+    RT_ASSERT(eol && (size_t)(eol - ctext) > tail_len && strncmp(eol - tail_len, tail, tail_len) == 0,
+              "header ends in bound, math, err_vs_f32: %s", ctext);
     static const char older[] = "suite,model,family,backend,dtype,batch,params,flops,bytes,"
                                 "layers,launches,status,median_us,";
     RT_ASSERT(strncmp(ctext, older, sizeof older - 1) == 0, "the older columns keep their places");
@@ -394,8 +397,9 @@ RT_TEST(bench_json, rows_carry_the_bound_and_the_checker_takes_old_and_new)
         row_commas += *p == ',';
     RT_ASSERT(row_commas == header_commas, "a row has the header's %d columns: %d", header_commas + 1,
               row_commas + 1);
-    RT_ASSERT(row_end - row > 3 && strncmp(row_end - 3, ",L3", 3) == 0, "first row ends in L3: %.*s",
-              (int)(row_end - row), row);
+    /* bound L3, math f32, no error (the f32 row is its own reference). */
+    RT_ASSERT(row_end - row > 8 && strncmp(row_end - 8, ",L3,f32,", 8) == 0,
+              "first row ends in L3, f32 and an empty error: %.*s", (int)(row_end - row), row);
 
     if (system("python3 -c 'import json' >/dev/null 2>&1") != 0) {
         const char *files[] = {json, csv};

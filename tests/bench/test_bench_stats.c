@@ -102,3 +102,24 @@ RT_TEST(bench_stats, spearman_edge_cases)
     RT_ASSERT(isnan(runt_stats_spearman(x, flat, 5)), "a constant has no ranking: NAN");
     RT_ASSERT(isnan(runt_stats_spearman(x, up, 2)), "fewer than 3 points: NAN");
 }
+
+/* Vectors whose relative error is known by construction: ref = (3, 4)
+ * (norm 5) and y = ref + 5e-3 * (0, 1) have ||y - ref|| / ||ref|| = 1e-3
+ * exactly in real arithmetic. */
+RT_TEST(bench_stats, relative_error_of_constructed_vectors)
+{
+    const float ref[2] = {3.0f, 4.0f};
+    const float y[2] = {3.0f, 4.0f + 5e-3f};
+    double e = runt_stats_rel_l2(y, ref, 2);
+    /* 4 + 5e-3 in f32 is off by at most half an ulp of 4 (2.4e-7). */
+    RT_ASSERT(fabs(e - 1e-3) < 1e-7, "error %.9g, expected 1e-3", e);
+    RT_ASSERT(runt_stats_rel_l2(ref, ref, 2) == 0, "equal vectors: 0");
+    const float zeros[2] = {0, 0};
+    RT_ASSERT(runt_stats_rel_l2(zeros, zeros, 2) == 0, "both zero: 0");
+    RT_ASSERT(isinf(runt_stats_rel_l2(y, zeros, 2)), "a zero reference and y not: infinite");
+    const float bad[2] = {3.0f, NAN}, inf[2] = {INFINITY, 4.0f};
+    RT_ASSERT(isnan(runt_stats_rel_l2(bad, ref, 2)), "a NaN output is no small error");
+    RT_ASSERT(isnan(runt_stats_rel_l2(inf, ref, 2)), "nor an infinite one");
+    RT_ASSERT(isnan(runt_stats_rel_l2(ref, bad, 2)), "nor a NaN reference");
+    RT_ASSERT(runt_stats_rel_l2(y, ref, 0) == 0, "no values: nothing differs");
+}

@@ -76,7 +76,8 @@ static runt_bench_report *hand_report(void)
         w->p90_us = 1.1 * w->median_us;
         w->first_run_us = 2 * w->median_us;
         w->predicted_us = hand_rows[i].ratio * w->median_us;
-        w->h2d_us = w->d2h_us = w->torch_us = w->ort_us = w->torch_graph_us = w->create_us = NAN;
+        w->h2d_us = w->d2h_us = w->torch_us = w->ort_us = w->torch_graph_us = w->create_us = w->err_vs_f32 =
+            NAN;
         w->gflops = w->gbps = 1;
         for (int b = 0; b < RUNT_BOUND_COUNT; b++)
             w->terms_us[b] = b == RUNT_BOUND_COMPUTE ? w->predicted_us : 0;
