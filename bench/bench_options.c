@@ -18,37 +18,57 @@ int runt_bench_usage(FILE *err, const char *what, const char *arg)
     return 2;
 }
 
-static int runt_bench_parse_dtypes(const char *list, runt_bench_options *o)
+/* A comma-separated list of distinct values, each token read by parse, into
+ * out (at most max); 0 when a token is unknown or repeated, or the list is
+ * empty or too long. */
+static int runt_bench_parse_list(const char *list, int (*parse)(const char *, int *), int *out,
+                                 int max, int *n)
 {
-    o->n_dtypes = 0;
+    *n = 0;
     char buf[64];
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        runt_dtype d;
-        if (!runt_dtype_arg_parse(t, &d))
+        int v;
+        if (*n == max || !parse(t, &v))
             return 0;
-        if (o->n_dtypes == 2 || (o->n_dtypes == 1 && o->dtypes[0] == d))
-            return 0;
-        o->dtypes[o->n_dtypes++] = d;
+        for (int k = 0; k < *n; k++)
+            if (out[k] == v)
+                return 0;
+        out[(*n)++] = v;
     }
-    return o->n_dtypes > 0;
+    return *n > 0;
+}
+
+static int runt_bench_dtype_token(const char *s, int *v)
+{
+    runt_dtype d;
+    return runt_dtype_arg_parse(s, &d) ? (*v = (int)d, 1) : 0;
+}
+
+static int runt_bench_math_token(const char *s, int *v)
+{
+    runt_math_mode m;
+    return runt_math_arg_parse(s, &m) ? (*v = (int)m, 1) : 0;
+}
+
+static int runt_bench_parse_dtypes(const char *list, runt_bench_options *o)
+{
+    int v[2];
+    if (!runt_bench_parse_list(list, runt_bench_dtype_token, v, 2, &o->n_dtypes))
+        return 0;
+    for (int k = 0; k < o->n_dtypes; k++)
+        o->dtypes[k] = (runt_dtype)v[k];
+    return 1;
 }
 
 static int runt_bench_parse_maths(const char *list, runt_bench_options *o)
 {
-    o->n_maths = 0;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        runt_math_mode m;
-        if (!runt_math_arg_parse(t, &m))
-            return 0;
-        for (int k = 0; k < o->n_maths; k++)
-            if (o->maths[k] == m)
-                return 0;
-        o->maths[o->n_maths++] = m;
-    }
-    return o->n_maths > 0;
+    int v[3];
+    if (!runt_bench_parse_list(list, runt_bench_math_token, v, 3, &o->n_maths))
+        return 0;
+    for (int k = 0; k < o->n_maths; k++)
+        o->maths[k] = (runt_math_mode)v[k];
+    return 1;
 }
 
 static int runt_bench_takes_value(const char *a)

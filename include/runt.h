@@ -212,12 +212,25 @@ typedef struct runt_pool_attrs {
     int count_include_pad; /* AveragePool only */
 } runt_pool_attrs;
 
-/* Constant-mode Pad. pads[i] = padding before axis i, pads[ndim + i] = after
- * (negative values crop, as ONNX allows). */
+/* ONNX Pad's modes: what the padding holds. */
+typedef enum runt_pad_mode {
+    RUNT_PAD_MODE_CONSTANT = 0, /* value                                      */
+    RUNT_PAD_MODE_REFLECT,      /* the input mirrored at its first and last
+                                   element, which are not repeated (numpy's
+                                   "reflect"): x[1], x[0] | x[0] x[1] x[2]    */
+    RUNT_PAD_MODE_EDGE,         /* the first or last element repeated         */
+    RUNT_PAD_MODE_WRAP          /* the input repeated periodically            */
+} runt_pad_mode;
+
+/* Pad. pads[i] = padding before axis i, pads[ndim + i] = after. Negative
+ * values crop, as ONNX allows, in constant mode; the other modes take pads
+ * >= 0 and a non-empty axis wherever they pad (shape inference refuses the
+ * rest, naming the axis). */
 typedef struct runt_pad_attrs {
     int ndim;
     int64_t pads[2 * RUNT_MAX_DIMS];
-    float value;
+    float value;             /* constant mode's value                         */
+    runt_pad_mode mode;
 } runt_pad_attrs;
 
 /* ONNX Reshape semantics: 0 copies the input dim (unless allowzero), -1 is inferred. */

@@ -70,6 +70,7 @@ int rnt_attr_fields(runt_op op, runt_attrs *a, rnt_field *fields)
         for (int i = 0; i < 2 * RUNT_MAX_DIMS; i++)
             F(RNT_F_I64, &a->pad.pads[i]);
         F(RNT_F_FLOAT, &a->pad.value);
+        F(RNT_F_PAD_MODE, &a->pad.mode);
         return n;
     case RUNT_OP_RESHAPE:
         F(RNT_F_INT, &a->reshape.ndim);

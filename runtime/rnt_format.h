@@ -45,7 +45,8 @@
 
 #include "runt.h"
 
-#define RUNT_RNT_VERSION 1
+/* 2: Pad's mode follows its value (version 1 files predate it: recompile). */
+#define RUNT_RNT_VERSION 2
 #define RUNT_RNT_HEADER_BYTES 64
 #define RUNT_RNT_VALUE_BYTES 48
 #define RUNT_RNT_NODE_BYTES 36
@@ -61,7 +62,7 @@ enum { RUNT_RNT_KIND_NODE_OUTPUT = 0, RUNT_RNT_KIND_INPUT = 1, RUNT_RNT_KIND_CON
  * by field and the reader can check each value's range. An I64 takes two
  * words (low, high). */
 typedef enum rnt_field_kind {
-    RNT_F_INT, RNT_F_FLOAT, RNT_F_I64, RNT_F_ACT, RNT_F_AUTO_PAD, RNT_F_DTYPE
+    RNT_F_INT, RNT_F_FLOAT, RNT_F_I64, RNT_F_ACT, RNT_F_AUTO_PAD, RNT_F_DTYPE, RNT_F_PAD_MODE
 } rnt_field_kind;
 
 typedef struct rnt_field {

@@ -172,6 +172,11 @@ static runt_status rnt_attrs(const rnt_reader *r, runt_model_node *n, size_t at,
                 return rnt_bad(at, "unknown auto_pad");
             *(runt_auto_pad *)fields[i].ptr = (runt_auto_pad)w;
             break;
+        case RNT_F_PAD_MODE:
+            if (w > RUNT_PAD_MODE_WRAP)
+                return rnt_bad(at, "unknown pad mode");
+            *(runt_pad_mode *)fields[i].ptr = (runt_pad_mode)w;
+            break;
         case RNT_F_DTYPE:
             if (w >= RUNT_DTYPE_COUNT)
                 return rnt_bad(at, "unknown dtype");

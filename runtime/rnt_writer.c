@@ -98,6 +98,7 @@ static size_t rnt_write_node(unsigned char *p, const runt_model_node *n, uint32_
         case RNT_F_ACT: bits = (uint32_t)*(const runt_activation *)fields[i].ptr; break;
         case RNT_F_AUTO_PAD: bits = (uint32_t)*(const runt_auto_pad *)fields[i].ptr; break;
         case RNT_F_DTYPE: bits = (uint32_t)*(const runt_dtype *)fields[i].ptr; break;
+        case RNT_F_PAD_MODE: bits = (uint32_t)*(const runt_pad_mode *)fields[i].ptr; break;
         }
         rnt_put_u32(w, bits);
     }

@@ -298,9 +298,24 @@ static runt_status runt_infer_reshape(const runt_reshape_attrs *r, const runt_te
 
 static runt_status runt_infer_pad(const runt_pad_attrs *p, const runt_tensor *x, runt_tensor *out)
 {
+    static const char *const modes[] = {"constant", "reflect", "edge", "wrap"};
     if (p->ndim != x->ndim)
         return runt_error_set(RUNT_E_SHAPE, "pads given for %d dims, input has %d", p->ndim, x->ndim);
+    if ((unsigned)p->mode > (unsigned)RUNT_PAD_MODE_WRAP)
+        return runt_error_set(RUNT_E_BAD_MODEL, "unknown pad mode %d", (int)p->mode);
     int64_t dims[RUNT_MAX_DIMS];
+    for (int i = 0; i < x->ndim && p->mode != RUNT_PAD_MODE_CONSTANT; i++) {
+        int64_t before = p->pads[i], after = p->pads[x->ndim + i];
+        /* A crop beside a reflection is ambiguous (of the input or of the
+         * cropped axis?); and an empty axis has nothing to repeat. */
+        if (before < 0 || after < 0)
+            return runt_error_set(RUNT_E_UNSUPPORTED, "axis %d: pads %lld/%lld: mode '%s' takes no "
+                                  "negative pads (only constant mode crops)", i, (long long)before,
+                                  (long long)after, modes[p->mode]);
+        if (x->dims[i] == 0 && before + after > 0)
+            return runt_error_set(RUNT_E_SHAPE, "axis %d is empty: mode '%s' has nothing to pad "
+                                  "it with", i, modes[p->mode]);
+    }
     for (int i = 0; i < x->ndim; i++) {
         dims[i] = x->dims[i] + p->pads[i] + p->pads[x->ndim + i];
         if (dims[i] < 0)

@@ -3,7 +3,8 @@
 
 Small nn.Sequential models (MLPs with GELU, LeakyReLU, Tanh, Sigmoid, ReLU
 and Softmax; a LeNet-5; CNNs with BatchNorm and pooling, in eval mode; a
-LayerNorm MLP) are built with fixed seeds, exported to ONNX with a dynamic
+LayerNorm MLP; a CNN behind reflection, replication and circular padding)
+are built with fixed seeds, exported to ONNX with a dynamic
 batch axis, and saved with an input batch and PyTorch's output for it:
 
   <model>_x.npy                       the input: float32, C order (np.save: format 1.0)
@@ -25,12 +26,18 @@ them cover the attribute-to-input changes runt's reader handles (Softmax's
 axis at 13, LayerNormalization from 17). Before opset 17 ONNX has no
 LayerNormalization and the exporter spells nn.LayerNorm out in ReduceMean,
 Pow and Sqrt, which runt does not read: the LayerNorm model is exported at
-17 and 18 only. Constant folding is left on, as by
+17 and 18 only. The TorchScript exporter spells ReflectionPad2d and
+ReplicationPad2d's pads out in ConstantOfShape, Slice and Transpose, and
+CircularPad2d in Slice and Concat, which runt does not read; the dynamo
+exporter writes one Pad each (modes reflect, edge and wrap), so the padded
+CNN is exported at 18 only. Constant folding is left on, as by
 default, so a Conv followed by BatchNorm arrives folded into the Conv; the
 models also keep a BatchNorm that cannot be folded (after a ReLU).
 
 Outputs are computed by PyTorch on the CPU in float32 with deterministic
-algorithms. Total size is kept well under 2 MB.
+algorithms. Total size is kept well under 2 MB. --only NAME rewrites one
+model's files and its lines of fixtures.txt and leaves the others as they
+are (a model added later need not change the committed ones).
 """
 import argparse
 import os
@@ -79,6 +86,14 @@ def layernorm_mlp():
                          nn.LayerNorm(48, eps=1e-3), nn.Tanh(), nn.Linear(48, 7)), (24,)
 
 
+def cnn_reflect_edge_wrap_pad():
+    return nn.Sequential(
+        nn.ReflectionPad2d(2), nn.Conv2d(3, 8, 5), nn.ReLU(),
+        nn.ReplicationPad2d((1, 2, 0, 1)), nn.Conv2d(8, 6, 3), nn.ReLU(),
+        nn.CircularPad2d(1), nn.Conv2d(6, 4, 3), nn.Flatten(), nn.Linear(4 * 10 * 12, 5)), \
+        (3, 11, 11)
+
+
 EVERY_OPSET = [("ts", o) for o in OPSETS_TS] + [("dynamo", OPSET_DYNAMO)]
 
 # name: (constructor, exports)
@@ -88,6 +103,7 @@ MODELS = {
     "lenet5": (lenet5, EVERY_OPSET),
     "cnn_batchnorm_pool": (cnn_batchnorm_pool, EVERY_OPSET),
     "layernorm_mlp": (layernorm_mlp, [("ts", 17), ("dynamo", OPSET_DYNAMO)]),
+    "cnn_reflect_edge_wrap_pad": (cnn_reflect_edge_wrap_pad, [("dynamo", OPSET_DYNAMO)]),
 }
 
 
@@ -148,6 +164,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     p.add_argument("--out", default=os.path.normpath(os.path.join(here, "..", "tests", "data",
                                                               "pytorch")))
+    p.add_argument("--only", choices=sorted(MODELS), help="rewrite this model's fixtures alone")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     quiet_exporters()
@@ -155,6 +172,8 @@ def main():
     torch.set_num_threads(1)
     lines = []
     for index, (name, (make, exports)) in enumerate(MODELS.items()):
+        if args.only and name != args.only:
+            continue
         torch.manual_seed(1000 + index)
         gen = torch.Generator().manual_seed(2000 + index)
         model, shape = make()
@@ -172,13 +191,23 @@ def main():
             export(model, x, path, exporter, opset)
             check_export(path, xn, yn)
             lines.append("%s %s_x.npy %s_y.npy" % (onnx_name, name, name))
-    with open(os.path.join(args.out, "fixtures.txt"), "w", encoding="utf-8") as f:
-        f.write("# Written by scripts/make-pytorch-fixtures.py (torch %s): ONNX_FILE INPUT "
-                "OUTPUT\n" % torch.__version__)
-        f.write("\n".join(lines) + "\n")
+    listing = os.path.join(args.out, "fixtures.txt")
+    header = ["# Written by scripts/make-pytorch-fixtures.py (torch %s): ONNX_FILE INPUT "
+              "OUTPUT" % torch.__version__]
+    if args.only:
+        # The other models' lines stay, with the header that dated them; this
+        # model's lines are replaced and say which torch wrote them.
+        with open(listing, encoding="utf-8") as f:
+            kept = [l.rstrip("\n") for l in f
+                    if not l.startswith(args.only + "_") and
+                    not l.startswith("# %s: " % args.only)]
+        header, lines = kept, ["# %s: torch %s" % (args.only, torch.__version__)] + lines
+    with open(listing, "w", encoding="utf-8") as f:
+        f.write("\n".join(header + lines) + "\n")
     total = sum(os.path.getsize(os.path.join(args.out, n)) for n in os.listdir(args.out))
-    print("wrote %d exports of %d models to %s (%d bytes)" % (len(lines), len(MODELS), args.out,
-                                                              total))
+    exports = sum(1 for l in lines if not l.startswith("#"))
+    print("wrote %d exports of %d models to %s (%d bytes in all)"
+          % (exports, 1 if args.only else len(MODELS), args.out, total))
     return 0
 
 

@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "common/pad_source.h"
 #include "cuda_params.h"
 
 #ifdef __CUDACC__
@@ -193,8 +194,8 @@ RUNT_CUDA_HD float runt_cuda_pad_at(const runt_cuda_pad *p, int64_t i)
     for (int d = p->rank - 1; d >= 0; d--) {
         int64_t o = rest % p->ydims[d];
         rest /= p->ydims[d];
-        int64_t xi = o - p->before[d];
-        inside = inside && xi >= 0 && xi < p->xdims[d];
+        int64_t xi = runt_pad_source(o - p->before[d], p->xdims[d], p->mode);
+        inside = inside && xi >= 0;
         src += xi * stride;
         stride *= p->xdims[d];
     }

@@ -283,6 +283,7 @@ static runt_status plan_pad(const runt_plan *p, int i, runt_cuda_node *o)
                               a->ndim, x->ndim);
     k->count = runt_tensor_count(y);
     k->rank = x->ndim;
+    k->mode = (int)a->mode;
     k->value = a->value;
     for (int d = 0; d < x->ndim; d++) {
         k->xdims[d] = x->dims[d];

@@ -121,13 +121,15 @@ typedef struct runt_cuda_global_pool {
     int64_t planes, size;
 } runt_cuda_global_pool;
 
-/* Constant-mode Pad: output element with index (o_d) reads x at o_d -
- * before[d] along every axis, or is `value` when that falls outside x. */
+/* Pad: output element with index (o_d) reads x at o_d - before[d] along
+ * every axis; where that falls outside x, mode (runt_pad_mode) decides
+ * (common/pad_source.h): `value`, or another element of x. */
 typedef struct runt_cuda_pad {
     const float *x;
     float *y;
     int64_t count;
     int rank;
+    int mode;
     float value;
     int64_t xdims[RUNT_MAX_DIMS], ydims[RUNT_MAX_DIMS], before[RUNT_MAX_DIMS];
 } runt_cuda_pad;

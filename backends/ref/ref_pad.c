@@ -1,20 +1,22 @@
 /*
- * ONNX Pad, constant mode, any rank up to RUNT_MAX_DIMS. Output element o
- * along axis i reads input element o - before[i]; where that is outside the
- * input the output is the constant. A negative pad crops (ONNX allows it),
- * which the same rule covers: the shift just points further into the input.
+ * ONNX Pad, any rank up to RUNT_MAX_DIMS, in every mode. Output element o
+ * along axis i reads input element o - before[i]; where that is outside
+ * the input, the mode decides: the constant, the mirror image, the edge
+ * element or the periodic repeat (common/pad_source.h). A negative pad
+ * crops (constant mode only), which the same rule covers: the shift just
+ * points further into the input.
  */
+#include "common/pad_source.h"
 #include "ref_impl.h"
 
-
 /* One output row along the last axis. x is NULL when the row lies in the
- * padding of an outer axis. */
+ * constant padding of an outer axis. */
 static void pad_row(float *y, int64_t ny, const float *x, int64_t nx, int64_t before,
-                    float value)
+                    const runt_pad_attrs *p)
 {
     for (int64_t o = 0; o < ny; o++) {
-        int64_t i = o - before;
-        y[o] = x && i >= 0 && i < nx ? x[i] : value;
+        int64_t i = x ? runt_pad_source(o - before, nx, p->mode) : -1;
+        y[o] = i >= 0 ? x[i] : p->value;
     }
 }
 
@@ -35,6 +37,13 @@ static runt_status pad_check(const runt_attrs *attrs, const runt_tensor *in, int
             return runt_error_set(RUNT_E_SHAPE, "Pad: axis %d: %lld + %lld + %lld != %lld", i,
                                   (long long)x->dims[i], (long long)p->pads[i],
                                   (long long)p->pads[x->ndim + i], (long long)y->dims[i]);
+    if ((unsigned)p->mode > (unsigned)RUNT_PAD_MODE_WRAP)
+        return runt_error_set(RUNT_E_INVALID_ARG, "Pad: unknown mode %d", (int)p->mode);
+    for (int i = 0; i < x->ndim && p->mode != RUNT_PAD_MODE_CONSTANT; i++)
+        if (p->pads[i] < 0 || p->pads[x->ndim + i] < 0 ||
+            (x->dims[i] == 0 && p->pads[i] + p->pads[x->ndim + i] > 0))
+            return runt_error_set(RUNT_E_SHAPE, "Pad: axis %d: a mode other than constant takes "
+                                  "pads >= 0 and a non-empty axis", i);
     if (runt_tensor_count(y) > 0 && (!y->data || (runt_tensor_count(x) > 0 && !x->data)))
         return runt_error_set(RUNT_E_INVALID_ARG, "Pad: missing data pointer");
     return RUNT_OK;
@@ -58,13 +67,14 @@ runt_status runt_ref_pad(const runt_attrs *attrs, const runt_tensor *in, int n_i
     int64_t idx[RUNT_MAX_DIMS] = {0}; /* output index over the outer axes */
     float *yp = y->data;
     for (int64_t r = 0; r < rows; r++, yp += ny) {
-        /* Where this output row starts in the input; NULL in an outer axis's padding. */
+        /* Where this output row starts in the input; NULL in an outer
+         * axis's constant padding. */
         const float *src = x->data;
         for (int i = 0; i < last && src; i++) {
-            int64_t xi = idx[i] - p->pads[i];
-            src = xi >= 0 && xi < x->dims[i] ? src + xi * stride[i] : NULL;
+            int64_t xi = runt_pad_source(idx[i] - p->pads[i], x->dims[i], p->mode);
+            src = xi >= 0 ? src + xi * stride[i] : NULL;
         }
-        pad_row(yp, ny, src, nx, before, p->value);
+        pad_row(yp, ny, src, nx, before, p);
         for (int i = last - 1; i >= 0 && ++idx[i] == y->dims[i]; i--)
             idx[i] = 0;
     }

@@ -64,10 +64,11 @@ static runt_status runt_onnx_pad_axes(runt_onnx_ctx *c, const runt_onnx_node *n,
 }
 
 /* Pad: pads and value are attributes before opset 11, inputs from 11; axes
- * (opset 18) limits the pads to some dims. Only constant mode is computed. */
+ * (opset 18) limits the pads to some dims. The modes in runt_pad_mode's
+ * order (wrap came with opset 19; an older file naming it is still read). */
 runt_status runt_onnx_emit_pad(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
-    static const char *const modes[] = {"constant", NULL};
+    static const char *const modes[] = {"constant", "reflect", "edge", "wrap", NULL};
     runt_attrs a;
     runt_value_id x;
     int64_t pads[2 * RUNT_MAX_DIMS];
@@ -76,9 +77,10 @@ runt_status runt_onnx_emit_pad(runt_onnx_ctx *c, const runt_onnx_node *n, runt_o
     runt_status s;
     runt_attrs_default(op, &a);
     if ((s = runt_onnx_arity(c, n, c->opset < 11 ? 1 : 2, c->opset < 11 ? 1 : 4, 1)) ||
-        (s = runt_onnx_attr_choice(c, n, "mode", modes, 0, RUNT_E_UNSUPPORTED, &mode)) ||
+        (s = runt_onnx_attr_choice(c, n, "mode", modes, 0, RUNT_E_BAD_MODEL, &mode)) ||
         (s = runt_onnx_value(c, n, 0, &x, &r)))
         return s;
+    a.pad.mode = (runt_pad_mode)mode;
     if (c->opset < 11) {
         if ((s = runt_onnx_attr_ints(c, n, "pads", pads, 2 * RUNT_MAX_DIMS, &n_pads)) ||
             (s = runt_onnx_attr_float(c, n, "value", 0.0f, &a.pad.value)))

@@ -457,6 +457,10 @@ static runt_status ow_check_node(const runt_model_node *n)
         return ow_refuse(n, "unknown auto_pad value");
     if (n->op == RUNT_OP_PAD && (n->attrs.pad.ndim < 0 || n->attrs.pad.ndim > RUNT_MAX_DIMS))
         return ow_refuse(n, "pads for an impossible rank");
+    if (n->op == RUNT_OP_PAD && (unsigned)n->attrs.pad.mode > (unsigned)RUNT_PAD_MODE_WRAP)
+        return ow_refuse(n, "an unknown pad mode");
+    if (n->op == RUNT_OP_PAD && n->attrs.pad.mode == RUNT_PAD_MODE_WRAP)
+        return ow_refuse(n, "pad mode 'wrap' needs opset 19; the file is opset 17");
     if (n->op == RUNT_OP_RESHAPE &&
         (n->attrs.reshape.ndim < 0 || n->attrs.reshape.ndim > RUNT_MAX_DIMS))
         return ow_refuse(n, "a shape of an impossible rank");
@@ -553,10 +557,16 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
 
     switch (n->op) {
     case RUNT_OP_PAD: {
+        static const char *const modes[] = {"constant", "reflect", "edge", "wrap"};
         const char *pads = ow_int64s(w, n->name, "pads", a->pad.pads, 2 * a->pad.ndim);
         const char *value = ow_scalar(w, n->name, "constant_value", a->pad.value);
-        if (pads && value)
-            ow_node(w, n->name, op_type, 3, (const char *[]){in[0], pads, value}, y);
+        if (!pads || !value)
+            break;
+        size_t node = ow_node_begin(w, n->name, op_type, 3,
+                                    (const char *[]){in[0], pads, value}, 1, &y);
+        if (a->pad.mode != RUNT_PAD_MODE_CONSTANT)
+            ow_attr_string(w, "mode", modes[a->pad.mode]);
+        runt_pb_end(&w->pb, node);
         break;
     }
     case RUNT_OP_RESHAPE: {

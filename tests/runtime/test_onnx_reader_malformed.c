@@ -180,7 +180,7 @@ static pbw defect_model(defect d)
     } else if (d == D_PAD_MODE) {
         int64_t p[4] = {0, 1, 0, 1};
         add_init(&g, onnx_tensor_int("p", ONNX_INT64, 1, (int64_t[]){4}, p, FORM_RAW));
-        pbw a[1] = {onnx_attr_s("mode", "reflect")};
+        pbw a[1] = {onnx_attr_s("mode", "mirror")};
         add_node(&g, op, "n", 2, NAMES("x", "p"), 1, NAMES("y"), 1, a);
     } else if (d == D_BN_TRAINING) {
         pbw a[1] = {onnx_attr_i("training_mode", 1)};
@@ -236,7 +236,7 @@ RT_TEST(onnx_reader, malformed_and_unsupported_models_say_why)
         [D_NO_OUTPUT] = {RUNT_E_BAD_MODEL, {"graph output 'y'", "not produced"}},
         [D_NUL_NAME] = {RUNT_E_BAD_MODEL, {"ValueInfoProto.name", "NUL"}},
         [D_DOMAIN] = {RUNT_E_UNSUPPORTED, {"node 'n'", "Gelu", "com.microsoft"}},
-        [D_PAD_MODE] = {RUNT_E_UNSUPPORTED, {"node 'n'", "mode", "reflect"}},
+        [D_PAD_MODE] = {RUNT_E_BAD_MODEL, {"node 'n'", "mirror", "ONNX does not define"}},
         [D_BN_TRAINING] = {RUNT_E_UNSUPPORTED, {"node 'n'", "training_mode"}},
         [D_CONV3D] = {RUNT_E_UNSUPPORTED, {"node 'n'", "0 spatial dims"}},
         [D_ATTR_TYPE] = {RUNT_E_BAD_MODEL, {"node 'n'", "'alpha'", "INT, expected FLOAT"}},

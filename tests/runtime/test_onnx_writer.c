@@ -369,7 +369,9 @@ RT_TEST(onnx_writer, cnn_is_bit_identical)
     wpool_free(&p);
 }
 
-RT_TEST(onnx_writer, pad_reshape_flatten_are_bit_identical)
+/* A builder with input x [N, 2, 3, 4] and one Pad of it into *y. */
+static runt_builder *padded_input(const int64_t pads[8], float value, runt_pad_mode mode,
+                                  runt_value_id *y)
 {
     runt_builder *b;
     runt_value_id x;
@@ -379,10 +381,18 @@ RT_TEST(onnx_writer, pad_reshape_flatten_are_bit_identical)
     runt_attrs pad;
     runt_attrs_default(RUNT_OP_PAD, &pad);
     pad.pad.ndim = 4;
+    memcpy(pad.pad.pads, pads, sizeof pad.pad.pads[0] * 8);
+    pad.pad.value = value;
+    pad.pad.mode = mode;
+    OK(runt_builder_unary(b, RUNT_OP_PAD, x, &pad, y));
+    return b;
+}
+
+RT_TEST(onnx_writer, pad_reshape_flatten_are_bit_identical)
+{
+    runt_value_id x;
     const int64_t pads[8] = {0, 0, 1, -1, 0, 1, 0, 2}; /* a negative pad crops */
-    memcpy(pad.pad.pads, pads, sizeof pads);
-    pad.pad.value = 0.25f;
-    OK(runt_builder_unary(b, RUNT_OP_PAD, x, &pad, &x)); /* [N, 3, 4, 5] */
+    runt_builder *b = padded_input(pads, 0.25f, RUNT_PAD_MODE_CONSTANT, &x); /* [N, 3, 4, 5] */
     runt_attrs rs;
     runt_attrs_default(RUNT_OP_RESHAPE, &rs);
     rs.reshape.ndim = 3;
@@ -403,6 +413,34 @@ RT_TEST(onnx_writer, pad_reshape_flatten_are_bit_identical)
     runt_model *back = round_trip(m, "pad/reshape/flatten", 3, 0.0);
     runt_model_free(back);
     runt_model_free(m);
+}
+
+/* Reflect and edge padding go out as Pad's mode and come back the same;
+ * wrap needs opset 19 and is refused by name. */
+RT_TEST(onnx_writer, pad_modes_round_trip_and_wrap_is_refused)
+{
+    static const runt_pad_mode modes[2] = {RUNT_PAD_MODE_REFLECT, RUNT_PAD_MODE_EDGE};
+    for (int k = 0; k < 3; k++) {
+        runt_value_id x;
+        const int64_t pads[8] = {0, 0, 2, 5, 0, 1, 1, 3};
+        runt_builder *b = padded_input(pads, 0.0f, k < 2 ? modes[k] : RUNT_PAD_MODE_WRAP, &x);
+        OK(runt_builder_output(b, x, "y"));
+        runt_model *m = finish(b);
+        if (k < 2) {
+            runt_model *back = round_trip(m, k ? "edge pad" : "reflect pad", 2, 0.0);
+            runt_model_free(back);
+        } else {
+            char path[] = "/tmp/runt-ow-wrap-XXXXXX";
+            int fd = mkstemp(path);
+            RT_ASSERT(fd >= 0, "mkstemp");
+            close(fd);
+            RT_ASSERT(runt_model_save_onnx(m, path) == RUNT_E_UNSUPPORTED &&
+                          strstr(runt_last_error(), "wrap") && strstr(runt_last_error(), "opset 19"),
+                      "wrap refused: %s", runt_last_error());
+            unlink(path);
+        }
+        runt_model_free(m);
+    }
 }
 
 RT_TEST(onnx_writer, layer_norm_is_bit_identical)

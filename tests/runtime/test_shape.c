@@ -227,6 +227,32 @@ RT_TEST(shape, reshape_flatten_pad_rules)
     RT_ASSERT(runt_shape_infer(RUNT_OP_PAD, &a, &in, 1, &out, 1) == RUNT_E_SHAPE, "over-crop");
     a.pad.ndim = 3;
     RT_ASSERT(runt_shape_infer(RUNT_OP_PAD, &a, &in, 1, &out, 1) == RUNT_E_SHAPE, "pads rank");
+
+    /* The other modes: pads longer than the axis are fine, crops are not,
+     * nor padding an empty axis, nor a mode ONNX does not define. */
+    runt_attrs_default(RUNT_OP_PAD, &a);
+    a.pad.ndim = 4;
+    a.pad.mode = RUNT_PAD_MODE_REFLECT;
+    a.pad.pads[3] = 3 * in.dims[3];
+    RT_ASSERT(runt_shape_infer(RUNT_OP_PAD, &a, &in, 1, &out, 1) == RUNT_OK, "%s", runt_last_error());
+    RT_ASSERT(out.dims[3] == 4 * in.dims[3], "reflect, several bounces");
+    a.pad.pads[6] = -1;
+    RT_ASSERT(runt_shape_infer(RUNT_OP_PAD, &a, &in, 1, &out, 1) == RUNT_E_UNSUPPORTED &&
+                  strstr(runt_last_error(), "axis 2") && strstr(runt_last_error(), "reflect") &&
+                  strstr(runt_last_error(), "negative"),
+              "reflect does not crop: %s", runt_last_error());
+    a.pad.pads[6] = 0;
+    a.pad.mode = RUNT_PAD_MODE_EDGE;
+    runt_tensor empty = in;
+    empty.dims[1] = 0;
+    a.pad.pads[1] = 1;
+    RT_ASSERT(runt_shape_infer(RUNT_OP_PAD, &a, &empty, 1, &out, 1) == RUNT_E_SHAPE &&
+                  strstr(runt_last_error(), "axis 1 is empty"),
+              "edge of nothing: %s", runt_last_error());
+    a.pad.mode = (runt_pad_mode)9;
+    RT_ASSERT(runt_shape_infer(RUNT_OP_PAD, &a, &in, 1, &out, 1) == RUNT_E_BAD_MODEL &&
+                  strstr(runt_last_error(), "pad mode 9"),
+              "unknown mode: %s", runt_last_error());
 }
 
 RT_TEST(shape, errors_name_the_problem)

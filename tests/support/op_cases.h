@@ -140,12 +140,34 @@ static inline void oc_pool_ceil(runt_attrs *a)
     a->pool.count_include_pad = 0;
     a->pool.dilations[1] = 2;
 }
+static inline void oc_pad_set(runt_attrs *a, const int64_t pads[8], runt_pad_mode mode)
+{
+    a->pad.ndim = 4;
+    memcpy(a->pad.pads, pads, 8 * sizeof *pads);
+    a->pad.mode = mode;
+}
 static inline void oc_pad(runt_attrs *a)
 {
     static const int64_t pads[8] = {0, 1, 2, 0, 0, 0, 1, -1};
-    a->pad.ndim = 4;
-    memcpy(a->pad.pads, pads, sizeof pads);
+    oc_pad_set(a, pads, RUNT_PAD_MODE_CONSTANT);
     a->pad.value = 0.5f;
+}
+/* The other modes, with pads longer than an axis (several bounces or
+ * periods) and on the batch's neighbour, the channel axis. */
+static inline void oc_pad_reflect(runt_attrs *a)
+{
+    static const int64_t pads[8] = {0, 2, 8, 3, 0, 0, 3, 17};
+    oc_pad_set(a, pads, RUNT_PAD_MODE_REFLECT);
+}
+static inline void oc_pad_edge(runt_attrs *a)
+{
+    static const int64_t pads[8] = {0, 1, 1, 4, 0, 3, 9, 1};
+    oc_pad_set(a, pads, RUNT_PAD_MODE_EDGE);
+}
+static inline void oc_pad_wrap(runt_attrs *a)
+{
+    static const int64_t pads[8] = {0, 4, 9, 0, 0, 0, 0, 20};
+    oc_pad_set(a, pads, RUNT_PAD_MODE_WRAP);
 }
 static inline void oc_reshape(runt_attrs *a)
 {
@@ -230,6 +252,9 @@ static const oc_case oc_cases[] = {
      {OC_IN4(B, 12, 23, 25)}},
     {"GlobalAveragePool", RUNT_OP_GLOBAL_AVERAGE_POOL, NULL, 1, 1, {OC_IN4(B, 30, 11, 13)}},
     {"Pad, negative pad crops", RUNT_OP_PAD, oc_pad, 1, 1, {OC_IN4(B, 3, 7, 9)}},
+    {"Pad, reflect", RUNT_OP_PAD, oc_pad_reflect, 1, 1, {OC_IN4(B, 3, 7, 9)}},
+    {"Pad, edge", RUNT_OP_PAD, oc_pad_edge, 1, 1, {OC_IN4(B, 3, 7, 9)}},
+    {"Pad, wrap", RUNT_OP_PAD, oc_pad_wrap, 1, 1, {OC_IN4(B, 3, 7, 9)}},
     {"Identity", RUNT_OP_IDENTITY, NULL, 1, 1, {OC_IN4(B, 3, 7, 9)}},
     {"Dropout", RUNT_OP_DROPOUT, NULL, 1, 1, {OC_IN4(B, 3, 7, 9)}},
     {"Flatten", RUNT_OP_FLATTEN, NULL, 1, 1, {OC_IN4(B, 3, 7, 9)}},

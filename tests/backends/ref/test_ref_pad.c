@@ -1,8 +1,12 @@
 /*
- * runt_ref_pad (constant mode) against the definition, element by element:
- * output index o reads input index o - before on every axis, or the constant
- * where that falls outside the input. Ranks 0 to RUNT_MAX_DIMS, negative pads
- * (crops), non-zero constants. A pad only moves values, so results are exact.
+ * runt_ref_pad against the definition, element by element: output index o
+ * reads input index o - before on every axis; where that falls outside the
+ * input, the constant (constant mode), the edge element (edge), the index
+ * folded back by mirroring at the ends step by step (reflect: numpy's
+ * "reflect", each step one bounce) or shifted by whole periods (wrap).
+ * Ranks 0 to RUNT_MAX_DIMS, negative pads (crops, constant mode), non-zero
+ * constants, pads longer than the axis in every mode. A pad only moves
+ * values, so results are exact.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -17,7 +21,34 @@ typedef struct pad_case {
     int64_t xd[RUNT_MAX_DIMS], yd[RUNT_MAX_DIMS];
     int64_t pads[2 * RUNT_MAX_DIMS];
     float value;
+    runt_pad_mode mode;
 } pad_case;
+
+/* Input index i of an axis of n, brought inside by the mode's own
+ * description (one bounce or one period at a time); -1: the constant. */
+static int64_t fold_index(int64_t i, int64_t n, runt_pad_mode mode)
+{
+    if (i >= 0 && i < n)
+        return i;
+    switch (mode) {
+    case RUNT_PAD_MODE_EDGE:
+        return i < 0 ? 0 : n - 1;
+    case RUNT_PAD_MODE_WRAP:
+        while (i < 0)
+            i += n;
+        while (i >= n)
+            i -= n;
+        return i;
+    case RUNT_PAD_MODE_REFLECT:
+        if (n == 1)
+            return 0;
+        while (i < 0 || i >= n)
+            i = i < 0 ? -i : 2 * (n - 1) - i; /* mirror at x[0] or x[n - 1] */
+        return i;
+    default:
+        return -1;
+    }
+}
 
 static int64_t dims_count(int ndim, const int64_t *d)
 {
@@ -32,9 +63,9 @@ static float pad_reference(const pad_case *k, const float *x, int64_t flat)
 {
     int64_t src = 0, in_stride = 1;
     for (int i = k->ndim - 1; i >= 0; i--) {
-        int64_t o = flat % k->yd[i], xi = o - k->pads[i];
+        int64_t o = flat % k->yd[i], xi = fold_index(o - k->pads[i], k->xd[i], k->mode);
         flat /= k->yd[i];
-        if (xi < 0 || xi >= k->xd[i])
+        if (xi < 0)
             return k->value;
         src += xi * in_stride;
         in_stride *= k->xd[i];
@@ -55,6 +86,7 @@ static void pad_run(const pad_case *k, rt_rng *r, const char *what)
     a.pad.ndim = k->ndim;
     memcpy(a.pad.pads, k->pads, sizeof a.pad.pads);
     a.pad.value = k->value;
+    a.pad.mode = k->mode;
     runt_tensor in = rt_tensor_f32(x, k->ndim, k->xd), out = rt_tensor_f32(y, k->ndim, k->yd);
     runt_status s = runt_ref_pad(&a, &in, 1, &out, 1);
     RT_ASSERT(s == RUNT_OK, "%s: status %d (rank %d)", what, (int)s, k->ndim);
@@ -159,16 +191,67 @@ RT_TEST(ref_pad, rank_zero_is_a_copy)
     pad_run(&k, &r, "rank_zero");
 }
 
+/* Reflect, edge and wrap at every rank, with pads up to three times an
+ * axis's length (several bounces or periods) and one-element axes. */
+RT_TEST(ref_pad, reflect_edge_and_wrap_every_rank)
+{
+    static const runt_pad_mode modes[3] = {RUNT_PAD_MODE_REFLECT, RUNT_PAD_MODE_EDGE,
+                                           RUNT_PAD_MODE_WRAP};
+    rt_rng r = rt_rng_make(307);
+    for (int t = 0; t < 90; t++) {
+        pad_case k = pad_random(&r, 1 + t % RUNT_MAX_DIMS, 0, 0, 1);
+        k.mode = modes[t % 3];
+        for (int i = 0; i < k.ndim; i++) {
+            if (t % 5 == 0)
+                k.xd[i] = 1;
+            k.pads[i] = rt_rng_int(&r, 0, 3 * k.xd[i]);
+            k.pads[k.ndim + i] = rt_rng_int(&r, 0, 3 * k.xd[i]);
+            k.yd[i] = k.xd[i] + k.pads[i] + k.pads[k.ndim + i];
+        }
+        pad_run(&k, &r, "reflect_edge_and_wrap_every_rank");
+    }
+}
+
+/* What ONNX's documentation shows for Pad on [[1.0, 1.2], [2.3, 3.4],
+ * [4.5, 5.7]] with pads [0, 2, 0, 0]. */
+RT_TEST(ref_pad, the_onnx_documentation_examples)
+{
+    static const float x[6] = {1.0f, 1.2f, 2.3f, 3.4f, 4.5f, 5.7f};
+    static const struct {
+        runt_pad_mode mode;
+        float y[12];
+    } want[3] = {
+        {RUNT_PAD_MODE_REFLECT, {1.0f, 1.2f, 1.0f, 1.2f, 2.3f, 3.4f, 2.3f, 3.4f, 4.5f, 5.7f, 4.5f, 5.7f}},
+        {RUNT_PAD_MODE_EDGE, {1.0f, 1.0f, 1.0f, 1.2f, 2.3f, 2.3f, 2.3f, 3.4f, 4.5f, 4.5f, 4.5f, 5.7f}},
+        {RUNT_PAD_MODE_WRAP, {1.0f, 1.2f, 1.0f, 1.2f, 2.3f, 3.4f, 2.3f, 3.4f, 4.5f, 5.7f, 4.5f, 5.7f}},
+    };
+    for (int m = 0; m < 3; m++) {
+        float y[12];
+        int64_t xd[2] = {3, 2}, yd[2] = {3, 4};
+        runt_attrs a;
+        memset(&a, 0, sizeof a);
+        a.pad.ndim = 2;
+        a.pad.pads[1] = 2;
+        a.pad.mode = want[m].mode;
+        runt_tensor in = rt_tensor_f32((float *)x, 2, xd), out = rt_tensor_f32(y, 2, yd);
+        RT_ASSERT(runt_ref_pad(&a, &in, 1, &out, 1) == RUNT_OK, "%s", runt_last_error());
+        for (int i = 0; i < 12; i++)
+            RT_ASSERT(y[i] == want[m].y[i], "mode %d: y[%d] = %g, want %g", m, i, (double)y[i],
+                      (double)want[m].y[i]);
+    }
+}
+
 /* ------------------------------------------------------------------------- */
 /* Bad inputs                                                                */
 /* ------------------------------------------------------------------------- */
 
 RT_TEST(ref_pad, rejects_bad_inputs)
 {
-    static const runt_status want[9] = {
-        RUNT_OK,      RUNT_E_UNSUPPORTED, RUNT_E_SHAPE,       RUNT_E_SHAPE,      RUNT_E_SHAPE,
-        RUNT_E_SHAPE, RUNT_E_INVALID_ARG, RUNT_E_INVALID_ARG, RUNT_E_INVALID_ARG};
-    for (int t = 0; t < 9; t++) {
+    static const runt_status want[12] = {
+        RUNT_OK,      RUNT_E_UNSUPPORTED, RUNT_E_SHAPE,       RUNT_E_SHAPE,       RUNT_E_SHAPE,
+        RUNT_E_SHAPE, RUNT_E_INVALID_ARG, RUNT_E_INVALID_ARG, RUNT_E_INVALID_ARG, RUNT_E_INVALID_ARG,
+        RUNT_E_SHAPE, RUNT_E_SHAPE};
+    for (int t = 0; t < 12; t++) {
         float x[6] = {1, 2, 3, 4, 5, 6}, y[20];
         int64_t xd[2] = {2, 3}, yd[2] = {4, 5};
         runt_attrs a;
@@ -187,6 +270,15 @@ RT_TEST(ref_pad, rejects_bad_inputs)
         case 6: in.data = NULL; break;
         case 7: out.data = NULL; break;
         case 8: n_in = 0; break;
+        case 9: a.pad.mode = (runt_pad_mode)7; break;  /* no such mode */
+        case 10:                                       /* reflect does not crop */
+            a.pad.mode = RUNT_PAD_MODE_REFLECT;
+            a.pad.pads[0] = -1, a.pad.pads[2] = 3;
+            break;
+        case 11: /* nothing to repeat on an empty axis */
+            a.pad.mode = RUNT_PAD_MODE_EDGE;
+            in.dims[1] = 0, out.dims[1] = 2;
+            break;
         }
         if (t == 5)
             out.dims[0] = -1;
