@@ -451,6 +451,9 @@ typedef struct runt_device_info {
     int64_t memory_bytes;          /* device memory; 0 for host backends            */
     int quantized_weights;         /* runs int8-weight Gemm/MatMul/Conv: a quantized
                                       model's layers fuse into them (runt-backend.h) */
+    int64_t cache_bytes;           /* a device's last-level cache (a GPU's L2); 0 for
+                                      host backends (the bench reads the host's
+                                      caches itself) and where unknown            */
 } runt_device_info;
 
 /* Registered backends, built-in ones first. */

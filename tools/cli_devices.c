@@ -170,6 +170,7 @@ static void runt_cli_devices_json_one(runt_json *j, const runt_device_info *d,
     runt_json_int(j, "host_memory", d->host_memory);
     runt_json_int(j, "compute_units", d->compute_units);
     runt_json_int(j, "memory_bytes", d->memory_bytes);
+    runt_json_int(j, "cache_bytes", d->cache_bytes);
     if (refused[0])
         runt_json_string(j, "calibration_refused", refused);
     if (!c) {

@@ -76,6 +76,7 @@ void runt_cuda_describe(int device, runt_device_info *info)
              prop.major, prop.minor, khz / 1000, device);
     info->compute_units = prop.multiProcessorCount;
     info->memory_bytes = (int64_t)prop.totalGlobalMem;
+    info->cache_bytes = (int64_t)prop.l2CacheSize;
     int sm = prop.major * 10 + prop.minor;
     info->available = sm >= RUNT_CUDA_MIN_SM;
     if (!info->available)

@@ -36,6 +36,13 @@ RT_TEST(bench_device, calibration_measures_copies_and_device_levels)
     RT_ASSERT(isnan(c.bw_gbps[RUNT_LEVEL_L1]) && isnan(c.bw_gbps[RUNT_LEVEL_L3]),
               "no L1 or L3 probe on a device");
     RT_ASSERT(c.bw_gbps[RUNT_LEVEL_L2] > 0 && c.bw_gbps[RUNT_LEVEL_DRAM] > 0, "L2 and HBM probed");
+    /* The device's cache as it reports it is the L2 level, and what does
+     * not fit there comes from device memory. */
+    RT_ASSERT(c.level_bytes[RUNT_LEVEL_L2] == RT_MOCK_DEVICE_CACHE_BYTES &&
+                  c.level_bytes[RUNT_LEVEL_L3] == RT_MOCK_DEVICE_CACHE_BYTES &&
+                  isinf(c.level_bytes[RUNT_LEVEL_DRAM]),
+              "levels %g %g %g", c.level_bytes[RUNT_LEVEL_L2], c.level_bytes[RUNT_LEVEL_L3],
+              c.level_bytes[RUNT_LEVEL_DRAM]);
     RT_ASSERT(isnan(c.peak_int8_gops), "the mock has no int8: %g", c.peak_int8_gops);
     /* Every probe that ran has a spread, those that did not have none, and
      * the record says how it was measured (values depend on the machine's

@@ -139,6 +139,7 @@ static runt_status mock_device_probe(void *context, runt_device_info *info)
     info->available = 1;
     info->host_memory = 0;
     info->compute_units = 4;
+    info->cache_bytes = RT_MOCK_DEVICE_CACHE_BYTES;
     return RUNT_OK;
 }
 

@@ -58,6 +58,8 @@ void rt_counting_free(void *user, void *p);
  * counting the copies. rt_mock_device_register initializes and registers it
  * under `name` once (the in-process runner shares one registry across
  * tests; later calls keep the registered one). */
+/* The last-level cache the mock reports (runt_device_info.cache_bytes). */
+#define RT_MOCK_DEVICE_CACHE_BYTES (3 << 20)
 typedef struct rt_mock_device {
     runt_backend_i iface;
     int copies_in, copies_out, live_arenas, fail_execute;
