@@ -203,8 +203,9 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
                 w->bound[0] ? w->bound : "-");
         if (errs) {
             snprintf(f, sizeof f, "-");
+            /* Exactly 0 where every layer stayed f32 (the int8 size rule). */
             if (!isnan(w->err_vs_f32))
-                snprintf(f, sizeof f, "%.2e", w->err_vs_f32);
+                snprintf(f, sizeof f, w->err_vs_f32 == 0 ? "0" : "%.2e", w->err_vs_f32);
             fprintf(out, " %8s", f);
         }
         if (peers) {
