@@ -139,10 +139,23 @@ static const char *runt_us(char *buf, size_t size, double us)
     return buf;
 }
 
+/* The device (calibration) of a backend's rows, or NULL. */
+static const runt_calibration *runt_report_device(const runt_bench_report *r, const char *backend)
+{
+    for (int d = 0; d < r->n_devices; d++)
+        if (strcmp(r->devices[d].backend, backend) == 0)
+            return &r->devices[d];
+    return NULL;
+}
+
 void runt_bench_print_table(FILE *out, const runt_bench_report *r)
 {
-    int peers = 0, graphs = 0, maths = 0, errs = 0;
+    int peers = 0, graphs = 0, maths = 0, errs = 0, creates = 0;
     for (int i = 0; i < r->n_rows; i++) {
+        const runt_calibration *dev = runt_report_device(r, r->rows[i].backend);
+        /* A GPU session does at creation what the first run used to pay
+         * for (module loading, handles, graph capture): shown beside first. */
+        creates |= dev && !dev->host_memory && isfinite(r->rows[i].create_us);
         peers |= isfinite(r->rows[i].torch_us) || isfinite(r->rows[i].ort_us);
         graphs |= isfinite(r->rows[i].torch_graph_us);
         maths |= !runt_bench_row_f32_math(&r->rows[i]);
@@ -160,12 +173,13 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
         model_width = len > model_width ? len : model_width;
     }
     fprintf(out, "runt bench: %s, %d thread%s, %s. Times in us: median, p10, p90 of the\n"
-                 "measured runs after the first run and warm-up; first = the session's first run;\n"
+                 "measured runs after the first run and warm-up; first = the session's first run%s;\n"
                  "pred = the cost model's prediction; lay/lau = layers (model nodes) / launches;\n"
                  "bound = the prediction's largest term: compute, the memory level its bytes\n"
                  "come from (L1, L2, L3, DRAM; device = a GPU's own memory), dispatch, copy\n"
                  "(runt info MODEL --predict --backend B: the terms per node).\n",
-            r->cpu, r->threads, r->threads == 1 ? "" : "s", r->os);
+            r->cpu, r->threads, r->threads == 1 ? "" : "s", r->os,
+            creates ? " (create:\nits session's creation, device backends)" : "");
     if (errs)
         fputs("err = ||y - y_f32|| / ||y_f32|| on one random input, y_f32 from the same backend\n"
               "in dtype f32 and f32 math (- for that row itself).\n", out);
@@ -173,9 +187,12 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
         fputs("dtype/math: TF32 and BF16 rows are predicted from the f32 rates and left out of\n"
               "the summary.\n", out);
     fputc('\n', out);
-    fprintf(out, "%-6s %-*s %-7s %-*s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s %9s %6s %7s %6s %-*s",
-            "suite", model_width, "model", "backend", dtype_width, maths ? "dtype/math" : "dtype", "batch", "params", "FLOPs", "bytes", "lay", "lau",
-            "median", "p10", "p90", "first", "pred", "pr/me", "GFLOP/s", "GB/s", bound_width, "bound");
+    fprintf(out, "%-6s %-*s %-7s %-*s %5s %7s %7s %7s %4s %4s %9s %9s %9s %9s", "suite",
+            model_width, "model", "backend", dtype_width, maths ? "dtype/math" : "dtype", "batch",
+            "params", "FLOPs", "bytes", "lay", "lau", "median", "p10", "p90", "first");
+    if (creates)
+        fprintf(out, " %9s", "create");
+    fprintf(out, " %9s %6s %7s %6s %-*s", "pred", "pr/me", "GFLOP/s", "GB/s", bound_width, "bound");
     if (errs)
         fprintf(out, " %8s", "err");
     if (peers)
@@ -196,9 +213,12 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
                     w->note);
             continue;
         }
-        fprintf(out, " %9s %9s %9s %9s %9s %6.2f %7.2f %6.2f %-*s", runt_us(a, sizeof a, w->median_us),
+        fprintf(out, " %9s %9s %9s %9s", runt_us(a, sizeof a, w->median_us),
                 runt_us(b, sizeof b, w->p10_us), runt_us(c, sizeof c, w->p90_us),
-                runt_us(d, sizeof d, w->first_run_us), runt_us(e, sizeof e, w->predicted_us),
+                runt_us(d, sizeof d, w->first_run_us));
+        if (creates)
+            fprintf(out, " %9s", runt_us(a, sizeof a, w->create_us));
+        fprintf(out, " %9s %6.2f %7.2f %6.2f %-*s", runt_us(e, sizeof e, w->predicted_us),
                 w->predicted_us / w->median_us, w->gflops, w->gbps, bound_width,
                 w->bound[0] ? w->bound : "-");
         if (errs) {
@@ -442,15 +462,6 @@ static void runt_verdict_int8(FILE *out, const runt_bench_report *r, const char 
                          "time of f32 (%s vs %s us).\n", "", q2->median_us / f2->median_us,
                     runt_us(a, sizeof a, q2->median_us), runt_us(b, sizeof b, f2->median_us));
     }
-}
-
-/* The device (calibration) of a backend's rows, or NULL. */
-static const runt_calibration *runt_report_device(const runt_bench_report *r, const char *backend)
-{
-    for (int d = 0; d < r->n_devices; d++)
-        if (strcmp(r->devices[d].backend, backend) == 0)
-            return &r->devices[d];
-    return NULL;
 }
 
 static void runt_verdict_layers(FILE *out, const runt_bench_report *r, const char *backend)

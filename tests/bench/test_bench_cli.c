@@ -136,6 +136,7 @@ RT_TEST(bench_cli, end_to_end_json_has_every_contract_key)
     RT_ASSERT(strstr(r->err, "from the cache"), "reused the cached calibration: %s", r->err);
     RT_ASSERT(strstr(r->out, "seed1_model5") && strstr(r->out, "not supported"),
               "table has the f32 row and int8 as not supported: %s", r->out);
+    RT_ASSERT(!strstr(r->out, "create"), "no create column for a host backend: %s", r->out);
 
     FILE *f = fopen(json, "r");
     RT_ASSERT(f, "JSON written");

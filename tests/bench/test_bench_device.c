@@ -99,9 +99,15 @@ RT_TEST(bench_device, rows_carry_copy_times)
                           "--dtype", "f32", "--min-time", "0.001", "--min-reps", "2",
                           "--cache-dir", dir, "--json", json};
     int status = runt_cli_main((int)(sizeof argv / sizeof argv[0]), (char **)argv, out, err);
+    static char table[16384];
+    rewind(out);
+    size_t got = fread(table, 1, sizeof table - 1, out);
+    table[got] = '\0';
     fclose(out);
     fclose(err);
     RT_ASSERT(status == 0, "status %d", status);
+    /* A device backend's rows show the session's creation beside its first run. */
+    RT_ASSERT(strstr(table, "     first    create      pred"), "the create column:\n%s", table);
     FILE *f = fopen(json, "r");
     RT_ASSERT(f, "JSON written");
     static char text[16384];
