@@ -7,6 +7,11 @@
  *     layout its IMMA kernels want (A and B both K-contiguous, "TN") and in
  *     the slow one (B row-major); runt's int8 Linear node at the same shape;
  *   - launches: an empty kernel launched plainly, and inside a replayed graph;
+ *   - on sm_90, what one run of the fused chain kernel is made of: a
+ *     one-node graph replayed (the floor of any run), an 8-block cluster
+ *     launch with and without 100 KiB of shared memory, ten cluster
+ *     barriers, and ten layers' worth of stores into every block's shared
+ *     memory (distributed shared memory) each followed by a barrier;
  *   - copies: host to device and back, page-locked and pageable, 4 and 64 MiB;
  *   - bandwidth: a read kernel over 16 MiB (L2-resident) and over 1 GiB (HBM);
  *   - runt sessions end to end (seed1_model3, seed0_simple) with pageable,
@@ -20,6 +25,7 @@
 #include <cstring>
 #include <vector>
 
+#include <cooperative_groups.h>
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
@@ -201,6 +207,81 @@ static void launches(cudaStream_t s)
     CHECK(cudaGraphDestroy(g));
 }
 
+/* ---- the chain kernel's parts (sm_90 thread-block clusters) ---- */
+
+namespace cg = cooperative_groups;
+
+/* rounds cluster barriers; with `store`, before each barrier every block
+ * writes 128 floats into every block's shared memory, as a chain layer
+ * hands its outputs on. */
+static __global__ void cluster_kernel(int rounds, int store)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    extern __shared__ float smem[];
+    cg::cluster_group cluster = cg::this_cluster();
+    const unsigned blocks = cluster.num_blocks(), rank = cluster.block_rank();
+    for (int r = 0; r < rounds; r++) {
+        if (store && threadIdx.x < 128 / blocks + 1)
+            for (unsigned b = 0; b < blocks; b++)
+                cluster.map_shared_rank(smem, (int)b)[(rank * (128 / blocks) + threadIdx.x) % 128 +
+                                                     128 * (r & 1)] = (float)r;
+        cluster.sync();
+    }
+#endif
+}
+
+/* Device µs of one replay of a one-node graph holding the launch `launch`. */
+template <typename F> static double one_node_graph_us(cudaStream_t s, F launch)
+{
+    cudaGraph_t g;
+    cudaGraphExec_t ge;
+    CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+    launch();
+    CHECK(cudaStreamEndCapture(s, &g));
+    CHECK(cudaGraphInstantiateWithFlags(&ge, g, 0));
+    double us = device_us(s, 200, [&] { CHECK(cudaGraphLaunch(ge, s)); });
+    CHECK(cudaGraphExecDestroy(ge));
+    CHECK(cudaGraphDestroy(g));
+    return us;
+}
+
+static void cluster_parts(cudaStream_t s, const cudaDeviceProp &prop)
+{
+    if (prop.major < 9) {
+        printf("chain   (thread-block clusters need sm_90: skipped)\n");
+        return;
+    }
+    const int smem_big = 100 << 10;
+    CHECK(cudaFuncSetAttribute((const void *)cluster_kernel,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize, smem_big));
+    auto cluster = [&](int rounds, int store, int smem) {
+        cudaLaunchConfig_t config = {};
+        cudaLaunchAttribute attr;
+        config.gridDim = dim3(8);
+        config.blockDim = dim3(256);
+        config.dynamicSmemBytes = (size_t)(smem > 1024 ? smem : 1024);
+        config.stream = s;
+        attr.id = cudaLaunchAttributeClusterDimension;
+        attr.val.clusterDim.x = 8;
+        attr.val.clusterDim.y = attr.val.clusterDim.z = 1;
+        config.attrs = &attr;
+        config.numAttrs = 1;
+        CHECK(cudaLaunchKernelEx(&config, cluster_kernel, rounds, store));
+    };
+    double floor = one_node_graph_us(s, [&] { empty_kernel<<<1, 32, 0, s>>>(); });
+    double empty = one_node_graph_us(s, [&] { cluster(0, 0, 0); });
+    double big = one_node_graph_us(s, [&] { cluster(0, 0, smem_big); });
+    double syncs = one_node_graph_us(s, [&] { cluster(10, 0, 0); });
+    double stores = one_node_graph_us(s, [&] { cluster(10, 1, 0); });
+    printf("chain   one-node graph, empty kernel           %7.2f us a run\n", floor);
+    printf("chain   8-block cluster, empty                 %7.2f us a run\n", empty);
+    printf("chain   8-block cluster, 100 KiB shared each   %7.2f us a run\n", big);
+    printf("chain   10 cluster barriers                    %7.2f us a run (%.2f us each)\n", syncs,
+           (syncs - empty) / 10);
+    printf("chain   10 x (DSMEM broadcast + barrier)       %7.2f us a run (%.2f us each)\n",
+           stores, (stores - empty) / 10);
+}
+
 static void copies(cudaStream_t s)
 {
     for (size_t mib : {4, 64}) {
@@ -341,6 +422,7 @@ int main()
     CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     gemm_rates(s);
     launches(s);
+    cluster_parts(s, prop);
     copies(s);
     bandwidth(s);
     session_times("seed1_model3", 1, RUNT_F32, 1);
