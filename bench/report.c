@@ -173,13 +173,15 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
         model_width = len > model_width ? len : model_width;
     }
     fprintf(out, "runt bench: %s, %d thread%s, %s. Times in us: median, p10, p90 of the\n"
-                 "measured runs after the first run and warm-up; first = the session's first run%s;\n"
+                 "measured runs after the first run and warm-up; first = the session's first run;\n"
                  "pred = the cost model's prediction; lay/lau = layers (model nodes) / launches;\n"
                  "bound = the prediction's largest term: compute, the memory level its bytes\n"
                  "come from (L1, L2, L3, DRAM; device = a GPU's own memory), dispatch, copy\n"
                  "(runt info MODEL --predict --backend B: the terms per node).\n",
-            r->cpu, r->threads, r->threads == 1 ? "" : "s", r->os,
-            creates ? " (create:\nits session's creation, device backends)" : "");
+            r->cpu, r->threads, r->threads == 1 ? "" : "s", r->os);
+    if (creates)
+        fputs("create = the session's creation (device backends: module loading, handles, the\n"
+              "graph capture, which the first run no longer pays).\n", out);
     if (errs)
         fputs("err = ||y - y_f32|| / ||y_f32|| on one random input, y_f32 from the same backend\n"
               "in dtype f32 and f32 math (- for that row itself).\n", out);
@@ -203,9 +205,11 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
     for (int i = 0; i < r->n_rows; i++) {
         const runt_bench_row *w = &r->rows[i];
         char a[32], b[32], c[32], d[32], e[32], f[32], g[32], kind[24];
-        snprintf(kind, sizeof kind, "%s%s%s", w->dtype, maths ? "/" : "", maths ? runt_row_math(w) : "");
+        snprintf(kind, sizeof kind, "%s%s%s", w->dtype, maths ? "/" : "",
+                 maths ? runt_row_math(w) : "");
         fprintf(out, "%-6s %-*s %-7s %-*s %5lld %7s %7s %7s %4d %4d", w->suite, model_width,
-                w->model, w->backend, dtype_width, kind, (long long)w->batch, runt_si(a, sizeof a, (double)w->params),
+                w->model, w->backend, dtype_width, kind, (long long)w->batch,
+                runt_si(a, sizeof a, (double)w->params),
                 runt_si(b, sizeof b, (double)w->flops), runt_si(c, sizeof c, (double)w->bytes),
                 w->layers, w->launches);
         if (w->status != RUNT_ROW_MEASURED) {
@@ -222,10 +226,13 @@ void runt_bench_print_table(FILE *out, const runt_bench_report *r)
                 w->predicted_us / w->median_us, w->gflops, w->gbps, bound_width,
                 w->bound[0] ? w->bound : "-");
         if (errs) {
-            snprintf(f, sizeof f, "-");
             /* Exactly 0 where every layer stayed f32 (the int8 size rule). */
-            if (!isnan(w->err_vs_f32))
-                snprintf(f, sizeof f, w->err_vs_f32 == 0 ? "0" : "%.2e", w->err_vs_f32);
+            if (isnan(w->err_vs_f32))
+                snprintf(f, sizeof f, "-");
+            else if (w->err_vs_f32 == 0)
+                snprintf(f, sizeof f, "0");
+            else
+                snprintf(f, sizeof f, "%.2e", w->err_vs_f32);
             fprintf(out, " %8s", f);
         }
         if (peers) {
