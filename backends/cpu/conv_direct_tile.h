@@ -19,14 +19,7 @@ static void CD_TILE(const runt_conv_direct_tile *t)
         const float *xc = t->x + c * t->plane;
         for (int k = 0; k < t->n_taps; k++, w += CD_MR) {
             const float *xk = xc + t->taps[k];
-            V_VEC in[CD_NR];
-            V_UNROLL for (int v = 0; v < CD_NR; v++)
-                in[v] = V_LOADU(xk + v * V_WIDTH);
-            V_UNROLL for (int m = 0; m < CD_MR; m++) {
-                V_VEC wm = V_SET1(w[m]);
-                V_UNROLL for (int v = 0; v < CD_NR; v++)
-                    acc[m][v] = V_FMA(wm, in[v], acc[m][v]);
-            }
+            V_RANK1(acc, CD_MR, CD_NR, w, xk);
         }
     }
     V_UNROLL for (int m = 0; m < CD_MR; m++)

@@ -15,16 +15,8 @@ static void SG_TILE(int64_t kc, const float *ap, const float *bp, float alpha, f
     V_UNROLL for (int i = 0; i < SG_MR; i++)
         V_UNROLL for (int v = 0; v < SG_NV; v++)
             acc[i][v] = V_SET1(0.0f);
-    for (int64_t p = 0; p < kc; p++, ap += SG_MR, bp += SG_NR) {
-        V_VEC b[SG_NV];
-        V_UNROLL for (int v = 0; v < SG_NV; v++)
-            b[v] = V_LOADU(bp + v * V_WIDTH);
-        V_UNROLL for (int i = 0; i < SG_MR; i++) {
-            V_VEC a = V_SET1(ap[i]);
-            V_UNROLL for (int v = 0; v < SG_NV; v++)
-                acc[i][v] = V_FMA(a, b[v], acc[i][v]);
-        }
-    }
+    for (int64_t p = 0; p < kc; p++, ap += SG_MR, bp += SG_NR)
+        V_RANK1(acc, SG_MR, SG_NV, ap, bp);
     V_VEC va = V_SET1(alpha);
     if (rows == SG_MR && cols == SG_NR) {
         V_UNROLL for (int i = 0; i < SG_MR; i++)

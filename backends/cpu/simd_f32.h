@@ -6,7 +6,7 @@
  *   V_SET1(f)                every lane f
  *   V_LOADU(p), V_STOREU(p, v)  unaligned load and store
  *   V_FMA(a, b, c)           a * b + c, fused
- * V_UNROLL fully unrolls the loops over a tile's accumulators, so that
+ * V_RANK1 is the step of a tile's sums they share. V_UNROLL fully unrolls the loops over a tile's accumulators, so that
  * their arrays become registers: GCC 12 at -O2 leaves such loops rolled
  * and the arrays on the stack otherwise (3x slower in the int8 kernels).
  */
@@ -20,5 +20,20 @@
 #else
 #define V_UNROLL
 #endif
+
+/* One step of a register tile, the multiply-add both templates repeat over
+ * their depth: acc[m][v] += s[m] * x[v] for m < MR, v < NV, x[v] the vector
+ * at row + v * V_WIDTH and s[m] broadcast to every lane. */
+#define V_RANK1(acc, MR, NV, s, row)                                                \
+    do {                                                                            \
+        V_VEC x_[NV];                                                               \
+        V_UNROLL for (int v_ = 0; v_ < (NV); v_++)                                  \
+            x_[v_] = V_LOADU((row) + v_ * V_WIDTH);                                 \
+        V_UNROLL for (int m_ = 0; m_ < (MR); m_++) {                                \
+            V_VEC s_ = V_SET1((s)[m_]);                                             \
+            V_UNROLL for (int v_ = 0; v_ < (NV); v_++)                              \
+                (acc)[m_][v_] = V_FMA(s_, x_[v_], (acc)[m_][v_]);                   \
+        }                                                                           \
+    } while (0)
 
 #endif
