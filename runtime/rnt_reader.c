@@ -162,26 +162,18 @@ static runt_status rnt_attrs(const rnt_reader *r, runt_model_node *n, size_t at,
             *(int64_t *)fields[i].ptr = (int64_t)((uint64_t)w | (uint64_t)rnt_get_u32(r->base + at + 4) << 32);
             at += 4;
             break;
-        case RNT_F_ACT:
-            if (w > RUNT_ACT_GELU_TANH)
-                return rnt_bad(at, "unknown activation");
-            *(runt_activation *)fields[i].ptr = (runt_activation)w;
-            break;
-        case RNT_F_AUTO_PAD:
-            if (w > RUNT_PAD_SAME_LOWER)
-                return rnt_bad(at, "unknown auto_pad");
-            *(runt_auto_pad *)fields[i].ptr = (runt_auto_pad)w;
-            break;
-        case RNT_F_PAD_MODE:
-            if (w > RUNT_PAD_MODE_WRAP)
-                return rnt_bad(at, "unknown pad mode");
-            *(runt_pad_mode *)fields[i].ptr = (runt_pad_mode)w;
-            break;
-        case RNT_F_DTYPE:
-            if (w >= RUNT_DTYPE_COUNT)
-                return rnt_bad(at, "unknown dtype");
-            *(runt_dtype *)fields[i].ptr = (runt_dtype)w;
-            break;
+        /* An enum field: its largest value, its name in the refusal, its type. */
+#define RNT_ENUM_FIELD(kind, max, what, type)                                       \
+    case kind:                                                                      \
+        if (w > (uint32_t)(max))                                                    \
+            return rnt_bad(at, "unknown " what);                                    \
+        *(type *)fields[i].ptr = (type)w;                                           \
+        break;
+        RNT_ENUM_FIELD(RNT_F_ACT, RUNT_ACT_GELU_TANH, "activation", runt_activation)
+        RNT_ENUM_FIELD(RNT_F_AUTO_PAD, RUNT_PAD_SAME_LOWER, "auto_pad", runt_auto_pad)
+        RNT_ENUM_FIELD(RNT_F_PAD_MODE, RUNT_PAD_MODE_WRAP, "pad mode", runt_pad_mode)
+        RNT_ENUM_FIELD(RNT_F_DTYPE, RUNT_DTYPE_COUNT - 1, "dtype", runt_dtype)
+#undef RNT_ENUM_FIELD
         }
     }
     return RUNT_OK;
