@@ -128,17 +128,10 @@ runt_status runt_calibration_save(const runt_calibration *c, const char *dir)
     runt_json_number(&j, "peak_gflops", c->peak_gflops);
     runt_json_number(&j, "peak_int8_gops", c->peak_int8_gops);
     runt_json_number(&j, "elementwise_gflops", c->eltwise_gflops);
-    runt_json_begin_object(&j, "bandwidth_gbps");
-    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
-        runt_json_number(&j, runt_level_names[l], c->bw_gbps[l]);
-    runt_json_end_object(&j);
-    runt_json_begin_object(&j, "level_bytes");
-    for (int l = 0; l < RUNT_LEVEL_DRAM; l++) {
-        char key[16];
-        snprintf(key, sizeof key, "%s_bytes", runt_level_names[l]);
-        runt_json_number(&j, key, c->level_bytes[l]);
-    }
-    runt_json_end_object(&j);
+    runt_json_numbers(&j, "bandwidth_gbps", "", runt_level_names, "", c->bw_gbps,
+                      RUNT_LEVEL_COUNT);
+    runt_json_numbers(&j, "level_bytes", "", runt_level_names, "_bytes", c->level_bytes,
+                      RUNT_LEVEL_DRAM);
     runt_json_number(&j, "launch_us", c->launch_us);
     runt_json_number(&j, "run_us", c->run_us);
     runt_json_number(&j, "h2d_gbps", c->h2d_gbps);
@@ -164,13 +157,8 @@ runt_status runt_calibration_save(const runt_calibration *c, const char *dir)
     runt_json_int(&j, "cores", c->cores);
     runt_json_int(&j, "busy", c->busy);
     runt_json_int(&j, "attempts", c->attempts);
-    runt_json_begin_object(&j, "probe_spread");
-    for (int k = 0; k < RUNT_PROBE_COUNT; k++) {
-        char key[32];
-        snprintf(key, sizeof key, "spread_%s", runt_probe_names[k]);
-        runt_json_number(&j, key, c->spread[k]);
-    }
-    runt_json_end_object(&j);
+    runt_json_numbers(&j, "probe_spread", "spread_", runt_probe_names, "", c->spread,
+                      RUNT_PROBE_COUNT);
     runt_json_end_object(&j);
     int bad = runt_json_finish(&j);
     if (fclose(f) != 0 || bad)

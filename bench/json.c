@@ -102,6 +102,19 @@ void runt_json_number(runt_json *j, const char *key, double value)
         fputs("null", j->f); /* JSON has no NaN or Infinity */
 }
 
+void runt_json_numbers(runt_json *j, const char *key, const char *prefix,
+                       const char *const *names, const char *suffix, const double *values,
+                       int count)
+{
+    runt_json_begin_object(j, key);
+    for (int k = 0; k < count; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%s%s", prefix, names[k], suffix);
+        runt_json_number(j, name, values[k]);
+    }
+    runt_json_end_object(j);
+}
+
 void runt_json_int(runt_json *j, const char *key, int64_t value)
 {
     runt_json_member(j, key);

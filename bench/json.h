@@ -32,6 +32,11 @@ void runt_json_string(runt_json *j, const char *key, const char *value);
 /* A non-finite value (NAN marks "not applicable") writes null. */
 void runt_json_number(runt_json *j, const char *key, double value);
 void runt_json_int(runt_json *j, const char *key, int64_t value);
+/* An object `key` of count numbers, number k keyed prefix + names[k] +
+ * suffix (a table indexed by an enum with a names array). */
+void runt_json_numbers(runt_json *j, const char *key, const char *prefix,
+                       const char *const *names, const char *suffix, const double *values,
+                       int count);
 void runt_json_null(runt_json *j, const char *key);
 
 /* 0 when every call nested correctly and the stream has no error. */

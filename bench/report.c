@@ -518,10 +518,7 @@ void runt_json_device_measures(runt_json *j, const runt_calibration *c)
 {
     runt_json_number(j, "peak_gflops", c->peak_gflops);
     runt_json_number(j, "peak_int8_gops", c->peak_int8_gops);
-    runt_json_begin_object(j, "bandwidth_gbps");
-    for (int l = 0; l < RUNT_LEVEL_COUNT; l++)
-        runt_json_number(j, runt_level_names[l], c->bw_gbps[l]);
-    runt_json_end_object(j);
+    runt_json_numbers(j, "bandwidth_gbps", "", runt_level_names, "", c->bw_gbps, RUNT_LEVEL_COUNT);
     runt_json_number(j, "launch_us", c->launch_us);
     runt_json_number(j, "h2d_gbps", c->h2d_gbps);
     runt_json_number(j, "d2h_gbps", c->d2h_gbps);
