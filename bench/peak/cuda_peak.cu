@@ -36,19 +36,18 @@ extern "C" {
 #include "zoo.h"
 }
 
+/* What failed, or NULL: one CHECK for the runtime's and cuBLAS's codes. */
+static const char *failure(cudaError_t e) { return e == cudaSuccess ? NULL : cudaGetErrorString(e); }
+static const char *failure(cublasStatus_t s)
+{
+    return s == CUBLAS_STATUS_SUCCESS ? NULL : cublasGetStatusString(s);
+}
+
 #define CHECK(x)                                                                          \
     do {                                                                                  \
-        cudaError_t e_ = (x);                                                             \
-        if (e_ != cudaSuccess) {                                                          \
-            fprintf(stderr, "cuda-peak: %s: %s\n", #x, cudaGetErrorString(e_));           \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
-#define CHECK_BLAS(x)                                                                     \
-    do {                                                                                  \
-        cublasStatus_t s_ = (x);                                                          \
-        if (s_ != CUBLAS_STATUS_SUCCESS) {                                                \
-            fprintf(stderr, "cuda-peak: %s: %s\n", #x, cublasGetStatusString(s_));        \
+        const char *why_ = failure(x);                                                    \
+        if (why_) {                                                                       \
+            fprintf(stderr, "cuda-peak: %s: %s\n", #x, why_);                             \
             exit(1);                                                                      \
         }                                                                                 \
     } while (0)
@@ -115,8 +114,8 @@ static void gemm_rates(cudaStream_t s)
     const int n = 4096;
     const double ops = 2.0 * n * n * n;
     cublasHandle_t h;
-    CHECK_BLAS(cublasCreate(&h));
-    CHECK_BLAS(cublasSetStream(h, s));
+    CHECK(cublasCreate(&h));
+    CHECK(cublasSetStream(h, s));
     float *a, *b, *c;
     CHECK(cudaMalloc(&a, sizeof(float) * n * n));
     CHECK(cudaMalloc(&b, sizeof(float) * n * n));
@@ -130,17 +129,17 @@ static void gemm_rates(cudaStream_t s)
         {"BF16 (f32 in, f32 out)", CUBLAS_COMPUTE_32F_FAST_16BF}};
     for (auto &m : modes) {
         double us = device_us(s, 10, [&] {
-            CHECK_BLAS(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_32F, n, b,
+            CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_32F, n, b,
                                     CUDA_R_32F, n, &zero, c, CUDA_R_32F, n, m.ct,
                                     CUBLAS_GEMM_DEFAULT));
         });
         printf("gemm %-24s 4096^3  %9.1f us  %7.1f TFLOP/s\n", m.name, us, ops / us * 1e-6);
     }
-    CHECK_BLAS(cublasDestroy(h));
+    CHECK(cublasDestroy(h));
 
     /* int8 through cuBLASLt: C (n x n, int32) = op(A) op(B). */
     cublasLtHandle_t lt;
-    CHECK_BLAS(cublasLtCreate(&lt));
+    CHECK(cublasLtCreate(&lt));
     int8_t *qa = (int8_t *)a, *qb = (int8_t *)b; /* reuse: bytes only */
     int32_t *qc = (int32_t *)c;
     size_t ws_bytes = 32 << 20;
@@ -150,15 +149,15 @@ static void gemm_rates(cudaStream_t s)
         cublasOperation_t ta = layout == 0 ? CUBLAS_OP_T : CUBLAS_OP_N, tb = CUBLAS_OP_N;
         cublasLtMatmulDesc_t desc;
         cublasLtMatrixLayout_t la, lb, lc;
-        CHECK_BLAS(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32I, CUDA_R_32I));
-        CHECK_BLAS(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
-        CHECK_BLAS(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
-        CHECK_BLAS(cublasLtMatrixLayoutCreate(&la, CUDA_R_8I, n, n, n));
-        CHECK_BLAS(cublasLtMatrixLayoutCreate(&lb, CUDA_R_8I, n, n, n));
-        CHECK_BLAS(cublasLtMatrixLayoutCreate(&lc, CUDA_R_32I, n, n, n));
+        CHECK(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32I, CUDA_R_32I));
+        CHECK(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+        CHECK(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+        CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_8I, n, n, n));
+        CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_8I, n, n, n));
+        CHECK(cublasLtMatrixLayoutCreate(&lc, CUDA_R_32I, n, n, n));
         cublasLtMatmulPreference_t pref;
-        CHECK_BLAS(cublasLtMatmulPreferenceCreate(&pref));
-        CHECK_BLAS(cublasLtMatmulPreferenceSetAttribute(
+        CHECK(cublasLtMatmulPreferenceCreate(&pref));
+        CHECK(cublasLtMatmulPreferenceSetAttribute(
             pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes));
         cublasLtMatmulHeuristicResult_t r;
         int found = 0;
@@ -169,7 +168,7 @@ static void gemm_rates(cudaStream_t s)
         } else {
             const int32_t ione = 1, izero = 0;
             double us = device_us(s, 10, [&] {
-                CHECK_BLAS(cublasLtMatmul(lt, desc, &ione, qa, la, qb, lb, &izero, qc, lc, qc, lc,
+                CHECK(cublasLtMatmul(lt, desc, &ione, qa, la, qb, lb, &izero, qc, lc, qc, lc,
                                           &r.algo, ws, ws_bytes, s));
             });
             printf("gemm %-24s 4096^3  %9.1f us  %7.1f TOP/s\n", name, us, ops / us * 1e-6);
@@ -180,7 +179,7 @@ static void gemm_rates(cudaStream_t s)
         cublasLtMatrixLayoutDestroy(lc);
         cublasLtMatmulDescDestroy(desc);
     }
-    CHECK_BLAS(cublasLtDestroy(lt));
+    CHECK(cublasLtDestroy(lt));
     CHECK(cudaFree(ws));
     CHECK(cudaFree(a));
     CHECK(cudaFree(b));
