@@ -45,6 +45,20 @@ static void runt_plan_init_values(const runt_model *m, const runt_plan_config *c
     }
 }
 
+/* 1 when t's elements, and its bytes, can be counted in int64: every size
+ * computed from a shape downstream (the next node's inference, the arena,
+ * the cost) relies on it, whatever dims a model's attributes produced. */
+static int runt_plan_shape_countable(const runt_tensor *t)
+{
+    int64_t n = 1, size = (int64_t)runt_dtype_size(t->dtype);
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->dims[d] < 0 || (t->dims[d] > 0 && n > INT64_MAX / t->dims[d]))
+            return 0;
+        n *= t->dims[d];
+    }
+    return size <= 1 || n <= INT64_MAX / size;
+}
+
 /* Infers the shapes of node i's outputs from its inputs' descs. */
 static runt_status runt_plan_infer_node(const runt_model *m, runt_plan *p, int i)
 {
@@ -68,6 +82,12 @@ static runt_status runt_plan_infer_node(const runt_model *m, runt_plan *p, int i
         }
     }
     runt_status s = runt_shape_infer(n->op, &n->attrs, in, n->n_inputs, out, n->n_outputs);
+    for (int j = 0; s == RUNT_OK && j < n->n_outputs; j++)
+        if (!runt_plan_shape_countable(&out[j])) {
+            char shape[96];
+            s = runt_error_set(RUNT_E_SHAPE, "output %d would be %s, more elements than runt "
+                               "can count", j, runt_shape_str(&out[j], shape, sizeof shape));
+        }
     if (s != RUNT_OK) {
         char label[160];
         return runt_error_prefix(s, "%s", runt_model_node_label(mn, label, sizeof label));

@@ -312,12 +312,21 @@ static runt_status runt_infer_pad(const runt_pad_attrs *p, const runt_tensor *x,
             return runt_error_set(RUNT_E_UNSUPPORTED, "axis %d: pads %lld/%lld: mode '%s' takes no "
                                   "negative pads (only constant mode crops)", i, (long long)before,
                                   (long long)after, modes[p->mode]);
-        if (x->dims[i] == 0 && before + after > 0)
+        if (x->dims[i] == 0 && (before > 0 || after > 0))
             return runt_error_set(RUNT_E_SHAPE, "axis %d is empty: mode '%s' has nothing to pad "
                                   "it with", i, modes[p->mode]);
     }
     for (int i = 0; i < x->ndim; i++) {
-        dims[i] = x->dims[i] + p->pads[i] + p->pads[x->ndim + i];
+        /* In int64 only: a sum past it is no shape (the count of the whole
+         * output is checked where every node's outputs are). */
+        int64_t before = p->pads[i], after = p->pads[x->ndim + i];
+        if ((before > 0 && x->dims[i] > INT64_MAX - before) ||
+            (before < 0 && x->dims[i] < INT64_MIN - before) ||
+            (after > 0 && x->dims[i] + before > INT64_MAX - after) ||
+            (after < 0 && x->dims[i] + before < INT64_MIN - after))
+            return runt_error_set(RUNT_E_SHAPE, "axis %d: %lld + pads %lld/%lld overflows", i,
+                                  (long long)x->dims[i], (long long)before, (long long)after);
+        dims[i] = x->dims[i] + before + after;
         if (dims[i] < 0)
             return runt_error_set(RUNT_E_SHAPE, "axis %d: pads %lld/%lld crop more than its %lld",
                                   i, (long long)p->pads[i], (long long)p->pads[x->ndim + i],

@@ -288,3 +288,43 @@ RT_TEST(shape, errors_name_the_problem)
     a.conv.strides[0] = 0;
     RT_ASSERT(runt_shape_infer(RUNT_OP_CONV, &a, cin, 2, &out, 1) == RUNT_E_BAD_MODEL, "stride 0");
 }
+
+/* Shapes a model's attributes make but int64 cannot count are refused where
+ * they arise, naming the node: two pads of 2^40 on a 3x11x11 input would
+ * make 2^80 elements, which the next node's inference (a Reshape counting
+ * its input) would overflow. A sum past int64 in one axis is refused too. */
+RT_TEST(shape, shapes_past_int64_are_refused_where_they_arise)
+{
+    for (int t = 0; t < 2; t++) {
+        runt_builder *b;
+        runt_value_id x;
+        int64_t xd[4] = {1, 3, 11, 11};
+        RT_ASSERT(runt_builder_create(NULL, &b) == RUNT_OK, "%s", runt_last_error());
+        RT_ASSERT(runt_builder_input(b, "x", RUNT_F32, 4, xd, &x) == RUNT_OK, "%s",
+                  runt_last_error());
+        runt_attrs pad;
+        runt_attrs_default(RUNT_OP_PAD, &pad);
+        pad.pad.ndim = 4;
+        if (t == 0) {
+            pad.pad.pads[2] = (int64_t)1 << 40;
+            pad.pad.pads[3] = (int64_t)1 << 40;
+        } else {
+            pad.pad.pads[3] = INT64_MAX - 5; /* 11 + this overflows alone */
+        }
+        RT_ASSERT(runt_builder_node(b, RUNT_OP_PAD, "big", &pad, 1, &x, 1, &x) == RUNT_OK, "%s",
+                  runt_last_error());
+        runt_attrs rs;
+        runt_attrs_default(RUNT_OP_RESHAPE, &rs);
+        rs.reshape.ndim = 1;
+        rs.reshape.shape[0] = -1;
+        RT_ASSERT(runt_builder_unary(b, RUNT_OP_RESHAPE, x, &rs, &x) == RUNT_OK, "%s",
+                  runt_last_error());
+        RT_ASSERT(runt_builder_output(b, x, "y") == RUNT_OK, "%s", runt_last_error());
+        runt_model *m = NULL;
+        runt_status s = runt_builder_finish(b, &m);
+        RT_ASSERT(s == RUNT_E_SHAPE && strstr(runt_last_error(), "'big'") &&
+                      strstr(runt_last_error(), t ? "overflows" : "more elements than runt can count"),
+                  "case %d: %d %s", t, (int)s, runt_last_error());
+        RT_ASSERT(!m, "no model");
+    }
+}
