@@ -2,8 +2,8 @@
  * Ceilings for untrusted models (runt_limits in runt.h). The loader checks
  * the file size, node count, tensor sizes, total weights and nesting while it
  * reads, each before the memory it sizes is allocated; a session checks its
- * plan before allocating the arena (runt_limits_check_plan) and a backend its
- * scratch. The defaults admit anything a protobuf file can describe; the
+ * plan's values (runt_limits_check_plan) and its arena with the backend's
+ * scratch (session.c) before allocating the arena. The defaults admit anything a protobuf file can describe; the
  * point of the limits is that a program can say less.
  */
 #include "model_limits.h"
@@ -73,10 +73,5 @@ runt_status runt_limits_check_plan(const runt_limits *l, const runt_plan *p)
                                   "max_tensor_elements (%lld)", pv->name, (long long)count,
                                   (long long)p->batch, (long long)l->max_tensor_elements);
     }
-    if ((uint64_t)p->arena_size > (uint64_t)l->max_arena_bytes)
-        return runt_error_set(RUNT_E_LIMIT, "runt_session_create: the plan needs an arena of "
-                              "%zu bytes at batch %lld, above runt_limits.max_arena_bytes "
-                              "(%lld)", p->arena_size, (long long)p->batch,
-                              (long long)l->max_arena_bytes);
     return RUNT_OK;
 }

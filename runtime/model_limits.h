@@ -17,7 +17,8 @@
 runt_status runt_limits_resolve(const runt_limits *given, const char *who, runt_limits *out);
 
 /* RUNT_E_LIMIT if a value the plan holds in the arena has more elements than
- * max_tensor_elements, or the arena is larger than max_arena_bytes. */
+ * max_tensor_elements. The arena's bytes against max_arena_bytes are the
+ * session's rule (session.c), which knows the backend's scratch too. */
 runt_status runt_limits_check_plan(const runt_limits *l, const runt_plan *p);
 
 #endif /* RUNT_MODEL_LIMITS_H */

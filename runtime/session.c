@@ -89,10 +89,12 @@ static runt_status runt_check_options(const runt_session_options *o, const char 
     return RUNT_OK;
 }
 
-/* Finds the backend and makes the plan the backend wants. */
+/* Finds the backend and makes the plan the backend wants; *on_host says
+ * whether the backend keeps its arena in host memory, read from the same
+ * probe so no later step asks the backend again. */
 static runt_status runt_session_plan(const runt_model *m, const runt_session_options *o,
                                      const runt_allocator *a, const char *fn,
-                                     runt_backend_handle *backend, runt_plan **plan)
+                                     runt_backend_handle *backend, runt_plan **plan, int *on_host)
 {
     runt_status s = runt_registry_find(o->backend, backend);
     if (s == RUNT_OK)
@@ -103,6 +105,7 @@ static runt_status runt_session_plan(const runt_model *m, const runt_session_opt
     if (runt_backend_probe(*backend, &info) != RUNT_OK || !info.available)
         return runt_error_set(RUNT_E_BACKEND, "backend '%s' is not available: %s",
                               backend->iface->name, info.reason);
+    *on_host = info.host_memory;
     runt_plan_config c;
     memset(&c, 0, sizeof c);
     c.batch = o->batch;
@@ -118,7 +121,9 @@ static runt_status runt_session_plan(const runt_model *m, const runt_session_opt
 }
 
 /* Where the backend's scratch starts in a host arena (after the plan's
- * values, aligned) and the arena's whole size, within the limits. */
+ * values, aligned) and the arena's whole size, within the limits. The one
+ * arena rule: called first with no scratch, before the backend prepares, so
+ * an oversized plan fails before weights are packed; then with the scratch. */
 static runt_status runt_session_arena_layout(const runt_plan *p, size_t scratch,
                                              const runt_limits *limits, const char *fn,
                                              size_t *scratch_offset, size_t *total)
@@ -136,19 +141,13 @@ static runt_status runt_session_arena_layout(const runt_plan *p, size_t scratch,
     return RUNT_OK;
 }
 
-static int runt_backend_on_host(runt_backend_handle b)
-{
-    runt_device_info info;
-    return runt_backend_probe(b, &info) == RUNT_OK && info.host_memory;
-}
-
 /* The scratch a host backend would ask for: known only once it has chosen
  * its kernels, so this prepares it (weights converted too) and releases it. */
-static runt_status runt_scratch_probe(runt_backend_handle b, const runt_plan *plan,
+static runt_status runt_scratch_probe(runt_backend_handle b, int on_host, const runt_plan *plan,
                                       const runt_session_options *o, size_t *scratch)
 {
     *scratch = 0;
-    if (!b.iface->scratch_size || !runt_backend_on_host(b))
+    if (!b.iface->scratch_size || !on_host)
         return RUNT_OK;
     void *state = NULL;
     runt_status s = runt_backend_check_plan(b, plan);
@@ -171,15 +170,18 @@ runt_status runt_session_arena_size(const runt_model *m, const runt_session_opti
     runt_status s = runt_check_options(o, fn);
     runt_backend_handle backend;
     runt_plan *plan = NULL;
+    int on_host = 0;
     if (s == RUNT_OK)
-        s = runt_session_plan(m, o, o->allocator, fn, &backend, &plan);
+        s = runt_session_plan(m, o, o->allocator, fn, &backend, &plan, &on_host);
     if (s != RUNT_OK)
         return s;
     size_t scratch = 0, offset = 0;
     runt_limits limits;
     s = runt_limits_resolve(o->limits, fn, &limits);
     if (s == RUNT_OK)
-        s = runt_scratch_probe(backend, plan, o, &scratch);
+        s = runt_session_arena_layout(plan, 0, &limits, fn, &offset, bytes);
+    if (s == RUNT_OK)
+        s = runt_scratch_probe(backend, on_host, plan, o, &scratch);
     if (s == RUNT_OK)
         s = runt_session_arena_layout(plan, scratch, &limits, fn, &offset, bytes);
     runt_plan_destroy(plan, o->allocator);
@@ -204,11 +206,8 @@ void runt_session_free(runt_session *s)
 
 /* What can be refused before the backend prepares: a caller arena the
  * backend cannot use. */
-static runt_status runt_session_check_arena(runt_session *s, const runt_session_options *o)
+static runt_status runt_session_check_arena(const runt_session *s, const runt_session_options *o)
 {
-    runt_device_info info;
-    runt_backend_probe(s->backend, &info);
-    s->device_memory = !info.host_memory;
     if (!o->arena)
         return RUNT_OK;
     if (s->device_memory)
@@ -283,12 +282,17 @@ runt_status runt_session_create(const runt_model *m, const runt_session_options 
     RUNT_BUSY_INIT(&s->busy);
     if (o->allocator)
         s->allocator = *o->allocator;
-    st = runt_session_plan(m, o, &s->allocator, fn, &s->backend, &s->plan);
+    int on_host = 0;
+    st = runt_session_plan(m, o, &s->allocator, fn, &s->backend, &s->plan, &on_host);
+    s->device_memory = !on_host;
     runt_limits limits;
+    size_t values_offset, values_bytes;
     if (st == RUNT_OK)
         st = runt_backend_check_plan(s->backend, s->plan);
     if (st == RUNT_OK && (st = runt_limits_resolve(o->limits, fn, &limits)) == RUNT_OK)
-        st = runt_limits_check_plan(&limits, s->plan); /* before the backend prepares */
+        st = runt_limits_check_plan(&limits, s->plan);
+    if (st == RUNT_OK) /* the arena rule's early exit, before the backend prepares */
+        st = runt_session_arena_layout(s->plan, 0, &limits, fn, &values_offset, &values_bytes);
     if (st == RUNT_OK)
         st = runt_session_check_arena(s, o);
     if (st == RUNT_OK)
