@@ -3,8 +3,9 @@
  * the file size, node count, tensor sizes, total weights and nesting while it
  * reads, each before the memory it sizes is allocated; a session checks its
  * plan's values (runt_limits_check_plan) and its arena with the backend's
- * scratch (session.c) before allocating the arena. The defaults admit anything a protobuf file can describe; the
- * point of the limits is that a program can say less.
+ * scratch (session.c) before allocating the arena. The defaults admit
+ * anything a protobuf file can describe; the point of the limits is that a
+ * program can say less.
  */
 #include "model_limits.h"
 
