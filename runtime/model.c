@@ -28,12 +28,10 @@ void runt_model_destroy(runt_model *m)
     }
     for (int i = 0; i < m->n_nodes && !m->borrows_data; i++)
         runt_free(&a, m->nodes[i].name);
-    runt_free(&a, m->blob);
-    runt_free(&a, m->values);
-    runt_free(&a, m->nodes);
-    runt_free(&a, m->inputs);
-    runt_free(&a, m->outputs);
-    runt_free(&a, m);
+    /* The model's own blocks, the model itself last. */
+    void *owned[] = {m->blob, m->values, m->nodes, m->inputs, m->outputs, m};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        runt_free(&a, owned[i]);
 }
 
 void runt_model_free(runt_model *model) { runt_model_destroy(model); }
