@@ -47,6 +47,9 @@ static const runt_op_traits runt_op_table[RUNT_OP_COUNT] = {
     [RUNT_OP_CAST] = {"Cast", 1, 1, 1, 1, IP},
 };
 
+const char *const runt_pad_mode_names[RUNT_PAD_MODE_WRAP + 2] = {"constant", "reflect", "edge",
+                                                                 "wrap", NULL};
+
 const runt_op_traits *runt_op_traits_get(runt_op op)
 {
     if ((unsigned)op >= (unsigned)RUNT_OP_COUNT)

@@ -30,6 +30,11 @@ typedef struct runt_op_traits {
 /* NULL for an op out of range. */
 const runt_op_traits *runt_op_traits_get(runt_op op);
 
+/* Pad's modes by their ONNX names, in runt_pad_mode's order, NULL-ended
+ * (the ONNX reader's list of choices): read, written and named in errors
+ * from this one table. */
+extern const char *const runt_pad_mode_names[RUNT_PAD_MODE_WRAP + 2];
+
 /* runt_op_as_epilogue, which backends use too, is in runt-backend.h. */
 
 #endif /* RUNT_OPS_H */

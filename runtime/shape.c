@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "ops.h"
 
 const char *runt_shape_str(const runt_tensor *t, char *buf, size_t size)
 {
@@ -298,7 +299,7 @@ static runt_status runt_infer_reshape(const runt_reshape_attrs *r, const runt_te
 
 static runt_status runt_infer_pad(const runt_pad_attrs *p, const runt_tensor *x, runt_tensor *out)
 {
-    static const char *const modes[] = {"constant", "reflect", "edge", "wrap"};
+    const char *const *modes = runt_pad_mode_names;
     if (p->ndim != x->ndim)
         return runt_error_set(RUNT_E_SHAPE, "pads given for %d dims, input has %d", p->ndim, x->ndim);
     if ((unsigned)p->mode > (unsigned)RUNT_PAD_MODE_WRAP)

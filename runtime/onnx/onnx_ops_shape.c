@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "ops.h"
 #include "onnx_impl.h"
 #include "onnx_op_args.h"
 #include "onnx_op_mappers.h"
@@ -68,7 +69,6 @@ static runt_status runt_onnx_pad_axes(runt_onnx_ctx *c, const runt_onnx_node *n,
  * order (wrap came with opset 19; an older file naming it is still read). */
 runt_status runt_onnx_emit_pad(runt_onnx_ctx *c, const runt_onnx_node *n, runt_op op)
 {
-    static const char *const modes[] = {"constant", "reflect", "edge", "wrap", NULL};
     runt_attrs a;
     runt_value_id x;
     int64_t pads[2 * RUNT_MAX_DIMS];
@@ -77,7 +77,8 @@ runt_status runt_onnx_emit_pad(runt_onnx_ctx *c, const runt_onnx_node *n, runt_o
     runt_status s;
     runt_attrs_default(op, &a);
     if ((s = runt_onnx_arity(c, n, c->opset < 11 ? 1 : 2, c->opset < 11 ? 1 : 4, 1)) ||
-        (s = runt_onnx_attr_choice(c, n, "mode", modes, 0, RUNT_E_BAD_MODEL, &mode)) ||
+        (s = runt_onnx_attr_choice(c, n, "mode", runt_pad_mode_names, 0, RUNT_E_BAD_MODEL,
+                                   &mode)) ||
         (s = runt_onnx_value(c, n, 0, &x, &r)))
         return s;
     a.pad.mode = (runt_pad_mode)mode;

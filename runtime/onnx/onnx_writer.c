@@ -557,7 +557,6 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
 
     switch (n->op) {
     case RUNT_OP_PAD: {
-        static const char *const modes[] = {"constant", "reflect", "edge", "wrap"};
         const char *pads = ow_int64s(w, n->name, "pads", a->pad.pads, 2 * a->pad.ndim);
         const char *value = ow_scalar(w, n->name, "constant_value", a->pad.value);
         if (!pads || !value)
@@ -565,7 +564,7 @@ static void ow_model_node(onnx_w *w, const runt_model_node *n)
         size_t node = ow_node_begin(w, n->name, op_type, 3,
                                     (const char *[]){in[0], pads, value}, 1, &y);
         if (a->pad.mode != RUNT_PAD_MODE_CONSTANT)
-            ow_attr_string(w, "mode", modes[a->pad.mode]);
+            ow_attr_string(w, "mode", runt_pad_mode_names[a->pad.mode]);
         runt_pb_end(&w->pb, node);
         break;
     }
