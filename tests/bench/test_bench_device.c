@@ -11,6 +11,7 @@
 
 #include "calibrate.h"
 #include "cli.h"
+#include "cli_harness.h"
 #include "quick_calibration.h"
 #include "ref/ref_impl.h"
 #include "rt_test.h"
@@ -118,6 +119,43 @@ RT_TEST(bench_device, rows_carry_copy_times)
               "copy times are numbers on a device backend:\n%s", text);
     RT_ASSERT(!strstr(text, "\"h2d_gbps\": null"), "the device entry has its copy bandwidth");
     unlink(json);
+    char path[256];
+    runt_calibration_path(dir, "mockdev", c.threads, path, sizeof path);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The error column on a backend that takes TF32 math: the mock computes it
+ * as f32, so its error is exactly 0; told to answer with a NaN in TF32, its
+ * row fails saying so and the bench exits 1 (a wrong answer is not a large
+ * error). */
+RT_TEST(bench_device, a_nan_where_f32_is_finite_fails_the_row)
+{
+    register_mockdev();
+    char dir[] = "/tmp/runt-mockdev-XXXXXX";
+    RT_ASSERT(mkdtemp(dir), "mkdtemp");
+    runt_calibration_config cc = rt_quick_calibration_config();
+    runt_calibration c;
+    RT_ASSERT(runt_calibration_run("mockdev", 0, &cc, &c, NULL) == RUNT_OK, "%s", runt_last_error());
+    rt_calibration_mark_quiet(&c);
+    RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
+    for (int nan = 0; nan < 2; nan++) {
+        mockdev.nan_outside_f32_math = nan;
+        cli_result *r = CLI("runt", "bench", "--model", "@seed1_model5", "--backend", "mockdev",
+                            "--dtype", "f32", "--math", "f32,tf32", "--min-time", "0.001",
+                            "--min-reps", "2", "--cache-dir", dir);
+        if (!nan) {
+            RT_ASSERT(r->status == 0, "status %d: %s", r->status, r->err);
+            RT_ASSERT(strstr(r->out, "f32/tf32") && strstr(r->out, "        0"),
+                      "the TF32 row, error 0:\n%s", r->out);
+        } else {
+            RT_ASSERT(r->status == 1, "a wrong answer fails the bench: %d", r->status);
+            RT_ASSERT(strstr(r->out, "failed: outputs hold a NaN or an infinity where the f32 "
+                                     "session's are finite"),
+                      "the row says why:\n%s", r->out);
+        }
+    }
+    mockdev.nan_outside_f32_math = 0;
     char path[256];
     runt_calibration_path(dir, "mockdev", c.threads, path, sizeof path);
     unlink(path);

@@ -191,6 +191,9 @@ static runt_status mock_device_execute(void *state, const runt_plan *plan, const
         const runt_plan_value *v = &plan->values[plan->outputs[i]];
         memcpy(b->outputs[i], ms->arena + v->offset, v->nbytes);
     }
+    if (m->nan_outside_f32_math && plan->math != RUNT_MATH_F32 && plan->n_outputs > 0 &&
+        plan->values[plan->outputs[0]].desc.dtype == RUNT_F32)
+        *(float *)b->outputs[0] = NAN;
     return RUNT_OK;
 }
 

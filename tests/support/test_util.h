@@ -63,6 +63,9 @@ void rt_counting_free(void *user, void *p);
 typedef struct rt_mock_device {
     runt_backend_i iface;
     int copies_in, copies_out, live_arenas, fail_execute;
+    int nan_outside_f32_math; /* a session in TF32/BF16 math (which the mock
+                                 otherwise computes as f32) writes a NaN as
+                                 its first output value: a wrong answer */
     double device_us;        /* what last_run_us reports; < 0: no device timer */
 } rt_mock_device;
 runt_status rt_mock_device_register(rt_mock_device *m, const char *name);
