@@ -9,6 +9,8 @@
 #define RUNT_TESTS_QUICK_CALIBRATION_H
 
 #include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "calibrate.h"
 #include "rt_test.h"
@@ -44,6 +46,29 @@ static inline void rt_quick_calibration(const char *backend, runt_calibration *c
     runt_calibration_config cc = rt_quick_calibration_config();
     RT_ASSERT(runt_calibration_run(backend, 0, &cc, cal, NULL) == RUNT_OK, "%s", runt_last_error());
     rt_calibration_mark_quiet(cal);
+}
+
+/* A fresh directory (dir: a mkdtemp template) holding a quick calibration
+ * of `backend`, where `runt bench --cache-dir dir` finds it. */
+static inline void rt_cached_quick_calibration(const char *backend, char *dir,
+                                               runt_calibration *cal)
+{
+    RT_ASSERT(mkdtemp(dir), "mkdtemp");
+    rt_quick_calibration(backend, cal);
+    RT_ASSERT(runt_calibration_save(cal, dir) == RUNT_OK, "%s", runt_last_error());
+}
+
+/* Removes what rt_cached_quick_calibration made, and extra (a file the test
+ * wrote there, or NULL); the directory must hold nothing else. */
+static inline void rt_cached_calibration_remove(const char *dir, const runt_calibration *cal,
+                                                const char *extra)
+{
+    char path[512];
+    runt_calibration_path(dir, cal->backend, cal->threads, path, sizeof path);
+    unlink(path);
+    if (extra)
+        unlink(extra);
+    rmdir(dir);
 }
 
 #endif /* RUNT_TESTS_QUICK_CALIBRATION_H */

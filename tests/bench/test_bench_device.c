@@ -86,12 +86,8 @@ RT_TEST(bench_device, rows_carry_copy_times)
 {
     register_mockdev();
     char dir[] = "/tmp/runt-mockdev-XXXXXX";
-    RT_ASSERT(mkdtemp(dir), "mkdtemp");
-    runt_calibration_config cc = rt_quick_calibration_config();
     runt_calibration c;
-    RT_ASSERT(runt_calibration_run("mockdev", 0, &cc, &c, NULL) == RUNT_OK, "%s", runt_last_error());
-    rt_calibration_mark_quiet(&c);
-    RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
+    rt_cached_quick_calibration("mockdev", dir, &c);
     char json[256];
     snprintf(json, sizeof json, "%s/out.json", dir);
     FILE *out = tmpfile(), *err = tmpfile();
@@ -118,11 +114,7 @@ RT_TEST(bench_device, rows_carry_copy_times)
     RT_ASSERT(!strstr(text, "\"h2d_us\": null") && !strstr(text, "\"d2h_us\": null"),
               "copy times are numbers on a device backend:\n%s", text);
     RT_ASSERT(!strstr(text, "\"h2d_gbps\": null"), "the device entry has its copy bandwidth");
-    unlink(json);
-    char path[256];
-    runt_calibration_path(dir, "mockdev", c.threads, path, sizeof path);
-    unlink(path);
-    rmdir(dir);
+    rt_cached_calibration_remove(dir, &c, json);
 }
 
 /* The error column on a backend that takes TF32 math: the mock computes it
@@ -133,12 +125,8 @@ RT_TEST(bench_device, a_nan_where_f32_is_finite_fails_the_row)
 {
     register_mockdev();
     char dir[] = "/tmp/runt-mockdev-XXXXXX";
-    RT_ASSERT(mkdtemp(dir), "mkdtemp");
-    runt_calibration_config cc = rt_quick_calibration_config();
     runt_calibration c;
-    RT_ASSERT(runt_calibration_run("mockdev", 0, &cc, &c, NULL) == RUNT_OK, "%s", runt_last_error());
-    rt_calibration_mark_quiet(&c);
-    RT_ASSERT(runt_calibration_save(&c, dir) == RUNT_OK, "%s", runt_last_error());
+    rt_cached_quick_calibration("mockdev", dir, &c);
     for (int nan = 0; nan < 2; nan++) {
         mockdev.nan_outside_f32_math = nan;
         cli_result *r = CLI("runt", "bench", "--model", "@seed1_model5", "--backend", "mockdev",
@@ -156,8 +144,5 @@ RT_TEST(bench_device, a_nan_where_f32_is_finite_fails_the_row)
         }
     }
     mockdev.nan_outside_f32_math = 0;
-    char path[256];
-    runt_calibration_path(dir, "mockdev", c.threads, path, sizeof path);
-    unlink(path);
-    rmdir(dir);
+    rt_cached_calibration_remove(dir, &c, NULL);
 }

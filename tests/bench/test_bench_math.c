@@ -20,24 +20,6 @@
 #include "test_util.h"
 #include "zoo.h"
 
-/* A cache directory holding a quick calibration of `backend`. */
-static void cached_calibration(const char *backend, char *dir, runt_calibration *cal)
-{
-    RT_ASSERT(mkdtemp(dir), "mkdtemp");
-    rt_quick_calibration(backend, cal);
-    RT_ASSERT(runt_calibration_save(cal, dir) == RUNT_OK, "%s", runt_last_error());
-}
-
-static void remove_cache(const char *dir, const runt_calibration *cal, const char *json)
-{
-    char path[512];
-    runt_calibration_path(dir, cal->backend, cal->threads, path, sizeof path);
-    unlink(path);
-    if (json)
-        unlink(json);
-    rmdir(dir);
-}
-
 /* The number after "err_vs_f32": in the first result of dtype `dtype`
  * (results are written one object per row, keys in a fixed order). */
 static double json_row_error(const char *text, const char *dtype)
@@ -86,7 +68,7 @@ RT_TEST(bench_math, the_int8_rows_error_is_that_of_its_outputs_against_f32)
         RT_SKIP("no cpu backend in this build");
     char dir[] = "/tmp/runt-math-XXXXXX", json[256];
     runt_calibration cal;
-    cached_calibration("cpu", dir, &cal);
+    rt_cached_quick_calibration("cpu", dir, &cal);
     snprintf(json, sizeof json, "%s/out.json", dir);
     /* seed1_model2's 1000x1000 layer is past int8_min_weights: int8 runs. */
     cli_result *r = CLI("runt", "bench", "--model", "@seed1_model2", "--backend", "cpu",
@@ -124,14 +106,14 @@ RT_TEST(bench_math, the_int8_rows_error_is_that_of_its_outputs_against_f32)
     double alone = json_row_error(text, "int8");
     RT_ASSERT(fabs(alone - expected) <= 1e-12 + 1e-9 * expected, "int8 alone: %.17g, %.17g",
               alone, expected);
-    remove_cache(dir, &cal, json);
+    rt_cached_calibration_remove(dir, &cal, json);
 }
 
 RT_TEST(bench_math, a_mode_the_backend_lacks_is_a_row_that_says_so)
 {
     char dir[] = "/tmp/runt-math-XXXXXX", json[256];
     runt_calibration cal;
-    cached_calibration("ref", dir, &cal);
+    rt_cached_quick_calibration("ref", dir, &cal);
     snprintf(json, sizeof json, "%s/out.json", dir);
     cli_result *r = CLI("runt", "bench", "--model", "@seed1_model5", "--backend", "ref",
                         "--dtype", "f32", "--math", "f32,tf32,bf16", "--min-time", "0.001",
@@ -151,7 +133,7 @@ RT_TEST(bench_math, a_mode_the_backend_lacks_is_a_row_that_says_so)
               "only the measured f32 row is in the JSON:\n%s", text);
     /* The summary counts f32 math only: one ref row. */
     RT_ASSERT(strstr(text, "\"rows\": 1"), "one row summarized:\n%s", text);
-    remove_cache(dir, &cal, json);
+    rt_cached_calibration_remove(dir, &cal, json);
 }
 
 RT_TEST(bench_math, run_takes_the_mode_and_a_backend_refuses_what_it_lacks)
