@@ -146,6 +146,25 @@ runt_status runt_plan_weights_acquire(const runt_plan *plan, const runt_weight_k
                                       const void **out);
 void runt_plan_weights_release(const runt_plan *plan, const void *weights);
 
+/* Memory of the backend's own (a device's) for converted weights: make
+ * allocates bytes there (a non-NULL pointer, even for 0 bytes) and fills
+ * them, setting the error on failure with nothing left allocated; drop
+ * frees what make made. The bytes must be
+ * complete when make returns: another session may read them at once. drop
+ * may run after the session that made them is gone (at the last release, or
+ * when the model is freed), so it needs nothing but the pointer. */
+typedef struct runt_weight_storage {
+    runt_status (*make)(void *ctx, size_t bytes, void **data);
+    void (*drop)(void *data);
+} runt_weight_storage;
+
+/* runt_plan_weights_acquire for weights kept in storage instead of the
+ * model's host memory: the same key, sharing, thread safety and release.
+ * storage must outlive the model (a static struct). */
+runt_status runt_plan_weights_acquire_in(const runt_plan *plan, const runt_weight_key *key,
+                                         size_t bytes, const runt_weight_storage *storage,
+                                         void *ctx, const void **out);
+
 /* What one run binds. Host backends (probe's host_memory = 1) get the
  * session arena and the caller's buffers, which the plan's
  * RUNT_STORE_INPUT / RUNT_STORE_OUTPUT values point into. Device backends

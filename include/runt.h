@@ -426,6 +426,12 @@ typedef struct runt_io_info {
  * NULL. Safe on a model shared by several threads, as are all functions that
  * take a const runt_model *. */
 runt_status runt_model_counts(const runt_model *m, int *n_inputs, int *n_outputs, int *n_nodes);
+/* The weights that backends have converted from m's constants (packed,
+ * quantized, uploaded to a device) and m's live sessions share now: their
+ * bytes and number of buffers, each counted once (a session's
+ * runt_session_stats.backend_weight_bytes counts those it reads). Either
+ * pointer may be NULL. */
+runt_status runt_model_converted_weights(const runt_model *m, size_t *bytes, int *buffers);
 /* Name, dtype and declared shape of graph input index (0-based; dims[0] is
  * RUNT_DIM_BATCH where the batch is free). The name stays valid as long as
  * the model. RUNT_E_INVALID_ARG for an index out of range. */
@@ -599,18 +605,20 @@ typedef struct runt_session_stats {
                                       (what runt_session_arena_size returns)   */
     size_t backend_weight_bytes;   /* weights the backend converted for its kernels
                                       (packed, quantized, uploaded) that this
-                                      session reads, outside the arena; on host
-                                      backends shared with the model's other
-                                      sessions that convert them alike        */
+                                      session reads, outside the arena; shared
+                                      with the model's other sessions that
+                                      convert them alike (on the CUDA backend:
+                                      on the same device)                     */
 } runt_session_stats;
 
 /* The session's plan in numbers: arena, scratch and weight bytes, nodes
  * after fusion, dispatches per run and the total cost. A session's memory is
  * session_arena_bytes (in the caller's arena when one was given), small
- * bookkeeping from its allocator, and backend_weight_bytes: on the CPU
- * backend those come from the model's allocator, once per model for all
- * the sessions that pack a weight the same way (same kernel tier and path),
- * and go when the last of them is freed. */
+ * bookkeeping from its allocator, and backend_weight_bytes: once per model
+ * for all the sessions that convert a weight the same way (on the CPU
+ * backend: same kernel tier and path, from the model's allocator; on the
+ * CUDA backend: on the same device), gone when the last of them is freed
+ * (runt_model_converted_weights). */
 runt_status runt_session_stats_get(const runt_session *s, runt_session_stats *out);
 /* Wall time of the last successful run in µs (device events where the backend
  * has them, else the host clock around the run); -1 before the first run. */

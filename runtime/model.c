@@ -118,6 +118,15 @@ runt_status runt_model_counts(const runt_model *m, int *n_inputs, int *n_outputs
     return RUNT_OK;
 }
 
+runt_status runt_model_converted_weights(const runt_model *m, size_t *bytes, int *buffers)
+{
+    if (!m)
+        return runt_error_set(RUNT_E_INVALID_ARG, "runt_model_converted_weights: model is NULL");
+    /* The cache is the model's one mutable part (weight_cache.h). */
+    runt_weight_cache_totals((runt_weight_cache *)&m->weights, bytes, buffers);
+    return RUNT_OK;
+}
+
 static runt_status runt_model_io(const runt_model *m, int index, int is_input, runt_io_info *out)
 {
     const char *fn = is_input ? "runt_model_input" : "runt_model_output";

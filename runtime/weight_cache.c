@@ -11,6 +11,7 @@ typedef struct runt_weight_entry {
     size_t bytes;
     int refs;
     void *data;
+    const runt_weight_storage *storage; /* NULL: the model's allocator */
     struct runt_weight_entry *next;
 } runt_weight_entry;
 
@@ -52,17 +53,44 @@ static runt_weight_entry *take(runt_weight_cache *c, const runt_weight_key *key,
     return NULL;
 }
 
-runt_status runt_plan_weights_acquire(const runt_plan *plan, const runt_weight_key *key,
-                                      size_t bytes, runt_weight_fill_fn fill, void *ctx,
-                                      const void **out)
+/* Weights in host memory from the model's allocator, filled by fill: the
+ * storage runt_plan_weights_acquire uses. */
+typedef struct host_job {
+    const runt_allocator *allocator;
+    runt_weight_fill_fn fill;
+    void *ctx;
+} host_job;
+
+static runt_status make_in_host(const host_job *job, size_t bytes, void **data)
 {
-    const char *fn = "runt_plan_weights_acquire";
-    if (!plan || !plan->weights || !key || !key->source || !key->backend || !fill || !out)
-        return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn,
-                              !plan ? "plan" : !plan->weights ? "plan->weights"
-                              : !key ? "key" : !key->source ? "key->source"
-                              : !key->backend ? "key->backend" : !fill ? "fill" : "out");
-    *out = NULL;
+    void *p = runt_alloc(job->allocator, bytes ? bytes : 1);
+    if (!p)
+        return runt_error_set(RUNT_E_OOM, "out of memory for %zu bytes of converted weights",
+                              bytes);
+    runt_status s = job->fill(job->ctx, p, bytes);
+    if (s != RUNT_OK) {
+        runt_free(job->allocator, p);
+        return s;
+    }
+    *data = p;
+    return RUNT_OK;
+}
+
+static void drop(const runt_weight_cache *c, runt_weight_entry *e)
+{
+    if (e->storage)
+        e->storage->drop(e->data);
+    else
+        runt_free(c->allocator, e->data);
+    runt_free(c->allocator, e);
+}
+
+/* The shared entry for key, made (by storage, or in host memory by
+ * host_job) when no session holds one. */
+static runt_status acquire(const runt_plan *plan, const runt_weight_key *key, size_t bytes,
+                           const runt_weight_storage *storage, void *storage_ctx,
+                           const host_job *host, const void **out)
+{
     runt_weight_cache *c = plan->weights;
     lock(c);
     runt_weight_entry *e = take(c, key, bytes);
@@ -73,23 +101,22 @@ runt_status runt_plan_weights_acquire(const runt_plan *plan, const runt_weight_k
     }
     /* Made outside the lock; another thread may make the same meanwhile. */
     runt_weight_entry *made = runt_alloc_zeroed(c->allocator, 1, sizeof *made);
-    void *data = runt_alloc(c->allocator, bytes ? bytes : 1);
-    if (!made || !data) {
-        runt_free(c->allocator, made);
-        runt_free(c->allocator, data);
-        return runt_error_set(RUNT_E_OOM, "%s: out of memory for %zu bytes of %s weights", fn,
-                              bytes, key->backend);
-    }
-    runt_status s = fill(ctx, data, bytes);
+    if (!made)
+        return runt_error_set(RUNT_E_OOM, "out of memory for a weight cache entry (%s)",
+                              key->backend);
+    runt_status s = storage ? storage->make(storage_ctx, bytes, &made->data)
+                            : make_in_host(host, bytes, &made->data);
+    if (s == RUNT_OK && !made->data) /* release finds an entry by its pointer */
+        s = runt_error_set(RUNT_E_BACKEND, "%s: storage->make gave no memory for %zu bytes",
+                           key->backend, bytes);
     if (s != RUNT_OK) {
         runt_free(c->allocator, made);
-        runt_free(c->allocator, data);
         return s;
     }
     made->key = *key;
     made->bytes = bytes;
     made->refs = 1;
-    made->data = data;
+    made->storage = storage;
     lock(c);
     e = take(c, key, bytes);
     if (!e) {
@@ -98,13 +125,54 @@ runt_status runt_plan_weights_acquire(const runt_plan *plan, const runt_weight_k
     }
     unlock(c);
     if (e) { /* the other thread's copy won */
-        runt_free(c->allocator, made);
-        runt_free(c->allocator, data);
+        drop(c, made);
         *out = e->data;
         return RUNT_OK;
     }
-    *out = data;
+    *out = made->data;
     return RUNT_OK;
+}
+
+/* The arguments every acquire needs, or RUNT_E_INVALID_ARG naming the
+ * first missing one. */
+static runt_status check_arguments(const char *fn, const runt_plan *plan,
+                                   const runt_weight_key *key, int have_maker,
+                                   const char *maker_name, const void **out)
+{
+    if (plan && plan->weights && key && key->source && key->backend && have_maker && out) {
+        *out = NULL;
+        return RUNT_OK;
+    }
+    return runt_error_set(RUNT_E_INVALID_ARG, "%s: %s is NULL", fn,
+                          !plan ? "plan" : !plan->weights ? "plan->weights"
+                          : !key ? "key" : !key->source ? "key->source"
+                          : !key->backend ? "key->backend" : !have_maker ? maker_name : "out");
+}
+
+runt_status runt_plan_weights_acquire(const runt_plan *plan, const runt_weight_key *key,
+                                      size_t bytes, runt_weight_fill_fn fill, void *ctx,
+                                      const void **out)
+{
+    runt_status s = check_arguments("runt_plan_weights_acquire", plan, key, fill != NULL, "fill",
+                                    out);
+    if (s != RUNT_OK)
+        return s;
+    host_job host = {plan->weights->allocator, fill, ctx};
+    return acquire(plan, key, bytes, NULL, NULL, &host, out);
+}
+
+runt_status runt_plan_weights_acquire_in(const runt_plan *plan, const runt_weight_key *key,
+                                         size_t bytes, const runt_weight_storage *storage,
+                                         void *ctx, const void **out)
+{
+    int whole = storage && storage->make && storage->drop;
+    runt_status s = check_arguments("runt_plan_weights_acquire_in", plan, key, whole,
+                                    !storage ? "storage" : !storage->make ? "storage->make"
+                                                                          : "storage->drop",
+                                    out);
+    if (s != RUNT_OK)
+        return s;
+    return acquire(plan, key, bytes, storage, ctx, NULL, out);
 }
 
 void runt_plan_weights_release(const runt_plan *plan, const void *weights)
@@ -123,10 +191,8 @@ void runt_plan_weights_release(const runt_plan *plan, const void *weights)
             break;
         }
     unlock(c);
-    if (gone) {
-        runt_free(c->allocator, gone->data);
-        runt_free(c->allocator, gone);
-    }
+    if (gone)
+        drop(c, gone);
 }
 
 void runt_weight_cache_clear(runt_weight_cache *c)
@@ -135,8 +201,23 @@ void runt_weight_cache_clear(runt_weight_cache *c)
     c->entries = NULL;
     while (e) {
         runt_weight_entry *next = e->next;
-        runt_free(c->allocator, e->data);
-        runt_free(c->allocator, e);
+        drop(c, e);
         e = next;
     }
+}
+
+void runt_weight_cache_totals(runt_weight_cache *c, size_t *bytes, int *entries)
+{
+    size_t b = 0;
+    int n = 0;
+    lock(c);
+    for (const runt_weight_entry *e = c->entries; e; e = e->next) {
+        b += e->bytes;
+        n++;
+    }
+    unlock(c);
+    if (bytes)
+        *bytes = b;
+    if (entries)
+        *entries = n;
 }

@@ -3,7 +3,9 @@
  * that packs or quantizes a constant for its kernels asks the model's cache
  * (runt_plan_weights_acquire in runt-backend.h) instead of allocating, so
  * two sessions that convert a weight the same way (the same backend, layout
- * and parameters) hold one copy.
+ * and parameters) hold one copy: in host memory from the model's allocator,
+ * or in the backend's own storage (a device's memory,
+ * runt_plan_weights_acquire_in).
  *
  * The model is immutable to its users; this cache is the one part of it that
  * changes after creation, behind its own lock. Conversion runs outside the
@@ -33,5 +35,8 @@ struct runt_weight_cache {
 /* Frees every entry (a model freed while sessions still hold some is the
  * caller's error; their weights go with it). */
 void runt_weight_cache_clear(runt_weight_cache *c);
+
+/* Bytes and number of the entries held now; either pointer may be NULL. */
+void runt_weight_cache_totals(runt_weight_cache *c, size_t *bytes, int *entries);
 
 #endif /* RUNT_WEIGHT_CACHE_H */

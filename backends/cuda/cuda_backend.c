@@ -73,7 +73,6 @@ static void free_device(void *p)
  * runtime's last error is reset at the end. */
 static void cuda_release(void *state, const runt_plan *plan)
 {
-    (void)plan;
     runt_cuda_state *st = state;
     if (!st)
         return;
@@ -103,7 +102,7 @@ static void cuda_release(void *state, const runt_plan *plan)
             (void)cudaEventDestroy(st->node_events[i]);
     if (st->stream)
         (void)cudaStreamDestroy(st->stream);
-    free_device(st->weights);
+    runt_cuda_release_weights(st, plan);
     free_device(st->scratch);
     free_device(st->workspace);
     free_device(st->arena);
@@ -114,7 +113,6 @@ static void cuda_release(void *state, const runt_plan *plan)
     runt_allocator a = st->allocator;
     runt_free(&a, st->stage_offset);
     runt_free(&a, st->node_events);
-    runt_free(&a, st->const_offset);
     runt_free(&a, st->lt);
     runt_free(&a, st->nodes);
     runt_free(&a, st);

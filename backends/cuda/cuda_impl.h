@@ -6,8 +6,8 @@
  * A session owns one non-blocking stream (sessions on other threads never
  * wait on it), one cuBLAS and, for int8, one cuBLASLt handle bound to that
  * stream, a cuBLAS workspace set explicitly (so neither library allocates
- * while a CUDA graph is being captured), the weights uploaded once into one
- * device buffer, one scratch buffer that nodes use in turn, its arena of
+ * while a CUDA graph is being captured), device buffers of weights that the
+ * model's sessions on the device share (cuda_upload.c), one scratch buffer that nodes use in turn, its arena of
  * activations on the device and page-locked staging for inputs and outputs.
  */
 #ifndef RUNT_CUDA_IMPL_H
@@ -35,15 +35,19 @@ typedef struct runt_cuda_state {
     int n_nodes;
     runt_cuda_node *nodes;
     runt_cuda_lt *lt;            /* per node; used where q8_engine is LT        */
-    size_t *const_offset;        /* per plan value: offset in weights, or SIZE_MAX */
+    /* Weights on the device, shared with the model's other sessions there:
+     * per plan value the constant as it is (NULL: no node reads it so), per
+     * node its packed int8 weights and folded bias (NULL: none). */
+    const void **const_ptr;
+    const void **q8_weights;
+    const void **q8_bias;
 
     cudaStream_t stream;
     cublasHandle_t blas;
     cublasLtHandle_t blas_lt;
     cublasComputeType_t compute; /* f32 GEMMs: from the session's math mode     */
 
-    void *weights;               /* constants and packed int8 weights           */
-    size_t weight_bytes;
+    size_t weight_bytes;         /* of the buffers above                        */
     void *scratch;
     size_t scratch_bytes;
     void *workspace;             /* cuBLAS's and cuBLASLt's                     */
@@ -102,9 +106,13 @@ void runt_cuda_lt_release(runt_cuda_lt *lt);
 
 /* ---- weights (cuda_upload.c) ---- */
 
-/* Lays out, allocates and uploads every constant a node reads as f32, and
- * every int8 node's packed weights (quantized here, once). */
+/* Acquires from the model's weight cache, uploading what no session on
+ * this device holds yet, every constant a node reads as it is and every
+ * int8 node's packed weights (quantized on the host, once). */
 runt_status runt_cuda_upload_weights(runt_cuda_state *st, const runt_plan *p);
+/* Releases what runt_cuda_upload_weights acquired (also after it failed
+ * part way); the device must be current. */
+void runt_cuda_release_weights(runt_cuda_state *st, const runt_plan *p);
 
 /* ---- running (cuda_run.c) ---- */
 

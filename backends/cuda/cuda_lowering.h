@@ -141,8 +141,8 @@ typedef struct runt_cuda_node {
     float q8_bias_beta;        /* the bias is beta * C (Gemm)                   */
     /* Offsets of the scratch parts (from the session scratch's start). */
     size_t sc_partials, sc_scale, sc_xq, sc_col, sc_acc;
-    /* Offsets of the packed weights in the session's weight buffer. */
-    size_t w_q, w_scale, w_row_sum, w_bias;
+    /* Offsets of the parts of the packed int8 weights in their buffer. */
+    size_t w_q, w_scale, w_row_sum;
 } runt_cuda_node;
 
 /* Rounds up to RUNT_CUDA_ALIGN (SIZE_MAX stays SIZE_MAX). */

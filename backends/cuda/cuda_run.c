@@ -22,8 +22,7 @@ static void *value_ptr(const node_io *io, int v)
         return NULL;
     const runt_plan_value *pv = &io->p->values[v];
     if (pv->storage == RUNT_STORE_CONSTANT)
-        return io->st->const_offset[v] == SIZE_MAX ? NULL
-                                                   : (char *)io->st->weights + io->st->const_offset[v];
+        return (void *)io->st->const_ptr[v]; /* kernels read constants only */
     if (pv->storage == RUNT_STORE_ARENA)
         return io->base + pv->offset;
     return NULL;
@@ -151,7 +150,7 @@ static runt_status run_q8_quantize(const node_io *io, int64_t rows, int64_t k, i
 static runt_cuda_q8_weights q8_weights(const node_io *io, const float *bias)
 {
     const runt_cuda_node *n = &io->st->nodes[io->i];
-    const char *w = io->st->weights;
+    const char *w = io->st->q8_weights[io->i];
     runt_cuda_q8_weights qw;
     qw.q = (const int8_t *)(w + n->w_q);
     qw.scale = (const float *)(w + n->w_scale);
@@ -191,11 +190,10 @@ static runt_status run_q8_linear(const node_io *io)
 {
     const runt_cuda_node *n = &io->st->nodes[io->i];
     if (n->q8_fused) {
-        const char *w = io->st->weights;
         runt_cuda_q8_fused f;
         f.x = in(io, 0);
         f.rows = n->q8_rows;
-        f.w = q8_weights(io, n->q8_has_bias ? (const float *)(w + n->w_bias) : NULL);
+        f.w = q8_weights(io, io->st->q8_bias[io->i]);
         f.out = n->q8_out;
         f.out.y = out(io, 0);
         f.act = n->q8_act;
@@ -204,9 +202,8 @@ static runt_status run_q8_linear(const node_io *io)
     runt_status s = run_q8_quantize(io, n->q8_rows, n->q8_k, n->q8_k_pad);
     if (s != RUNT_OK)
         return s;
-    const char *w = io->st->weights;
-    const float *bias = n->q8_has_bias ? (const float *)(w + n->w_bias) : NULL;
-    return run_q8_product(io, (const int8_t *)((char *)io->st->scratch + n->sc_xq), bias);
+    return run_q8_product(io, (const int8_t *)((char *)io->st->scratch + n->sc_xq),
+                          io->st->q8_bias[io->i]);
 }
 
 static runt_status run_q8_conv(const node_io *io)

@@ -191,3 +191,64 @@ RT_TEST(cuda_models, a_caller_arena_is_for_host_backends)
               "%s %s", runt_status_name(st), runt_last_error());
     runt_model_free(m);
 }
+
+/* Sessions of one model on the GPU hold one copy of its weights: the
+ * model's converted weights do not grow with a second session of another
+ * batch, the second runs on, bit for bit, after the first (which uploaded
+ * them) is freed, and the last release frees them. f32 and int8. */
+RT_TEST(cuda_models, sessions_of_a_model_share_its_weights_on_the_device)
+{
+    CT_REQUIRE_GPU();
+    runt_model *m = rt_conv_net(NULL, 20, 18, 13);
+    RT_ASSERT(m, "conv net: %s", runt_last_error());
+    for (int int8 = 0; int8 <= 1; int8++) {
+        runt_session_options o = runt_session_options_default();
+        o.backend = "cuda";
+        o.compute_dtype = int8 ? RUNT_I8 : RUNT_F32;
+        runt_session *first = NULL, *second = NULL;
+        o.batch = 3;
+        RT_ASSERT(runt_session_create(m, &o, &first) == RUNT_OK, "%s", runt_last_error());
+        size_t bytes = 0, bytes_after = 0;
+        int buffers = 0, buffers_after = 0;
+        RT_ASSERT(runt_model_converted_weights(m, &bytes, &buffers) == RUNT_OK && buffers > 0,
+                  "int8 %d: %d buffers of converted weights", int8, buffers);
+        o.batch = 2;
+        RT_ASSERT(runt_session_create(m, &o, &second) == RUNT_OK, "%s", runt_last_error());
+        runt_model_converted_weights(m, &bytes_after, &buffers_after);
+        RT_ASSERT(bytes_after == bytes && buffers_after == buffers,
+                  "int8 %d: the second session added weights: %d buffers of %zu bytes, then "
+                  "%d of %zu", int8, buffers, bytes, buffers_after, bytes_after);
+        runt_session_stats st;
+        RT_ASSERT(runt_session_stats_get(second, &st) == RUNT_OK &&
+                      st.backend_weight_bytes == bytes,
+                  "int8 %d: the second session reads %zu bytes of the model's %zu", int8,
+                  st.backend_weight_bytes, bytes);
+
+        runt_tensor in, out;
+        runt_session_input_desc(second, 0, &in);
+        runt_session_output_desc(second, 0, &out);
+        size_t ni = (size_t)runt_tensor_count(&in), no = (size_t)runt_tensor_count(&out);
+        rt_rng r = rt_rng_make(14);
+        float *x = malloc(ni * sizeof(float)), *y = malloc(no * sizeof(float)),
+              *y_before = malloc(no * sizeof(float));
+        RT_ASSERT(x && y && y_before, "out of memory");
+        rt_fill_uniform(&r, x, ni, -1.0f, 1.0f);
+        in.data = x;
+        out.data = y_before;
+        RT_ASSERT(runt_session_run(second, &in, 1, &out, 1) == RUNT_OK, "%s", runt_last_error());
+        runt_session_free(first);
+        out.data = y;
+        RT_ASSERT(runt_session_run(second, &in, 1, &out, 1) == RUNT_OK, "%s", runt_last_error());
+        RT_ASSERT(memcmp(y, y_before, no * sizeof(float)) == 0,
+                  "int8 %d: the outputs changed when the session that uploaded the weights "
+                  "was freed", int8);
+        runt_session_free(second);
+        runt_model_converted_weights(m, &bytes_after, &buffers_after);
+        RT_ASSERT(buffers_after == 0 && bytes_after == 0,
+                  "int8 %d: %d buffers left after the last session", int8, buffers_after);
+        free(x);
+        free(y);
+        free(y_before);
+    }
+    runt_model_free(m);
+}
