@@ -171,8 +171,9 @@ static const runt_q8_tile_fn split_tiles[MAX_ROWS][3] = {{split_1x1, split_1x2, 
 static void q8_dot_avx2(const uint8_t *x, size_t ldx, int64_t m, const runt_q8_weights *w,
                         int64_t b0, int64_t b1, int32_t *acc, size_t ldacc)
 {
-    const runt_q8_tile_fn(*tiles)[3] = w->has_minus_128 ? split_tiles : signed_tiles;
-    runt_q8_dot_tiles(tiles[0], MAX_ROWS, 3, x, ldx, m, w, b0, b1, acc, ldacc);
+    runt_q8_tiles tiles = w->has_minus_128 ? RUNT_Q8_TILES(split_tiles)
+                                           : RUNT_Q8_TILES(signed_tiles);
+    runt_q8_dot_tiles(tiles, x, ldx, m, w, b0, b1, acc, ldacc);
 }
 
 const runt_q8_kernel runt_q8_kernel_avx2 = {"avx2", RUNT_Q8_ISA_AVX2, q8_dot_avx2};

@@ -74,15 +74,7 @@ static const runt_q8_tile_fn tiles[MAX_ROWS][4] = {{tile_1x1, NULL, tile_1x4, ti
                                                    {tile_3x1, NULL, tile_3x4, NULL},
                                                    {tile_4x1, NULL, tile_4x4, NULL}};
 
-static void q8_dot_avx512vnni(const uint8_t *x, size_t ldx, int64_t m,
-                              const runt_q8_weights *w, int64_t b0, int64_t b1, int32_t *acc,
-                              size_t ldacc)
-{
-    runt_q8_dot_tiles(tiles[0], MAX_ROWS, 4, x, ldx, m, w, b0, b1, acc, ldacc);
-}
-
-const runt_q8_kernel runt_q8_kernel_avx512vnni = {"avx512vnni", RUNT_Q8_ISA_AVX512VNNI,
-                                                  q8_dot_avx512vnni};
+RUNT_Q8_TILED_KERNEL(runt_q8_kernel_avx512vnni, "avx512vnni", RUNT_Q8_ISA_AVX512VNNI, tiles)
 
 #else
 

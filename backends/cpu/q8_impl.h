@@ -80,17 +80,31 @@ typedef void (*runt_q8_tile_fn)(const uint8_t *x, size_t ldx, const int8_t *wb,
         body(x, ldx, wb, block_bytes, groups, row_sums, acc, ldacc, __VA_ARGS__);         \
     }
 
+/* A kernel's tiles by [rows - 1][log2 blocks]: fn[(rows - 1) * widths + lb]
+ * covers rows x (1 << lb) blocks; NULL where the kernel has no tile of that
+ * shape. */
+typedef struct runt_q8_tiles {
+    const runt_q8_tile_fn *fn;
+    int max_rows, widths;
+} runt_q8_tiles;
+
+/* The runt_q8_tiles of a 2-D array of tile functions: its shape read from
+ * the array, so that it is stated once. */
+#define RUNT_Q8_TILES(table)                                                        \
+    ((runt_q8_tiles){&(table)[0][0], (int)(sizeof(table) / sizeof((table)[0])),    \
+                     (int)(sizeof((table)[0]) / sizeof((table)[0][0]))})
+
 /* How every SIMD kernel covers rows [0, m) x blocks [b0, b1) with its tiles
  * (a runt_q8_dot_fn body): rows in panels of up to max_rows; in a panel of
- * `rows`, tiles[(rows - 1) * widths + lb] covers 1 << lb blocks (NULL: the
- * kernel has no tile of that shape), the widest first; blocks left over (a
+ * `rows` the widest tile first, then narrower ones; blocks left over (a
  * panel height without a 1-block tile) go one row at a time through the
- * 1 x 1 tile, tiles[0]. */
-static inline void runt_q8_dot_tiles(const runt_q8_tile_fn *tiles, int max_rows, int widths,
-                                     const uint8_t *x, size_t ldx, int64_t m,
+ * 1 x 1 tile, fn[0]. */
+static inline void runt_q8_dot_tiles(runt_q8_tiles t, const uint8_t *x, size_t ldx, int64_t m,
                                      const runt_q8_weights *w, int64_t b0, int64_t b1,
                                      int32_t *acc, size_t ldacc)
 {
+    const runt_q8_tile_fn *tiles = t.fn;
+    int max_rows = t.max_rows, widths = t.widths;
     int64_t groups = w->k_pad / 4;
     size_t block_bytes = (size_t)groups * 64;
     for (int64_t i = 0; i < m; i += max_rows) {
@@ -127,6 +141,16 @@ typedef struct runt_q8_kernel {
     runt_q8_dot_fn dot;      /* NULL: this build compiled the file without
                                 the ISA's flags, so the kernel is absent  */
 } runt_q8_kernel;
+
+/* Defines kernel `var` (reported as name, needing isa) whose dot product
+ * runs the tile table `table` (see runt_q8_tiles) through runt_q8_dot_tiles. */
+#define RUNT_Q8_TILED_KERNEL(var, name, isa, table)                                           \
+    static void var##_dot(const uint8_t *x, size_t ldx, int64_t m, const runt_q8_weights *w, \
+                          int64_t b0, int64_t b1, int32_t *acc, size_t ldacc)                 \
+    {                                                                                         \
+        runt_q8_dot_tiles(RUNT_Q8_TILES(table), x, ldx, m, w, b0, b1, acc, ldacc);           \
+    }                                                                                         \
+    const runt_q8_kernel var = {name, isa, var##_dot};
 
 /* Defined by q8_c.c, q8_avx512.c, q8_avx2.c, q8_neon.c, q8_neon_dot.c. */
 extern const runt_q8_kernel runt_q8_kernel_c;

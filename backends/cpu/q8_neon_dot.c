@@ -85,15 +85,7 @@ TILE(1, 1) TILE(2, 1) TILE(3, 1) TILE(4, 1)
 static const runt_q8_tile_fn tiles[MAX_ROWS][2] = {
     {tile_1x1, tile_1x2}, {tile_2x1, NULL}, {tile_3x1, NULL}, {tile_4x1, NULL}};
 
-static void q8_dot_neon_dot(const uint8_t *x, size_t ldx, int64_t m,
-                            const runt_q8_weights *w, int64_t b0, int64_t b1, int32_t *acc,
-                            size_t ldacc)
-{
-    runt_q8_dot_tiles(tiles[0], MAX_ROWS, 2, x, ldx, m, w, b0, b1, acc, ldacc);
-}
-
-const runt_q8_kernel runt_q8_kernel_neon_dot = {"neon-dot", RUNT_Q8_ISA_NEON_DOT,
-                                                q8_dot_neon_dot};
+RUNT_Q8_TILED_KERNEL(runt_q8_kernel_neon_dot, "neon-dot", RUNT_Q8_ISA_NEON_DOT, tiles)
 
 #else
 

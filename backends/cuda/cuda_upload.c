@@ -186,7 +186,7 @@ void runt_cuda_release_weights(runt_cuda_state *st, const runt_plan *p)
 {
     for (int v = 0; st->const_ptr && v < p->n_values; v++)
         runt_plan_weights_release(p, st->const_ptr[v]);
-    for (int i = 0; st->q8_weights && i < p->n_nodes; i++) {
+    for (int i = 0; st->q8_weights && st->q8_bias && i < p->n_nodes; i++) {
         runt_plan_weights_release(p, st->q8_weights[i]);
         runt_plan_weights_release(p, st->q8_bias[i]);
     }

@@ -334,26 +334,33 @@ static void *create_and_run(void *arg)
 RT_TEST(weight_cache, sessions_created_on_several_threads_at_once)
 {
     register_converter();
-    runt_model *m = linear_model(NULL); /* leaks are ASan's and valgrind's to find */
-    conv.fail = 0;
-    conv.variant = 0;
-    atomic_store(&conv.fills, 0);
-    enum { THREADS = 4 };
-    creator c[THREADS];
-    pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        memset(&c[i], 0, sizeof c[i]);
-        c[i].model = m;
-        RT_ASSERT(pthread_create(&t[i], NULL, create_and_run, &c[i]) == 0, "pthread_create");
+    for (int in_storage = 0; in_storage <= 1; in_storage++) {
+        runt_model *m = linear_model(NULL); /* leaks are ASan's and valgrind's to find */
+        conv.fail = 0;
+        conv.variant = 0;
+        conv.in_storage = in_storage;
+        atomic_store(&conv.fills, 0);
+        atomic_store(&conv.held, 0);
+        enum { THREADS = 4 };
+        creator c[THREADS];
+        pthread_t t[THREADS];
+        for (int i = 0; i < THREADS; i++) {
+            memset(&c[i], 0, sizeof c[i]);
+            c[i].model = m;
+            RT_ASSERT(pthread_create(&t[i], NULL, create_and_run, &c[i]) == 0, "pthread_create");
+        }
+        for (int i = 0; i < THREADS; i++)
+            pthread_join(t[i], NULL);
+        for (int i = 0; i < THREADS; i++) {
+            RT_ASSERT(c[i].ok, "thread %d: %s", i, runt_last_error());
+            RT_ASSERT(memcmp(c[i].y, c[0].y, sizeof c[0].y) == 0, "thread %d's output", i);
+        }
+        RT_ASSERT(atomic_load(&conv.fills) >= 1 && atomic_load(&conv.fills) <= THREADS * 50,
+                  "%d conversions", atomic_load(&conv.fills));
+        RT_ASSERT(atomic_load(&conv.held) == 0, "storage %d: %d buffers not dropped", in_storage,
+                  atomic_load(&conv.held));
+        runt_model_free(m);
     }
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
-    for (int i = 0; i < THREADS; i++) {
-        RT_ASSERT(c[i].ok, "thread %d: %s", i, runt_last_error());
-        RT_ASSERT(memcmp(c[i].y, c[0].y, sizeof c[0].y) == 0, "thread %d's output", i);
-    }
-    RT_ASSERT(atomic_load(&conv.fills) >= 1 && atomic_load(&conv.fills) <= THREADS * 50,
-              "%d conversions", atomic_load(&conv.fills));
-    runt_model_free(m);
+    conv.in_storage = 0;
 }
 #endif
