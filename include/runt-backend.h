@@ -149,10 +149,10 @@ void runt_plan_weights_release(const runt_plan *plan, const void *weights);
 /* Memory of the backend's own (a device's) for converted weights: make
  * allocates bytes there (a non-NULL pointer, even for 0 bytes) and fills
  * them, setting the error on failure with nothing left allocated; drop
- * frees what make made. The bytes must be
- * complete when make returns: another session may read them at once. drop
- * may run after the session that made them is gone (at the last release, or
- * when the model is freed), so it needs nothing but the pointer. */
+ * frees what make made. The bytes must be complete when make returns:
+ * another session may read them at once. drop may run after the session
+ * that made them is gone (at the last release, or when the model is
+ * freed), so it needs nothing but the pointer. */
 typedef struct runt_weight_storage {
     runt_status (*make)(void *ctx, size_t bytes, void **data);
     void (*drop)(void *data);
