@@ -169,6 +169,11 @@ RT_TEST(cpu_gemm, edges_k0_batch1_large)
         {301, 1, 129, 0, 0, RUNT_CPU_INIT_COL, RUNT_ACT_NONE, 1.0f, 0},  /* one column     */
         {200, 300, 520, 0, 1, RUNT_CPU_INIT_C, RUNT_ACT_LEAKY_RELU, 0.5f, 2},
         {12, 32, 256, 0, 0, RUNT_CPU_INIT_ROW, RUNT_ACT_CLIP, 1.0f, 2},  /* exact tiles    */
+        /* Fewer rows than columns in few strips: threads split the columns
+         * (A packed per thread, or prepacked, or transposed). */
+        {16, 1000, 300, 0, 0, RUNT_CPU_INIT_ROW, RUNT_ACT_NONE, 1.0f, 0},
+        {16, 1000, 300, 0, 1, RUNT_CPU_INIT_ZERO, RUNT_ACT_RELU, 1.0f, 2},
+        {61, 97, 130, 1, 0, RUNT_CPU_INIT_COL, RUNT_ACT_TANH, 0.5f, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_both(&cases[i], 2000 + i);
