@@ -35,9 +35,9 @@
  *                    MR i K, holding A[rows][0..K) column after column; the
  *                    last panel has M mod MR rows, stride mr.
  * Blocking: a KC x 1024-column block of packed B (1 MB) stays in L2 while
- * each MC x KC block of A (192 KB, packed per thread unless A came packed)
- * passes over it; the kernel streams a KC x 32 panel of B (32 KB, in L1)
- * over the block's MC rows. One row of A (batch 1) has its own kernel,
+ * each MC x KC block of A (192 KB, packed per thread unless A came packed,
+ * or read where it lies when B has few panels) passes over it; the kernel
+ * streams a KC x 32 panel of B (32 KB, in L1) over the block's MC rows. One row of A (batch 1) has its own kernel,
  * and so do 16 columns of C or fewer (dot products, any number of rows).
  */
 #include <string.h>
@@ -52,6 +52,15 @@
 #define KC 256
 #define MC 192 /* a multiple of MR, so a prepacked A's panels line up with blocks */
 #define NC_PANELS 32 /* KC x 32 panels of packed B: 1 MB, within L2 */
+/* Up to this many panels of B the kernel reads A as stored rather than
+ * packed (a_read_as_stored). Packing costs a pass over A that each panel
+ * then reuses; with few panels it is most of the work. Linear(K, N) at
+ * batch 1024, 2 threads, Zen 5 VM, packed -> as stored, alternating runs:
+ * N 32 (K 288) 127-145 -> 88 us, N 64 (K 576) 439-486 -> 366-371, N 128
+ * (K 1152) 1608-1639 -> 1462-1511, N 256 (K 1152) 3128-3255 -> 2882-3068;
+ * N 512 (16 panels) within noise; N 1024 (32 panels) 11287-11630 ->
+ * 15061-16516: A read again for every panel loses there. */
+#define A_STORED_MAX_PANELS 8
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -266,10 +275,13 @@ static inline void store_row(const tile_ctx *t, int64_t row, float *c, __m512 a0
 }
 
 /* The register block: mr rows x 32 columns, 2 mr accumulators, one
- * broadcast of A and two loads of B per k. mr is a constant at every call
- * site (kernel_any), so the row loops unroll and acc stays in registers. */
+ * broadcast of A and two loads of B per k. A's element (i, k) is at
+ * ap[i * a_rs + k * a_ks]: a packed micro-panel (1, mr) or A as stored
+ * (lda, 1). mr is a constant at every call site (kernel_any), so the row
+ * loops unroll and acc stays in registers. */
 static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc,
-                                                         const float *ap, const float *bp,
+                                                         const float *ap, int64_t a_rs,
+                                                         int64_t a_ks, const float *bp,
                                                          const tile_ctx *t, int64_t row0,
                                                          float *c, int64_t ldc)
 {
@@ -282,7 +294,7 @@ static inline __attribute__((always_inline)) void kernel(const int mr, int64_t k
         __m512 b0 = _mm512_loadu_ps(bp + k * NR), b1 = _mm512_loadu_ps(bp + k * NR + 16);
 #pragma GCC unroll 12
         for (int i = 0; i < mr; i++) {
-            __m512 a = _mm512_set1_ps(ap[k * mr + i]);
+            __m512 a = _mm512_set1_ps(ap[i * a_rs + k * a_ks]);
             acc[i][0] = _mm512_fmadd_ps(a, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
         }
@@ -292,23 +304,32 @@ static inline __attribute__((always_inline)) void kernel(const int mr, int64_t k
         store_row(t, row0 + i, c + i * ldc, acc[i][0], acc[i][1]);
 }
 
-static void kernel_any(int mr, int64_t kc, const float *ap, const float *bp, const tile_ctx *t,
-                       int64_t row0, float *c, int64_t ldc)
+/* The kernel for mr rows of A packed (a_rs 0) or as stored, rows a_rs
+ * apart; the packed form keeps its constant strides. */
+static void kernel_any(int mr, int64_t kc, const float *ap, int64_t a_rs, const float *bp,
+                       const tile_ctx *t, int64_t row0, float *c, int64_t ldc)
 {
+#define KERNEL_ROWS(r)                                                                      \
+    if (a_rs)                                                                               \
+        kernel(r, kc, ap, a_rs, 1, bp, t, row0, c, ldc);                                    \
+    else                                                                                    \
+        kernel(r, kc, ap, 1, r, bp, t, row0, c, ldc);                                       \
+    break
     switch (mr) {
-    case 1: kernel(1, kc, ap, bp, t, row0, c, ldc); break;
-    case 2: kernel(2, kc, ap, bp, t, row0, c, ldc); break;
-    case 3: kernel(3, kc, ap, bp, t, row0, c, ldc); break;
-    case 4: kernel(4, kc, ap, bp, t, row0, c, ldc); break;
-    case 5: kernel(5, kc, ap, bp, t, row0, c, ldc); break;
-    case 6: kernel(6, kc, ap, bp, t, row0, c, ldc); break;
-    case 7: kernel(7, kc, ap, bp, t, row0, c, ldc); break;
-    case 8: kernel(8, kc, ap, bp, t, row0, c, ldc); break;
-    case 9: kernel(9, kc, ap, bp, t, row0, c, ldc); break;
-    case 10: kernel(10, kc, ap, bp, t, row0, c, ldc); break;
-    case 11: kernel(11, kc, ap, bp, t, row0, c, ldc); break;
-    default: kernel(MR, kc, ap, bp, t, row0, c, ldc); break;
+    case 1: KERNEL_ROWS(1);
+    case 2: KERNEL_ROWS(2);
+    case 3: KERNEL_ROWS(3);
+    case 4: KERNEL_ROWS(4);
+    case 5: KERNEL_ROWS(5);
+    case 6: KERNEL_ROWS(6);
+    case 7: KERNEL_ROWS(7);
+    case 8: KERNEL_ROWS(8);
+    case 9: KERNEL_ROWS(9);
+    case 10: KERNEL_ROWS(10);
+    case 11: KERNEL_ROWS(11);
+    default: KERNEL_ROWS(MR);
     }
+#undef KERNEL_ROWS
 }
 
 /* Activations with no vector form, on a finished tile while it is in L1. */
@@ -605,6 +626,15 @@ static void gemv(const runt_cpu_gemm *g, const float *bp, int threads)
     runt_cpu_parallel(threads, (n_panels + GEMV_PANELS - 1) / GEMV_PANELS, 0, gemv_body, &l);
 }
 
+/* 1 when the kernel reads A where it lies instead of packing it: rows
+ * contiguous, and too few panels of B to pay for packing (each packed
+ * element would be read once per panel). */
+static int a_read_as_stored(const runt_cpu_gemm *g)
+{
+    return !g->a_packed && g->a_cs == 1 && g->a_rs > 0 &&
+           (g->n + NR - 1) / NR <= A_STORED_MAX_PANELS;
+}
+
 /* Rows [r_lo, r_hi) times panels [p_lo, p_hi), every K block. The loop
  * order keeps a KC x NC_PANELS*NR block of packed B (1 MB) in L2 while every
  * MC block of rows passes over it, and one KC x NR panel in L1 while the
@@ -614,6 +644,7 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
                       int64_t r_hi, int64_t p_lo, int64_t p_hi)
 {
     int64_t n = g->n, k = g->k;
+    int stored = a_read_as_stored(g);
     tile_ctx t;
     memset(&t, 0, sizeof t);
     t.g = g;
@@ -627,7 +658,7 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
             t.last = pc + kc >= k;
             for (int64_t ic = r_lo; ic < r_hi; ic += MC) {
                 int64_t mc = min64(MC, r_hi - ic);
-                if (!g->a_packed)
+                if (!g->a_packed && !stored)
                     runt_cpu_pack_a(g->a + ic * g->a_rs + pc * g->a_cs, g->a_rs, g->a_cs, mc, kc,
                                     abuf);
                 for (int64_t jp = jc; jp < jc_hi; jp++) {
@@ -636,10 +667,12 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
                     tile_ctx_panel(&t, j0, nr);
                     for (int64_t i0 = 0; i0 < mc; i0 += MR) {
                         int64_t mr = min64(MR, mc - i0);
-                        const float *app = g->a_packed ? g->a_packed + (ic + i0) * k + pc * mr
-                                                       : abuf + i0 * kc;
+                        const float *app = stored ? g->a + (ic + i0) * g->a_rs + pc
+                                           : g->a_packed ? g->a_packed + (ic + i0) * k + pc * mr
+                                                         : abuf + i0 * kc;
                         float *c = g->c + (ic + i0) * g->ldc + j0;
-                        kernel_any((int)mr, kc, app, bpp, &t, ic + i0, c, g->ldc);
+                        kernel_any((int)mr, kc, app, stored ? g->a_rs : 0, bpp, &t, ic + i0, c,
+                                   g->ldc);
                         if (t.last && !t.vector_act)
                             tile_scalar_epilogue(&g->epilogue, c, g->ldc, mr, nr);
                     }
