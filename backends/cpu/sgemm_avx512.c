@@ -277,7 +277,7 @@ static inline void store_row(const tile_ctx *t, int64_t row, float *c, __m512 a0
 /* The register block: mr rows x 32 columns, 2 mr accumulators, one
  * broadcast of A and two loads of B per k. A's element (i, k) is at
  * ap[i * a_rs + k * a_ks]: a packed micro-panel (1, mr) or A as stored
- * (lda, 1). mr is a constant at every call site (kernel_any), so the row
+ * (lda, 1). mr is a constant at every call site (KERNEL_BY_ROWS), so the row
  * loops unroll and acc stays in registers. */
 static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc,
                                                          const float *ap, int64_t a_rs,
@@ -304,32 +304,40 @@ static inline __attribute__((always_inline)) void kernel(const int mr, int64_t k
         store_row(t, row0 + i, c + i * ldc, acc[i][0], acc[i][1]);
 }
 
-/* The kernel for mr rows of A packed (a_rs 0) or as stored, rows a_rs
- * apart; the packed form keeps its constant strides. */
-static void kernel_any(int mr, int64_t kc, const float *ap, int64_t a_rs, const float *bp,
-                       const tile_ctx *t, int64_t row0, float *c, int64_t ldc)
-{
-#define KERNEL_ROWS(r)                                                                      \
-    if (a_rs)                                                                               \
-        kernel(r, kc, ap, a_rs, 1, bp, t, row0, c, ldc);                                    \
-    else                                                                                    \
-        kernel(r, kc, ap, 1, r, bp, t, row0, c, ldc);                                       \
-    break
-    switch (mr) {
-    case 1: KERNEL_ROWS(1);
-    case 2: KERNEL_ROWS(2);
-    case 3: KERNEL_ROWS(3);
-    case 4: KERNEL_ROWS(4);
-    case 5: KERNEL_ROWS(5);
-    case 6: KERNEL_ROWS(6);
-    case 7: KERNEL_ROWS(7);
-    case 8: KERNEL_ROWS(8);
-    case 9: KERNEL_ROWS(9);
-    case 10: KERNEL_ROWS(10);
-    case 11: KERNEL_ROWS(11);
-    default: KERNEL_ROWS(MR);
+/* kernel() for mr rows through CALL(r), r a constant: one case per row
+ * count, so each row loop unrolls with its own count. */
+#define KERNEL_BY_ROWS(mr, CALL)                                                            \
+    switch (mr) {                                                                           \
+    case 1: CALL(1); break;                                                                 \
+    case 2: CALL(2); break;                                                                 \
+    case 3: CALL(3); break;                                                                 \
+    case 4: CALL(4); break;                                                                 \
+    case 5: CALL(5); break;                                                                 \
+    case 6: CALL(6); break;                                                                 \
+    case 7: CALL(7); break;                                                                 \
+    case 8: CALL(8); break;                                                                 \
+    case 9: CALL(9); break;                                                                 \
+    case 10: CALL(10); break;                                                               \
+    case 11: CALL(11); break;                                                               \
+    default: CALL(MR); break;                                                               \
     }
-#undef KERNEL_ROWS
+
+/* mr rows of A from a packed micro-panel. */
+static void kernel_packed(int mr, int64_t kc, const float *ap, const float *bp,
+                          const tile_ctx *t, int64_t row0, float *c, int64_t ldc)
+{
+#define PACKED(r) kernel(r, kc, ap, 1, r, bp, t, row0, c, ldc)
+    KERNEL_BY_ROWS(mr, PACKED)
+#undef PACKED
+}
+
+/* mr rows of A as stored, a_rs floats apart. */
+static void kernel_stored(int mr, int64_t kc, const float *ap, int64_t a_rs, const float *bp,
+                          const tile_ctx *t, int64_t row0, float *c, int64_t ldc)
+{
+#define STORED(r) kernel(r, kc, ap, a_rs, 1, bp, t, row0, c, ldc)
+    KERNEL_BY_ROWS(mr, STORED)
+#undef STORED
 }
 
 /* Activations with no vector form, on a finished tile while it is in L1. */
@@ -578,13 +586,24 @@ static void dot_gemm(const runt_cpu_gemm *g, const float *a, int64_t a_rs, int64
     }
 }
 
+/* Each dot product ends in a horizontal sum, a fixed cost per output that
+ * short rows do not pay back: from 2 rows on, more than 12 outputs with K
+ * under 256 go to the panels (A as stored; half of the 32 columns idle).
+ * Linear(K, 16), 2 threads, Zen 5 VM, dots -> panels: K 64 at batch 16 /
+ * 1024 1.29 -> 0.70 / 41 -> 20.5 us, K 144 1.77 -> 1.43 / 56.6 -> 44.4;
+ * K 256 and 288 1.0-1.1x slower in the panels, K 512 1.1-1.9x, Linear(144,
+ * 12) the same either way, Linear(144, 8) at batch 1024 29.6 -> 44.0. */
+#define DOT_PANEL_N 12
+#define DOT_SHORT_K 256
+
 /* 1 when the dot products replace the panels: few outputs, B as stored
  * (or one row of it), and x rows that are contiguous. A prepacked A is in
  * micro-panels, which is one contiguous row only when m is 1. */
 static int dot_fits(const runt_cpu_gemm *g)
 {
     int rows_contiguous = g->a_packed ? g->m == 1 : g->a_cs == 1 || g->k == 1;
-    return g->n <= DOT_MAX_N && (g->b_rs == 1 || g->k == 1) && rows_contiguous;
+    int short_rows = g->m > 1 && g->n > DOT_PANEL_N && g->k < DOT_SHORT_K;
+    return g->n <= DOT_MAX_N && (g->b_rs == 1 || g->k == 1) && rows_contiguous && !short_rows;
 }
 
 /* A runt_cpu_parallel body over the rows of g: A where it lies, or
@@ -671,8 +690,10 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
                                            : g->a_packed ? g->a_packed + (ic + i0) * k + pc * mr
                                                          : abuf + i0 * kc;
                         float *c = g->c + (ic + i0) * g->ldc + j0;
-                        kernel_any((int)mr, kc, app, stored ? g->a_rs : 0, bpp, &t, ic + i0, c,
-                                   g->ldc);
+                        if (stored)
+                            kernel_stored((int)mr, kc, app, g->a_rs, bpp, &t, ic + i0, c, g->ldc);
+                        else
+                            kernel_packed((int)mr, kc, app, bpp, &t, ic + i0, c, g->ldc);
                         if (t.last && !t.vector_act)
                             tile_scalar_epilogue(&g->epilogue, c, g->ldc, mr, nr);
                     }
