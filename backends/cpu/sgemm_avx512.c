@@ -37,8 +37,9 @@
  * Blocking: a KC x 1024-column block of packed B (1 MB) stays in L2 while
  * each MC x KC block of A (192 KB, packed per thread unless A came packed,
  * or read where it lies when B has few panels) passes over it; the kernel
- * streams a KC x 32 panel of B (32 KB, in L1) over the block's MC rows. One row of A (batch 1) has its own kernel,
- * and so do 16 columns of C or fewer (dot products, any number of rows).
+ * streams a KC x 32 panel of B (32 KB, in L1) over the block's MC rows.
+ * One row of A (batch 1) has its own kernel, and so do 16 columns of C or
+ * fewer (dot products, any number of rows; not for short rows, dot_fits).
  */
 #include <string.h>
 
@@ -277,8 +278,8 @@ static inline void store_row(const tile_ctx *t, int64_t row, float *c, __m512 a0
 /* The register block: mr rows x 32 columns, 2 mr accumulators, one
  * broadcast of A and two loads of B per k. A's element (i, k) is at
  * ap[i * a_rs + k * a_ks]: a packed micro-panel (1, mr) or A as stored
- * (lda, 1). mr is a constant at every call site (KERNEL_BY_ROWS), so the row
- * loops unroll and acc stays in registers. */
+ * (lda, 1). mr is a constant at every call site (KERNEL_BY_ROWS), so the
+ * row loops unroll and acc stays in registers. */
 static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc,
                                                          const float *ap, int64_t a_rs,
                                                          int64_t a_ks, const float *bp,
