@@ -99,8 +99,8 @@ static direct_geometry accepted_geometry(const runt_plan *p, int i, int mr, int 
 
 /* Unit u of a run's tile loop, (group, tile, block) with blocks innermost: a
  * chunk of consecutive units reads one tile's input for several output
- * channel blocks (tile_grain). Output channels [gi * mg + oc0, + mr) of positions
- * [q0, q1) of the flat span. */
+ * channel blocks (tile_grain). Output channels [gi * mg + oc0, + mr) of
+ * positions [q0, q1) of the flat span. */
 typedef struct direct_unit {
     int64_t gi, bl, oc0, mr, q0, q1;
 } direct_unit;
