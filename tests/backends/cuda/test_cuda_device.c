@@ -5,7 +5,7 @@
  */
 #include "cuda/cuda_lowering.h"
 #ifdef RUNT_TEST_HAVE_CLI
-#include "cli.h"
+#include "cli_harness.h"
 #endif
 #include "cuda_test.h"
 
@@ -62,25 +62,15 @@ RT_TEST(cuda_device, runt_devices_lists_cuda)
 #else
     runt_device_info d;
     ct_cuda_info(&d);
-    FILE *out = tmpfile(), *err = tmpfile();
-    RT_ASSERT(out && err, "tmpfile");
-    /* Only cuda: a cached calibration of another backend prints its tables
-     * first (kilobytes of them), and the cuda line must not depend on what
-     * this machine has cached. */
-    char *argv[] = {"runt", "devices", "--backend", "cuda", NULL};
-    int rc = runt_cli_main(4, argv, out, err);
-    char text[4096] = "";
-    rewind(out);
-    size_t n = fread(text, 1, sizeof text - 1, out);
-    text[n] = '\0';
-    fclose(out);
-    fclose(err);
-    RT_ASSERT(rc == 0, "runt devices exited %d", rc);
-    const char *line = strstr(text, "cuda");
-    RT_ASSERT(line, "runt devices does not list cuda:\n%s", text);
+    /* The whole output: with a calibration of another backend cached, its
+     * tables (kilobytes) come before the cuda line. */
+    cli_result *r = CLI("runt", "devices");
+    RT_ASSERT(r->status == 0, "runt devices exited %d", r->status);
+    const char *line = strstr(r->out, "cuda");
+    RT_ASSERT(line, "runt devices does not list cuda:\n%s", r->out);
     if (!d.available)
         RT_ASSERT(strstr(line, "unavailable") && strstr(line, d.reason),
-                  "runt devices does not say why cuda is unavailable:\n%s", text);
+                  "runt devices does not say why cuda is unavailable:\n%s", r->out);
 #endif
 }
 
