@@ -6,9 +6,10 @@
  *   V_SET1(f)                every lane f
  *   V_LOADU(p), V_STOREU(p, v)  unaligned load and store
  *   V_FMA(a, b, c)           a * b + c, fused
- * V_RANK1 is the step of a tile's sums they share. V_UNROLL fully unrolls the loops over a tile's accumulators, so that
- * their arrays become registers: GCC 12 at -O2 leaves such loops rolled
- * and the arrays on the stack otherwise (3x slower in the int8 kernels).
+ * V_RANK1 is the step of a tile's sums that the templates share. V_UNROLL
+ * fully unrolls the loops over a tile's accumulators, so that their arrays
+ * become registers: GCC 12 at -O2 leaves such loops rolled and the arrays
+ * on the stack otherwise (3x slower in the int8 kernels).
  */
 #ifndef RUNT_SIMD_F32_H
 #define RUNT_SIMD_F32_H

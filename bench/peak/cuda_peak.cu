@@ -130,8 +130,8 @@ static void gemm_rates(cudaStream_t s)
     for (auto &m : modes) {
         double us = device_us(s, 10, [&] {
             CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_32F, n, b,
-                                    CUDA_R_32F, n, &zero, c, CUDA_R_32F, n, m.ct,
-                                    CUBLAS_GEMM_DEFAULT));
+                               CUDA_R_32F, n, &zero, c, CUDA_R_32F, n, m.ct,
+                               CUBLAS_GEMM_DEFAULT));
         });
         printf("gemm %-24s 4096^3  %9.1f us  %7.1f TFLOP/s\n", m.name, us, ops / us * 1e-6);
     }
@@ -169,7 +169,7 @@ static void gemm_rates(cudaStream_t s)
             const int32_t ione = 1, izero = 0;
             double us = device_us(s, 10, [&] {
                 CHECK(cublasLtMatmul(lt, desc, &ione, qa, la, qb, lb, &izero, qc, lc, qc, lc,
-                                          &r.algo, ws, ws_bytes, s));
+                                     &r.algo, ws, ws_bytes, s));
             });
             printf("gemm %-24s 4096^3  %9.1f us  %7.1f TOP/s\n", name, us, ops / us * 1e-6);
         }
