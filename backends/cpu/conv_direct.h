@@ -9,9 +9,12 @@
  * is q + taps[ky][kx] with q = oy * wp + ox. So over the flat positions
  * q in [0, oh * wp) every tap is one contiguous, unit-stride run of the
  * input: a tile of consecutive q is a few vector loads per tap, whatever
- * the image width, with no edge case inside the loop. The wp - ow positions
- * at the end of each row (ox >= ow) are computed and thrown away, a waste
- * of (kw - 1) * dx / wp: 6 % on a 32-wide 3x3, 20 % on an 8-wide one.
+ * the image width, with no edge case inside the loop. Tiles that run over
+ * the flat span compute the wp - ow positions at the end of each row (ox >=
+ * ow) and throw them away, a waste of (kw - 1) * dx / wp: 6 % on a 32-wide
+ * 3x3, 20 % on an 8-wide one. Tiles may instead start at each output row
+ * (cpu_conv_direct.c's tile_layout), which wastes nothing where whole tiles
+ * fill the row.
  *
  * A tile is mr output channels x q_tile positions: mr x (q_tile / vector
  * width) accumulator registers; per channel and tap, q_tile / width vector
@@ -48,7 +51,14 @@ typedef struct runt_conv_direct_kernel {
                                 the file without its ISA's flags            */
 } runt_conv_direct_kernel;
 
-extern const runt_conv_direct_kernel runt_conv_direct_avx512;
+/* AVX-512 has a second, narrow tile of 2 vectors (32 positions): tiles per
+ * output row then compute no padding column where whole tiles fill the row
+ * (cpu_conv_direct.c chooses). On AVX2 (Zen 5 capped to the tier) narrow
+ * tiles of 6 and of 4 channels x 16 positions measured 1.0-1.14x the time of
+ * the 4 x 24 tile on Conv2d(C, C, 3x3), 32x32, so that tier has none; NEON
+ * has none either, not being measured. */
+#define RUNT_CONV_DIRECT_KERNELS 2
+extern const runt_conv_direct_kernel runt_conv_direct_avx512, runt_conv_direct_avx512_narrow;
 extern const runt_conv_direct_kernel runt_conv_direct_avx2;
 extern const runt_conv_direct_kernel runt_conv_direct_neon;
 
@@ -78,9 +88,11 @@ typedef struct runt_conv_direct_q8_kernel {
 
 extern const runt_conv_direct_q8_kernel runt_conv_direct_q8_avx512vnni;
 
-/* The kernel a CPU tier (RUNT_CPU_TIER_*) runs, or NULL where it has none
- * (the C tier, a build without the ISA's flags) (cpu_conv_direct.c). */
-const runt_conv_direct_kernel *runt_cpu_conv_direct_kernel(int tier);
+/* The f32 kernels a CPU tier (RUNT_CPU_TIER_*) can run into out (at most
+ * RUNT_CONV_DIRECT_KERNELS), their count: 0 where it has none (the C tier,
+ * a build without the ISA's flags); the int8 kernel, or NULL
+ * (cpu_conv_direct.c). */
+int runt_cpu_conv_direct_kernels(int tier, const runt_conv_direct_kernel **out);
 const runt_conv_direct_q8_kernel *runt_cpu_conv_direct_q8_kernel(int tier);
 
 #endif

@@ -25,21 +25,25 @@
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
-const runt_conv_direct_kernel *runt_cpu_conv_direct_kernel(int tier)
+int runt_cpu_conv_direct_kernels(int tier, const runt_conv_direct_kernel **out)
 {
-    const runt_conv_direct_kernel *k = NULL;
+    const runt_conv_direct_kernel *k[RUNT_CONV_DIRECT_KERNELS] = {NULL, NULL};
 #if defined(__x86_64__) || defined(_M_X64)
     if (tier >= RUNT_CPU_TIER_WIDE && runt_conv_direct_avx512.run)
-        k = &runt_conv_direct_avx512;
+        k[0] = &runt_conv_direct_avx512, k[1] = &runt_conv_direct_avx512_narrow;
     else if (tier >= RUNT_CPU_TIER_SIMD)
-        k = &runt_conv_direct_avx2;
+        k[0] = &runt_conv_direct_avx2;
 #elif defined(__aarch64__)
     if (tier >= RUNT_CPU_TIER_SIMD)
-        k = &runt_conv_direct_neon;
+        k[0] = &runt_conv_direct_neon;
 #else
     (void)tier;
 #endif
-    return k && k->run ? k : NULL;
+    int n = 0;
+    for (int j = 0; j < RUNT_CONV_DIRECT_KERNELS; j++)
+        if (k[j] && k[j]->run)
+            out[n++] = k[j];
+    return n;
 }
 
 /* Where the padded input puts things, and how the work splits. */
@@ -47,12 +51,42 @@ typedef struct direct_geometry {
     runt_cpu_conv_shape s;
     int64_t pad_top, pad_left, hp, wp, dil_y, dil_x;
     int64_t span;            /* oh * wp flat output positions                 */
-    int64_t tiles;           /* of q_tile positions covering the span         */
+    int64_t row_tiles;       /* tiles per output row; 0: tiles run over the
+                                flat span, across rows                        */
+    int64_t tiles;           /* of q_tile positions covering the output       */
     int64_t blocks;          /* of mr output channels per group               */
     int64_t plane;           /* floats per padded channel, tail included       */
     int n_taps;
     int64_t taps[RUNT_CONV_DIRECT_MAX_TAPS];
 } direct_geometry;
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* How tiles of q_tile positions cover the output. Over the flat span a
+ * tile computes the wp - ow padding columns of every row it crosses; tiles
+ * that start at each row skip them but round each row up to whole tiles.
+ * The layout that computes fewer positions wins: a 32-wide 3x3 with 32
+ * positions a tile computes 32 of every 32 in rows, 34 flat. */
+static void tile_layout(direct_geometry *g, int q_tile)
+{
+    int64_t flat = ceil_div(g->span, q_tile), per_row = ceil_div(g->s.ow, q_tile);
+    g->row_tiles = g->s.oh * per_row < flat ? per_row : 0;
+    g->tiles = g->row_tiles ? g->s.oh * per_row : flat;
+}
+
+/* The first and one-past-last flat position of tile ti: within one output
+ * row when tiles run per row. */
+static void tile_span(const direct_geometry *g, int q_tile, int64_t ti, int64_t *q0, int64_t *q1)
+{
+    if (g->row_tiles) {
+        int64_t oy = ti / g->row_tiles, start = ti % g->row_tiles * q_tile;
+        *q0 = oy * g->wp + start;
+        *q1 = *q0 + (g->s.ow - start < q_tile ? g->s.ow - start : q_tile);
+    } else {
+        *q0 = ti * q_tile;
+        *q1 = *q0 + q_tile < g->span ? *q0 + q_tile : g->span;
+    }
+}
 
 /* 0 when node i's attributes fall outside the direct path. */
 static int geometry_of(const runt_plan *p, int i, int mr, int q_tile, direct_geometry *g)
@@ -77,19 +111,49 @@ static int geometry_of(const runt_plan *p, int i, int mr, int q_tile, direct_geo
         s.oh < 1 || s.ow < 1)
         return 0;
     g->span = s.oh * g->wp;
-    g->tiles = (g->span + q_tile - 1) / q_tile;
-    g->blocks = (s.mg + mr - 1) / mr;
+    tile_layout(g, q_tile);
+    g->blocks = ceil_div(s.mg, mr);
     g->n_taps = (int)(s.kh * s.kw);
     for (int64_t ky = 0; ky < s.kh; ky++)
         for (int64_t kx = 0; kx < s.kw; kx++)
             g->taps[ky * s.kw + kx] = ky * g->dil_y * g->wp + kx * g->dil_x;
     /* The last tile reads q_tile positions past its start at every tap. */
-    g->plane = (int64_t)round16((size_t)(g->tiles * q_tile + g->taps[g->n_taps - 1]));
+    int64_t q0, q1;
+    tile_span(g, q_tile, g->tiles - 1, &q0, &q1);
+    g->plane = (int64_t)round16((size_t)(q0 + q_tile + g->taps[g->n_taps - 1]));
     return 1;
 }
 
-/* The geometry of a node the _wanted functions accepted for this kernel
- * (their geometry_of returned 1). */
+/* Output values a kernel computes for node i: whole blocks of mr channels
+ * times whole tiles. */
+static double computed(const direct_geometry *g, const runt_conv_direct_kernel *k)
+{
+    return (double)(g->s.group * g->blocks * k->mr) * (double)(g->tiles * k->q_tile);
+}
+
+/* Of the tier's kernels, the one that computes the fewest values node i
+ * throws away (its geometry in g), the first on a tie; NULL when the node
+ * falls outside the direct path. The kernels run at about the same rate
+ * per computed value (measured in bench/results/2026-12-06-conv-rows/), so
+ * fewer computed values is less time. */
+static const runt_conv_direct_kernel *direct_kernel(int tier, const runt_plan *p, int i,
+                                                    direct_geometry *g)
+{
+    const runt_conv_direct_kernel *k[RUNT_CONV_DIRECT_KERNELS], *best = NULL;
+    int n = runt_cpu_conv_direct_kernels(tier, k);
+    for (int j = 0; j < n; j++) {
+        direct_geometry gj;
+        if (geometry_of(p, i, k[j]->mr, k[j]->q_tile, &gj) &&
+            (!best || computed(&gj, k[j]) < computed(g, best))) {
+            best = k[j];
+            *g = gj;
+        }
+    }
+    return best;
+}
+
+/* The geometry of a node the int8 _wanted function accepted for its kernel
+ * (geometry_of returned 1 there). */
 static direct_geometry accepted_geometry(const runt_plan *p, int i, int mr, int q_tile)
 {
     direct_geometry g;
@@ -112,8 +176,7 @@ static direct_unit unit_of(const direct_geometry *g, int mr, int q_tile, int64_t
     d.gi = u / (g->blocks * g->tiles);
     d.oc0 = d.bl * mr;
     d.mr = g->s.mg - d.oc0 < mr ? g->s.mg - d.oc0 : mr;
-    d.q0 = u / g->blocks % g->tiles * q_tile;
-    d.q1 = d.q0 + q_tile < g->span ? d.q0 + q_tile : g->span;
+    tile_span(g, q_tile, u / g->blocks % g->tiles, &d.q0, &d.q1);
     return d;
 }
 
@@ -154,10 +217,9 @@ static int path_chosen(const direct_geometry *g, int rule)
 
 int runt_cpu_conv_direct_wanted(const runt_cpu_state *st, const runt_plan *p, int i)
 {
-    const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
     direct_geometry g;
-    if (!k || p->values[p->nodes[i].inputs[1]].storage != RUNT_STORE_CONSTANT ||
-        !geometry_of(p, i, k->mr, k->q_tile, &g))
+    const runt_conv_direct_kernel *k = direct_kernel(st->tier, p, i, &g);
+    if (!k || p->values[p->nodes[i].inputs[1]].storage != RUNT_STORE_CONSTANT)
         return 0;
     /* Measured (bench/results/2026-12-05-conv-direct/, Conv2d(C, max(C, 8),
      * k) on HxH, C 3..128, H 8..56, k 1/3/5, 1 thread, AVX-512 and AVX2):
@@ -215,8 +277,8 @@ static runt_status direct_share(runt_cpu_state *st, const runt_plan *p, const di
 runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p, int i)
 {
     runt_cpu_node *cn = &st->nodes[i];
-    const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
-    const direct_geometry g = accepted_geometry(p, i, k->mr, k->q_tile);
+    direct_geometry g;
+    const runt_conv_direct_kernel *k = direct_kernel(st->tier, p, i, &g);
     const runt_cpu_conv_shape *s = &g.s;
     const float *w = p->values[p->nodes[i].inputs[1]].data;
     size_t bytes = (size_t)(s->group * g.blocks * s->cg * g.n_taps * k->mr) * sizeof(float);
@@ -333,8 +395,8 @@ runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *
 {
     const runt_cpu_node *cn = &st->nodes[i];
     const runt_plan_node *n = &p->nodes[i];
-    const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(st->tier);
-    const direct_geometry g = accepted_geometry(p, i, k->mr, k->q_tile);
+    direct_geometry g;
+    const runt_conv_direct_kernel *k = direct_kernel(st->tier, p, i, &g);
     const runt_cpu_conv_shape *s = &g.s;
     direct_io io = io_of(st, p, i, b, &g);
     int64_t units = s->group * g.tiles * g.blocks;

@@ -34,11 +34,11 @@
 #define SG_TILE sgemm_tile_avx2
 #include "sgemm_tile.h"
 
-const runt_conv_direct_kernel runt_conv_direct_avx2 = {"avx2", CD_MR, CD_NR * V_WIDTH,
+const runt_conv_direct_kernel runt_conv_direct_avx2 = {"avx2 4x24", CD_MR, CD_NR * V_WIDTH,
                                                        conv_direct_tile_avx2};
 const runt_cpu_sgemm_tile runt_sgemm_tile_avx2 = {"avx2 6x16", SG_MR, SG_NV * V_WIDTH,
                                                   sgemm_tile_avx2};
 #else
-const runt_conv_direct_kernel runt_conv_direct_avx2 = {"avx2", 4, 24, 0};
+const runt_conv_direct_kernel runt_conv_direct_avx2 = {"avx2 4x24", 4, 24, 0};
 const runt_cpu_sgemm_tile runt_sgemm_tile_avx2 = {"avx2 6x16", 6, 16, 0};
 #endif

@@ -31,11 +31,11 @@
 #define SG_TILE sgemm_tile_neon
 #include "sgemm_tile.h"
 
-const runt_conv_direct_kernel runt_conv_direct_neon = {"neon", CD_MR, CD_NR * V_WIDTH,
+const runt_conv_direct_kernel runt_conv_direct_neon = {"neon 8x12", CD_MR, CD_NR * V_WIDTH,
                                                        conv_direct_tile_neon};
 const runt_cpu_sgemm_tile runt_sgemm_tile_neon = {"neon 8x12", SG_MR, SG_NV * V_WIDTH,
                                                   sgemm_tile_neon};
 #else
-const runt_conv_direct_kernel runt_conv_direct_neon = {"neon", 8, 12, 0};
+const runt_conv_direct_kernel runt_conv_direct_neon = {"neon 8x12", 8, 12, 0};
 const runt_cpu_sgemm_tile runt_sgemm_tile_neon = {"neon 8x12", 8, 12, 0};
 #endif

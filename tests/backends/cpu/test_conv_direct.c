@@ -60,17 +60,20 @@ RT_TEST(conv_direct, tiles_match_double_sums)
     int tested = 0;
     rt_rng r = rt_rng_make(77);
     for (int tier = RUNT_CPU_TIER_SIMD; tier <= runt_cpu_tier_max(); tier++) {
-        const runt_conv_direct_kernel *k = runt_cpu_conv_direct_kernel(tier);
-        if (!k)
-            continue;
-        RT_ASSERT(k->mr * k->q_tile <= RUNT_CONV_DIRECT_MAX_TILE,
-                  "%s tile of %d x %d above RUNT_CONV_DIRECT_MAX_TILE", k->name, k->mr, k->q_tile);
-        static const int64_t channels[] = {1, 3, 7, 16};
-        static const int taps[] = {1, 2, 9, 25};
-        for (size_t c = 0; c < sizeof channels / sizeof channels[0]; c++)
-            for (size_t t = 0; t < sizeof taps / sizeof taps[0]; t++)
-                check_tile(k, channels[c], taps[t], &r);
-        tested++;
+        const runt_conv_direct_kernel *kernels[RUNT_CONV_DIRECT_KERNELS];
+        int n = runt_cpu_conv_direct_kernels(tier, kernels);
+        for (int j = 0; j < n; j++) {
+            const runt_conv_direct_kernel *k = kernels[j];
+            RT_ASSERT(k->mr * k->q_tile <= RUNT_CONV_DIRECT_MAX_TILE,
+                      "%s tile of %d x %d above RUNT_CONV_DIRECT_MAX_TILE", k->name, k->mr,
+                      k->q_tile);
+            static const int64_t channels[] = {1, 3, 7, 16};
+            static const int taps[] = {1, 2, 9, 25};
+            for (size_t c = 0; c < sizeof channels / sizeof channels[0]; c++)
+                for (size_t t = 0; t < sizeof taps / sizeof taps[0]; t++)
+                    check_tile(k, channels[c], taps[t], &r);
+            tested++;
+        }
     }
     if (!tested)
         RT_SKIP("no direct-convolution kernel on this CPU and build");

@@ -97,8 +97,8 @@ static void run_conv_path(const runt_model *m, const char *path, float **x, floa
  * and dequantize with the same expression, so they agree to rounding (in
  * practice bit for bit). Stride-1 shapes the direct path takes: channels
  * that do not fill a group of 4, outputs past a tile's 8, one-sided pads,
- * dilation, 2 groups, no bias, a padded 1x1, a 7x7. Where the CPU has no
- * VNNI both runs take im2col. */
+ * dilation, 2 groups, no bias, a padded 1x1, a 7x7, tiles per output row.
+ * Where the CPU has no VNNI both runs take im2col. */
 RT_TEST(cpu_int8, direct_conv_equals_im2col)
 {
     CPU_REQUIRE();
@@ -113,6 +113,9 @@ RT_TEST(cpu_int8, direct_conv_equals_im2col)
         {12, 8, 8, 20, 3, {1, 1, 1, 1}, 1, 2, 1, RUNT_ACT_LEAKY_RELU},
         {9, 6, 7, 17, 1, {1, 1, 1, 1}, 1, 1, 1, RUNT_ACT_NONE},
         {3, 20, 19, 8, 7, {3, 3, 3, 3}, 1, 1, 1, RUNT_ACT_RELU},
+        /* tiles per output row: 48 wide (one tile a row), 47 (part of one) */
+        {6, 5, 48, 10, 3, {1, 1, 1, 1}, 1, 1, 1, RUNT_ACT_NONE},
+        {5, 4, 47, 9, 3, {1, 1, 1, 1}, 1, 1, 1, RUNT_ACT_RELU},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         runt_attrs at;

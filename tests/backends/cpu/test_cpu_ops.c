@@ -160,6 +160,15 @@ RT_TEST(cpu_ops, conv_geometries)
         {2, 12, 12, 4, 9, 9, 1, 1, 4, 1, 1, RUNT_ACT_NONE, "9x9: over the direct taps"},
         {5, 6, 11, 17, 1, 1, 1, 1, 1, 1, 0, RUNT_ACT_GELU_TANH, "1x1 pad 1"},
         {10, 8, 8, 10, 3, 3, 1, 1, 1, 2, 1, RUNT_ACT_NONE, "2 groups of 5"},
+        /* tiles per output row (cpu_conv_direct.c's tile_layout): rows of
+         * whole narrow tiles at each tier (8, 16, 32 positions), a row of 2,
+         * a row that ends in a part of a tile, a 5x5 reaching 2 rows down. */
+        {6, 5, 32, 20, 3, 3, 1, 1, 1, 1, 1, RUNT_ACT_RELU, "32 wide, 20 outputs"},
+        {3, 4, 16, 7, 3, 3, 1, 1, 1, 1, 1, RUNT_ACT_NONE, "16 wide"},
+        {4, 3, 64, 24, 3, 3, 1, 1, 1, 1, 0, RUNT_ACT_NONE, "64 wide: 2 tiles a row"},
+        {5, 6, 31, 12, 3, 3, 1, 1, 1, 1, 1, RUNT_ACT_CLIP, "31 wide: part of a tile a row"},
+        {4, 7, 32, 9, 5, 5, 1, 1, 2, 1, 1, RUNT_ACT_NONE, "5x5 pad 2, 32 wide"},
+        {2, 6, 48, 8, 3, 3, 1, 1, 1, 1, 1, RUNT_ACT_NONE, "48 wide"},
     };
     for (size_t path = 0; path < sizeof conv_paths / sizeof conv_paths[0]; path++) {
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
