@@ -106,6 +106,10 @@ int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g);
 /* Scratch floats runt_cpu_sgemm_packed needs for g with this many threads. */
 size_t runt_cpu_packed_scratch_floats(const runt_cpu_gemm *g, int threads);
 void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch);
+/* Its path for a few outputs (sgemm_dots_avx512.c): 1 when g's columns run
+ * as dot products of A's rows with B as stored, which ..._sgemm_dots does. */
+int runt_cpu_dots_fit(const runt_cpu_gemm *g);
+void runt_cpu_sgemm_dots(const runt_cpu_gemm *g, int threads);
 
 /* ---- the library GEMM under the BLAS path, one block per call ---- */
 

@@ -38,8 +38,9 @@
  * each MC x KC block of A (192 KB, packed per thread unless A came packed,
  * or read where it lies when B has few panels) passes over it; the kernel
  * streams a KC x 32 panel of B (32 KB, in L1) over the block's MC rows.
- * One row of A (batch 1) has its own kernel, and so do 16 columns of C or
- * fewer (dot products, any number of rows; not for short rows, dot_fits).
+ * One row of A (batch 1) has its own kernel; a panel of 16 columns or
+ * fewer runs half the kernel; a few columns of C are dot products
+ * (sgemm_dots_avx512.c).
  */
 #include <string.h>
 
@@ -276,11 +277,13 @@ static inline void store_row(const tile_ctx *t, int64_t row, float *c, __m512 a0
 }
 
 /* The register block: mr rows x 32 columns, 2 mr accumulators, one
- * broadcast of A and two loads of B per k. A's element (i, k) is at
+ * broadcast of A and two loads of B per k; or, for a panel of 16 columns or
+ * fewer (nv 1), mr x 16: one load of B, half the FMAs (the other half
+ * would multiply the panel's zero padding). A's element (i, k) is at
  * ap[i * a_rs + k * a_ks]: a packed micro-panel (1, mr) or A as stored
- * (lda, 1). mr is a constant at every call site (KERNEL_BY_ROWS), so the
- * row loops unroll and acc stays in registers. */
-static inline __attribute__((always_inline)) void kernel(const int mr, int64_t kc,
+ * (lda, 1). mr and nv are constants at every call site (KERNEL_BY_SHAPE),
+ * so the row loops unroll and acc stays in registers. */
+static inline __attribute__((always_inline)) void kernel(const int mr, const int nv, int64_t kc,
                                                          const float *ap, int64_t a_rs,
                                                          int64_t a_ks, const float *bp,
                                                          const tile_ctx *t, int64_t row0,
@@ -292,52 +295,63 @@ static inline __attribute__((always_inline)) void kernel(const int mr, int64_t k
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
 #pragma GCC unroll 4
     for (int64_t k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_loadu_ps(bp + k * NR), b1 = _mm512_loadu_ps(bp + k * NR + 16);
+        __m512 b0 = _mm512_loadu_ps(bp + k * NR);
+        __m512 b1 = nv > 1 ? _mm512_loadu_ps(bp + k * NR + 16) : b0;
 #pragma GCC unroll 12
         for (int i = 0; i < mr; i++) {
             __m512 a = _mm512_set1_ps(ap[i * a_rs + k * a_ks]);
             acc[i][0] = _mm512_fmadd_ps(a, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
+            if (nv > 1)
+                acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
         }
     }
+    /* With nv 1 the second half's store mask is empty (tile_ctx_panel). */
 #pragma GCC unroll 12
     for (int i = 0; i < mr; i++)
         store_row(t, row0 + i, c + i * ldc, acc[i][0], acc[i][1]);
 }
 
-/* kernel() for mr rows through CALL(r), r a constant: one case per row
- * count, so each row loop unrolls with its own count. */
-#define KERNEL_BY_ROWS(mr, CALL)                                                            \
+/* kernel() for mr rows and nv vectors through CALL(r, v), r and v
+ * constants: one case per shape, so each loop unrolls with its own count. */
+#define KERNEL_BY_ROWS(mr, v, CALL)                                                         \
     switch (mr) {                                                                           \
-    case 1: CALL(1); break;                                                                 \
-    case 2: CALL(2); break;                                                                 \
-    case 3: CALL(3); break;                                                                 \
-    case 4: CALL(4); break;                                                                 \
-    case 5: CALL(5); break;                                                                 \
-    case 6: CALL(6); break;                                                                 \
-    case 7: CALL(7); break;                                                                 \
-    case 8: CALL(8); break;                                                                 \
-    case 9: CALL(9); break;                                                                 \
-    case 10: CALL(10); break;                                                               \
-    case 11: CALL(11); break;                                                               \
-    default: CALL(MR); break;                                                               \
+    case 1: CALL(1, v); break;                                                              \
+    case 2: CALL(2, v); break;                                                              \
+    case 3: CALL(3, v); break;                                                              \
+    case 4: CALL(4, v); break;                                                              \
+    case 5: CALL(5, v); break;                                                              \
+    case 6: CALL(6, v); break;                                                              \
+    case 7: CALL(7, v); break;                                                              \
+    case 8: CALL(8, v); break;                                                              \
+    case 9: CALL(9, v); break;                                                              \
+    case 10: CALL(10, v); break;                                                            \
+    case 11: CALL(11, v); break;                                                            \
+    default: CALL(MR, v); break;                                                            \
     }
+#define KERNEL_BY_SHAPE(mr, nv, CALL)                                                       \
+    do {                                                                                    \
+        if ((nv) == 1)                                                                      \
+            KERNEL_BY_ROWS(mr, 1, CALL)                                                     \
+        else                                                                                \
+            KERNEL_BY_ROWS(mr, 2, CALL)                                                     \
+    } while (0)
 
 /* mr rows of A from a packed micro-panel. */
-static void kernel_packed(int mr, int64_t kc, const float *ap, const float *bp,
+static void kernel_packed(int mr, int nv, int64_t kc, const float *ap, const float *bp,
                           const tile_ctx *t, int64_t row0, float *c, int64_t ldc)
 {
-#define PACKED(r) kernel(r, kc, ap, 1, r, bp, t, row0, c, ldc)
-    KERNEL_BY_ROWS(mr, PACKED)
+#define PACKED(r, v) kernel(r, v, kc, ap, 1, r, bp, t, row0, c, ldc)
+    KERNEL_BY_SHAPE(mr, nv, PACKED);
 #undef PACKED
 }
 
 /* mr rows of A as stored, a_rs floats apart. */
-static void kernel_stored(int mr, int64_t kc, const float *ap, int64_t a_rs, const float *bp,
-                          const tile_ctx *t, int64_t row0, float *c, int64_t ldc)
+static void kernel_stored(int mr, int nv, int64_t kc, const float *ap, int64_t a_rs,
+                          const float *bp, const tile_ctx *t, int64_t row0, float *c,
+                          int64_t ldc)
 {
-#define STORED(r) kernel(r, kc, ap, a_rs, 1, bp, t, row0, c, ldc)
-    KERNEL_BY_ROWS(mr, STORED)
+#define STORED(r, v) kernel(r, v, kc, ap, a_rs, 1, bp, t, row0, c, ldc)
+    KERNEL_BY_SHAPE(mr, nv, STORED);
 #undef STORED
 }
 
@@ -464,166 +478,6 @@ static void gemv_panels(const runt_cpu_gemm *g, const float *bp, int64_t p_lo, i
     }
 }
 
-/* ---- few outputs: dot products ----
- * With 16 outputs or fewer a panel row is one 64-byte line holding at most
- * 16 useful floats (one for Linear(1000, 1)), so the panel walk reads up to
- * 16x the weight's bytes, and the 12 x 32 kernel leaves at least half its
- * lanes idle. A Linear's weight as stored ([N, K], B's columns contiguous)
- * is read instead, row by row, in full vectors, two rows of A at a time
- * against all N weight rows (in L1 or L2 after the first pair). Measured
- * on the development VM, one thread, median us, panels -> dots:
- * Linear(1000, 1) batch 16 10.2 -> 1.2, batch 1024 717 -> 43;
- * Linear(1000, 10) batch 1024 798 -> 263; Linear(1000, 16) batch 1024
- * 574 -> 536, where the panels' lanes are full enough to come close. */
-#define DOT_MAX_N 16
-
-/* dots[i * DOT_MAX_N + r] = x_i . w_r for xr rows of x (stride ldx) and wr
- * rows of w (stride ldw): each x load serves wr FMAs and each w load xr. */
-static inline __attribute__((always_inline)) void dot_block(const int xr, const int wr,
-                                                            const float *x, int64_t ldx,
-                                                            const float *w, int64_t ldw,
-                                                            int64_t k, float *dots)
-{
-    __m512 total[2][4], acc[2][4][2];
-#pragma GCC unroll 2
-    for (int i = 0; i < xr; i++)
-#pragma GCC unroll 4
-        for (int r = 0; r < wr; r++)
-            total[i][r] = _mm512_setzero_ps();
-    /* Blocks of 1024 k summed on their own, as gemv_group's KC blocks. */
-    for (int64_t p0 = 0; p0 < k; p0 += 1024) {
-        int64_t p1 = min64(p0 + 1024, k), p = p0;
-#pragma GCC unroll 2
-        for (int i = 0; i < xr; i++)
-#pragma GCC unroll 4
-            for (int r = 0; r < wr; r++)
-                acc[i][r][0] = acc[i][r][1] = _mm512_setzero_ps();
-        for (; p + 32 <= p1; p += 32) {
-            __m512 x0[2], x1[2];
-#pragma GCC unroll 2
-            for (int i = 0; i < xr; i++) {
-                x0[i] = _mm512_loadu_ps(x + i * ldx + p);
-                x1[i] = _mm512_loadu_ps(x + i * ldx + p + 16);
-            }
-#pragma GCC unroll 4
-            for (int r = 0; r < wr; r++) {
-                __m512 w0 = _mm512_loadu_ps(w + r * ldw + p);
-                __m512 w1 = _mm512_loadu_ps(w + r * ldw + p + 16);
-#pragma GCC unroll 2
-                for (int i = 0; i < xr; i++) {
-                    acc[i][r][0] = _mm512_fmadd_ps(x0[i], w0, acc[i][r][0]);
-                    acc[i][r][1] = _mm512_fmadd_ps(x1[i], w1, acc[i][r][1]);
-                }
-            }
-        }
-        for (; p < p1; p += 16) {
-            __mmask16 m = first_lanes(p1 - p);
-            __m512 x0[2];
-#pragma GCC unroll 2
-            for (int i = 0; i < xr; i++)
-                x0[i] = _mm512_maskz_loadu_ps(m, x + i * ldx + p);
-#pragma GCC unroll 4
-            for (int r = 0; r < wr; r++) {
-                __m512 w0 = _mm512_maskz_loadu_ps(m, w + r * ldw + p);
-#pragma GCC unroll 2
-                for (int i = 0; i < xr; i++)
-                    acc[i][r][0] = _mm512_fmadd_ps(x0[i], w0, acc[i][r][0]);
-            }
-        }
-#pragma GCC unroll 2
-        for (int i = 0; i < xr; i++)
-#pragma GCC unroll 4
-            for (int r = 0; r < wr; r++)
-                total[i][r] = _mm512_add_ps(total[i][r],
-                                            _mm512_add_ps(acc[i][r][0], acc[i][r][1]));
-    }
-#pragma GCC unroll 2
-    for (int i = 0; i < xr; i++)
-#pragma GCC unroll 4
-        for (int r = 0; r < wr; r++)
-            dots[i * DOT_MAX_N + r] = _mm512_reduce_add_ps(total[i][r]);
-}
-
-/* xr rows of x against every weight row, four at a time. */
-static inline __attribute__((always_inline)) void dot_all(const int xr, const float *x,
-                                                          int64_t ldx, const float *b,
-                                                          int64_t ldw, int64_t n, int64_t k,
-                                                          float *dots)
-{
-    for (int64_t j = 0; j < n; j += 4) {
-        const float *w = b + j * ldw;
-        switch (min64(4, n - j)) {
-        case 1: dot_block(xr, 1, x, ldx, w, ldw, k, dots + j); break;
-        case 2: dot_block(xr, 2, x, ldx, w, ldw, k, dots + j); break;
-        case 3: dot_block(xr, 3, x, ldx, w, ldw, k, dots + j); break;
-        default: dot_block(xr, 4, x, ldx, w, ldw, k, dots + j); break;
-        }
-    }
-}
-
-/* Rows [r_lo, r_hi) of C. Callers check (dot_fits): n <= DOT_MAX_N, B's
- * columns contiguous (b_rs 1), each row of A contiguous. */
-static void dot_gemm(const runt_cpu_gemm *g, const float *a, int64_t a_rs, int64_t r_lo,
-                     int64_t r_hi)
-{
-    int64_t n = g->n;
-    float dots[2 * DOT_MAX_N];
-    for (int64_t i0 = r_lo; i0 < r_hi; i0 += 2) {
-        int xr = (int)min64(2, r_hi - i0);
-        if (xr == 2)
-            dot_all(2, a + i0 * a_rs, a_rs, g->b, g->b_cs, n, g->k, dots);
-        else
-            dot_all(1, a + i0 * a_rs, a_rs, g->b, g->b_cs, n, g->k, dots);
-        for (int i = 0; i < xr; i++) {
-            float *c = g->c + (i0 + i) * g->ldc;
-            for (int64_t j = 0; j < n; j++) {
-                float start = g->init == RUNT_CPU_INIT_C     ? c[j]
-                              : g->init == RUNT_CPU_INIT_ROW ? g->bias[j]
-                              : g->init == RUNT_CPU_INIT_COL ? g->bias[i0 + i]
-                                                             : 0.0f;
-                c[j] = runt_ref_activate(g->alpha * dots[i * DOT_MAX_N + j] + start, &g->epilogue);
-            }
-        }
-    }
-}
-
-/* Each dot product ends in a horizontal sum, a fixed cost per output that
- * short rows do not pay back: from 2 rows on, more than 12 outputs with K
- * under 256 go to the panels (A as stored; half of the 32 columns idle).
- * Linear(K, 16), 2 threads, Zen 5 VM, dots -> panels: K 64 at batch 16 /
- * 1024 1.29 -> 0.70 / 41 -> 20.5 us, K 144 1.77 -> 1.43 / 56.6 -> 44.4;
- * K 256 and 288 1.0-1.1x slower in the panels, K 512 1.1-1.9x, Linear(144,
- * 12) the same either way, Linear(144, 8) at batch 1024 29.6 -> 44.0. */
-#define DOT_PANEL_N 12
-#define DOT_SHORT_K 256
-
-/* 1 when the dot products replace the panels: few outputs, B as stored
- * (or one row of it), and x rows that are contiguous. A prepacked A is in
- * micro-panels, which is one contiguous row only when m is 1. */
-static int dot_fits(const runt_cpu_gemm *g)
-{
-    int rows_contiguous = g->a_packed ? g->m == 1 : g->a_cs == 1 || g->k == 1;
-    int short_rows = g->m > 1 && g->n > DOT_PANEL_N && g->k < DOT_SHORT_K;
-    return g->n <= DOT_MAX_N && (g->b_rs == 1 || g->k == 1) && rows_contiguous && !short_rows;
-}
-
-/* A runt_cpu_parallel body over the rows of g: A where it lies, or
- * prepacked (dot_fits: then one row). */
-static void dot_body(void *ctx, int64_t lo, int64_t hi, int slot)
-{
-    const runt_cpu_gemm *g = ctx;
-    (void)slot;
-    dot_gemm(g, g->a_packed ? g->a_packed : g->a, g->a_packed ? g->k : g->a_rs, lo, hi);
-}
-
-/* Threads split the rows when the product is worth it. */
-static void dot(const runt_cpu_gemm *g, int threads)
-{
-    double flops = 2.0 * (double)g->m * (double)g->n * (double)g->k;
-    runt_cpu_parallel(flops < RUNT_CPU_PARALLEL_MIN_FLOPS ? 1 : threads, g->m, 0, dot_body,
-                      (void *)g);
-}
-
 typedef struct gemv_loop {
     const runt_cpu_gemm *g;
     const float *bp;
@@ -683,6 +537,7 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
                                     abuf);
                 for (int64_t jp = jc; jp < jc_hi; jp++) {
                     int64_t j0 = jp * NR, nr = min64(NR, n - j0);
+                    int nv = nr > 16 ? 2 : 1;
                     const float *bpp = bp + jp * (k > 0 ? k : 1) * NR + pc * NR;
                     tile_ctx_panel(&t, j0, nr);
                     for (int64_t i0 = 0; i0 < mc; i0 += MR) {
@@ -692,9 +547,10 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
                                                          : abuf + i0 * kc;
                         float *c = g->c + (ic + i0) * g->ldc + j0;
                         if (stored)
-                            kernel_stored((int)mr, kc, app, g->a_rs, bpp, &t, ic + i0, c, g->ldc);
+                            kernel_stored((int)mr, nv, kc, app, g->a_rs, bpp, &t, ic + i0, c,
+                                          g->ldc);
                         else
-                            kernel_packed((int)mr, kc, app, bpp, &t, ic + i0, c, g->ldc);
+                            kernel_packed((int)mr, nv, kc, app, bpp, &t, ic + i0, c, g->ldc);
                         if (t.last && !t.vector_act)
                             tile_scalar_epilogue(&g->epilogue, c, g->ldc, mr, nr);
                     }
@@ -728,7 +584,7 @@ static void block_body(void *ctx, int64_t lo, int64_t hi, int slot)
     }
 }
 
-int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g) { return dot_fits(g); }
+int runt_cpu_packed_reads_b_as_stored(const runt_cpu_gemm *g) { return runt_cpu_dots_fit(g); }
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
@@ -746,8 +602,8 @@ void runt_cpu_sgemm_packed(const runt_cpu_gemm *g, int threads, float *scratch)
 {
     if (g->m <= 0 || g->n <= 0)
         return;
-    if (dot_fits(g) && g->b) {
-        dot(g, threads);
+    if (runt_cpu_dots_fit(g) && g->b) {
+        runt_cpu_sgemm_dots(g, threads);
         return;
     }
     const float *bp = g->b_packed;
