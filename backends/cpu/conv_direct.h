@@ -40,7 +40,8 @@ typedef struct runt_conv_direct_tile {
     int n_taps;
     const float *w;          /* this block's weights, [channels][n_taps][mr] */
     const float *bias;       /* mr values                                   */
-    float *out;              /* [mr][q_tile]                                */
+    float *out;              /* mr rows of q_tile values ...                */
+    int64_t ldo;             /* ... ldo floats apart                        */
 } runt_conv_direct_tile;
 
 typedef struct runt_conv_direct_kernel {

@@ -24,6 +24,6 @@ static void CD_TILE(const runt_conv_direct_tile *t)
     }
     V_UNROLL for (int m = 0; m < CD_MR; m++)
         V_UNROLL for (int v = 0; v < CD_NR; v++)
-            V_STOREU(t->out + m * (CD_NR * V_WIDTH) + v * V_WIDTH, acc[m][v]);
+            V_STOREU(t->out + m * t->ldo + v * V_WIDTH, acc[m][v]);
 }
 

@@ -27,9 +27,16 @@ static void check_tile(const runt_conv_direct_kernel *k, int64_t channels, int n
     int64_t plane = reach + k->q_tile + rt_rng_int(r, 0, 5);
     size_t nx = (size_t)(channels * plane), nw = (size_t)(channels * n_taps * k->mr);
     float *x = malloc(nx * sizeof(float)), *w = malloc(nw * sizeof(float));
-    float bias[RUNT_CONV_DIRECT_MAX_TILE], out[RUNT_CONV_DIRECT_MAX_TILE];
+    /* Output rows further apart than a tile's width (as when the driver
+     * writes a tile into its image); the gaps must stay untouched. */
+    int64_t ldo = k->q_tile + rt_rng_int(r, 0, 9);
+    size_t n_out = (size_t)(k->mr * ldo);
+    float bias[RUNT_CONV_DIRECT_MAX_TILE], got[RUNT_CONV_DIRECT_MAX_TILE];
+    float *out = malloc(n_out * sizeof(float));
     double *want = malloc((size_t)(k->mr * k->q_tile) * sizeof(double));
-    RT_ASSERT(x && w && want, "out of memory");
+    RT_ASSERT(x && w && out && want, "out of memory");
+    for (size_t j = 0; j < n_out; j++)
+        out[j] = -7.0f;
     rt_fill_uniform(r, x, nx, -1.0f, 1.0f);
     rt_fill_uniform(r, w, nw, -1.0f, 1.0f);
     rt_fill_uniform(r, bias, (size_t)k->mr, -1.0f, 1.0f);
@@ -42,16 +49,25 @@ static void check_tile(const runt_conv_direct_kernel *k, int64_t channels, int n
                          (double)x[c * plane + taps[t] + j];
             want[m * k->q_tile + j] = s;
         }
-    runt_conv_direct_tile tile = {x, plane, channels, taps, n_taps, w, bias, out};
+    runt_conv_direct_tile tile = {x, plane, channels, taps, n_taps, w, bias, out, ldo};
     k->run(&tile);
+    for (int m = 0; m < k->mr; m++)
+        for (int64_t j = 0; j < ldo; j++) {
+            if (j < k->q_tile)
+                got[m * k->q_tile + j] = out[m * ldo + j];
+            else
+                RT_ASSERT(out[m * ldo + j] == -7.0f, "%s tile wrote between rows (row %d, %lld)",
+                          k->name, m, (long long)j);
+        }
     /* Every term is below 1 in magnitude: float rounding of the sum stays
      * within a few ulps of the number of terms. */
     double bound = 1e-6 * (double)(channels * n_taps + 1);
-    double err = rt_norm_max_error(out, want, (size_t)(k->mr * k->q_tile), 1.0);
+    double err = rt_norm_max_error(got, want, (size_t)(k->mr * k->q_tile), 1.0);
     RT_ASSERT(err <= bound, "%s tile, %lld channels, %d taps: error %g above %g", k->name,
               (long long)channels, n_taps, err, bound);
     free(x);
     free(w);
+    free(out);
     free(want);
 }
 
