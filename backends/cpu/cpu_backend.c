@@ -109,6 +109,7 @@ static runt_status cpu_prepare(void *context, const runt_plan *plan,
                              "negative", (long long)co->int8_min_weights)
             : runt_cpu_tier_resolve(co->tier, &st->tier);
     st->q8_kernel = runt_q8_kernel_best_up_to(st->tier);
+    st->map = runt_cpu_map_for(st->tier);
     st->n_nodes = plan->n_nodes;
     if (s == RUNT_OK && plan->n_nodes) {
         st->nodes = runt_alloc_zeroed(a, (size_t)plan->n_nodes, sizeof *st->nodes);

@@ -230,6 +230,7 @@ runt_status runt_cpu_conv_run(const runt_cpu_state *st, const runt_plan *p, int 
                 g.b = NULL;
                 g.b_packed = col;
             }
+            g.map = st->map;
             runt_cpu_sgemm(&g, cn->impl, st->threads, gemm_scratch);
         }
     return RUNT_OK;

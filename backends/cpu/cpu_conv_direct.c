@@ -21,7 +21,6 @@
 #include "conv_direct.h"
 #include "cpu_impl.h"
 #include "q8_impl.h"
-#include "ref/ref_impl.h"
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
@@ -299,6 +298,7 @@ typedef struct direct_run {
     const float *packed, *bias;
     float *y;                /* this image's output channels                  */
     const runt_epilogue *epilogue;
+    runt_cpu_map_fn map;
 } direct_run;
 
 /* Padded channels [lo, hi): zeros everywhere (the halo and the tail), then
@@ -321,9 +321,10 @@ static void pad_body(void *ctx, int64_t lo, int64_t hi, int slot)
 }
 
 /* Tile [q0, q0 + q_tile) of output channel row `out` into Y's plane `dst`:
- * the positions with ox < ow, a run per output row, then the epilogue. */
+ * the positions with ox < ow, a run per output row, each through map (the
+ * epilogue's activation). */
 static void write_tile_row(const direct_geometry *g, const float *out, int64_t q0, int64_t q1,
-                           float *dst, const runt_epilogue *e)
+                           float *dst, const runt_epilogue *e, runt_cpu_map_fn map)
 {
     for (int64_t q = q0; q < q1;) {
         int64_t oy = q / g->wp, ox = q % g->wp;
@@ -331,8 +332,7 @@ static void write_tile_row(const direct_geometry *g, const float *out, int64_t q
         if (ox < g->s.ow) {
             int64_t n = g->s.ow - ox < run ? g->s.ow - ox : run;
             float *d = dst + oy * g->s.ow + ox;
-            memcpy(d, out + (q - q0), (size_t)n * sizeof(float));
-            runt_ref_apply_epilogue(d, n, e);
+            map(out + (q - q0), d, n, e);
         }
         q += run;
     }
@@ -364,10 +364,11 @@ static void tile_body(void *ctx, int64_t lo, int64_t hi, int slot)
             in_y ? planes + at : out, in_y ? ld : k->q_tile};
         k->run(&t);
         for (int64_t m = 0; m < d.mr; m++) {
-            if (in_y)
-                runt_ref_apply_epilogue(planes + m * ld + at, k->q_tile, r->epilogue);
-            else
-                write_tile_row(g, out + m * k->q_tile, d.q0, d.q1, planes + m * ld, r->epilogue);
+            if (in_y && r->epilogue->act != RUNT_ACT_NONE)
+                r->map(planes + m * ld + at, planes + m * ld + at, k->q_tile, r->epilogue);
+            else if (!in_y)
+                write_tile_row(g, out + m * k->q_tile, d.q0, d.q1, planes + m * ld, r->epilogue,
+                               r->map);
         }
     }
 }
@@ -408,7 +409,7 @@ runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *
     int64_t units = s->group * g.tiles * g.blocks;
     for (int64_t img = 0; img < s->n; img++) {
         direct_run r = {&g, k, io.x + img * s->c * s->h * s->w, io.scratch, cn->packed, io.bias,
-                        io.y + img * s->m * s->oh * s->ow, &n->attrs.conv.epilogue};
+                        io.y + img * s->m * s->oh * s->ow, &n->attrs.conv.epilogue, st->map};
         runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), io.threads), s->c, 0,
                           pad_body, &r);
         runt_cpu_parallel(io.threads, units, tile_grain(&g), tile_body, &r);
@@ -505,6 +506,7 @@ typedef struct direct_q8_run {
     const float *bias;
     float *y;
     const runt_epilogue *epilogue;
+    runt_cpu_map_fn map;
 } direct_q8_run;
 
 /* Units: (group, channel group of 4). Padding and absent channels hold the
@@ -561,7 +563,7 @@ static void tile_q8_body(void *ctx, int64_t lo, int64_t hi, int slot)
                 out[j] = runt_q8_dequantize_one(acc[m * k->q_tile + j], r->scale, r->zp,
                                                 w->scales[oc], w->row_sums[oc]) + b;
             write_tile_row(g, out, d.q0, d.q1, r->y + (d.gi * s->mg + oc) * s->oh * s->ow,
-                           r->epilogue);
+                           r->epilogue, r->map);
         }
     }
 }
@@ -578,7 +580,7 @@ runt_status runt_cpu_conv_direct_q8_run(const runt_cpu_state *st, const runt_pla
     for (int64_t img = 0; img < s->n; img++) {
         direct_q8_run r = {&g, k, io.x + img * s->c * s->h * s->w, (uint8_t *)io.scratch, scale,
                            zp, &st->nodes[i], io.bias, io.y + img * s->m * s->oh * s->ow,
-                           &n->attrs.conv.epilogue};
+                           &n->attrs.conv.epilogue, st->map};
         runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), io.threads),
                           s->group * g4, 0, pad_q8_body, &r);
         runt_cpu_parallel(io.threads, s->group * g.tiles * g.blocks, tile_grain(&g), tile_q8_body,

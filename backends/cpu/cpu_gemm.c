@@ -67,6 +67,7 @@ typedef struct epilogue_loop {
     float *c;
     int64_t n, ldc;
     const runt_epilogue *e;
+    runt_cpu_map_fn map;
 } epilogue_loop;
 
 static void epilogue_body(void *ctx, int64_t lo, int64_t hi, int slot)
@@ -74,15 +75,15 @@ static void epilogue_body(void *ctx, int64_t lo, int64_t hi, int slot)
     const epilogue_loop *l = ctx;
     (void)slot;
     for (int64_t i = lo; i < hi; i++)
-        runt_ref_apply_epilogue(l->c + i * l->ldc, l->n, l->e);
+        l->map(l->c + i * l->ldc, l->c + i * l->ldc, l->n, l->e);
 }
 
 void runt_cpu_epilogue_rows(float *c, int64_t m, int64_t n, int64_t ldc, const runt_epilogue *e,
-                            int threads)
+                            runt_cpu_map_fn map, int threads)
 {
     if (e->act == RUNT_ACT_NONE)
         return;
-    epilogue_loop l = {c, n, ldc, e};
+    epilogue_loop l = {c, n, ldc, e, map};
     runt_cpu_parallel(rows_threads(m, n, threads), m, 0, epilogue_body, &l);
 }
 
@@ -235,7 +236,7 @@ static void blas_run(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int thread
     int64_t grain = (units + nt - 1) / (nt > 0 ? nt : 1);
     grain = (grain + BLAS_ALIGN - 1) / BLAS_ALIGN * BLAS_ALIGN;
     runt_cpu_parallel(nt, units, grain, blas_body, &l);
-    runt_cpu_epilogue_rows(g->c, g->m, g->n, g->ldc, &g->epilogue, threads);
+    runt_cpu_epilogue_rows(g->c, g->m, g->n, g->ldc, &g->epilogue, g->map, threads);
 }
 
 size_t runt_cpu_sgemm_scratch_floats(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads)
@@ -249,6 +250,12 @@ size_t runt_cpu_sgemm_scratch_floats(const runt_cpu_gemm *g, runt_cpu_gemm_impl 
 
 void runt_cpu_sgemm(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads, float *scratch)
 {
+    runt_cpu_gemm with_map;
+    if (!g->map) {
+        with_map = *g;
+        with_map.map = runt_cpu_map_for(RUNT_CPU_TIER_C);
+        g = &with_map;
+    }
     if (impl == RUNT_CPU_GEMM_PACKED && runt_cpu_packed_available())
         runt_cpu_sgemm_packed(g, threads, scratch);
     else

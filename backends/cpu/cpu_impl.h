@@ -16,7 +16,7 @@
  *     (cpu_blas.c), else the blocked GEMM's C tile, so the backend builds
  *     and runs wherever a C compiler and threads are.
  * All start from the same init (zero, C, a bias row or a bias column) and
- * end with the same epilogue, computed with runt_ref_activate's functions.
+ * end with the same epilogue, computed by the session's map (cpu_act.c).
  */
 #ifndef RUNT_CPU_IMPL_H
 #define RUNT_CPU_IMPL_H
@@ -65,6 +65,12 @@ typedef enum runt_cpu_gemm_impl {
  * The BLAS path needs a unit stride in each operand (a_cs or a_rs == 1, same
  * for B); every caller in this backend has one. a_packed / b_packed, when
  * set, are the operands already packed for the PACKED path (a / b unused). */
+/* y[i] = e's activation of x[i] for n floats (y may be x): the CPU's own
+ * vector forms (act_vec.h), or the reference's, per tier (cpu_act.c). */
+typedef void (*runt_cpu_map_fn)(const float *x, float *y, int64_t n, const runt_epilogue *e);
+extern const runt_cpu_map_fn runt_cpu_map_avx512, runt_cpu_map_avx2, runt_cpu_map_neon;
+runt_cpu_map_fn runt_cpu_map_for(int tier);
+
 typedef struct runt_cpu_gemm {
     int64_t m, n, k;
     const float *a;
@@ -79,6 +85,8 @@ typedef struct runt_cpu_gemm {
     runt_cpu_init init;
     const float *bias;
     runt_epilogue epilogue;
+    runt_cpu_map_fn map;     /* computes the epilogue's activation (NULL:
+                                the reference's, runt_cpu_sgemm sets it)     */
 } runt_cpu_gemm;
 
 /* ---- the packed AVX-512 path (sgemm_avx512.c; x86-64 with GCC/Clang) ---- */
@@ -139,8 +147,9 @@ size_t runt_cpu_sgemm_scratch_floats(const runt_cpu_gemm *g, runt_cpu_gemm_impl 
 /* Runs g. scratch: runt_cpu_sgemm_scratch_floats floats (64-byte aligned
  * is best; any float alignment works). */
 void runt_cpu_sgemm(const runt_cpu_gemm *g, runt_cpu_gemm_impl impl, int threads, float *scratch);
-/* The epilogue on rows of a C: the same function as runt_ref_activate, threaded. */
+/* The epilogue on rows of a C through map, threaded. */
 void runt_cpu_epilogue_rows(float *c, int64_t m, int64_t n, int64_t ldc, const runt_epilogue *e,
+                            runt_cpu_map_fn map,
                             int threads);
 
 /* ---- kernel tiers (cpu_tier.c) ---- */
@@ -171,7 +180,8 @@ typedef enum runt_cpu_kind {
     RUNT_CPU_K_CONV_DIRECT,  /* stride 1: tiles on the padded input (cpu_conv_direct.c) */
     RUNT_CPU_K_Q8_LINEAR,    /* int8: Gemm / MatMul on q8.h's kernels       */
     RUNT_CPU_K_Q8_CONV,      /* int8: u8 im2col + q8.h's kernels            */
-    RUNT_CPU_K_Q8_CONV_DIRECT /* int8: direct tiles (cpu_conv_direct.c)     */
+    RUNT_CPU_K_Q8_CONV_DIRECT, /* int8: direct tiles (cpu_conv_direct.c)    */
+    RUNT_CPU_K_MAP           /* an activation op through the map (cpu_act.c) */
 } runt_cpu_kind;
 
 /* How a node splits into independent slices for the reference kernel. */
@@ -202,6 +212,7 @@ typedef struct runt_cpu_state {
     int threads;
     int tier;                /* RUNT_CPU_TIER_*: the highest kernels used     */
     const struct runt_q8_kernel *q8_kernel; /* int8 dot products, at tier     */
+    runt_cpu_map_fn map;     /* activations, at tier                          */
     int64_t int8_min_weights; /* runt_cpu_options' (0: RUNT_INT8_MIN_WEIGHTS_DEFAULT) */
     int n_nodes;
     runt_cpu_node *nodes;
@@ -252,6 +263,12 @@ runt_status runt_cpu_qlayer_prepare(runt_cpu_state *st, const runt_plan *p, int 
 runt_status runt_cpu_int8_prepare(runt_cpu_state *st, const runt_plan *p, int i, int *taken);
 runt_status runt_cpu_int8_run(const runt_cpu_state *st, const runt_plan *p, int i,
                               const runt_bindings *b);
+
+/* Activation ops through the session's map (cpu_act.c): 1 when node i
+ * is one the map computes (f32, as many outputs as inputs). */
+int runt_cpu_map_fits(const runt_plan *p, int i);
+runt_status runt_cpu_map_run(const runt_cpu_state *st, const runt_plan *p, int i,
+                             const runt_bindings *b);
 
 /* Reference kernels on slices in parallel (cpu_sliced.c). Returns 1 and
  * fills how and units when node i splits and is large enough to pay. */

@@ -162,6 +162,7 @@ static void gemm_run(const runt_cpu_state *st, const runt_plan *p, int i, const 
             g.init = RUNT_CPU_INIT_C;
         }
     }
+    g.map = st->map;
     runt_cpu_sgemm(&g, cn->impl, st->threads, runt_cpu_scratch(b));
 }
 
@@ -236,6 +237,7 @@ static void matmul_run(const runt_cpu_state *st, const runt_plan *p, int i, cons
     if (mg.b_flat) {
         runt_cpu_gemm g = matmul_gemm(&mg, a, bd, y);
         g.b_packed = cn->packed;
+        g.map = st->map;
         runt_cpu_sgemm(&g, cn->impl, st->threads, runt_cpu_scratch(b));
         return;
     }
@@ -243,6 +245,7 @@ static void matmul_run(const runt_cpu_state *st, const runt_plan *p, int i, cons
         int64_t off_a, off_b;
         runt_geom_batch_offsets(ty->dims, mg.g.nb, bi, mg.g.sa, mg.g.sb, &off_a, &off_b);
         runt_cpu_gemm g = matmul_gemm(&mg, a + off_a, bd + off_b, y + bi * mg.m * mg.n);
+        g.map = st->map;
         runt_cpu_sgemm(&g, cn->impl, st->threads, runt_cpu_scratch(b));
     }
 }
@@ -276,7 +279,9 @@ runt_status runt_cpu_node_prepare(runt_cpu_state *st, const runt_plan *p, int i,
         break;
     default: break;
     }
-    if (runt_cpu_sliceable(p, i, st->threads, &cn->slicing, &cn->units))
+    if (runt_cpu_map_fits(p, i))
+        cn->kind = RUNT_CPU_K_MAP;
+    else if (runt_cpu_sliceable(p, i, st->threads, &cn->slicing, &cn->units))
         cn->kind = RUNT_CPU_K_SLICED;
     return RUNT_OK;
 }
@@ -290,6 +295,7 @@ runt_status runt_cpu_node_run(const runt_cpu_state *st, const runt_plan *p, int 
     case RUNT_CPU_K_CONV: return runt_cpu_conv_run(st, p, i, b);
     case RUNT_CPU_K_CONV_DIRECT: return runt_cpu_conv_direct_run(st, p, i, b);
     case RUNT_CPU_K_SLICED: return runt_cpu_sliced_run(st, p, i, b);
+    case RUNT_CPU_K_MAP: return runt_cpu_map_run(st, p, i, b);
     case RUNT_CPU_K_Q8_LINEAR:
     case RUNT_CPU_K_Q8_CONV:
     case RUNT_CPU_K_Q8_CONV_DIRECT: return runt_cpu_int8_run(st, p, i, b);

@@ -47,7 +47,6 @@
 #include <immintrin.h>
 
 #include "cpu_impl.h"
-#include "ref/ref_impl.h"
 
 #define MR 12
 #define NR 32
@@ -355,13 +354,13 @@ static void kernel_stored(int mr, int nv, int64_t kc, const float *ap, int64_t a
 #undef STORED
 }
 
-/* Activations with no vector form, on a finished tile while it is in L1. */
-static void tile_scalar_epilogue(const runt_epilogue *e, float *c, int64_t ldc, int64_t mr,
-                                 int64_t nr)
+/* Activations with no form in act_vector, on a finished tile while it is
+ * in L1: through the session's map, row by row. */
+static void tile_map_epilogue(const runt_cpu_gemm *g, float *c, int64_t ldc, int64_t mr,
+                              int64_t nr)
 {
     for (int64_t i = 0; i < mr; i++)
-        for (int64_t j = 0; j < nr; j++)
-            c[i * ldc + j] = runt_ref_activate(c[i * ldc + j], e);
+        g->map(c + i * ldc, c + i * ldc, nr, &g->epilogue);
 }
 
 static void tile_ctx_panel(tile_ctx *t, int64_t j0, int64_t nr)
@@ -473,7 +472,7 @@ static void gemv_panels(const runt_cpu_gemm *g, const float *bp, int64_t p_lo, i
             tile_ctx_panel(&t, j0, nr);
             store_row(&t, 0, g->c + j0, out[q][0], out[q][1]);
             if (!t.vector_act)
-                tile_scalar_epilogue(&g->epilogue, g->c + j0, g->ldc, 1, nr);
+                tile_map_epilogue(g, g->c + j0, g->ldc, 1, nr);
         }
     }
 }
@@ -552,7 +551,7 @@ static void run_block(const runt_cpu_gemm *g, const float *bp, float *abuf, int6
                         else
                             kernel_packed((int)mr, nv, kc, app, bpp, &t, ic + i0, c, g->ldc);
                         if (t.last && !t.vector_act)
-                            tile_scalar_epilogue(&g->epilogue, c, g->ldc, mr, nr);
+                            tile_map_epilogue(g, c, g->ldc, mr, nr);
                     }
                 }
             }

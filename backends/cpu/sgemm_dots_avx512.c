@@ -16,7 +16,6 @@
 #include <immintrin.h>
 
 #include "cpu_impl.h"
-#include "ref/ref_impl.h"
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -132,8 +131,10 @@ static void dot_gemm(const runt_cpu_gemm *g, const float *a, int64_t a_rs, int64
                               : g->init == RUNT_CPU_INIT_ROW ? g->bias[j]
                               : g->init == RUNT_CPU_INIT_COL ? g->bias[i0 + i]
                                                              : 0.0f;
-                c[j] = runt_ref_activate(g->alpha * dots[i * DOT_MAX_N + j] + start, &g->epilogue);
+                c[j] = g->alpha * dots[i * DOT_MAX_N + j] + start;
             }
+            if (g->epilogue.act != RUNT_ACT_NONE)
+                g->map(c, c, n, &g->epilogue);
         }
     }
 }

@@ -108,7 +108,10 @@ RT_TEST(cuda_emulate, int8_stays_within_the_int8_bound_of_f32)
 /* Quantized nodes compute what backends/cpu computes, bit for bit: the same
  * packed weights, the same activation quantization, exact integer sums and
  * the dequantization's float operations in q8.c's order. Batch 1 takes the
- * dp4a path, RUNT_CUDA_Q8_LT_MIN_ROWS rows and more the cuBLASLt one. */
+ * dp4a path, RUNT_CUDA_Q8_LT_MIN_ROWS rows and more the cuBLASLt one.
+ * Unfused (fuse 0), Tanh, Sigmoid and Gelu are ops of their own, which the
+ * CPU computes in vectors (act_vec.h) and CUDA with libm's functions: those
+ * agree within the CPU tests' BOUND_ACT instead. */
 RT_TEST(cuda_emulate, int8_matches_the_cpu_backend_bit_for_bit)
 {
     if (!rt_backend_available("cpu")) {
@@ -125,9 +128,14 @@ RT_TEST(cuda_emulate, int8_matches_the_cpu_backend_bit_for_bit)
                 for (int64_t batch = 1; batch <= 20; batch += 19) {
                     int same = 0;
                     double e = emulate_vs(m, batch, RUNT_I8, fuse, "cpu", RUNT_I8, 60 + a, &same);
-                    RT_ASSERT(same, "int8 MLP %s widths %zu, fuse %d, batch %lld: differs from "
-                              "the cpu backend by %g", runt_op_name(acts[a]), w, fuse,
-                              (long long)batch, e);
+                    if (!fuse && acts[a] != RUNT_OP_RELU)
+                        RT_ASSERT(e <= 1e-6, "int8 MLP %s widths %zu, unfused, batch %lld: "
+                                  "differs from the cpu backend by %g", runt_op_name(acts[a]), w,
+                                  (long long)batch, e);
+                    else
+                        RT_ASSERT(same, "int8 MLP %s widths %zu, fuse %d, batch %lld: differs "
+                                  "from the cpu backend by %g", runt_op_name(acts[a]), w, fuse,
+                                  (long long)batch, e);
                 }
             runt_model_free(m);
         }
