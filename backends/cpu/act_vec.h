@@ -140,6 +140,25 @@ static void ACT_MAP(const float *x, float *y, int64_t n, const runt_epilogue *e)
             memmove(y, x, (size_t)n * sizeof(float));
         return;
     }
+    if (n < ACT_LANES) {
+        /* Lane by lane into a vector and out (a short row's end). */
+        act_vf v = act_splat(0.0f);
+        for (int j = 0; j < ACT_LANES; j++)
+            if (j < n)
+                v[j] = x[j];
+        v = act_apply(v, e);
+        for (int j = 0; j < ACT_LANES; j++)
+            if (j < n)
+                y[j] = v[j];
+        return;
+    }
+    /* A row that ends in part of a vector ends with the whole last vector
+     * [n - ACT_LANES, n), loaded before anything is stored (y may be x),
+     * so the lanes it shares with the one before are computed twice from
+     * the same inputs: no partial loads, which cost a libc call or a
+     * store-forwarding stall on every 24-float conv row. */
+    act_vf last;
+    memcpy(&last, x + n - ACT_LANES, sizeof last);
     int64_t i = 0;
     for (; i + ACT_LANES <= n; i += ACT_LANES) {
         act_vf v;
@@ -148,9 +167,7 @@ static void ACT_MAP(const float *x, float *y, int64_t n, const runt_epilogue *e)
         memcpy(y + i, &v, sizeof v);
     }
     if (i < n) {
-        act_vf v = act_splat(0.0f);
-        memcpy(&v, x + i, (size_t)(n - i) * sizeof(float));
-        v = act_apply(v, e);
-        memcpy(y + i, &v, (size_t)(n - i) * sizeof(float));
+        last = act_apply(last, e);
+        memcpy(y + n - ACT_LANES, &last, sizeof last);
     }
 }

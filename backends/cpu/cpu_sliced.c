@@ -7,8 +7,12 @@
  * the dims before the axis for Softmax and LayerNorm, planes for pooling,
  * channel or group ranges for BatchNorm and grouped Conv.
  *
+ * MaxPool's slices run the CPU's own kernel (cpu_max_pool.c, the same
+ * semantics, faster), which is worth running even as one slice.
+ *
  * Nodes under RUNT_CPU_PARALLEL_MIN_ELEMENTS output elements (cpu_impl.h
- * says why), or sessions with one thread, run the reference kernel whole.
+ * says why), or sessions with one thread, run the reference kernel whole;
+ * MaxPool runs its own kernel whole there.
  */
 #include <string.h>
 
@@ -18,7 +22,7 @@
 
 #define MAX_SLICES 256
 
-static runt_ref_kernel_fn ref_kernel(runt_op op)
+static runt_ref_kernel_fn slice_kernel(runt_op op)
 {
     switch (op) {
     case RUNT_OP_ADD: return runt_ref_add;
@@ -35,7 +39,7 @@ static runt_ref_kernel_fn ref_kernel(runt_op op)
     case RUNT_OP_SOFTMAX: return runt_ref_softmax;
     case RUNT_OP_LAYER_NORM: return runt_ref_layer_norm;
     case RUNT_OP_BATCH_NORM: return runt_ref_batch_norm;
-    case RUNT_OP_MAX_POOL: return runt_ref_max_pool;
+    case RUNT_OP_MAX_POOL: return runt_cpu_max_pool;
     case RUNT_OP_AVERAGE_POOL: return runt_ref_average_pool;
     case RUNT_OP_GLOBAL_AVERAGE_POOL: return runt_ref_global_average_pool;
     case RUNT_OP_CONV: return runt_ref_conv;
@@ -107,16 +111,24 @@ static int slicing_of(const runt_plan *p, int i, runt_cpu_slicing *how, int64_t 
     }
 }
 
+/* 1 when node i runs in one slice on one thread: small, or one thread. */
+static int whole(const runt_plan *p, int i, int threads)
+{
+    return threads < 2 ||
+           runt_tensor_count(&p->values[p->nodes[i].outputs[0]].desc) <
+               RUNT_CPU_PARALLEL_MIN_ELEMENTS;
+}
+
 int runt_cpu_sliceable(const runt_plan *p, int i, int threads, runt_cpu_slicing *how,
                        int64_t *units)
 {
     const runt_plan_node *n = &p->nodes[i];
-    if (threads < 2 || !ref_kernel(n->op) || n->n_inputs < 1 || n->inputs[0] < 0 ||
-        n->outputs[0] < 0)
+    if (!slice_kernel(n->op) || n->n_inputs < 1 || n->inputs[0] < 0 || n->outputs[0] < 0)
         return 0;
-    if (runt_tensor_count(&p->values[n->outputs[0]].desc) < RUNT_CPU_PARALLEL_MIN_ELEMENTS)
+    int own = n->op == RUNT_OP_MAX_POOL;
+    if (whole(p, i, threads) && !own)
         return 0;
-    return slicing_of(p, i, how, units) && *units >= 2;
+    return slicing_of(p, i, how, units) && (*units >= 2 || own);
 }
 
 static void *advance(void *data, int64_t elements)
@@ -229,7 +241,7 @@ static runt_status run_range(const runt_plan *p, int i, const runt_bindings *b,
                              runt_cpu_slicing how, int64_t lo, int64_t hi)
 {
     const runt_plan_node *n = &p->nodes[i];
-    runt_ref_kernel_fn kernel = ref_kernel(n->op);
+    runt_ref_kernel_fn kernel = slice_kernel(n->op);
     while (lo < hi) {
         runt_tensor in[RUNT_MAX_NODE_INPUTS], out[RUNT_MAX_NODE_OUTPUTS];
         runt_attrs at = n->attrs;
@@ -287,7 +299,7 @@ runt_status runt_cpu_sliced_run(const runt_cpu_state *st, const runt_plan *p, in
                                 const runt_bindings *b)
 {
     const runt_cpu_node *cn = &st->nodes[i];
-    int64_t tasks = cn->units < st->threads ? cn->units : st->threads;
+    int64_t tasks = whole(p, i, st->threads) ? 1 : cn->units < st->threads ? cn->units : st->threads;
     if (tasks > MAX_SLICES)
         tasks = MAX_SLICES;
     runt_status status[MAX_SLICES];

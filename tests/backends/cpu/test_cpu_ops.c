@@ -345,6 +345,37 @@ RT_TEST(cpu_ops, pooling)
     }
     operand x = op4(RUNT_DIM_BATCH, 300, 11, 13, 0);
     check_node(RUNT_OP_GLOBAL_AVERAGE_POOL, NULL, 1, &x, 1, 3, 0.0, 1020, "GlobalAveragePool");
+    /* MaxPool's own kernel (cpu_max_pool.c): the 2x2 / stride 2 path on
+     * odd sizes (a last window half outside with ceil_mode) and with pads,
+     * dilation, pads on one side, a 1x1, and a large one (sliced). */
+    static const struct {
+        int k[2], s[2], d[2], pads[4], ceil;
+        int64_t c, h, w;
+    } maxes[] = {
+        {{2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, 0, 8, 32, 32},
+        {{2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, 1, 3, 15, 17},
+        {{2, 2}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 0, 5, 14, 14},
+        {{3, 3}, {1, 1}, {2, 2}, {2, 0, 1, 2}, 0, 4, 12, 11},
+        {{3, 4}, {3, 1}, {1, 3}, {0, 3, 2, 0}, 1, 2, 10, 19},
+        {{1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 0, 2, 3, 3},
+        {{2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, 0, 64, 56, 56},
+    };
+    for (size_t i = 0; i < sizeof maxes / sizeof maxes[0]; i++) {
+        runt_attrs at;
+        runt_attrs_default(RUNT_OP_MAX_POOL, &at);
+        for (int j = 0; j < 2; j++) {
+            at.pool.kernel[j] = maxes[i].k[j];
+            at.pool.strides[j] = maxes[i].s[j];
+            at.pool.dilations[j] = maxes[i].d[j];
+        }
+        for (int j = 0; j < 4; j++)
+            at.pool.pads[j] = maxes[i].pads[j];
+        at.pool.ceil_mode = maxes[i].ceil;
+        operand xm = op4(RUNT_DIM_BATCH, maxes[i].c, maxes[i].h, maxes[i].w, 0);
+        char what[48];
+        snprintf(what, sizeof what, "MaxPool case %zu", i);
+        check_node(RUNT_OP_MAX_POOL, &at, 1, &xm, 1, 2, 0.0, 1030 + i, what);
+    }
 }
 
 RT_TEST(cpu_ops, pad_and_views)
