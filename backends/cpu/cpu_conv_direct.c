@@ -160,12 +160,15 @@ static direct_geometry accepted_geometry(const runt_plan *p, int i, int mr, int 
     return g;
 }
 
-/* Unit u of a run's tile loop, (group, tile, block) with blocks innermost: a
- * chunk of consecutive units reads one tile's input for several output
- * channel blocks (tile_grain). Output channels [gi * mg + oc0, + mr) of
- * positions [q0, q1) of the flat span. */
+/* Unit u of a run's tile loop, (image group, tile, block) with blocks
+ * innermost: a chunk of consecutive units reads one tile's input for
+ * several output channel blocks (tile_grain). An image group gi counts the
+ * groups of every image of the pass (image gi / group, the weights of
+ * group gw = gi % group): the padded inputs and the outputs of a pass's
+ * images follow each other as the groups of one image do. Output channels
+ * [gi * mg + oc0, + mr) of positions [q0, q1) of the flat span. */
 typedef struct direct_unit {
-    int64_t gi, bl, oc0, mr, q0, q1;
+    int64_t gi, gw, bl, oc0, mr, q0, q1;
 } direct_unit;
 
 static direct_unit unit_of(const direct_geometry *g, int mr, int q_tile, int64_t u)
@@ -173,10 +176,24 @@ static direct_unit unit_of(const direct_geometry *g, int mr, int q_tile, int64_t
     direct_unit d;
     d.bl = u % g->blocks;
     d.gi = u / (g->blocks * g->tiles);
+    d.gw = d.gi % g->s.group;
     d.oc0 = d.bl * mr;
     d.mr = g->s.mg - d.oc0 < mr ? g->s.mg - d.oc0 : mr;
     tile_span(g, q_tile, u / g->blocks % g->tiles, &d.q0, &d.q1);
     return d;
+}
+
+/* Images whose padded copies one pass of a run holds: as many as fit in
+ * DIRECT_PASS_BYTES, at least one. A batch of small images then runs as
+ * one parallel loop instead of two per image: Conv2d(1, 12, 5x5) on 32x32
+ * at batch 32 spent more time handing its 64 loops to the threads than in
+ * the tiles. */
+#define DIRECT_PASS_BYTES ((int64_t)4 << 20)
+
+static int64_t images_per_pass(const runt_cpu_conv_shape *s, int64_t bytes_per_image)
+{
+    int64_t k = DIRECT_PASS_BYTES / (bytes_per_image > 0 ? bytes_per_image : 1);
+    return k < 1 ? 1 : k < s->n ? k : s->n;
 }
 
 /* Units per chunk of a run's tile loop: half of one tile's blocks. Whole
@@ -286,24 +303,27 @@ runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p,
     if (rc != RUNT_OK)
         return rc;
     cn->kind = RUNT_CPU_K_CONV_DIRECT;
-    cn->scratch_floats = round16((size_t)(s->c * g.plane));
+    int64_t per_image = s->c * g.plane;
+    cn->scratch_floats =
+        round16((size_t)(images_per_pass(s, per_image * (int64_t)sizeof(float)) * per_image));
     return RUNT_OK;
 }
 
 typedef struct direct_run {
     const direct_geometry *g;
     const runt_conv_direct_kernel *k;
-    const float *x;          /* this image's channels                         */
+    const float *x;          /* the pass's images' channels                   */
     float *xp;               /* their padded copies                           */
     const float *packed, *bias;
-    float *y;                /* this image's output channels                  */
+    float *y;                /* the pass's images' output channels            */
     const runt_epilogue *epilogue;
     runt_cpu_map_fn map;
 } direct_run;
 
-/* Padded channels [lo, hi): zeros everywhere (the halo and the tail), then
- * the rows of the image over them. One memset per channel, not one per
- * pad of every row: a 32x32 image padded by 1 made 64 calls of 4 bytes. */
+/* Padded channels [lo, hi) of the pass's images, one after the other:
+ * zeros everywhere (the halo and the tail), then the rows of the image
+ * over them. One memset per channel, not one per pad of every row: a
+ * 32x32 image padded by 1 made 64 calls of 4 bytes. */
 static void pad_body(void *ctx, int64_t lo, int64_t hi, int slot)
 {
     const direct_run *r = ctx;
@@ -350,9 +370,9 @@ static void tile_body(void *ctx, int64_t lo, int64_t hi, int slot)
     (void)slot;
     for (int64_t u = lo; u < hi; u++) {
         const direct_unit d = unit_of(g, k->mr, k->q_tile, u);
-        int64_t oc0 = d.gi * s->mg + d.oc0;
+        int64_t oc0 = d.gi * s->mg + d.oc0, bias0 = d.gw * s->mg + d.oc0;
         for (int m = 0; m < k->mr; m++)
-            bias[m] = r->bias && m < d.mr ? r->bias[oc0 + m] : 0.0f;
+            bias[m] = r->bias && m < d.mr ? r->bias[bias0 + m] : 0.0f;
         /* A whole tile of a whole block within one output row is written
          * by the kernel straight into Y; any other goes through out. */
         float *planes = r->y + oc0 * s->oh * s->ow;
@@ -360,7 +380,7 @@ static void tile_body(void *ctx, int64_t lo, int64_t hi, int slot)
         int in_y = g->row_tiles && d.mr == k->mr && d.q1 - d.q0 == k->q_tile;
         runt_conv_direct_tile t = {
             r->xp + d.gi * s->cg * g->plane + d.q0, g->plane, s->cg, g->taps, g->n_taps,
-            r->packed + (d.gi * g->blocks + d.bl) * s->cg * g->n_taps * k->mr, bias,
+            r->packed + (d.gw * g->blocks + d.bl) * s->cg * g->n_taps * k->mr, bias,
             in_y ? planes + at : out, in_y ? ld : k->q_tile};
         k->run(&t);
         for (int64_t m = 0; m < d.mr; m++) {
@@ -406,13 +426,15 @@ runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *
     const runt_conv_direct_kernel *k = direct_kernel(st->tier, p, i, &g);
     const runt_cpu_conv_shape *s = &g.s;
     direct_io io = io_of(st, p, i, b, &g);
-    int64_t units = s->group * g.tiles * g.blocks;
-    for (int64_t img = 0; img < s->n; img++) {
+    int64_t per_pass = images_per_pass(s, s->c * g.plane * (int64_t)sizeof(float));
+    for (int64_t img = 0; img < s->n; img += per_pass) {
+        int64_t images = s->n - img < per_pass ? s->n - img : per_pass;
         direct_run r = {&g, k, io.x + img * s->c * s->h * s->w, io.scratch, cn->packed, io.bias,
                         io.y + img * s->m * s->oh * s->ow, &n->attrs.conv.epilogue, st->map};
-        runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), io.threads), s->c, 0,
-                          pad_body, &r);
-        runt_cpu_parallel(io.threads, units, tile_grain(&g), tile_body, &r);
+        runt_cpu_parallel(runt_cpu_pass_threads((double)(images * s->c * g.plane), io.threads),
+                          images * s->c, 0, pad_body, &r);
+        runt_cpu_parallel(io.threads, images * s->group * g.tiles * g.blocks, tile_grain(&g),
+                          tile_body, &r);
     }
     return RUNT_OK;
 }
@@ -490,7 +512,8 @@ runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan 
     if (rc != RUNT_OK)
         return rc;
     cn->kind = RUNT_CPU_K_Q8_CONV_DIRECT;
-    size_t input_bytes = (size_t)(s->group * g4 * g.plane * 4);
+    int64_t per_image = s->group * g4 * g.plane * 4;
+    size_t input_bytes = (size_t)(images_per_pass(s, per_image) * per_image);
     cn->scratch_floats = round16((input_bytes + sizeof(float) - 1) / sizeof(float));
     return RUNT_OK;
 }
@@ -498,8 +521,8 @@ runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan 
 typedef struct direct_q8_run {
     const direct_geometry *g;
     const runt_conv_direct_q8_kernel *k;
-    const float *x;          /* this image                                    */
-    uint8_t *xq;             /* its quantized, padded, interleaved copy       */
+    const float *x;          /* the pass's images                             */
+    uint8_t *xq;             /* their quantized, padded, interleaved copies   */
     float scale;
     uint8_t zp;
     const runt_cpu_node *cn;
@@ -509,8 +532,8 @@ typedef struct direct_q8_run {
     runt_cpu_map_fn map;
 } direct_q8_run;
 
-/* Units: (group, channel group of 4). Padding and absent channels hold the
- * zero point, which is the value 0 once the row sums take it off. */
+/* Units: (image group, channel group of 4). Padding and absent channels
+ * hold the zero point, which is the value 0 once the row sums take it off. */
 static void pad_q8_body(void *ctx, int64_t lo, int64_t hi, int slot)
 {
     const direct_q8_run *r = ctx;
@@ -552,13 +575,13 @@ static void tile_q8_body(void *ctx, int64_t lo, int64_t hi, int slot)
         const direct_unit d = unit_of(g, k->mr, k->q_tile, u);
         runt_conv_direct_q8_tile t = {r->xq + (d.gi * g4 * g->plane + d.q0) * 4, g->plane, g4,
                                       g->taps, g->n_taps,
-                                      r->cn->packed_q8 + (d.gi * g->blocks + d.bl) * per_block,
+                                      r->cn->packed_q8 + (d.gw * g->blocks + d.bl) * per_block,
                                       acc};
         k->run(&t);
-        const runt_q8_weights *w = &r->cn->q8[d.gi];
+        const runt_q8_weights *w = &r->cn->q8[d.gw];
         for (int64_t m = 0; m < d.mr; m++) {
             int64_t oc = d.oc0 + m;
-            float b = r->bias ? r->bias[d.gi * s->mg + oc] : 0.0f;
+            float b = r->bias ? r->bias[d.gw * s->mg + oc] : 0.0f;
             for (int64_t j = 0; j < d.q1 - d.q0; j++)
                 out[j] = runt_q8_dequantize_one(acc[m * k->q_tile + j], r->scale, r->zp,
                                                 w->scales[oc], w->row_sums[oc]) + b;
@@ -577,14 +600,16 @@ runt_status runt_cpu_conv_direct_q8_run(const runt_cpu_state *st, const runt_pla
     const runt_cpu_conv_shape *s = &g.s;
     direct_io io = io_of(st, p, i, b, &g);
     int64_t g4 = groups_of_4(s->cg);
-    for (int64_t img = 0; img < s->n; img++) {
+    int64_t per_pass = images_per_pass(s, s->group * g4 * g.plane * 4);
+    for (int64_t img = 0; img < s->n; img += per_pass) {
+        int64_t images = s->n - img < per_pass ? s->n - img : per_pass;
         direct_q8_run r = {&g, k, io.x + img * s->c * s->h * s->w, (uint8_t *)io.scratch, scale,
                            zp, &st->nodes[i], io.bias, io.y + img * s->m * s->oh * s->ow,
                            &n->attrs.conv.epilogue, st->map};
-        runt_cpu_parallel(runt_cpu_pass_threads((double)(s->c * g.plane), io.threads),
-                          s->group * g4, 0, pad_q8_body, &r);
-        runt_cpu_parallel(io.threads, s->group * g.tiles * g.blocks, tile_grain(&g), tile_q8_body,
-                          &r);
+        runt_cpu_parallel(runt_cpu_pass_threads((double)(images * s->c * g.plane), io.threads),
+                          images * s->group * g4, 0, pad_q8_body, &r);
+        runt_cpu_parallel(io.threads, images * s->group * g.tiles * g.blocks, tile_grain(&g),
+                          tile_q8_body, &r);
     }
     return RUNT_OK;
 }

@@ -116,6 +116,8 @@ RT_TEST(cpu_int8, direct_conv_equals_im2col)
         /* tiles per output row: 48 wide (one tile a row), 47 (part of one) */
         {6, 5, 48, 10, 3, {1, 1, 1, 1}, 1, 1, 1, RUNT_ACT_NONE},
         {5, 4, 47, 9, 3, {1, 1, 1, 1}, 1, 1, 1, RUNT_ACT_RELU},
+        /* quantized copies over the direct path's 4 MiB a pass: one per image */
+        {64, 180, 180, 8, 3, {1, 1, 1, 1}, 1, 1, 1, RUNT_ACT_NONE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         runt_attrs at;
