@@ -291,8 +291,9 @@ runt_status runt_calibration_load(const char *path, runt_calibration *out)
                               "(truncated or damaged)", path);
     if (runt_json_find_number(text, "format", &format) != 1)
         return runt_error_set(RUNT_E_IO, "%s is not a runt calibration (no \"format\")", path);
-    if (format != RUNT_CALIBRATION_FORMAT && format != RUNT_CALIBRATION_FORMAT_FASTEST &&
-        format != RUNT_CALIBRATION_FORMAT_NO_TABLES && format != RUNT_CALIBRATION_FORMAT_UNCHECKED)
+    if (format != RUNT_CALIBRATION_FORMAT && format != RUNT_CALIBRATION_FORMAT_REF_OPS &&
+        format != RUNT_CALIBRATION_FORMAT_FASTEST && format != RUNT_CALIBRATION_FORMAT_NO_TABLES &&
+        format != RUNT_CALIBRATION_FORMAT_UNCHECKED)
         return runt_error_set(RUNT_E_IO, "%s has calibration format %g; this runt reads %d to %d",
                               path, format, RUNT_CALIBRATION_FORMAT_UNCHECKED,
                               RUNT_CALIBRATION_FORMAT);

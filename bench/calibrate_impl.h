@@ -23,11 +23,14 @@
 #include "calibrate.h"
 #include "measure.h"
 
-/* 6: probes read medians (runt_probe_statistic) and the GEMM grid is by m,
- * n and k; 5 (fastest runs, a grid by m and sqrt(n*k)) still loads and is
- * measured again, as are 4 (before the op-rate and conv tables: tables 0)
- * and 3 (before the spreads and the load: checked 0). */
-#define RUNT_CALIBRATION_FORMAT 6
+/* 7: the op rates of the CPU's own activation and max-pooling kernels
+ * (cpu_act.c, cpu_max_pool.c); 6 (probes read medians, runt_probe_statistic,
+ * and the GEMM grid is by m, n and k, but those ops ran the reference's
+ * kernels, 10-30x slower) still loads and is measured again, as are 5
+ * (fastest runs, a grid by m and sqrt(n*k)), 4 (before the op-rate and conv
+ * tables: tables 0) and 3 (before the spreads and the load: checked 0). */
+#define RUNT_CALIBRATION_FORMAT 7
+#define RUNT_CALIBRATION_FORMAT_REF_OPS 6
 #define RUNT_CALIBRATION_FORMAT_FASTEST 5
 #define RUNT_CALIBRATION_FORMAT_NO_TABLES 4
 #define RUNT_CALIBRATION_FORMAT_UNCHECKED 3

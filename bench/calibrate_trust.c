@@ -105,10 +105,16 @@ int runt_calibration_reusable(const runt_calibration *c, const char *device, int
                  RUNT_CALIBRATION_FORMAT_NO_TABLES);
         return 0;
     }
-    if (c->format && c->format < RUNT_CALIBRATION_FORMAT) {
+    if (c->format && c->format < RUNT_CALIBRATION_FORMAT_REF_OPS) {
         snprintf(why, why_size, "its probes read their fastest runs and its GEMM grid is by "
                  "width alone (cache format %d); this runt reads medians, as the bench reports, "
                  "over an m x n x k grid (format %d)", c->format, RUNT_CALIBRATION_FORMAT);
+        return 0;
+    }
+    if (c->format && c->format < RUNT_CALIBRATION_FORMAT) {
+        snprintf(why, why_size, "its rates of the activations and max pooling were measured on "
+                 "the reference kernels the CPU backend ran then (cache format %d); this runt "
+                 "has its own (format %d)", c->format, RUNT_CALIBRATION_FORMAT);
         return 0;
     }
     if (c->busy) {

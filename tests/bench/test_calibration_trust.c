@@ -316,9 +316,11 @@ RT_TEST(calibration_trust, the_tables_round_trip)
     rmdir(dir);
 }
 
-/* A format-5 file (probes read their fastest runs, the GEMM grid by width
- * alone) loads and is measured again, saying why. */
-RT_TEST(calibration_trust, a_format5_cache_is_measured_again)
+/* Files of the formats before this one load and are measured again,
+ * saying why: 5 (probes read their fastest runs, the GEMM grid by width
+ * alone) and 6 (the CPU's activations and max pooling were the reference's
+ * kernels); this format is reused. */
+RT_TEST(calibration_trust, older_format_caches_are_measured_again)
 {
     char dir[] = "/tmp/runt-trust-XXXXXX", path[256];
     RT_ASSERT(mkdtemp(dir), "mkdtemp");
@@ -328,21 +330,30 @@ RT_TEST(calibration_trust, a_format5_cache_is_measured_again)
     static char text[32768], old[32768];
     size_t n = read_text(path, text, sizeof text);
     text[n] = '\0';
-    const char *at = strstr(text, "\"format\": 6");
-    RT_ASSERT(at, "format 6 in the saved file");
-    snprintf(old, sizeof old, "%.*s\"format\": 5%s", (int)(at - text), text,
-             at + strlen("\"format\": 6"));
-    write_text(path, old, strlen(old));
-    RT_ASSERT(runt_calibration_load(path, &back) == RUNT_OK, "format 5 loads: %s",
-              runt_last_error());
-    char why[512];
-    RT_ASSERT(back.format == 5 && !runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why),
-              "not reused");
-    RT_ASSERT(strstr(why, "format 5") && strstr(why, "medians"), "says why: %s", why);
+    const char *at = strstr(text, "\"format\": 7");
+    RT_ASSERT(at, "format 7 in the saved file");
+    static const struct {
+        int format;
+        const char *says;
+    } olds[] = {{5, "medians"}, {6, "reference kernels"}};
+    for (size_t i = 0; i < sizeof olds / sizeof olds[0]; i++) {
+        snprintf(old, sizeof old, "%.*s\"format\": %d%s", (int)(at - text), text, olds[i].format,
+                 at + strlen("\"format\": 7"));
+        write_text(path, old, strlen(old));
+        RT_ASSERT(runt_calibration_load(path, &back) == RUNT_OK, "format %d loads: %s",
+                  olds[i].format, runt_last_error());
+        char why[512], format[32];
+        RT_ASSERT(back.format == olds[i].format &&
+                      !runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why),
+                  "format %d not reused", olds[i].format);
+        snprintf(format, sizeof format, "format %d", olds[i].format);
+        RT_ASSERT(strstr(why, format) && strstr(why, olds[i].says), "says why: %s", why);
+    }
     write_text(path, text, n);
+    char why[512];
     RT_ASSERT(runt_calibration_load(path, &back) == RUNT_OK &&
                   runt_calibration_reusable(&back, "Test CPU", 2, why, sizeof why),
-              "format 6 reused: %s", why);
+              "format 7 reused: %s", why);
     unlink(path);
     rmdir(dir);
 }
@@ -433,8 +444,8 @@ RT_TEST(calibration_trust, damaged_or_absurd_files_are_refused_naming_why)
         {"\"busy\": 0", "\"busy\": 7", "busy"},
         {"\"spread_dispatch\": 0.01", "\"spread_dispatch\": -0.01", "dispatch"},
         {"\"load_others_cores\": 0.1", "\"load_others_cores\": -3", "load_others_cores"},
-        {"\"format\": 6", "\"format\": 999", "format 999"},
-        {"\"format\": 6", "\"format\": \"6\"", "format"},
+        {"\"format\": 7", "\"format\": 999", "format 999"},
+        {"\"format\": 7", "\"format\": \"7\"", "format"},
         {"\"op_Tanh\": 3.5", "\"op_Tanh\": -3.5", "Tanh is -3.5"},
         {"\"epilogue_f32_tanh\": 0.08", "\"epilogue_f32_tanh\": -1", "epilogue_f32_tanh is -1"},
         {"\"epilogue_int8_gelu\": 0.25", "\"epilogue_int8_gelu\": -0.25", "epilogue_int8_gelu"},
