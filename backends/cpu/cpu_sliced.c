@@ -8,7 +8,9 @@
  * channel or group ranges for BatchNorm and grouped Conv.
  *
  * MaxPool's slices run the CPU's own kernel (cpu_max_pool.c, the same
- * semantics, faster), which is worth running even as one slice.
+ * semantics, faster), which is worth running even as one slice. The
+ * activations that are epilogues are not here: they have their own node
+ * kind (cpu_act.c); Erf, which is not one, is.
  *
  * Nodes under RUNT_CPU_PARALLEL_MIN_ELEMENTS output elements (cpu_impl.h
  * says why), or sessions with one thread, run the reference kernel whole;
@@ -29,13 +31,7 @@ static runt_ref_kernel_fn slice_kernel(runt_op op)
     case RUNT_OP_SUB: return runt_ref_sub;
     case RUNT_OP_MUL: return runt_ref_mul;
     case RUNT_OP_DIV: return runt_ref_div;
-    case RUNT_OP_RELU: return runt_ref_relu;
-    case RUNT_OP_LEAKY_RELU: return runt_ref_leaky_relu;
-    case RUNT_OP_CLIP: return runt_ref_clip;
-    case RUNT_OP_SIGMOID: return runt_ref_sigmoid;
-    case RUNT_OP_TANH: return runt_ref_tanh;
     case RUNT_OP_ERF: return runt_ref_erf;
-    case RUNT_OP_GELU: return runt_ref_gelu;
     case RUNT_OP_SOFTMAX: return runt_ref_softmax;
     case RUNT_OP_LAYER_NORM: return runt_ref_layer_norm;
     case RUNT_OP_BATCH_NORM: return runt_ref_batch_norm;
@@ -64,8 +60,7 @@ static int slicing_of(const runt_plan *p, int i, runt_cpu_slicing *how, int64_t 
     const runt_tensor *x = &p->values[n->inputs[0]].desc;
     const runt_tensor *y = &p->values[n->outputs[0]].desc;
     switch (n->op) {
-    case RUNT_OP_RELU: case RUNT_OP_LEAKY_RELU: case RUNT_OP_CLIP: case RUNT_OP_SIGMOID:
-    case RUNT_OP_TANH: case RUNT_OP_ERF: case RUNT_OP_GELU:
+    case RUNT_OP_ERF:
         *how = RUNT_CPU_SLICE_FLAT;
         *units = runt_tensor_count(y);
         return runt_geom_same_dims(x, y);
