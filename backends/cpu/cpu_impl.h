@@ -270,10 +270,13 @@ int runt_cpu_map_fits(const runt_plan *p, int i);
 runt_status runt_cpu_map_run(const runt_cpu_state *st, const runt_plan *p, int i,
                              const runt_bindings *b);
 
-/* MaxPool with the reference kernel's signature and semantics, faster
- * (cpu_max_pool.c); what it does not take it hands to the reference. */
+/* MaxPool and AveragePool with the reference kernels' signature and
+ * results, faster (cpu_pooling.c); what they do not take they hand to the
+ * reference. */
 runt_status runt_cpu_max_pool(const runt_attrs *attrs, const runt_tensor *in, int n_in,
                               runt_tensor *out, int n_out);
+runt_status runt_cpu_average_pool(const runt_attrs *attrs, const runt_tensor *in, int n_in,
+                                  runt_tensor *out, int n_out);
 
 /* Reference kernels on slices in parallel (cpu_sliced.c). Returns 1 and
  * fills how and units when node i splits and is large enough to pay. */

@@ -7,14 +7,14 @@
  * the dims before the axis for Softmax and LayerNorm, planes for pooling,
  * channel or group ranges for BatchNorm and grouped Conv.
  *
- * MaxPool's slices run the CPU's own kernel (cpu_max_pool.c, the same
- * semantics, faster), which is worth running even as one slice. The
- * activations that are epilogues are not here: they have their own node
- * kind (cpu_act.c); Erf, which is not one, is.
+ * MaxPool's and AveragePool's slices run the CPU's own kernels
+ * (cpu_pooling.c, the same results, faster), worth running even as one
+ * slice. The activations that are epilogues are not here: they have their
+ * own node kind (cpu_act.c); Erf, which is not one, is.
  *
  * Nodes under RUNT_CPU_PARALLEL_MIN_ELEMENTS output elements (cpu_impl.h
  * says why), or sessions with one thread, run the reference kernel whole;
- * MaxPool runs its own kernel whole there.
+ * the pools run their own kernels whole there.
  */
 #include <string.h>
 
@@ -36,7 +36,7 @@ static runt_ref_kernel_fn slice_kernel(runt_op op)
     case RUNT_OP_LAYER_NORM: return runt_ref_layer_norm;
     case RUNT_OP_BATCH_NORM: return runt_ref_batch_norm;
     case RUNT_OP_MAX_POOL: return runt_cpu_max_pool;
-    case RUNT_OP_AVERAGE_POOL: return runt_ref_average_pool;
+    case RUNT_OP_AVERAGE_POOL: return runt_cpu_average_pool;
     case RUNT_OP_GLOBAL_AVERAGE_POOL: return runt_ref_global_average_pool;
     case RUNT_OP_CONV: return runt_ref_conv;
     default: return NULL;
@@ -120,7 +120,7 @@ int runt_cpu_sliceable(const runt_plan *p, int i, int threads, runt_cpu_slicing 
     const runt_plan_node *n = &p->nodes[i];
     if (!slice_kernel(n->op) || n->n_inputs < 1 || n->inputs[0] < 0 || n->outputs[0] < 0)
         return 0;
-    int own = n->op == RUNT_OP_MAX_POOL;
+    int own = n->op == RUNT_OP_MAX_POOL || n->op == RUNT_OP_AVERAGE_POOL;
     if (whole(p, i, threads) && !own)
         return 0;
     return slicing_of(p, i, how, units) && (*units >= 2 || own);
