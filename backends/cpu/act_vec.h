@@ -22,8 +22,9 @@
  *   erf      the Taylor series to x^11 for |x| < 0.5 (error < 2e-8), else
  *            Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7), with x's
  *            sign; GELU is 0.5 x (1 + erf(x / sqrt 2)).
- * Against the reference (libm) over [-20, 20] and the edges (+-0, +-inf,
- * NaN), tests/backends/cpu/test_cpu_act.c bounds each one's error. NaN
+ * Against double precision (libm's double functions) over [-20, 20] and
+ * the edges (+-0, +-inf, NaN), tests/backends/cpu/test_cpu_act.c bounds
+ * each one's error. NaN
  * passes through every activation, as in the reference: comparisons with
  * NaN are false, and each branch either keeps x or computes from it.
  */
