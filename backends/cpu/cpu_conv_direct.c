@@ -196,6 +196,10 @@ static int64_t images_per_pass(const runt_cpu_conv_shape *s, int64_t bytes_per_i
     return k < 1 ? 1 : k < s->n ? k : s->n;
 }
 
+/* Floats of one image's padded copy (f32 path): prepare sizes the scratch
+ * and run splits the batch with this one figure. */
+static int64_t f32_image_floats(const direct_geometry *g) { return g->s.c * g->plane; }
+
 /* Units per chunk of a run's tile loop: half of one tile's blocks. Whole
  * tiles (the chunk that keeps a tile's input in cache for all its output
  * channels) left one thread idle behind the other at the end: Conv2d(C, C,
@@ -303,7 +307,7 @@ runt_status runt_cpu_conv_direct_prepare(runt_cpu_state *st, const runt_plan *p,
     if (rc != RUNT_OK)
         return rc;
     cn->kind = RUNT_CPU_K_CONV_DIRECT;
-    int64_t per_image = s->c * g.plane;
+    int64_t per_image = f32_image_floats(&g);
     cn->scratch_floats =
         round16((size_t)(images_per_pass(s, per_image * (int64_t)sizeof(float)) * per_image));
     return RUNT_OK;
@@ -348,8 +352,7 @@ static void pad_body(void *ctx, int64_t lo, int64_t hi, int slot)
 static void write_tile_row(const direct_geometry *g, float *out, int64_t q0, int64_t q1,
                            float *dst, const runt_epilogue *e, runt_cpu_map_fn map)
 {
-    if (e->act != RUNT_ACT_NONE)
-        map(out, out, q1 - q0, e);
+    map(out, out, q1 - q0, e);
     for (int64_t q = q0; q < q1;) {
         int64_t oy = q / g->wp, ox = q % g->wp;
         int64_t run = g->wp - ox < q1 - q ? g->wp - ox : q1 - q;
@@ -387,9 +390,9 @@ static void tile_body(void *ctx, int64_t lo, int64_t hi, int slot)
             in_y ? planes + at : out, in_y ? ld : k->q_tile};
         k->run(&t);
         for (int64_t m = 0; m < d.mr; m++) {
-            if (in_y && r->epilogue->act != RUNT_ACT_NONE)
+            if (in_y)
                 r->map(planes + m * ld + at, planes + m * ld + at, k->q_tile, r->epilogue);
-            else if (!in_y)
+            else
                 write_tile_row(g, out + m * k->q_tile, d.q0, d.q1, planes + m * ld, r->epilogue,
                                r->map);
         }
@@ -429,7 +432,7 @@ runt_status runt_cpu_conv_direct_run(const runt_cpu_state *st, const runt_plan *
     const runt_conv_direct_kernel *k = direct_kernel(st->tier, p, i, &g);
     const runt_cpu_conv_shape *s = &g.s;
     direct_io io = io_of(st, p, i, b, &g);
-    int64_t per_pass = images_per_pass(s, s->c * g.plane * (int64_t)sizeof(float));
+    int64_t per_pass = images_per_pass(s, f32_image_floats(&g) * (int64_t)sizeof(float));
     for (int64_t img = 0; img < s->n; img += per_pass) {
         int64_t images = s->n - img < per_pass ? s->n - img : per_pass;
         direct_run r = {&g, k, io.x + img * s->c * s->h * s->w, io.scratch, cn->packed, io.bias,
@@ -473,6 +476,13 @@ int runt_cpu_conv_direct_q8_wanted(const runt_cpu_state *st, const runt_plan *p,
 /* Channels of a group in the interleaved input: rounded up to 4. */
 static int64_t groups_of_4(int64_t channels) { return (channels + 3) / 4; }
 
+/* Bytes of one image's quantized, padded, interleaved copy: prepare sizes
+ * the scratch and run splits the batch with this one figure. */
+static int64_t q8_image_bytes(const direct_geometry *g)
+{
+    return g->s.group * groups_of_4(g->s.cg) * g->plane * 4;
+}
+
 /* From the quantized weights already packed for im2col (cn->q8, one per
  * group, k = tap * cg + channel): block bl's byte u of (channel group c4,
  * tap t, row m) is output channel bl * mr + m, channel 4 * c4 + u; zero
@@ -515,7 +525,7 @@ runt_status runt_cpu_conv_direct_q8_prepare(runt_cpu_state *st, const runt_plan 
     if (rc != RUNT_OK)
         return rc;
     cn->kind = RUNT_CPU_K_Q8_CONV_DIRECT;
-    int64_t per_image = s->group * g4 * g.plane * 4;
+    int64_t per_image = q8_image_bytes(&g);
     size_t input_bytes = (size_t)(images_per_pass(s, per_image) * per_image);
     cn->scratch_floats = round16((input_bytes + sizeof(float) - 1) / sizeof(float));
     return RUNT_OK;
@@ -603,7 +613,7 @@ runt_status runt_cpu_conv_direct_q8_run(const runt_cpu_state *st, const runt_pla
     const runt_cpu_conv_shape *s = &g.s;
     direct_io io = io_of(st, p, i, b, &g);
     int64_t g4 = groups_of_4(s->cg);
-    int64_t per_pass = images_per_pass(s, s->group * g4 * g.plane * 4);
+    int64_t per_pass = images_per_pass(s, q8_image_bytes(&g));
     for (int64_t img = 0; img < s->n; img += per_pass) {
         int64_t images = s->n - img < per_pass ? s->n - img : per_pass;
         direct_q8_run r = {&g, k, io.x + img * s->c * s->h * s->w, (uint8_t *)io.scratch, scale,
