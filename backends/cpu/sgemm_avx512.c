@@ -46,6 +46,7 @@
 
 #include <immintrin.h>
 
+#include "avx512_lanes.h"
 #include "cpu_impl.h"
 
 #define MR 12
@@ -64,12 +65,6 @@
 #define A_STORED_MAX_PANELS 8
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-/* The first n lanes of a 16-float vector (none for n <= 0, all from 16). */
-static inline __mmask16 first_lanes(int64_t n)
-{
-    return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1);
-}
 
 size_t runt_cpu_pack_b_floats(int64_t k, int64_t n)
 {

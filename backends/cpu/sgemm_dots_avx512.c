@@ -15,15 +15,10 @@
  */
 #include <immintrin.h>
 
+#include "avx512_lanes.h"
 #include "cpu_impl.h"
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-/* The first n lanes of a 16-float vector (none for n <= 0, all from 16). */
-static inline __mmask16 first_lanes(int64_t n)
-{
-    return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1);
-}
 
 #define DOT_MAX_N 16
 
@@ -133,8 +128,7 @@ static void dot_gemm(const runt_cpu_gemm *g, const float *a, int64_t a_rs, int64
                                                              : 0.0f;
                 c[j] = g->alpha * dots[i * DOT_MAX_N + j] + start;
             }
-            if (g->epilogue.act != RUNT_ACT_NONE)
-                g->map(c, c, n, &g->epilogue);
+            g->map(c, c, n, &g->epilogue);
         }
     }
 }
