@@ -78,8 +78,7 @@ static void row_pair_2x2(const float *r0, const float *r1, int64_t left, int ave
     if (average) {
         for (int64_t ox = lo; ox < hi; ox++) {
             int64_t c = 2 * ox - left;
-            out[ox] = (((0.0f + r0[c]) + r0[c + 1]) + r1[c]) + r1[c + 1];
-            out[ox] /= 4.0f;
+            out[ox] = ((((0.0f + r0[c]) + r0[c + 1]) + r1[c]) + r1[c + 1]) / 4.0f;
         }
         return;
     }

@@ -1,7 +1,7 @@
 /*
  * Shorthands for the CPU backend's tests over tests/support/test_models.h:
  * operands by rank, a one-node model that must build, Conv attributes from
- * pads, strides and dilations, and a small MLP.
+ * pads, strides and dilations, pooling attributes alike, and a small MLP.
  */
 #ifndef CPU_MODELS_H
 #define CPU_MODELS_H
@@ -47,6 +47,24 @@ static inline runt_attrs conv_attrs(const int pads[4], const int stride[2], cons
         at.conv.strides[d] = stride[d];
         at.conv.dilations[d] = dilation[d];
     }
+    return at;
+}
+
+/* Pooling attributes (MaxPool's defaults otherwise) with this kernel,
+ * strides and dilations (per axis, y then x) and pads (top, left, bottom,
+ * right). */
+static inline runt_attrs pool_attrs(const int kernel[2], const int stride[2],
+                                    const int dilation[2], const int pads[4])
+{
+    runt_attrs at;
+    runt_attrs_default(RUNT_OP_MAX_POOL, &at);
+    for (int d = 0; d < 2; d++) {
+        at.pool.kernel[d] = kernel[d];
+        at.pool.strides[d] = stride[d];
+        at.pool.dilations[d] = dilation[d];
+    }
+    for (int d = 0; d < 4; d++)
+        at.pool.pads[d] = pads[d];
     return at;
 }
 

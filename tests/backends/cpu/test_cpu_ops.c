@@ -363,15 +363,7 @@ RT_TEST(cpu_ops, pooling)
         {{2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, 0, 64, 56, 56},
     };
     for (size_t i = 0; i < sizeof maxes / sizeof maxes[0]; i++) {
-        runt_attrs at;
-        runt_attrs_default(RUNT_OP_MAX_POOL, &at);
-        for (int j = 0; j < 2; j++) {
-            at.pool.kernel[j] = maxes[i].k[j];
-            at.pool.strides[j] = maxes[i].s[j];
-            at.pool.dilations[j] = maxes[i].d[j];
-        }
-        for (int j = 0; j < 4; j++)
-            at.pool.pads[j] = maxes[i].pads[j];
+        runt_attrs at = pool_attrs(maxes[i].k, maxes[i].s, maxes[i].d, maxes[i].pads);
         at.pool.ceil_mode = maxes[i].ceil;
         operand xm = op4(RUNT_DIM_BATCH, maxes[i].c, maxes[i].h, maxes[i].w, 0);
         char what[48];

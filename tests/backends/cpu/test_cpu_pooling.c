@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_models.h"
 #include "rt_test.h"
 #include "test_util.h"
 #include "cpu/cpu_impl.h"
@@ -39,15 +40,7 @@ RT_TEST(cpu_pooling, matches_the_reference_on_nan_and_infinities)
     for (size_t i = 0; i < nx; i += 7)
         x[i] = i % 2 ? NAN : -INFINITY;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        runt_attrs at;
-        runt_attrs_default(RUNT_OP_MAX_POOL, &at);
-        for (int j = 0; j < 2; j++) {
-            at.pool.kernel[j] = cases[k].k[j];
-            at.pool.strides[j] = cases[k].s[j];
-            at.pool.dilations[j] = cases[k].d[j];
-        }
-        for (int j = 0; j < 4; j++)
-            at.pool.pads[j] = cases[k].pads[j];
+        runt_attrs at = pool_attrs(cases[k].k, cases[k].s, cases[k].d, cases[k].pads);
         int64_t xd[4] = {n, c, h, w};
         int64_t yd[4] = {n, c,
                          out_size(h, cases[k].k[0], cases[k].s[0], cases[k].d[0], cases[k].pads[0],
